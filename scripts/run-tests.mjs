@@ -1,0 +1,45 @@
+#!/usr/bin/env node
+// Runs the whole suite: type-check, then every **/*.test.ts under test/ (or the given suites) with node:test
+// through tsx. Usage: node scripts/run-tests.mjs [unit|contract|compat|e2e ...] [--no-typecheck]
+import { spawnSync } from 'node:child_process';
+import { readdirSync, statSync } from 'node:fs';
+import { join, relative } from 'node:path';
+
+const root = new URL('..', import.meta.url).pathname;
+const args = process.argv.slice(2);
+const skipTypecheck = args.includes('--no-typecheck');
+const suites = args.filter((a) => !a.startsWith('--'));
+
+function collect(dir) {
+  const out = [];
+  for (const name of readdirSync(dir)) {
+    const p = join(dir, name);
+    if (statSync(p).isDirectory()) out.push(...collect(p));
+    else if (name.endsWith('.test.ts')) out.push(p);
+  }
+  return out;
+}
+
+const dirs = suites.length > 0 ? suites.map((s) => join(root, 'test', s)) : [join(root, 'test')];
+const files = dirs.flatMap((d) => collect(d)).sort();
+if (files.length === 0) {
+  console.error('no test files found');
+  process.exit(1);
+}
+
+if (!skipTypecheck) {
+  console.log('> tsc -p tsconfig.json');
+  const tc = spawnSync(process.execPath, [join(root, 'node_modules/typescript/bin/tsc'), '-p', 'tsconfig.json'], {
+    cwd: root,
+    stdio: 'inherit',
+  });
+  if (tc.status !== 0) process.exit(tc.status ?? 1);
+}
+
+console.log(`> node --test (${files.length} files)`);
+const r = spawnSync(
+  process.execPath,
+  ['--import', 'tsx', '--test', '--test-concurrency=2', '--test-timeout=120000', ...files.map((f) => relative(root, f))],
+  { cwd: root, stdio: 'inherit', env: { ...process.env, GYRE_TEST: '1' } },
+);
+process.exit(r.status ?? 1);

@@ -1,0 +1,138 @@
+// The typed, validated configuration that the rest of Gyre receives (deep-frozen, built once at start-up by
+// config/load.ts + validate.ts). Key names are Centrifugo v6's (protocol.md §8.3): they are the compatibility
+// contract. Durations are parsed once: every duration field below is a number of MILLISECONDS.
+
+export interface ChannelOptions {
+  presence: boolean;
+  join_leave: boolean;
+  force_push_join_leave: boolean;
+  history_size: number;
+  history_ttl: number; // ms
+  history_meta_ttl: number; // ms; 0 ⇒ channel.history_meta_ttl
+  force_positioning: boolean;
+  allow_positioning: boolean;
+  force_recovery: boolean;
+  allow_recovery: boolean;
+  force_recovery_mode: '' | 'stream' | 'cache';
+  auto_cache_recover: boolean;
+  allowed_delta_types: string[];
+  delta_publish: boolean;
+  allow_tags_filter: boolean;
+  allow_subscribe_for_client: boolean;
+  allow_subscribe_for_anonymous: boolean;
+  allow_publish_for_client: boolean;
+  allow_publish_for_subscriber: boolean;
+  allow_publish_for_anonymous: boolean;
+  allow_presence_for_client: boolean;
+  allow_presence_for_subscriber: boolean;
+  allow_presence_for_anonymous: boolean;
+  allow_history_for_client: boolean;
+  allow_history_for_subscriber: boolean;
+  allow_history_for_anonymous: boolean;
+  allow_user_limited_channels: boolean;
+  channel_regex: string;
+  publication_data_format: '' | 'json' | 'json_object' | 'binary';
+  subscription_type: '' | 'stream';
+}
+
+export interface NamespaceConfig extends ChannelOptions {
+  name: string;
+}
+
+export interface TokenConfig {
+  hmac_secret_key: string;
+  hmac_previous_secret_key: string;
+  hmac_previous_secret_key_valid_until: number; // unix seconds
+  rsa_public_key: string;
+  ecdsa_public_key: string;
+  jwks_public_endpoint: string;
+  audience: string;
+  audience_regex: string;
+  issuer: string;
+  issuer_regex: string;
+  user_id_claim: string;
+}
+
+export interface SubscriptionTokenConfig extends TokenConfig {
+  enabled: boolean;
+}
+
+export interface ClientConfig {
+  allowed_origins: string[];
+  token: TokenConfig;
+  subscription_token: SubscriptionTokenConfig;
+  allow_anonymous_connect_without_token: boolean;
+  disallow_anonymous_connection_tokens: boolean;
+  ping_interval: number; // ms
+  pong_timeout: number; // ms
+  expired_close_delay: number; // ms
+  expired_sub_close_delay: number; // ms
+  stale_close_delay: number; // ms
+  channel_limit: number;
+  queue_max_size: number; // bytes
+  presence_update_interval: number; // ms
+  concurrency: number;
+  channel_position_check_delay: number; // ms
+  connection_limit: number;
+  user_connection_limit: number;
+  connection_rate_limit: number;
+  connect_include_server_time: boolean;
+  history_max_publication_limit: number;
+  recovery_max_publication_limit: number;
+  insecure_skip_token_signature_verify: boolean;
+  user_id_http_header: string;
+  insecure: boolean;
+  subscribe_to_user_personal_channel: {
+    enabled: boolean;
+    personal_channel_namespace: string;
+    single_connection: boolean;
+  };
+}
+
+export interface ChannelConfig {
+  without_namespace: ChannelOptions;
+  namespaces: NamespaceConfig[];
+  history_meta_ttl: number; // ms
+  publication_data_format: '' | 'json' | 'json_object' | 'binary';
+  max_length: number;
+  private_prefix: string;
+  namespace_boundary: string;
+  user_boundary: string;
+  user_separator: string;
+}
+
+export interface GyreConfig {
+  http_server: {
+    address: string;
+    port: number;
+    internal_address: string;
+    internal_port: number; // 0 ⇒ same as port
+    /** Gyre extension: listen backlog for bursts of connects. */
+    backlog: number;
+  };
+  log: { level: 'none' | 'trace' | 'debug' | 'info' | 'warn' | 'error'; file: string };
+  engine: { type: 'memory' | 'redis' };
+  client: ClientConfig;
+  channel: ChannelConfig;
+  rpc: { ping: { enabled: boolean; method: string } };
+  http_api: {
+    disabled: boolean;
+    handler_prefix: string;
+    key: string;
+    error_mode: '' | 'transport';
+    external: boolean;
+    insecure: boolean;
+  };
+  websocket: {
+    disabled: boolean;
+    handler_prefix: string;
+    compression: boolean;
+    write_timeout: number; // ms
+    message_size_limit: number; // bytes
+  };
+  health: { enabled: boolean; handler_prefix: string };
+  prometheus: { enabled: boolean; handler_prefix: string };
+  shutdown: { timeout: number }; // ms
+  node: { name: string; info_metrics_aggregate_interval: number }; // ms
+  pid_file: string;
+}

@@ -1,0 +1,79 @@
+// The Node facade used by the HTTP API (and later admin UI, gRPC): one method per server operation.
+// Methods throw ApiError (protocol/errors.ts) with the API codes of protocol.md §6.2.
+import type { ClientInfo, Publication, StreamPosition } from '../protocol/types.js';
+import type { SessionPort, Transport } from '../transports/types.js';
+
+export interface ApiPublishOptions {
+  skipHistory?: boolean;
+  tags?: Record<string, string>;
+  idempotencyKey?: string;
+}
+
+export interface ApiPublishResult {
+  offset?: number;
+  epoch?: string;
+}
+
+export interface ApiSubscribeOptions {
+  user: string;
+  channel: string;
+  client?: string;
+  session?: string;
+  info?: Uint8Array;
+  data?: Uint8Array;
+  recoverSince?: StreamPosition;
+  expireAt?: number;
+  override?: Partial<Record<'presence' | 'join_leave' | 'force_recovery' | 'force_positioning' | 'force_push_join_leave', boolean>>;
+}
+
+export interface ApiTarget {
+  user: string;
+  client?: string;
+  session?: string;
+}
+
+export interface NodeInfo {
+  uid: string;
+  name: string;
+  version: string;
+  num_clients: number;
+  num_users: number;
+  num_channels: number;
+  num_subs: number;
+  uptime: number;
+}
+
+export interface NodeApi {
+  publish(channel: string, data: Uint8Array, opts: ApiPublishOptions): Promise<ApiPublishResult>;
+  subscribe(opts: ApiSubscribeOptions): Promise<void>;
+  unsubscribe(target: ApiTarget & { channel: string }): Promise<void>;
+  disconnect(target: ApiTarget & { whitelist?: string[]; code?: number; reason?: string }): Promise<void>;
+  refresh(target: ApiTarget & { expired?: boolean; expireAt?: number; info?: Uint8Array }): Promise<void>;
+  presence(channel: string): Promise<Record<string, ClientInfo>>;
+  presenceStats(channel: string): Promise<{ num_clients: number; num_users: number }>;
+  history(
+    channel: string,
+    opts: { limit: number; since?: StreamPosition; reverse?: boolean },
+  ): Promise<{ publications: Publication[]; epoch: string; offset: number }>;
+  historyRemove(channel: string): Promise<void>;
+  /** Active channels with their local subscriber counts, filtered by a glob pattern when given. */
+  channels(pattern?: string): Promise<Record<string, { num_clients: number }>>;
+  info(): Promise<NodeInfo[]>;
+}
+
+/** The node as transports see it. */
+export interface SessionAcceptor {
+  /** True once shutdown started: transports close new connections with 3001. */
+  readonly shuttingDown: boolean;
+  accept(transport: Transport): SessionPort;
+}
+
+/** Construction options of core/node.ts `Node` (which implements NodeApi and SessionAcceptor). */
+export interface NodeOptions {
+  config: import('../config/types.js').GyreConfig;
+  engine: import('../engines/types.js').Engine;
+  tokenVerifier: import('../auth/types.js').TokenVerifier;
+  logger: import('pino').Logger;
+  /** Version string sent in ConnectResult.version, e.g. "0.1.0 Gyre". */
+  version: string;
+}

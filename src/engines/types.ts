@@ -1,0 +1,117 @@
+// Engine seam (STYLE.md §3): the core talks to engines only through these interfaces, so Redis and NATS
+// engines, several nodes and worker processes come next without reworking the core.
+import type { ClientInfo, Publication, StreamPosition } from '../protocol/types.js';
+
+export interface BrokerEventHandler {
+  /** A publication for a channel this node subscribed to. `position` is set when the channel has history. */
+  onPublication(channel: string, pub: Publication, position: StreamPosition | undefined): void;
+  onJoin(channel: string, info: ClientInfo): void;
+  onLeave(channel: string, info: ClientInfo): void;
+}
+
+export interface PublishOptions {
+  /** History size and TTL; both > 0 ⇒ the publication is appended to the channel stream. */
+  historySize: number;
+  historyTtlMs: number;
+  historyMetaTtlMs: number;
+  /** Publisher info (client publications only). */
+  clientInfo?: ClientInfo;
+  tags?: Record<string, string>;
+  idempotencyKey?: string;
+  /** Suppress history append even when the channel has history. */
+  skipHistory?: boolean;
+}
+
+export interface PublishResult {
+  /** Stream position assigned to the publication (absent for channels without history). */
+  position?: StreamPosition;
+  /** True when an idempotency key matched an earlier publication (nothing was published again). */
+  suppressed: boolean;
+}
+
+export interface EngineCapabilities {
+  readonly history: boolean;
+  readonly atomicHistory: boolean;
+  readonly presence: boolean;
+}
+
+/** PUB/SUB between nodes. History append + fan-out are atomic per channel (centrifuge broker.go rule). */
+export interface Broker {
+  readonly capabilities: EngineCapabilities;
+  start(handler: BrokerEventHandler): Promise<void>;
+  /** Per node, not per client: the hub calls these on the first and last local subscriber. */
+  subscribe(channels: readonly string[]): Promise<void>;
+  unsubscribe(channels: readonly string[]): Promise<void>;
+  publish(channel: string, data: Uint8Array, opts: PublishOptions): Promise<PublishResult>;
+  publishJoin(channel: string, info: ClientInfo): Promise<void>;
+  publishLeave(channel: string, info: ClientInfo): Promise<void>;
+  close(): Promise<void>;
+}
+
+export interface HistoryReadOptions {
+  /** Read publications after this position (forward) or before it (reverse). */
+  since?: StreamPosition;
+  /** -1 = all, 0 = position only. */
+  limit: number;
+  reverse?: boolean;
+  /** Meta TTL to refresh/create the stream with (a read creates the stream, and its epoch, when absent). */
+  metaTtlMs: number;
+}
+
+export interface HistoryReadResult {
+  publications: Publication[];
+  /** Current top of the stream. */
+  position: StreamPosition;
+}
+
+export interface HistoryStore {
+  append(
+    channel: string,
+    pub: Publication,
+    opts: { size: number; ttlMs: number; metaTtlMs: number; idempotencyKey?: string },
+  ): Promise<{ position: StreamPosition; suppressed: boolean }>;
+  /**
+   * Reads history. If `since.epoch` is non-empty and differs from the stream's epoch the store throws
+   * `UnrecoverablePositionError`.
+   */
+  read(channel: string, opts: HistoryReadOptions): Promise<HistoryReadResult>;
+  /** Drops stored publications but keeps the top offset and epoch. */
+  remove(channel: string): Promise<void>;
+}
+
+export class UnrecoverablePositionError extends Error {
+  override readonly name = 'UnrecoverablePositionError';
+  constructor(readonly position: StreamPosition) {
+    super('unrecoverable position');
+  }
+}
+
+export interface PresenceStats {
+  numClients: number;
+  numUsers: number;
+}
+
+export interface PresenceManager {
+  /** Upsert + refresh expiry. */
+  add(channel: string, clientId: string, info: ClientInfo): Promise<void>;
+  remove(channel: string, clientId: string, userId: string): Promise<void>;
+  get(channel: string): Promise<Map<string, ClientInfo>>;
+  stats(channel: string): Promise<PresenceStats>;
+  close(): Promise<void>;
+}
+
+/** Cluster control plane (Redis and NATS implement it; the memory engine is single-node). */
+export interface Controller {
+  start(onControl: (data: Uint8Array) => void): Promise<void>;
+  publishControl(data: Uint8Array, toNodeId?: string): Promise<void>;
+  close(): Promise<void>;
+}
+
+export interface Engine {
+  readonly name: string;
+  readonly broker: Broker;
+  readonly history?: HistoryStore;
+  readonly presence: PresenceManager;
+  readonly controller?: Controller;
+  close(): Promise<void>;
+}

@@ -1,0 +1,142 @@
+// Every Prometheus metric Gyre exports is defined here (namespace `centrifugo`, Centrifugo's names, so
+// existing dashboards keep working), plus `gyre_*` extras for storm anomalies.
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+
+export const registry = new Registry();
+collectDefaultMetrics({ register: registry });
+
+const ns = 'centrifugo';
+
+export const metrics = {
+  build: new Gauge({ name: `${ns}_node_build`, help: 'Node build info', labelNames: ['version'], registers: [registry] }),
+  numClients: new Gauge({ name: `${ns}_node_num_clients`, help: 'Connected clients', registers: [registry] }),
+  numUsers: new Gauge({ name: `${ns}_node_num_users`, help: 'Unique users', registers: [registry] }),
+  numSubscriptions: new Gauge({ name: `${ns}_node_num_subscriptions`, help: 'Client subscriptions', registers: [registry] }),
+  numChannels: new Gauge({ name: `${ns}_node_num_channels`, help: 'Channels with local subscribers', registers: [registry] }),
+  numNodes: new Gauge({ name: `${ns}_node_num_nodes`, help: 'Nodes in the cluster', registers: [registry] }),
+  messagesSent: new Counter({
+    name: `${ns}_node_messages_sent_count`,
+    help: 'Messages sent to clients by type',
+    labelNames: ['type', 'channel_namespace'],
+    registers: [registry],
+  }),
+  messagesReceived: new Counter({
+    name: `${ns}_node_messages_received_count`,
+    help: 'Messages received by the node by type',
+    labelNames: ['type', 'channel_namespace'],
+    registers: [registry],
+  }),
+  connectionsAccepted: new Counter({
+    name: `${ns}_client_connections_accepted`,
+    help: 'Connections accepted',
+    labelNames: ['transport', 'accept_protocol', 'client_name', 'client_version'],
+    registers: [registry],
+  }),
+  connectionsInflight: new Gauge({
+    name: `${ns}_client_connections_inflight`,
+    help: 'Open connections',
+    labelNames: ['transport', 'accept_protocol'],
+    registers: [registry],
+  }),
+  subscriptionsAccepted: new Counter({
+    name: `${ns}_client_subscriptions_accepted`,
+    help: 'Subscriptions accepted',
+    labelNames: ['client_name', 'channel_namespace'],
+    registers: [registry],
+  }),
+  commandDuration: new Histogram({
+    name: `${ns}_client_command_duration_seconds_histogram`,
+    help: 'Client command duration',
+    labelNames: ['method', 'channel_namespace'],
+    buckets: [0.0001, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
+    registers: [registry],
+  }),
+  replyErrors: new Counter({
+    name: `${ns}_client_num_reply_errors`,
+    help: 'Reply errors by method and code',
+    labelNames: ['method', 'code', 'channel_namespace'],
+    registers: [registry],
+  }),
+  serverUnsubscribes: new Counter({
+    name: `${ns}_client_num_server_unsubscribes`,
+    help: 'Server-side unsubscribes by code',
+    labelNames: ['code', 'channel_namespace'],
+    registers: [registry],
+  }),
+  serverDisconnects: new Counter({
+    name: `${ns}_client_num_server_disconnects`,
+    help: 'Server-side disconnects by code',
+    labelNames: ['code'],
+    registers: [registry],
+  }),
+  recover: new Counter({
+    name: `${ns}_client_recover`,
+    help: 'Recovery attempts',
+    labelNames: ['recovered', 'channel_namespace', 'has_recovered_publications'],
+    registers: [registry],
+  }),
+  transportMessagesSent: new Counter({
+    name: `${ns}_transport_messages_sent`,
+    help: 'Messages written to transports',
+    labelNames: ['transport', 'frame_type', 'channel_namespace'],
+    registers: [registry],
+  }),
+  transportMessagesSentSize: new Counter({
+    name: `${ns}_transport_messages_sent_size`,
+    help: 'Bytes written to transports',
+    labelNames: ['transport', 'frame_type', 'channel_namespace'],
+    registers: [registry],
+  }),
+  transportMessagesReceived: new Counter({
+    name: `${ns}_transport_messages_received`,
+    help: 'Messages received from transports',
+    labelNames: ['transport', 'frame_type', 'channel_namespace'],
+    registers: [registry],
+  }),
+  transportMessagesReceivedSize: new Counter({
+    name: `${ns}_transport_messages_received_size`,
+    help: 'Bytes received from transports',
+    labelNames: ['transport', 'frame_type', 'channel_namespace'],
+    registers: [registry],
+  }),
+  apiCommandDuration: new Histogram({
+    name: `${ns}_api_command_duration_seconds_histogram`,
+    help: 'Server API command duration',
+    labelNames: ['protocol', 'method'],
+    buckets: [0.0001, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
+    registers: [registry],
+  }),
+  apiCommandErrors: new Counter({
+    name: `${ns}_api_command_errors_total`,
+    help: 'Server API errors',
+    labelNames: ['protocol', 'method', 'error'],
+    registers: [registry],
+  }),
+  // Gyre extras: storm anomalies.
+  handshakeRejected: new Counter({
+    name: 'gyre_handshake_rejected_total',
+    help: 'WebSocket upgrades refused before a session existed, by reason',
+    labelNames: ['reason'],
+    registers: [registry],
+  }),
+  malformedFrames: new Counter({
+    name: 'gyre_malformed_frames_total',
+    help: 'Inbound frames that failed to decode',
+    labelNames: ['transport'],
+    registers: [registry],
+  }),
+  slowClientBytes: new Histogram({
+    name: 'gyre_client_queue_bytes_at_disconnect',
+    help: 'Outbound queue size of connections cut as slow',
+    buckets: [65536, 262144, 1048576, 4194304, 16777216],
+    registers: [registry],
+  }),
+  internalErrors: new Counter({
+    name: 'gyre_internal_errors_total',
+    help: 'Unexpected errors mapped to internal codes, by entry point',
+    labelNames: ['entry'],
+    registers: [registry],
+  }),
+} as const;
+
+export type Metrics = typeof metrics;

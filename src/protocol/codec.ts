@@ -1,0 +1,32 @@
+// The Codec seam: one implementation per protocol format (codec-json.ts, codec-protobuf.ts).
+import type { Command, ProtocolFormat, Publication, Push, Reply } from './types.js';
+
+/**
+ * Result of decoding one transport frame. Malformed input never throws: the commands decoded before the
+ * bad item are returned together with `error` set, so the session can answer them and then close with 3501.
+ */
+export interface DecodeResult {
+  commands: Command[];
+  error?: string;
+}
+
+export interface Codec {
+  readonly format: ProtocolFormat;
+  /** Decode all commands of one frame (JSON: newline-delimited; protobuf: varint-length-delimited). */
+  decodeCommands(frame: Uint8Array): DecodeResult;
+  /** One encoded Reply, without framing. */
+  encodeReply(reply: Reply): Uint8Array;
+  /** One encoded Reply carrying a push, without framing. */
+  encodePush(push: Push): Uint8Array;
+  /**
+   * The hot path: a whole `{"push":{"channel":…,"pub":…}}` reply for one publication, encoded once and
+   * shared by every subscriber. Payload bytes are spliced in, never parsed.
+   */
+  encodePublicationPush(channel: string, pub: Publication): Uint8Array;
+  /** The server ping (empty Reply): JSON `{}`, protobuf zero-length message. */
+  readonly pingMessage: Uint8Array;
+  /** Join several encoded messages into one transport frame (JSON: '\n'-joined; protobuf: varint prefixes). */
+  joinFrames(messages: readonly Uint8Array[]): Uint8Array;
+  /** Whether `data` can be carried by this format (JSON needs valid JSON text). */
+  canCarry(data: Uint8Array): boolean;
+}

@@ -1,0 +1,33 @@
+// The Transport seam: one live connection as the core sees it.
+import type { Disconnect } from '../protocol/errors.js';
+import type { ProtocolFormat } from '../protocol/types.js';
+
+export interface TransportInfo {
+  readonly name: 'websocket';
+  readonly protocol: ProtocolFormat;
+  readonly unidirectional: boolean;
+  readonly remoteAddress: string;
+  /** Request headers of the upgrade (lower-cased names), for user_id_http_header and proxies later. */
+  readonly headers: Readonly<Record<string, string | string[] | undefined>>;
+}
+
+export interface Transport {
+  readonly info: TransportInfo;
+  /** Enqueue one transport frame (already joined by the codec). Never blocks, never throws. */
+  write(frame: Uint8Array): void;
+  /** Bytes accepted by write() and not yet handed to the kernel (socket + sender backlog). */
+  readonly bufferedBytes: number;
+  /**
+   * Close the connection. WebSocket: close frame with code and reason. `undefined` ⇒ plain close
+   * (Centrifugo's 3000: no code is written to the client). Idempotent.
+   */
+  close(disconnect?: Disconnect): void;
+}
+
+/** What a transport feeds: the session created for it by the node. */
+export interface SessionPort {
+  /** One inbound transport frame. Never throws. */
+  handleFrame(frame: Uint8Array): void;
+  /** The transport is gone (peer closed, error). Idempotent. */
+  handleTransportClose(): void;
+}
