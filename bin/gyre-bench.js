@@ -1,0 +1,42 @@
+#!/usr/bin/env node
+// gyre-bench launcher: runs the compiled CLI when dist/ is built and newer than the sources, otherwise
+// registers tsx and runs the TypeScript sources directly.
+import { existsSync, readdirSync, statSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+const built = join(root, 'dist', 'loadtest', 'src', 'cli.js');
+
+function newestMtime(dir) {
+  let newest = 0;
+  if (!existsSync(dir)) return newest;
+  for (const name of readdirSync(dir)) {
+    const p = join(dir, name);
+    const st = statSync(p);
+    if (st.isDirectory()) newest = Math.max(newest, newestMtime(p));
+    else if (name.endsWith('.ts')) newest = Math.max(newest, st.mtimeMs);
+  }
+  return newest;
+}
+
+function isFresh() {
+  if (!existsSync(built)) return false;
+  const builtAt = statSync(built).mtimeMs;
+  return newestMtime(join(root, 'loadtest', 'src')) <= builtAt && newestMtime(join(root, 'src', 'protocol')) <= builtAt;
+}
+
+let cli;
+if (isFresh()) {
+  cli = await import(pathToFileURL(built).href);
+} else {
+  const { register } = await import('tsx/esm/api');
+  register();
+  cli = await import(pathToFileURL(join(root, 'loadtest', 'src', 'cli.ts')).href);
+}
+try {
+  process.exitCode = await cli.main(process.argv.slice(2));
+} catch (err) {
+  process.stderr.write(`gyre-bench: ${err instanceof Error ? err.message : String(err)}\n`);
+  process.exitCode = 1;
+}

@@ -1,0 +1,83 @@
+// The frame every scenario shares: start a worker group, connect every client (paced or all at once),
+// run the scenario body, always stop the group, and classify how the run ended.
+import type { SeriesPoint, Totals } from '../aggregate.js';
+import type { CommonOptions } from '../options.js';
+import type { ScenarioExtras, StopReason } from '../report/json.js';
+import { WorkerGroup } from '../runner.js';
+import type { Deadline } from '../runner.js';
+
+export interface RunContext {
+  deadline: Deadline;
+  log: (line: string) => void;
+  onSample?: (p: SeriesPoint, t: Totals) => void;
+}
+
+export interface ScenarioRun {
+  group: WorkerGroup;
+  extras: ScenarioExtras;
+  stopReason: StopReason;
+  error: string | null;
+  warnings: string[];
+}
+
+export interface PoolShape {
+  channels: number;
+  reconnect: boolean;
+  reconnectMaxDelayMs: number;
+}
+
+export function everyoneSettled(clients: number): (t: Totals) => boolean {
+  return (t) => t.settled >= clients;
+}
+
+export async function runWithPool(
+  o: CommonOptions,
+  ctx: RunContext,
+  shape: PoolShape,
+  body: (g: WorkerGroup, warnings: string[]) => Promise<ScenarioExtras>,
+): Promise<ScenarioRun> {
+  const warnings: string[] = [];
+  const group = new WorkerGroup({
+    workers: o.workers,
+    clients: o.clients,
+    rate: o.rate,
+    deadline: ctx.deadline,
+    ...(ctx.onSample !== undefined ? { onSample: ctx.onSample } : {}),
+    pool: {
+      url: o.url,
+      sourceAddresses: o.sourceIps,
+      channelPrefix: o.channelPrefix,
+      channels: shape.channels,
+      userPrefix: o.userPrefix,
+      hmacSecret: o.hmacSecret,
+      tokenTtlSeconds: o.tokenTtlSeconds,
+      connectTimeoutMs: o.connectTimeoutMs,
+      reconnect: shape.reconnect,
+      reconnectMaxDelayMs: shape.reconnectMaxDelayMs,
+      tickMs: 1000,
+    },
+  });
+  let extras: ScenarioExtras = {};
+  let error: string | null = null;
+  let overrun = false;
+  try {
+    await group.prepare();
+    ctx.log(`workers ready; connecting ${o.clients} clients ${o.rate > 0 ? `at ${o.rate}/s` : 'all at once'}`);
+    group.start();
+    const settled = await group.waitFor(everyoneSettled(o.clients), Number.MAX_SAFE_INTEGER);
+    await group.flush();
+    const t = group.totals();
+    ctx.log(`connect phase: ${t.subscribedOnce} subscribed, ${t.settled - t.subscribedOnce} failed`);
+    if (!settled) warnings.push(`only ${t.settled} of ${o.clients} clients finished connecting before the deadline`);
+    if (!ctx.deadline.passed()) extras = await body(group, warnings);
+    overrun = ctx.deadline.passed();
+  } catch (err) {
+    error = err instanceof Error ? err.message : String(err);
+  } finally {
+    await group.stop();
+  }
+  if (group.fatalError !== null && error === null) error = group.fatalError;
+  const stopReason: StopReason =
+    error !== null ? 'error' : ctx.deadline.interrupted ? 'interrupted' : overrun ? 'timeout' : 'completed';
+  return { group, extras, stopReason, error, warnings };
+}

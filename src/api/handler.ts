@@ -1,0 +1,155 @@
+// HTTP entry point of the server API (protocol.md §6.1): routing per method, POST only, API-key auth,
+// body decoding, response envelopes and the transport error mode.
+import { timingSafeEqual } from 'node:crypto';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Logger } from 'pino';
+import type { GyreConfig } from '../config/types.js';
+import type { NodeApi } from '../core/types.js';
+import { BodyTooLargeError, readBody } from '../http/body.js';
+import type { Router } from '../http/router.js';
+import { sendEmpty, sendJson, sendText } from '../http/router.js';
+import { ApiError } from '../protocol/errors.js';
+import { splitUrl } from '../transports/upgrade.js';
+import { ApiErrors, SchemaError, errorBody, transportErrorStatus } from './errors.js';
+import { ApiExecutor } from './executor.js';
+import { stringifyJson } from './json.js';
+import { parseLegacy, runLegacy } from './legacy.js';
+import { API_METHODS, parseBatch, parseCommand } from './schemas.js';
+import type { ApiMethod } from './schemas.js';
+
+export const DEFAULT_API_BODY_LIMIT = 10 * 1024 * 1024;
+
+export interface ApiHandlerOptions {
+  config: GyreConfig['http_api'];
+  node: NodeApi;
+  logger: Logger;
+  /** True once the node shuts down (the legacy endpoint answers 503 then). */
+  isShuttingDown: () => boolean;
+  bodyLimit?: number;
+}
+
+function safeEqual(a: string, b: string): boolean {
+  const x = Buffer.from(a);
+  const y = Buffer.from(b);
+  return x.byteLength === y.byteLength && timingSafeEqual(x, y);
+}
+
+function header(req: IncomingMessage, name: string): string {
+  const v = req.headers[name];
+  return Array.isArray(v) ? (v[0] ?? '') : (v ?? '');
+}
+
+/** The presented key: X-API-Key, else `Authorization: apikey <key>`, else `?api_key=`. */
+export function presentedApiKey(req: IncomingMessage): string {
+  const direct = header(req, 'x-api-key');
+  if (direct !== '') return direct;
+  const auth = header(req, 'authorization');
+  if (auth !== '') {
+    const parts = auth.split(' ');
+    if (parts.length === 2 && (parts[0] ?? '').toLowerCase() === 'apikey' && parts[1] !== '') return parts[1] ?? '';
+  }
+  const { query } = splitUrl(req.url);
+  return query === '' ? '' : (new URLSearchParams(query).get('api_key') ?? '');
+}
+
+export class ApiHandler {
+  private readonly executor: ApiExecutor;
+  private readonly bodyLimit: number;
+
+  constructor(private readonly opts: ApiHandlerOptions) {
+    this.executor = new ApiExecutor(opts.node, opts.logger);
+    this.bodyLimit = opts.bodyLimit ?? DEFAULT_API_BODY_LIMIT;
+  }
+
+  /** Registers `<prefix>/<method>` for every method and the legacy `<prefix>` endpoint. */
+  register(router: Router): void {
+    const prefix = this.opts.config.handler_prefix.replace(/\/+$/, '');
+    for (const m of API_METHODS) router.add(`${prefix}/${m}`, (req, res) => this.serve(req, res, m));
+    router.add(prefix === '' ? '/' : prefix, (req, res) => this.serve(req, res, 'legacy'));
+  }
+
+  private authorized(req: IncomingMessage): boolean {
+    const cfg = this.opts.config;
+    if (cfg.insecure) return true;
+    if (cfg.key === '') return false;
+    const key = presentedApiKey(req);
+    return key !== '' && safeEqual(key, cfg.key);
+  }
+
+  private serve(req: IncomingMessage, res: ServerResponse, method: ApiMethod | 'legacy'): void {
+    if (req.method !== 'POST') {
+      req.resume();
+      sendText(res, 405, 'Method Not Allowed', { Allow: 'POST' });
+      return;
+    }
+    if (!this.authorized(req)) {
+      req.resume();
+      sendEmpty(res, 401);
+      return;
+    }
+    this.process(req, res, method).catch((err: unknown) => {
+      this.opts.logger.error({ err }, 'server API request failed');
+      if (!res.headersSent) sendText(res, 500, 'Internal Server Error');
+      else res.destroy();
+    });
+  }
+
+  private async process(req: IncomingMessage, res: ServerResponse, method: ApiMethod | 'legacy'): Promise<void> {
+    let body: Buffer;
+    try {
+      body = await readBody(req, this.bodyLimit);
+    } catch (err) {
+      if (err instanceof BodyTooLargeError) sendText(res, 413, 'Request Entity Too Large', { Connection: 'close' });
+      else sendText(res, 500, 'Internal Server Error');
+      return;
+    }
+    if (method === 'legacy') {
+      await this.legacy(res, body);
+      return;
+    }
+    let value: unknown;
+    try {
+      value = JSON.parse(body.toString('utf8'));
+    } catch {
+      sendText(res, 400, 'Bad Request');
+      return;
+    }
+    if (method === 'batch') {
+      let batch;
+      try {
+        batch = parseBatch(value);
+      } catch (err) {
+        if (err instanceof SchemaError) return sendText(res, 400, 'Bad Request');
+        throw err;
+      }
+      sendJson(res, 200, stringifyJson(await this.executor.batch(batch)));
+      return;
+    }
+    let cmd;
+    try {
+      cmd = parseCommand(method, value);
+    } catch (err) {
+      if (err instanceof SchemaError) return sendText(res, 400, 'Bad Request');
+      throw err;
+    }
+    try {
+      const result = await this.executor.run(cmd);
+      sendJson(res, 200, stringifyJson({ result }));
+    } catch (err) {
+      const apiErr = err instanceof ApiError ? err : ApiErrors.internal();
+      if (this.transportErrorMode(req)) sendJson(res, transportErrorStatus(apiErr.code), stringifyJson(errorBody(apiErr)));
+      else sendJson(res, 200, stringifyJson({ error: errorBody(apiErr) }));
+    }
+  }
+
+  private transportErrorMode(req: IncomingMessage): boolean {
+    return this.opts.config.error_mode === 'transport' || header(req, 'x-centrifugo-error-mode').toLowerCase() === 'transport';
+  }
+
+  private async legacy(res: ServerResponse, body: Buffer): Promise<void> {
+    if (this.opts.isShuttingDown()) return sendText(res, 503, 'Service Unavailable');
+    const commands = body.byteLength === 0 ? undefined : parseLegacy(body.toString('utf8'));
+    if (commands === undefined || commands.length === 0) return sendText(res, 400, 'Bad Request');
+    sendJson(res, 200, await runLegacy(commands, this.executor));
+  }
+}

@@ -1,0 +1,54 @@
+// Legacy single endpoint (protocol.md §6.1, removed in Centrifugo v7): POST <prefix> with newline-delimited
+// `{"id":N,"method":"publish","params":{…}}` commands; replies `{"id":N,"result":…}` / `{"id":N,"error":…}`.
+import { ApiError } from '../protocol/errors.js';
+import { ApiErrors, SchemaError, errorBody } from './errors.js';
+import type { ApiExecutor } from './executor.js';
+import { stringifyJson } from './json.js';
+import type { JsonObject } from './json.js';
+import { isCommandMethod, parseCommand } from './schemas.js';
+
+interface LegacyCommand {
+  id: number;
+  method: string;
+  params: unknown;
+}
+
+/** Splits and parses the body; undefined when a line is not a JSON command object (⇒ HTTP 400). */
+export function parseLegacy(body: string): LegacyCommand[] | undefined {
+  const out: LegacyCommand[] = [];
+  for (const line of body.split('\n')) {
+    if (line.trim() === '') continue;
+    let v: unknown;
+    try {
+      v = JSON.parse(line);
+    } catch {
+      return undefined;
+    }
+    if (typeof v !== 'object' || v === null || Array.isArray(v)) return undefined;
+    const o = v as Record<string, unknown>;
+    const id = o['id'] ?? 0;
+    const method = o['method'] ?? '';
+    if (typeof id !== 'number' || !Number.isInteger(id) || typeof method !== 'string') return undefined;
+    out.push({ id, method, params: o['params'] });
+  }
+  return out;
+}
+
+async function runOne(cmd: LegacyCommand, executor: ApiExecutor): Promise<JsonObject> {
+  const id = cmd.id > 0 ? cmd.id : undefined;
+  if (!isCommandMethod(cmd.method)) return { id, error: errorBody(ApiErrors.notFound()) };
+  try {
+    const result = await executor.run(parseCommand(cmd.method, cmd.params));
+    return { id, result };
+  } catch (err) {
+    if (err instanceof SchemaError) return { id, error: errorBody(ApiErrors.badRequest()) };
+    return { id, error: errorBody(err instanceof ApiError ? err : ApiErrors.internal()) };
+  }
+}
+
+/** Executes the commands in order; replies joined by '\n'. */
+export async function runLegacy(commands: readonly LegacyCommand[], executor: ApiExecutor): Promise<string> {
+  const replies: string[] = [];
+  for (const c of commands) replies.push(stringifyJson(await runOne(c, executor)));
+  return replies.join('\n');
+}

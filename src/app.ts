@@ -1,0 +1,115 @@
+// Composition root: the only module that knows every piece. config → engine → token verifier → Node →
+// HTTP server(s) with the WebSocket transport, server API, health and metrics endpoints.
+import type { Server } from 'node:http';
+import type { Logger } from 'pino';
+import { ApiHandler } from './api/handler.js';
+import { createTokenVerifier } from './auth/jwt.js';
+import type { GyreConfig } from './config/types.js';
+import { Node } from './core/node.js';
+import { createMemoryEngine } from './engines/memory/index.js';
+import { healthHandler } from './http/health.js';
+import { metricsHandler } from './http/metrics.js';
+import { Router, sendText } from './http/router.js';
+import { closeServer, createHttpServer, listen } from './http/server.js';
+import { metrics, registry } from './metrics/registry.js';
+import { rejectUpgrade } from './transports/upgrade.js';
+import { WebSocketHandler } from './transports/websocket.js';
+import { VERSION } from './version.js';
+
+export interface RunningServer {
+  /** Bound port of the main (external) server. */
+  port: number;
+  /** Bound port of the internal server (API, health, metrics); equals `port` when there is one server. */
+  internalPort: number;
+  node: Node;
+  /** Graceful stop: stop accepting, 3001 to every client, close the engine and the servers. Idempotent. */
+  close(): Promise<void>;
+}
+
+export async function startServer(config: Readonly<GyreConfig>, opts: { logger: Logger }): Promise<RunningServer> {
+  const { logger } = opts;
+  const version = VERSION;
+  metrics.build.labels(`${version} Gyre`).set(1);
+  if (config.engine.type !== 'memory') throw new Error(`engine type "${config.engine.type}" is not available in this build`);
+
+  const engine = createMemoryEngine();
+  const tokenVerifier = createTokenVerifier(config.client);
+  const node = new Node({ config, engine, tokenVerifier, logger, version: `${version} Gyre` });
+  await node.start();
+
+  const hs = config.http_server;
+  const internalAddress = hs.internal_address === '' ? hs.address : hs.internal_address;
+  const internalPortCfg = hs.internal_port === 0 ? hs.port : hs.internal_port;
+  const separate = internalPortCfg !== hs.port || internalAddress !== hs.address;
+
+  const mainRouter = new Router();
+  const internalRouter = separate ? new Router() : mainRouter;
+
+  let ws: WebSocketHandler | undefined;
+  if (!config.websocket.disabled) {
+    ws = new WebSocketHandler({ websocket: config.websocket, client: config.client, acceptor: node, logger });
+    mainRouter.add(config.websocket.handler_prefix, (req, res) => {
+      req.resume();
+      sendText(res, 400, 'Bad Request');
+    });
+  }
+  if (!config.http_api.disabled) {
+    const api = new ApiHandler({ config: config.http_api, node, logger, isShuttingDown: () => node.shuttingDown });
+    api.register(config.http_api.external ? mainRouter : internalRouter);
+  }
+  if (config.health.enabled) internalRouter.add(config.health.handler_prefix, healthHandler());
+  if (config.prometheus.enabled) {
+    internalRouter.add(
+      config.prometheus.handler_prefix,
+      metricsHandler(registry, logger, () => {
+        const s = node.stats();
+        metrics.numClients.set(s.clients);
+        metrics.numUsers.set(s.users);
+        metrics.numSubscriptions.set(s.subscriptions);
+        metrics.numChannels.set(s.channels);
+      }),
+    );
+  }
+
+  const servers: Server[] = [];
+  const main = createHttpServer(mainRouter.handle);
+  main.on('upgrade', ws !== undefined ? ws.onUpgrade : (_req, socket) => rejectUpgrade(socket, 404));
+  servers.push(main);
+  let internal: Server | undefined;
+  if (separate) {
+    internal = createHttpServer(internalRouter.handle);
+    internal.on('upgrade', (_req, socket) => rejectUpgrade(socket, 404));
+    servers.push(internal);
+  }
+
+  let closing: Promise<void> | undefined;
+  const close = (): Promise<void> => {
+    closing ??= (async () => {
+      const stopped = servers.map((s) => closeServer(s));
+      try {
+        await node.shutdown();
+      } catch (err) {
+        logger.error({ err }, 'node shutdown failed');
+      }
+      await ws?.close();
+      try {
+        await engine.close();
+      } catch (err) {
+        logger.error({ err }, 'engine close failed');
+      }
+      for (const s of servers) s.closeAllConnections();
+      await Promise.all(stopped);
+    })();
+    return closing;
+  };
+
+  try {
+    const port = await listen(main, hs.address, hs.port, hs.backlog);
+    const internalPort = internal !== undefined ? await listen(internal, internalAddress, internalPortCfg, hs.backlog) : port;
+    logger.info({ port, internalPort, version }, 'gyre listening');
+    return { port, internalPort, node, close };
+  } catch (err) {
+    await close();
+    throw err;
+  }
+}

@@ -1,0 +1,215 @@
+// TokenVerifier with jose (protocol.md §3.2–3.3, §3.6): HMAC / RSA / ECDSA static keys chosen by the header alg,
+// or a JWKS endpoint; exp/nbf ⇒ TokenExpiredError (ignored with client.insecure); aud/iss checked when configured.
+
+import { createPublicKey, X509Certificate, type KeyObject } from 'node:crypto';
+import { compactVerify, createRemoteJWKSet, decodeJwt, decodeProtectedHeader, errors } from 'jose';
+import type { ClientConfig, TokenConfig } from '../config/types.js';
+import { connectClaims, isObject, subscribeClaims, type JsonObject } from './claims.js';
+import {
+  InvalidTokenError,
+  TokenExpiredError,
+  type ConnectTokenClaims,
+  type SubscribeTokenClaims,
+  type TokenVerifier,
+} from './types.js';
+
+export interface JwtVerifierOptions {
+  /** Clock in ms (tests). */
+  now?: () => number;
+  /** JWKS HTTP timeout; default 1000 ms. */
+  jwksTimeoutMs?: number;
+}
+
+export type JwtClientConfig = Pick<
+  ClientConfig,
+  'token' | 'subscription_token' | 'insecure' | 'insecure_skip_token_signature_verify'
+>;
+
+const STATIC_ALGS = new Set(['HS256', 'HS384', 'HS512', 'RS256', 'RS384', 'RS512', 'ES256', 'ES384', 'ES512']);
+const JWKS_ALGS = ['RS256', 'RS384', 'RS512', 'ES256', 'ES384', 'ES512', 'EdDSA'];
+const decoder = new TextDecoder();
+const encoder = new TextEncoder();
+
+type RemoteJwks = ReturnType<typeof createRemoteJWKSet>;
+
+interface KeySet {
+  readonly hmac: Uint8Array | undefined;
+  readonly hmacPrevious: Uint8Array | undefined;
+  readonly hmacPreviousUntil: number; // unix seconds, 0 = no limit
+  readonly rsa: KeyObject | undefined;
+  readonly ecdsa: KeyObject | undefined;
+  readonly jwks: RemoteJwks | undefined;
+  readonly audience: string;
+  readonly audienceRegex: RegExp | undefined;
+  readonly issuer: string;
+  readonly issuerRegex: RegExp | undefined;
+  readonly userIdClaim: string;
+}
+
+/** PEM public key (SPKI or PKCS#1) or an X.509 certificate. Throws on bad configuration. */
+export function publicKeyFromPem(pem: string, what: string): KeyObject {
+  try {
+    if (pem.includes('BEGIN CERTIFICATE')) return new X509Certificate(pem).publicKey;
+    return createPublicKey(pem);
+  } catch (e) {
+    throw new Error(`${what}: cannot parse PEM public key: ${(e as Error).message}`);
+  }
+}
+
+function keySet(t: TokenConfig, section: string, timeoutMs: number): KeySet {
+  return {
+    hmac: t.hmac_secret_key !== '' ? encoder.encode(t.hmac_secret_key) : undefined,
+    hmacPrevious: t.hmac_previous_secret_key !== '' ? encoder.encode(t.hmac_previous_secret_key) : undefined,
+    hmacPreviousUntil: t.hmac_previous_secret_key_valid_until,
+    rsa: t.rsa_public_key !== '' ? publicKeyFromPem(t.rsa_public_key, `${section}.rsa_public_key`) : undefined,
+    ecdsa: t.ecdsa_public_key !== '' ? publicKeyFromPem(t.ecdsa_public_key, `${section}.ecdsa_public_key`) : undefined,
+    jwks:
+      t.jwks_public_endpoint !== ''
+        ? createRemoteJWKSet(new URL(t.jwks_public_endpoint), { timeoutDuration: timeoutMs, cacheMaxAge: 3_600_000 })
+        : undefined,
+    audience: t.audience,
+    audienceRegex: t.audience_regex !== '' ? new RegExp(t.audience_regex) : undefined,
+    issuer: t.issuer,
+    issuerRegex: t.issuer_regex !== '' ? new RegExp(t.issuer_regex) : undefined,
+    userIdClaim: t.user_id_claim,
+  };
+}
+
+function invalid(reason: string): never {
+  throw new InvalidTokenError(reason);
+}
+
+function isSignatureFailure(e: unknown): boolean {
+  return e instanceof errors.JWSSignatureVerificationFailed;
+}
+
+/** JWKS transport trouble is not the token's fault: surface it as a plain Error (the caller maps it to internal). */
+function mapError(e: unknown): never {
+  if (e instanceof InvalidTokenError || e instanceof TokenExpiredError) throw e;
+  if (e instanceof errors.JWKSTimeout) throw new Error('jwks: fetch timed out', { cause: e });
+  if (e instanceof errors.JOSEError) {
+    if (e.code === 'ERR_JOSE_GENERIC' || e.code === 'ERR_JWKS_INVALID') throw new Error(`jwks: ${e.message}`, { cause: e });
+    throw new InvalidTokenError(e.message);
+  }
+  if (e instanceof TypeError) throw new Error(`jwks: ${e.message}`, { cause: e });
+  throw e;
+}
+
+export class JwtVerifier implements TokenVerifier {
+  private readonly connectKeys: KeySet;
+  private readonly subscribeKeys: KeySet;
+  private readonly now: () => number;
+
+  constructor(
+    private readonly client: Readonly<JwtClientConfig>,
+    opts: JwtVerifierOptions = {},
+  ) {
+    const timeout = opts.jwksTimeoutMs ?? 1000;
+    this.now = opts.now ?? Date.now;
+    this.connectKeys = keySet(client.token, 'client.token', timeout);
+    this.subscribeKeys = client.subscription_token.enabled
+      ? keySet(client.subscription_token, 'client.subscription_token', timeout)
+      : this.connectKeys;
+  }
+
+  async verifyConnectToken(token: string): Promise<ConnectTokenClaims> {
+    const payload = await this.verify(token, this.connectKeys);
+    return connectClaims(payload, this.connectKeys.userIdClaim);
+  }
+
+  async verifySubscribeToken(token: string): Promise<SubscribeTokenClaims> {
+    const payload = await this.verify(token, this.subscribeKeys);
+    return subscribeClaims(payload, this.subscribeKeys.userIdClaim);
+  }
+
+  private async verify(token: string, keys: KeySet): Promise<JsonObject> {
+    let payload: JsonObject;
+    if (this.client.insecure_skip_token_signature_verify) {
+      try {
+        payload = decodeJwt(token);
+      } catch (e) {
+        invalid(`malformed token: ${(e as Error).message}`);
+      }
+    } else {
+      payload = await this.verifySignature(token, keys);
+    }
+    this.checkTime(payload);
+    this.checkAudienceIssuer(payload, keys);
+    return payload;
+  }
+
+  private async verifySignature(token: string, keys: KeySet): Promise<JsonObject> {
+    let alg: string;
+    try {
+      alg = decodeProtectedHeader(token).alg ?? '';
+    } catch (e) {
+      return invalid(`malformed token: ${(e as Error).message}`);
+    }
+    let bytes: Uint8Array;
+    try {
+      if (keys.jwks !== undefined) {
+        bytes = (await compactVerify(token, keys.jwks, { algorithms: JWKS_ALGS })).payload;
+      } else {
+        bytes = await this.verifyStatic(token, alg, keys);
+      }
+    } catch (e) {
+      return mapError(e);
+    }
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(decoder.decode(bytes));
+    } catch {
+      return invalid('token payload is not JSON');
+    }
+    if (!isObject(parsed)) return invalid('token payload is not a JSON object');
+    return parsed;
+  }
+
+  private async verifyStatic(token: string, alg: string, keys: KeySet): Promise<Uint8Array> {
+    if (!STATIC_ALGS.has(alg)) invalid(`unsupported token algorithm ${JSON.stringify(alg)}`);
+    const family = alg.slice(0, 2);
+    const key = family === 'HS' ? keys.hmac : family === 'RS' ? keys.rsa : keys.ecdsa;
+    if (key === undefined) invalid(`no key configured for algorithm ${alg}`);
+    const options = { algorithms: [alg] };
+    try {
+      return (await compactVerify(token, key, options)).payload;
+    } catch (e) {
+      const prev = keys.hmacPrevious;
+      const until = keys.hmacPreviousUntil;
+      const prevValid = until === 0 || this.now() / 1000 < until;
+      if (family !== 'HS' || prev === undefined || !prevValid || !isSignatureFailure(e)) throw e;
+      return (await compactVerify(token, prev, options)).payload;
+    }
+  }
+
+  private checkTime(payload: JsonObject): void {
+    const exp = payload['exp'];
+    const nbf = payload['nbf'];
+    if (exp !== undefined && exp !== null && typeof exp !== 'number') invalid('claim "exp" must be a number');
+    if (nbf !== undefined && nbf !== null && typeof nbf !== 'number') invalid('claim "nbf" must be a number');
+    if (this.client.insecure) return;
+    const nowSec = this.now() / 1000;
+    if (typeof exp === 'number' && nowSec >= exp) throw new TokenExpiredError('token is expired');
+    if (typeof nbf === 'number' && nowSec < nbf) throw new TokenExpiredError('token is not valid yet (nbf)');
+  }
+
+  private checkAudienceIssuer(payload: JsonObject, keys: KeySet): void {
+    if (keys.audience !== '' || keys.audienceRegex !== undefined) {
+      const aud = payload['aud'];
+      const list = typeof aud === 'string' ? [aud] : Array.isArray(aud) ? aud.filter((a) => typeof a === 'string') : [];
+      if (keys.audience !== '' && !list.includes(keys.audience)) invalid('invalid audience');
+      const re = keys.audienceRegex;
+      if (re !== undefined && !list.some((a) => re.test(a))) invalid('invalid audience');
+    }
+    if (keys.issuer !== '' || keys.issuerRegex !== undefined) {
+      const iss = payload['iss'];
+      if (typeof iss !== 'string') invalid('invalid issuer');
+      if (keys.issuer !== '' && iss !== keys.issuer) invalid('invalid issuer');
+      if (keys.issuerRegex !== undefined && !keys.issuerRegex.test(iss)) invalid('invalid issuer');
+    }
+  }
+}
+
+export function createTokenVerifier(client: Readonly<JwtClientConfig>, opts: JwtVerifierOptions = {}): TokenVerifier {
+  return new JwtVerifier(client, opts);
+}

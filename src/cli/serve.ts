@@ -1,0 +1,132 @@
+// The root command: load config, start the server (app.ts, imported lazily so the other subcommands work even if
+// it is broken), write the pid file, and shut down gracefully on SIGTERM/SIGINT under a shutdown.timeout watchdog.
+
+import { rmSync, writeFileSync } from 'node:fs';
+import type { Logger } from 'pino';
+import { ConfigError, loadConfig, type GyreConfig } from '../config/index.js';
+import { createLogger } from '../logging.js';
+import { configErrorLine } from './common.js';
+
+export interface RunningServer {
+  port: number;
+  close(): Promise<void>;
+}
+
+export type StartServer = (config: Readonly<GyreConfig>, opts: { logger: Logger }) => Promise<RunningServer>;
+
+export interface ServeOptions {
+  file?: string | undefined;
+  flags: Record<string, unknown>;
+}
+
+/** Side effects, injectable for tests. */
+export interface ServeDeps {
+  importApp: () => Promise<unknown>;
+  exit: (code: number) => void;
+  stderr: (line: string) => void;
+  signals: Pick<NodeJS.EventEmitter, 'on' | 'removeListener'>;
+  /** Overrides the logger built from log.* (tests). */
+  logger?: Logger;
+}
+
+const APP_MODULE = '../app.js';
+
+export const defaultServeDeps: ServeDeps = {
+  importApp: () => import(APP_MODULE) as Promise<unknown>,
+  exit: (code) => process.exit(code),
+  stderr: (line) => process.stderr.write(`${line}\n`),
+  signals: process,
+};
+
+function startServerOf(mod: unknown): StartServer | undefined {
+  if (mod === null || typeof mod !== 'object' || !('startServer' in mod)) return undefined;
+  const fn = mod.startServer;
+  return typeof fn === 'function' ? (fn as StartServer) : undefined;
+}
+
+/** Runs the server until a signal; resolves after the exit code has been handed to deps.exit. */
+export async function serve(opts: ServeOptions, deps: ServeDeps = defaultServeDeps): Promise<void> {
+  let config: Readonly<GyreConfig>;
+  let warnings: string[];
+  let file: string | undefined;
+  try {
+    ({ config, warnings, file } = loadConfig({ file: opts.file, flags: opts.flags }));
+  } catch (e) {
+    if (!(e instanceof ConfigError)) throw e;
+    deps.stderr(configErrorLine(e));
+    deps.exit(1);
+    return;
+  }
+  const logger = deps.logger ?? createLogger(config.log);
+  for (const w of warnings) logger.warn(w);
+  logger.info({ file: file ?? null, engine: config.engine.type }, 'configuration loaded');
+
+  let startServer: StartServer | undefined;
+  try {
+    startServer = startServerOf(await deps.importApp());
+  } catch (e) {
+    logger.error({ err: e }, 'cannot load the server module');
+  }
+  if (startServer === undefined) {
+    deps.stderr('error: the server module (app.ts) does not export startServer');
+    deps.exit(1);
+    return;
+  }
+
+  if (config.pid_file !== '') writeFileSync(config.pid_file, `${process.pid}\n`);
+  const removePid = () => {
+    if (config.pid_file !== '') rmSync(config.pid_file, { force: true });
+  };
+
+  let server: RunningServer;
+  try {
+    server = await startServer(config, { logger });
+  } catch (e) {
+    logger.error({ err: e }, 'server failed to start');
+    removePid();
+    deps.exit(1);
+    return;
+  }
+  logger.info({ port: server.port }, 'gyre started');
+
+  await new Promise<void>((resolveDone) => {
+    let stopping = false;
+    let finished = false;
+    let watchdog: NodeJS.Timeout | undefined;
+    const finish = (code: number) => {
+      if (finished) return;
+      finished = true;
+      clearTimeout(watchdog);
+      deps.signals.removeListener('SIGTERM', onSignal);
+      deps.signals.removeListener('SIGINT', onSignal);
+      removePid();
+      deps.exit(code);
+      resolveDone();
+    };
+    const onSignal = (signal: string) => {
+      if (stopping) {
+        logger.warn({ signal }, 'second signal during shutdown, exiting now');
+        finish(1);
+        return;
+      }
+      stopping = true;
+      logger.info({ signal, timeoutMs: config.shutdown.timeout }, 'shutting down');
+      watchdog = setTimeout(() => {
+        logger.error({ timeoutMs: config.shutdown.timeout }, 'shutdown timeout exceeded');
+        finish(1);
+      }, config.shutdown.timeout);
+      server.close().then(
+        () => {
+          logger.info('shutdown complete');
+          finish(0);
+        },
+        (e: unknown) => {
+          logger.error({ err: e }, 'shutdown failed');
+          finish(1);
+        },
+      );
+    };
+    deps.signals.on('SIGTERM', onSignal);
+    deps.signals.on('SIGINT', onSignal);
+  });
+}

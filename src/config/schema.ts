@@ -1,0 +1,200 @@
+// The one schema of Gyre's configuration (zod v4). It mirrors Centrifugo v6's nested key tree for the keys Gyre
+// implements (protocol.md §4.5, §8.3) and fills every default; durations are parsed to milliseconds here.
+// Cross-field rules live in validate.ts. The key tree used for env vars, flags and unknown-key warnings is derived
+// from this schema (keytree.ts), so there is no second list of keys.
+
+import { z } from 'zod';
+import type { GyreConfig } from './types.js';
+import { durationFromConfig } from './duration.js';
+
+/** Marks duration fields so keytree.ts (env/flags parsing, defaultconfig rendering) can find them. */
+export const durationKinds = z.registry<{ kind: 'duration' }>();
+
+const bool = (d: boolean) => z.boolean().default(d);
+const str = (d = '') => z.string().default(d);
+const int = (d: number, min = 0) => z.number().int().min(min).default(d);
+const strings = () => z.array(z.string()).default(() => []);
+
+function dur(d: string) {
+  const s = z.unknown().transform((v, ctx): number => {
+    const r = durationFromConfig(v);
+    if (r.ok) return r.ms;
+    ctx.addIssue({ code: 'custom', message: r.message });
+    return z.NEVER;
+  });
+  s.register(durationKinds, { kind: 'duration' });
+  return s.prefault(d);
+}
+
+/** A TCP port; "" (Centrifugo's default for internal_port) and numeric strings are accepted. */
+const port = (d: number) =>
+  z
+    .preprocess(
+      (v) => (v === '' ? 0 : typeof v === 'string' && /^\d+$/.test(v) ? Number(v) : v),
+      z.number().int().min(0).max(65535),
+    )
+    .default(d);
+
+/** Unix seconds; an RFC 3339 date string is also accepted. */
+const unixSeconds = () =>
+  z
+    .preprocess((v) => {
+      if (typeof v !== 'string' || v === '') return v === '' ? 0 : v;
+      const t = Date.parse(v);
+      return Number.isNaN(t) ? v : Math.floor(t / 1000);
+    }, z.number().int().min(0))
+    .default(0);
+
+const dataFormat = () => z.enum(['', 'json', 'json_object', 'binary']).default('');
+
+export const channelOptionsShape = {
+  presence: bool(false),
+  join_leave: bool(false),
+  force_push_join_leave: bool(false),
+  history_size: int(0),
+  history_ttl: dur('0s'),
+  history_meta_ttl: dur('0s'),
+  force_positioning: bool(false),
+  allow_positioning: bool(false),
+  force_recovery: bool(false),
+  allow_recovery: bool(false),
+  force_recovery_mode: z.enum(['', 'stream', 'cache']).default(''),
+  auto_cache_recover: bool(false),
+  allowed_delta_types: strings(),
+  delta_publish: bool(false),
+  allow_tags_filter: bool(false),
+  allow_subscribe_for_client: bool(false),
+  allow_subscribe_for_anonymous: bool(false),
+  allow_publish_for_client: bool(false),
+  allow_publish_for_subscriber: bool(false),
+  allow_publish_for_anonymous: bool(false),
+  allow_presence_for_client: bool(false),
+  allow_presence_for_subscriber: bool(false),
+  allow_presence_for_anonymous: bool(false),
+  allow_history_for_client: bool(false),
+  allow_history_for_subscriber: bool(false),
+  allow_history_for_anonymous: bool(false),
+  allow_user_limited_channels: bool(false),
+  channel_regex: str(),
+  publication_data_format: dataFormat(),
+  subscription_type: z.enum(['', 'stream']).default(''),
+};
+
+const channelOptions = z.object(channelOptionsShape);
+const namespace = z.object({ name: z.string(), ...channelOptionsShape });
+
+const tokenShape = {
+  hmac_secret_key: str(),
+  hmac_previous_secret_key: str(),
+  hmac_previous_secret_key_valid_until: unixSeconds(),
+  rsa_public_key: str(),
+  ecdsa_public_key: str(),
+  jwks_public_endpoint: str(),
+  audience: str(),
+  audience_regex: str(),
+  issuer: str(),
+  issuer_regex: str(),
+  user_id_claim: str(),
+};
+
+const client = z.object({
+  allowed_origins: strings(),
+  token: z.object(tokenShape).prefault({}),
+  subscription_token: z.object({ enabled: bool(false), ...tokenShape }).prefault({}),
+  allow_anonymous_connect_without_token: bool(false),
+  disallow_anonymous_connection_tokens: bool(false),
+  ping_interval: dur('25s'),
+  pong_timeout: dur('8s'),
+  expired_close_delay: dur('25s'),
+  expired_sub_close_delay: dur('25s'),
+  stale_close_delay: dur('10s'),
+  channel_limit: int(128),
+  queue_max_size: int(1_048_576),
+  presence_update_interval: dur('27s'),
+  concurrency: int(0),
+  channel_position_check_delay: dur('40s'),
+  connection_limit: int(0),
+  user_connection_limit: int(0),
+  connection_rate_limit: int(0),
+  connect_include_server_time: bool(false),
+  history_max_publication_limit: int(300),
+  recovery_max_publication_limit: int(300),
+  insecure_skip_token_signature_verify: bool(false),
+  user_id_http_header: str(),
+  insecure: bool(false),
+  subscribe_to_user_personal_channel: z
+    .object({ enabled: bool(false), personal_channel_namespace: str(), single_connection: bool(false) })
+    .prefault({}),
+});
+
+const channel = z.object({
+  without_namespace: channelOptions.prefault({}),
+  namespaces: z.array(namespace).default(() => []),
+  history_meta_ttl: dur('720h'),
+  publication_data_format: dataFormat(),
+  max_length: int(255, 1),
+  private_prefix: str('$'),
+  namespace_boundary: str(':'),
+  user_boundary: str('#'),
+  user_separator: str(','),
+});
+
+export const configSchema = z.object({
+  http_server: z
+    .object({
+      address: str(),
+      port: port(8000),
+      internal_address: str(),
+      internal_port: port(0),
+      backlog: int(2048, 1),
+    })
+    .prefault({}),
+  log: z
+    .object({ level: z.enum(['none', 'trace', 'debug', 'info', 'warn', 'error']).default('info'), file: str() })
+    .prefault({}),
+  engine: z.object({ type: z.enum(['memory', 'redis']).default('memory') }).prefault({}),
+  client: client.prefault({}),
+  channel: channel.prefault({}),
+  rpc: z.object({ ping: z.object({ enabled: bool(false), method: str('ping') }).prefault({}) }).prefault({}),
+  http_api: z
+    .object({
+      disabled: bool(false),
+      handler_prefix: str('/api'),
+      key: str(),
+      error_mode: z.enum(['', 'transport']).default(''),
+      external: bool(false),
+      insecure: bool(false),
+    })
+    .prefault({}),
+  websocket: z
+    .object({
+      disabled: bool(false),
+      handler_prefix: str('/connection/websocket'),
+      compression: bool(false),
+      write_timeout: dur('1000ms'),
+      message_size_limit: int(65536, 1),
+    })
+    .prefault({}),
+  health: z.object({ enabled: bool(false), handler_prefix: str('/health') }).prefault({}),
+  prometheus: z.object({ enabled: bool(false), handler_prefix: str('/metrics') }).prefault({}),
+  admin: z
+    .object({
+      enabled: bool(false),
+      handler_prefix: str(),
+      password: str(),
+      secret: str(),
+      insecure: bool(false),
+      external: bool(false),
+    })
+    .prefault({}),
+  shutdown: z.object({ timeout: dur('30s') }).prefault({}),
+  node: z.object({ name: str(), info_metrics_aggregate_interval: dur('60s') }).prefault({}),
+  pid_file: str(),
+});
+
+export type ParsedConfig = z.output<typeof configSchema>;
+
+// Drift guard: the parsed output and GyreConfig must stay assignable both ways (a compile error otherwise).
+type Same<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false;
+const schemaMatchesTypes: Same<ParsedConfig, Required<GyreConfig>> = true;
+void schemaMatchesTypes;

@@ -1,0 +1,69 @@
+// Cross-field rules the schema cannot express (protocol.md §1.10, §4.5, centrifugo validate.go). Each failure is a
+// ConfigError naming the exact key path. Runs once on the parsed config, before it is frozen.
+
+import { ConfigError } from './errors.js';
+import type { ChannelOptions, GyreConfig } from './types.js';
+
+const NAMESPACE_NAME = /^[-a-zA-Z0-9_.]{2,}$/;
+const DELTA_TYPES: ReadonlySet<string> = new Set(['fossil']);
+
+function fail(path: string, reason: string): never {
+  throw new ConfigError('cross_field', path, reason);
+}
+
+function checkRegex(path: string, source: string): void {
+  if (source === '') return;
+  try {
+    new RegExp(source);
+  } catch (e) {
+    fail(path, `invalid regular expression: ${(e as Error).message}`);
+  }
+}
+
+function validateChannelOptions(p: string, o: ChannelOptions, globalMetaTtl: number): void {
+  const hasSize = o.history_size > 0;
+  const hasTtl = o.history_ttl > 0;
+  if (hasSize !== hasTtl) {
+    fail(`${p}.${hasSize ? 'history_ttl' : 'history_size'}`, 'history_size and history_ttl must both be set or both be zero');
+  }
+  if (o.force_recovery && !hasSize) fail(`${p}.force_recovery`, 'force_recovery requires history (history_size and history_ttl)');
+  const metaTtl = o.history_meta_ttl > 0 ? o.history_meta_ttl : globalMetaTtl;
+  if (o.history_ttl > metaTtl) {
+    const metaKey = o.history_meta_ttl > 0 ? `${p}.history_meta_ttl` : 'channel.history_meta_ttl';
+    fail(`${p}.history_ttl`, `history_ttl (${o.history_ttl}ms) must not exceed ${metaKey} (${metaTtl}ms)`);
+  }
+  if (o.auto_cache_recover && !(o.force_recovery && o.force_recovery_mode === 'cache')) {
+    fail(`${p}.auto_cache_recover`, 'auto_cache_recover requires force_recovery with force_recovery_mode "cache"');
+  }
+  checkRegex(`${p}.channel_regex`, o.channel_regex);
+  o.allowed_delta_types.forEach((t, i) => {
+    if (!DELTA_TYPES.has(t)) fail(`${p}.allowed_delta_types[${i}]`, `unknown delta type ${JSON.stringify(t)} (allowed: fossil)`);
+  });
+}
+
+export function validateConfig(c: GyreConfig): void {
+  if (c.client.ping_interval <= c.client.pong_timeout) {
+    fail('client.ping_interval', `ping_interval (${c.client.ping_interval}ms) must be greater than client.pong_timeout (${c.client.pong_timeout}ms)`);
+  }
+  if (c.engine.type === 'redis') throw new ConfigError('unsupported', 'engine.type', 'engine redis is not available yet');
+  for (const section of ['token', 'subscription_token'] as const) {
+    const t = c.client[section];
+    checkRegex(`client.${section}.audience_regex`, t.audience_regex);
+    checkRegex(`client.${section}.issuer_regex`, t.issuer_regex);
+    if (t.user_id_claim !== '' && !/^[A-Za-z0-9_-]+(\.[A-Za-z0-9_-]+)*$/.test(t.user_id_claim)) {
+      fail(`client.${section}.user_id_claim`, 'must be a simple dotted path like "user.id"');
+    }
+  }
+  const meta = c.channel.history_meta_ttl;
+  validateChannelOptions('channel.without_namespace', c.channel.without_namespace, meta);
+  const seen = new Set<string>();
+  c.channel.namespaces.forEach((ns, i) => {
+    const p = `channel.namespaces[${i}]`;
+    if (!NAMESPACE_NAME.test(ns.name)) {
+      fail(`${p}.name`, `invalid namespace name ${JSON.stringify(ns.name)}: must match ${NAMESPACE_NAME.source}`);
+    }
+    if (seen.has(ns.name)) fail(`${p}.name`, `duplicate namespace name ${JSON.stringify(ns.name)}`);
+    seen.add(ns.name);
+    validateChannelOptions(p, ns, meta);
+  });
+}

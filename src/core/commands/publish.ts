@@ -1,0 +1,45 @@
+// Client `publish` (protocol.md §4.6): 102/107 checks, data format, permission, publish with the client's
+// ClientInfo (incl. chan_info when subscribed) and the namespace's history settings.
+import type { ChannelOptions, GyreConfig } from '../../config/types.js';
+import { Errors } from '../../protocol/errors.js';
+import type { PublishRequest } from '../../protocol/types.js';
+import { canPublish } from '../permissions.js';
+import type { Session } from '../session.js';
+import { isSubscribed, requireChannel, resolveForClient } from './common.js';
+
+const decoder = new TextDecoder('utf-8', { fatal: true });
+
+/** publication_data_format check (namespace value overrides the global one); empty data is always 107. */
+export function checkPublicationData(cfg: GyreConfig, o: ChannelOptions, data: Uint8Array | undefined): Uint8Array {
+  if (data === undefined || data.byteLength === 0) throw Errors.badRequest();
+  const format = o.publication_data_format !== '' ? o.publication_data_format : cfg.channel.publication_data_format;
+  if (format === 'json' || format === 'json_object') {
+    let value: unknown;
+    try {
+      value = JSON.parse(decoder.decode(data));
+    } catch {
+      throw Errors.badRequest();
+    }
+    if (format === 'json_object' && (typeof value !== 'object' || value === null || Array.isArray(value))) {
+      throw Errors.badRequest();
+    }
+  }
+  return data;
+}
+
+export async function handlePublish(s: Session, id: number, req: PublishRequest): Promise<void> {
+  const ctx = s.ctx;
+  const channel = requireChannel(req.channel);
+  const r = resolveForClient(s, channel);
+  const data = checkPublicationData(ctx.config, r.options, req.data);
+  const subscribed = isSubscribed(s, channel);
+  if (!canPublish({ r, user: s.user, insecure: ctx.config.client.insecure, subscribed })) {
+    throw Errors.permissionDenied();
+  }
+  const sub = s.subs.get(channel);
+  await ctx.publisher.publish(channel, data, {
+    options: r.options,
+    clientInfo: s.clientInfo(subscribed ? sub?.chanInfo : undefined),
+  });
+  s.sendReply({ id, publish: {} });
+}

@@ -1,0 +1,99 @@
+// Client `subscribe` (protocol.md §4.6 steps 0–8, §3.3 subscription tokens, §5.2–5.4 positioning/recovery).
+import { Buffer } from 'node:buffer';
+import { InvalidTokenError, TokenExpiredError, type BoolOverride, type SubscribeTokenClaims } from '../../auth/types.js';
+import { Disconnects, Errors } from '../../protocol/errors.js';
+import type { SubscribeRequest } from '../../protocol/types.js';
+import { canSubscribe, resolveSubscribeOptions } from '../permissions.js';
+import type { Session } from '../session.js';
+import { establish, isSubscriptionGone } from '../subscribe-flow.js';
+import { nowSeconds, requireChannel, resolveForClient } from './common.js';
+
+const REJECT_UNRECOVERED = 2;
+
+export async function verifySubscribeToken(s: Session, token: string, channel: string): Promise<SubscribeTokenClaims> {
+  let claims: SubscribeTokenClaims;
+  try {
+    claims = await s.ctx.tokenVerifier.verifySubscribeToken(token);
+  } catch (err) {
+    if (err instanceof TokenExpiredError) throw Errors.tokenExpired();
+    if (err instanceof InvalidTokenError) throw Errors.permissionDenied();
+    throw err;
+  }
+  if (claims.channel === undefined || claims.channel === '') throw Errors.permissionDenied();
+  if (claims.channel !== channel) throw Disconnects.invalidToken();
+  if (claims.sub !== s.user) throw Disconnects.invalidToken();
+  if (claims.client !== undefined && claims.client !== '' && claims.client !== s.id) throw Disconnects.invalidToken();
+  return claims;
+}
+
+/** Subscription expiration from token claims: expire_at overrides exp (0 = none). */
+export function subExpireAt(claims: { exp?: number; expire_at?: number }): number {
+  if (claims.expire_at !== undefined) return claims.expire_at > 0 ? claims.expire_at : 0;
+  return claims.exp ?? 0;
+}
+
+export async function handleSubscribe(s: Session, id: number, req: SubscribeRequest): Promise<void> {
+  const ctx = s.ctx;
+  const cfg = ctx.config;
+  const channel = requireChannel(req.channel);
+  if (req.delta !== undefined && req.delta !== '' && req.delta !== 'fossil') throw Disconnects.badRequest();
+  if (Buffer.byteLength(channel) > cfg.channel.max_length) throw Errors.badRequest();
+  if (s.subs.has(channel)) throw Errors.alreadySubscribed();
+  if (cfg.client.channel_limit > 0 && s.subs.size >= cfg.client.channel_limit) throw Errors.limitExceeded();
+
+  const r = resolveForClient(s, channel);
+  if ((req.type ?? 0) !== 0) throw Errors.permissionDenied();
+  if (req.tf !== undefined && req.tf !== null && !r.options.allow_tags_filter) throw Errors.badRequest();
+
+  const insecure = cfg.client.insecure;
+  let override: BoolOverride | undefined;
+  let chanInfo: Uint8Array | undefined;
+  let data: Uint8Array | undefined;
+  let expireAt = 0;
+  if (req.token !== undefined && req.token !== '') {
+    const claims = await verifySubscribeToken(s, req.token, channel);
+    override = claims.override;
+    chanInfo = claims.info;
+    data = claims.data;
+    expireAt = subExpireAt(claims);
+  } else {
+    if (r.isPrivate) throw Errors.permissionDenied();
+    if (!canSubscribe({ r, user: s.user, insecure })) throw Errors.permissionDenied();
+  }
+  if (expireAt > 0 && expireAt <= nowSeconds()) throw Errors.expired();
+
+  const opts = resolveSubscribeOptions({
+    r,
+    req: {
+      ...(req.positioned !== undefined ? { positioned: req.positioned } : {}),
+      ...(req.recoverable !== undefined ? { recoverable: req.recoverable } : {}),
+      ...(req.join_leave !== undefined ? { join_leave: req.join_leave } : {}),
+    },
+    user: s.user,
+    insecure,
+    ...(override !== undefined ? { override } : {}),
+  });
+  // Delta compression is not implemented: `delta` is accepted and ignored (the result never sets delta:true).
+  // Tags filters (`tf`) allowed by the namespace are accepted but not applied.
+  let est;
+  try {
+    est = await establish(s, {
+      r,
+      serverSide: false,
+      flags: opts,
+      recover: req.recover === true,
+      offset: req.offset ?? 0,
+      epoch: req.epoch ?? '',
+      rejectUnrecovered: ((req.flag ?? 0) & REJECT_UNRECOVERED) !== 0,
+      expireAt,
+      clientExpires: true,
+      ...(chanInfo !== undefined ? { chanInfo } : {}),
+      ...(data !== undefined ? { data } : {}),
+    });
+  } catch (err) {
+    if (isSubscriptionGone(err) && s.closed) return;
+    throw err;
+  }
+  s.sendReply({ id, subscribe: est.result });
+  est.complete();
+}

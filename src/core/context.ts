@@ -1,0 +1,23 @@
+// What sessions and command handlers see of the node: its parts, wired once by core/node.ts.
+import type { Logger } from 'pino';
+import type { TokenVerifier } from '../auth/types.js';
+import type { GyreConfig } from '../config/types.js';
+import type { Engine } from '../engines/types.js';
+import type { Codec } from '../protocol/codec.js';
+import type { ChannelResolver } from './channels.js';
+import type { Hub } from './hub.js';
+import type { Publisher } from './publisher.js';
+
+export interface CoreContext {
+  readonly config: GyreConfig;
+  readonly engine: Engine;
+  readonly hub: Hub;
+  readonly resolver: ChannelResolver;
+  readonly publisher: Publisher;
+  readonly tokenVerifier: TokenVerifier;
+  readonly logger: Logger;
+  readonly version: string;
+  readonly codecs: { readonly json: Codec; readonly protobuf: Codec };
+  /** True once shutdown started. */
+  readonly shuttingDown: boolean;
+}

@@ -1,0 +1,124 @@
+// Delivery of broker events to local subscribers (the hot path, STYLE.md §4.6): one encode per publication
+// and protocol format actually present, then a plain indexed loop; no parsing, closures or promises per
+// subscriber. Subscriptions still subscribing buffer the publication (merged after their reply).
+import type { BrokerEventHandler } from '../engines/types.js';
+import type { Codec } from '../protocol/codec.js';
+import { Disconnects } from '../protocol/errors.js';
+import type { ClientInfo, Publication, StreamPosition } from '../protocol/types.js';
+import { metrics } from '../metrics/registry.js';
+import type { Hub } from './hub.js';
+import { checkPosition } from './recovery.js';
+import { SubState, type Subscription } from './subscription.js';
+
+export class Fanout implements BrokerEventHandler {
+  /** Reused scratch lists of actions that must not run inside the loop. */
+  private readonly insufficient: Subscription[] = [];
+  private readonly badProtocol: Subscription[] = [];
+
+  constructor(
+    private readonly hub: Hub,
+    private readonly json: Codec,
+    private readonly protobuf: Codec,
+  ) {}
+
+  onPublication(channel: string, pub: Publication, position: StreamPosition | undefined): void {
+    const entry = this.hub.channels.get(channel);
+    if (entry === undefined) return;
+    const subs = entry.subs;
+    const offset = position !== undefined ? position.offset : (pub.offset ?? 0);
+    const epoch = position?.epoch;
+    let jsonBytes: Uint8Array | undefined;
+    let pbBytes: Uint8Array | undefined;
+    let jsonOk = -1; // -1 unknown, 0 no, 1 yes
+    let delivered = 0;
+    this.hub.beginIteration();
+    try {
+      for (let i = 0; i < subs.length; i++) {
+        const sub = subs[i]!;
+        if (sub.state !== SubState.Subscribed) {
+          if (sub.state === SubState.Subscribing) sub.bufferPublication(pub, position);
+          continue;
+        }
+        if (sub.positioned && offset > 0) {
+          const verdict = checkPosition(sub, offset, epoch);
+          if (verdict === 'drop') continue;
+          if (verdict === 'insufficient') {
+            this.insufficient.push(sub);
+            continue;
+          }
+          sub.offset = offset;
+          if (epoch !== undefined && sub.epoch === '') sub.epoch = epoch;
+          sub.positionCheckedAt = Date.now();
+        }
+        const session = sub.session;
+        if (session.json) {
+          if (jsonOk === -1) jsonOk = this.json.canCarry(pub.data) ? 1 : 0;
+          if (jsonOk === 0) {
+            this.badProtocol.push(sub);
+            continue;
+          }
+          if (jsonBytes === undefined) jsonBytes = this.json.encodePublicationPush(channel, pub);
+          session.deliver(jsonBytes);
+        } else {
+          if (pbBytes === undefined) pbBytes = this.protobuf.encodePublicationPush(channel, pub);
+          session.deliver(pbBytes);
+        }
+        delivered++;
+      }
+    } finally {
+      this.hub.endIteration();
+    }
+    if (delivered > 0) metrics.messagesSent.inc({ type: 'publication', channel_namespace: entry.namespace }, delivered);
+    this.runDeferred();
+  }
+
+  onJoin(channel: string, info: ClientInfo): void {
+    this.joinLeave(channel, info, true);
+  }
+
+  onLeave(channel: string, info: ClientInfo): void {
+    this.joinLeave(channel, info, false);
+  }
+
+  private joinLeave(channel: string, info: ClientInfo, join: boolean): void {
+    const entry = this.hub.channels.get(channel);
+    if (entry === undefined) return;
+    const subs = entry.subs;
+    let jsonBytes: Uint8Array | undefined;
+    let pbBytes: Uint8Array | undefined;
+    let delivered = 0;
+    this.hub.beginIteration();
+    try {
+      for (let i = 0; i < subs.length; i++) {
+        const sub = subs[i]!;
+        if (sub.state !== SubState.Subscribed || !sub.pushJoinLeave) continue;
+        const session = sub.session;
+        if (session.json) {
+          jsonBytes ??= this.json.encodePush(join ? { channel, join: { info } } : { channel, leave: { info } });
+          session.deliver(jsonBytes);
+        } else {
+          pbBytes ??= this.protobuf.encodePush(join ? { channel, join: { info } } : { channel, leave: { info } });
+          session.deliver(pbBytes);
+        }
+        delivered++;
+      }
+    } finally {
+      this.hub.endIteration();
+    }
+    if (delivered > 0) {
+      metrics.messagesSent.inc({ type: join ? 'join' : 'leave', channel_namespace: entry.namespace }, delivered);
+    }
+    this.runDeferred();
+  }
+
+  private runDeferred(): void {
+    if (this.insufficient.length > 0) {
+      const list = this.insufficient.splice(0, this.insufficient.length);
+      for (let i = 0; i < list.length; i++) list[i]!.session.insufficientState(list[i]!);
+    }
+    if (this.badProtocol.length > 0) {
+      const list = this.badProtocol.splice(0, this.badProtocol.length);
+      for (let i = 0; i < list.length; i++) list[i]!.session.close(Disconnects.inappropriateProtocol());
+    }
+  }
+}

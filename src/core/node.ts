@@ -1,0 +1,168 @@
+// The node: composition of hub, fan-out, publisher and sessions; the NodeApi facade used by the HTTP API and
+// the SessionAcceptor used by transports.
+import { randomUUID } from 'node:crypto';
+import { hostname } from 'node:os';
+import type { Logger } from 'pino';
+import type { GyreConfig } from '../config/types.js';
+import type { Engine } from '../engines/types.js';
+import { codecFor } from '../protocol/index.js';
+import { Disconnects } from '../protocol/errors.js';
+import type { ClientInfo, Publication, StreamPosition } from '../protocol/types.js';
+import type { SessionPort, Transport } from '../transports/types.js';
+import { metrics } from '../metrics/registry.js';
+import { ApiNode } from './api-node.js';
+import { ChannelResolver } from './channels.js';
+import type { CoreContext } from './context.js';
+import { Fanout } from './fanout.js';
+import { Hub } from './hub.js';
+import { Publisher } from './publisher.js';
+import { Session } from './session.js';
+import { defaultDrainOptions, drainSessions } from './shutdown.js';
+import type {
+  ApiPublishOptions,
+  ApiPublishResult,
+  ApiSubscribeOptions,
+  ApiTarget,
+  NodeApi,
+  NodeInfo,
+  NodeOptions,
+  SessionAcceptor,
+} from './types.js';
+
+export interface NodeStats {
+  clients: number;
+  users: number;
+  subscriptions: number;
+  channels: number;
+}
+
+const closedPort: SessionPort = {
+  handleFrame: () => undefined,
+  handleTransportClose: () => undefined,
+};
+
+export class Node implements NodeApi, SessionAcceptor {
+  readonly uid: string = randomUUID();
+  readonly name: string;
+  readonly startedAt = Date.now();
+  readonly hub: Hub;
+  readonly ctx: CoreContext;
+  private readonly api: ApiNode;
+  private readonly fanout: Fanout;
+  private readonly engine: Engine;
+  private readonly config: GyreConfig;
+  private readonly logger: Logger;
+  private shuttingDownFlag = false;
+  private shutdownPromise: Promise<void> | undefined;
+
+  constructor(opts: NodeOptions) {
+    this.config = opts.config;
+    this.engine = opts.engine;
+    this.logger = opts.logger;
+    this.name = opts.config.node.name !== '' ? opts.config.node.name : `${hostname()}_${opts.config.http_server.port}`;
+    this.hub = new Hub(opts.engine.broker, (err, channel) => {
+      metrics.internalErrors.inc({ entry: 'engine' });
+      this.logger.error({ err, channel }, 'broker subscription change failed');
+    });
+    const codecs = { json: codecFor('json'), protobuf: codecFor('protobuf') };
+    const node = this;
+    this.ctx = {
+      config: opts.config,
+      engine: opts.engine,
+      hub: this.hub,
+      resolver: new ChannelResolver(opts.config.channel),
+      publisher: new Publisher(opts.engine.broker, opts.config.channel.history_meta_ttl),
+      tokenVerifier: opts.tokenVerifier,
+      logger: opts.logger,
+      version: opts.version,
+      codecs,
+      get shuttingDown(): boolean {
+        return node.shuttingDownFlag;
+      },
+    };
+    this.fanout = new Fanout(this.hub, codecs.json, codecs.protobuf);
+    this.api = new ApiNode(this.ctx, this);
+  }
+
+  async start(): Promise<void> {
+    await this.engine.broker.start(this.fanout);
+  }
+
+  get shuttingDown(): boolean {
+    return this.shuttingDownFlag;
+  }
+
+  accept(transport: Transport): SessionPort {
+    if (this.shuttingDownFlag) {
+      transport.close(Disconnects.shutdown());
+      return closedPort;
+    }
+    return new Session(this.ctx, transport);
+  }
+
+  /** Closes every session with 3001 (paced, jittered, bounded), then the engine. Idempotent. */
+  shutdown(): Promise<void> {
+    this.shutdownPromise ??= this.doShutdown();
+    return this.shutdownPromise;
+  }
+
+  private async doShutdown(): Promise<void> {
+    this.shuttingDownFlag = true;
+    const sessions = [...this.hub.sessions.values()];
+    await drainSessions(sessions, defaultDrainOptions(this.config.shutdown.timeout, sessions.length));
+    try {
+      await this.engine.close();
+    } catch (err) {
+      this.logger.error({ err }, 'engine close failed');
+    }
+  }
+
+  /** Values for the gauges (refreshed by the metrics endpoint on scrape). */
+  stats(): NodeStats {
+    return {
+      clients: this.hub.numClients,
+      users: this.hub.numUsers,
+      subscriptions: this.hub.numSubs,
+      channels: this.hub.numChannels,
+    };
+  }
+
+  // ---- NodeApi (delegated)
+
+  publish(channel: string, data: Uint8Array, opts: ApiPublishOptions): Promise<ApiPublishResult> {
+    return this.api.publish(channel, data, opts);
+  }
+  subscribe(opts: ApiSubscribeOptions): Promise<void> {
+    return this.api.subscribe(opts);
+  }
+  unsubscribe(target: ApiTarget & { channel: string }): Promise<void> {
+    return this.api.unsubscribe(target);
+  }
+  disconnect(target: ApiTarget & { whitelist?: string[]; code?: number; reason?: string }): Promise<void> {
+    return this.api.disconnect(target);
+  }
+  refresh(target: ApiTarget & { expired?: boolean; expireAt?: number; info?: Uint8Array }): Promise<void> {
+    return this.api.refresh(target);
+  }
+  presence(channel: string): Promise<Record<string, ClientInfo>> {
+    return this.api.presence(channel);
+  }
+  presenceStats(channel: string): Promise<{ num_clients: number; num_users: number }> {
+    return this.api.presenceStats(channel);
+  }
+  history(
+    channel: string,
+    opts: { limit: number; since?: StreamPosition; reverse?: boolean },
+  ): Promise<{ publications: Publication[]; epoch: string; offset: number }> {
+    return this.api.history(channel, opts);
+  }
+  historyRemove(channel: string): Promise<void> {
+    return this.api.historyRemove(channel);
+  }
+  channels(pattern?: string): Promise<Record<string, { num_clients: number }>> {
+    return this.api.channels(pattern);
+  }
+  info(): Promise<NodeInfo[]> {
+    return this.api.info();
+  }
+}

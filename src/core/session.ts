@@ -1,0 +1,313 @@
+// One connection's state machine (connecting → connected → closed) and command dispatch. Commands are
+// processed strictly sequentially in arrival order; the replies (and pushes) produced while one inbound frame
+// is processed leave in one outbound frame.
+import { randomUUID } from 'node:crypto';
+import { performance } from 'node:perf_hooks';
+import type { Codec } from '../protocol/codec.js';
+import { Disconnect, Disconnects, ProtocolError, Unsubscribe } from '../protocol/errors.js';
+import { DisconnectCode, ErrorCode, UnsubscribeCode } from '../protocol/codes.js';
+import type { ClientInfo, Command, Push, Reply } from '../protocol/types.js';
+import type { SessionPort, Transport } from '../transports/types.js';
+import { metrics } from '../metrics/registry.js';
+import type { CoreContext } from './context.js';
+import { SessionTimers } from './session-timers.js';
+import { SubState, type Subscription } from './subscription.js';
+import { Writer } from './writer.js';
+import { dispatchCommand } from './commands/index.js';
+
+export const SessionState = { Connecting: 0, Connected: 1, Closed: 2 } as const;
+export type SessionState = (typeof SessionState)[keyof typeof SessionState];
+
+/** Bound on frames waiting to be processed (a client flooding commands faster than we answer). */
+const MAX_PENDING_FRAMES = 4096;
+
+interface PendingFrame {
+  commands: Command[];
+  error: string | undefined;
+}
+
+export class Session implements SessionPort {
+  readonly id: string = randomUUID();
+  state: SessionState = SessionState.Connecting;
+  /** After a connect error reply the connection is unusable: any further command ⇒ 3501. */
+  unusable = false;
+  user = '';
+  connInfo: Uint8Array | undefined = undefined;
+  /** Unix seconds; 0 = no expiration. */
+  expireAt = 0;
+  clientName = '';
+  clientVersion = '';
+  /** Channels of token-based server-side subscriptions (compared on refresh). */
+  tokenChannels: string[] = [];
+  readonly json: boolean;
+  readonly codec: Codec;
+  readonly writer: Writer;
+  readonly subs = new Map<string, Subscription>();
+  readonly timers: SessionTimers;
+  readonly transportName: string;
+  private held: Uint8Array[] | null = null;
+  private heldBytes = 0;
+  private readonly pending: PendingFrame[] = [];
+  private processing = false;
+  private readonly recvCount;
+  private readonly recvSize;
+
+  constructor(
+    readonly ctx: CoreContext,
+    readonly transport: Transport,
+  ) {
+    const info = transport.info;
+    this.transportName = info.name;
+    this.json = info.protocol === 'json';
+    this.codec = this.json ? ctx.codecs.json : ctx.codecs.protobuf;
+    this.writer = new Writer({
+      transport,
+      codec: this.codec,
+      maxQueueBytes: ctx.config.client.queue_max_size,
+      onOverflow: () => this.onOverflow(),
+    });
+    const frameType = this.json ? 'text' : 'binary';
+    this.recvCount = metrics.transportMessagesReceived.labels({ transport: info.name, frame_type: frameType, channel_namespace: '' });
+    this.recvSize = metrics.transportMessagesReceivedSize.labels({ transport: info.name, frame_type: frameType, channel_namespace: '' });
+    metrics.connectionsInflight.inc({ transport: info.name, accept_protocol: info.protocol });
+    this.timers = new SessionTimers(this);
+    this.timers.startStale();
+  }
+
+  get closed(): boolean {
+    return this.state === SessionState.Closed;
+  }
+
+  // ---- inbound
+
+  handleFrame(frame: Uint8Array): void {
+    if (this.state === SessionState.Closed) return;
+    try {
+      this.recvCount.inc();
+      this.recvSize.inc(frame.byteLength);
+      const res = this.codec.decodeCommands(frame);
+      if (res.error !== undefined) metrics.malformedFrames.inc({ transport: this.transportName });
+      if (this.pending.length >= MAX_PENDING_FRAMES) {
+        this.close(Disconnect.of(DisconnectCode.TooManyRequests));
+        return;
+      }
+      this.pending.push({ commands: res.commands, error: res.error });
+      if (!this.processing) void this.pump();
+    } catch (err) {
+      this.internalError('frame', err);
+      this.close(Disconnects.internal());
+    }
+  }
+
+  handleTransportClose(): void {
+    this.close(undefined);
+  }
+
+  private async pump(): Promise<void> {
+    this.processing = true;
+    try {
+      while (this.pending.length > 0 && this.state !== SessionState.Closed) {
+        const frame = this.pending.shift()!;
+        await this.processFrame(frame);
+      }
+    } catch (err) {
+      this.internalError('pump', err);
+      this.close(Disconnects.internal());
+    } finally {
+      this.processing = false;
+    }
+  }
+
+  private async processFrame(frame: PendingFrame): Promise<void> {
+    const cmds = frame.commands;
+    if (cmds.length === 0 && frame.error === undefined) {
+      this.close(Disconnects.badRequest());
+      return;
+    }
+    this.held = [];
+    this.heldBytes = 0;
+    try {
+      for (let i = 0; i < cmds.length; i++) {
+        if (this.state === SessionState.Closed) break;
+        await this.dispatch(cmds[i]!);
+      }
+    } finally {
+      this.releaseHeld();
+    }
+    if (frame.error !== undefined && this.state !== SessionState.Closed) this.close(Disconnects.badRequest());
+  }
+
+  private releaseHeld(): void {
+    const held = this.held;
+    this.held = null;
+    this.heldBytes = 0;
+    if (held === null || this.state === SessionState.Closed) return;
+    for (let i = 0; i < held.length; i++) this.writer.enqueue(held[i]!);
+    this.writer.flush();
+  }
+
+  private async dispatch(cmd: Command): Promise<void> {
+    // Protocol rules of §1.1 and §1.10, checked before any handler runs.
+    if (cmd.kind === 'pong') {
+      if (!this.timers.onPong()) this.close(Disconnects.badRequest());
+      return;
+    }
+    if (this.unusable || cmd.kind === 'unknown') {
+      this.close(Disconnects.badRequest());
+      return;
+    }
+    if (cmd.id === 0 && cmd.kind !== 'send') {
+      this.close(Disconnects.badRequest());
+      return;
+    }
+    if (this.state === SessionState.Connecting ? cmd.kind !== 'connect' : cmd.kind === 'connect') {
+      this.close(Disconnects.badRequest());
+      return;
+    }
+    const started = performance.now();
+    try {
+      await dispatchCommand(this, cmd);
+    } catch (err) {
+      this.handleCommandError(cmd, err);
+    }
+    metrics.commandDuration.observe({ method: cmd.kind }, (performance.now() - started) / 1000);
+  }
+
+  private handleCommandError(cmd: Command, err: unknown): void {
+    if (err instanceof Disconnect) {
+      this.close(err);
+      return;
+    }
+    let pe: ProtocolError;
+    if (err instanceof ProtocolError) {
+      pe = err;
+    } else {
+      this.internalError(cmd.kind, err);
+      pe = ProtocolError.of(ErrorCode.Internal);
+    }
+    metrics.replyErrors.inc({ method: cmd.kind, code: String(pe.code) });
+    if (this.state === SessionState.Closed) return;
+    this.sendReply({ id: cmd.id, error: pe.toBody() });
+    if (cmd.kind === 'connect') this.unusable = true;
+  }
+
+  internalError(where: string, err: unknown): void {
+    metrics.internalErrors.inc({ entry: 'session' });
+    this.ctx.logger.error({ err, client: this.id, user: this.user, where }, 'internal error in client session');
+  }
+
+  // ---- outbound
+
+  /** Hot path: one encoded message for this connection (batched into one frame per macrotask / inbound frame). */
+  deliver(bytes: Uint8Array): void {
+    if (this.state === SessionState.Closed) return;
+    const held = this.held;
+    if (held !== null) {
+      held.push(bytes);
+      this.heldBytes += bytes.byteLength;
+      if (this.heldBytes > this.ctx.config.client.queue_max_size) this.onOverflow();
+      return;
+    }
+    this.writer.enqueue(bytes);
+  }
+
+  sendReply(reply: Reply): void {
+    if (this.state === SessionState.Closed) return;
+    this.deliver(this.codec.encodeReply(reply));
+  }
+
+  sendPush(push: Push, type: string): void {
+    if (this.state === SessionState.Closed) return;
+    this.deliver(this.codec.encodePush(push));
+    metrics.messagesSent.inc({ type });
+  }
+
+  sendPing(): void {
+    this.deliver(this.codec.pingMessage);
+  }
+
+  clientInfo(chanInfo?: Uint8Array): ClientInfo {
+    const info: ClientInfo = { user: this.user, client: this.id };
+    if (this.connInfo !== undefined) info.conn_info = this.connInfo;
+    if (chanInfo !== undefined) info.chan_info = chanInfo;
+    return info;
+  }
+
+  // ---- subscriptions
+
+  /** Positioned subscription lost continuity (§5.6). */
+  insufficientState(sub: Subscription): void {
+    if (sub.state === SubState.Removed || this.state === SessionState.Closed) return;
+    if (sub.serverSide) this.close(Disconnects.insufficientState());
+    else this.unsubscribeWith(sub, Unsubscribe.of(UnsubscribeCode.InsufficientState));
+  }
+
+  /** Server-initiated unsubscribe: push to the client, then clean up. */
+  unsubscribeWith(sub: Subscription, u: Unsubscribe): void {
+    if (sub.state === SubState.Removed) return;
+    this.removeSubscription(sub);
+    metrics.serverUnsubscribes.inc({ code: String(u.code), channel_namespace: sub.namespace });
+    this.sendPush({ channel: sub.channel, unsubscribe: { code: u.code, reason: u.reason } }, 'unsubscribe');
+  }
+
+  /** Removes a subscription: hub, presence, leave. Synchronous bookkeeping; engine calls run in background. */
+  removeSubscription(sub: Subscription): void {
+    const wasSubscribed = sub.state === SubState.Subscribed;
+    if (this.subs.get(sub.channel) === sub) this.subs.delete(sub.channel);
+    this.ctx.hub.removeSub(sub);
+    sub.buffer = null;
+    const engine = this.ctx.engine;
+    if (sub.presence) {
+      engine.presence.remove(sub.channel, this.id, this.user).catch((err: unknown) => this.engineError('presence remove', err));
+    }
+    if (sub.joinLeave && wasSubscribed) {
+      engine.broker
+        .publishLeave(sub.channel, this.clientInfo(sub.chanInfo))
+        .catch((err: unknown) => this.engineError('leave', err));
+    }
+  }
+
+  engineError(what: string, err: unknown): void {
+    metrics.internalErrors.inc({ entry: 'engine' });
+    this.ctx.logger.warn({ err, client: this.id, what }, 'engine call failed');
+  }
+
+  // ---- close
+
+  private onOverflow(): void {
+    if (this.state === SessionState.Closed) return;
+    metrics.slowClientBytes.observe(this.writer.queuedBytes + this.heldBytes);
+    this.close(Disconnects.slow());
+  }
+
+  /**
+   * Closes the connection (idempotent). `d` undefined ⇒ plain close (transport already gone or 3000).
+   * Queued messages are flushed first except for 3000 and 3008.
+   */
+  close(d: Disconnect | undefined): void {
+    if (this.state === SessionState.Closed) return;
+    const held = this.held;
+    this.held = null;
+    this.state = SessionState.Closed;
+    this.timers.clear();
+    const flush = d !== undefined && d.code !== DisconnectCode.Slow;
+    try {
+      if (flush) {
+        if (held !== null) for (let i = 0; i < held.length; i++) this.writer.enqueue(held[i]!);
+        this.writer.flush();
+      }
+    } catch (err) {
+      this.internalError('close flush', err);
+    }
+    if (d !== undefined) metrics.serverDisconnects.inc({ code: String(d.code) });
+    try {
+      this.transport.close(d);
+    } catch (err) {
+      this.internalError('transport close', err);
+    }
+    this.writer.close();
+    metrics.connectionsInflight.dec({ transport: this.transportName, accept_protocol: this.transport.info.protocol });
+    for (const sub of [...this.subs.values()]) this.removeSubscription(sub);
+    this.ctx.hub.removeSession(this);
+  }
+}

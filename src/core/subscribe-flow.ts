@@ -1,0 +1,234 @@
+// Establishing one subscription (client-side, server-side at connect, or via the server API): register in
+// the hub (publications start buffering), add presence, read position / recover (§5.2–5.4), then — after the
+// caller wrote the reply or push — switch to live delivery, flush what was buffered and emit the join.
+import { Disconnects, Errors, ProtocolError } from '../protocol/errors.js';
+import { ErrorCode } from '../protocol/codes.js';
+import type { Publication, StreamPosition, SubscribeResult } from '../protocol/types.js';
+import { UnrecoverablePositionError, type HistoryReadResult } from '../engines/types.js';
+import { metrics } from '../metrics/registry.js';
+import type { ResolvedChannel } from './channels.js';
+import { cacheRecovery, checkPosition, mergeRecovered, streamRecovery } from './recovery.js';
+import type { Session } from './session.js';
+import { SubState, Subscription } from './subscription.js';
+import { ttlSeconds } from './commands/common.js';
+
+export interface SubscribeFlags {
+  presence: boolean;
+  joinLeave: boolean;
+  pushJoinLeave: boolean;
+  positioned: boolean;
+  recoverable: boolean;
+  recoveryMode: 'stream' | 'cache';
+}
+
+export interface EstablishInput {
+  r: ResolvedChannel;
+  serverSide: boolean;
+  flags: SubscribeFlags;
+  recover: boolean;
+  offset: number;
+  epoch: string;
+  /** flag & 2: answer 112 instead of recovered:false. */
+  rejectUnrecovered: boolean;
+  /** Unix seconds; 0 = none. */
+  expireAt: number;
+  /** Whether the client must refresh (`expires`/`ttl` in the result). */
+  clientExpires: boolean;
+  chanInfo?: Uint8Array;
+  data?: Uint8Array;
+}
+
+export interface Established {
+  sub: Subscription;
+  result: SubscribeResult;
+  /** Recovered publications (for API subscribe: pushed after the subscribe push). */
+  recovered: Publication[];
+  /** Call right after the reply/push was written: live delivery, buffered publications, join. */
+  complete(): void;
+}
+
+export async function establish(s: Session, input: EstablishInput): Promise<Established> {
+  const ctx = s.ctx;
+  const { r, flags } = input;
+  const channel = r.channel;
+  const sub = new Subscription(s, channel, r.namespace, {
+    serverSide: input.serverSide,
+    presence: flags.presence,
+    joinLeave: flags.joinLeave,
+    pushJoinLeave: flags.pushJoinLeave,
+    positioned: flags.positioned || flags.recoverable,
+    recoverable: flags.recoverable,
+  });
+  sub.expireAt = input.expireAt;
+  sub.chanInfo = input.chanInfo;
+  s.subs.set(channel, sub);
+  let presenceAdded = false;
+  try {
+    await ctx.hub.addSub(sub, r.namespace);
+    abortIfGone(sub);
+    if (flags.presence) {
+      await ctx.engine.presence.add(channel, s.id, s.clientInfo(input.chanInfo));
+      presenceAdded = true;
+      abortIfGone(sub);
+    }
+    const result: SubscribeResult = {};
+    let recovered: Publication[] = [];
+    const history = ctx.engine.history;
+    if (sub.positioned && history !== undefined) {
+      const metaTtlMs = ctx.publisher.metaTtl(r.options);
+      const wantRecover =
+        sub.recoverable && (input.recover || (flags.recoveryMode === 'cache' && r.options.auto_cache_recover));
+      let read: HistoryReadResult;
+      let ok = false;
+      if (wantRecover && flags.recoveryMode === 'cache') {
+        read = await history.read(channel, { limit: 1, reverse: true, metaTtlMs });
+        const res = cacheRecovery({ offset: input.offset, epoch: input.epoch }, read);
+        ok = res.recovered;
+        recovered = res.publications;
+      } else if (wantRecover) {
+        const max = ctx.config.client.recovery_max_publication_limit;
+        try {
+          read = await history.read(channel, {
+            since: { offset: input.offset, epoch: input.epoch },
+            limit: max > 0 ? max : -1,
+            metaTtlMs,
+          });
+          const res = streamRecovery({ offset: input.offset, epoch: input.epoch }, read);
+          ok = res.recovered;
+          recovered = res.recovered ? res.publications : [];
+        } catch (err) {
+          if (!(err instanceof UnrecoverablePositionError)) throw err;
+          read = { publications: [], position: err.position };
+        }
+      } else {
+        read = await history.read(channel, { limit: 0, metaTtlMs });
+      }
+      abortIfGone(sub);
+      const top: StreamPosition = read.position;
+      if (wantRecover) {
+        metrics.recover.inc({
+          recovered: String(ok),
+          channel_namespace: r.namespace,
+          has_recovered_publications: String(recovered.length > 0),
+        });
+        if (!ok && input.rejectUnrecovered) throw ProtocolError.of(ErrorCode.UnrecoverablePosition);
+      }
+      if (sub.recoverable) result.recoverable = true;
+      result.positioned = true;
+      result.epoch = top.epoch;
+      sub.epoch = top.epoch;
+      sub.offset = top.offset;
+      if (wantRecover) {
+        result.was_recovering = true;
+        result.recovered = ok;
+        if (ok) {
+          // Merge what PUB/SUB delivered during the subscribe (dedup by offset); inconsistent ⇒ 3010.
+          const buffered = takeBuffered(sub);
+          const merged = mergeRecovered(
+            recovered,
+            buffered,
+            flags.recoveryMode === 'stream' ? input.offset : undefined,
+          );
+          if (merged === null) throw Disconnects.insufficientState();
+          recovered = merged;
+          result.offset = flags.recoveryMode === 'cache' ? top.offset : input.offset;
+          const last = merged.length > 0 ? (merged[merged.length - 1]!.offset ?? 0) : 0;
+          if (last > sub.offset) sub.offset = last;
+          if (merged.length > 0) result.publications = merged;
+        } else {
+          result.offset = top.offset;
+          recovered = [];
+        }
+      } else {
+        result.offset = top.offset;
+      }
+      sub.positionCheckedAt = Date.now();
+    } else {
+      sub.positioned = false;
+      sub.recoverable = false;
+    }
+    if (input.expireAt > 0 && input.clientExpires) {
+      result.expires = true;
+      result.ttl = ttlSeconds(input.expireAt);
+    }
+    if (input.data !== undefined && input.data.byteLength > 0) result.data = input.data;
+    const finalRecovered = recovered;
+    return {
+      sub,
+      result,
+      recovered: finalRecovered,
+      complete: () => complete(s, sub),
+    };
+  } catch (err) {
+    if (s.subs.get(channel) === sub) s.subs.delete(channel);
+    ctx.hub.removeSub(sub);
+    sub.buffer = null;
+    if (presenceAdded) {
+      ctx.engine.presence.remove(channel, s.id, s.user).catch((e: unknown) => s.engineError('presence remove', e));
+    }
+    if (err instanceof UnrecoverablePositionError) throw Errors.unrecoverablePosition();
+    throw err;
+  }
+}
+
+class SubscriptionGone extends Error {}
+
+function abortIfGone(sub: Subscription): void {
+  if (sub.state === SubState.Removed || sub.session.closed) throw new SubscriptionGone('subscription gone');
+}
+
+export function isSubscriptionGone(err: unknown): boolean {
+  return err instanceof SubscriptionGone;
+}
+
+function takeBuffered(sub: Subscription): Publication[] {
+  const buf = sub.buffer ?? [];
+  sub.buffer = [];
+  const out: Publication[] = [];
+  for (let i = 0; i < buf.length; i++) {
+    const b = buf[i]!;
+    if (b.position !== undefined && b.pub.offset === undefined) out.push({ ...b.pub, offset: b.position.offset });
+    else out.push(b.pub);
+  }
+  return out;
+}
+
+function complete(s: Session, sub: Subscription): void {
+  if (sub.state !== SubState.Subscribing || s.closed) return;
+  sub.state = SubState.Subscribed;
+  const buf = sub.buffer;
+  sub.buffer = null;
+  metrics.subscriptionsAccepted.inc({ client_name: s.clientName, channel_namespace: sub.namespace });
+  if (buf !== null) {
+    for (let i = 0; i < buf.length; i++) {
+      const { pub, position } = buf[i]!;
+      if (!deliverOne(s, sub, pub, position)) return;
+    }
+  }
+  if (sub.joinLeave) {
+    s.ctx.engine.broker
+      .publishJoin(sub.channel, s.clientInfo(sub.chanInfo))
+      .catch((err: unknown) => s.engineError('join', err));
+  }
+}
+
+/** Delivers one buffered publication to one subscription (not the hot path). False if the sub/session ended. */
+export function deliverOne(s: Session, sub: Subscription, pub: Publication, position: StreamPosition | undefined): boolean {
+  const offset = position !== undefined ? position.offset : (pub.offset ?? 0);
+  if (sub.positioned && offset > 0) {
+    const verdict = checkPosition(sub, offset, position?.epoch);
+    if (verdict === 'drop') return true;
+    if (verdict === 'insufficient') {
+      s.insufficientState(sub);
+      return false;
+    }
+    sub.offset = offset;
+    if (position !== undefined && sub.epoch === '') sub.epoch = position.epoch;
+  }
+  if (s.json && !s.codec.canCarry(pub.data)) {
+    s.close(Disconnects.inappropriateProtocol());
+    return false;
+  }
+  s.deliver(s.codec.encodePublicationPush(sub.channel, pub));
+  return true;
+}

@@ -1,0 +1,66 @@
+// One channel subscription of one session: its negotiated options, stream position and the buffer that holds
+// publications arriving while the subscribe is still in progress (protocol.md §1.11).
+import type { Publication, StreamPosition } from '../protocol/types.js';
+import type { Session } from './session.js';
+
+export const SubState = {
+  Subscribing: 0,
+  Subscribed: 1,
+  Removed: 2,
+} as const;
+export type SubState = (typeof SubState)[keyof typeof SubState];
+
+export interface BufferedPublication {
+  pub: Publication;
+  position: StreamPosition | undefined;
+}
+
+export interface SubscriptionFlags {
+  serverSide: boolean;
+  presence: boolean;
+  joinLeave: boolean;
+  pushJoinLeave: boolean;
+  positioned: boolean;
+  recoverable: boolean;
+}
+
+export class Subscription {
+  state: SubState = SubState.Subscribing;
+  /** Index in the hub's subscriber array of the channel (-1 when not registered). */
+  hubIndex = -1;
+  serverSide: boolean;
+  presence: boolean;
+  joinLeave: boolean;
+  pushJoinLeave: boolean;
+  positioned: boolean;
+  recoverable: boolean;
+  /** Last delivered offset and the stream epoch (positioned subscriptions). */
+  offset = 0;
+  epoch = '';
+  /** Unix seconds; 0 = no expiration. */
+  expireAt = 0;
+  chanInfo: Uint8Array | undefined = undefined;
+  /** ms timestamp of the last position advance (periodic position check). */
+  positionCheckedAt = 0;
+  /** Publications received while subscribing; null once subscribed. */
+  buffer: BufferedPublication[] | null = [];
+
+  constructor(
+    readonly session: Session,
+    readonly channel: string,
+    readonly namespace: string,
+    flags: SubscriptionFlags,
+  ) {
+    this.serverSide = flags.serverSide;
+    this.presence = flags.presence;
+    this.joinLeave = flags.joinLeave;
+    this.pushJoinLeave = flags.pushJoinLeave;
+    this.positioned = flags.positioned;
+    this.recoverable = flags.recoverable;
+  }
+
+  bufferPublication(pub: Publication, position: StreamPosition | undefined): void {
+    // Bounded: a subscribe never lasts long, but a flood must not grow memory without limit.
+    if (this.buffer !== null && this.buffer.length < 100_000) this.buffer.push({ pub, position });
+  }
+}

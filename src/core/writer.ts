@@ -1,0 +1,113 @@
+// Per-connection outbound queue (protocol.md §1.9 item 7): messages enqueued during one macrotask are joined
+// into frames of at most `maxMessagesPerFrame` messages and written on setImmediate; the queue (not yet
+// written + the transport's own buffer) is capped in bytes, and overflow is reported once.
+import type { Codec } from '../protocol/codec.js';
+import type { Transport } from '../transports/types.js';
+
+export interface WriterOptions {
+  transport: Transport;
+  codec: Codec;
+  /** Cap on queued bytes (pending + transport.bufferedBytes); above it ⇒ onOverflow once, then drop. */
+  maxQueueBytes: number;
+  onOverflow: (queuedBytes: number) => void;
+  /** Default 64. */
+  maxMessagesPerFrame?: number;
+}
+
+export class Writer {
+  private readonly transport: Transport;
+  private readonly codec: Codec;
+  private readonly maxQueueBytes: number;
+  private readonly onOverflow: (queuedBytes: number) => void;
+  private readonly maxPerFrame: number;
+  /** Pending messages; swapped with `spare` on flush so neither is reallocated. */
+  private pending: Uint8Array[] = [];
+  private spare: Uint8Array[] = [];
+  private pendingBytes = 0;
+  private scheduled: NodeJS.Immediate | null = null;
+  private overflowed = false;
+  private closed = false;
+  private flushing = false;
+  /** The one callback ever scheduled (no closure per message or per flush). */
+  private readonly flushCallback: () => void;
+
+  constructor(opts: WriterOptions) {
+    this.transport = opts.transport;
+    this.codec = opts.codec;
+    this.maxQueueBytes = opts.maxQueueBytes;
+    this.onOverflow = opts.onOverflow;
+    this.maxPerFrame = Math.max(1, opts.maxMessagesPerFrame ?? 64);
+    this.flushCallback = () => {
+      this.scheduled = null;
+      this.flush();
+    };
+  }
+
+  /** Bytes not yet handed to the kernel: pending here plus the transport's buffer. */
+  get queuedBytes(): number {
+    return this.pendingBytes + this.transport.bufferedBytes;
+  }
+
+  /** True once the byte cap was exceeded (everything after is dropped). */
+  get isOverflowed(): boolean {
+    return this.overflowed;
+  }
+
+  enqueue(msg: Uint8Array): void {
+    if (this.closed || this.overflowed) return;
+    const queued = this.pendingBytes + this.transport.bufferedBytes + msg.byteLength;
+    if (queued > this.maxQueueBytes) {
+      this.overflowed = true;
+      this.drop();
+      this.onOverflow(queued);
+      return;
+    }
+    this.pending.push(msg);
+    this.pendingBytes += msg.byteLength;
+    if (this.scheduled === null) this.scheduled = setImmediate(this.flushCallback);
+  }
+
+  /** Writes everything pending now, synchronously (e.g. after a batch of replies). */
+  flush(): void {
+    // A re-entrant flush (from inside transport.write) leaves its messages to the scheduled flush.
+    if (this.flushing) return;
+    if (this.scheduled !== null) {
+      clearImmediate(this.scheduled);
+      this.scheduled = null;
+    }
+    const batch = this.pending;
+    const n = batch.length;
+    if (n === 0 || this.closed) return;
+    // Swap before writing: the transport may enqueue re-entrantly into the other array.
+    this.pending = this.spare;
+    this.spare = batch;
+    this.pendingBytes = 0;
+    this.flushing = true;
+    try {
+      const max = this.maxPerFrame;
+      if (n <= max) {
+        this.transport.write(this.codec.joinFrames(batch));
+      } else {
+        for (let i = 0; i < n; i += max) this.transport.write(this.codec.joinFrames(batch.slice(i, i + max)));
+      }
+    } finally {
+      this.flushing = false;
+      batch.length = 0;
+    }
+  }
+
+  /** Cancels pending work and drops queued messages. Idempotent. */
+  close(): void {
+    this.closed = true;
+    this.drop();
+  }
+
+  private drop(): void {
+    if (this.scheduled !== null) {
+      clearImmediate(this.scheduled);
+      this.scheduled = null;
+    }
+    this.pending.length = 0;
+    this.pendingBytes = 0;
+  }
+}

@@ -1,0 +1,43 @@
+// http.Server creation and listening with an explicit backlog (bursts of connects must not hit SYN drops).
+import { createServer } from 'node:http';
+import type { Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { HttpHandler } from './router.js';
+
+export function createHttpServer(handler: HttpHandler): Server {
+  const server = createServer({ noDelay: true, keepAlive: true }, handler);
+  // A stray client error must never take the process down; answer 400 where a response is still possible.
+  server.on('clientError', (_err, socket) => {
+    if (socket.writable) socket.end('HTTP/1.1 400 Bad Request\r\nConnection: close\r\n\r\n');
+    socket.destroy();
+  });
+  return server;
+}
+
+/** Listens and resolves with the bound port (the real one when `port` is 0). */
+export function listen(server: Server, host: string, port: number, backlog: number): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const onError = (err: Error): void => reject(err);
+    server.once('error', onError);
+    const opts: { port: number; host?: string; backlog?: number } = { port };
+    if (host !== '') opts.host = host;
+    if (backlog > 0) opts.backlog = backlog;
+    server.listen(opts, () => {
+      server.off('error', onError);
+      resolve((server.address() as AddressInfo).port);
+    });
+  });
+}
+
+/** Stops accepting, then resolves when every connection is gone (idle ones are closed at once). */
+export function closeServer(server: Server): Promise<void> {
+  return new Promise((resolve) => {
+    if (!server.listening) {
+      server.closeAllConnections();
+      resolve();
+      return;
+    }
+    server.close(() => resolve());
+    server.closeIdleConnections();
+  });
+}

@@ -1,0 +1,66 @@
+// The cheap, synchronous part of a WebSocket upgrade (protocol.md §1.4, §7): path, origin, limits and
+// protocol selection. No token checks and no engine calls happen here.
+import type { IncomingMessage } from 'node:http';
+import { STATUS_CODES } from 'node:http';
+import type { Duplex } from 'node:stream';
+import type { ProtocolFormat } from '../protocol/types.js';
+
+export const SUBPROTOCOL_JSON = 'centrifuge-json';
+export const SUBPROTOCOL_PROTOBUF = 'centrifuge-protobuf';
+
+/** Splits `req.url` into pathname and query without allocating a URL object. */
+export function splitUrl(url: string | undefined): { path: string; query: string } {
+  const u = url ?? '/';
+  const q = u.indexOf('?');
+  return q === -1 ? { path: u, query: '' } : { path: u.slice(0, q), query: u.slice(q + 1) };
+}
+
+/** ws `handleProtocols`: echo the subprotocol we understand, protobuf first. */
+export function pickSubprotocol(protocols: ReadonlySet<string>): string | false {
+  if (protocols.has(SUBPROTOCOL_PROTOBUF)) return SUBPROTOCOL_PROTOBUF;
+  if (protocols.has(SUBPROTOCOL_JSON)) return SUBPROTOCOL_JSON;
+  return false;
+}
+
+/** Parses the Sec-WebSocket-Protocol header value into a set of tokens. */
+export function requestedSubprotocols(header: string | string[] | undefined): Set<string> {
+  const out = new Set<string>();
+  if (header === undefined) return out;
+  const parts = Array.isArray(header) ? header.join(',') : header;
+  for (const p of parts.split(',')) {
+    const t = p.trim();
+    if (t !== '') out.add(t);
+  }
+  return out;
+}
+
+/** Protocol of a connection: protobuf by subprotocol or by `format=protobuf` / `cf_protocol=protobuf`. */
+export function selectFormat(req: IncomingMessage, query: string): ProtocolFormat {
+  if (requestedSubprotocols(req.headers['sec-websocket-protocol']).has(SUBPROTOCOL_PROTOBUF)) return 'protobuf';
+  if (query !== '') {
+    const params = new URLSearchParams(query);
+    if (params.get('format') === 'protobuf' || params.get('cf_protocol') === 'protobuf') return 'protobuf';
+  }
+  return 'json';
+}
+
+/** Answers a refused upgrade with a plain HTTP response and drops the socket. */
+export function rejectUpgrade(socket: Duplex, status: number): void {
+  socket.on('error', ignore);
+  if (!socket.writable) {
+    socket.destroy();
+    return;
+  }
+  const text = STATUS_CODES[status] ?? 'Error';
+  const timer = setTimeout(() => socket.destroy(), 1000);
+  timer.unref();
+  socket.end(
+    `HTTP/1.1 ${status} ${text}\r\nConnection: close\r\nContent-Type: text/plain\r\nContent-Length: ${Buffer.byteLength(text)}\r\n\r\n${text}`,
+    () => {
+      clearTimeout(timer);
+      socket.destroy();
+    },
+  );
+}
+
+function ignore(): void {}

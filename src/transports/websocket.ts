@@ -1,0 +1,236 @@
+// Bidirectional WebSocket transport (protocol.md §7.1) on top of `ws` in noServer mode: the host keeps the
+// http.Server, this module owns the upgrade checks, the per-connection Transport and the inbound wiring.
+import type { IncomingMessage } from 'node:http';
+import type { Duplex } from 'node:stream';
+import type { Logger } from 'pino';
+import { WebSocketServer } from 'ws';
+import type { RawData, WebSocket } from 'ws';
+import type { ClientConfig, GyreConfig } from '../config/types.js';
+import type { SessionAcceptor } from '../core/types.js';
+import { metrics } from '../metrics/registry.js';
+import { Disconnects } from '../protocol/errors.js';
+import type { Disconnect } from '../protocol/errors.js';
+import type { ProtocolFormat } from '../protocol/types.js';
+import { createOriginCheck } from './origin.js';
+import type { OriginCheck } from './origin.js';
+import type { SessionPort, Transport, TransportInfo } from './types.js';
+import { pickSubprotocol, rejectUpgrade, selectFormat, splitUrl } from './upgrade.js';
+
+/** How long we wait for the peer's close frame before dropping the TCP connection. */
+export const CLOSE_GRACE_MS = 5000;
+const MAX_REASON_BYTES = 123;
+
+const WS_OPEN = 1;
+// Connection and inbound counters live in the session (core/session.ts); the transport counts what it sends.
+const sent = {
+  text: metrics.transportMessagesSent.labels('websocket', 'text', ''),
+  binary: metrics.transportMessagesSent.labels('websocket', 'binary', ''),
+};
+const sentSize = {
+  text: metrics.transportMessagesSentSize.labels('websocket', 'text', ''),
+  binary: metrics.transportMessagesSentSize.labels('websocket', 'binary', ''),
+};
+const SEND_TEXT = { binary: false } as const;
+const SEND_BINARY = { binary: true } as const;
+const SEND_TEXT_Z = { binary: false, compress: true } as const;
+const SEND_BINARY_Z = { binary: true, compress: true } as const;
+
+function truncateReason(reason: string): string {
+  if (Buffer.byteLength(reason) <= MAX_REASON_BYTES) return reason;
+  let r = reason;
+  while (Buffer.byteLength(r) > MAX_REASON_BYTES) r = r.slice(0, -1);
+  return r;
+}
+
+function toBytes(data: RawData): Uint8Array {
+  if (Buffer.isBuffer(data)) return data;
+  if (Array.isArray(data)) return Buffer.concat(data);
+  return new Uint8Array(data);
+}
+
+/** One live WebSocket connection as the core sees it. */
+export class WebSocketTransport implements Transport {
+  readonly info: TransportInfo;
+  private closed = false;
+  private killTimer: NodeJS.Timeout | undefined = undefined;
+  private readonly sendOpts: { binary: boolean; compress?: boolean };
+  private readonly sentCount: (typeof sent)['text'];
+  private readonly sentBytes: (typeof sentSize)['text'];
+
+  constructor(
+    private readonly ws: WebSocket,
+    info: TransportInfo,
+    compress: boolean,
+  ) {
+    this.info = info;
+    const binary = info.protocol === 'protobuf';
+    this.sentCount = binary ? sent.binary : sent.text;
+    this.sentBytes = binary ? sentSize.binary : sentSize.text;
+    this.sendOpts = compress ? (binary ? SEND_BINARY_Z : SEND_TEXT_Z) : binary ? SEND_BINARY : SEND_TEXT;
+  }
+
+  write(frame: Uint8Array): void {
+    if (this.closed || this.ws.readyState !== WS_OPEN) return;
+    this.ws.send(frame, this.sendOpts);
+    this.sentCount.inc();
+    this.sentBytes.inc(frame.byteLength);
+  }
+
+  get bufferedBytes(): number {
+    return this.ws.bufferedAmount;
+  }
+
+  close(disconnect?: Disconnect): void {
+    if (this.closed) return;
+    this.closed = true;
+    try {
+      if (disconnect === undefined) this.ws.close();
+      else this.ws.close(disconnect.code, truncateReason(disconnect.reason));
+    } catch {
+      // Invalid close code or a socket in a bad state: drop it.
+      this.ws.terminate();
+      return;
+    }
+    this.killTimer = setTimeout(() => this.ws.terminate(), CLOSE_GRACE_MS);
+    this.killTimer.unref();
+  }
+
+  /** The socket is gone: stop the close-grace timer. */
+  dispose(): void {
+    this.closed = true;
+    if (this.killTimer !== undefined) clearTimeout(this.killTimer);
+    this.killTimer = undefined;
+  }
+
+  /** Drop the connection without a close handshake (final step of shutdown). */
+  terminate(): void {
+    this.ws.terminate();
+  }
+}
+
+export interface WebSocketHandlerOptions {
+  websocket: GyreConfig['websocket'];
+  client: Pick<ClientConfig, 'allowed_origins' | 'connection_limit'>;
+  acceptor: SessionAcceptor;
+  logger: Logger;
+}
+
+/** Owns the `ws` server and every WebSocket connection of one node. Attach `onUpgrade` to http 'upgrade'. */
+export class WebSocketHandler {
+  private readonly wss: WebSocketServer;
+  private readonly prefix: string;
+  private readonly originOk: OriginCheck;
+  private readonly connectionLimit: number;
+  private readonly compress: boolean;
+  private readonly transports = new Set<WebSocketTransport>();
+  private closed = false;
+
+  constructor(private readonly opts: WebSocketHandlerOptions) {
+    const ws = opts.websocket;
+    this.prefix = ws.handler_prefix;
+    this.originOk = createOriginCheck(opts.client.allowed_origins);
+    this.connectionLimit = opts.client.connection_limit;
+    this.compress = ws.compression;
+    this.wss = new WebSocketServer({
+      noServer: true,
+      clientTracking: false,
+      maxPayload: ws.message_size_limit,
+      perMessageDeflate: ws.compression ? { zlibDeflateOptions: { level: 1 }, threshold: 256 } : false,
+      handleProtocols: (protocols) => pickSubprotocol(protocols),
+    });
+  }
+
+  /** Open WebSocket connections. */
+  get connections(): number {
+    return this.transports.size;
+  }
+
+  /** True when this handler serves the request path. */
+  matches(url: string | undefined): boolean {
+    return splitUrl(url).path === this.prefix;
+  }
+
+  readonly onUpgrade = (req: IncomingMessage, socket: Duplex, head: Buffer): void => {
+    const { path, query } = splitUrl(req.url);
+    if (path !== this.prefix || this.closed) {
+      rejectUpgrade(socket, 404);
+      return;
+    }
+    if (!this.originOk(req.headers.origin)) {
+      metrics.handshakeRejected.labels('origin').inc();
+      rejectUpgrade(socket, 403);
+      return;
+    }
+    if (this.connectionLimit > 0 && this.transports.size >= this.connectionLimit) {
+      metrics.handshakeRejected.labels('connection_limit').inc();
+      rejectUpgrade(socket, 503);
+      return;
+    }
+    const format = selectFormat(req, query);
+    this.wss.handleUpgrade(req, socket, head, (ws) => this.onConnection(ws, req, format));
+  };
+
+  private onConnection(ws: WebSocket, req: IncomingMessage, format: ProtocolFormat): void {
+    const sock = req.socket;
+    sock.setNoDelay(true);
+    const transport = new WebSocketTransport(
+      ws,
+      {
+        name: 'websocket',
+        protocol: format,
+        unidirectional: false,
+        remoteAddress: sock.remoteAddress ?? '',
+        headers: req.headers,
+      },
+      this.compress,
+    );
+    this.transports.add(transport);
+    let session: SessionPort | undefined;
+    ws.on('error', (err) => this.opts.logger.debug({ err }, 'websocket error'));
+    ws.once('close', () => {
+      this.transports.delete(transport);
+      transport.dispose();
+      session?.handleTransportClose();
+    });
+    if (this.opts.acceptor.shuttingDown) {
+      transport.close(Disconnects.shutdown());
+      return;
+    }
+    try {
+      session = this.opts.acceptor.accept(transport);
+    } catch (err) {
+      this.opts.logger.error({ err }, 'session accept failed');
+      metrics.internalErrors.labels('websocket').inc();
+      transport.close(Disconnects.internal());
+      return;
+    }
+    const port = session;
+    ws.on('message', (data) => port.handleFrame(toBytes(data)));
+  }
+
+  /**
+   * Refuse new upgrades, give open connections up to `graceMs` to finish their close handshake (the node
+   * already sent 3001), then drop whatever is left.
+   */
+  async close(graceMs = 2000): Promise<void> {
+    if (!this.closed) {
+      this.closed = true;
+      this.wss.close();
+    }
+    if (this.transports.size > 0 && graceMs > 0) {
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(done, graceMs);
+        const poll = setInterval(() => {
+          if (this.transports.size === 0) done();
+        }, 20);
+        function done(): void {
+          clearTimeout(timer);
+          clearInterval(poll);
+          resolve();
+        }
+      });
+    }
+    for (const t of this.transports) t.terminate();
+    this.transports.clear();
+  }
+}

@@ -1,0 +1,213 @@
+// Connect/authentication compatibility with centrifuge-js 5.7.4 (protocol.md §1.6, §1.10, §2.3, §3.1, §3.2, §3.6).
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import type { ConnectedContext, DisconnectedContext, ErrorContext } from 'centrifuge';
+import { ClientPool, collect, isRecord, replyWithId, UUID_RE } from '../harness/clients.js';
+import { mergeConfig, startGyre, type GyreProcess } from '../harness/gyre.js';
+import { connToken } from '../harness/tokens.js';
+import { nextEvent, waitFor } from '../harness/wait.js';
+import { baseConfig } from './base-config.js';
+import { subscribeOutcome } from './outcome.js';
+
+// The three servers of this file start in parallel (each process start costs seconds).
+let servers: Promise<GyreProcess[]> | undefined;
+function server(i: number): Promise<GyreProcess> {
+  servers ??= Promise.all([
+    startGyre(baseConfig()),
+    startGyre(mergeConfig(baseConfig(), { client: { allow_anonymous_connect_without_token: true } })),
+    startGyre(mergeConfig(baseConfig(), { client: { insecure: true } })),
+  ]);
+  return servers.then((all) => {
+    const g = all[i];
+    assert.ok(g);
+    return g;
+  });
+}
+
+describe('compat: connect with JWT (default server)', () => {
+  let gyre: GyreProcess;
+  const pool = new ClientPool();
+  before(async () => {
+    gyre = await server(0);
+  });
+  after(async () => {
+    pool.closeAll();
+    await gyre?.stop();
+  });
+
+  it('connects with a valid token: connected event, client id, ping/pong/expires/ttl in the reply', async () => {
+    const token = await connToken({ sub: 'alice', expIn: 3600 });
+    const { client, rec } = pool.json(gyre.url, { token });
+    const connected = nextEvent<ConnectedContext>(client, 'connected');
+    client.connect();
+    const ctx = await connected;
+    assert.equal(ctx.transport, 'websocket');
+    assert.match(ctx.client, UUID_RE);
+    const reply = replyWithId(rec, 1);
+    assert.ok(reply, 'connect reply with id 1 recorded');
+    const res = reply['connect'];
+    assert.ok(isRecord(res), 'reply has a connect result');
+    assert.equal(res['client'], ctx.client);
+    assert.equal(res['ping'], 25);
+    assert.equal(res['pong'], true);
+    assert.equal(res['expires'], true);
+    assert.equal(typeof res['ttl'], 'number');
+    const ttl = res['ttl'] as number;
+    assert.ok(ttl > 3590 && ttl <= 3600, `ttl ${ttl} ≈ 3600`);
+    assert.equal(typeof res['version'], 'string');
+    assert.equal('session' in res, false, 'no session on websocket');
+    assert.equal('node' in res, false, 'no node on websocket');
+    assert.equal('error' in reply, false);
+  });
+
+  it('a token without exp gives a connection that does not expire (no expires/ttl)', async () => {
+    const token = await connToken({ sub: 'alice' });
+    const { client, rec } = pool.json(gyre.url, { token });
+    const connected = nextEvent<ConnectedContext>(client, 'connected');
+    client.connect();
+    await connected;
+    const res = replyWithId(rec, 1)?.['connect'];
+    assert.ok(isRecord(res));
+    assert.notEqual(res['expires'], true);
+    assert.equal(res['ttl'] ?? 0, 0);
+  });
+
+  it('expired token ⇒ connect error 109, getToken is called and the retry connects', async () => {
+    const expired = await connToken({ sub: 'bob', expIn: -60 });
+    let calls = 0;
+    const { client, rec } = pool.json(gyre.url, {
+      token: expired,
+      getToken: async () => {
+        calls++;
+        return await connToken({ sub: 'bob', expIn: 3600 });
+      },
+    });
+    const errors = collect<ErrorContext>(client, 'error');
+    const connected = nextEvent<ConnectedContext>(client, 'connected', 8000);
+    client.connect();
+    await connected;
+    assert.equal(calls, 1);
+    const first = replyWithId(rec, 1);
+    assert.deepEqual(first, { id: 1, error: { code: 109, message: 'token expired' } });
+    assert.equal(errors.length, 1);
+    assert.equal(errors[0]?.type, 'connect');
+    assert.equal(errors[0]?.error.code, 109);
+  });
+
+  it('token signed with another key ⇒ disconnected 3500 "invalid token" (terminal)', async () => {
+    const bad = await connToken({ sub: 'eve', expIn: 3600 }, 'not-the-right-secret-0123456789');
+    const { client, rec } = pool.json(gyre.url, { token: bad });
+    const disconnected = nextEvent<DisconnectedContext>(client, 'disconnected');
+    client.connect();
+    const ctx = await disconnected;
+    assert.deepEqual({ code: ctx.code, reason: ctx.reason }, { code: 3500, reason: 'invalid token' });
+    await waitFor(() => rec.closes.length > 0, { what: 'socket close' });
+    assert.equal(rec.closes[0]?.code, 3500);
+    assert.equal(rec.closes[0]?.reason, 'invalid token');
+  });
+
+  it('malformed token string ⇒ disconnected 3500', async () => {
+    const { client } = pool.json(gyre.url, { token: 'not.a.jwt' });
+    const disconnected = nextEvent<DisconnectedContext>(client, 'disconnected');
+    client.connect();
+    assert.equal((await disconnected).code, 3500);
+  });
+
+  it('a `channel` claim inside a connection token ⇒ disconnected 3500', async () => {
+    const token = await connToken({ sub: 'eve', expIn: 3600, extra: { channel: 'open:x' } });
+    const { client } = pool.json(gyre.url, { token });
+    const disconnected = nextEvent<DisconnectedContext>(client, 'disconnected');
+    client.connect();
+    assert.equal((await disconnected).code, 3500);
+  });
+
+  it('no credentials at all ⇒ disconnected 3501 "bad request"', async () => {
+    const { client, rec } = pool.json(gyre.url);
+    const disconnected = nextEvent<DisconnectedContext>(client, 'disconnected');
+    client.connect();
+    const ctx = await disconnected;
+    assert.deepEqual({ code: ctx.code, reason: ctx.reason }, { code: 3501, reason: 'bad request' });
+    await waitFor(() => rec.closes.length > 0, { what: 'socket close' });
+    assert.equal(rec.closes[0]?.code, 3501);
+  });
+
+  it('an authenticated user may subscribe to a namespace that also allows anonymous users', async () => {
+    const token = await connToken({ sub: 'alice', expIn: 3600 });
+    const { client } = pool.json(gyre.url, { token });
+    client.connect();
+    const out = await subscribeOutcome(client.newSubscription('anon:lobby'));
+    assert.equal(out.kind, 'subscribed');
+  });
+});
+
+describe('compat: anonymous connect (client.allow_anonymous_connect_without_token)', () => {
+  let gyre: GyreProcess;
+  const pool = new ClientPool();
+  before(async () => {
+    gyre = await server(1);
+  });
+  after(async () => {
+    pool.closeAll();
+    await gyre?.stop();
+  });
+
+  it('connects without a token as user "" and may use *_for_anonymous channels only', async () => {
+    const { client } = pool.json(gyre.url);
+    const connected = nextEvent<ConnectedContext>(client, 'connected');
+    client.connect();
+    assert.match((await connected).client, UUID_RE);
+    const ok = await subscribeOutcome(client.newSubscription('anon:lobby'));
+    assert.equal(ok.kind, 'subscribed');
+    const denied = await subscribeOutcome(client.newSubscription('open:room'));
+    assert.equal(denied.kind, 'unsubscribed');
+    assert.equal(denied.ctx.code, 103);
+  });
+
+  it('a valid token still authenticates the user; an expired one still gets 109', async () => {
+    const token = await connToken({ sub: 'carol', expIn: 3600 });
+    const { client } = pool.json(gyre.url, { token });
+    client.connect();
+    const ok = await subscribeOutcome(client.newSubscription('open:room'));
+    assert.equal(ok.kind, 'subscribed');
+    const expired = await connToken({ sub: 'carol', expIn: -10 });
+    const { client: c2, rec } = pool.json(gyre.url, { token: expired, getToken: async () => await connToken({ sub: 'carol', expIn: 60 }) });
+    const connected = nextEvent<ConnectedContext>(c2, 'connected', 8000);
+    c2.connect();
+    await connected;
+    assert.deepEqual(replyWithId(rec, 1)?.['error'], { code: 109, message: 'token expired' });
+  });
+});
+
+describe('compat: insecure mode (client.insecure)', () => {
+  let gyre: GyreProcess;
+  const pool = new ClientPool();
+  before(async () => {
+    gyre = await server(2);
+  });
+  after(async () => {
+    pool.closeAll();
+    await gyre?.stop();
+  });
+
+  it('connects without a token and every permission check passes', async () => {
+    const { client } = pool.json(gyre.url);
+    const connected = nextEvent<ConnectedContext>(client, 'connected');
+    client.connect();
+    await connected;
+    const sub = client.newSubscription('closed:room');
+    const out = await subscribeOutcome(sub);
+    assert.equal(out.kind, 'subscribed');
+    const pub = nextEvent<{ data: unknown }>(sub, 'publication');
+    await sub.publish({ n: 1 });
+    assert.deepEqual((await pub).data, { n: 1 });
+  });
+
+  it('accepts an expired token (expiration ignored)', async () => {
+    const token = await connToken({ sub: 'dave', expIn: -60 });
+    const { client, rec } = pool.json(gyre.url, { token });
+    const connected = nextEvent<ConnectedContext>(client, 'connected');
+    client.connect();
+    await connected;
+    assert.equal(replyWithId(rec, 1)?.['error'], undefined);
+  });
+});

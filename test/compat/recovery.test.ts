@@ -1,0 +1,108 @@
+// Stream recovery after a server-driven transport cut, with centrifuge-js 5.7.4 and cent.js
+// (protocol.md §2.3 3011, §5.1–5.3, §5.7, §10.5).
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import type { ConnectingContext, PublicationContext, SubscribedContext } from 'centrifuge';
+import { CentClient } from 'cent.js';
+import { API_KEY, ClientPool, collect, isRecord } from '../harness/clients.js';
+import { startGyre, type GyreProcess } from '../harness/gyre.js';
+import { connToken } from '../harness/tokens.js';
+import { nextEvent, waitFor } from '../harness/wait.js';
+import { baseConfig } from './base-config.js';
+
+describe('compat: recovery', () => {
+  let gyre: GyreProcess;
+  let cent: CentClient;
+  const pool = new ClientPool();
+  before(async () => {
+    gyre = await startGyre(baseConfig());
+    cent = new CentClient({ url: gyre.apiUrl, apiKey: API_KEY });
+  });
+  after(async () => {
+    pool.closeAll();
+    await gyre?.stop();
+  });
+
+  /**
+   * Subscribes `user` to `channel`, receives `before` live publications, then has the server cut the connection
+   * with 3011 "force reconnect" and publishes `missed` messages while the client waits out its reconnect delay
+   * (≥ 1.5 s). Returns the subscription events seen after the reconnect.
+   */
+  async function cutAndPublish(user: string, channel: string, before: number, missed: number) {
+    const token = await connToken({ sub: user, expIn: 3600 });
+    const { client, rec } = pool.json(gyre.url, { token, minReconnectDelay: 1500, maxReconnectDelay: 2000 });
+    const sub = client.newSubscription(channel);
+    const subscribed = collect<SubscribedContext>(sub, 'subscribed');
+    const pubs = collect<PublicationContext>(sub, 'publication');
+    sub.subscribe();
+    client.connect();
+    await waitFor(() => subscribed.length === 1, { what: 'first subscribed' });
+    assert.equal(subscribed[0]?.recoverable, true);
+    assert.equal(subscribed[0]?.positioned, true);
+    const epoch = subscribed[0]?.streamPosition?.epoch ?? '';
+    for (let i = 1; i <= before; i++) await cent.publish({ channel, data: { n: i } });
+    await waitFor(() => pubs.length === before, { what: `${before} live publications` });
+
+    const connecting = nextEvent<ConnectingContext>(client, 'connecting');
+    const disc = { user, disconnect: { code: 3011, reason: 'force reconnect' } };
+    assert.deepEqual(await cent.disconnect(disc), {});
+    const cctx = await connecting;
+    assert.deepEqual({ code: cctx.code, reason: cctx.reason }, { code: 3011, reason: 'force reconnect' });
+    const positions: Array<{ offset?: number; epoch?: string }> = [];
+    for (let i = 1; i <= missed; i++) positions.push(await cent.publish({ channel, data: { n: before + i } }));
+    await waitFor(() => subscribed.length === 2, { timeoutMs: 6000, what: 'resubscribe after reconnect' });
+    return { client, rec, sub, subscribed, pubs, epoch, positions };
+  }
+
+  it('recovers the publications missed while away, exactly once and in order', async () => {
+    const r = await cutAndPublish('rina', 'rec:feed', 2, 5);
+    assert.deepEqual(r.positions.map((p) => p.offset), [3, 4, 5, 6, 7]);
+    assert.ok(r.positions.every((p) => p.epoch === r.epoch && r.epoch !== ''), 'same epoch');
+    const ctx = r.subscribed[1];
+    assert.ok(ctx);
+    assert.equal(ctx.wasRecovering, true);
+    assert.equal(ctx.recovered, true);
+    assert.equal(ctx.hasRecoveredPublications, true);
+    await waitFor(() => r.pubs.length >= 7, { what: '7 publications' });
+    // One more live publication after recovery continues the sequence.
+    await cent.publish({ channel: 'rec:feed', data: { n: 8 } });
+    await waitFor(() => r.pubs.length >= 8, { what: '8 publications' });
+    assert.deepEqual(
+      r.pubs.map((p) => p.data),
+      [1, 2, 3, 4, 5, 6, 7, 8].map((n) => ({ n })),
+    );
+    assert.deepEqual(r.pubs.map((p) => p.offset), [1, 2, 3, 4, 5, 6, 7, 8]);
+
+    // Wire check (§5.3): the resubscribe carried recover/offset/epoch and the reply echoes the client's offset.
+    const replies = r.rec.messages().filter((m) => isRecord(m) && isRecord(m['subscribe']));
+    const last = replies[replies.length - 1];
+    assert.ok(isRecord(last));
+    const res = last['subscribe'];
+    assert.ok(isRecord(res));
+    assert.equal(res['recovered'], true);
+    assert.equal(res['was_recovering'], true);
+    assert.equal(res['offset'], 2);
+    assert.equal(res['epoch'], r.epoch);
+    assert.equal(res['recoverable'], true);
+    assert.equal(res['positioned'], true);
+    assert.deepEqual(
+      (res['publications'] as Array<Record<string, unknown>>).map((p) => p['offset']),
+      [3, 4, 5, 6, 7],
+    );
+  });
+
+  it('gap larger than history_size ⇒ wasRecovering true, recovered false, no missed publications', async () => {
+    const r = await cutAndPublish('uma', 'small:feed', 1, 5);
+    const ctx = r.subscribed[1];
+    assert.ok(ctx);
+    assert.equal(ctx.wasRecovering, true);
+    assert.equal(ctx.recovered, false);
+    assert.equal(ctx.hasRecoveredPublications, false);
+    assert.equal(ctx.streamPosition?.offset, 6, 'position jumps to the current top');
+    assert.equal(ctx.streamPosition?.epoch, r.epoch);
+    // Live publications continue from the new position.
+    await cent.publish({ channel: 'small:feed', data: { n: 7 } });
+    await waitFor(() => r.pubs.length === 2, { what: 'next live publication' });
+    assert.deepEqual(r.pubs.map((p) => p.offset), [1, 7]);
+  });
+});

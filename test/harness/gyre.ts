@@ -1,0 +1,172 @@
+// Starts a real Gyre process (`node --import tsx src/main.ts -c <file> -p <port> -a 127.0.0.1`) on a free
+// loopback port for end-to-end tests, waits for GET /health = 200 and always kills it on stop() or process exit.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { stringify as toToml } from 'smol-toml';
+import { stringify as toYaml } from 'yaml';
+import { freePort } from './ports.js';
+import { sleep } from './wait.js';
+
+export type ConfigFormat = 'json' | 'yaml' | 'toml';
+
+export interface StartOptions {
+  format?: ConfigFormat;
+  env?: Record<string, string>;
+  args?: string[];
+  /** Use this existing config file instead of writing `config` (which is then ignored). */
+  configFile?: string;
+  /** Deadline for the /health probe (default 15 s). */
+  startTimeoutMs?: number;
+}
+
+export interface ExitInfo {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+}
+
+export interface GyreProcess {
+  /** ws://127.0.0.1:PORT/connection/websocket */
+  url: string;
+  /** http://127.0.0.1:PORT/api */
+  apiUrl: string;
+  /** http://127.0.0.1:PORT */
+  baseUrl: string;
+  port: number;
+  pid: number;
+  stdout(): string;
+  stderr(): string;
+  /** Settles when the process exits (for whatever reason). */
+  exited: Promise<ExitInfo>;
+  /** Sends `signal` (SIGTERM by default), then SIGKILL after `killAfterMs` (5 s); resolves with the exit. */
+  stop(signal?: NodeJS.Signals, killAfterMs?: number): Promise<ExitInfo>;
+}
+
+export const REPO_ROOT = fileURLToPath(new URL('../../', import.meta.url));
+const MAX_CAPTURE = 2 * 1024 * 1024;
+const live = new Set<ChildProcess>();
+
+process.once('exit', () => {
+  for (const child of live) {
+    try {
+      child.kill('SIGKILL');
+    } catch {
+      /* already gone */
+    }
+  }
+});
+
+function isRecord(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+/** Deep merge of plain objects (arrays and scalars from `b` replace those of `a`). */
+export function mergeConfig(a: Record<string, unknown>, b: Record<string, unknown>): Record<string, unknown> {
+  const out: Record<string, unknown> = { ...a };
+  for (const [k, v] of Object.entries(b)) {
+    const prev = out[k];
+    out[k] = isRecord(prev) && isRecord(v) ? mergeConfig(prev, v) : v;
+  }
+  return out;
+}
+
+export function serializeConfig(config: Record<string, unknown>, format: ConfigFormat): string {
+  switch (format) {
+    case 'json':
+      return JSON.stringify(config, null, 2);
+    case 'yaml':
+      return toYaml(config);
+    case 'toml':
+      return toToml(config);
+  }
+}
+
+async function healthy(port: number): Promise<boolean> {
+  try {
+    const res = await fetch(`http://127.0.0.1:${port}/health`, { signal: AbortSignal.timeout(1000) });
+    await res.arrayBuffer();
+    return res.status === 200;
+  } catch {
+    return false;
+  }
+}
+
+export async function startGyre(config: Record<string, unknown>, opts: StartOptions = {}): Promise<GyreProcess> {
+  const format = opts.format ?? 'json';
+  const dir = mkdtempSync(join(tmpdir(), 'gyre-compat-'));
+  let file = opts.configFile;
+  if (file === undefined) {
+    file = join(dir, `config.${format}`);
+    const full = mergeConfig({ health: { enabled: true } }, config);
+    writeFileSync(file, serializeConfig(full, format));
+  }
+  const port = await freePort();
+  const child = spawn(
+    process.execPath,
+    ['--import', 'tsx', 'src/main.ts', '-c', file, '-p', String(port), '-a', '127.0.0.1', ...(opts.args ?? [])],
+    { cwd: REPO_ROOT, env: { ...process.env, ...opts.env }, stdio: ['ignore', 'pipe', 'pipe'] },
+  );
+  live.add(child);
+  let out = '';
+  let err = '';
+  child.stdout?.setEncoding('utf8').on('data', (s: string) => {
+    if (out.length < MAX_CAPTURE) out += s;
+  });
+  child.stderr?.setEncoding('utf8').on('data', (s: string) => {
+    if (err.length < MAX_CAPTURE) err += s;
+  });
+  let exitInfo: ExitInfo | undefined;
+  const exited = new Promise<ExitInfo>((resolve) => {
+    child.once('exit', (code, signal) => {
+      live.delete(child);
+      exitInfo = { code, signal };
+      rmSync(dir, { recursive: true, force: true });
+      resolve(exitInfo);
+    });
+  });
+
+  const stop = async (signal: NodeJS.Signals = 'SIGTERM', killAfterMs = 5000): Promise<ExitInfo> => {
+    if (exitInfo !== undefined) return exitInfo;
+    child.kill(signal);
+    let timer: NodeJS.Timeout | undefined;
+    const killer = new Promise<void>((resolve) => {
+      timer = setTimeout(() => {
+        if (exitInfo === undefined) child.kill('SIGKILL');
+        resolve();
+      }, killAfterMs);
+    });
+    const info = await Promise.race([exited, killer.then(() => exited)]);
+    if (timer !== undefined) clearTimeout(timer);
+    return info;
+  };
+
+  const deadline = Date.now() + (opts.startTimeoutMs ?? 15_000);
+  for (let i = 0; i < 10_000; i++) {
+    if (exitInfo !== undefined) {
+      throw new Error(
+        `gyre exited before becoming healthy (code ${String(exitInfo.code)}, signal ${String(exitInfo.signal)})\n` +
+          `stdout:\n${out}\nstderr:\n${err}`,
+      );
+    }
+    if (await healthy(port)) break;
+    if (Date.now() >= deadline) {
+      await stop('SIGKILL', 1000);
+      throw new Error(`gyre did not answer GET /health with 200 within the deadline\nstdout:\n${out}\nstderr:\n${err}`);
+    }
+    await sleep(100);
+  }
+
+  return {
+    url: `ws://127.0.0.1:${port}/connection/websocket`,
+    apiUrl: `http://127.0.0.1:${port}/api`,
+    baseUrl: `http://127.0.0.1:${port}`,
+    port,
+    pid: child.pid ?? -1,
+    stdout: () => out,
+    stderr: () => err,
+    exited,
+    stop,
+  };
+}

@@ -1,0 +1,74 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { ConfigError, loadConfig } from '../../../src/config/index.js';
+
+function errorFor(env: Record<string, string>): ConfigError {
+  try {
+    loadConfig({ file: undefined, env: { ...env } });
+  } catch (e) {
+    assert.ok(e instanceof ConfigError, String(e));
+    return e;
+  }
+  assert.fail('expected a ConfigError');
+}
+
+const ns = (items: unknown[]) => ({ GYRE_CHANNEL_NAMESPACES: JSON.stringify(items) });
+
+describe('validateConfig', () => {
+  // loadConfig without a file reads ./config.json when present; the repo root has none.
+  it('ping_interval must exceed pong_timeout', () => {
+    const e = errorFor({ GYRE_CLIENT_PING_INTERVAL: '8s', GYRE_CLIENT_PONG_TIMEOUT: '8s' });
+    assert.equal(e.code, 'cross_field');
+    assert.equal(e.path, 'client.ping_interval');
+  });
+
+  it('history_size and history_ttl both or neither', () => {
+    assert.equal(errorFor({ GYRE_CHANNEL_WITHOUT_NAMESPACE_HISTORY_SIZE: '10' }).path, 'channel.without_namespace.history_ttl');
+    assert.equal(errorFor(ns([{ name: 'ab', history_ttl: '10s' }])).path, 'channel.namespaces[0].history_size');
+  });
+
+  it('force_recovery requires history', () => {
+    assert.equal(errorFor(ns([{ name: 'ab', force_recovery: true }])).path, 'channel.namespaces[0].force_recovery');
+  });
+
+  it('history_ttl must not exceed the meta ttl (namespace or global)', () => {
+    assert.equal(
+      errorFor(ns([{ name: 'ab', history_size: 1, history_ttl: '2h', history_meta_ttl: '1h' }])).path,
+      'channel.namespaces[0].history_ttl',
+    );
+    const e = errorFor({ ...ns([{ name: 'ab', history_size: 1, history_ttl: '2h' }]), GYRE_CHANNEL_HISTORY_META_TTL: '1h' });
+    assert.equal(e.path, 'channel.namespaces[0].history_ttl');
+    assert.match(e.reason, /channel\.history_meta_ttl/);
+  });
+
+  it('auto_cache_recover requires cache recovery mode', () => {
+    const base = { name: 'ab', history_size: 1, history_ttl: '1m', force_recovery: true, auto_cache_recover: true };
+    assert.equal(errorFor(ns([base])).path, 'channel.namespaces[0].auto_cache_recover');
+    assert.doesNotThrow(() => loadConfig({ env: ns([{ ...base, force_recovery_mode: 'cache' }]) }));
+  });
+
+  it('namespace names: pattern and uniqueness', () => {
+    assert.equal(errorFor(ns([{ name: 'a' }])).path, 'channel.namespaces[0].name');
+    assert.equal(errorFor(ns([{ name: 'bad name' }])).path, 'channel.namespaces[0].name');
+    assert.equal(errorFor(ns([{ name: 'ok' }, { name: 'ok' }])).path, 'channel.namespaces[1].name');
+  });
+
+  it('channel_regex must compile; delta types only fossil', () => {
+    assert.equal(errorFor(ns([{ name: 'ab', channel_regex: '([a-z' }])).path, 'channel.namespaces[0].channel_regex');
+    assert.equal(errorFor({ GYRE_CHANNEL_WITHOUT_NAMESPACE_ALLOWED_DELTA_TYPES: 'fossil xdelta' }).path, 'channel.without_namespace.allowed_delta_types[1]');
+  });
+
+  it('ports are limited to 0–65535 and engine redis is not available', () => {
+    assert.equal(errorFor({ GYRE_HTTP_SERVER_PORT: '65536' }).path, 'http_server.port');
+    assert.equal(errorFor({ GYRE_HTTP_SERVER_INTERNAL_PORT: '-1' }).path, 'http_server.internal_port');
+    const e = errorFor({ GYRE_ENGINE_TYPE: 'redis' });
+    assert.equal(e.code, 'unsupported');
+    assert.equal(e.path, 'engine.type');
+    assert.equal(errorFor({ GYRE_ENGINE_TYPE: 'nats' }).path, 'engine.type');
+  });
+
+  it('token regexes must compile', () => {
+    assert.equal(errorFor({ GYRE_CLIENT_TOKEN_AUDIENCE_REGEX: '(' }).path, 'client.token.audience_regex');
+    assert.equal(errorFor({ GYRE_CLIENT_SUBSCRIPTION_TOKEN_ISSUER_REGEX: '[' }).path, 'client.subscription_token.issuer_regex');
+  });
+});

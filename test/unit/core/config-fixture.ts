@@ -1,0 +1,122 @@
+// A complete GyreConfig with Centrifugo v6 defaults (protocol.md §8.3) for core unit tests, independent of the
+// config loader. Durations in ms.
+import type { ChannelOptions, ClientConfig, GyreConfig, NamespaceConfig, TokenConfig } from '../../../src/config/types.js';
+
+export function channelOptions(over: Partial<ChannelOptions> = {}): ChannelOptions {
+  return {
+    presence: false,
+    join_leave: false,
+    force_push_join_leave: false,
+    history_size: 0,
+    history_ttl: 0,
+    history_meta_ttl: 0,
+    force_positioning: false,
+    allow_positioning: false,
+    force_recovery: false,
+    allow_recovery: false,
+    force_recovery_mode: '',
+    auto_cache_recover: false,
+    allowed_delta_types: [],
+    delta_publish: false,
+    allow_tags_filter: false,
+    allow_subscribe_for_client: false,
+    allow_subscribe_for_anonymous: false,
+    allow_publish_for_client: false,
+    allow_publish_for_subscriber: false,
+    allow_publish_for_anonymous: false,
+    allow_presence_for_client: false,
+    allow_presence_for_subscriber: false,
+    allow_presence_for_anonymous: false,
+    allow_history_for_client: false,
+    allow_history_for_subscriber: false,
+    allow_history_for_anonymous: false,
+    allow_user_limited_channels: false,
+    channel_regex: '',
+    publication_data_format: '',
+    subscription_type: '',
+    ...over,
+  };
+}
+
+export function namespace(name: string, over: Partial<ChannelOptions> = {}): NamespaceConfig {
+  return { name, ...channelOptions(over) };
+}
+
+function token(): TokenConfig {
+  return {
+    hmac_secret_key: '',
+    hmac_previous_secret_key: '',
+    hmac_previous_secret_key_valid_until: 0,
+    rsa_public_key: '',
+    ecdsa_public_key: '',
+    jwks_public_endpoint: '',
+    audience: '',
+    audience_regex: '',
+    issuer: '',
+    issuer_regex: '',
+    user_id_claim: '',
+  };
+}
+
+export interface ConfigOverrides {
+  client?: Partial<ClientConfig>;
+  withoutNamespace?: Partial<ChannelOptions>;
+  namespaces?: NamespaceConfig[];
+  rpcPing?: { enabled: boolean; method: string };
+}
+
+export function makeConfig(o: ConfigOverrides = {}): GyreConfig {
+  const client: ClientConfig = {
+    allowed_origins: [],
+    token: token(),
+    subscription_token: { ...token(), enabled: false },
+    allow_anonymous_connect_without_token: false,
+    disallow_anonymous_connection_tokens: false,
+    ping_interval: 25_000,
+    pong_timeout: 8_000,
+    expired_close_delay: 25_000,
+    expired_sub_close_delay: 25_000,
+    stale_close_delay: 10_000,
+    channel_limit: 128,
+    queue_max_size: 1_048_576,
+    presence_update_interval: 27_000,
+    concurrency: 0,
+    channel_position_check_delay: 40_000,
+    connection_limit: 0,
+    user_connection_limit: 0,
+    connection_rate_limit: 0,
+    connect_include_server_time: false,
+    history_max_publication_limit: 300,
+    recovery_max_publication_limit: 300,
+    insecure_skip_token_signature_verify: false,
+    user_id_http_header: '',
+    insecure: false,
+    subscribe_to_user_personal_channel: { enabled: false, personal_channel_namespace: '', single_connection: false },
+    ...o.client,
+  };
+  return {
+    http_server: { address: '', port: 8000, internal_address: '', internal_port: 0, backlog: 511 },
+    log: { level: 'none', file: '' },
+    engine: { type: 'memory' },
+    client,
+    channel: {
+      without_namespace: channelOptions(o.withoutNamespace),
+      namespaces: o.namespaces ?? [],
+      history_meta_ttl: 720 * 3600 * 1000,
+      publication_data_format: '',
+      max_length: 255,
+      private_prefix: '$',
+      namespace_boundary: ':',
+      user_boundary: '#',
+      user_separator: ',',
+    },
+    rpc: { ping: o.rpcPing ?? { enabled: false, method: 'ping' } },
+    http_api: { disabled: false, handler_prefix: '/api', key: '', error_mode: '', external: false, insecure: false },
+    websocket: { disabled: false, handler_prefix: '/connection/websocket', compression: false, write_timeout: 1000, message_size_limit: 65536 },
+    health: { enabled: false, handler_prefix: '/health' },
+    prometheus: { enabled: false, handler_prefix: '/metrics' },
+    shutdown: { timeout: 30_000 },
+    node: { name: 'test-node', info_metrics_aggregate_interval: 60_000 },
+    pid_file: '',
+  };
+}
