@@ -34,9 +34,11 @@ if (isFresh()) {
   register();
   cli = await import(pathToFileURL(join(root, 'loadtest', 'src', 'cli.ts')).href);
 }
+let code = 1;
 try {
-  process.exitCode = await cli.main(process.argv.slice(2));
+  code = await cli.main(process.argv.slice(2));
 } catch (err) {
   process.stderr.write(`gyre-bench: ${err instanceof Error ? err.message : String(err)}\n`);
-  process.exitCode = 1;
 }
+// Every run is bounded: exit even if a stray handle (e.g. a server that never closes a socket) remains.
+process.exit(code);

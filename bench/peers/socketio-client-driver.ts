@@ -135,7 +135,7 @@ async function connectPhase(
         concurrency: Math.ceil(concurrency / handles.length),
         timeoutMs: 30_000,
       };
-      return h.request(msg, 'connected', 30_000 + connections * 20);
+      return h.request(msg, 'connected', 60_000);
     }),
   );
   const tts = new LatencyRecorder();

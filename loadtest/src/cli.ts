@@ -201,7 +201,11 @@ function runScenario(a: ParsedArgs, ctx: RunContext): Promise<ScenarioRun> {
 }
 
 /** Runs a parsed scenario to completion (or its deadline) and writes the reports. */
-export async function execute(a: ParsedArgs, log: (l: string) => void = (l) => process.stderr.write(l + '\n')): Promise<{ report: RunReport | null; exitCode: number }> {
+export async function execute(
+  a: ParsedArgs,
+  log: (l: string) => void = (l) => process.stderr.write(l + '\n'),
+  onScenarioLog?: (l: string) => void,
+): Promise<{ report: RunReport | null; exitCode: number }> {
   const o = a.options;
   const { limits, errors } = preflight(a);
   if (errors.length > 0) {
@@ -223,7 +227,11 @@ export async function execute(a: ParsedArgs, log: (l: string) => void = (l) => p
   const startedAt = Date.now();
   let run: ScenarioRun;
   try {
-    run = await runScenario(a, { deadline, log: (l) => progress.log(l), onSample: (p, t) => progress.sample(p, t) });
+    const scenarioLog = (l: string): void => {
+      progress.log(l);
+      onScenarioLog?.(l);
+    };
+    run = await runScenario(a, { deadline, log: scenarioLog, onSample: (p, t) => progress.sample(p, t) });
   } finally {
     progress.stop();
     process.removeListener('SIGINT', onSigint);

@@ -39,22 +39,31 @@ export class Deadline {
   }
 }
 
+/**
+ * The worker entry. Compiled: worker.js next to this file. From TypeScript sources (tsx): a tiny JS
+ * bootstrap that registers tsx inside the worker, then imports worker.ts (loaders are per thread).
+ */
 function workerUrl(): URL {
   const self = import.meta.url;
-  return new URL(self.endsWith('.ts') ? './worker.ts' : './worker.js', self);
-}
-
-function workerExecArgv(url: URL): string[] {
-  const argv = [...process.execArgv];
-  if (url.pathname.endsWith('.ts') && !argv.some((a) => a.includes('tsx'))) {
-    // Started through tsx's register() API (bin/gyre-bench.js): workers need the loader too.
-    argv.push('--import', import.meta.resolve('tsx'));
-  }
-  return argv;
+  if (!self.endsWith('.ts')) return new URL('./worker.js', self);
+  const tsx = import.meta.resolve('tsx/esm/api');
+  const entry = new URL('./worker.ts', self).href;
+  const src = `import { register } from ${JSON.stringify(tsx)}; register(); await import(${JSON.stringify(entry)});`;
+  return new URL(`data:text/javascript,${encodeURIComponent(src)}`);
 }
 
 export function sleep(ms: number): Promise<void> {
   return new Promise((r) => setTimeout(r, Math.max(0, ms)));
+}
+
+/** Waits for `p` at most `ms`; the timer is cleared either way so nothing lingers. */
+export async function within(p: Promise<unknown>, ms: number): Promise<void> {
+  let timer: NodeJS.Timeout | null = null;
+  try {
+    await Promise.race([p, new Promise<void>((r) => (timer = setTimeout(r, Math.max(0, ms))))]);
+  } finally {
+    if (timer !== null) clearTimeout(timer);
+  }
 }
 
 export class WorkerGroup {
@@ -80,7 +89,6 @@ export class WorkerGroup {
     const per = Math.floor(this.opts.clients / n);
     const extra = this.opts.clients % n;
     const url = workerUrl();
-    const execArgv = workerExecArgv(url);
     const ready: Promise<void>[] = [];
     let first = 0;
     for (let i = 0; i < n; i++) {
@@ -92,7 +100,7 @@ export class WorkerGroup {
         ratePerSec: this.opts.rate > 0 ? (this.opts.rate * count) / Math.max(1, this.opts.clients) : 0,
       };
       first += count;
-      const w = new Worker(url, { execArgv });
+      const w = new Worker(url);
       this.workers.push(w);
       ready.push(
         new Promise<void>((resolve) => {
@@ -106,7 +114,7 @@ export class WorkerGroup {
       });
       w.postMessage({ type: 'init', workerId: i, config: cfg } satisfies ToWorker);
     }
-    await Promise.race([Promise.all(ready), sleep(this.opts.deadline.remaining())]);
+    await within(Promise.all(ready), this.opts.deadline.remaining());
     if (this.fatal !== null) throw new Error(this.fatal);
   }
 
@@ -154,7 +162,7 @@ export class WorkerGroup {
       (_, i) => new Promise<void>((resolve) => this.pending.set(1_000_000 + i, resolve)),
     );
     this.broadcast({ type: 'flush' });
-    await Promise.race([Promise.all(waits), sleep(Math.min(timeoutMs, this.opts.deadline.remaining()))]);
+    await within(Promise.all(waits), Math.min(timeoutMs, this.opts.deadline.remaining()));
     for (let i = 0; i < this.workers.length; i++) this.pending.delete(1_000_000 + i);
   }
 
@@ -179,7 +187,7 @@ export class WorkerGroup {
       (_, i) => new Promise<void>((resolve) => this.pending.set(2_000_000 + i, resolve)),
     );
     this.broadcast({ type: 'stop' });
-    await Promise.race([Promise.all(waits), sleep(5000)]);
+    await within(Promise.all(waits), 5000);
     this.agg.sample(performance.now());
     await Promise.all(this.workers.map((w) => w.terminate()));
   }

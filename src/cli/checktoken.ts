@@ -1,11 +1,11 @@
 // `gyre checktoken TOKEN` / `gyre checksubtoken TOKEN`: verify against the configured keys and show the claims.
 
-import type { Command } from 'commander';
 import { decodeJwt } from 'jose';
 import { InvalidTokenError, JwtVerifier, TokenExpiredError } from '../auth/index.js';
-import { CliExit, loadOrExit, out } from './common.js';
+import { CliExit, out } from './common.js';
+import { loadOrExit } from './load-config.js';
 
-interface CheckOpts {
+export interface CheckOpts {
   config?: string;
 }
 
@@ -14,7 +14,7 @@ function expiryLine(exp: number | undefined, nowSec: number): string {
   return `expires: ${new Date(exp * 1000).toISOString()} (in ${Math.round(exp - nowSec)}s)`;
 }
 
-async function check(token: string, opts: CheckOpts, subscription: boolean): Promise<void> {
+export async function runChecktoken(token: string, opts: CheckOpts, subscription: boolean): Promise<void> {
   const { config } = loadOrExit(opts.config);
   let verifier: JwtVerifier;
   try {
@@ -32,19 +32,5 @@ async function check(token: string, opts: CheckOpts, subscription: boolean): Pro
     if (e instanceof TokenExpiredError) throw new CliExit(`token error: expired: ${e.message}`);
     if (e instanceof InvalidTokenError) throw new CliExit(`token error: invalid: ${e.message}`);
     throw e;
-  }
-}
-
-export function registerChecktoken(program: Command): void {
-  for (const [name, subscription] of [
-    ['checktoken', false],
-    ['checksubtoken', true],
-  ] as const) {
-    program
-      .command(name)
-      .description(subscription ? 'check a subscription JWT' : 'check a connection JWT')
-      .argument('<token>', 'the JWT')
-      .option('-c, --config <file>', 'configuration file (default config.json if present)')
-      .action((token: string, opts: CheckOpts) => check(token, opts, subscription));
   }
 }

@@ -1,6 +1,4 @@
-// Shared CLI plumbing: a typed exit, config loading with the standard error line, console output.
-
-import { ConfigError, loadConfig, type LoadedConfig } from '../config/index.js';
+// Shared CLI plumbing: a typed exit, console output, option parsers. Kept free of heavy imports (fast start).
 
 /** Thrown by subcommands to stop with a message on stderr and an exit code. */
 export class CliExit extends Error {
@@ -13,26 +11,22 @@ export class CliExit extends Error {
   }
 }
 
-export function configErrorLine(e: ConfigError): string {
-  return e.path === '' ? `config error: ${e.reason}` : `config error: ${e.path}: ${e.reason}`;
-}
-
-/** loadConfig, with ConfigError turned into a CliExit carrying `config error: <path>: <reason>`. */
-export function loadOrExit(file: string | undefined, flags: Record<string, unknown> = {}): LoadedConfig {
-  try {
-    return loadConfig({ file, flags });
-  } catch (e) {
-    if (e instanceof ConfigError) throw new CliExit(configErrorLine(e));
-    throw e;
-  }
-}
+/** Where the CLI writes; tests swap these to capture output in-process. */
+export const io = {
+  stdout: (text: string): void => {
+    process.stdout.write(text);
+  },
+  stderr: (text: string): void => {
+    process.stderr.write(text);
+  },
+};
 
 export function out(text: string): void {
-  process.stdout.write(`${text}\n`);
+  io.stdout(`${text}\n`);
 }
 
 export function err(text: string): void {
-  process.stderr.write(`${text}\n`);
+  io.stderr(`${text}\n`);
 }
 
 /** Parses an integer option value (commander argParser). */

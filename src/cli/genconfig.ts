@@ -2,8 +2,6 @@
 
 import { randomBytes } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
-import type { Command } from 'commander';
-import { DEFAULT_CONFIG_FILE } from '../config/index.js';
 import { CliExit, out } from './common.js';
 import { serializeConfig } from './format.js';
 
@@ -27,14 +25,8 @@ export function writeNewFile(file: string, text: string): void {
   }
 }
 
-export function registerGenconfig(program: Command): void {
-  program
-    .command('genconfig')
-    .description('generate a minimal configuration file with random secrets')
-    .option('-c, --config <file>', 'file to create (.json, .yaml, .yml, .toml)', DEFAULT_CONFIG_FILE)
-    .action((opts: { config: string }) => {
-      const text = serializeConfig(generatedConfig(), opts.config);
-      writeNewFile(opts.config, text);
-      out(`${opts.config} created`);
-    });
+export function runGenconfig(opts: { config: string }): void {
+  const text = serializeConfig(generatedConfig(), opts.config);
+  writeNewFile(opts.config, text);
+  out(`${opts.config} created`);
 }

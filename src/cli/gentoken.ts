@@ -1,14 +1,12 @@
 // `gyre gentoken -u USER [-t TTL] [-q]` and `gyre gensubtoken -u USER -s CHANNEL [-t TTL] [-q]`: HS256 JWTs signed
 // with the configured HMAC key (client.subscription_token.* for subscription tokens when enabled).
 
-import type { Command } from 'commander';
 import { SignJWT, type JWTPayload } from 'jose';
 import { formatDuration, type GyreConfig } from '../config/index.js';
-import { CliExit, intOption, loadOrExit, out } from './common.js';
+import { CliExit, out } from './common.js';
+import { loadOrExit } from './load-config.js';
 
-export const DEFAULT_TTL_SECONDS = 604_800;
-
-interface TokenOpts {
+export interface TokenOpts {
   config?: string;
   user: string;
   ttl: number;
@@ -32,7 +30,7 @@ function secretFor(config: Readonly<GyreConfig>, subscription: boolean): { key: 
   return { key: config.client.token.hmac_secret_key, path: 'client.token.hmac_secret_key' };
 }
 
-async function generate(opts: TokenOpts, subscription: boolean): Promise<void> {
+export async function runGentoken(opts: TokenOpts, subscription: boolean): Promise<void> {
   const { config } = loadOrExit(opts.config);
   const { key, path } = secretFor(config, subscription);
   if (key === '') throw new CliExit(`no HMAC secret key set in config (${path})`);
@@ -47,21 +45,4 @@ async function generate(opts: TokenOpts, subscription: boolean): Promise<void> {
   const what = subscription ? `subscription JWT for user "${opts.user}" and channel "${opts.channel ?? ''}"` : `JWT for user "${opts.user}"`;
   out(`HMAC SHA-256 ${what} with ${ttl}:`);
   out(token);
-}
-
-function common(cmd: Command): Command {
-  return cmd
-    .option('-c, --config <file>', 'configuration file (default config.json if present)')
-    .option('-u, --user <user>', 'user id ("" = anonymous)', '')
-    .option('-t, --ttl <seconds>', 'token lifetime in seconds, -1 for no expiration', intOption, DEFAULT_TTL_SECONDS)
-    .option('-q, --quiet', 'print only the token', false);
-}
-
-export function registerGentoken(program: Command): void {
-  common(program.command('gentoken').description('generate a connection JWT (HS256)')).action((opts: TokenOpts) =>
-    generate(opts, false),
-  );
-  common(program.command('gensubtoken').description('generate a subscription JWT (HS256)'))
-    .requiredOption('-s, --channel <channel>', 'channel')
-    .action((opts: TokenOpts) => generate(opts, true));
 }

@@ -1,16 +1,15 @@
 // Command-line entry (Centrifugo-compatible, protocol.md §8.4): the root command runs the server; subcommands
 // generate and check configs and tokens. Root flags are dotted config key paths passed to loadConfig as flags.
+// Each command's implementation is imported only when it runs, so `gyre version` starts fast and a broken
+// server module cannot break the tooling commands.
 
 import { Command, CommanderError } from 'commander';
 import { serverVersionString } from '../version.js';
-import { registerCheckconfig } from './checkconfig.js';
-import { registerChecktoken } from './checktoken.js';
-import { CliExit, err } from './common.js';
-import { registerDefaultconfig } from './defaultconfig.js';
-import { registerGenconfig } from './genconfig.js';
-import { registerGentoken } from './gentoken.js';
-import { serve, type ServeDeps, defaultServeDeps } from './serve.js';
-import { registerVersion } from './version.js';
+import { CliExit, err, intOption, io } from './common.js';
+import type { ServeDeps } from './serve.js';
+
+const DEFAULT_CONFIG_FILE = 'config.json';
+const DEFAULT_TTL_SECONDS = 604_800;
 
 /** Root flags: [flags spec, config key path, description]. "[bool]" flags accept --x and --x=false. */
 const ROOT_FLAGS: ReadonlyArray<readonly [string, string, string]> = [
@@ -32,36 +31,89 @@ const ROOT_FLAGS: ReadonlyArray<readonly [string, string, string]> = [
   ['--http_api.external [bool]', 'http_api.external', 'serve the HTTP API on the external port'],
 ];
 
-/** Hidden short aliases kept for convenience (v5 style). */
-const ALIASES: ReadonlyArray<readonly [string, string]> = [
-  ['--port <port>', 'http_server.port'],
-  ['--address <address>', 'http_server.address'],
+/** Hidden long aliases kept for convenience (-p/--port, -a/--address). */
+const ALIASES: ReadonlyArray<readonly [string, string, string]> = [
+  ['--port <port>', 'port', 'http_server.port'],
+  ['--address <address>', 'address', 'http_server.address'],
 ];
 
-export function buildProgram(serveDeps: ServeDeps = defaultServeDeps): Command {
+/** Flags object for loadConfig from the root command's parsed options. */
+export function rootFlags(opts: Record<string, unknown>): Record<string, unknown> {
+  const flags: Record<string, unknown> = {};
+  for (const [, name, key] of ALIASES) if (opts[name] !== undefined) flags[key] = opts[name];
+  for (const [, key] of ROOT_FLAGS) if (opts[key] !== undefined) flags[key] = opts[key];
+  return flags;
+}
+
+function tokenOptions(cmd: Command): Command {
+  return cmd
+    .option('-c, --config <file>', 'configuration file (default config.json if present)')
+    .option('-u, --user <user>', 'user id ("" = anonymous)', '')
+    .option('-t, --ttl <seconds>', 'token lifetime in seconds, -1 for no expiration', intOption, DEFAULT_TTL_SECONDS)
+    .option('-q, --quiet', 'print only the token', false);
+}
+
+function registerSubcommands(program: Command): void {
+  program
+    .command('version')
+    .description('print the version')
+    .action(async () => (await import('./version.js')).runVersion());
+  program
+    .command('genconfig')
+    .description('generate a minimal configuration file with random secrets')
+    .option('-c, --config <file>', 'file to create (.json, .yaml, .yml, .toml)', DEFAULT_CONFIG_FILE)
+    .action(async (opts: { config: string }) => (await import('./genconfig.js')).runGenconfig(opts));
+  program
+    .command('checkconfig')
+    .description('check the configuration file')
+    .option('-c, --config <file>', 'configuration file', DEFAULT_CONFIG_FILE)
+    .option('-s, --strict', 'fail on unknown keys', false)
+    .action(async (opts: { config: string; strict: boolean }) => (await import('./checkconfig.js')).runCheckconfig(opts));
+  program
+    .command('defaultconfig')
+    .description('generate a configuration file with every key set to its default')
+    .option('-c, --config <file>', 'file to create (.json, .yaml, .yml, .toml)', DEFAULT_CONFIG_FILE)
+    .option('-d, --dry-run', 'print to stdout instead of writing the file', false)
+    .action(async (opts: { config: string; dryRun: boolean }) =>
+      (await import('./defaultconfig.js')).runDefaultconfig(opts),
+    );
+  tokenOptions(program.command('gentoken').description('generate a connection JWT (HS256)')).action(
+    async (opts: import('./gentoken.js').TokenOpts) => (await import('./gentoken.js')).runGentoken(opts, false),
+  );
+  tokenOptions(program.command('gensubtoken').description('generate a subscription JWT (HS256)'))
+    .requiredOption('-s, --channel <channel>', 'channel')
+    .action(async (opts: import('./gentoken.js').TokenOpts) => (await import('./gentoken.js')).runGentoken(opts, true));
+  for (const [name, subscription] of [
+    ['checktoken', false],
+    ['checksubtoken', true],
+  ] as const) {
+    program
+      .command(name)
+      .description(subscription ? 'check a subscription JWT' : 'check a connection JWT')
+      .argument('<token>', 'the JWT')
+      .option('-c, --config <file>', 'configuration file (default config.json if present)')
+      .action(async (token: string, opts: { config?: string }) =>
+        (await import('./checktoken.js')).runChecktoken(token, opts, subscription),
+      );
+  }
+}
+
+export function buildProgram(serveDeps?: ServeDeps): Command {
   const program = new Command('gyre')
     .description('Gyre: real-time messaging server, Centrifugo v6 compatible')
     .version(serverVersionString(), '-v, --version', 'print the version')
     .option('-c, --config <file>', 'configuration file (json, yaml, yml, toml; default config.json if present)')
-    .exitOverride();
+    .enablePositionalOptions()
+    .exitOverride()
+    .configureOutput({ writeOut: (s) => io.stdout(s), writeErr: (s) => io.stderr(s) });
   for (const [spec, , description] of ROOT_FLAGS) program.option(spec, description);
-  for (const [spec] of ALIASES) program.addOption(new Command().createOption(spec).hideHelp());
+  for (const [spec] of ALIASES) program.addOption(program.createOption(spec).hideHelp());
   program.action(async (opts: Record<string, unknown>) => {
-    const flags: Record<string, unknown> = {};
-    for (const [spec, key] of ALIASES) {
-      const name = spec.split(' ')[0]?.replace(/^--/, '') ?? '';
-      if (opts[name] !== undefined) flags[key] = opts[name];
-    }
-    for (const [, key] of ROOT_FLAGS) if (opts[key] !== undefined) flags[key] = opts[key];
     const file = typeof opts['config'] === 'string' ? opts['config'] : undefined;
-    await serve({ file, flags }, serveDeps);
+    const { serve, defaultServeDeps } = await import('./serve.js');
+    await serve({ file, flags: rootFlags(opts) }, serveDeps ?? defaultServeDeps);
   });
-  registerVersion(program);
-  registerGenconfig(program);
-  registerCheckconfig(program);
-  registerDefaultconfig(program);
-  registerGentoken(program);
-  registerChecktoken(program);
+  registerSubcommands(program);
   return program;
 }
 

@@ -5,7 +5,7 @@ import { rmSync, writeFileSync } from 'node:fs';
 import type { Logger } from 'pino';
 import { ConfigError, loadConfig, type GyreConfig } from '../config/index.js';
 import { createLogger } from '../logging.js';
-import { configErrorLine } from './common.js';
+import { configErrorLine } from './load-config.js';
 
 export interface RunningServer {
   port: number;

@@ -127,6 +127,7 @@ export class ApiNode implements NodeApi {
         est.complete();
       } catch (err) {
         if (isSubscriptionGone(err)) continue;
+        if (err instanceof ProtocolError && err.code === 105) continue; // subscribed meanwhile
         if (err instanceof Disconnect) {
           s.close(err);
           continue;

@@ -23,7 +23,7 @@ export function defaultDrainOptions(shutdownTimeoutMs: number, count: number): D
 
 const sleep = (ms: number): Promise<void> =>
   new Promise((resolve) => {
-    setTimeout(resolve, ms).unref();
+    setTimeout(resolve, ms);
   });
 
 export async function drainSessions(sessions: readonly Session[], o: DrainOptions): Promise<void> {

@@ -51,6 +51,8 @@ export async function establish(s: Session, input: EstablishInput): Promise<Esta
   const ctx = s.ctx;
   const { r, flags } = input;
   const channel = r.channel;
+  // A concurrent server API subscribe may have won the race while this command awaited its token.
+  if (s.subs.has(channel)) throw Errors.alreadySubscribed();
   const sub = new Subscription(s, channel, r.namespace, {
     serverSide: input.serverSide,
     presence: flags.presence,

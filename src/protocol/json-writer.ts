@@ -1,7 +1,7 @@
 // A small byte-level JSON writer: strings are escaped once, raw payload bytes are spliced in unparsed.
 // One instance is reused for every encode (encoding is synchronous and never re-entrant).
 //
-// Allocation: messages up to SLAB_MAX_MESSAGE bytes are written straight into a shared 64 KiB slab and
+// Allocation: messages up to SLAB_MAX_MESSAGE bytes are written straight into a shared 16 KiB slab and
 // returned as views of it (no copy, no per-message ArrayBuffer), the way Node pools small Buffers. Callers
 // must therefore honour byteOffset/byteLength (never use `.buffer` alone); a slab stays alive while any
 // message in it does. Larger messages are built in a scratch buffer and copied out once.
@@ -9,10 +9,10 @@
 
 const encoder = new TextEncoder();
 const NEWLINE = 0x0a;
-const SLAB_SIZE = 64 * 1024;
-const SLAB_MAX_MESSAGE = 16 * 1024;
+const SLAB_SIZE = 16 * 1024;
+const SLAB_MAX_MESSAGE = 4 * 1024;
 /** A new slab is started when less than this is left, so that most messages never have to move. */
-const SLAB_MIN_FREE = 1024;
+const SLAB_MIN_FREE = 512;
 const SCRATCH_INITIAL = 64 * 1024;
 /** After encoding something bigger than this, the scratch buffer is dropped back to its initial size. */
 const MAX_RETAINED_SCRATCH = 1024 * 1024;
@@ -68,7 +68,8 @@ export class JsonWriter {
     } else {
       let size = this.scratch?.length ?? SCRATCH_INITIAL;
       while (size < need) size *= 2;
-      const next = this.scratch !== undefined && this.scratch.length >= size && this.buf !== this.scratch ? this.scratch : new Uint8Array(size);
+      const reuse = this.scratch !== undefined && this.scratch.length >= size && this.buf !== this.scratch;
+      const next = reuse && this.scratch !== undefined ? this.scratch : new Uint8Array(size);
       next.set(this.buf.subarray(this.start, this.pos));
       this.buf = this.scratch = next;
     }
@@ -121,10 +122,6 @@ export class JsonWriter {
     this.ascii(Number.isFinite(n) ? String(n) : '0');
   }
 
-  bool(b: boolean): void {
-    this.ascii(b ? 'true' : 'false');
-  }
-
   /** Raw JSON payload bytes, spliced in with every '\n' byte removed (a message never spans lines). */
   raw(b: Uint8Array): void {
     if (b.indexOf(NEWLINE) === -1) {
@@ -141,45 +138,58 @@ export class JsonWriter {
     this.pos = p;
   }
 
+  private byte(c: number): void {
+    this.ensure(1);
+    this.buf[this.pos++] = c;
+  }
+
   open(): void {
-    this.ascii('{');
+    this.byte(0x7b); // {
     this.first[this.depth++] = true;
   }
 
   openArray(): void {
-    this.ascii('[');
+    this.byte(0x5b); // [
     this.first[this.depth++] = true;
   }
 
   close(): void {
     this.depth--;
-    this.ascii('}');
+    this.byte(0x7d); // }
   }
 
   closeArray(): void {
     this.depth--;
-    this.ascii(']');
+    this.byte(0x5d); // ]
   }
 
   /** Start an object member: writes `,"name":` (no comma for the first member). `name` must be plain ASCII. */
   field(name: string): void {
-    this.sep();
-    this.ascii('"');
-    this.ascii(name);
-    this.ascii('":');
+    const n = name.length;
+    this.ensure(n + 4);
+    const buf = this.buf;
+    let p = this.pos;
+    const d = this.depth - 1;
+    if (this.first[d] === true) this.first[d] = false;
+    else buf[p++] = 0x2c; // ,
+    buf[p++] = 0x22;
+    for (let i = 0; i < n; i++) buf[p++] = name.charCodeAt(i);
+    buf[p++] = 0x22;
+    buf[p++] = 0x3a; // :
+    this.pos = p;
   }
 
   /** Start a map member whose key is arbitrary text. */
   key(name: string): void {
     this.sep();
     this.str(name);
-    this.ascii(':');
+    this.byte(0x3a);
   }
 
   /** Before an array element: a comma unless it is the first. */
   sep(): void {
     const d = this.depth - 1;
     if (this.first[d] === true) this.first[d] = false;
-    else this.ascii(',');
+    else this.byte(0x2c);
   }
 }

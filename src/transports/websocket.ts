@@ -84,7 +84,8 @@ export class WebSocketTransport implements Transport {
     if (this.closed) return;
     this.closed = true;
     try {
-      if (disconnect === undefined) this.ws.close();
+      // 3000 is Centrifugo's plain close: no code goes on the wire.
+      if (disconnect === undefined || disconnect.code === 3000) this.ws.close();
       else this.ws.close(disconnect.code, truncateReason(disconnect.reason));
     } catch {
       // Invalid close code or a socket in a bad state: drop it.

@@ -2,7 +2,7 @@
 // (protocol.md §1.1 correlation rules, §1.3 reading rules and size limit, §1.10 pong rules, §2.3 3501, §7.1, §11).
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import type WebSocket from 'ws';
+import WebSocket from 'ws';
 import type { PublicationContext } from 'centrifuge';
 import { CentClient } from 'cent.js';
 import { API_KEY, ClientPool, isRecord, UUID_RE } from '../harness/clients.js';
@@ -119,6 +119,32 @@ describe('compat: bad input over a raw WebSocket', () => {
     const s3 = await openConnected();
     s3.ws.send('{"subscribe":{"channel":""},"id":2}');
     await expectClose(s3, 3501);
+  });
+
+  it('Origin header with empty client.allowed_origins ⇒ upgrade rejected with 403', async () => {
+    const ws = new WebSocket(gyre.url, { origin: 'http://evil.example' });
+    const status = await withTimeout(
+      new Promise<number>((resolve) => {
+        ws.once('unexpected-response', (_req: unknown, res: { statusCode?: number }) => resolve(res.statusCode ?? 0));
+        ws.once('open', () => resolve(101));
+        ws.once('error', () => resolve(-1));
+      }),
+      5000,
+      'upgrade answer',
+    );
+    ws.terminate();
+    assert.equal(status, 403);
+  });
+
+  it('subprotocol centrifuge-json is accepted and echoed', async () => {
+    const ws = pool.raw(gyre.url, 'centrifuge-json');
+    await nextEvent(ws, 'open');
+    assert.equal(ws.protocol, 'centrifuge-json');
+    const frames: string[] = [];
+    ws.on('message', (d: Buffer) => frames.push(d.toString('utf8')));
+    ws.send(`{"connect":{"token":"${token}"},"id":1}`);
+    await waitFor(() => frames.length > 0, { what: 'connect reply' });
+    assert.ok(isRecord((JSON.parse(frames[0] ?? '') as Record<string, unknown>)['connect']));
   });
 
   it('after all of that, a centrifuge-js client still connects, subscribes and receives', async () => {

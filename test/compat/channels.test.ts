@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type { PublicationContext, UnsubscribedContext } from 'centrifuge';
 import { CentClient } from 'cent.js';
-import { API_KEY, ClientPool, type TestClient } from '../harness/clients.js';
+import { API_KEY, ClientPool, isRecord, type TestClient } from '../harness/clients.js';
 import { startGyre, type GyreProcess } from '../harness/gyre.js';
 import { connToken, subToken } from '../harness/tokens.js';
 import { nextEvent, waitFor } from '../harness/wait.js';
@@ -71,13 +71,16 @@ describe('compat: channels and permissions', () => {
   });
 
   it('namespace without allow_* ⇒ subscribe error 103 and unsubscribed with code 103', async () => {
-    const { client } = await connected('alice');
+    const { client, rec } = await connected('alice');
     const out = await subscribeOutcome(client.newSubscription('closed:room'));
     assert.equal(out.kind, 'unsubscribed');
     assert.equal(out.ctx.code, 103);
     assert.equal(out.ctx.reason, 'permission denied');
-    assert.equal(out.errors[0]?.error.code, 103);
-    assert.equal(out.errors[0]?.type, 'subscribe');
+    // Non-temporary errors go straight to unsubscribed (no `error` event, no resubscribe).
+    assert.equal(out.errors.length, 0);
+    const reply = rec.messages().find((m) => isRecord(m) && isRecord(m['error']));
+    assert.ok(isRecord(reply));
+    assert.deepEqual(reply['error'], { code: 103, message: 'permission denied' });
   });
 
   it('publish and presence without permission ⇒ 103 / 108', async () => {
@@ -149,6 +152,46 @@ describe('compat: channels and permissions', () => {
     const disc2 = nextEvent<{ code: number }>(c.client, 'disconnected');
     c.client.newSubscription('$priv:k3', { token: await subToken({ sub: 'mallory', channel: '$priv:k3', expIn: 60 }) }).subscribe();
     assert.equal((await disc2).code, 3500);
+  });
+
+  it('expired subscription token ⇒ 109, getToken again ⇒ subscribed; short token ⇒ sub_refresh after ttl', async () => {
+    const { client, rec } = await connected('alice');
+    const issued: number[] = [];
+    const sub = client.newSubscription('$priv:refresh', {
+      getToken: async () => {
+        // 1st: already expired (⇒ 109), 2nd: 3 s (⇒ expires/ttl, then sub_refresh), 3rd: 1 h.
+        const expIn = [-30, 3, 3600][issued.length] ?? 3600;
+        issued.push(expIn);
+        return await subToken({ sub: 'alice', channel: '$priv:refresh', expIn });
+      },
+      minResubscribeDelay: 50,
+      maxResubscribeDelay: 200,
+    });
+    const out = await subscribeOutcome(sub, 8000);
+    assert.equal(out.kind, 'subscribed');
+    assert.equal(out.errors[0]?.error.code, 109, 'the expired token was reported as 109');
+    const subReplies = rec.messages().filter((m) => isRecord(m) && isRecord(m['subscribe']));
+    const res = (subReplies[subReplies.length - 1] as Record<string, unknown>)['subscribe'];
+    assert.ok(isRecord(res));
+    assert.equal(res['expires'], true);
+    assert.ok((res['ttl'] as number) >= 1 && (res['ttl'] as number) <= 3, `ttl ${String(res['ttl'])}`);
+    const refreshed = await waitFor(() => rec.messages().find((m) => isRecord(m) && isRecord(m['sub_refresh'])), {
+      timeoutMs: 8000,
+      what: 'sub_refresh reply',
+    });
+    assert.ok(isRecord(refreshed) && isRecord(refreshed['sub_refresh']));
+    assert.equal(refreshed['sub_refresh']['expires'], true);
+    const ttl = refreshed['sub_refresh']['ttl'] as number;
+    assert.ok(ttl > 3590 && ttl <= 3600, `refreshed ttl ${ttl}`);
+    assert.deepEqual(issued, [-30, 3, 3600]);
+    assert.equal(sub.state, 'subscribed');
+  });
+
+  it('channel name longer than channel.max_length (255) ⇒ 107', async () => {
+    const { client } = await connected('alice');
+    const out = await subscribeOutcome(client.newSubscription(`open:${'x'.repeat(260)}`));
+    assert.equal(out.kind, 'unsubscribed');
+    assert.equal(out.ctx.code, 107);
   });
 
   it('user-limited channel `#`: listed user ⇒ subscribed, other user ⇒ 103', async () => {

@@ -5,7 +5,7 @@ import type { ConnectedContext, DisconnectedContext, ErrorContext } from 'centri
 import { ClientPool, collect, isRecord, replyWithId, UUID_RE } from '../harness/clients.js';
 import { mergeConfig, startGyre, type GyreProcess } from '../harness/gyre.js';
 import { connToken } from '../harness/tokens.js';
-import { nextEvent, waitFor } from '../harness/wait.js';
+import { nextEvent, waitFor, withTimeout } from '../harness/wait.js';
 import { baseConfig } from './base-config.js';
 import { subscribeOutcome } from './outcome.js';
 
@@ -15,7 +15,12 @@ function server(i: number): Promise<GyreProcess> {
   servers ??= Promise.all([
     startGyre(baseConfig()),
     startGyre(mergeConfig(baseConfig(), { client: { allow_anonymous_connect_without_token: true } })),
-    startGyre(mergeConfig(baseConfig(), { client: { insecure: true } })),
+    // Short ping/pong/stale timers so §1.10 and §1.9 behaviour is observable within seconds.
+    startGyre(
+      mergeConfig(baseConfig(), {
+        client: { insecure: true, ping_interval: '2s', pong_timeout: '1s', stale_close_delay: '1s' },
+      }),
+    ),
   ]);
   return servers.then((all) => {
     const g = all[i];
@@ -92,6 +97,34 @@ describe('compat: connect with JWT (default server)', () => {
     assert.equal(errors.length, 1);
     assert.equal(errors[0]?.type, 'connect');
     assert.equal(errors[0]?.error.code, 109);
+  });
+
+  it('client-side refresh: after ttl the client sends `refresh` with a new token and gets expires/ttl', async () => {
+    let calls = 0;
+    const { client, rec } = pool.json(gyre.url, {
+      token: await connToken({ sub: 'fred', expIn: 3 }),
+      getToken: async () => {
+        calls++;
+        return await connToken({ sub: 'fred', expIn: 3600 });
+      },
+    });
+    const connected = nextEvent<ConnectedContext>(client, 'connected');
+    client.connect();
+    await connected;
+    const first = replyWithId(rec, 1)?.['connect'];
+    assert.ok(isRecord(first));
+    assert.equal(first['expires'], true);
+    assert.ok((first['ttl'] as number) >= 1 && (first['ttl'] as number) <= 3, `ttl ${String(first['ttl'])}`);
+    const refreshReply = await waitFor(
+      () => rec.messages().find((m) => isRecord(m) && isRecord(m['refresh'])),
+      { timeoutMs: 8000, what: 'refresh reply' },
+    );
+    assert.equal(calls, 1);
+    assert.ok(isRecord(refreshReply) && isRecord(refreshReply['refresh']));
+    assert.equal(refreshReply['refresh']['expires'], true);
+    const ttl = refreshReply['refresh']['ttl'] as number;
+    assert.ok(ttl > 3590 && ttl <= 3600, `refreshed ttl ${ttl}`);
+    assert.equal(client.state, 'connected');
   });
 
   it('token signed with another key ⇒ disconnected 3500 "invalid token" (terminal)', async () => {
@@ -178,7 +211,7 @@ describe('compat: anonymous connect (client.allow_anonymous_connect_without_toke
   });
 });
 
-describe('compat: insecure mode (client.insecure)', () => {
+describe('compat: insecure mode (client.insecure) with short ping/pong/stale timers', () => {
   let gyre: GyreProcess;
   const pool = new ClientPool();
   before(async () => {
@@ -200,6 +233,46 @@ describe('compat: insecure mode (client.insecure)', () => {
     const pub = nextEvent<{ data: unknown }>(sub, 'publication');
     await sub.publish({ n: 1 });
     assert.deepEqual((await pub).data, { n: 1 });
+  });
+
+  it('server pings `{}` every ping_interval; centrifuge-js pongs and stays connected; no pong ⇒ 3012', async () => {
+    // centrifuge-js answers pings (pong:true in the connect reply).
+    const { client, rec } = pool.json(gyre.url);
+    const connected = nextEvent<ConnectedContext>(client, 'connected');
+    client.connect();
+    await connected;
+    const res = replyWithId(rec, 1)?.['connect'];
+    assert.ok(isRecord(res));
+    assert.equal(res['ping'], 2);
+    assert.equal(res['pong'], true);
+
+    // A raw socket that never pongs.
+    const ws = pool.raw(gyre.url);
+    const frames: string[] = [];
+    ws.on('message', (d: Buffer) => frames.push(d.toString('utf8')));
+    const closed = new Promise<{ code: number; reason: string }>((resolve) => {
+      ws.once('close', (code: number, reason: Buffer) => resolve({ code, reason: reason.toString('utf8') }));
+    });
+    await nextEvent(ws, 'open');
+    ws.send('{"connect":{},"id":1}');
+    const t0 = Date.now();
+    const c = await withTimeout(closed, 8000, 'no-pong close');
+    assert.deepEqual(c, { code: 3012, reason: 'no pong' });
+    assert.ok(frames.includes('{}'), 'a ping frame `{}` was received before the close');
+    assert.ok(Date.now() - t0 >= 1000, 'not closed before a ping + pong timeout');
+
+    // Meanwhile the centrifuge-js client got at least two pings and is still connected.
+    await waitFor(() => rec.frames.filter((f) => f.text === '{}').length >= 2, { timeoutMs: 6000, what: 'two pings' });
+    assert.equal(client.state, 'connected');
+  });
+
+  it('no connect within client.stale_close_delay ⇒ close 3502 "stale"', async () => {
+    const ws = pool.raw(gyre.url);
+    const closed = new Promise<{ code: number; reason: string }>((resolve) => {
+      ws.once('close', (code: number, reason: Buffer) => resolve({ code, reason: reason.toString('utf8') }));
+    });
+    await nextEvent(ws, 'open');
+    assert.deepEqual(await withTimeout(closed, 6000, 'stale close'), { code: 3502, reason: 'stale' });
   });
 
   it('accepts an expired token (expiration ignored)', async () => {

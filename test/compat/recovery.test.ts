@@ -28,7 +28,7 @@ describe('compat: recovery', () => {
    * with 3011 "force reconnect" and publishes `missed` messages while the client waits out its reconnect delay
    * (≥ 1.5 s). Returns the subscription events seen after the reconnect.
    */
-  async function cutAndPublish(user: string, channel: string, before: number, missed: number) {
+  async function cutAndPublish(user: string, channel: string, before: number, missed: number, cut: 'server' | 'socket' = 'server') {
     const token = await connToken({ sub: user, expIn: 3600 });
     const { client, rec } = pool.json(gyre.url, { token, minReconnectDelay: 1500, maxReconnectDelay: 2000 });
     const sub = client.newSubscription(channel);
@@ -44,10 +44,20 @@ describe('compat: recovery', () => {
     await waitFor(() => pubs.length === before, { what: `${before} live publications` });
 
     const connecting = nextEvent<ConnectingContext>(client, 'connecting');
-    const disc = { user, disconnect: { code: 3011, reason: 'force reconnect' } };
-    assert.deepEqual(await cent.disconnect(disc), {});
-    const cctx = await connecting;
-    assert.deepEqual({ code: cctx.code, reason: cctx.reason }, { code: 3011, reason: 'force reconnect' });
+    if (cut === 'server') {
+      const disc = { user, disconnect: { code: 3011, reason: 'force reconnect' } };
+      assert.deepEqual(await cent.disconnect(disc), {});
+      const cctx = await connecting;
+      assert.deepEqual({ code: cctx.code, reason: cctx.reason }, { code: 3011, reason: 'force reconnect' });
+    } else {
+      rec.sockets[0]?.terminate(); // abrupt TCP cut, no close frame
+      const cctx = await connecting;
+      assert.equal(cctx.code, 1, 'client code 1 "transport closed"');
+      // The server notices the dead socket and drops the subscriber before the missed publications go out.
+      await waitFor(async () => !(channel in (await cent.getChannels({ pattern: channel })).channels), {
+        what: 'server to drop the cut connection',
+      });
+    }
     const positions: Array<{ offset?: number; epoch?: string }> = [];
     for (let i = 1; i <= missed; i++) positions.push(await cent.publish({ channel, data: { n: before + i } }));
     await waitFor(() => subscribed.length === 2, { timeoutMs: 6000, what: 'resubscribe after reconnect' });
@@ -89,6 +99,17 @@ describe('compat: recovery', () => {
       (res['publications'] as Array<Record<string, unknown>>).map((p) => p['offset']),
       [3, 4, 5, 6, 7],
     );
+  });
+
+  it('recovers after an abrupt client-side socket cut too', async () => {
+    const r = await cutAndPublish('rolf', 'rec:cut', 1, 3, 'socket');
+    const ctx = r.subscribed[1];
+    assert.ok(ctx);
+    assert.equal(ctx.wasRecovering, true);
+    assert.equal(ctx.recovered, true);
+    await waitFor(() => r.pubs.length >= 4, { what: '4 publications' });
+    assert.deepEqual(r.pubs.map((p) => p.offset), [1, 2, 3, 4]);
+    assert.deepEqual(r.pubs.map((p) => p.data), [{ n: 1 }, { n: 2 }, { n: 3 }, { n: 4 }]);
   });
 
   it('gap larger than history_size ⇒ wasRecovering true, recovered false, no missed publications', async () => {

@@ -18,7 +18,7 @@ export interface StartOptions {
   args?: string[];
   /** Use this existing config file instead of writing `config` (which is then ignored). */
   configFile?: string;
-  /** Deadline for the /health probe (default 15 s). */
+  /** Deadline for the /health probe (default 15 s, or env GYRE_COMPAT_START_TIMEOUT_MS on a loaded machine). */
   startTimeoutMs?: number;
 }
 
@@ -142,7 +142,9 @@ export async function startGyre(config: Record<string, unknown>, opts: StartOpti
     return info;
   };
 
-  const deadline = Date.now() + (opts.startTimeoutMs ?? 15_000);
+  const envTimeout = Number(process.env['GYRE_COMPAT_START_TIMEOUT_MS'] ?? '');
+  const startTimeoutMs = opts.startTimeoutMs ?? (envTimeout > 0 ? envTimeout : 15_000);
+  const deadline = Date.now() + startTimeoutMs;
   for (let i = 0; i < 10_000; i++) {
     if (exitInfo !== undefined) {
       throw new Error(
@@ -153,7 +155,9 @@ export async function startGyre(config: Record<string, unknown>, opts: StartOpti
     if (await healthy(port)) break;
     if (Date.now() >= deadline) {
       await stop('SIGKILL', 1000);
-      throw new Error(`gyre did not answer GET /health with 200 within the deadline\nstdout:\n${out}\nstderr:\n${err}`);
+      throw new Error(
+        `gyre did not answer GET /health with 200 within ${startTimeoutMs} ms\nstdout:\n${out}\nstderr:\n${err}`,
+      );
     }
     await sleep(100);
   }

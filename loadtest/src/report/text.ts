@@ -25,7 +25,7 @@ export function formatTextReport(r: RunReport): string {
   out.push(`  sequence: received ${s.received}, gaps ${s.gaps} (missing ${s.missing}), duplicates ${s.duplicates}`);
   for (const st of r.stages) {
     out.push(
-      `  stage ${st.name}: published ${st.publish.ok}/${st.publish.sent} (${st.publish.achievedRate}/s), ` +
+      `  stage ${st.name}: published ok ${st.publish.ok} of ${st.publish.sent} scheduled (${st.publish.achievedRate}/s ok), ` +
         `delivered ${st.deliveries}/${st.expectedDeliveries} (${st.deliveriesPerSec}/s), gaps ${st.sequence.gaps}, dups ${st.sequence.duplicates}`,
     );
     out.push(`    latency ${formatLatency(st.latency)}`);

@@ -64,8 +64,9 @@ async function publishAtRate(
 }
 
 async function drain(g: WorkerGroup, pub: Publisher, deadline: Deadline): Promise<void> {
+  const pubEnd = performance.now() + DRAIN_MAX_MS;
+  while (pub.inflight > 0 && performance.now() < pubEnd && !deadline.passed()) await sleep(10);
   const end = performance.now() + DRAIN_MAX_MS;
-  while (pub.inflight > 0 && performance.now() < end && !deadline.passed()) await sleep(10);
   let last = -1;
   let quietSince = performance.now();
   while (performance.now() < end && !deadline.passed()) {
@@ -122,7 +123,7 @@ export function runFanout(o: FanoutOptions, ctx: RunContext): Promise<ScenarioRu
           name: `${rate}/s`,
           publishRate: rate,
           durationSec: Math.round(secs * 10) / 10,
-          publish: { sent: r.sent, ok: okThisStage, failed, achievedRate: Math.round(r.sent / Math.max(0.001, secs)) },
+          publish: { sent: r.sent, ok: okThisStage, failed, achievedRate: Math.round(okThisStage / Math.max(0.001, secs)) },
           deliveries,
           expectedDeliveries: Math.round(expected * okShare * connectedShare),
           deliveriesPerSec: Math.round(deliveries / Math.max(0.001, secs)),

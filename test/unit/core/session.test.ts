@@ -184,7 +184,7 @@ describe('ping / pong / stale', () => {
   });
 
   it('sends pings; a pong per ping keeps the connection; a missing pong ⇒ 3012', async () => {
-    tn = await makeNode({ client: { insecure: true, ping_interval: 60, pong_timeout: 30 } });
+    tn = await makeNode({ client: { insecure: true, ping_interval: 200, pong_timeout: 120 } });
     const c = new Client(tn.node);
     const res = await c.connect();
     assert.equal(res['ping'], 1); // rounded up to whole seconds
@@ -233,5 +233,27 @@ describe('ping / pong / stale', () => {
     assert.equal(tn.node.shuttingDown, true);
     const late = new Client(tn.node);
     assert.equal(late.t.closeCode, 3001);
+  });
+});
+
+describe('error boundary', () => {
+  it('an unexpected engine error ⇒ reply 100 (temporary), counted; other sessions unaffected', async () => {
+    tn = await makeNode({ client: { insecure: true }, withoutNamespace: { presence: true } });
+    const { metrics } = await import('../../../src/metrics/registry.js');
+    const before = (await metrics.internalErrors.get()).values.find((v) => v.labels['entry'] === 'session')?.value ?? 0;
+    const c = new Client(tn.node);
+    const other = new Client(tn.node);
+    await c.connect();
+    await other.connect();
+    const presence = tn.engine.presence;
+    const orig = presence.get.bind(presence);
+    presence.get = () => Promise.reject(new Error('boom'));
+    const r = await c.call({ presence: { channel: 'x' } });
+    presence.get = orig;
+    assert.deepEqual(r['error'], { code: 100, message: 'internal server error', temporary: true });
+    assert.equal(c.t.closed, false);
+    const after = (await metrics.internalErrors.get()).values.find((v) => v.labels['entry'] === 'session')?.value ?? 0;
+    assert.equal(after, before + 1);
+    assert.deepEqual((await other.call({ presence: { channel: 'x' } }))['presence'], { presence: {} });
   });
 });

@@ -195,6 +195,26 @@ describe('JSON encode: publications and raw data', () => {
     assert.equal(txt(codec.encodePublicationPush('s', { data: enc('2') })), '{"push":{"channel":"s","pub":{"data":2}}}');
   });
 
+  it('keeps every returned message intact across slab and scratch boundaries', () => {
+    const sizes = [1, 10, 700, 5000, 15000, 17000, 3, 40000, 70000, 2, 16300, 65000, 900, 1];
+    const expected: string[] = [];
+    const outputs: Uint8Array[] = [];
+    for (let round = 0; round < 12; round++) {
+      for (const [i, size] of sizes.entries()) {
+        const data = `"${String.fromCharCode(97 + ((i + round) % 26)).repeat(size)}"`;
+        const ch = `ch${round}-${i}`;
+        expected.push(`{"push":{"channel":"${ch}","pub":{"data":${data},"offset":${i + 1}}}}`);
+        outputs.push(codec.encodePublicationPush(ch, { data: enc(data), offset: i + 1 }));
+        if (i % 3 === 0) {
+          outputs.push(codec.encodeReply({ id: i + 1, publish: {} }));
+          expected.push(`{"id":${i + 1},"publish":{}}`);
+        }
+      }
+    }
+    assert.equal(outputs.length, expected.length);
+    for (let i = 0; i < outputs.length; i++) assert.equal(txt(outputs[i] as Uint8Array), expected[i]);
+  });
+
   it('returns independent arrays (the scratch buffer is not shared with callers)', () => {
     const a = codec.encodePublicationPush('c', { data: enc('1') });
     const b = codec.encodePublicationPush('c', { data: enc('2') });

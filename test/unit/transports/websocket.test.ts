@@ -20,13 +20,13 @@ interface Setup {
   url: string;
 }
 
-async function setup(opts: { origins?: string[]; limit?: number; maxPayload?: number } = {}): Promise<Setup> {
+async function setup(opts: { origins?: string[]; limit?: number; maxPayload?: number; compression?: boolean } = {}): Promise<Setup> {
   const acceptor = new FakeAcceptor();
   const handler = new WebSocketHandler({
     websocket: {
       disabled: false,
       handler_prefix: '/connection/websocket',
-      compression: false,
+      compression: opts.compression ?? false,
       write_timeout: 1000,
       message_size_limit: opts.maxPayload ?? 1024,
     },
@@ -272,6 +272,24 @@ describe('WebSocket transport', () => {
       ws.close();
     } finally {
       await teardown(s);
+    }
+  });
+});
+
+describe('WebSocket compression', () => {
+  it('negotiates permessage-deflate only when websocket.compression is on', async () => {
+    for (const compression of [false, true]) {
+      const s = await setup({ compression, maxPayload: 1 << 20 });
+      try {
+        const ws = await open(s.url);
+        assert.equal(ws.extensions.includes('permessage-deflate'), compression);
+        const big = `{"x":"${'a'.repeat(4000)}"}`;
+        ws.send(big);
+        assert.equal((await nextMessage(ws)).data.toString(), big);
+        ws.close();
+      } finally {
+        await teardown(s);
+      }
     }
   });
 });
