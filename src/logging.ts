@@ -1,4 +1,5 @@
-// The process logger (pino). log.level "none" ⇒ silent; log.file ⇒ write there instead of stdout.
+// The process logger (pino). log.level "none" ⇒ silent; log.file ⇒ append there (synchronously, so nothing is
+// lost on exit) instead of stdout.
 
 import pino, { type Logger } from 'pino';
 import type { GyreConfig } from './config/types.js';
@@ -14,7 +15,7 @@ export function pinoLevel(level: GyreConfig['log']['level']): pino.LevelWithSile
 /** Creates the root logger. `destination` overrides stdout when no log.file is set (tests). */
 export function createLogger(cfg: Readonly<GyreConfig['log']>, destination?: pino.DestinationStream): Logger {
   const options: pino.LoggerOptions = { level: pinoLevel(cfg.level) };
-  if (cfg.file !== '') return pino(options, pino.destination({ dest: cfg.file, mkdir: true }));
+  if (cfg.file !== '') return pino(options, pino.destination({ dest: cfg.file, mkdir: true, sync: true }));
   if (destination !== undefined) return pino(options, destination);
   return pino(options);
 }

@@ -30,6 +30,15 @@ export function baseConfig(): Record<string, unknown> {
         },
         // History smaller than the gap used by the unrecoverable case.
         { name: 'small', history_size: 2, history_ttl: '300s', force_recovery: true, allow_subscribe_for_client: true },
+        // Cache recovery mode (§5.4).
+        {
+          name: 'cache',
+          history_size: 10,
+          history_ttl: '300s',
+          force_recovery: true,
+          force_recovery_mode: 'cache',
+          allow_subscribe_for_client: true,
+        },
         // Presence + join/leave + history.
         {
           name: 'pres',

@@ -51,7 +51,8 @@ describe('compat: graceful shutdown', () => {
     const elapsed = Date.now() - t0;
 
     assert.deepEqual(exit, { code: 0, signal: null }, `exit after ${elapsed} ms\n${gyre.stderr()}`);
-    assert.ok(elapsed < SHUTDOWN_TIMEOUT_MS + 1000, `exited in ${elapsed} ms (timeout ${SHUTDOWN_TIMEOUT_MS} ms)`);
+    // Slack of 2 s over shutdown.timeout for process teardown on a loaded machine.
+    assert.ok(elapsed < SHUTDOWN_TIMEOUT_MS + 2000, `exited in ${elapsed} ms (timeout ${SHUTDOWN_TIMEOUT_MS} ms)`);
     for (const { closed } of raws) {
       assert.deepEqual(await withTimeout(closed, 2000, 'raw close'), { code: 3001, reason: 'shutdown' });
     }
