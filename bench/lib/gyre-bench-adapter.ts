@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import type { RunReport } from '../../loadtest/src/report/json.js';
 import { sampleProcess, type ProcSample } from './proc-stats.js';
 import { cpuPerMillionAtRate, type LatencyMs, type ServerUsage, type WorkloadResult } from './result.js';
-import { runProcess } from './run-process.js';
+import { keyErrorLine, runProcess } from './run-process.js';
 import { REPO_ROOT, type RunningServer } from './servers.js';
 import type { Workload } from './workloads.js';
 
@@ -174,7 +174,8 @@ export async function runGyreBench(w: Workload, s: RunningServer, o: DriverOptio
   try {
     text = readFileSync(o.jsonFile, 'utf8');
   } catch {
-    throw new Error(`gyre-bench wrote no report (exit ${res.code ?? res.signal ?? '?'}${res.timedOut ? ', timed out' : ''}): ${res.stderr.slice(-1500)}`);
+    const why = `exit ${res.code ?? res.signal ?? '?'}${res.timedOut ? ', timed out' : ''}`;
+    throw new Error(`gyre-bench wrote no report (${why}): ${keyErrorLine(res.stderr)}\n${res.stderr.slice(-1500)}`);
   }
   const report = parseReport(text);
   if (report.stopReason === 'error') throw new Error(`gyre-bench: ${report.error ?? 'error'}`);

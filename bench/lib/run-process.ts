@@ -65,3 +65,13 @@ export function runProcess(cmd: string, args: readonly string[], opts: RunProces
     });
   });
 }
+
+/** The most telling line of a failed process's stderr: the last line mentioning an error, else the last line. */
+export function keyErrorLine(stderr: string): string {
+  const lines = stderr.split('\n').map((l) => l.trim()).filter((l) => l !== '');
+  for (let i = lines.length - 1; i >= 0; i--) {
+    const l = lines[i] ?? '';
+    if (/error/i.test(l) && !/^at /.test(l) && !/triggerUncaughtException/.test(l)) return l.slice(0, 300);
+  }
+  return (lines[lines.length - 1] ?? '').slice(0, 300);
+}

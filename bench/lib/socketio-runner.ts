@@ -3,7 +3,7 @@
 import { writeFileSync } from 'node:fs';
 import { workloadTimeoutSec, type DriverOptions } from './gyre-bench-adapter.js';
 import type { WorkloadResult } from './result.js';
-import { runProcess } from './run-process.js';
+import { keyErrorLine, runProcess } from './run-process.js';
 import { REPO_ROOT, type RunningServer } from './servers.js';
 import type { Workload } from './workloads.js';
 
@@ -33,7 +33,8 @@ export async function runSocketIoDriver(w: Workload, s: RunningServer, o: Driver
   ];
   const res = await runProcess(process.execPath, args, { cwd: REPO_ROOT, timeoutMs: (workloadTimeoutSec(w) + 60) * 1000 });
   if (res.code !== 0) {
-    throw new Error(`Socket.IO driver exit ${res.code ?? res.signal ?? '?'}${res.timedOut ? ' (timed out)' : ''}: ${res.stderr.slice(-1500)}`);
+    const why = `exit ${res.code ?? res.signal ?? '?'}${res.timedOut ? ', timed out' : ''}`;
+    throw new Error(`Socket.IO driver failed (${why}): ${keyErrorLine(res.stderr)}\n${res.stderr.slice(-1500)}`);
   }
   const result = parseDriverOutput(res.stdout);
   writeFileSync(o.jsonFile, `${JSON.stringify(result, null, 2)}\n`);

@@ -2,7 +2,8 @@
 // per-second time series and the connect-rate buckets. No I/O, no timers.
 import { LatencyRecorder } from './histogram.js';
 import type { LatencySummary } from './histogram.js';
-import type { WorkerTick } from './messages.js';
+import { addRecoveryStats, emptyRecoveryStats } from './messages.js';
+import type { RecoveryStats, WorkerTick } from './messages.js';
 import { addSequenceStats, emptySequenceStats } from './sequence.js';
 import type { SequenceStats } from './sequence.js';
 
@@ -19,6 +20,9 @@ export interface Totals {
   drops: Record<string, number>;
   reconnectFailures: Record<string, number>;
   seq: SequenceStats;
+  recovery: RecoveryStats;
+  /** ms from start until every pool had issued its first-attempt opens (null while any is still opening). */
+  openSpanMs: number | null;
 }
 
 export interface SeriesPoint {
@@ -92,8 +96,13 @@ export class Aggregator {
       drops: {},
       reconnectFailures: {},
       seq: emptySequenceStats(),
+      recovery: emptyRecoveryStats(),
+      openSpanMs: this.latest.size > 0 ? 0 : null,
     };
     for (const w of this.latest.values()) {
+      if (w.recovery !== undefined) addRecoveryStats(t.recovery, w.recovery);
+      const span = w.openSpanMs ?? null;
+      t.openSpanMs = t.openSpanMs === null || span === null ? null : Math.max(t.openSpanMs, span);
       t.connected += w.connected;
       t.connecting += w.connecting;
       t.settled += w.settled;

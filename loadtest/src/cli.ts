@@ -7,7 +7,7 @@ import { checkLoopbackUrl, parseSourceAddresses } from './addresses.js';
 import { checkLimits, readMachineLimits } from './limits.js';
 import type { LimitCheck, MachineLimits } from './limits.js';
 import { parseCount, parseDuration, parseRates, parseSize } from './options.js';
-import type { CommonOptions, ConnectOptions, FanoutOptions, IdleOptions, ScenarioName, StormOptions } from './options.js';
+import type { CommonOptions, ConnectOptions, FanoutOptions, HoldPublishOptions, IdleOptions, ScenarioName, StormOptions } from './options.js';
 import { createProgress } from './progress.js';
 import { writeHtmlReport } from './report/html.js';
 import { buildReport, writeJsonReport } from './report/json.js';
@@ -50,7 +50,8 @@ function addCommon(cmd: Command, defaults: { clients: number; duration: string }
     .option('--user-prefix <prefix>', 'user ids are <prefix><client index>', 'bench-user-')
     .option('-c, --clients <n>', 'number of client connections', wrap((s) => parseCount(s, 1_000_000)), defaults.clients)
     .option('--rate <per-second>', 'connect ramp: new connections per second (0 = all at once)', wrap((s) => parseCount(s)), 0)
-    .option('-w, --workers <n>', 'worker threads', wrap((s) => parseCount(s, 64)), availableParallelism())
+    .option('-w, --workers <n>', 'worker threads per process (0 = clients run in the main thread)', wrap((s) => parseCount(s, 64)), availableParallelism())
+    .option('--processes <n>', 'generator processes, each with its own fd limit, workers and slice of clients/source IPs', wrap((s) => parseCount(s, 64)), 1)
     .option('--source-ips <list>', 'source addresses, range or list (127.0.0.1-127.0.0.8)', wrap(parseSourceAddresses), '127.0.0.1')
     .option('-d, --duration <duration>', 'hold / stage / storm window duration', wrap(parseDuration), defaults.duration)
     .option('--timeout <duration>', 'hard deadline of the whole run', wrap(parseDuration), '120s')
@@ -81,7 +82,8 @@ function common(o: Record<string, unknown>): CommonOptions {
     tokenTtlSeconds: Math.round(dur('tokenTtl', 3_600_000) / 1000),
     channelPrefix: str('channelPrefix') ?? 'bench-',
     userPrefix: str('userPrefix') ?? 'bench-user-',
-    workers: Math.max(1, num('workers', 1)),
+    workers: num('workers', 1),
+    processes: Math.max(1, num('processes', 1)),
     sourceIps: typeof o['sourceIps'] === 'string' ? parseSourceAddresses(o['sourceIps']) : Array.isArray(o['sourceIps']) ? o['sourceIps'].filter((x): x is string => typeof x === 'string') : ['127.0.0.1'],
     clients: num('clients', 0),
     rate: num('rate', 0),
@@ -96,26 +98,48 @@ function common(o: Record<string, unknown>): CommonOptions {
   };
 }
 
+/** `--channels`, `--publish-rate` (one rate) and `--size` for the scenarios that hold connections. */
+function addHoldPublish(cmd: Command): Command {
+  return cmd
+    .option('--channels <n>', 'number of channels (client i subscribes channel i % n)', wrap((s) => parseCount(s, 1_000_000)), 1)
+    .option('--publish-rate <per-second>', 'publish through the HTTP API at this rate during the hold (sequence checks)', wrap((s) => parseCount(s, 1_000_000)), 0)
+    .option('--size <bytes>', 'publication payload size', wrap(parseSize), '128');
+}
+
+function holdPublish(o: Record<string, unknown>): HoldPublishOptions {
+  const channels = typeof o['channels'] === 'number' ? o['channels'] : 1;
+  if (channels < 1) throw new InvalidArgumentError('--channels must be at least 1');
+  return {
+    channels,
+    holdPublishRate: typeof o['publishRate'] === 'number' ? o['publishRate'] : 0,
+    size: typeof o['size'] === 'number' ? o['size'] : typeof o['size'] === 'string' ? parseSize(o['size']) : 128,
+  };
+}
+
 /** Builds the commander program; `onRun` receives the parsed scenario. */
 export function buildProgram(onRun: (a: ParsedArgs) => Promise<void> | void): Command {
   const program = new Command('gyre-bench')
     .description('Load tester for Gyre and Centrifugo-compatible servers (loopback only; every run is bounded in count and time)')
     .showHelpAfterError();
 
-  addCommon(program.command('connect').description('N clients connect + subscribe (all at once or --rate ramp); time-to-subscribed and failures by cause'), {
-    clients: 1000,
-    duration: '0s',
-  })
+  addHoldPublish(
+    addCommon(program.command('connect').description('N clients connect + subscribe (all at once or --rate ramp); time-to-subscribed and failures by cause'), {
+      clients: 1000,
+      duration: '0s',
+    }),
+  )
     .option('--hold <duration>', 'keep the connections open this long before closing', wrap(parseDuration), '0s')
     .action(async (o: Record<string, unknown>) => {
-      await onRun({ scenario: 'connect', options: { ...common(o), holdMs: ms(o['hold'], 0) } });
+      await onRun({ scenario: 'connect', options: { ...common(o), ...holdPublish(o), holdMs: ms(o['hold'], 0) } });
     });
 
-  addCommon(program.command('idle').description('hold N connections for --duration answering pings; server RSS and CPU per connection with --server-pid'), {
-    clients: 1000,
-    duration: '30s',
-  }).action(async (o: Record<string, unknown>) => {
-    await onRun({ scenario: 'idle', options: common(o) });
+  addHoldPublish(
+    addCommon(program.command('idle').description('hold N connections for --duration answering pings; server RSS and CPU per connection with --server-pid'), {
+      clients: 1000,
+      duration: '30s',
+    }),
+  ).action(async (o: Record<string, unknown>) => {
+    await onRun({ scenario: 'idle', options: { ...common(o), ...holdPublish(o) } });
   });
 
   addCommon(program.command('fanout').description('N subscribers over C channels; publish at staged rates; deliveries/s and publish→deliver latency'), {
@@ -141,10 +165,13 @@ export function buildProgram(onRun: (a: ParsedArgs) => Promise<void> | void): Co
       });
     });
 
-  addCommon(program.command('storm').description('N clients; server restarted (--restart-cmd) or draining (--wait-drop); reconnect times and connect rate'), {
-    clients: 1000,
-    duration: '30s',
-  })
+  addHoldPublish(
+    addCommon(program.command('storm').description('N clients; server restarted (--restart-cmd) or draining (--wait-drop); reconnect times and connect rate'), {
+      clients: 1000,
+      duration: '30s',
+    }),
+  )
+    .option('--no-recover', 'resubscribe without asking for recovery (default: subscribe recoverable, resubscribe with recover, offset, epoch)')
     .option('--restart-cmd <cmd>', 'shell command that restarts the server (run by the tool)')
     .option('--wait-drop', 'wait for the server to drop the clients instead', false)
     .option('--max-delay <duration>', 'reconnect delay is uniform in [0, max-delay] (full jitter)', wrap(parseDuration), '2s')
@@ -153,7 +180,7 @@ export function buildProgram(onRun: (a: ParsedArgs) => Promise<void> | void): Co
       if (restartCmd === null && o['waitDrop'] !== true) throw new InvalidArgumentError('storm needs --restart-cmd "<cmd>" or --wait-drop');
       await onRun({
         scenario: 'storm',
-        options: { ...common(o), restartCmd, waitDrop: o['waitDrop'] === true, maxDelayMs: ms(o['maxDelay'], 2000) },
+        options: { ...common(o), ...holdPublish(o), recover: o['recover'] !== false, restartCmd, waitDrop: o['waitDrop'] === true, maxDelayMs: ms(o['maxDelay'], 2000) },
       });
     });
   return program;
@@ -177,13 +204,17 @@ export async function parseArgs(argv: readonly string[]): Promise<ParsedArgs> {
 export function preflight(a: ParsedArgs, machine: MachineLimits = readMachineLimits()): { limits: LimitCheck; errors: string[] } {
   const o = a.options;
   const errors: string[] = [];
-  for (const u of [o.url, ...(a.scenario === 'fanout' && a.options.publishVia === 'api' ? [o.api] : [])]) {
+  const usesApi = a.scenario === 'fanout' ? a.options.publishVia === 'api' : a.options.holdPublishRate > 0;
+  for (const u of [o.url, ...(usesApi ? [o.api] : [])]) {
     const e = checkLoopbackUrl(u);
     if (e !== null) errors.push(e);
   }
   if (o.clients < 1) errors.push('--clients must be at least 1');
-  const extra = a.scenario === 'fanout' ? 64 : 0;
-  const limits = checkLimits({ clients: o.clients, workers: o.workers, sourceAddresses: o.sourceIps.length, extraSockets: extra }, machine);
+  const extra = usesApi || a.scenario === 'fanout' ? 64 : 0;
+  const limits = checkLimits(
+    { clients: o.clients, workers: o.workers, processes: o.processes, sourceAddresses: o.sourceIps.length, extraSockets: extra },
+    machine,
+  );
   return { limits, errors };
 }
 

@@ -1,17 +1,28 @@
 // One load-test connection: a `ws` socket and a handful of fields, nothing else. It speaks just enough of
-// the JSON client protocol (protocol.md §1): connect + subscribe in the first frame, answers server pings
-// when the connect result asked for pongs, and hands publications to its sink.
-//
-// The JSON codec is a tiny local one (newline-joined JSON.stringify / split + JSON.parse) because
-// src/protocol/client-codec-json.ts was not available when this was written.
+// the JSON client protocol (protocol.md §1): connect + subscribe in the first frame (built before the
+// measured phase), answers server pings when the connect result asked for pongs, hands publications to its
+// sink, and tracks its stream position (offset, epoch) so that a resubscribe can ask for recovery (§5.3).
+// Frames go through src/protocol/client-codec-json.ts; pings (`{}`) take a byte-compare fast path.
 import WebSocket from 'ws';
 import type { RawData } from 'ws';
+import { decodeReplies, encodeCommands } from '../../src/protocol/client-codec-json.js';
+
+/** What the subscribe reply said about recovery (only when the request had `recover:true`). */
+export interface SubscribeOutcome {
+  wasRecovering: boolean;
+  recovered: boolean;
+  /** Publications that came inside the reply (delivered to the sink right after onSubscribed). */
+  publications: number;
+  /** Reply offset and epoch (on failure: the stream top). */
+  offset: number;
+  epoch: string;
+}
 
 export interface ClientSink {
   /** Connect reply succeeded (the server accepted the connection): used for the connect-rate series. */
   onConnected(c: LeanClient): void;
-  /** Subscribe reply arrived: `elapsedMs` since the socket was opened. */
-  onSubscribed(c: LeanClient, elapsedMs: number): void;
+  /** Subscribe reply arrived: `elapsedMs` since the socket was opened; `recovery` when recovery was asked. */
+  onSubscribed(c: LeanClient, elapsedMs: number, recovery: SubscribeOutcome | null): void;
   /** The attempt ended before being subscribed. */
   onFailure(c: LeanClient, cause: string): void;
   /** A subscribed connection was lost without us closing it. */
@@ -31,8 +42,34 @@ export interface LeanClientOptions {
 export const ClientState = { Idle: 0, Connecting: 1, Subscribed: 2, Closing: 3 } as const;
 export type ClientState = (typeof ClientState)[keyof typeof ClientState];
 
-const PING_TEXT = '{}';
-const PONG_FRAME = '{}';
+/** Subscribe request fields beyond the channel (protocol.md §1, SubscribeRequest). */
+export interface SubscribeExtras {
+  recoverable?: boolean;
+  recover?: boolean;
+  offset?: number;
+  epoch?: string;
+}
+
+const PONG = Buffer.from('{}');
+const TEXT = { binary: false } as const;
+const BRACE_OPEN = 0x7b;
+const BRACE_CLOSE = 0x7d;
+
+/** The first frame: connect (with token) and, when `channel` is set, subscribe; ids 1 and 2. */
+export function firstFrame(token: string | null, channel: string | null, extras: SubscribeExtras = {}): Uint8Array {
+  const cmds: object[] = [{ connect: token === null ? {} : { token }, id: 1 }];
+  if (channel !== null) {
+    const sub: Record<string, unknown> = { channel };
+    if (extras.recoverable === true) sub['recoverable'] = true;
+    if (extras.recover === true) {
+      sub['recover'] = true;
+      if ((extras.offset ?? 0) > 0) sub['offset'] = extras.offset;
+      if ((extras.epoch ?? '') !== '') sub['epoch'] = extras.epoch;
+    }
+    cmds.push({ subscribe: sub, id: 2 });
+  }
+  return encodeCommands(cmds);
+}
 
 function describeError(err: unknown): string {
   if (typeof err === 'object' && err !== null && 'code' in err && typeof err.code === 'string') return err.code;
@@ -41,6 +78,12 @@ function describeError(err: unknown): string {
 
 function isRecord(v: unknown): v is Record<string, unknown> {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+function frameBytes(data: RawData): Uint8Array {
+  if (Buffer.isBuffer(data)) return data;
+  if (Array.isArray(data)) return Buffer.concat(data);
+  return new Uint8Array(data);
 }
 
 export class LeanClient {
@@ -53,6 +96,14 @@ export class LeanClient {
   startedAt = 0;
   droppedAt = 0;
   reconnectAttempts = 0;
+  /** Stream position of the channel (offset of the last publication seen, epoch from the subscribe reply). */
+  offset = 0;
+  epoch = '';
+  /** Position a recovering resubscribe asked from (set by the pool). */
+  askOffset = 0;
+  askEpoch = '';
+  /** The current attempt asked for recovery. */
+  private recovering = false;
   private ws: WebSocket | null = null;
   private pong = false;
   private timer: NodeJS.Timeout | null = null;
@@ -65,25 +116,22 @@ export class LeanClient {
     private readonly sink: ClientSink,
   ) {}
 
-  /** Opens the socket and sends connect (+ subscribe) in the first frame. */
-  open(token: string | null): void {
+  /** Opens the socket and sends `frame` (see firstFrame) once it is open. */
+  open(frame: Uint8Array, recovering = false): void {
     if (this.state !== ClientState.Idle) return;
     this.state = ClientState.Connecting;
     this.pong = false;
     this.lastError = null;
+    this.recovering = recovering;
     this.startedAt = performance.now();
-    const connect = token === null ? {} : { token };
-    let first = JSON.stringify({ connect, id: 1 });
-    if (this.channel !== null) first += '\n' + JSON.stringify({ subscribe: { channel: this.channel }, id: 2 });
     const ws = new WebSocket(this.opts.url, {
       perMessageDeflate: false,
       skipUTF8Validation: true,
-      handshakeTimeout: this.opts.connectTimeoutMs,
       ...(this.opts.localAddress !== undefined ? { localAddress: this.opts.localAddress } : {}),
     });
     this.ws = ws;
     this.timer = setTimeout(() => this.fail('timeout'), this.opts.connectTimeoutMs);
-    ws.on('open', () => ws.send(first));
+    ws.on('open', () => ws.send(frame, TEXT));
     ws.on('unexpected-response', (req, res) => {
       this.fail(`http_${res.statusCode ?? 0}`);
       req.destroy();
@@ -95,7 +143,7 @@ export class LeanClient {
     });
     ws.on('close', (code) => this.closed(ws, code));
     ws.on('message', (data, isBinary) => {
-      if (!isBinary) this.handleFrame(data);
+      if (!isBinary) this.handleFrame(frameBytes(data));
     });
   }
 
@@ -160,71 +208,82 @@ export class LeanClient {
     }
   }
 
-  private handleFrame(data: RawData): void {
-    const text = Buffer.isBuffer(data)
-      ? data.toString()
-      : Array.isArray(data)
-        ? Buffer.concat(data).toString()
-        : Buffer.from(data).toString();
-    let start = 0;
-    while (start <= text.length) {
-      let end = text.indexOf('\n', start);
-      if (end < 0) end = text.length;
-      if (end > start) this.handleLine(text.slice(start, end));
-      start = end + 1;
-    }
+  private ping(): void {
+    if (this.pong) this.ws?.send(PONG, TEXT);
+    this.sink.onPing(this);
   }
 
-  private handleLine(line: string): void {
-    if (line === PING_TEXT) {
-      if (this.pong) this.ws?.send(PONG_FRAME);
-      this.sink.onPing(this);
-      return;
-    }
-    let msg: unknown;
+  private handleFrame(bytes: Uint8Array): void {
+    // Fast path: a server ping is the 2-byte frame `{}` (protocol.md §1.1); no decoding, no allocation.
+    if (bytes.length === 2 && bytes[0] === BRACE_OPEN && bytes[1] === BRACE_CLOSE) return this.ping();
+    let msgs: unknown[];
     try {
-      msg = JSON.parse(line);
+      msgs = decodeReplies(bytes);
     } catch {
       return;
     }
-    if (!isRecord(msg)) return;
+    for (let i = 0; i < msgs.length; i++) {
+      const msg = msgs[i];
+      if (isRecord(msg)) this.handleMessage(msg);
+    }
+  }
+
+  private handleMessage(msg: Record<string, unknown>): void {
     const push = msg['push'];
     if (isRecord(push)) {
       const pub = push['pub'];
-      if (isRecord(pub) && typeof push['channel'] === 'string') {
-        const offset = typeof pub['offset'] === 'number' ? pub['offset'] : undefined;
-        this.sink.onPublication(this, push['channel'], pub['data'], offset);
-      }
+      if (isRecord(pub) && typeof push['channel'] === 'string') this.publication(push['channel'], pub);
       return;
     }
     const id = typeof msg['id'] === 'number' ? msg['id'] : 0;
-    if (id === 0) {
-      // Any reply without id and without push is a ping (protocol.md §1.1 rule 5).
-      if (this.pong) this.ws?.send(PONG_FRAME);
-      this.sink.onPing(this);
-      return;
-    }
+    // Any reply without id and without push is a ping (protocol.md §1.1 rule 5).
+    if (id === 0) return this.ping();
     const error = msg['error'];
     if (id === 1) {
       if (isRecord(error)) return this.fail(`error_${String(error['code'])}`);
       const result = msg['connect'];
       this.pong = isRecord(result) && result['pong'] === true;
       this.sink.onConnected(this);
-      if (this.channel === null) this.subscribed();
+      if (this.channel === null) this.subscribed(null);
       return;
     }
     if (id === 2) {
       if (isRecord(error)) return this.fail(`error_${String(error['code'])}`);
-      this.subscribed();
+      const result = msg['subscribe'];
+      this.subscribed(isRecord(result) ? result : null);
       return;
     }
     this.sink.onReply(this, id, msg);
   }
 
-  private subscribed(): void {
+  private publication(channel: string, pub: Record<string, unknown>): void {
+    const offset = typeof pub['offset'] === 'number' ? pub['offset'] : undefined;
+    if (offset !== undefined) this.offset = offset;
+    this.sink.onPublication(this, channel, pub['data'], offset);
+  }
+
+  private subscribed(result: Record<string, unknown> | null): void {
     if (this.state !== ClientState.Connecting) return;
     this.clearTimer();
     this.state = ClientState.Subscribed;
-    this.sink.onSubscribed(this, performance.now() - this.startedAt);
+    const asked = this.recovering;
+    this.recovering = false;
+    let outcome: SubscribeOutcome | null = null;
+    const pubs = result !== null && Array.isArray(result['publications']) ? (result['publications'] as unknown[]) : [];
+    if (result !== null) {
+      const epoch = typeof result['epoch'] === 'string' ? result['epoch'] : '';
+      const offset = typeof result['offset'] === 'number' ? result['offset'] : 0;
+      if (asked) {
+        outcome = { wasRecovering: result['was_recovering'] === true, recovered: result['recovered'] === true, publications: pubs.length, offset, epoch };
+      }
+      if (epoch !== '') this.epoch = epoch;
+      if (result['recoverable'] === true || result['positioned'] === true) this.offset = offset;
+    }
+    this.sink.onSubscribed(this, performance.now() - this.startedAt, outcome);
+    const channel = this.channel ?? '';
+    for (let i = 0; i < pubs.length; i++) {
+      const p = pubs[i];
+      if (isRecord(p)) this.publication(channel, p);
+    }
   }
 }

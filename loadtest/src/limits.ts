@@ -22,7 +22,10 @@ export interface MachineLimits {
 
 export interface RunShape {
   clients: number;
+  /** Worker threads per process (0 = clients in the main thread, counted as one pool). */
   workers: number;
+  /** Generator processes (default 1); each has its own RLIMIT_NOFILE and a slice of the clients. */
+  processes?: number;
   sourceAddresses: number;
   /** Extra connections opened by the generator outside the pool (publisher, HTTP keep-alive). */
   extraSockets: number;
@@ -30,7 +33,10 @@ export interface RunShape {
 
 export interface LimitCheck {
   ok: boolean;
+  /** File descriptors the busiest generator process needs (the parent: its clients plus extra sockets). */
   fdsNeeded: number;
+  /** Generator processes the check assumed. */
+  processes?: number;
   socketsPerWorker: number;
   portsPerAddress: number;
   portsAvailable: number;
@@ -73,30 +79,35 @@ export function readMachineLimits(): MachineLimits {
 
 /**
  * Checks a run against the machine. Worker threads share their process's descriptor table, so the fd
- * budget is per process: every client socket of every worker counts against one RLIMIT_NOFILE.
+ * budget is per process: every client socket of every worker of one process counts against one
+ * RLIMIT_NOFILE. With `--processes P` each process holds about clients / P sockets (the parent also holds
+ * the extra sockets); ephemeral ports are machine-wide, so they are counted per source address over all
+ * processes.
  */
 export function checkLimits(shape: RunShape, m: MachineLimits): LimitCheck {
   const problems: string[] = [];
+  const procs = Math.max(1, Math.min(shape.processes ?? 1, Math.max(1, shape.clients)));
   const workers = Math.max(1, shape.workers);
   const addrs = Math.max(1, shape.sourceAddresses);
-  const socketsPerWorker = Math.ceil(shape.clients / workers);
-  const fdsNeeded = shape.clients + shape.extraSockets + FD_MARGIN_BASE + FD_MARGIN_PER_WORKER * workers;
+  const perProcess = Math.ceil(shape.clients / procs);
+  const socketsPerWorker = Math.ceil(perProcess / workers);
+  const fdsNeeded = perProcess + shape.extraSockets + FD_MARGIN_BASE + FD_MARGIN_PER_WORKER * workers;
   const portsAvailable = Math.max(0, m.portHigh - m.portLow + 1 - PORT_MARGIN);
   const portsPerAddress = Math.ceil((shape.clients + shape.extraSockets) / addrs);
 
   if (socketsPerWorker > MAX_SOCKETS_PER_WORKER) {
-    const minWorkers = Math.ceil(shape.clients / MAX_SOCKETS_PER_WORKER);
+    const minWorkers = Math.ceil(perProcess / MAX_SOCKETS_PER_WORKER);
     problems.push(
       `${socketsPerWorker} sockets per worker exceeds ${MAX_SOCKETS_PER_WORKER}: use --workers ${minWorkers} or more`,
     );
   }
   if (fdsNeeded > m.fdSoft) {
-    const fit = Math.max(0, m.fdSoft - shape.extraSockets - FD_MARGIN_BASE - FD_MARGIN_PER_WORKER * workers);
+    const fit = Math.max(1, m.fdSoft - shape.extraSockets - FD_MARGIN_BASE - FD_MARGIN_PER_WORKER * workers);
+    const minProcs = Math.ceil(shape.clients / fit);
     const canRaise = m.fdHard > m.fdSoft ? ` or raise the soft limit (ulimit -n ${Math.min(m.fdHard, fdsNeeded)})` : '';
     problems.push(
-      `needs ~${fdsNeeded} file descriptors in this process but the limit is ${m.fdSoft} ` +
-        `(worker threads share it): run at most ${fit} clients per gyre-bench process, split the load over ` +
-        `several processes${canRaise}`,
+      `needs ~${fdsNeeded} file descriptors per generator process but the limit is ${m.fdSoft} ` +
+        `(worker threads share it): run at most ${fit} clients per process, e.g. --processes ${minProcs}${canRaise}`,
     );
   }
   if (portsPerAddress > portsAvailable) {
@@ -107,5 +118,5 @@ export function checkLimits(shape: RunShape, m: MachineLimits): LimitCheck {
         `${minAddrs} addresses, e.g. 127.0.0.1-127.0.0.${Math.min(254, minAddrs)}`,
     );
   }
-  return { ok: problems.length === 0, fdsNeeded, socketsPerWorker, portsPerAddress, portsAvailable, problems };
+  return { ok: problems.length === 0, fdsNeeded, processes: procs, socketsPerWorker, portsPerAddress, portsAvailable, problems };
 }

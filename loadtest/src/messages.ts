@@ -20,7 +20,38 @@ export interface PoolConfig {
   /** Reconnect dropped clients after a full-jitter delay in [0, maxDelayMs]. */
   reconnect: boolean;
   reconnectMaxDelayMs: number;
+  /** Subscribe with `recoverable:true` and resubscribe with `recover:true, offset, epoch` (history channels). */
+  recover?: boolean;
   tickMs: number;
+}
+
+/** Outcome of resubscribes that asked for recovery (counted by the pool, summed by the runner). */
+export interface RecoveryStats {
+  /** Resubscribes sent with `recover:true`. */
+  requested: number;
+  /** Replies with `recovered:true`. */
+  recovered: number;
+  /** Replies with `recovered:false` (publications missed while away are lost for that client). */
+  notRecovered: number;
+  /** Publications delivered inside subscribe replies. */
+  recoveredPublications: number;
+  /** Publications known to be lost: `top - offset` of unrecovered replies in the same epoch. */
+  lostPublications: number;
+  /** Unrecovered replies whose epoch changed (the stream was recreated; loss cannot be counted). */
+  epochChanged: number;
+}
+
+export function emptyRecoveryStats(): RecoveryStats {
+  return { requested: 0, recovered: 0, notRecovered: 0, recoveredPublications: 0, lostPublications: 0, epochChanged: 0 };
+}
+
+export function addRecoveryStats(into: RecoveryStats, from: RecoveryStats): void {
+  into.requested += from.requested;
+  into.recovered += from.recovered;
+  into.notRecovered += from.notRecovered;
+  into.recoveredPublications += from.recoveredPublications;
+  into.lostPublications += from.lostPublications;
+  into.epochChanged += from.epochChanged;
 }
 
 export type ToWorker =
@@ -52,10 +83,26 @@ export interface WorkerTick {
   latencyHist: SerializedRecorder | null;
   /** Successful connect replies per 100 ms bucket (key: floor(epoch ms / 100)). */
   connectBuckets: Record<string, number>;
+  /** Recovery outcomes of resubscribes (absent from older senders). */
+  recovery?: RecoveryStats;
+  /** ms from `start` until this pool had issued its last first-attempt open (null while still opening). */
+  openSpanMs?: number | null;
 }
 
 export type FromWorker =
   | { type: 'prepared'; workerId: number }
-  | { type: 'tick'; tick: WorkerTick }
-  | { type: 'stopped'; tick: WorkerTick }
+  | { type: 'tick'; tick: WorkerTick; proc?: ProcCpu }
+  | { type: 'stopped'; tick: WorkerTick; proc?: ProcCpu }
   | { type: 'fatal'; workerId: number; message: string };
+
+/** CPU time of a generator child process, attached by the child to the ticks it relays. */
+export interface ProcCpu {
+  pid: number;
+  /** process.cpuUsage() user + system, µs, all threads of that process. */
+  cpuUs: number;
+}
+
+/** Parent → child process (multi-process mode): spawn the listed pools, then relay ToWorker broadcasts. */
+export type ToChild =
+  | { type: 'spawn'; threads: boolean; slots: { workerId: number; config: PoolConfig }[] }
+  | { type: 'relay'; msg: ToWorker };

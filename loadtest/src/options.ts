@@ -8,7 +8,10 @@ export interface CommonOptions {
   tokenTtlSeconds: number;
   channelPrefix: string;
   userPrefix: string;
+  /** Worker threads per generator process; 0 = run the clients in the main thread. */
   workers: number;
+  /** Generator processes (each with its own fd limit, workers and slice of clients/addresses). */
+  processes: number;
   sourceIps: string[];
   clients: number;
   /** Connects per second; 0 = all at once. */
@@ -23,11 +26,23 @@ export interface CommonOptions {
   strict: boolean;
 }
 
-export interface ConnectOptions extends CommonOptions {
+/**
+ * Publishing during the hold of connect/idle/storm (`--publish-rate`): one rate, through the HTTP API,
+ * round-robin over the channels, so that sequence gaps/duplicates (and, for storm, recovery) mean something.
+ */
+export interface HoldPublishOptions {
+  /** Channels the clients spread over (client i → channel i % channels). */
+  channels: number;
+  /** Publications per second during the hold; 0 = none. */
+  holdPublishRate: number;
+  size: number;
+}
+
+export interface ConnectOptions extends CommonOptions, HoldPublishOptions {
   holdMs: number;
 }
 
-export type IdleOptions = CommonOptions;
+export interface IdleOptions extends CommonOptions, HoldPublishOptions {}
 
 export interface FanoutOptions extends CommonOptions {
   channels: number;
@@ -36,7 +51,9 @@ export interface FanoutOptions extends CommonOptions {
   size: number;
 }
 
-export interface StormOptions extends CommonOptions {
+export interface StormOptions extends CommonOptions, HoldPublishOptions {
+  /** Subscribe recoverable and resubscribe with recover (needs history on the channels). */
+  recover: boolean;
   restartCmd: string | null;
   waitDrop: boolean;
   maxDelayMs: number;

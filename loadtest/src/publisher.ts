@@ -5,7 +5,7 @@
 // `ts`) is built when the request is actually sent.
 import http from 'node:http';
 import { nowMs } from './clock.js';
-import { LeanClient } from './lean-client.js';
+import { firstFrame, LeanClient } from './lean-client.js';
 import type { ClientSink } from './lean-client.js';
 
 export interface PublishStats {
@@ -134,7 +134,7 @@ export class ClientPublisher implements Publisher, ClientSink {
 
   /** Connects; resolves to an error cause or null. */
   connect(token: string | null): Promise<string | null> {
-    this.client.open(token);
+    this.client.open(firstFrame(token, null));
     return this.ready;
   }
 

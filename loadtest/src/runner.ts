@@ -1,14 +1,19 @@
-// Runs a pool of clients over worker threads: splits clients, starts/stops workers, feeds the
-// aggregator, samples the per-second series, and enforces the run's hard deadline on every wait.
-import { Worker } from 'node:worker_threads';
+// Runs a pool of clients over worker threads (optionally spread over child processes, or in this thread):
+// splits clients, starts/stops workers, feeds the aggregator, samples the per-second series, and enforces
+// the run's hard deadline on every wait.
 import { Aggregator } from './aggregate.js';
 import type { SeriesPoint, Totals } from './aggregate.js';
 import type { FromWorker, PoolConfig, ToWorker } from './messages.js';
+import { openLinks, planSlots } from './links.js';
+import type { Link, LinkMode } from './links.js';
 
 export type PoolBase = Omit<PoolConfig, 'firstIndex' | 'count' | 'ratePerSec'>;
 
 export interface GroupOptions {
+  /** Worker threads per process; 0 = run the pool in the calling thread (one pool per process). */
   workers: number;
+  /** Generator processes (default 1 = this process only); each gets a slice of clients and addresses. */
+  processes?: number;
   clients: number;
   /** Total connect rate per second over all workers; 0 = all at once. */
   rate: number;
@@ -39,19 +44,6 @@ export class Deadline {
   }
 }
 
-/**
- * The worker entry. Compiled: worker.js next to this file. From TypeScript sources (tsx): a tiny JS
- * bootstrap that registers tsx inside the worker, then imports worker.ts (loaders are per thread).
- */
-function workerUrl(): URL {
-  const self = import.meta.url;
-  if (!self.endsWith('.ts')) return new URL('./worker.js', self);
-  const tsx = import.meta.resolve('tsx/esm/api');
-  const entry = new URL('./worker.ts', self).href;
-  const src = `import { register } from ${JSON.stringify(tsx)}; register(); await import(${JSON.stringify(entry)});`;
-  return new URL(`data:text/javascript,${encodeURIComponent(src)}`);
-}
-
 export function sleep(ms: number): Promise<void> {
   return new Promise((r) => setTimeout(r, Math.max(0, ms)));
 }
@@ -69,8 +61,12 @@ export async function within(p: Promise<unknown>, ms: number): Promise<void> {
 export class WorkerGroup {
   readonly agg: Aggregator;
   readonly startedAtEpoch = Date.now();
-  private readonly workers: Worker[] = [];
+  private links: Link[] = [];
+  private workerIds: number[] = [];
+  private linkMode: LinkMode = 'inline';
   private readonly pending = new Map<number, () => void>();
+  /** Latest CPU time (µs) reported by each child process. */
+  private readonly childCpu = new Map<number, number>();
   private sampler: NodeJS.Timeout | null = null;
   private fatal: string | null = null;
   private stopped = false;
@@ -83,37 +79,54 @@ export class WorkerGroup {
     return this.fatal;
   }
 
+  /** How the pools run: in this thread, worker threads (compiled/dist/tsx) or child processes. */
+  get mode(): LinkMode {
+    return this.linkMode;
+  }
+
+  /** Pools (worker threads or in-thread pools) over all processes. */
+  get poolCount(): number {
+    return this.workerIds.length;
+  }
+
+  /** CPU time of the whole generator (this process with its threads, plus every child process), µs. */
+  cpuUs(): number {
+    const u = process.cpuUsage();
+    let total = u.user + u.system;
+    for (const v of this.childCpu.values()) total += v;
+    return total;
+  }
+
   /** Spawns workers, hands each its slice of clients and waits until every token is signed. */
   async prepare(): Promise<void> {
-    const n = Math.max(1, Math.min(this.opts.workers, this.opts.clients || 1));
-    const per = Math.floor(this.opts.clients / n);
-    const extra = this.opts.clients % n;
-    const url = workerUrl();
+    const o = this.opts;
+    const plan = planSlots({
+      clients: o.clients,
+      workers: o.workers,
+      processes: o.processes ?? 1,
+      rate: o.rate,
+      pool: o.pool,
+    });
     const ready: Promise<void>[] = [];
-    let first = 0;
-    for (let i = 0; i < n; i++) {
-      const count = per + (i < extra ? 1 : 0);
-      const cfg: PoolConfig = {
-        ...this.opts.pool,
-        firstIndex: first,
-        count,
-        ratePerSec: this.opts.rate > 0 ? (this.opts.rate * count) / Math.max(1, this.opts.clients) : 0,
-      };
-      first += count;
-      const w = new Worker(url);
-      this.workers.push(w);
-      ready.push(
-        new Promise<void>((resolve) => {
-          this.pending.set(i, resolve);
-        }),
-      );
-      w.on('message', (m: FromWorker) => this.onMessage(m));
-      w.on('error', (err) => {
-        this.fatal = `worker ${i}: ${err.message}`;
-        this.pending.get(i)?.();
-      });
-      w.postMessage({ type: 'init', workerId: i, config: cfg } satisfies ToWorker);
+    for (const p of plan) {
+      for (const slot of p.slots) {
+        this.workerIds.push(slot.workerId);
+        ready.push(new Promise<void>((resolve) => this.pending.set(slot.workerId, resolve)));
+      }
     }
+    const opened = openLinks(plan, o.workers > 0, {
+      onMessage: (m) => this.onMessage(m),
+      onError: (workerIds, message) => {
+        this.fatal = message;
+        for (const id of workerIds) {
+          this.pending.get(id)?.();
+          this.pending.get(1_000_000 + id)?.();
+          this.pending.get(2_000_000 + id)?.();
+        }
+      },
+    });
+    this.links = opened.links;
+    this.linkMode = opened.mode;
     await within(Promise.all(ready), this.opts.deadline.remaining());
     if (this.fatal !== null) throw new Error(this.fatal);
   }
@@ -125,10 +138,12 @@ export class WorkerGroup {
         this.pending.delete(m.workerId);
         return;
       case 'tick':
+        if (m.proc !== undefined) this.childCpu.set(m.proc.pid, m.proc.cpuUs);
         this.agg.ingest(m.tick);
         this.pending.get(1_000_000 + m.tick.workerId)?.();
         return;
       case 'stopped':
+        if (m.proc !== undefined) this.childCpu.set(m.proc.pid, m.proc.cpuUs);
         this.agg.ingest(m.tick);
         this.pending.get(2_000_000 + m.tick.workerId)?.();
         return;
@@ -139,7 +154,7 @@ export class WorkerGroup {
   }
 
   private broadcast(msg: ToWorker): void {
-    for (const w of this.workers) w.postMessage(msg);
+    for (const l of this.links) l.post(msg);
   }
 
   start(): void {
@@ -158,12 +173,12 @@ export class WorkerGroup {
 
   /** Asks every worker for an immediate tick and waits for it (bounded). */
   async flush(timeoutMs = 2000): Promise<void> {
-    const waits = this.workers.map(
-      (_, i) => new Promise<void>((resolve) => this.pending.set(1_000_000 + i, resolve)),
+    const waits = this.workerIds.map(
+      (id) => new Promise<void>((resolve) => this.pending.set(1_000_000 + id, resolve)),
     );
     this.broadcast({ type: 'flush' });
     await within(Promise.all(waits), Math.min(timeoutMs, this.opts.deadline.remaining()));
-    for (let i = 0; i < this.workers.length; i++) this.pending.delete(1_000_000 + i);
+    for (const id of this.workerIds) this.pending.delete(1_000_000 + id);
   }
 
   /** Polls `pred` every `everyMs` until it holds, the deadline passes, or `limitMs` elapses. */
@@ -183,12 +198,12 @@ export class WorkerGroup {
     this.stopped = true;
     if (this.sampler !== null) clearInterval(this.sampler);
     this.sampler = null;
-    const waits = this.workers.map(
-      (_, i) => new Promise<void>((resolve) => this.pending.set(2_000_000 + i, resolve)),
+    const waits = this.workerIds.map(
+      (id) => new Promise<void>((resolve) => this.pending.set(2_000_000 + id, resolve)),
     );
     this.broadcast({ type: 'stop' });
     await within(Promise.all(waits), 5000);
     this.agg.sample(performance.now());
-    await Promise.all(this.workers.map((w) => w.terminate()));
+    await Promise.all(this.links.map((l) => l.close()));
   }
 }

@@ -99,7 +99,8 @@ export class ApiExecutor {
       replies = [];
       for (const c of req.commands) replies.push(await this.batchItem(c));
     }
-    return { replies };
+    // Centrifugo omits the empty list (protobuf JSON zero value): `{"commands":[]}` ⇒ `{}`.
+    return replies.length > 0 ? { replies } : {};
   }
 
   private async batchItem(item: BatchItem): Promise<JsonObject> {

@@ -79,7 +79,7 @@ export class ApiHandler {
   private serve(req: IncomingMessage, res: ServerResponse, method: ApiMethod | 'legacy'): void {
     if (req.method !== 'POST') {
       req.resume();
-      sendText(res, 405, 'Method Not Allowed', { Allow: 'POST' });
+      sendEmpty(res, 405); // Centrifugo: empty body, no content type
       return;
     }
     if (!this.authorized(req)) {

@@ -1,10 +1,13 @@
-// TokenVerifier with jose (protocol.md §3.2–3.3, §3.6): HMAC / RSA / ECDSA static keys chosen by the header alg,
-// or a JWKS endpoint; exp/nbf ⇒ TokenExpiredError (ignored with client.insecure); aud/iss checked when configured.
+// TokenVerifier (protocol.md §3.2–3.3, §3.6): HMAC / RSA / ECDSA static keys chosen by the header alg, or a JWKS
+// endpoint; exp/nbf ⇒ TokenExpiredError (ignored with client.insecure); aud/iss checked when configured.
+// RSA, ECDSA and JWKS go through jose. HS* is verified with node:crypto directly: connect storms are mostly HMAC
+// tokens, and a synchronous createHmac is far cheaper than jose's per-call WebCrypto key import.
 
-import { createPublicKey, X509Certificate, type KeyObject } from 'node:crypto';
-import { compactVerify, createRemoteJWKSet, decodeJwt, decodeProtectedHeader, errors } from 'jose';
+import { createHmac, createPublicKey, createSecretKey, timingSafeEqual, X509Certificate, type KeyObject } from 'node:crypto';
+import { compactVerify, decodeJwt, decodeProtectedHeader, errors } from 'jose';
 import type { ClientConfig, TokenConfig } from '../config/types.js';
 import { connectClaims, isObject, subscribeClaims, type JsonObject } from './claims.js';
+import { JwksSource } from './jwks.js';
 import {
   InvalidTokenError,
   TokenExpiredError,
@@ -30,15 +33,13 @@ const JWKS_ALGS = ['RS256', 'RS384', 'RS512', 'ES256', 'ES384', 'ES512', 'EdDSA'
 const decoder = new TextDecoder();
 const encoder = new TextEncoder();
 
-type RemoteJwks = ReturnType<typeof createRemoteJWKSet>;
-
 interface KeySet {
-  readonly hmac: Uint8Array | undefined;
-  readonly hmacPrevious: Uint8Array | undefined;
+  readonly hmac: KeyObject | undefined;
+  readonly hmacPrevious: KeyObject | undefined;
   readonly hmacPreviousUntil: number; // unix seconds, 0 = no limit
   readonly rsa: KeyObject | undefined;
   readonly ecdsa: KeyObject | undefined;
-  readonly jwks: RemoteJwks | undefined;
+  readonly jwks: JwksSource | undefined;
   readonly audience: string;
   readonly audienceRegex: RegExp | undefined;
   readonly issuer: string;
@@ -57,20 +58,23 @@ export function publicKeyFromPem(pem: string, what: string): KeyObject {
 }
 
 function keySet(t: TokenConfig, section: string, timeoutMs: number): KeySet {
+  const audienceRegex = t.audience_regex !== '' ? new RegExp(t.audience_regex) : undefined;
+  const issuerRegex = t.issuer_regex !== '' ? new RegExp(t.issuer_regex) : undefined;
   return {
-    hmac: t.hmac_secret_key !== '' ? encoder.encode(t.hmac_secret_key) : undefined,
-    hmacPrevious: t.hmac_previous_secret_key !== '' ? encoder.encode(t.hmac_previous_secret_key) : undefined,
+    hmac: t.hmac_secret_key !== '' ? createSecretKey(encoder.encode(t.hmac_secret_key)) : undefined,
+    hmacPrevious:
+      t.hmac_previous_secret_key !== '' ? createSecretKey(encoder.encode(t.hmac_previous_secret_key)) : undefined,
     hmacPreviousUntil: t.hmac_previous_secret_key_valid_until,
     rsa: t.rsa_public_key !== '' ? publicKeyFromPem(t.rsa_public_key, `${section}.rsa_public_key`) : undefined,
     ecdsa: t.ecdsa_public_key !== '' ? publicKeyFromPem(t.ecdsa_public_key, `${section}.ecdsa_public_key`) : undefined,
     jwks:
       t.jwks_public_endpoint !== ''
-        ? createRemoteJWKSet(new URL(t.jwks_public_endpoint), { timeoutDuration: timeoutMs, cacheMaxAge: 3_600_000 })
+        ? new JwksSource({ endpoint: t.jwks_public_endpoint, issuerRegex, audienceRegex, timeoutMs })
         : undefined,
     audience: t.audience,
-    audienceRegex: t.audience_regex !== '' ? new RegExp(t.audience_regex) : undefined,
+    audienceRegex,
     issuer: t.issuer,
-    issuerRegex: t.issuer_regex !== '' ? new RegExp(t.issuer_regex) : undefined,
+    issuerRegex,
     userIdClaim: t.user_id_claim,
   };
 }
@@ -79,8 +83,21 @@ function invalid(reason: string): never {
   throw new InvalidTokenError(reason);
 }
 
-function isSignatureFailure(e: unknown): boolean {
-  return e instanceof errors.JWSSignatureVerificationFailed;
+const HMAC_HASH: Readonly<Record<string, string>> = { HS256: 'sha256', HS384: 'sha384', HS512: 'sha512' };
+const B64URL = /^[A-Za-z0-9_-]*$/;
+
+/** JWS compact HMAC check. Returns the payload bytes, or undefined when the signature does not match. */
+function verifyHmac(token: string, hash: string, key: KeyObject): Uint8Array | undefined {
+  const first = token.indexOf('.');
+  const last = token.lastIndexOf('.');
+  if (first <= 0 || token.indexOf('.', first + 1) !== last) invalid('malformed token');
+  const sigText = token.slice(last + 1);
+  const payloadText = token.slice(first + 1, last);
+  if (!B64URL.test(sigText) || !B64URL.test(payloadText)) invalid('malformed token');
+  const sig = Buffer.from(sigText, 'base64url');
+  const expected = createHmac(hash, key).update(token.slice(0, last)).digest();
+  if (sig.length !== expected.length || !timingSafeEqual(sig, expected)) return undefined;
+  return Buffer.from(payloadText, 'base64url');
 }
 
 /** JWKS transport trouble is not the token's fault: surface it as a plain Error (the caller maps it to internal). */
@@ -141,14 +158,17 @@ export class JwtVerifier implements TokenVerifier {
   private async verifySignature(token: string, keys: KeySet): Promise<JsonObject> {
     let alg: string;
     try {
-      alg = decodeProtectedHeader(token).alg ?? '';
+      const header = decodeProtectedHeader(token);
+      if (header.crit !== undefined || header.b64 !== undefined) invalid('unsupported JWS header parameters');
+      alg = header.alg ?? '';
     } catch (e) {
+      if (e instanceof InvalidTokenError) throw e;
       return invalid(`malformed token: ${(e as Error).message}`);
     }
     let bytes: Uint8Array;
     try {
       if (keys.jwks !== undefined) {
-        bytes = (await compactVerify(token, keys.jwks, { algorithms: JWKS_ALGS })).payload;
+        bytes = (await compactVerify(token, keys.jwks.forToken(token), { algorithms: JWKS_ALGS })).payload;
       } else {
         bytes = await this.verifyStatic(token, alg, keys);
       }
@@ -167,19 +187,23 @@ export class JwtVerifier implements TokenVerifier {
 
   private async verifyStatic(token: string, alg: string, keys: KeySet): Promise<Uint8Array> {
     if (!STATIC_ALGS.has(alg)) invalid(`unsupported token algorithm ${JSON.stringify(alg)}`);
-    const family = alg.slice(0, 2);
-    const key = family === 'HS' ? keys.hmac : family === 'RS' ? keys.rsa : keys.ecdsa;
+    const hash = HMAC_HASH[alg];
+    if (hash !== undefined) return this.verifyHs(token, hash, keys);
+    const key = alg.startsWith('RS') ? keys.rsa : keys.ecdsa;
     if (key === undefined) invalid(`no key configured for algorithm ${alg}`);
-    const options = { algorithms: [alg] };
-    try {
-      return (await compactVerify(token, key, options)).payload;
-    } catch (e) {
-      const prev = keys.hmacPrevious;
-      const until = keys.hmacPreviousUntil;
-      const prevValid = until === 0 || this.now() / 1000 < until;
-      if (family !== 'HS' || prev === undefined || !prevValid || !isSignatureFailure(e)) throw e;
-      return (await compactVerify(token, prev, options)).payload;
+    return (await compactVerify(token, key, { algorithms: [alg] })).payload;
+  }
+
+  private verifyHs(token: string, hash: string, keys: KeySet): Uint8Array {
+    if (keys.hmac === undefined) invalid('no HMAC key configured');
+    const payload = verifyHmac(token, hash, keys.hmac);
+    if (payload !== undefined) return payload;
+    const until = keys.hmacPreviousUntil;
+    if (keys.hmacPrevious !== undefined && (until === 0 || this.now() / 1000 < until)) {
+      const previous = verifyHmac(token, hash, keys.hmacPrevious);
+      if (previous !== undefined) return previous;
     }
+    return invalid('signature verification failed');
   }
 
   private checkTime(payload: JsonObject): void {

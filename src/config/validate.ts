@@ -1,6 +1,7 @@
 // Cross-field rules the schema cannot express (protocol.md §1.10, §4.5, centrifugo validate.go). Each failure is a
 // ConfigError naming the exact key path. Runs once on the parsed config, before it is frozen.
 
+import { X509Certificate, createPublicKey } from 'node:crypto';
 import { ConfigError } from './errors.js';
 import type { ChannelOptions, GyreConfig } from './types.js';
 
@@ -18,6 +19,27 @@ function checkRegex(path: string, source: string): void {
   } catch (e) {
     fail(path, `invalid regular expression: ${(e as Error).message}`);
   }
+}
+
+function checkPublicKey(path: string, pem: string): void {
+  if (pem === '') return;
+  try {
+    if (pem.includes('BEGIN CERTIFICATE')) new X509Certificate(pem);
+    else createPublicKey(pem);
+  } catch (e) {
+    fail(path, `cannot parse PEM public key: ${(e as Error).message}`);
+  }
+}
+
+function checkUrl(path: string, value: string): void {
+  if (value === '') return;
+  let url: URL;
+  try {
+    url = new URL(value.replace(/\{\{[^}]*\}\}/g, 'x')); // {{name}} placeholders are filled per token
+  } catch {
+    return fail(path, `invalid URL ${JSON.stringify(value)}`);
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') fail(path, 'must be an http(s) URL');
 }
 
 function validateChannelOptions(p: string, o: ChannelOptions, globalMetaTtl: number): void {
@@ -50,6 +72,9 @@ export function validateConfig(c: GyreConfig): void {
     const t = c.client[section];
     checkRegex(`client.${section}.audience_regex`, t.audience_regex);
     checkRegex(`client.${section}.issuer_regex`, t.issuer_regex);
+    checkPublicKey(`client.${section}.rsa_public_key`, t.rsa_public_key);
+    checkPublicKey(`client.${section}.ecdsa_public_key`, t.ecdsa_public_key);
+    checkUrl(`client.${section}.jwks_public_endpoint`, t.jwks_public_endpoint);
     if (t.user_id_claim !== '' && !/^[A-Za-z0-9_-]+(\.[A-Za-z0-9_-]+)*$/.test(t.user_id_claim)) {
       fail(`client.${section}.user_id_claim`, 'must be a simple dotted path like "user.id"');
     }

@@ -167,8 +167,15 @@ export class ApiNode implements NodeApi {
         s.close(Disconnect.of(DisconnectCode.Expired));
         continue;
       }
-      if (t.expireAt !== undefined) s.expireAt = t.expireAt > 0 ? t.expireAt : 0;
-      if (t.info !== undefined) s.connInfo = t.info;
+      // Centrifugo semantics: a missing/0 expire_at removes the expiration; a past one expires the connection;
+      // info is replaced only together with a new future expiration.
+      const expireAt = t.expireAt ?? 0;
+      if (expireAt > 0 && expireAt <= Math.floor(Date.now() / 1000)) {
+        s.close(Disconnect.of(DisconnectCode.Expired));
+        continue;
+      }
+      s.expireAt = expireAt;
+      if (expireAt > 0 && t.info !== undefined && t.info.byteLength > 0) s.connInfo = t.info;
       s.timers.armExpire();
       s.sendPush(
         { refresh: s.expireAt > 0 ? { expires: true, ttl: ttlSeconds(s.expireAt) } : {} },

@@ -7,7 +7,7 @@ import { Disconnects } from '../protocol/errors.js';
 import type { ClientInfo, Publication, StreamPosition } from '../protocol/types.js';
 import { metrics } from '../metrics/registry.js';
 import type { Hub } from './hub.js';
-import { checkPosition } from './recovery.js';
+import { checkPosition, withEpoch } from './recovery.js';
 import { SubState, type Subscription } from './subscription.js';
 
 export class Fanout implements BrokerEventHandler {
@@ -57,10 +57,10 @@ export class Fanout implements BrokerEventHandler {
             this.badProtocol.push(sub);
             continue;
           }
-          if (jsonBytes === undefined) jsonBytes = this.json.encodePublicationPush(channel, pub);
+          if (jsonBytes === undefined) jsonBytes = this.json.encodePublicationPush(channel, withEpoch(pub, position));
           session.deliver(jsonBytes);
         } else {
-          if (pbBytes === undefined) pbBytes = this.protobuf.encodePublicationPush(channel, pub);
+          if (pbBytes === undefined) pbBytes = this.protobuf.encodePublicationPush(channel, withEpoch(pub, position));
           session.deliver(pbBytes);
         }
         delivered++;
@@ -122,3 +122,4 @@ export class Fanout implements BrokerEventHandler {
     }
   }
 }
+

@@ -123,3 +123,12 @@ export function trackedOffset(offset: number, pubs: readonly Publication[]): num
   const last = pubs.length > 0 ? pubs[pubs.length - 1]?.offset : undefined;
   return last !== undefined && last > offset ? last : offset;
 }
+
+/**
+ * The publication as pushed: like Centrifugo, the first publication of a stream (offset 1) carries the epoch so
+ * clients learn it; later ones omit it. A copy is made only for offset 1.
+ */
+export function withEpoch(pub: Publication, position: StreamPosition | undefined): Publication {
+  if (position === undefined || position.offset !== 1 || position.epoch === '' || pub.epoch !== undefined) return pub;
+  return { ...pub, epoch: position.epoch };
+}

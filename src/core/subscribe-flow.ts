@@ -7,7 +7,7 @@ import type { Publication, StreamPosition, SubscribeResult } from '../protocol/t
 import { UnrecoverablePositionError, type HistoryReadResult } from '../engines/types.js';
 import { metrics } from '../metrics/registry.js';
 import type { ResolvedChannel } from './channels.js';
-import { cacheRecovery, checkPosition, mergeRecovered, streamRecovery } from './recovery.js';
+import { cacheRecovery, checkPosition, mergeRecovered, streamRecovery, withEpoch } from './recovery.js';
 import type { Session } from './session.js';
 import { SubState, Subscription } from './subscription.js';
 import { ttlSeconds } from './commands/common.js';
@@ -149,6 +149,8 @@ export async function establish(s: Session, input: EstablishInput): Promise<Esta
       sub.positioned = false;
       sub.recoverable = false;
     }
+    // Centrifugo reports a recovery attempt whenever the client asked for one, even on a channel without history.
+    if (input.recover) result.was_recovering = true;
     if (input.expireAt > 0 && input.clientExpires) {
       result.expires = true;
       result.ttl = ttlSeconds(input.expireAt);
@@ -231,6 +233,6 @@ export function deliverOne(s: Session, sub: Subscription, pub: Publication, posi
     s.close(Disconnects.inappropriateProtocol());
     return false;
   }
-  s.deliver(s.codec.encodePublicationPush(sub.channel, pub));
+  s.deliver(s.codec.encodePublicationPush(sub.channel, withEpoch(pub, position)));
   return true;
 }

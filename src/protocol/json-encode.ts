@@ -82,6 +82,7 @@ export function writePublication(w: JsonWriter, pub: Publication): void {
   trueField(w, 'delta', pub.delta);
   numField(w, 'time', pub.time);
   strField(w, 'channel', pub.channel);
+  strField(w, 'epoch', pub.epoch);
   w.close();
 }
 

@@ -29,6 +29,8 @@ export interface Publication {
   delta?: boolean;
   time?: number;
   channel?: string;
+  /** Stream epoch; Centrifugo sets it only on the publication with offset 1 so clients learn the epoch. */
+  epoch?: string;
 }
 
 // ---------------------------------------------------------------------------------------------------

@@ -48,7 +48,7 @@ describe('compat: bad input over a raw WebSocket', () => {
   }
 
   async function expectClose(s: RawSession, code: number): Promise<string> {
-    const c = await withTimeout(s.closed, 5000, `close ${code}`);
+    const c = await withTimeout(s.closed, 10_000, `close ${code}`);
     assert.equal(c.code, code);
     return c.reason;
   }

@@ -167,7 +167,7 @@ describe('compat: channels and permissions', () => {
       minResubscribeDelay: 50,
       maxResubscribeDelay: 200,
     });
-    const out = await subscribeOutcome(sub, 8000);
+    const out = await subscribeOutcome(sub, 15_000);
     assert.equal(out.kind, 'subscribed');
     assert.equal(out.errors[0]?.error.code, 109, 'the expired token was reported as 109');
     const subReplies = rec.messages().filter((m) => isRecord(m) && isRecord(m['subscribe']));
@@ -176,7 +176,7 @@ describe('compat: channels and permissions', () => {
     assert.equal(res['expires'], true);
     assert.ok((res['ttl'] as number) >= 1 && (res['ttl'] as number) <= 3, `ttl ${String(res['ttl'])}`);
     const refreshed = await waitFor(() => rec.messages().find((m) => isRecord(m) && isRecord(m['sub_refresh'])), {
-      timeoutMs: 8000,
+      timeoutMs: 15_000,
       what: 'sub_refresh reply',
     });
     assert.ok(isRecord(refreshed) && isRecord(refreshed['sub_refresh']));

@@ -41,6 +41,11 @@ describe('compat: config file formats', () => {
     assert.deepEqual(JSON.parse(JSON.stringify(parseToml(readFileSync(fixture('toml'), 'utf8')))), base);
   });
 
+  it('invalid configuration (force_recovery without history) ⇒ the server refuses to start, exit code 1', async () => {
+    const invalid = { channel: { namespaces: [{ name: 'broken', force_recovery: true }] } };
+    await assert.rejects(startGyre(invalid, { format: 'yaml' }), /exited before becoming healthy \(code 1,/);
+  });
+
   for (const f of FORMATS) {
     it(`${f} config file: ping interval, namespace options and API key all applied`, async () => {
       const g = servers.get(f);

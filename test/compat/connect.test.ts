@@ -88,7 +88,7 @@ describe('compat: connect with JWT (default server)', () => {
       },
     });
     const errors = collect<ErrorContext>(client, 'error');
-    const connected = nextEvent<ConnectedContext>(client, 'connected', 8000);
+    const connected = nextEvent<ConnectedContext>(client, 'connected', 15_000);
     client.connect();
     await connected;
     assert.equal(calls, 1);
@@ -117,7 +117,7 @@ describe('compat: connect with JWT (default server)', () => {
     assert.ok((first['ttl'] as number) >= 1 && (first['ttl'] as number) <= 3, `ttl ${String(first['ttl'])}`);
     const refreshReply = await waitFor(
       () => rec.messages().find((m) => isRecord(m) && isRecord(m['refresh'])),
-      { timeoutMs: 8000, what: 'refresh reply' },
+      { timeoutMs: 15_000, what: 'refresh reply' },
     );
     assert.equal(calls, 1);
     assert.ok(isRecord(refreshReply) && isRecord(refreshReply['refresh']));
@@ -204,14 +204,14 @@ describe('compat: anonymous connect (client.allow_anonymous_connect_without_toke
     assert.equal(ok.kind, 'subscribed');
     const expired = await connToken({ sub: 'carol', expIn: -10 });
     const { client: c2, rec } = pool.json(gyre.url, { token: expired, getToken: async () => await connToken({ sub: 'carol', expIn: 60 }) });
-    const connected = nextEvent<ConnectedContext>(c2, 'connected', 8000);
+    const connected = nextEvent<ConnectedContext>(c2, 'connected', 15_000);
     c2.connect();
     await connected;
     assert.deepEqual(replyWithId(rec, 1)?.['error'], { code: 109, message: 'token expired' });
   });
 });
 
-describe('compat: insecure mode (client.insecure) with short ping/pong/stale timers', () => {
+describe('compat: insecure mode (client.insecure) with short ping/pong/stale timers', { concurrency: true }, () => {
   let gyre: GyreProcess;
   const pool = new ClientPool();
   before(async () => {
@@ -256,14 +256,42 @@ describe('compat: insecure mode (client.insecure) with short ping/pong/stale tim
     await nextEvent(ws, 'open');
     ws.send('{"connect":{},"id":1}');
     const t0 = Date.now();
-    const c = await withTimeout(closed, 8000, 'no-pong close');
+    const c = await withTimeout(closed, 15_000, 'no-pong close');
     assert.deepEqual(c, { code: 3012, reason: 'no pong' });
     assert.ok(frames.includes('{}'), 'a ping frame `{}` was received before the close');
     assert.ok(Date.now() - t0 >= 1000, 'not closed before a ping + pong timeout');
 
     // Meanwhile the centrifuge-js client got at least two pings and is still connected.
-    await waitFor(() => rec.frames.filter((f) => f.text === '{}').length >= 2, { timeoutMs: 6000, what: 'two pings' });
+    await waitFor(() => rec.frames.filter((f) => f.text === '{}').length >= 2, { timeoutMs: 15_000, what: 'two pings' });
     assert.equal(client.state, 'connected');
+  });
+
+  it('protobuf wire: varint-delimited connect reply, ping is the single byte 0x00, pong 0x00 keeps it open', async () => {
+    const ws = pool.raw(gyre.url, 'centrifuge-protobuf');
+    const frames: Array<{ bytes: Uint8Array; binary: boolean }> = [];
+    ws.on('message', (d: Buffer, binary: boolean) => {
+      frames.push({ bytes: new Uint8Array(d), binary });
+      if (d.length === 1 && d[0] === 0) ws.send(new Uint8Array([0])); // pong
+    });
+    let closed = false;
+    ws.once('close', () => {
+      closed = true;
+    });
+    await nextEvent(ws, 'open');
+    assert.equal(ws.protocol, 'centrifuge-protobuf');
+    // Command{ id: 1, connect: {} } ⇒ 08 01 22 00, length-prefixed with 04.
+    ws.send(new Uint8Array([0x04, 0x08, 0x01, 0x22, 0x00]));
+    await waitFor(() => frames.length > 0, { what: 'connect reply' });
+    const first = frames[0];
+    assert.ok(first?.binary, 'binary frame');
+    const len = first.bytes[0] ?? 0;
+    assert.ok(len > 0 && len < 128 && first.bytes.length === len + 1, 'one varint-delimited Reply');
+    assert.deepEqual([...first.bytes.subarray(1, 3)], [0x08, 0x01], 'Reply.id = 1 first');
+    await waitFor(() => frames.filter((f) => f.bytes.length === 1 && f.bytes[0] === 0).length >= 2, {
+      timeoutMs: 15_000,
+      what: 'two protobuf pings',
+    });
+    assert.equal(closed, false, 'pongs accepted');
   });
 
   it('no connect within client.stale_close_delay ⇒ close 3502 "stale"', async () => {
@@ -272,7 +300,7 @@ describe('compat: insecure mode (client.insecure) with short ping/pong/stale tim
       ws.once('close', (code: number, reason: Buffer) => resolve({ code, reason: reason.toString('utf8') }));
     });
     await nextEvent(ws, 'open');
-    assert.deepEqual(await withTimeout(closed, 6000, 'stale close'), { code: 3502, reason: 'stale' });
+    assert.deepEqual(await withTimeout(closed, 15_000, 'stale close'), { code: 3502, reason: 'stale' });
   });
 
   it('accepts an expired token (expiration ignored)', async () => {

@@ -7,7 +7,7 @@ export type Outcome =
   | { kind: 'unsubscribed'; ctx: UnsubscribedContext; errors: SubscriptionErrorContext[] };
 
 /** Calls sub.subscribe() and resolves with the first terminal outcome. */
-export function subscribeOutcome(sub: Subscription, ms = 5000): Promise<Outcome> {
+export function subscribeOutcome(sub: Subscription, ms = 10_000): Promise<Outcome> {
   const errors: SubscriptionErrorContext[] = [];
   const onError = (ctx: SubscriptionErrorContext): void => {
     errors.push(ctx);

@@ -81,7 +81,7 @@ describe('compat: recovery', () => {
     for (let i = 1; i <= missed; i++) positions.push(await cent.publish({ channel, data: { n: before + i } }));
     assert.equal(pubs.length, before, 'nothing delivered while away');
     openGate();
-    await waitFor(() => subscribed.length === 2, { timeoutMs: 6000, what: 'resubscribe after reconnect' });
+    await waitFor(() => subscribed.length === 2, { timeoutMs: 15_000, what: 'resubscribe after reconnect' });
     return { client, rec, sub, subscribed, pubs, epoch, positions };
   }
 

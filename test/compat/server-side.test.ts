@@ -59,6 +59,34 @@ describe('compat: server-side subscriptions and API actions on connections', () 
     assert.equal(pubs[0]?.offset, pos.offset);
   });
 
+  it('token `subs` claim: per-channel data reaches the client (ConnectResult.subs[ch].data); channels ignored', async () => {
+    const token = await connToken({
+      sub: 'sid',
+      expIn: 3600,
+      channels: ['srv:ignored'],
+      subs: { 'srv:with-data': { data: { hello: 'x' } } },
+    });
+    const tc = pool.json(gyre.url, { token });
+    const subscribed = collect<ServerSubscribedContext>(tc.client, 'subscribed');
+    tc.client.connect();
+    await waitFor(() => subscribed.length >= 1, { what: 'server-side subscribed' });
+    assert.deepEqual(subscribed.map((c) => c.channel), ['srv:with-data']);
+    assert.deepEqual(subscribed[0]?.data, { hello: 'x' });
+    const connect = tc.rec.messages().find((m) => isRecord(m) && m['id'] === 1);
+    assert.ok(isRecord(connect) && isRecord(connect['connect']) && isRecord(connect['connect']['subs']));
+    assert.deepEqual(Object.keys(connect['connect']['subs']), ['srv:with-data']);
+  });
+
+  it('token `channels` claim with an unknown namespace ⇒ connect error 102', async () => {
+    const tc = pool.json(gyre.url, { token: await connToken({ sub: 'sid', expIn: 3600, channels: ['nope:x'] }) });
+    const disconnected = nextEvent<DisconnectedContext>(tc.client, 'disconnected');
+    tc.client.connect();
+    const ctx = await disconnected;
+    assert.equal(ctx.code, 102);
+    const reply = tc.rec.messages().find((m) => isRecord(m) && m['id'] === 1);
+    assert.deepEqual(reply, { id: 1, error: { code: 102, message: 'unknown channel' } });
+  });
+
   it('API subscribe ⇒ `subscribe` push ⇒ client `subscribed` event; publications follow', async () => {
     const tc = await connected('sue');
     const subscribed = collect<ServerSubscribedContext>(tc.client, 'subscribed');

@@ -80,7 +80,7 @@ export class ClientPool {
       websocket: rec.WebSocketClass,
       minReconnectDelay: 50,
       maxReconnectDelay: 300,
-      timeout: 4000,
+      timeout: 8000,
       ...opts,
     });
     this.clients.push(client);

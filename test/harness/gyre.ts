@@ -18,7 +18,10 @@ export interface StartOptions {
   args?: string[];
   /** Use this existing config file instead of writing `config` (which is then ignored). */
   configFile?: string;
-  /** Deadline for the /health probe (default 15 s, or env GYRE_COMPAT_START_TIMEOUT_MS on a loaded machine). */
+  /**
+   * Deadline for the /health probe. Default 30 s (env GYRE_COMPAT_START_TIMEOUT_MS overrides): a cold start costs
+   * ~1.5 s of CPU, and on a shared 2-core machine under load 15–19 that took more than 15 s of wall time.
+   */
   startTimeoutMs?: number;
 }
 
@@ -46,17 +49,29 @@ export interface GyreProcess {
 
 export const REPO_ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const MAX_CAPTURE = 2 * 1024 * 1024;
-const live = new Set<ChildProcess>();
+/** Running children and the temp directory holding each one's config file. */
+const live = new Map<ChildProcess, string>();
 
-process.once('exit', () => {
-  for (const child of live) {
+function killAll(): void {
+  for (const [child, dir] of live) {
     try {
       child.kill('SIGKILL');
+      rmSync(dir, { recursive: true, force: true });
     } catch {
       /* already gone */
     }
   }
-});
+}
+
+// A failing or cancelled test file must never leave a server behind: kill children on exit, and on the signals
+// the test runner uses to cancel a file (then die of the same signal, as the default handler would).
+process.once('exit', killAll);
+for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
+  process.once(sig, () => {
+    killAll();
+    process.kill(process.pid, sig);
+  });
+}
 
 function isRecord(v: unknown): v is Record<string, unknown> {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
@@ -108,7 +123,7 @@ export async function startGyre(config: Record<string, unknown>, opts: StartOpti
     ['--import', 'tsx', 'src/main.ts', '-c', file, '-p', String(port), '-a', '127.0.0.1', ...(opts.args ?? [])],
     { cwd: REPO_ROOT, env: { ...process.env, ...opts.env }, stdio: ['ignore', 'pipe', 'pipe'] },
   );
-  live.add(child);
+  live.set(child, dir);
   let out = '';
   let err = '';
   child.stdout?.setEncoding('utf8').on('data', (s: string) => {
@@ -119,11 +134,17 @@ export async function startGyre(config: Record<string, unknown>, opts: StartOpti
   });
   let exitInfo: ExitInfo | undefined;
   const exited = new Promise<ExitInfo>((resolve) => {
-    child.once('exit', (code, signal) => {
+    const done = (info: ExitInfo): void => {
+      if (exitInfo !== undefined) return;
       live.delete(child);
-      exitInfo = { code, signal };
+      exitInfo = info;
       rmSync(dir, { recursive: true, force: true });
-      resolve(exitInfo);
+      resolve(info);
+    };
+    child.once('exit', (code, signal) => done({ code, signal }));
+    child.once('error', (e: Error) => {
+      err += `\n[spawn error] ${e.message}`;
+      done({ code: null, signal: null });
     });
   });
 
@@ -143,7 +164,7 @@ export async function startGyre(config: Record<string, unknown>, opts: StartOpti
   };
 
   const envTimeout = Number(process.env['GYRE_COMPAT_START_TIMEOUT_MS'] ?? '');
-  const startTimeoutMs = opts.startTimeoutMs ?? (envTimeout > 0 ? envTimeout : 15_000);
+  const startTimeoutMs = opts.startTimeoutMs ?? (envTimeout > 0 ? envTimeout : 30_000);
   const deadline = Date.now() + startTimeoutMs;
   for (let i = 0; i < 10_000; i++) {
     if (exitInfo !== undefined) {

@@ -22,7 +22,7 @@ export async function waitFor<T>(
   check: () => T | undefined | false | Promise<T | undefined | false>,
   opts: { timeoutMs?: number; intervalMs?: number; what?: string } = {},
 ): Promise<T> {
-  const timeoutMs = opts.timeoutMs ?? 5000;
+  const timeoutMs = opts.timeoutMs ?? 10_000;
   const intervalMs = opts.intervalMs ?? 20;
   const deadline = Date.now() + timeoutMs;
   let lastError: unknown;
@@ -46,7 +46,7 @@ interface OnceEmitter {
 }
 
 /** First emission of `event` on an EventEmitter-like object (centrifuge clients/subscriptions, ws sockets). */
-export function nextEvent<T = unknown>(emitter: OnceEmitter, event: string, ms = 5000): Promise<T> {
+export function nextEvent<T = unknown>(emitter: OnceEmitter, event: string, ms = 10_000): Promise<T> {
   let listener: ((arg: T) => void) | undefined;
   const p = new Promise<T>((resolve) => {
     listener = (arg: T) => resolve(arg);

@@ -37,9 +37,41 @@ export interface StormReport {
   /** Connect replies per 100 ms bucket, from the moment the drop phase began. */
   connectRate: { atMs: number; count: number }[];
   peakConnectsPer100ms: number;
+  /** Present when clients asked for recovery on resubscribe. */
+  recovery?: RecoveryReport;
+}
+
+/** How the generator ran and what it cost (to tell generator limits from server limits). */
+export interface GeneratorReport {
+  /** inline (main thread), compiled (running from dist), dist (TS runner, compiled workers) or tsx. */
+  mode: string;
+  processes: number;
+  pools: number;
+  /** Spawning workers, signing tokens and encoding first frames (before the measured phase). */
+  prepareMs: number;
+  connectPhase: {
+    wallMs: number;
+    /** CPU of every generator thread and process from start until every client settled. */
+    cpuMs: number;
+    cpuUsPerAttempt: number | null;
+    /** ms until every first-attempt open had been issued (all at once: how long the burst took to issue). */
+    openSpanMs: number | null;
+  };
+}
+
+/** Outcome of recovery on resubscribe (storm with history channels). */
+export interface RecoveryReport {
+  requested: number;
+  recovered: number;
+  notRecovered: number;
+  recoveredPublications: number;
+  /** Known lost publications: skipped by unrecovered resubscribes (same epoch) plus gaps seen while holding. */
+  lostPublications: number;
+  epochChanged: number;
 }
 
 export interface ScenarioExtras {
+  generator?: GeneratorReport;
   stages?: StageReport[];
   storm?: StormReport;
   server?: ServerUsage;
@@ -77,6 +109,8 @@ export interface RunReport {
   storm: StormReport | null;
   server: ServerUsage | null;
   heldSec: number | null;
+  /** Added in gyre-bench report version 1 (backward compatible): generator cost of the connect phase. */
+  generator: GeneratorReport | null;
 }
 
 export interface ReportInput {
@@ -145,6 +179,7 @@ export function buildReport(i: ReportInput): RunReport {
     storm: i.extras.storm ?? null,
     server: i.extras.server ?? null,
     heldSec: i.extras.heldSec ?? null,
+    generator: i.extras.generator ?? null,
   };
 }
 

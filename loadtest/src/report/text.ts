@@ -36,6 +36,13 @@ export function formatTextReport(r: RunReport): string {
     out.push(`  storm (${st.trigger}${st.restartExitCode !== null ? `, exit ${st.restartExitCode}` : ''}): dropped ${st.dropped}, re-subscribed ${st.resubscribed} in ${st.recoverySec}s`);
     out.push(`    reconnect time ${formatLatency(st.reconnectTime)}`);
     out.push(`    peak ${st.peakConnectsPer100ms} connects/100ms; reconnect failures: ${counts(st.reconnectFailures)}`);
+    const rc = st.recovery;
+    if (rc !== undefined) {
+      out.push(
+        `    recovery: ${rc.recovered}/${rc.requested} resubscribes recovered (${rc.recoveredPublications} publications), ` +
+          `${rc.notRecovered} not recovered (${rc.epochChanged} epoch changed), lost publications ${rc.lostPublications}`,
+      );
+    }
   }
   if (r.server !== null) {
     const sv = r.server;
@@ -45,5 +52,13 @@ export function formatTextReport(r: RunReport): string {
     );
   }
   if (r.pingsReceived > 0) out.push(`  server pings received: ${r.pingsReceived}`);
+  const g = r.generator;
+  if (g !== null && g !== undefined) {
+    const cp = g.connectPhase;
+    out.push(
+      `  generator: ${g.processes} process(es), ${g.pools} pool(s), ${g.mode}; prepared in ${g.prepareMs} ms; connect phase ` +
+        `${cp.wallMs} ms wall, ${cp.cpuMs} ms CPU (${cp.cpuUsPerAttempt ?? 'n/a'} µs/connection), burst issued in ${cp.openSpanMs ?? 'n/a'} ms`,
+    );
+  }
   return out.join('\n');
 }

@@ -2,7 +2,7 @@
 // run the scenario body, always stop the group, and classify how the run ended.
 import type { SeriesPoint, Totals } from '../aggregate.js';
 import type { CommonOptions } from '../options.js';
-import type { ScenarioExtras, StopReason } from '../report/json.js';
+import type { GeneratorReport, ScenarioExtras, StopReason } from '../report/json.js';
 import { WorkerGroup } from '../runner.js';
 import type { Deadline } from '../runner.js';
 
@@ -24,6 +24,8 @@ export interface PoolShape {
   channels: number;
   reconnect: boolean;
   reconnectMaxDelayMs: number;
+  /** Subscribe recoverable; resubscribe with recover + position. */
+  recover?: boolean;
 }
 
 export function everyoneSettled(clients: number): (t: Totals) => boolean {
@@ -39,6 +41,7 @@ export async function runWithPool(
   const warnings: string[] = [];
   const group = new WorkerGroup({
     workers: o.workers,
+    processes: o.processes,
     clients: o.clients,
     rate: o.rate,
     deadline: ctx.deadline,
@@ -54,20 +57,47 @@ export async function runWithPool(
       connectTimeoutMs: o.connectTimeoutMs,
       reconnect: shape.reconnect,
       reconnectMaxDelayMs: shape.reconnectMaxDelayMs,
+      recover: shape.recover === true,
       tickMs: 1000,
     },
   });
   let extras: ScenarioExtras = {};
   let error: string | null = null;
   let overrun = false;
+  let generator: GeneratorReport | null = null;
   try {
+    const prepStart = performance.now();
     await group.prepare();
-    ctx.log(`workers ready; connecting ${o.clients} clients ${o.rate > 0 ? `at ${o.rate}/s` : 'all at once'}`);
+    const prepareMs = performance.now() - prepStart;
+    ctx.log(
+      `${group.poolCount} pool(s) ready in ${Math.round(prepareMs)} ms (${group.mode}, ${o.processes} process(es)); ` +
+        `connecting ${o.clients} clients ${o.rate > 0 ? `at ${o.rate}/s` : 'all at once'}`,
+    );
+    await group.flush();
+    const cpu0 = group.cpuUs();
+    const t0 = performance.now();
     group.start();
     const settled = await group.waitFor(everyoneSettled(o.clients), Number.MAX_SAFE_INTEGER);
     await group.flush();
     const t = group.totals();
-    ctx.log(`connect phase: ${t.subscribedOnce} subscribed, ${t.settled - t.subscribedOnce} failed`);
+    const cpuMs = (group.cpuUs() - cpu0) / 1000;
+    generator = {
+      mode: group.mode,
+      processes: o.processes,
+      pools: group.poolCount,
+      prepareMs: Math.round(prepareMs),
+      connectPhase: {
+        wallMs: Math.round(performance.now() - t0),
+        cpuMs: Math.round(cpuMs),
+        cpuUsPerAttempt: t.attempts > 0 ? Math.round((cpuMs * 1000) / t.attempts) : null,
+        openSpanMs: t.openSpanMs === null ? null : Math.round(t.openSpanMs),
+      },
+    };
+    ctx.log(
+      `connect phase: ${t.subscribedOnce} subscribed, ${t.settled - t.subscribedOnce} failed; generator CPU ` +
+        `${generator.connectPhase.cpuMs} ms (${generator.connectPhase.cpuUsPerAttempt ?? 'n/a'} µs/connection), ` +
+        `burst issued in ${generator.connectPhase.openSpanMs ?? 'n/a'} ms`,
+    );
     if (!settled) warnings.push(`only ${t.settled} of ${o.clients} clients finished connecting before the deadline`);
     if (!ctx.deadline.passed()) extras = await body(group, warnings);
     overrun = ctx.deadline.passed();
@@ -77,6 +107,7 @@ export async function runWithPool(
     await group.stop();
   }
   if (group.fatalError !== null && error === null) error = group.fatalError;
+  if (generator !== null) extras = { ...extras, generator };
   const stopReason: StopReason =
     error !== null ? 'error' : ctx.deadline.interrupted ? 'interrupted' : overrun ? 'timeout' : 'completed';
   return { group, extras, stopReason, error, warnings };

@@ -4,10 +4,14 @@
 import { spawn } from 'node:child_process';
 import type { Totals } from '../aggregate.js';
 import type { StormOptions } from '../options.js';
-import type { StormReport } from '../report/json.js';
+import type { StageReport, StormReport } from '../report/json.js';
 import type { Deadline } from '../runner.js';
 import type { RunContext, ScenarioRun } from './common.js';
 import { runWithPool } from './common.js';
+import { HoldPublisher } from './hold-publish.js';
+
+/** Publishing continues this long after the last client is back, so live delivery after recovery is checked. */
+const PUBLISH_TAIL_MS = 500;
 
 function sum(m: Record<string, number>): number {
   let s = 0;
@@ -36,7 +40,10 @@ export function runShell(cmd: string, deadline: Deadline, log: (l: string) => vo
 }
 
 export function runStorm(o: StormOptions, ctx: RunContext): Promise<ScenarioRun> {
-  return runWithPool(o, ctx, { channels: 1, reconnect: true, reconnectMaxDelayMs: o.maxDelayMs }, async (g, warnings) => {
+  const shape = { channels: o.channels, reconnect: true, reconnectMaxDelayMs: o.maxDelayMs, recover: o.recover };
+  return runWithPool(o, ctx, shape, async (g, warnings) => {
+    const pub = HoldPublisher.start(o, g, ctx);
+    if (pub !== null) await g.waitFor(() => false, 300, 50); // let the stream start before the trigger
     const base: Totals = g.totals();
     const dropsBefore = sum(base.drops);
     const reconnectedBefore = base.reconnected;
@@ -74,6 +81,11 @@ export function runStorm(o: StormOptions, ctx: RunContext): Promise<ScenarioRun>
     );
     const recoveredAt = performance.now();
     if (restart !== null) exitCode = await restart;
+    let stages: StageReport[] = [];
+    if (pub !== null) {
+      await g.waitFor(() => false, PUBLISH_TAIL_MS, 50);
+      stages = [await pub.finish()];
+    }
     await g.flush();
     const t = g.totals();
     const rate = g.agg.connectRate(stormStartEpoch);
@@ -93,6 +105,22 @@ export function runStorm(o: StormOptions, ctx: RunContext): Promise<ScenarioRun>
       connectRate: rate,
       peakConnectsPer100ms: peak,
     };
-    return { storm };
+    if (o.recover) {
+      const r = t.recovery;
+      const b = base.recovery;
+      const gapsMissing = stages[0]?.sequence.missing ?? 0;
+      storm.recovery = {
+        requested: r.requested - b.requested,
+        recovered: r.recovered - b.recovered,
+        notRecovered: r.notRecovered - b.notRecovered,
+        recoveredPublications: r.recoveredPublications - b.recoveredPublications,
+        lostPublications: r.lostPublications - b.lostPublications + gapsMissing,
+        epochChanged: r.epochChanged - b.epochChanged,
+      };
+      if (storm.recovery.requested === 0 && droppedN > 0) {
+        warnings.push('no resubscribe asked for recovery: the channels have no history/recovery (no epoch in the subscribe reply)');
+      }
+    }
+    return { storm, ...(stages.length > 0 ? { stages } : {}) };
   });
 }

@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { createPrivateKey, generateKeyPairSync } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -90,11 +91,10 @@ describe('JwtVerifier: connection tokens (HMAC)', () => {
     await rejects(v.verifyConnectToken(await hs({ sub: 'u' }, 'other-secret')), InvalidTokenError);
     await rejects(v.verifyConnectToken('not.a.jwt'), InvalidTokenError);
     await rejects(v.verifyConnectToken(''), InvalidTokenError);
-    const { privateKey } = await generateKeyPair('RS256');
-    const rs = await new SignJWT({ sub: 'u' }).setProtectedHeader({ alg: 'RS256' }).sign(privateKey);
+    const pkcs8 = readFileSync(new URL('../../fixtures/auth/rsa-test-key.pem', import.meta.url), 'utf8');
+    const rs = await new SignJWT({ sub: 'u' }).setProtectedHeader({ alg: 'RS256' }).sign(await importPKCS8(pkcs8, 'RS256'));
     await rejects(v.verifyConnectToken(rs), InvalidTokenError); // no rsa key configured
-    const psKey = await generateKeyPair('PS256');
-    const ps = await new SignJWT({ sub: 'u' }).setProtectedHeader({ alg: 'PS256' }).sign(psKey.privateKey);
+    const ps = await new SignJWT({ sub: 'u' }).setProtectedHeader({ alg: 'PS256' }).sign(await importPKCS8(pkcs8, 'PS256'));
     await rejects(v.verifyConnectToken(ps), InvalidTokenError);
     const none = `${Buffer.from('{"alg":"none"}').toString('base64url')}.${Buffer.from('{"sub":"u"}').toString('base64url')}.`;
     await rejects(v.verifyConnectToken(none), InvalidTokenError);
@@ -169,15 +169,17 @@ describe('JwtVerifier: connection tokens (HMAC)', () => {
 
 describe('JwtVerifier: RSA and ECDSA', () => {
   it('verifies RS* with an SPKI PEM and ES* with the matching curve', async () => {
+    // One RSA key pair serves all three RS algorithms; the fixture key plays the forger.
+    // node:crypto KeyObjects are not bound to one hash, unlike WebCrypto keys.
+    const { publicKey, privateKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
+    const forger = createPrivateKey(readFileSync(new URL('../../fixtures/auth/rsa-test-key.pem', import.meta.url), 'utf8'));
+    const pem = publicKey.export({ type: 'spki', format: 'pem' }).toString();
+    const v = new JwtVerifier(clientCfg((c) => (c.token.rsa_public_key = pem)), clock);
     for (const alg of ['RS256', 'RS384', 'RS512']) {
-      const { publicKey, privateKey } = await generateKeyPair(alg, { extractable: true });
-      const pem = await exportSPKI(publicKey);
-      const rsa = new JwtVerifier(clientCfg((c) => (c.token.rsa_public_key = pem)), clock);
       const t = await new SignJWT({ sub: alg }).setProtectedHeader({ alg }).sign(privateKey);
-      assert.equal((await rsa.verifyConnectToken(t)).sub, alg);
-      const other = await generateKeyPair(alg);
-      const forged = await new SignJWT({ sub: alg }).setProtectedHeader({ alg }).sign(other.privateKey);
-      await rejects(rsa.verifyConnectToken(forged), InvalidTokenError);
+      assert.equal((await v.verifyConnectToken(t)).sub, alg);
+      const forged = await new SignJWT({ sub: alg }).setProtectedHeader({ alg }).sign(forger);
+      await rejects(v.verifyConnectToken(forged), InvalidTokenError);
     }
     for (const alg of ['ES256', 'ES384', 'ES512']) {
       const { publicKey, privateKey } = await generateKeyPair(alg, { extractable: true });
@@ -242,6 +244,7 @@ describe('JwtVerifier: subscription tokens', () => {
 describe('JwtVerifier: JWKS', () => {
   let server: Server;
   let url = '';
+  let base = '';
   let jwks: unknown = { keys: [] };
   let privateKey: GenerateKeyPairResult['privateKey'];
 
@@ -250,12 +253,19 @@ describe('JwtVerifier: JWKS', () => {
     privateKey = pair.privateKey;
     const jwk = await exportJWK(pair.publicKey);
     jwks = { keys: [{ ...jwk, kid: 'k1' }] };
-    server = createServer((_req, res) => {
+    server = createServer((req, res) => {
+      if (req.url === '/hang') return; // never answers (timeout test)
+      if (req.url !== '/jwks' && req.url !== '/acme/jwks') {
+        res.statusCode = 404;
+        res.end();
+        return;
+      }
       res.setHeader('content-type', 'application/json');
       res.end(JSON.stringify(jwks));
     });
     await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-    url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/jwks`;
+    base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    url = `${base}/jwks`;
   });
   after(async () => {
     server.closeAllConnections();
@@ -269,5 +279,35 @@ describe('JwtVerifier: JWKS', () => {
     const unknownKid = await new SignJWT({ sub: 'jw' }).setProtectedHeader({ alg: 'ES256', kid: 'k2' }).sign(privateKey);
     await rejects(v.verifyConnectToken(unknownKid), InvalidTokenError);
     await rejects(v.verifyConnectToken(await hs({ sub: 'u' })), InvalidTokenError);
+  });
+
+  it('fills {{placeholders}} of the endpoint from issuer_regex named groups', async () => {
+    const v = new JwtVerifier(
+      clientCfg((c) => {
+        c.token.jwks_public_endpoint = `${base}/{{tenant}}/jwks`;
+        c.token.issuer_regex = '^https://(?<tenant>[a-z]+)\\.example$';
+      }),
+      clock,
+    );
+    const sign = (iss: string) => new SignJWT({ sub: 't', iss }).setProtectedHeader({ alg: 'ES256', kid: 'k1' }).sign(privateKey);
+    assert.equal((await v.verifyConnectToken(await sign('https://acme.example'))).sub, 't');
+    // another tenant resolves to a URL that has no key set (404): not the token's fault ⇒ plain Error
+    await assert.rejects(v.verifyConnectToken(await sign('https://other.example')), (e: unknown) => {
+      assert.ok(e instanceof Error && !(e instanceof InvalidTokenError) && !(e instanceof TokenExpiredError));
+      return true;
+    });
+    // no iss ⇒ the placeholder cannot be filled ⇒ invalid
+    const noIss = await new SignJWT({ sub: 't' }).setProtectedHeader({ alg: 'ES256', kid: 'k1' }).sign(privateKey);
+    await rejects(v.verifyConnectToken(noIss), InvalidTokenError);
+  });
+
+  it('an unreachable JWKS endpoint is an internal error, not an invalid token', async () => {
+    const v = new JwtVerifier(clientCfg((c) => (c.token.jwks_public_endpoint = `${base}/hang`)), { ...clock, jwksTimeoutMs: 50 });
+    const t = await new SignJWT({ sub: 'jw' }).setProtectedHeader({ alg: 'ES256', kid: 'k1' }).sign(privateKey);
+    await assert.rejects(v.verifyConnectToken(t), (e: unknown) => {
+      assert.ok(e instanceof Error && !(e instanceof InvalidTokenError) && !(e instanceof TokenExpiredError));
+      assert.match(e.message, /^jwks:/);
+      return true;
+    });
   });
 });

@@ -1,10 +1,19 @@
 import assert from 'node:assert/strict';
-import { describe, it } from 'node:test';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, describe, it } from 'node:test';
 import { ConfigError, loadConfig } from '../../../src/config/index.js';
+
+// An explicit empty file, so a stray ./config.json never leaks into these tests.
+const dir = mkdtempSync(join(tmpdir(), 'gyre-validate-'));
+after(() => rmSync(dir, { recursive: true, force: true }));
+const EMPTY = join(dir, 'empty.json');
+writeFileSync(EMPTY, '{}');
 
 function errorFor(env: Record<string, string>): ConfigError {
   try {
-    loadConfig({ file: undefined, env: { ...env } });
+    loadConfig({ file: EMPTY, env: { ...env } });
   } catch (e) {
     assert.ok(e instanceof ConfigError, String(e));
     return e;
@@ -15,7 +24,6 @@ function errorFor(env: Record<string, string>): ConfigError {
 const ns = (items: unknown[]) => ({ GYRE_CHANNEL_NAMESPACES: JSON.stringify(items) });
 
 describe('validateConfig', () => {
-  // loadConfig without a file reads ./config.json when present; the repo root has none.
   it('ping_interval must exceed pong_timeout', () => {
     const e = errorFor({ GYRE_CLIENT_PING_INTERVAL: '8s', GYRE_CLIENT_PONG_TIMEOUT: '8s' });
     assert.equal(e.code, 'cross_field');
@@ -44,7 +52,7 @@ describe('validateConfig', () => {
   it('auto_cache_recover requires cache recovery mode', () => {
     const base = { name: 'ab', history_size: 1, history_ttl: '1m', force_recovery: true, auto_cache_recover: true };
     assert.equal(errorFor(ns([base])).path, 'channel.namespaces[0].auto_cache_recover');
-    assert.doesNotThrow(() => loadConfig({ env: ns([{ ...base, force_recovery_mode: 'cache' }]) }));
+    assert.doesNotThrow(() => loadConfig({ file: EMPTY, env: ns([{ ...base, force_recovery_mode: 'cache' }]) }));
   });
 
   it('namespace names: pattern and uniqueness', () => {
@@ -65,6 +73,13 @@ describe('validateConfig', () => {
     assert.equal(e.code, 'unsupported');
     assert.equal(e.path, 'engine.type');
     assert.equal(errorFor({ GYRE_ENGINE_TYPE: 'nats' }).path, 'engine.type');
+  });
+
+  it('token keys must parse and the JWKS endpoint must be an http(s) URL', () => {
+    assert.equal(errorFor({ GYRE_CLIENT_TOKEN_RSA_PUBLIC_KEY: 'not a pem' }).path, 'client.token.rsa_public_key');
+    assert.equal(errorFor({ GYRE_CLIENT_TOKEN_ECDSA_PUBLIC_KEY: '-----BEGIN PUBLIC KEY-----\nAAAA\n-----END PUBLIC KEY-----' }).path, 'client.token.ecdsa_public_key');
+    assert.equal(errorFor({ GYRE_CLIENT_TOKEN_JWKS_PUBLIC_ENDPOINT: 'ftp://x/jwks' }).path, 'client.token.jwks_public_endpoint');
+    assert.equal(errorFor({ GYRE_CLIENT_SUBSCRIPTION_TOKEN_JWKS_PUBLIC_ENDPOINT: 'nope' }).path, 'client.subscription_token.jwks_public_endpoint');
   });
 
   it('token regexes must compile', () => {

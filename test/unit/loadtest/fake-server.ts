@@ -13,6 +13,8 @@ export interface FakeServerOptions {
   pingMs?: number;
   /** Give publications offsets (as a channel with history would). */
   offsets?: boolean;
+  /** Keep this many publications per channel (implies offsets) and honour recoverable/recover (§5.3). */
+  historySize?: number;
   /** Reject this many WebSocket upgrades with HTTP 503 first. */
   rejectFirst?: number;
 }
@@ -30,11 +32,17 @@ export class FakeServer {
   readonly conns = new Set<Conn>();
   private readonly subs = new Map<string, Set<Conn>>();
   private readonly offsets = new Map<string, number>();
+  private readonly history = new Map<string, { offset: number; pub: string }[]>();
+  readonly epoch = 'fakeEpch';
+  recoveredReplies = 0;
+  unrecoveredReplies = 0;
   private readonly timers = new Set<NodeJS.Timeout>();
   connects = 0;
   publishes = 0;
   subscribes = 0;
   pongs = 0;
+  /** Source addresses of accepted WebSocket connections. */
+  readonly remoteAddresses = new Set<string>();
   private rejected = 0;
 
   constructor(private readonly opts: FakeServerOptions = {}) {
@@ -46,6 +54,7 @@ export class FakeServer {
         socket.end('HTTP/1.1 503 Service Unavailable\r\nContent-Length: 0\r\nConnection: close\r\n\r\n');
         return;
       }
+      if (req.socket.remoteAddress !== undefined) this.remoteAddresses.add(req.socket.remoteAddress);
       this.wss.handleUpgrade(req, socket, head, (ws) => this.accept(ws));
     });
   }
@@ -102,7 +111,12 @@ export class FakeServer {
     let startPing = false;
     for (const line of text.split('\n')) {
       if (line.trim() === '') continue;
-      const cmd = JSON.parse(line) as { id?: number; connect?: { token?: string }; subscribe?: { channel: string }; publish?: { channel: string; data: unknown } };
+      const cmd = JSON.parse(line) as {
+        id?: number;
+        connect?: { token?: string };
+        subscribe?: { channel: string; recoverable?: boolean; recover?: boolean; offset?: number; epoch?: string };
+        publish?: { channel: string; data: unknown };
+      };
       const id = cmd.id ?? 0;
       if (id === 0) {
         conn.pongs++;
@@ -130,7 +144,7 @@ export class FakeServer {
         if (set === undefined) this.subs.set(ch, (set = new Set()));
         set.add(conn);
         this.subscribes++;
-        replies.push(JSON.stringify({ id, subscribe: {} }));
+        replies.push(`{"id":${id},"subscribe":${this.subscribeResult(cmd.subscribe)}}`);
       } else if (cmd.publish !== undefined) {
         this.broadcast(cmd.publish.channel, JSON.stringify(cmd.publish.data));
         replies.push(JSON.stringify({ id, publish: {} }));
@@ -143,13 +157,37 @@ export class FakeServer {
     return startPing;
   }
 
+  private subscribeResult(req: { channel: string; recoverable?: boolean; recover?: boolean; offset?: number; epoch?: string }): string {
+    const size = this.opts.historySize ?? 0;
+    if (size <= 0 || req.recoverable !== true) return '{}';
+    const top = this.offsets.get(req.channel) ?? 0;
+    const base = `"recoverable":true,"positioned":true,"epoch":"${this.epoch}"`;
+    if (req.recover !== true) return `{${base},"offset":${top}}`;
+    const since = req.offset ?? 0;
+    const kept = (this.history.get(req.channel) ?? []).filter((h) => h.offset > since);
+    const whole = (req.epoch ?? '') === this.epoch && (top === since || (kept[0]?.offset === since + 1 && kept[kept.length - 1]?.offset === top));
+    if (!whole) {
+      this.unrecoveredReplies++;
+      return `{${base},"offset":${top},"was_recovering":true,"recovered":false}`;
+    }
+    this.recoveredReplies++;
+    return `{${base},"offset":${since},"was_recovering":true,"recovered":true,"publications":[${kept.map((h) => h.pub).join(',')}]}`;
+  }
+
   private broadcast(channel: string, data: string): void {
     this.publishes++;
     let pub = `{"data":${data}`;
-    if (this.opts.offsets === true) {
+    const size = this.opts.historySize ?? 0;
+    if (this.opts.offsets === true || size > 0) {
       const off = (this.offsets.get(channel) ?? 0) + 1;
       this.offsets.set(channel, off);
       pub += `,"offset":${off}`;
+      if (size > 0) {
+        let h = this.history.get(channel);
+        if (h === undefined) this.history.set(channel, (h = []));
+        h.push({ offset: off, pub: pub + '}' });
+        if (h.length > size) h.shift();
+      }
     }
     const frame = `{"push":{"channel":${JSON.stringify(channel)},"pub":${pub}}}}`;
     for (const c of this.subs.get(channel) ?? []) c.ws.send(frame);

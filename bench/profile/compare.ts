@@ -1,0 +1,232 @@
+// Side-by-side measurement of Gyre (compiled) and Centrifugo against the four performance goals, with the
+// gyre-bench load generator. Each repetition runs every selected scenario against both servers back to back
+// (order alternates per repetition); the summary gives medians and Gyre/Centrifugo ratios.
+//
+//   node --import tsx bench/profile/compare.ts [--reps 3] [--goals connect,idle,fan1,fan1000,latency]
+//        [--gyre-dist DIR] [--bench-cli FILE] [--out FILE.json] [--node-flags "--max-semi-space-size=…"]
+//
+// --gyre-dist: directory with the compiled Gyre (default: dist/ after scripts/ensure-build.mjs).
+// --bench-cli: the gyre-bench entry (default bin/gyre-bench.js; pass a frozen dist/loadtest/src/cli.js to keep
+// the generator fixed while its sources change).
+import { spawnSync } from 'node:child_process';
+import { existsSync, writeFileSync } from 'node:fs';
+import { homedir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { API_KEY, HMAC, HOST, runBench, sample, sleep, startServer } from './procs.js';
+import type { BenchRun, Running, Sample, ServerKind, ServerOpts } from './procs.js';
+
+const REPO = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
+
+interface Args {
+  reps: number;
+  goals: string[];
+  gyreDist: string;
+  benchCli: string;
+  out: string | null;
+  nodeFlags: string[];
+  servers: ServerKind[];
+}
+
+function parseArgs(argv: string[]): Args {
+  const get = (name: string): string | undefined => {
+    const i = argv.indexOf(name);
+    return i >= 0 ? argv[i + 1] : undefined;
+  };
+  return {
+    reps: Number(get('--reps') ?? 3),
+    goals: (get('--goals') ?? 'connect,idle,fan1,fan1000,latency').split(','),
+    gyreDist: resolve(get('--gyre-dist') ?? join(REPO, 'dist')),
+    benchCli: resolve(get('--bench-cli') ?? join(REPO, 'bin', 'gyre-bench.js')),
+    out: get('--out') ?? null,
+    nodeFlags: (get('--node-flags') ?? '').split(' ').filter((s) => s !== ''),
+    servers: (get('--servers') ?? 'gyre,centrifugo').split(',') as ServerKind[],
+  };
+}
+
+const SRC_IPS = '127.0.0.1-127.0.0.4';
+
+type Metrics = Record<string, number | null>;
+
+interface Goal {
+  /** gyre-bench arguments after the endpoint options. */
+  args: string[];
+  markers: Record<string, RegExp>;
+  timeoutMs: number;
+  extract(r: BenchRun, pid: number, before: Sample): Metrics;
+}
+
+interface Report {
+  clients: { failed: number; subscribed: number };
+  timeToSubscribed: { p50: number; p99: number; max: number };
+  stages: Array<{ deliveries: number; expectedDeliveries: number; latency: { p50: number; p99: number; max: number }; publish: { ok: number; sent: number } }>;
+  server: { rssPerConnectionKb: number | null; rssAfterKb: number; rssBeforeKb: number; cpuPercent: number } | null;
+}
+
+function rep(r: BenchRun): Report {
+  if (r.report === null) throw new Error(`no report (exit ${String(r.code)}):\n${r.log.slice(-3000)}`);
+  return r.report as Report;
+}
+
+function cpuBetween(a: Sample | undefined, b: Sample | undefined): number | null {
+  return a === undefined || b === undefined ? null : b.cpuSec - a.cpuSec;
+}
+
+function fanoutGoal(clients: number, channels: number, rate: number, durSec: number): Goal {
+  return {
+    args: ['fanout', '-c', String(clients), '--channels', String(channels), '--publish-rate', `${rate},1`, '-d', `${durSec}s`,
+      '--connect-timeout', '30s', '--timeout', '240s'],
+    markers: { s1: /^stage 1\/2/, s2: /^stage 2\/2/ },
+    timeoutMs: 300_000,
+    extract(r) {
+      const j = rep(r);
+      const st = j.stages[0];
+      const cpu = cpuBetween(r.marks['s1'], r.marks['s2']);
+      const deliveries = st?.deliveries ?? 0;
+      return {
+        failed: j.clients.failed,
+        deliveries,
+        expected: st?.expectedDeliveries ?? null,
+        publishedOk: st?.publish.ok ?? null,
+        serverCpuSec: cpu,
+        cpuUsPerDelivery: cpu !== null && deliveries > 0 ? (cpu / deliveries) * 1e6 : null,
+        latP50ms: st?.latency.p50 ?? null,
+        latP99ms: st?.latency.p99 ?? null,
+      };
+    },
+  };
+}
+
+const GOALS: Record<string, Goal> = {
+  connect: {
+    args: ['connect', '-c', '10000', '--rate', '0', '--connect-timeout', '30s', '--timeout', '120s'],
+    markers: { done: /^connect phase:/ },
+    timeoutMs: 180_000,
+    extract(r, _pid, before) {
+      const j = rep(r);
+      const cpu = cpuBetween(before, r.marks['done']);
+      return {
+        failed: j.clients.failed,
+        subscribed: j.clients.subscribed,
+        ttsP50ms: j.timeToSubscribed.p50,
+        ttsP99ms: j.timeToSubscribed.p99,
+        ttsMaxms: j.timeToSubscribed.max,
+        serverCpuSec: cpu,
+      };
+    },
+  },
+  idle: {
+    args: ['idle', '-c', '15000', '--rate', '3000', '-d', '30s', '--connect-timeout', '30s', '--timeout', '180s'],
+    markers: { hold: /^holding / },
+    timeoutMs: 240_000,
+    extract(r, _pid, before) {
+      const j = rep(r);
+      const s = j.server;
+      const held = r.marks['hold'];
+      return {
+        failed: j.clients.failed,
+        rssPerConnKb: s?.rssPerConnectionKb ?? null,
+        rssBeforeKb: before.rssKb,
+        rssAfterKb: s?.rssAfterKb ?? null,
+        rssAtHoldStartKb: held?.rssKb ?? null,
+        idleCpuPercent: s?.cpuPercent ?? null,
+      };
+    },
+  },
+  fan1: fanoutGoal(10_000, 1, 10, 10),
+  fan1000: fanoutGoal(10_000, 1000, 1000, 10),
+  latency: { ...fanoutGoal(10_000, 1, 5, 30) },
+};
+
+function median(xs: number[]): number | null {
+  const v = xs.filter((x) => Number.isFinite(x)).sort((a, b) => a - b);
+  if (v.length === 0) return null;
+  const m = Math.floor(v.length / 2);
+  return v.length % 2 === 1 ? v[m]! : (v[m - 1]! + v[m]!) / 2;
+}
+
+async function runOne(kind: ServerKind, goalName: string, port: number, a: Args): Promise<Metrics> {
+  const goal = GOALS[goalName];
+  if (goal === undefined) throw new Error(`unknown goal ${goalName}`);
+  const opts: ServerOpts = {
+    gyreDist: a.gyreDist,
+    centrifugoBin: process.env['CENTRIFUGO_BIN'] ?? join(homedir(), 'go', 'bin', 'centrifugo'),
+    nodeFlags: a.nodeFlags,
+  };
+  const srv: Running = await startServer(kind, port, opts);
+  try {
+    await sleep(1500);
+    const before = sample(srv.pid);
+    if (before === null) throw new Error(`${kind} pid ${srv.pid} not readable`);
+    const base = `${HOST}:${port}`;
+    const args = [
+      ...goal.args,
+      '--url', `ws://${base}/connection/websocket`,
+      '--api', `http://${base}/api`,
+      '--api-key', API_KEY,
+      '--hmac-secret', HMAC,
+      '--source-ips', SRC_IPS,
+      '--server-pid', String(srv.pid),
+    ];
+    const r = await runBench(REPO, a.benchCli, args, srv.pid, goal.markers, goal.timeoutMs);
+    return goal.extract(r, srv.pid, before);
+  } finally {
+    await srv.stop();
+    await sleep(2000);
+  }
+}
+
+async function main(): Promise<void> {
+  const a = parseArgs(process.argv.slice(2));
+  if (a.gyreDist === join(REPO, 'dist')) spawnSync(process.execPath, ['scripts/ensure-build.mjs'], { cwd: REPO, stdio: 'inherit' });
+  if (!existsSync(join(a.gyreDist, 'src', 'main.js'))) throw new Error(`no compiled Gyre in ${a.gyreDist}`);
+  const results: Record<string, Record<string, Metrics[]>> = {};
+  let port = 18_100;
+  for (let r = 0; r < a.reps; r++) {
+    for (const g of a.goals) {
+      const order = r % 2 === 0 ? a.servers : [...a.servers].reverse();
+      for (const kind of order) {
+        port++;
+        const t0 = Date.now();
+        let m: Metrics;
+        try {
+          m = await runOne(kind, g, port, a);
+        } catch (err) {
+          m = { error: 1 };
+          process.stderr.write(`${g}/${kind}: ${String(err)}\n`);
+        }
+        ((results[g] ??= {})[kind] ??= []).push(m);
+        process.stderr.write(`rep ${r + 1} ${g} ${kind} (${Math.round((Date.now() - t0) / 1000)}s): ${JSON.stringify(m)}\n`);
+      }
+    }
+  }
+  const summary: Record<string, Record<string, Record<string, number | null>>> = {};
+  for (const [g, byKind] of Object.entries(results)) {
+    const keys = new Set(Object.values(byKind).flatMap((ms) => ms.flatMap((m) => Object.keys(m))));
+    for (const k of keys) {
+      const row: Record<string, number | null> = {};
+      for (const kind of a.servers) {
+        const xs = (byKind[kind] ?? []).map((m) => m[k]).filter((x): x is number => typeof x === 'number');
+        row[kind] = median(xs);
+      }
+      const gy = row['gyre'];
+      const ce = row['centrifugo'];
+      row['ratio'] = gy != null && ce != null && ce !== 0 ? Math.round((gy / ce) * 100) / 100 : null;
+      (summary[g] ??= {})[k] = row;
+    }
+  }
+  const text = JSON.stringify({ args: a, results, summary }, null, 2);
+  if (a.out !== null) writeFileSync(a.out, text + '\n');
+  for (const [g, rows] of Object.entries(summary)) {
+    process.stdout.write(`\n== ${g} (medians of ${a.reps})\n`);
+    for (const [k, row] of Object.entries(rows)) {
+      const f = (v: number | null | undefined): string => (v == null ? '-' : String(Math.round(v * 1000) / 1000));
+      process.stdout.write(`${k.padEnd(18)} gyre=${f(row['gyre'])}  centrifugo=${f(row['centrifugo'])}  ratio=${f(row['ratio'])}\n`);
+    }
+  }
+}
+
+main().catch((err: unknown) => {
+  process.stderr.write(`compare: ${String(err)}\n`);
+  process.exit(1);
+});
