@@ -56,6 +56,9 @@ export class ConnPool implements ClientSink {
   private connectBuckets: Record<string, number> = {};
   private readonly everSettled: Uint8Array;
 
+  /** Called once when every client finished its first attempt (the host then reports at once). */
+  onAllSettled: () => void = () => undefined;
+
   constructor(
     private readonly cfg: PoolConfig,
     private readonly workerId = 0,
@@ -172,6 +175,7 @@ export class ConnPool implements ClientSink {
     if (this.everSettled[local] === 0) {
       this.everSettled[local] = 1;
       this.settled++;
+      if (this.settled === this.clients.length) this.onAllSettled();
     }
   }
 
@@ -200,6 +204,7 @@ export class ConnPool implements ClientSink {
     if (this.everSettled[local] === 0) {
       this.everSettled[local] = 1;
       this.settled++;
+      if (this.settled === this.clients.length) this.onAllSettled();
     }
   }
 

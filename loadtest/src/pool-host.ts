@@ -33,6 +33,8 @@ export class PoolHost {
           return;
         }
         this.pool = p;
+        // The connect phase ends on the runner's side as soon as it knows: no waiting for the next tick.
+        p.onAllSettled = () => this.post({ type: 'tick', tick: p.snapshot() });
         p.prepare().then(
           () => this.post({ type: 'prepared', workerId: this.workerId }),
           (err: unknown) => this.fatal(err),

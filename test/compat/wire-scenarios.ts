@@ -213,7 +213,7 @@ export const clientScenarios: Record<string, Scenario> = {
     d.send('a', { id: 18, history: { channel: 'nope:x' } });
     d.send('a', { id: 19, sub_refresh: { channel: 'pub:e9', token: 'x' } });
     d.send('a', { id: 20, publish: { channel: 'nope:x', data: 1 } });
-    await d.recv('a', 20);
+    await d.recv('a', 19);
     await d.open('b');
     d.send('b', { id: 1, connect: { token: await connToken({ sub: 'u-exp', expIn: -10 }) } });
     await d.recv('b', 1);

@@ -26,6 +26,8 @@ export interface PoolShape {
   reconnectMaxDelayMs: number;
   /** Subscribe recoverable; resubscribe with recover + position. */
   recover?: boolean;
+  /** How often pools report (default 1000 ms; storm uses less so its waits react quickly). */
+  tickMs?: number;
 }
 
 export function everyoneSettled(clients: number): (t: Totals) => boolean {
@@ -58,7 +60,7 @@ export async function runWithPool(
       reconnect: shape.reconnect,
       reconnectMaxDelayMs: shape.reconnectMaxDelayMs,
       recover: shape.recover === true,
-      tickMs: 1000,
+      tickMs: shape.tickMs ?? 1000,
     },
   });
   let extras: ScenarioExtras = {};

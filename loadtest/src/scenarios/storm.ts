@@ -40,7 +40,7 @@ export function runShell(cmd: string, deadline: Deadline, log: (l: string) => vo
 }
 
 export function runStorm(o: StormOptions, ctx: RunContext): Promise<ScenarioRun> {
-  const shape = { channels: o.channels, reconnect: true, reconnectMaxDelayMs: o.maxDelayMs, recover: o.recover };
+  const shape = { channels: o.channels, reconnect: true, reconnectMaxDelayMs: o.maxDelayMs, recover: o.recover, tickMs: 200 };
   return runWithPool(o, ctx, shape, async (g, warnings) => {
     const pub = HoldPublisher.start(o, g, ctx);
     if (pub !== null) await g.waitFor(() => false, 300, 50); // let the stream start before the trigger

@@ -66,7 +66,7 @@ test('connect --processes 2: clients, source addresses and results are split ove
 });
 
 test('connect --hold with --publish-rate: publications during the hold arrive in order', async () => {
-  const a = await parseArgs(['connect', '--url', url, '--api', api, '--api-key', KEY, '-c', '20', '-w', '0', '--channels', '2', '--hold', '1s', '--publish-rate', '40', '--timeout', '20s', '-q']);
+  const a = await parseArgs(['connect', '--url', url, '--api', api, '--api-key', KEY, '--hmac-secret', SECRET, '-c', '20', '-w', '0', '--channels', '2', '--hold', '1s', '--publish-rate', '40', '--timeout', '20s', '-q']);
   const { report, exitCode } = await execute(a, quiet);
   assert.ok(report !== null);
   assert.equal(exitCode, 0, report.error ?? '');
