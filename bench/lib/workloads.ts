@@ -49,7 +49,7 @@ export interface TableSizes {
 export const FULL_SIZES: TableSizes = {
   burstConnections: 10_000,
   idleConnections: 15_000,
-  idleHoldSec: 20,
+  idleHoldSec: 30, // > the 25 s ping interval, so every peer pings every connection at least once
   fanoutDurationSec: 10,
 };
 

@@ -67,3 +67,30 @@ if (process.argv[4] !== undefined) {
   show(new Map([...incl].filter(([k]) => re.test(k))), `inclusive time, functions matching ${re}`);
 }
 show(files, 'self time by file');
+
+// Children of one function (5th argument, a regex on "name file:line"): inclusive time per direct callee.
+if (process.argv[5] !== undefined) {
+  const re = new RegExp(process.argv[5]);
+  const inclNode = new Map<number, number>();
+  const visit = (id: number): number => {
+    const n = byId.get(id)!;
+    let t = selfUs.get(id) ?? 0;
+    for (const c of n.children ?? []) t += visit(c);
+    inclNode.set(id, t);
+    return t;
+  };
+  const roots = p.nodes.filter((n) => !parent.has(n.id));
+  for (const r of roots) visit(r.id);
+  const kids = new Map<string, number>();
+  let own = 0;
+  for (const n of p.nodes) {
+    if (!re.test(keyOf(n))) continue;
+    own += selfUs.get(n.id) ?? 0;
+    for (const c of n.children ?? []) {
+      const k = keyOf(byId.get(c)!);
+      kids.set(k, (kids.get(k) ?? 0) + (inclNode.get(c) ?? 0));
+    }
+  }
+  kids.set('(self)', own);
+  show(kids, `callees of ${re}`);
+}

@@ -1,57 +1,75 @@
 // The timers of one session: stale close, ping/pong, connection expiration and the periodic tick (presence
-// refresh, subscription expiry, position check). One timer of each kind per session, never one per channel;
-// all cleared on close.
+// refresh, subscription expiry, position check). No Node timer per session: the deadlines are plain numbers
+// and the session sits in the shared TimerWheel under the earliest one; all disarmed on close.
 import { Disconnects, Unsubscribe } from '../protocol/errors.js';
 import { UnsubscribeCode } from '../protocol/codes.js';
 import type { Session } from './session.js';
 import { SubState } from './subscription.js';
+import { sharedWheel, type TimerWheel, type WheelEntry } from './timer-wheel.js';
 
 /** Uniform in [ms/2, ms): spreads first pings/ticks of a connect burst. */
 function halfJitter(ms: number): number {
   return Math.floor(ms / 2 + Math.random() * (ms / 2));
 }
 
-function unrefTimer(t: NodeJS.Timeout): NodeJS.Timeout {
-  t.unref();
-  return t;
+/** The earlier of two deadlines, 0 meaning "none". */
+function earliest(a: number, b: number): number {
+  return a === 0 || (b !== 0 && b < a) ? b : a;
 }
 
-export class SessionTimers {
-  private stale: NodeJS.Timeout | undefined = undefined;
-  private ping: NodeJS.Timeout | undefined = undefined;
-  private pong: NodeJS.Timeout | undefined = undefined;
-  private expire: NodeJS.Timeout | undefined = undefined;
-  private tick: NodeJS.Timeout | undefined = undefined;
+/** setTimeout's cap, kept so that very long expirations re-check the clock the same way as before. */
+const MAX_DELAY_MS = 2_147_483_647;
+
+/** Wheel resolution for a client config: 1/8 of the shortest interval, at most 100 ms, at least 1 ms. */
+export function wheelGranularity(c: {
+  ping_interval: number;
+  pong_timeout: number;
+  stale_close_delay: number;
+  presence_update_interval: number;
+  expired_close_delay: number;
+}): number {
+  let min = 800;
+  for (const v of [c.ping_interval, c.pong_timeout, c.stale_close_delay, c.presence_update_interval, c.expired_close_delay]) {
+    if (v > 0 && v < min) min = v;
+  }
+  return Math.max(1, Math.min(100, Math.floor(min / 8)));
+}
+
+export class SessionTimers implements WheelEntry {
+  wheelSlot = -1;
+  wheelIndex = -1;
+  /** Deadlines in epoch ms; 0 = not armed. */
+  private staleAt = 0;
+  private pingAt = 0;
+  private pongAt = 0;
+  private expireAt = 0;
+  private tickAt = 0;
   private pongOutstanding = false;
   private tickRunning = false;
   private cleared = false;
+  private readonly wheel: TimerWheel;
 
-  constructor(private readonly s: Session) {}
+  constructor(private readonly s: Session) {
+    this.wheel = sharedWheel(wheelGranularity(s.ctx.config.client));
+  }
 
   startStale(): void {
     const delay = this.s.ctx.config.client.stale_close_delay;
-    if (delay <= 0) return;
-    this.stale = unrefTimer(
-      setTimeout(() => {
-        this.stale = undefined;
-        if (this.s.state === 0 /* Connecting */) this.s.close(Disconnects.stale());
-      }, delay),
-    );
+    if (delay <= 0 || this.cleared) return;
+    this.staleAt = Date.now() + delay;
+    this.rearm();
   }
 
   /** After a successful connect reply: stop the stale timer, arm ping, expiration and the periodic tick. */
   onConnected(): void {
     if (this.cleared) return;
-    if (this.stale !== undefined) clearTimeout(this.stale);
-    this.stale = undefined;
+    this.staleAt = 0;
     const c = this.s.ctx.config.client;
-    if (c.ping_interval > 0) {
-      this.ping = unrefTimer(setTimeout(() => this.sendPing(), halfJitter(c.ping_interval)));
-    }
-    if (c.presence_update_interval > 0) {
-      this.tick = unrefTimer(setTimeout(() => this.runTick(), halfJitter(c.presence_update_interval)));
-    }
+    const now = Date.now();
+    if (c.ping_interval > 0) this.pingAt = now + halfJitter(c.ping_interval);
+    if (c.presence_update_interval > 0) this.tickAt = now + halfJitter(c.presence_update_interval);
     this.armExpire();
+    this.rearm();
   }
 
   /** Whether a pong is expected by the client (advertised in ConnectResult.pong). */
@@ -59,55 +77,75 @@ export class SessionTimers {
     return this.s.ctx.config.client.pong_timeout > 0 && !this.s.transport.info.unidirectional;
   }
 
-  private sendPing(): void {
-    if (this.cleared) return;
-    const c = this.s.ctx.config.client;
-    this.s.sendPing();
-    if (this.pongExpected && !this.pongOutstanding) {
-      this.pongOutstanding = true;
-      this.pong = unrefTimer(
-        setTimeout(() => {
-          this.pong = undefined;
-          if (this.pongOutstanding) this.s.close(Disconnects.noPong());
-        }, c.pong_timeout),
-      );
-    }
-    if (this.ping !== undefined && !this.cleared) {
-      this.ping = unrefTimer(setTimeout(() => this.sendPing(), c.ping_interval));
-    }
-  }
-
   /** A pong arrived: true if a ping was outstanding (else the caller closes with 3501). */
   onPong(): boolean {
     if (!this.pongOutstanding) return false;
     this.pongOutstanding = false;
-    if (this.pong !== undefined) clearTimeout(this.pong);
-    this.pong = undefined;
+    this.pongAt = 0;
+    // The wheel entry stays under the earlier deadline; it re-arms itself for the next one when it fires.
     return true;
   }
 
   /** (Re)arms the connection expiration check at expireAt + client.expired_close_delay. */
   armExpire(): void {
-    if (this.expire !== undefined) clearTimeout(this.expire);
-    this.expire = undefined;
-    if (this.cleared || this.s.expireAt <= 0) return;
-    const delay = Math.max(0, this.s.expireAt * 1000 - Date.now()) + this.s.ctx.config.client.expired_close_delay;
-    // setTimeout caps at 2^31-1 ms; longer waits re-arm on fire.
-    this.expire = unrefTimer(setTimeout(() => this.checkExpired(), Math.min(delay, 2_147_483_647)));
+    this.expireAt = 0;
+    if (this.cleared) return;
+    if (this.s.expireAt > 0) {
+      const delay = Math.max(0, this.s.expireAt * 1000 - Date.now()) + this.s.ctx.config.client.expired_close_delay;
+      this.expireAt = Date.now() + Math.min(delay, MAX_DELAY_MS);
+    }
+    this.rearm();
+  }
+
+  /** Wheel callback: runs whatever is due, in the order stale, pong, ping, expiry, tick; then re-arms. */
+  onWheel(now: number): void {
+    if (this.cleared) return;
+    const s = this.s;
+    if (this.staleAt !== 0 && now >= this.staleAt) {
+      this.staleAt = 0;
+      if (s.state === 0 /* Connecting */) s.close(Disconnects.stale());
+    }
+    if (!this.cleared && this.pongAt !== 0 && now >= this.pongAt) {
+      this.pongAt = 0;
+      if (this.pongOutstanding) s.close(Disconnects.noPong());
+    }
+    if (!this.cleared && this.pingAt !== 0 && now >= this.pingAt) this.sendPing(now);
+    if (!this.cleared && this.expireAt !== 0 && now >= this.expireAt) this.checkExpired();
+    if (!this.cleared && this.tickAt !== 0 && now >= this.tickAt) this.runTick(now);
+    if (!this.cleared) this.rearm();
+  }
+
+  private rearm(): void {
+    if (this.cleared) return;
+    let next = this.staleAt;
+    next = earliest(next, this.pongAt);
+    next = earliest(next, this.pingAt);
+    next = earliest(next, this.expireAt);
+    next = earliest(next, this.tickAt);
+    if (next === 0) this.wheel.disarm(this);
+    else if (this.wheelSlot === -1 || Math.ceil(next / this.wheel.granularityMs) !== this.wheelSlot) this.wheel.arm(this, next);
+  }
+
+  private sendPing(now: number): void {
+    const c = this.s.ctx.config.client;
+    this.pingAt = now + c.ping_interval;
+    this.s.sendPing();
+    if (this.pongExpected && !this.pongOutstanding) {
+      this.pongOutstanding = true;
+      this.pongAt = now + c.pong_timeout;
+    }
   }
 
   private checkExpired(): void {
-    this.expire = undefined;
-    if (this.cleared || this.s.expireAt <= 0) return;
+    this.expireAt = 0;
+    if (this.s.expireAt <= 0) return;
     const deadline = this.s.expireAt * 1000 + this.s.ctx.config.client.expired_close_delay;
     if (Date.now() >= deadline) this.s.close(Disconnects.expired());
     else this.armExpire();
   }
 
-  private runTick(): void {
-    if (this.cleared) return;
-    const interval = this.s.ctx.config.client.presence_update_interval;
-    this.tick = unrefTimer(setTimeout(() => this.runTick(), interval));
+  private runTick(now: number): void {
+    this.tickAt = now + this.s.ctx.config.client.presence_update_interval;
     if (this.tickRunning) return;
     this.tickRunning = true;
     this.periodic()
@@ -158,7 +196,7 @@ export class SessionTimers {
 
   clear(): void {
     this.cleared = true;
-    for (const t of [this.stale, this.ping, this.pong, this.expire, this.tick]) if (t !== undefined) clearTimeout(t);
-    this.stale = this.ping = this.pong = this.expire = this.tick = undefined;
+    this.staleAt = this.pingAt = this.pongAt = this.expireAt = this.tickAt = 0;
+    this.wheel.disarm(this);
   }
 }

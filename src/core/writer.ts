@@ -1,6 +1,7 @@
 // Per-connection outbound queue (protocol.md §1.9 item 7): messages enqueued during one macrotask are joined
 // into frames of at most `maxMessagesPerFrame` messages and written on setImmediate; the queue (not yet
-// written + the transport's own buffer) is capped in bytes, and overflow is reported once.
+// written + the transport's own buffer) is capped in bytes, and overflow is reported once. All writers share
+// one setImmediate per macrotask (a fan-out to N connections schedules one callback, not N).
 import type { Codec } from '../protocol/codec.js';
 import type { Transport } from '../transports/types.js';
 
@@ -14,6 +15,24 @@ export interface WriterOptions {
   maxMessagesPerFrame?: number;
 }
 
+/** Writers with something pending, in the order they first enqueued; flushed by one shared setImmediate. */
+let dirty: Writer[] = [];
+let spareDirty: Writer[] = [];
+let dirtyScheduled = false;
+
+function flushDirty(): void {
+  dirtyScheduled = false;
+  const list = dirty;
+  dirty = spareDirty;
+  spareDirty = list;
+  for (let i = 0; i < list.length; i++) {
+    const w = list[i]!;
+    list[i] = undefined as unknown as Writer;
+    w.runScheduled();
+  }
+  list.length = 0;
+}
+
 export class Writer {
   private readonly transport: Transport;
   private readonly codec: Codec;
@@ -24,12 +43,11 @@ export class Writer {
   private pending: Uint8Array[] = [];
   private spare: Uint8Array[] = [];
   private pendingBytes = 0;
-  private scheduled: NodeJS.Immediate | null = null;
+  /** True while this writer is in the shared dirty list. */
+  private scheduled = false;
   private overflowed = false;
   private closed = false;
   private flushing = false;
-  /** The one callback ever scheduled (no closure per message or per flush). */
-  private readonly flushCallback: () => void;
 
   constructor(opts: WriterOptions) {
     this.transport = opts.transport;
@@ -37,10 +55,13 @@ export class Writer {
     this.maxQueueBytes = opts.maxQueueBytes;
     this.onOverflow = opts.onOverflow;
     this.maxPerFrame = Math.max(1, opts.maxMessagesPerFrame ?? 64);
-    this.flushCallback = () => {
-      this.scheduled = null;
-      this.flush();
-    };
+  }
+
+  /** Called by the shared scheduler. */
+  runScheduled(): void {
+    if (!this.scheduled) return;
+    this.scheduled = false;
+    this.flush();
   }
 
   /** Bytes not yet handed to the kernel: pending here plus the transport's buffer. */
@@ -64,17 +85,22 @@ export class Writer {
     }
     this.pending.push(msg);
     this.pendingBytes += msg.byteLength;
-    if (this.scheduled === null) this.scheduled = setImmediate(this.flushCallback);
+    if (!this.scheduled) {
+      this.scheduled = true;
+      dirty.push(this);
+      if (!dirtyScheduled) {
+        dirtyScheduled = true;
+        setImmediate(flushDirty);
+      }
+    }
   }
 
   /** Writes everything pending now, synchronously (e.g. after a batch of replies). */
   flush(): void {
     // A re-entrant flush (from inside transport.write) leaves its messages to the scheduled flush.
     if (this.flushing) return;
-    if (this.scheduled !== null) {
-      clearImmediate(this.scheduled);
-      this.scheduled = null;
-    }
+    // Still listed in the shared queue: that entry becomes a no-op.
+    this.scheduled = false;
     const batch = this.pending;
     const n = batch.length;
     if (n === 0 || this.closed) return;
@@ -103,10 +129,7 @@ export class Writer {
   }
 
   private drop(): void {
-    if (this.scheduled !== null) {
-      clearImmediate(this.scheduled);
-      this.scheduled = null;
-    }
+    this.scheduled = false;
     this.pending.length = 0;
     this.pendingBytes = 0;
   }

@@ -3,8 +3,8 @@
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import type { Logger } from 'pino';
-import { WebSocketServer } from 'ws';
-import type { RawData, WebSocket } from 'ws';
+import { WebSocket, WebSocketServer } from 'ws';
+import type { RawData } from 'ws';
 import type { ClientConfig, GyreConfig } from '../config/types.js';
 import type { SessionAcceptor } from '../core/types.js';
 import { metrics } from '../metrics/registry.js';
@@ -30,6 +30,70 @@ const sentSize = {
   text: metrics.transportMessagesSentSize.labels('websocket', 'text', ''),
   binary: metrics.transportMessagesSentSize.labels('websocket', 'binary', ''),
 };
+/**
+ * Sent-message counters are added up here and handed to prom-client once per macrotask: a labelled
+ * counter's inc() hashes its labels on every call, which a fan-out would otherwise pay twice per connection.
+ */
+const sentPending = { text: 0, textBytes: 0, binary: 0, binaryBytes: 0 };
+let sentFlushScheduled = false;
+
+function flushSentMetrics(): void {
+  sentFlushScheduled = false;
+  const p = sentPending;
+  if (p.text > 0) sent.text.inc(p.text);
+  if (p.textBytes > 0) sentSize.text.inc(p.textBytes);
+  if (p.binary > 0) sent.binary.inc(p.binary);
+  if (p.binaryBytes > 0) sentSize.binary.inc(p.binaryBytes);
+  p.text = p.textBytes = p.binary = p.binaryBytes = 0;
+}
+
+function countSent(binary: boolean, bytes: number): void {
+  if (binary) {
+    sentPending.binary++;
+    sentPending.binaryBytes += bytes;
+  } else {
+    sentPending.text++;
+    sentPending.textBytes += bytes;
+  }
+  if (!sentFlushScheduled) {
+    sentFlushScheduled = true;
+    setImmediate(flushSentMetrics);
+  }
+}
+
+/**
+ * Uncompressed server frames are the same bytes for every connection (no masking), so a publication written
+ * to N subscribers is framed once: the last payload and its frame are kept (encoders return a fresh array
+ * per message and never change it afterwards, so identity is a safe key).
+ */
+let lastPayload: Uint8Array | null = null;
+let lastBinary = false;
+let lastFrame: Buffer = Buffer.alloc(0);
+
+/** A complete unmasked, final WebSocket data frame (RFC 6455 §5.2) holding `payload`. */
+export function frameOf(payload: Uint8Array, binary: boolean): Buffer {
+  if (payload === lastPayload && binary === lastBinary) return lastFrame;
+  const len = payload.byteLength;
+  const head = len < 126 ? 2 : len < 65536 ? 4 : 10;
+  const out = Buffer.allocUnsafe(head + len);
+  out[0] = binary ? 0x82 : 0x81;
+  if (len < 126) {
+    out[1] = len;
+  } else if (len < 65536) {
+    out[1] = 126;
+    out.writeUInt16BE(len, 2);
+  } else {
+    out[1] = 127;
+    out.writeUInt32BE(Math.floor(len / 0x1_0000_0000), 2);
+    out.writeUInt32BE(len >>> 0, 6);
+  }
+  out.set(payload, head);
+  lastPayload = payload;
+  lastBinary = binary;
+  lastFrame = out;
+  return out;
+}
+
 const SEND_TEXT = { binary: false } as const;
 const SEND_BINARY = { binary: true } as const;
 const SEND_TEXT_Z = { binary: false, compress: true } as const;
@@ -54,26 +118,31 @@ export class WebSocketTransport implements Transport {
   private closed = false;
   private killTimer: NodeJS.Timeout | undefined = undefined;
   private readonly sendOpts: { binary: boolean; compress?: boolean };
-  private readonly sentCount: (typeof sent)['text'];
-  private readonly sentBytes: (typeof sentSize)['text'];
+  private readonly binary: boolean;
+  /**
+   * The upgraded TCP socket, written directly when frames are not compressed. Without permessage-deflate `ws`
+   * writes every frame synchronously to this same socket (its sender never queues), so order is kept.
+   */
+  private readonly raw: Duplex | null;
 
   constructor(
     private readonly ws: WebSocket,
     info: TransportInfo,
     compress: boolean,
+    raw: Duplex | null = null,
   ) {
     this.info = info;
     const binary = info.protocol === 'protobuf';
-    this.sentCount = binary ? sent.binary : sent.text;
-    this.sentBytes = binary ? sentSize.binary : sentSize.text;
+    this.binary = binary;
+    this.raw = compress ? null : raw;
     this.sendOpts = compress ? (binary ? SEND_BINARY_Z : SEND_TEXT_Z) : binary ? SEND_BINARY : SEND_TEXT;
   }
 
   write(frame: Uint8Array): void {
     if (this.closed || this.ws.readyState !== WS_OPEN) return;
-    this.ws.send(frame, this.sendOpts);
-    this.sentCount.inc();
-    this.sentBytes.inc(frame.byteLength);
+    if (this.raw !== null) this.raw.write(frameOf(frame, this.binary));
+    else this.ws.send(frame, this.sendOpts);
+    countSent(this.binary, frame.byteLength);
   }
 
   get bufferedBytes(): number {

@@ -256,6 +256,48 @@ export const tokenScenarios: Record<string, Scenario> = {
   },
 };
 
+export const optionScenarios: Record<string, Scenario> = {
+  'subscribe-options': async (d) => {
+    await connect(d, 'a', 'u-opt');
+    d.send(
+      'a',
+      { id: 2, subscribe: { channel: 'rec:o1', positioned: true, recoverable: true, join_leave: true, flag: 1 } },
+      { id: 3, subscribe: { channel: 'pres:o2', positioned: true, recoverable: true, join_leave: true } },
+    );
+    await d.recv('a', 3);
+    d.send('a', { id: 4, subscribe: { channel: 'pub:o3', delta: 'fossil' } });
+    d.send('a', { id: 5, subscribe: { channel: 'pub:o4', tf: { op: 'eq', key: 'a', cmp: 'b' } } });
+    d.send('a', { id: 6, history: { channel: 'rec:o1', limit: 5, since: { offset: 0, epoch: '' }, reverse: true } });
+    d.send('a', { id: 7, history: { channel: 'rec:o1', limit: 5, since: { offset: 99, epoch: '' } } });
+    d.send('a', { id: 8, presence: { channel: 'pres:o9' } });
+    d.send('a', { id: 9, publish: { channel: 'pres:o9', data: 1 } });
+    d.send('a', { id: 10, history: { channel: 'pres:o9' } });
+    await d.recv('a', 7);
+    d.send('a', { id: 11, subscribe: { channel: 'pub:o5', delta: 'bogus' } });
+    await d.recv('a', 1);
+    await d.closed('a', 500);
+  },
+
+  'refresh-errors': async (d) => {
+    await connect(d, 'a', 'u-ref', { expIn: 60 });
+    d.send('a', { id: 2, refresh: { token: await connToken({ sub: 'u-ref', expIn: -5 }) } });
+    await d.closed('a');
+    await connect(d, 'a2', 'u-ref', { expIn: 60 });
+    d.send('a2', { id: 2, refresh: { token: await connToken({ sub: 'u-ref' }) } });
+    await d.recv('a2', 1);
+    d.send('a2', { id: 3, refresh: { token: await connToken({ sub: 'u-ref', expIn: 60 }) } });
+    await d.recv('a2', 1);
+    d.send('a2', { id: 4, refresh: { token: await connToken({ sub: 'someone-else', expIn: 60 }) } });
+    await d.closed('a2');
+    await connect(d, 'b', 'u-ref2', { expIn: 60 });
+    d.send('b', { id: 2, refresh: { token: '' } });
+    await d.closed('b');
+    await connect(d, 'c', 'u-ref3');
+    d.send('c', { id: 2, unsubscribe: { channel: '' } });
+    await d.closed('c');
+  },
+};
+
 export function epochOf(reply: unknown, key: string): string {
   if (typeof reply !== 'object' || reply === null) return '';
   const r = (reply as Record<string, unknown>)[key];

@@ -12,11 +12,16 @@ import { REPO_ROOT, startGyre, type GyreProcess } from '../harness/gyre.js';
 import { WireDriver, type Target, type TraceEntry } from '../harness/wire-driver.js';
 import { diffTraces, normalizeTrace, renderTrace } from '../harness/wire-normalize.js';
 import { serverScenarios } from './wire-scenarios-server.js';
-import { clientScenarios, tokenScenarios, WIRE_API_KEY, wireConfig, type Scenario } from './wire-scenarios.js';
+import { clientScenarios, optionScenarios, tokenScenarios, WIRE_API_KEY, wireConfig, type Scenario } from './wire-scenarios.js';
 
 const FIXTURE_DIR = join(REPO_ROOT, 'test/fixtures/wire');
 const RECORD = process.env['WIRE_RECORD'] === '1';
-const SCENARIOS: Record<string, Scenario> = { ...clientScenarios, ...tokenScenarios, ...serverScenarios };
+const SCENARIOS: Record<string, Scenario> = {
+  ...clientScenarios,
+  ...tokenScenarios,
+  ...optionScenarios,
+  ...serverScenarios,
+};
 
 interface Fixture {
   scenario: string;
