@@ -11,8 +11,14 @@ import { emptySequenceStats, observeSeq, SEQ_UNKNOWN } from './sequence.js';
 import type { SequenceStats } from './sequence.js';
 import { TokenFactory, userIdFor } from './token.js';
 
-/** First attempts opened per event-loop turn in an all-at-once burst (setImmediate between batches). */
-const OPEN_BATCH = 500;
+/**
+ * First attempts opened per event-loop turn in an all-at-once burst (setImmediate between batches). Opening
+ * a `ws` socket costs ~0.5–1 ms of CPU (TCP connect, HTTP upgrade request), so a burst cannot be issued
+ * instantly; small batches let handshakes already in flight progress while the rest is issued, instead of
+ * every reply waiting behind a long synchronous loop. Measured on 2 shared cores against Centrifugo, 2,000
+ * clients: batches of 500 → p50 2.7 s, 200 → 0.8–1.4 s, 50 → 0.32 s, with the same total wall time.
+ */
+const OPEN_BATCH = 50;
 const PACE_MS = 10;
 const STOP_GRACE_MS = 1500;
 

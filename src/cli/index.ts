@@ -6,6 +6,7 @@
 import { Command, CommanderError } from 'commander';
 import { serverVersionString } from '../version.js';
 import { CliExit, err, intOption, io } from './common.js';
+import type { TokenOpts } from './gentoken.js';
 import type { ServeDeps } from './serve.js';
 
 const DEFAULT_CONFIG_FILE = 'config.json';
@@ -78,11 +79,11 @@ function registerSubcommands(program: Command): void {
       (await import('./defaultconfig.js')).runDefaultconfig(opts),
     );
   tokenOptions(program.command('gentoken').description('generate a connection JWT (HS256)')).action(
-    async (opts: import('./gentoken.js').TokenOpts) => (await import('./gentoken.js')).runGentoken(opts, false),
+    async (opts: TokenOpts) => (await import('./gentoken.js')).runGentoken(opts, false),
   );
   tokenOptions(program.command('gensubtoken').description('generate a subscription JWT (HS256)'))
     .requiredOption('-s, --channel <channel>', 'channel')
-    .action(async (opts: import('./gentoken.js').TokenOpts) => (await import('./gentoken.js')).runGentoken(opts, true));
+    .action(async (opts: TokenOpts) => (await import('./gentoken.js')).runGentoken(opts, true));
   for (const [name, subscription] of [
     ['checktoken', false],
     ['checksubtoken', true],

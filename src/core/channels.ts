@@ -21,6 +21,8 @@ export interface ResolvedChannel {
 }
 
 const DEFAULT_CACHE_SIZE = 16_384;
+// The range starts at NUL on purpose: this tests "every code unit is ASCII", control characters included.
+// eslint-disable-next-line no-control-regex
 const ASCII_ONLY = /^[\x00-\x7f]*$/;
 
 export class ChannelResolver {

@@ -65,7 +65,7 @@ export class Node implements NodeApi, SessionAcceptor {
       this.logger.error({ err, channel }, 'broker subscription change failed');
     });
     const codecs = { json: codecFor('json'), protobuf: codecFor('protobuf') };
-    const node = this;
+    const isShuttingDown = (): boolean => this.shuttingDownFlag;
     this.ctx = {
       config: opts.config,
       engine: opts.engine,
@@ -77,7 +77,7 @@ export class Node implements NodeApi, SessionAcceptor {
       version: opts.version,
       codecs,
       get shuttingDown(): boolean {
-        return node.shuttingDownFlag;
+        return isShuttingDown();
       },
     };
     this.fanout = new Fanout(this.hub, codecs.json, codecs.protobuf);

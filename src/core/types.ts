@@ -1,6 +1,10 @@
 // The Node facade used by the HTTP API (and later admin UI, gRPC): one method per server operation.
 // Methods throw ApiError (protocol/errors.ts) with the API codes of protocol.md §6.2.
 import type { ClientInfo, Publication, StreamPosition } from '../protocol/types.js';
+import type { Logger } from 'pino';
+import type { TokenVerifier } from '../auth/types.js';
+import type { GyreConfig } from '../config/types.js';
+import type { Engine } from '../engines/types.js';
 import type { SessionPort, Transport } from '../transports/types.js';
 
 export interface ApiPublishOptions {
@@ -70,10 +74,10 @@ export interface SessionAcceptor {
 
 /** Construction options of core/node.ts `Node` (which implements NodeApi and SessionAcceptor). */
 export interface NodeOptions {
-  config: import('../config/types.js').GyreConfig;
-  engine: import('../engines/types.js').Engine;
-  tokenVerifier: import('../auth/types.js').TokenVerifier;
-  logger: import('pino').Logger;
+  config: GyreConfig;
+  engine: Engine;
+  tokenVerifier: TokenVerifier;
+  logger: Logger;
   /** Version string sent in ConnectResult.version, e.g. "0.1.0 Gyre". */
   version: string;
 }

@@ -24,7 +24,6 @@ type PbConnectRequest = centrifugal.centrifuge.protocol.ConnectRequest.$Properti
 type PbSubscribeRequest = centrifugal.centrifuge.protocol.SubscribeRequest.$Properties;
 type PbHistoryRequest = centrifugal.centrifuge.protocol.HistoryRequest.$Properties;
 type PbFilterNode = centrifugal.centrifuge.protocol.FilterNode.$Properties;
-type PbReply = centrifugal.centrifuge.protocol.Reply.$Properties;
 
 // gen/client.ts is generated JS under @ts-nocheck; its declarations live in gen/client-types.d.ts.
 const pb: Pb = (generated as unknown as typeof centrifugal).centrifuge.protocol;
@@ -170,9 +169,9 @@ function toCommand(m: PbCommand): Command {
 }
 
 // Our wire types use the proto field names and plain numbers/Uint8Arrays, which the generated encoders
-// accept as they are; only the declared types differ (Long | null unions), hence one cast each.
+// accept as they are (structurally assignable to Reply.$Properties, so no cast is needed).
 function encodeReplyMessage(reply: Reply | { push: Push }): Uint8Array {
-  return pb.Reply.encode(reply as PbReply).finish();
+  return pb.Reply.encode(reply).finish();
 }
 
 export class ProtobufCodec implements Codec {

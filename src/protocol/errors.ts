@@ -3,7 +3,7 @@
 import {
   DisconnectCode,
   ErrorCode,
-  UnsubscribeCode,
+  type UnsubscribeCode,
   apiErrorMessages,
   disconnectReasons,
   errorMessages,

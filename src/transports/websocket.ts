@@ -112,6 +112,32 @@ function toBytes(data: RawData): Uint8Array {
   return new Uint8Array(data);
 }
 
+/**
+ * The `ws` socket class this server creates: it carries its transport and session so that the event
+ * listeners are shared functions instead of closures allocated per connection.
+ */
+export class GyreWebSocket extends WebSocket {
+  gyreTransport: WebSocketTransport | undefined = undefined;
+  gyrePort: SessionPort | undefined = undefined;
+  gyreHandler: WebSocketHandler | undefined = undefined;
+}
+
+function onSocketMessage(this: WebSocket, data: RawData): void {
+  (this as GyreWebSocket).gyrePort?.handleFrame(toBytes(data));
+}
+
+function onSocketError(this: WebSocket, err: Error): void {
+  (this as GyreWebSocket).gyreHandler?.onSocketError(err);
+}
+
+function onSocketClose(this: WebSocket): void {
+  const ws = this as GyreWebSocket;
+  const transport = ws.gyreTransport;
+  if (transport !== undefined) ws.gyreHandler?.forget(transport);
+  transport?.dispose();
+  ws.gyrePort?.handleTransportClose();
+}
+
 /** One live WebSocket connection as the core sees it. */
 export class WebSocketTransport implements Transport {
   readonly info: TransportInfo;
@@ -207,6 +233,7 @@ export class WebSocketHandler {
       maxPayload: ws.message_size_limit,
       perMessageDeflate: ws.compression ? { zlibDeflateOptions: { level: 1 }, threshold: 256 } : false,
       handleProtocols: (protocols) => pickSubprotocol(protocols),
+      WebSocket: GyreWebSocket,
     });
   }
 
@@ -237,10 +264,20 @@ export class WebSocketHandler {
       return;
     }
     const format = selectFormat(req, query);
-    this.wss.handleUpgrade(req, socket, head, (ws) => this.onConnection(ws, req, format));
+    this.wss.handleUpgrade(req, socket, head, (ws) => this.onConnection(ws as GyreWebSocket, req, format));
   };
 
-  private onConnection(ws: WebSocket, req: IncomingMessage, format: ProtocolFormat): void {
+  /** Socket-level errors (shared listener of every connection). */
+  onSocketError(err: Error): void {
+    this.opts.logger.debug({ err }, 'websocket error');
+  }
+
+  /** The connection is gone: stop tracking it. */
+  forget(transport: WebSocketTransport): void {
+    this.transports.delete(transport);
+  }
+
+  private onConnection(ws: GyreWebSocket, req: IncomingMessage, format: ProtocolFormat): void {
     const sock = req.socket;
     sock.setNoDelay(true);
     const transport = new WebSocketTransport(
@@ -253,29 +290,26 @@ export class WebSocketHandler {
         headers: req.headers,
       },
       this.compress,
+      sock,
     );
     this.transports.add(transport);
-    let session: SessionPort | undefined;
-    ws.on('error', (err) => this.opts.logger.debug({ err }, 'websocket error'));
-    ws.once('close', () => {
-      this.transports.delete(transport);
-      transport.dispose();
-      session?.handleTransportClose();
-    });
+    ws.gyreHandler = this;
+    ws.gyreTransport = transport;
+    ws.on('error', onSocketError);
+    ws.once('close', onSocketClose);
     if (this.opts.acceptor.shuttingDown) {
       transport.close(Disconnects.shutdown());
       return;
     }
     try {
-      session = this.opts.acceptor.accept(transport);
+      ws.gyrePort = this.opts.acceptor.accept(transport);
     } catch (err) {
       this.opts.logger.error({ err }, 'session accept failed');
       metrics.internalErrors.labels('websocket').inc();
       transport.close(Disconnects.internal());
       return;
     }
-    const port = session;
-    ws.on('message', (data) => port.handleFrame(toBytes(data)));
+    ws.on('message', onSocketMessage);
   }
 
   /**

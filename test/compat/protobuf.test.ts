@@ -1,7 +1,7 @@
 // The protobuf build of centrifuge-js 5.7.4 against Gyre (protocol.md §1.2 Protobuf, §1.4, §11 protobuf notes).
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { Centrifuge as PbCentrifuge } from 'centrifuge/build/protobuf';
+import { Centrifuge as PbCentrifuge, State } from 'centrifuge/build/protobuf';
 import type { ConnectedContext, PublicationContext } from 'centrifuge/build/protobuf';
 import { CentClient } from 'cent.js';
 import { API_KEY, ClientPool, recorder } from '../harness/clients.js';
@@ -85,6 +85,6 @@ describe('compat: protobuf client', () => {
 
     // Protobuf errors carry codes too.
     await assert.rejects(client.rpc('x', new Uint8Array()), (e: unknown) => (e as { code: number }).code === 108);
-    await waitFor(() => client.state === 'connected', { what: 'still connected' });
+    await waitFor(() => client.state === State.Connected, { what: 'still connected' });
   });
 });

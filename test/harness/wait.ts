@@ -50,9 +50,9 @@ export function nextEvent<T = unknown>(emitter: OnceEmitter, event: string, ms =
   let listener: ((arg: T) => void) | undefined;
   const p = new Promise<T>((resolve) => {
     listener = (arg: T) => resolve(arg);
-    emitter.once(event, listener as (...args: never[]) => void);
+    emitter.once(event, listener);
   });
   return withTimeout(p, ms, `event "${event}"`).finally(() => {
-    if (listener !== undefined) emitter.off(event, listener as (...args: never[]) => void);
+    if (listener !== undefined) emitter.off(event, listener);
   });
 }

@@ -95,6 +95,18 @@ export async function runWithPool(
         openSpanMs: t.openSpanMs === null ? null : Math.round(t.openSpanMs),
       },
     };
+    const span = generator.connectPhase.openSpanMs;
+    if (span !== null && o.clients >= 500) {
+      const issueRate = Math.round((o.clients / Math.max(1, span)) * 1000);
+      if (o.rate <= 0 && span > 500) {
+        warnings.push(
+          `the generator needed ${span} ms to issue the ${o.clients}-client burst (~${issueRate} opens/s at ` +
+            `${generator.connectPhase.cpuUsPerAttempt ?? '?'} µs CPU each): the burst was limited by the generator; add cores, --workers or --processes`,
+        );
+      } else if (o.rate > 0 && span > (o.clients / o.rate) * 1000 * 1.1 + 250) {
+        warnings.push(`the generator could not keep up with --rate ${o.rate}: opened ~${issueRate}/s`);
+      }
+    }
     ctx.log(
       `connect phase: ${t.subscribedOnce} subscribed, ${t.settled - t.subscribedOnce} failed; generator CPU ` +
         `${generator.connectPhase.cpuMs} ms (${generator.connectPhase.cpuUsPerAttempt ?? 'n/a'} µs/connection), ` +

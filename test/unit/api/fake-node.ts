@@ -11,7 +11,7 @@ export class FakeNode implements NodeApi {
   readonly calls: Call[] = [];
   publishImpl: (channel: string, data: Uint8Array, opts: ApiPublishOptions) => Promise<ApiPublishResult> = () =>
     Promise.resolve({});
-  failWith: unknown = undefined;
+  failWith: Error | undefined = undefined;
 
   private record(method: string, ...args: unknown[]): Promise<void> {
     this.calls.push({ method, args });

@@ -23,7 +23,8 @@ interface Harness {
   closes: number;
 }
 
-function harness(app: unknown | ((h: Harness) => unknown)): Harness {
+/** `app` is the app module itself, or a function of the harness that returns it. */
+function harness(app: unknown): Harness {
   const h: Harness = {
     signals: new EventEmitter(),
     exits: [],

@@ -22,6 +22,11 @@ const dec = new TextDecoder();
 
 export type Json = Record<string, unknown>;
 
+/** A string claim as the fake verifier reads it: strings and numbers as text, anything else empty. */
+function claimString(v: unknown): string {
+  return typeof v === 'string' ? v : typeof v === 'number' ? String(v) : '';
+}
+
 export class FakeTransport implements Transport {
   readonly info: TransportInfo;
   readonly frames: Uint8Array[] = [];
@@ -68,7 +73,7 @@ export class FakeVerifier implements TokenVerifier {
     try {
       const c = this.parse(token);
       if (typeof c['exp'] === 'number' && c['exp'] < Date.now() / 1000) throw new TokenExpiredError('exp');
-      const claims: ConnectTokenClaims = { sub: String(c['sub'] ?? '') };
+      const claims: ConnectTokenClaims = { sub: claimString(c['sub']) };
       if (typeof c['exp'] === 'number') claims.exp = c['exp'];
       if (typeof c['expire_at'] === 'number') claims.expire_at = c['expire_at'];
       const info = bytes(c['info']);
@@ -91,7 +96,7 @@ export class FakeVerifier implements TokenVerifier {
     try {
       const c = this.parse(token);
       if (typeof c['exp'] === 'number' && c['exp'] < Date.now() / 1000) throw new TokenExpiredError('exp');
-      const claims: SubscribeTokenClaims = { sub: String(c['sub'] ?? ''), channel: String(c['channel'] ?? '') };
+      const claims: SubscribeTokenClaims = { sub: claimString(c['sub']), channel: claimString(c['channel']) };
       if (typeof c['exp'] === 'number') claims.exp = c['exp'];
       if (typeof c['expire_at'] === 'number') claims.expire_at = c['expire_at'];
       const info = bytes(c['info']);

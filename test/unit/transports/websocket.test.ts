@@ -67,7 +67,7 @@ function connect(url: string, protocols?: string[], headers?: Record<string, str
 
 async function open(url: string, protocols?: string[], headers?: Record<string, string>): Promise<WebSocket> {
   const r = await connect(url, protocols, headers);
-  assert.ok(r instanceof WebSocket, `expected an open socket, got HTTP ${String(r)}`);
+  assert.ok(r instanceof WebSocket, `expected an open socket, got HTTP ${typeof r === 'number' ? r : '?'}`);
   return r;
 }
 

@@ -1,0 +1,199 @@
+// ESLint flat config (STYLE.md §5): typescript-eslint's type-checked rules for every .ts file in tsconfig.json,
+// plus per-folder no-restricted-imports that enforce the one-way layering of STYLE.md §2.
+import { builtinModules } from 'node:module';
+import js from '@eslint/js';
+import tseslint from 'typescript-eslint';
+
+/** Node built-ins, bare and `node:`-prefixed, for folders that must stay runtime-agnostic. */
+const nodeBuiltins = builtinModules.filter((m) => !m.startsWith('_'));
+const noNodeImports = [
+  { regex: '^node:', message: 'Runtime-agnostic folder: no node:* imports (STYLE.md §2).' },
+  ...nodeBuiltins.map((m) => ({
+    regex: `^${m.replace(/[/.]/g, '\\$&')}(/.*)?$`,
+    message: 'Runtime-agnostic folder: no Node built-ins (STYLE.md §2).',
+  })),
+];
+const noNodeGlobals = ['Buffer', 'process', 'global', 'require', '__dirname', '__filename', 'setImmediate'].map(
+  (name) => ({ name, message: 'Runtime-agnostic folder: no Node globals (STYLE.md §2).' }),
+);
+
+/** A relative import (any depth of `../`) that reaches `src/<folder>`, except the listed interface files. */
+function intoSrcFolder(folder, message, allowed = []) {
+  const except = allowed.length > 0 ? `(?!(${allowed.join('|')})(\\.js)?$)` : '';
+  return { regex: `^(\\.\\./)+${folder}(/${except}|$)`, message };
+}
+
+/** Node globals for the few plain .js/.mjs scripts (not type-checked, so no-undef still applies to them). */
+const nodeScriptGlobals = Object.fromEntries(
+  ['process', 'console', 'URL', 'Buffer', 'setTimeout', 'clearTimeout', 'setInterval', 'clearInterval'].map((g) => [
+    g,
+    'readonly',
+  ]),
+);
+
+export default tseslint.config(
+  {
+    ignores: ['dist/**', 'node_modules/**', 'src/protocol/gen/**', 'coverage/**', 'bench/results/**', 'tmp/**'],
+  },
+  js.configs.recommended,
+  ...tseslint.configs.recommendedTypeChecked,
+  {
+    languageOptions: {
+      parserOptions: { projectService: true, tsconfigRootDir: import.meta.dirname },
+    },
+    linterOptions: { reportUnusedDisableDirectives: 'error' },
+    rules: {
+      '@typescript-eslint/no-explicit-any': 'error',
+      '@typescript-eslint/no-floating-promises': 'error',
+      '@typescript-eslint/no-misused-promises': 'error',
+      '@typescript-eslint/switch-exhaustiveness-check': [
+        'error',
+        { considerDefaultExhaustiveForUnions: true, requireDefaultForNonUnion: false },
+      ],
+      '@typescript-eslint/consistent-type-imports': ['error', { fixStyle: 'inline-type-imports' }],
+      '@typescript-eslint/no-import-type-side-effects': 'error',
+      '@typescript-eslint/no-unsafe-argument': 'error',
+      '@typescript-eslint/no-unsafe-assignment': 'error',
+      '@typescript-eslint/no-unsafe-call': 'error',
+      '@typescript-eslint/no-unsafe-member-access': 'error',
+      '@typescript-eslint/no-unsafe-return': 'error',
+      '@typescript-eslint/no-unsafe-declaration-merging': 'error',
+      '@typescript-eslint/no-unsafe-enum-comparison': 'error',
+      '@typescript-eslint/no-unsafe-unary-minus': 'error',
+      '@typescript-eslint/no-unused-vars': [
+        'error',
+        { argsIgnorePattern: '^_', varsIgnorePattern: '^_', caughtErrors: 'none', ignoreRestSiblings: true },
+      ],
+      // Numbers, booleans and bigints read fine in messages; objects/unknown/nullish still get flagged.
+      '@typescript-eslint/restrict-template-expressions': [
+        'error',
+        { allowNumber: true, allowBoolean: true, allowNullish: false, allowAny: false },
+      ],
+    },
+  },
+
+  // ---- Layering (STYLE.md §2): imports point one way only. ----
+  {
+    // protocol: runtime-agnostic, imports nothing of ours (only ./ siblings and ./gen).
+    files: ['src/protocol/**/*.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            { regex: '^\\.\\./', message: 'src/protocol imports nothing outside src/protocol (STYLE.md §2).' },
+            ...noNodeImports,
+          ],
+        },
+      ],
+      'no-restricted-globals': ['error', ...noNodeGlobals],
+    },
+  },
+  {
+    // engines: protocol, engines/types, util only; never core, transports or the HTTP/API layers.
+    files: ['src/engines/**/*.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            intoSrcFolder('core', 'src/engines never import src/core (STYLE.md §2).'),
+            intoSrcFolder('transports', 'src/engines never import transports (STYLE.md §2).'),
+            intoSrcFolder('(api|http|admin|cli)', 'src/engines never import the API/HTTP/CLI layers (STYLE.md §2).'),
+            { regex: '^(\\.\\./)+app(\\.js)?$', message: 'Only main.ts/cli may import the composition root.' },
+          ],
+        },
+      ],
+    },
+  },
+  {
+    // core: interface files only, never a concrete engine or transport.
+    files: ['src/core/**/*.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            intoSrcFolder('engines', 'src/core never imports a concrete engine; use engines/types (STYLE.md §2).', [
+              'types',
+            ]),
+            intoSrcFolder(
+              'transports',
+              'src/core never imports a concrete transport; use transports/types (STYLE.md §2).',
+              ['types'],
+            ),
+            intoSrcFolder('(api|http|admin|cli)', 'src/core never imports the API/HTTP/CLI layers (STYLE.md §2).'),
+            { regex: '^(\\.\\./)+app(\\.js)?$', message: 'Only main.ts/cli may import the composition root.' },
+          ],
+        },
+      ],
+    },
+  },
+  {
+    // transports: protocol, transports/types and the session port they feed (core/types), never core internals.
+    files: ['src/transports/**/*.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            intoSrcFolder('core', 'Transports use the session port in core/types only (STYLE.md §2).', ['types']),
+            intoSrcFolder('engines', 'Transports never import engines (STYLE.md §2).'),
+            { regex: '^(\\.\\./)+app(\\.js)?$', message: 'Only main.ts/cli may import the composition root.' },
+          ],
+        },
+      ],
+    },
+  },
+  {
+    // loadtest: may import src/protocol only (and nothing from test/ or bench/).
+    files: ['loadtest/**/*.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            {
+              regex: '^(\\.\\./)+src/(?!protocol/)',
+              message: 'loadtest/ may import src/protocol only (STYLE.md §2).',
+            },
+            { regex: '^(\\.\\./)+(test|bench)/', message: 'loadtest/ never imports tests or benches.' },
+          ],
+        },
+      ],
+    },
+  },
+
+  // ---- Tests: relaxed where the relaxation buys clarity, never for promises or `any` in signatures. ----
+  {
+    files: ['test/**/*.ts'],
+    rules: {
+      // Tests index into fixtures and replies they have just asserted on; `!` is the readable form there.
+      '@typescript-eslint/no-non-null-assertion': 'off',
+      // Tests poke at JSON.parse()d wire frames and HTTP bodies, then assert on the values: the assertion is the
+      // validation. `no-explicit-any`, `no-unsafe-call`, `no-unsafe-argument` and promise rules stay on.
+      '@typescript-eslint/no-unsafe-assignment': 'off',
+      '@typescript-eslint/no-unsafe-member-access': 'off',
+      '@typescript-eslint/no-unsafe-return': 'off',
+      // node:test's describe()/it() return promises that the runner tracks; awaiting them is not required.
+      '@typescript-eslint/no-floating-promises': [
+        'error',
+        {
+          allowForKnownSafeCalls: [
+            { from: 'package', package: 'node:test', name: ['describe', 'it', 'test', 'suite', 'before', 'after'] },
+          ],
+        },
+      ],
+    },
+  },
+
+  // ---- Plain JS (scripts/, bin/, this file): not in tsconfig.json, so no type-aware rules. ----
+  {
+    files: ['**/*.js', '**/*.mjs', '**/*.cjs'],
+    ...tseslint.configs.disableTypeChecked,
+    languageOptions: {
+      ...tseslint.configs.disableTypeChecked.languageOptions,
+      globals: nodeScriptGlobals,
+    },
+  },
+);
