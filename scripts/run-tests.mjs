@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 // Runs the whole suite: type-check, then every **/*.test.ts under test/ (or the given suites) with node:test
-// through tsx. Usage: node scripts/run-tests.mjs [unit|contract|compat|e2e ...] [--no-typecheck]
+// through tsx. Usage: node scripts/run-tests.mjs [unit|contract|compat|e2e ...] [--no-typecheck] [--no-lint]
+// Order: type-check (tsc), lint (eslint, type-aware), tests; each flag skips only its own step.
 import { spawnSync } from 'node:child_process';
 import { readdirSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
@@ -8,6 +9,7 @@ import { join, relative } from 'node:path';
 const root = new URL('..', import.meta.url).pathname;
 const args = process.argv.slice(2);
 const skipTypecheck = args.includes('--no-typecheck');
+const skipLint = args.includes('--no-lint');
 const suites = args.filter((a) => !a.startsWith('--'));
 
 function collect(dir) {
@@ -34,6 +36,17 @@ if (!skipTypecheck) {
     stdio: 'inherit',
   });
   if (tc.status !== 0) process.exit(tc.status ?? 1);
+}
+
+if (!skipLint) {
+  console.log('> eslint .');
+  const started = Date.now();
+  const lint = spawnSync(process.execPath, [join(root, 'node_modules/eslint/bin/eslint.js'), '.'], {
+    cwd: root,
+    stdio: 'inherit',
+  });
+  console.log(`> eslint finished in ${((Date.now() - started) / 1000).toFixed(1)}s`);
+  if (lint.status !== 0) process.exit(lint.status ?? 1);
 }
 
 console.log(`> node --test (${files.length} files)`);

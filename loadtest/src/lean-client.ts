@@ -51,6 +51,7 @@ export interface SubscribeExtras {
 }
 
 const PONG = Buffer.from('{}');
+const PORT_TAKEN = new Set(['EADDRINUSE', 'EADDRNOTAVAIL']);
 const TEXT = { binary: false } as const;
 const BRACE_OPEN = 0x7b;
 const BRACE_CLOSE = 0x7d;
@@ -99,6 +100,8 @@ export class LeanClient {
   /** Stream position of the channel (offset of the last publication seen, epoch from the subscribe reply). */
   offset = 0;
   epoch = '';
+  /** Source port for the next attempt when binding to a source address (set by the pool); else kernel-chosen. */
+  localPort: number | undefined = undefined;
   /** Position a recovering resubscribe asked from (set by the pool). */
   askOffset = 0;
   askEpoch = '';
@@ -124,13 +127,19 @@ export class LeanClient {
     this.lastError = null;
     this.recovering = recovering;
     this.startedAt = performance.now();
+    this.timer = setTimeout(() => this.fail('timeout'), this.opts.connectTimeoutMs);
+    this.connect(frame, this.localPort);
+  }
+
+  private connect(frame: Uint8Array, localPort: number | undefined): void {
+    const bindAddress = this.opts.localAddress;
     const ws = new WebSocket(this.opts.url, {
       perMessageDeflate: false,
       skipUTF8Validation: true,
-      ...(this.opts.localAddress !== undefined ? { localAddress: this.opts.localAddress } : {}),
+      ...(bindAddress !== undefined ? { localAddress: bindAddress } : {}),
+      ...(bindAddress !== undefined && localPort !== undefined ? { localPort } : {}),
     });
     this.ws = ws;
-    this.timer = setTimeout(() => this.fail('timeout'), this.opts.connectTimeoutMs);
     ws.on('open', () => ws.send(frame, TEXT));
     ws.on('unexpected-response', (req, res) => {
       this.fail(`http_${res.statusCode ?? 0}`);
@@ -138,7 +147,16 @@ export class LeanClient {
       res.destroy();
     });
     ws.on('error', (err) => {
-      this.lastError = describeError(err);
+      const code = describeError(err);
+      if (localPort !== undefined && this.ws === ws && this.state === ClientState.Connecting && PORT_TAKEN.has(code)) {
+        // The pre-assigned source port is taken (another socket, or TIME_WAIT of the same 4-tuple): let the
+        // kernel choose one for this attempt instead.
+        this.ws = null;
+        ws.terminate();
+        this.connect(frame, undefined);
+        return;
+      }
+      this.lastError = code;
       if (this.state === ClientState.Connecting) this.fail(this.lastError);
     });
     ws.on('close', (code) => this.closed(ws, code));

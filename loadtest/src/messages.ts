@@ -20,6 +20,12 @@ export interface PoolConfig {
   /** Reconnect dropped clients after a full-jitter delay in [0, maxDelayMs]. */
   reconnect: boolean;
   reconnectMaxDelayMs: number;
+  /**
+   * Explicit source ports when binding to source addresses (avoids the kernel's slow port search on bind):
+   * client g, attempt k gets port low + (offset + floor(g / A) + k * ceil(totalClients / A)) mod (high-low+1),
+   * A = addresses of its pool. Absent = no bind, or port 0.
+   */
+  bindPorts?: { low: number; high: number; offset: number; totalClients: number };
   /** Subscribe with `recoverable:true` and resubscribe with `recover:true, offset, epoch` (history channels). */
   recover?: boolean;
   tickMs: number;

@@ -1,6 +1,8 @@
 // The frame every scenario shares: start a worker group, connect every client (paced or all at once),
 // run the scenario body, always stop the group, and classify how the run ended.
 import type { SeriesPoint, Totals } from '../aggregate.js';
+import { readMachineLimits } from '../limits.js';
+import type { PoolConfig } from '../messages.js';
 import type { CommonOptions } from '../options.js';
 import type { GeneratorReport, ScenarioExtras, StopReason } from '../report/json.js';
 import { WorkerGroup } from '../runner.js';
@@ -28,6 +30,15 @@ export interface PoolShape {
   recover?: boolean;
   /** How often pools report (default 1000 ms; storm uses less so its waits react quickly). */
   tickMs?: number;
+}
+
+/** Explicit source ports for runs that bind to source addresses (see PoolConfig.bindPorts). */
+function bindPorts(o: CommonOptions): { bindPorts: NonNullable<PoolConfig['bindPorts']> } | null {
+  if (o.sourceIps.length === 1 && o.sourceIps[0] === '127.0.0.1') return null;
+  const m = readMachineLimits();
+  const range = m.portHigh - m.portLow + 1;
+  if (range < 1) return null;
+  return { bindPorts: { low: m.portLow, high: m.portHigh, offset: Math.floor(Math.random() * range), totalClients: o.clients } };
 }
 
 export function everyoneSettled(clients: number): (t: Totals) => boolean {
@@ -60,6 +71,7 @@ export async function runWithPool(
       reconnect: shape.reconnect,
       reconnectMaxDelayMs: shape.reconnectMaxDelayMs,
       recover: shape.recover === true,
+      ...(bindPorts(o) ?? {}),
       tickMs: shape.tickMs ?? 1000,
     },
   });
