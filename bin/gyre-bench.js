@@ -30,6 +30,9 @@ let cli;
 if (isFresh()) {
   cli = await import(pathToFileURL(built).href);
 } else {
+  // Worker threads and child processes then load TypeScript through tsx too (~1-2 s each, before the
+  // measured phase); compiled workers start in a few hundred ms.
+  process.stderr.write('gyre-bench: dist/ is missing or older than the sources; running through tsx (`node scripts/ensure-build.mjs` compiles)\n');
   const { register } = await import('tsx/esm/api');
   register();
   cli = await import(pathToFileURL(join(root, 'loadtest', 'src', 'cli.ts')).href);

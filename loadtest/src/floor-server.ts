@@ -21,7 +21,7 @@ export interface FloorServer {
 
 export async function startFloorServer(port = 0, host = '127.0.0.1'): Promise<FloorServer> {
   const server = http.createServer((_req, res) => res.writeHead(404).end());
-  const wss = new WebSocketServer({ server, perMessageDeflate: false, skipUTF8Validation: true, clientTracking: true, backlog: 65535 } as ConstructorParameters<typeof WebSocketServer>[0]);
+  const wss = new WebSocketServer({ server, perMessageDeflate: false, skipUTF8Validation: true, clientTracking: true });
   wss.on('connection', (ws) => {
     let first = true;
     ws.on('message', (data: Buffer) => {

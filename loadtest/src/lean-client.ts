@@ -88,7 +88,7 @@ function frameBytes(data: RawData): Uint8Array {
 }
 
 export class LeanClient {
-  state: ClientState = ClientState.Idle as ClientState;
+  state: ClientState = ClientState.Idle;
   /** Sequence position of this client's channel (see sequence.ts). */
   lastSeq = -1;
   /** True once the client has been re-subscribed after a drop (its sequence baseline is unknown). */

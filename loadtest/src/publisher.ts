@@ -96,7 +96,7 @@ export class HttpPublisher implements Publisher {
         if (res.statusCode !== 200) return finish(`http_${res.statusCode ?? 0}`);
         const text = Buffer.concat(chunks).toString();
         const m = /"error"\s*:\s*\{[^}]*"code"\s*:\s*(\d+)/.exec(text);
-        finish(m === null ? null : `error_${m[1]}`);
+        finish(m === null ? null : `error_${m[1] ?? '?'}`);
       });
       res.on('error', () => finish('response_error'));
     });

@@ -28,7 +28,10 @@ function render(value: unknown, node: KeyNode): unknown {
       return Array.isArray(value) ? value.map((item: unknown) => render(item, node.element)) : value;
     case 'strings':
       return Array.isArray(value) ? [...(value as unknown[])] : value;
-    default:
+    case 'bool':
+    case 'number':
+    case 'string':
+    case 'unknown':
       return value;
   }
 }

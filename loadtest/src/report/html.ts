@@ -64,7 +64,7 @@ export function renderHtmlReport(r: RunReport): string {
 <html lang="en"><head><meta charset="utf-8"><title>gyre-bench ${esc(r.scenario)} ${esc(r.startedAt)}</title>
 <style>
 body{font-family:system-ui,sans-serif;margin:24px;color:#222;max-width:960px}
-pre{background:#f6f6f6;padding:12px;overflow-x:auto;font-size:12px}
+pre{background:#f6f6f6;padding:12px;overflow-x:auto;font-size:12px;white-space:pre-wrap;overflow-wrap:anywhere}
 table{border-collapse:collapse}td,th{border:1px solid #ccc;padding:4px 8px;text-align:right}td:first-child{text-align:left}
 .note{color:#666;font-size:12px}svg{display:block;margin:8px 0 24px}
 </style></head><body>

@@ -11,7 +11,8 @@ const W = 720;
 const H = 240;
 const PAD_L = 56;
 const PAD_B = 28;
-const PAD_T = 12;
+/** Room above the plot for the y-axis label and the legend, so neither covers data or tick labels. */
+const PAD_T = 28;
 const PAD_R = 12;
 
 export function esc(s: string): string {
@@ -56,15 +57,15 @@ export function lineChart(title: string, yLabel: string, series: readonly Series
     const x = (xMax * i) / 5;
     parts.push(`<text x="${px(x).toFixed(1)}" y="${H - 8}" text-anchor="middle" font-size="11">${fmt(x)}s</text>`);
   }
-  parts.push(`<text x="12" y="${PAD_T + 10}" font-size="11" fill="#555">${esc(yLabel)}</text>`);
+  parts.push(`<text x="4" y="12" font-size="11" fill="#555">${esc(yLabel)}</text>`);
   let legendX = PAD_L + 8;
   for (const s of series) {
     if (s.points.length > 0) {
       const d = s.points.map(([x, y], i) => `${i === 0 ? 'M' : 'L'}${px(x).toFixed(1)},${py(y).toFixed(1)}`).join('');
       parts.push(`<path d="${d}" fill="none" stroke="${esc(s.color)}" stroke-width="1.8"/>`);
     }
-    parts.push(`<rect x="${legendX}" y="${PAD_T}" width="10" height="10" fill="${esc(s.color)}"/>`);
-    parts.push(`<text x="${legendX + 14}" y="${PAD_T + 9}" font-size="11">${esc(s.name)}</text>`);
+    parts.push(`<rect x="${legendX}" y="3" width="10" height="10" fill="${esc(s.color)}"/>`);
+    parts.push(`<text x="${legendX + 14}" y="12" font-size="11">${esc(s.name)}</text>`);
     legendX += 20 + s.name.length * 7;
   }
   parts.push('</svg>');

@@ -80,3 +80,24 @@ test('preflight refuses non-loopback targets and reports limit problems', async 
   assert.equal(p.limits.ok, false);
   assert.equal(p.limits.problems.length, 3);
 });
+
+test('added options: --processes, -w 0, hold publishing for connect/idle/storm, storm --no-recover', async () => {
+  const c = await parseArgs(['connect', '--processes', '3', '-w', '0', '--channels', '4', '--publish-rate', '200', '--size', '256', '--hold', '2s']);
+  assert.ok(c.scenario === 'connect');
+  if (c.scenario !== 'connect') return;
+  assert.equal(c.options.processes, 3);
+  assert.equal(c.options.workers, 0);
+  assert.equal(c.options.channels, 4);
+  assert.equal(c.options.holdPublishRate, 200);
+  assert.equal(c.options.size, 256);
+  const d = await parseArgs(['idle']);
+  assert.ok(d.scenario === 'idle' && d.options.processes === 1 && d.options.channels === 1 && d.options.holdPublishRate === 0);
+  const s = await parseArgs(['storm', '--wait-drop']);
+  assert.ok(s.scenario === 'storm' && s.options.recover);
+  const n = await parseArgs(['storm', '--wait-drop', '--no-recover']);
+  assert.ok(n.scenario === 'storm' && !n.options.recover);
+  await assert.rejects(parseArgs(['connect', '--channels', '0']));
+  // Publishing during the hold goes through the API, which must be loopback too.
+  const p = preflight(await parseArgs(['idle', '--publish-rate', '10', '--api', 'http://example.com/api']));
+  assert.equal(p.errors.length, 1);
+});

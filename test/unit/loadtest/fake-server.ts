@@ -97,7 +97,8 @@ export class FakeServer {
       }
     });
     ws.on('message', (data) => {
-      void this.frame(conn, String(data)).then((startPing) => {
+      const text = Buffer.isBuffer(data) ? data.toString() : Array.isArray(data) ? Buffer.concat(data).toString() : Buffer.from(data).toString();
+      void this.frame(conn, text).then((startPing) => {
         if (startPing && (this.opts.pingMs ?? 0) > 0 && timer === null) {
           timer = setInterval(() => ws.send('{}'), this.opts.pingMs);
           this.timers.add(timer);

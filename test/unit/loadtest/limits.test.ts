@@ -41,3 +41,16 @@ test('ephemeral ports per source address ask for more --source-ips', () => {
   const ok = checkLimits({ clients: 40_000, workers: 4, sourceAddresses: 2, extraSockets: 0 }, big);
   assert.equal(ok.ok, true, ok.problems.join('\n'));
 });
+
+test('--processes splits the per-process fd budget; ports stay machine-wide', () => {
+  const one = checkLimits({ clients: 30_000, workers: 2, processes: 1, sourceAddresses: 2, extraSockets: 64 }, machine);
+  assert.equal(one.ok, false);
+  assert.ok(one.problems.some((p) => p.includes('--processes 2')), one.problems.join('\n'));
+  const two = checkLimits({ clients: 30_000, workers: 2, processes: 2, sourceAddresses: 2, extraSockets: 64 }, machine);
+  assert.equal(two.ok, true, two.problems.join('\n'));
+  assert.equal(two.processes, 2);
+  assert.equal(two.fdsNeeded, 15_000 + 64 + 64 + 16);
+  assert.equal(two.socketsPerWorker, 7500);
+  const ports = checkLimits({ clients: 30_000, workers: 2, processes: 2, sourceAddresses: 1, extraSockets: 0 }, machine);
+  assert.ok(ports.problems.some((p) => p.includes('--source-ips')), 'processes do not add ephemeral ports');
+});
