@@ -9,6 +9,7 @@ import type { Deadline } from '../runner.js';
 import type { RunContext, ScenarioRun } from './common.js';
 import { runWithPool } from './common.js';
 import { HoldPublisher } from './hold-publish.js';
+import { nowMs } from '../clock.js';
 
 /** Publishing continues this long after the last client is back, so live delivery after recovery is checked. */
 const PUBLISH_TAIL_MS = 500;
@@ -47,7 +48,10 @@ export function runStorm(o: StormOptions, ctx: RunContext): Promise<ScenarioRun>
     const base: Totals = g.totals();
     const dropsBefore = sum(base.drops);
     const reconnectedBefore = base.reconnected;
-    const stormStartEpoch = Date.now();
+    // Connect-rate buckets are 100 ms wide: start the storm window on a fresh bucket so the initial
+    // connects that finished just before the trigger are not counted as reconnects.
+    await new Promise((r) => setTimeout(r, 101 - (nowMs() % 100)));
+    const stormStartEpoch = nowMs();
     const t0 = performance.now();
     let exitCode: number | null = null;
     let trigger: StormReport['trigger'] = 'wait-drop';
