@@ -60,6 +60,15 @@ export async function serve(opts: ServeOptions, deps: ServeDeps = defaultServeDe
   const logger = deps.logger ?? createLogger(config.log);
   for (const w of warnings) logger.warn(w);
   logger.info({ file: file ?? null, engine: config.engine.type }, 'configuration loaded');
+  const t = config.client.token;
+  const hasConnectAuth =
+    t.hmac_secret_key !== '' || t.rsa_public_key !== '' || t.ecdsa_public_key !== '' || t.jwks_public_endpoint !== '';
+  if (!hasConnectAuth && !config.client.insecure && !config.client.allow_anonymous_connect_without_token) {
+    logger.warn('no client.token key is configured: clients cannot connect; run `gyre genconfig` and start with -c config.json');
+  }
+  if (config.http_api.key === '' && !config.http_api.insecure && !config.http_api.disabled) {
+    logger.warn('http_api.key is empty: every server API call gets 401; set http_api.key (gyre genconfig does)');
+  }
 
   let startServer: StartServer | undefined;
   try {
