@@ -68,29 +68,19 @@ export function mergeRecovered(
 ): Publication[] | null {
   const out: Publication[] = [];
   let last: number | undefined = fromOffset;
-  for (let i = 0; i < recovered.length; i++) {
-    const p = recovered[i] as Publication;
-    const off = p.offset;
-    if (off === undefined) return null;
-    if (last !== undefined) {
-      if (off <= last) continue;
-      if (off !== last + 1) return null;
-    }
-    out.push(p);
-    last = off;
-  }
-  if (buffered.length === 0) return out;
   const sorted = buffered.length > 1 ? [...buffered].sort(byOffset) : buffered;
-  for (let i = 0; i < sorted.length; i++) {
-    const p = sorted[i] as Publication;
-    const off = p.offset;
-    if (off === undefined) return null;
-    if (last !== undefined) {
-      if (off <= last) continue;
-      if (off !== last + 1) return null;
+  for (const list of [recovered, sorted]) {
+    for (let i = 0; i < list.length; i++) {
+      const p = list[i] as Publication;
+      const off = p.offset;
+      if (off === undefined) return null;
+      if (last !== undefined) {
+        if (off <= last) continue;
+        if (off !== last + 1) return null;
+      }
+      out.push(p);
+      last = off;
     }
-    out.push(p);
-    last = off;
   }
   return out;
 }
