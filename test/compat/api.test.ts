@@ -6,7 +6,6 @@ import type { DisconnectedContext } from 'centrifuge';
 import { CentClient, CentException, CentMethods } from 'cent.js';
 import { API_KEY, callApi, ClientPool, isRecord, type TestClient } from '../harness/clients.js';
 import { startGyre, type GyreProcess } from '../harness/gyre.js';
-import { connToken } from '../harness/tokens.js';
 import { nextEvent } from '../harness/wait.js';
 import { baseConfig } from './base-config.js';
 import { subscribeOutcome } from './outcome.js';
@@ -16,12 +15,8 @@ describe('compat: server HTTP API with cent.js', () => {
   let cent: CentClient;
   const pool = new ClientPool();
 
-  async function connected(user: string): Promise<TestClient & { id: string }> {
-    const tc = pool.json(gyre.url, { token: await connToken({ sub: user, expIn: 3600 }) });
-    const p = nextEvent<{ client: string }>(tc.client, 'connected');
-    tc.client.connect();
-    return { ...tc, id: (await p).client };
-  }
+  const connected = (user: string): Promise<TestClient & { id: string }> =>
+    pool.connected(gyre.url, { sub: user, expIn: 3600 });
 
   before(async () => {
     gyre = await startGyre(baseConfig());

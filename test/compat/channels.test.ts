@@ -16,13 +16,8 @@ describe('compat: channels and permissions', () => {
   let cent: CentClient;
   const pool = new ClientPool();
 
-  async function connected(user: string): Promise<TestClient> {
-    const tc = pool.json(gyre.url, { token: await connToken({ sub: user, expIn: 3600, info: { name: user } }) });
-    const p = nextEvent(tc.client, 'connected');
-    tc.client.connect();
-    await p;
-    return tc;
-  }
+  const connected = (user: string): Promise<TestClient> =>
+    pool.connected(gyre.url, { sub: user, expIn: 3600, info: { name: user } });
 
   before(async () => {
     gyre = await startGyre(baseConfig());

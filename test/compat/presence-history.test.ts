@@ -6,8 +6,7 @@ import type { JoinContext, LeaveContext, PublicationContext } from 'centrifuge';
 import { CentClient } from 'cent.js';
 import { API_KEY, callApi, ClientPool, collect, type TestClient } from '../harness/clients.js';
 import { startGyre, type GyreProcess } from '../harness/gyre.js';
-import { connToken } from '../harness/tokens.js';
-import { nextEvent, waitFor } from '../harness/wait.js';
+import { waitFor } from '../harness/wait.js';
 import { baseConfig } from './base-config.js';
 import { subscribeOutcome } from './outcome.js';
 
@@ -16,12 +15,8 @@ describe('compat: presence, join/leave, history', () => {
   let cent: CentClient;
   const pool = new ClientPool();
 
-  async function connected(user: string): Promise<TestClient & { id: string }> {
-    const tc = pool.json(gyre.url, { token: await connToken({ sub: user, expIn: 3600, info: { u: user } }) });
-    const p = nextEvent<{ client: string }>(tc.client, 'connected');
-    tc.client.connect();
-    return { ...tc, id: (await p).client };
-  }
+  const connected = (user: string): Promise<TestClient & { id: string }> =>
+    pool.connected(gyre.url, { sub: user, expIn: 3600, info: { u: user } });
 
   before(async () => {
     gyre = await startGyre(baseConfig());

@@ -22,13 +22,8 @@ describe('compat: server-side subscriptions and API actions on connections', () 
   let cent: CentClient;
   const pool = new ClientPool();
 
-  async function connected(user: string, channels?: string[]): Promise<TestClient & { id: string }> {
-    const claims = channels === undefined ? { sub: user, expIn: 3600 } : { sub: user, expIn: 3600, channels };
-    const tc = pool.json(gyre.url, { token: await connToken(claims) });
-    const p = nextEvent<{ client: string }>(tc.client, 'connected');
-    tc.client.connect();
-    return { ...tc, id: (await p).client };
-  }
+  const connected = (user: string, channels?: string[]): Promise<TestClient & { id: string }> =>
+    pool.connected(gyre.url, channels === undefined ? { sub: user, expIn: 3600 } : { sub: user, expIn: 3600, channels });
 
   before(async () => {
     gyre = await startGyre(baseConfig());

@@ -5,6 +5,9 @@ import type { Options } from 'centrifuge';
 import WebSocket from 'ws';
 import type { ClientOptions, RawData } from 'ws';
 import type { ClientRequestArgs } from 'node:http';
+import { connToken } from './tokens.js';
+import type { ConnClaims } from './tokens.js';
+import { nextEvent } from './wait.js';
 
 export const API_KEY = 'gyre-compat-api-key';
 
@@ -85,6 +88,14 @@ export class ClientPool {
     });
     this.clients.push(client);
     return { client, rec };
+  }
+
+  /** A JSON client connected with an HS256 token for `claims`; resolves with its client id once connected. */
+  async connected(url: string, claims: ConnClaims): Promise<TestClient & { id: string }> {
+    const tc = this.json(url, { token: await connToken(claims) });
+    const p = nextEvent<{ client: string }>(tc.client, 'connected');
+    tc.client.connect();
+    return { ...tc, id: (await p).client };
   }
 
   track<C extends Centrifuge>(client: C): C {
