@@ -3,8 +3,8 @@
 // RSA, ECDSA and JWKS go through jose. HS* is verified with node:crypto directly: connect storms are mostly HMAC
 // tokens, and a synchronous createHmac is far cheaper than jose's per-call WebCrypto key import.
 
-import { createHmac, createPublicKey, createSecretKey, timingSafeEqual, X509Certificate, type KeyObject } from 'node:crypto';
-import { compactVerify, decodeJwt, decodeProtectedHeader, errors } from 'jose';
+import { createHmac, createPublicKey, timingSafeEqual, X509Certificate, type KeyObject } from 'node:crypto';
+import { compactVerify, decodeJwt, errors } from 'jose';
 import type { ClientConfig, TokenConfig } from '../config/types.js';
 import { connectClaims, isObject, subscribeClaims, type JsonObject } from './claims.js';
 import { JwksSource } from './jwks.js';
@@ -34,8 +34,9 @@ const decoder = new TextDecoder();
 const encoder = new TextEncoder();
 
 interface KeySet {
-  readonly hmac: KeyObject | undefined;
-  readonly hmacPrevious: KeyObject | undefined;
+  /** Raw HMAC secrets: createHmac with a Buffer key is ~25 % cheaper per call than with a KeyObject. */
+  readonly hmac: Buffer | undefined;
+  readonly hmacPrevious: Buffer | undefined;
   readonly hmacPreviousUntil: number; // unix seconds, 0 = no limit
   readonly rsa: KeyObject | undefined;
   readonly ecdsa: KeyObject | undefined;
@@ -61,9 +62,9 @@ function keySet(t: TokenConfig, section: string, timeoutMs: number): KeySet {
   const audienceRegex = t.audience_regex !== '' ? new RegExp(t.audience_regex) : undefined;
   const issuerRegex = t.issuer_regex !== '' ? new RegExp(t.issuer_regex) : undefined;
   return {
-    hmac: t.hmac_secret_key !== '' ? createSecretKey(encoder.encode(t.hmac_secret_key)) : undefined,
+    hmac: t.hmac_secret_key !== '' ? Buffer.from(encoder.encode(t.hmac_secret_key)) : undefined,
     hmacPrevious:
-      t.hmac_previous_secret_key !== '' ? createSecretKey(encoder.encode(t.hmac_previous_secret_key)) : undefined,
+      t.hmac_previous_secret_key !== '' ? Buffer.from(encoder.encode(t.hmac_previous_secret_key)) : undefined,
     hmacPreviousUntil: t.hmac_previous_secret_key_valid_until,
     rsa: t.rsa_public_key !== '' ? publicKeyFromPem(t.rsa_public_key, `${section}.rsa_public_key`) : undefined,
     ecdsa: t.ecdsa_public_key !== '' ? publicKeyFromPem(t.ecdsa_public_key, `${section}.ecdsa_public_key`) : undefined,
@@ -87,7 +88,7 @@ const HMAC_HASH: Readonly<Record<string, string>> = { HS256: 'sha256', HS384: 's
 const B64URL = /^[A-Za-z0-9_-]*$/;
 
 /** JWS compact HMAC check. Returns the payload bytes, or undefined when the signature does not match. */
-function verifyHmac(token: string, hash: string, key: KeyObject): Uint8Array | undefined {
+function verifyHmac(token: string, hash: string, key: Buffer): Uint8Array | undefined {
   const first = token.indexOf('.');
   const last = token.lastIndexOf('.');
   if (first <= 0 || token.indexOf('.', first + 1) !== last) invalid('malformed token');
@@ -98,6 +99,28 @@ function verifyHmac(token: string, hash: string, key: KeyObject): Uint8Array | u
   const expected = createHmac(hash, key).update(token.slice(0, last)).digest();
   if (sig.length !== expected.length || !timingSafeEqual(sig, expected)) return undefined;
   return Buffer.from(payloadText, 'base64url');
+}
+
+/**
+ * The JWS protected header's `alg`, read without jose: a connect storm verifies one header per connection, and
+ * jose's generic decoder validates far more than the three fields that matter here. Throws InvalidTokenError.
+ */
+export function headerAlg(token: string): string {
+  const dot = token.indexOf('.');
+  if (dot <= 0) invalid('malformed token: no protected header');
+  const text = token.slice(0, dot);
+  if (!B64URL.test(text)) invalid('malformed token: protected header is not base64url');
+  let header: unknown;
+  try {
+    header = JSON.parse(Buffer.from(text, 'base64url').toString('utf8'));
+  } catch {
+    return invalid('malformed token: protected header is not JSON');
+  }
+  if (!isObject(header)) return invalid('malformed token: protected header is not a JSON object');
+  if (header['crit'] !== undefined || header['b64'] !== undefined) invalid('unsupported JWS header parameters');
+  const alg = header['alg'];
+  if (alg !== undefined && typeof alg !== 'string') invalid('malformed token: "alg" must be a string');
+  return alg ?? '';
 }
 
 /** JWKS transport trouble is not the token's fault: surface it as a plain Error (the caller maps it to internal). */
@@ -156,15 +179,7 @@ export class JwtVerifier implements TokenVerifier {
   }
 
   private async verifySignature(token: string, keys: KeySet): Promise<JsonObject> {
-    let alg: string;
-    try {
-      const header = decodeProtectedHeader(token);
-      if (header.crit !== undefined || header.b64 !== undefined) invalid('unsupported JWS header parameters');
-      alg = header.alg ?? '';
-    } catch (e) {
-      if (e instanceof InvalidTokenError) throw e;
-      return invalid(`malformed token: ${(e as Error).message}`);
-    }
+    const alg = headerAlg(token);
     let bytes: Uint8Array;
     try {
       if (keys.jwks !== undefined) {

@@ -8,12 +8,25 @@ import { Disconnect, Disconnects, ProtocolError, Unsubscribe } from '../protocol
 import { DisconnectCode, ErrorCode, UnsubscribeCode } from '../protocol/codes.js';
 import type { ClientInfo, Command, Push, Reply } from '../protocol/types.js';
 import type { SessionPort, Transport } from '../transports/types.js';
-import { metrics } from '../metrics/registry.js';
+import { hot, metrics } from '../metrics/registry.js';
 import type { CoreContext } from './context.js';
 import { SessionTimers } from './session-timers.js';
 import { SubState, type Subscription } from './subscription.js';
 import { Writer } from './writer.js';
 import { dispatchCommand } from './commands/index.js';
+
+/** Label objects shared by every session with the same transport and format (they never change). */
+const recvLabelCache = new Map<string, { transport: string; frame_type: string; channel_namespace: string }>();
+const inflightLabelCache = new Map<string, { transport: string; accept_protocol: string }>();
+
+function labelsFor<L>(cache: Map<string, L>, key: string, make: () => L): L {
+  let l = cache.get(key);
+  if (l === undefined) {
+    l = make();
+    cache.set(key, l);
+  }
+  return l;
+}
 
 export const SessionState = { Connecting: 0, Connected: 1, Closed: 2 } as const;
 export type SessionState = (typeof SessionState)[keyof typeof SessionState];
@@ -49,8 +62,10 @@ export class Session implements SessionPort {
   private heldBytes = 0;
   private readonly pending: PendingFrame[] = [];
   private processing = false;
-  private readonly recvCount;
-  private readonly recvSize;
+  /** Label key and labels of this connection's received-frame counters (metrics are batched by key). */
+  private readonly recvKey: string;
+  private readonly recvLabels: { transport: string; frame_type: string; channel_namespace: string };
+  private readonly inflightLabels: { transport: string; accept_protocol: string };
 
   constructor(
     readonly ctx: CoreContext,
@@ -67,9 +82,10 @@ export class Session implements SessionPort {
       onOverflow: () => this.onOverflow(),
     });
     const frameType = this.json ? 'text' : 'binary';
-    this.recvCount = metrics.transportMessagesReceived.labels({ transport: info.name, frame_type: frameType, channel_namespace: '' });
-    this.recvSize = metrics.transportMessagesReceivedSize.labels({ transport: info.name, frame_type: frameType, channel_namespace: '' });
-    metrics.connectionsInflight.inc({ transport: info.name, accept_protocol: info.protocol });
+    this.recvKey = info.name + frameType;
+    this.recvLabels = labelsFor(recvLabelCache, this.recvKey, () => ({ transport: info.name, frame_type: frameType, channel_namespace: '' }));
+    this.inflightLabels = labelsFor(inflightLabelCache, info.name + info.protocol, () => ({ transport: info.name, accept_protocol: info.protocol }));
+    hot.connectionsInflight.inc(this.recvKey, this.inflightLabels);
     this.timers = new SessionTimers(this);
     this.timers.startStale();
   }
@@ -83,8 +99,8 @@ export class Session implements SessionPort {
   handleFrame(frame: Uint8Array): void {
     if (this.state === SessionState.Closed) return;
     try {
-      this.recvCount.inc();
-      this.recvSize.inc(frame.byteLength);
+      hot.transportMessagesReceived.inc(this.recvKey, this.recvLabels);
+      hot.transportMessagesReceivedSize.inc(this.recvKey, this.recvLabels, frame.byteLength);
       const res = this.codec.decodeCommands(frame);
       if (res.error !== undefined) metrics.malformedFrames.inc({ transport: this.transportName });
       if (this.pending.length >= MAX_PENDING_FRAMES) {
@@ -147,7 +163,7 @@ export class Session implements SessionPort {
   }
 
   private async dispatch(cmd: Command): Promise<void> {
-    metrics.messagesReceived.inc({ type: cmd.kind });
+    hot.messagesReceived.inc(cmd.kind, { type: cmd.kind });
     // Protocol rules of §1.1 and §1.10, checked before any handler runs.
     if (cmd.kind === 'pong') {
       if (!this.timers.onPong()) this.close(Disconnects.badRequest());
@@ -220,7 +236,7 @@ export class Session implements SessionPort {
   sendPush(push: Push, type: string): void {
     if (this.state === SessionState.Closed) return;
     this.deliver(this.codec.encodePush(push));
-    metrics.messagesSent.inc({ type });
+    hot.messagesSent.inc(type, { type });
   }
 
   sendPing(): void {
@@ -307,7 +323,7 @@ export class Session implements SessionPort {
       this.internalError('transport close', err);
     }
     this.writer.close();
-    metrics.connectionsInflight.dec({ transport: this.transportName, accept_protocol: this.transport.info.protocol });
+    hot.connectionsInflight.dec(this.recvKey, this.inflightLabels);
     for (const sub of [...this.subs.values()]) this.removeSubscription(sub);
     this.ctx.hub.removeSession(this);
   }

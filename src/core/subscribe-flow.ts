@@ -5,7 +5,7 @@ import { Disconnects, Errors, ProtocolError } from '../protocol/errors.js';
 import { ErrorCode } from '../protocol/codes.js';
 import type { Publication, StreamPosition, SubscribeResult } from '../protocol/types.js';
 import { UnrecoverablePositionError, type HistoryReadResult } from '../engines/types.js';
-import { metrics } from '../metrics/registry.js';
+import { hot, metrics } from '../metrics/registry.js';
 import type { ResolvedChannel } from './channels.js';
 import { cacheRecovery, checkPosition, mergeRecovered, streamRecovery, withEpoch } from './recovery.js';
 import type { Session } from './session.js';
@@ -202,7 +202,7 @@ function complete(s: Session, sub: Subscription): void {
   sub.state = SubState.Subscribed;
   const buf = sub.buffer;
   sub.buffer = null;
-  metrics.subscriptionsAccepted.inc({ client_name: s.clientName, channel_namespace: sub.namespace });
+  hot.subscriptionsAccepted.inc(`${s.clientName}\u0000${sub.namespace}`, { client_name: s.clientName, channel_namespace: sub.namespace });
   if (buf !== null) {
     for (let i = 0; i < buf.length; i++) {
       const { pub, position } = buf[i]!;

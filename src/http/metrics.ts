@@ -1,12 +1,15 @@
-// Prometheus scrape endpoint (protocol.md §9.3). `beforeScrape` refreshes gauges that are sampled, not pushed.
+// Prometheus scrape endpoint (protocol.md §9.3). Batched hot-path deltas are flushed first; `beforeScrape`
+// refreshes gauges that are sampled, not pushed.
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
+import { flushMetrics } from '../metrics/registry.js';
 import type { HttpHandler } from './router.js';
 import { sendText } from './router.js';
 
 export function metricsHandler(registry: Registry, logger: Logger, beforeScrape?: () => void): HttpHandler {
   return (_req, res) => {
     try {
+      flushMetrics();
       beforeScrape?.();
     } catch (err) {
       logger.warn({ err }, 'metrics refresh failed');

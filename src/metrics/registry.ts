@@ -1,6 +1,9 @@
 // Every Prometheus metric Gyre exports is defined here (namespace `centrifugo`, Centrifugo's names, so
 // existing dashboards keep working), plus `gyre_*` extras for storm anomalies.
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { BatchedCounter, BatchedGauge } from './batched.js';
+
+export { flushMetrics } from './batched.js';
 
 export const registry = new Registry();
 collectDefaultMetrics({ register: registry });
@@ -140,3 +143,17 @@ export const metrics = {
 } as const;
 
 export type Metrics = typeof metrics;
+
+/**
+ * Metrics updated once or more per connection or per command, batched per macrotask (./batched.ts): a connect
+ * storm would otherwise pay prom-client's label hashing several times per connection.
+ */
+export const hot = {
+  connectionsInflight: new BatchedGauge(metrics.connectionsInflight),
+  connectionsAccepted: new BatchedCounter(metrics.connectionsAccepted),
+  subscriptionsAccepted: new BatchedCounter(metrics.subscriptionsAccepted),
+  messagesReceived: new BatchedCounter(metrics.messagesReceived),
+  messagesSent: new BatchedCounter(metrics.messagesSent),
+  transportMessagesReceived: new BatchedCounter(metrics.transportMessagesReceived),
+  transportMessagesReceivedSize: new BatchedCounter(metrics.transportMessagesReceivedSize),
+};

@@ -4,7 +4,7 @@ import { InvalidTokenError, TokenExpiredError, type ConnectTokenClaims, type Tok
 import { Disconnect, Disconnects, Errors } from '../../protocol/errors.js';
 import { DisconnectCode } from '../../protocol/codes.js';
 import type { ConnectRequest, ConnectResult, SubscribeResult } from '../../protocol/types.js';
-import { metrics } from '../../metrics/registry.js';
+import { hot } from '../../metrics/registry.js';
 import type { ResolvedChannel } from '../channels.js';
 import { canSubscribe, resolveSubscribeOptions } from '../permissions.js';
 import { SessionState, type Session } from '../session.js';
@@ -169,10 +169,13 @@ export async function handleConnect(s: Session, id: number, req: ConnectRequest)
   s.sendReply({ id, connect: result });
   for (let i = 0; i < established.length; i++) established[i]!.complete();
   s.timers.onConnected();
-  metrics.connectionsAccepted.inc({
+  const name = s.clientName.slice(0, 16);
+  const version = s.clientVersion.slice(0, 64);
+  const protocol = s.transport.info.protocol;
+  hot.connectionsAccepted.inc(`${s.transportName}\u0000${protocol}\u0000${name}\u0000${version}`, {
     transport: s.transportName,
-    accept_protocol: s.transport.info.protocol,
-    client_name: s.clientName.slice(0, 16),
-    client_version: s.clientVersion.slice(0, 64),
+    accept_protocol: protocol,
+    client_name: name,
+    client_version: version,
   });
 }

@@ -100,6 +100,20 @@ describe('JwtVerifier: connection tokens (HMAC)', () => {
     await rejects(v.verifyConnectToken(none), InvalidTokenError);
   });
 
+  it('protected header: not JSON, not an object, crit/b64, non-string alg ⇒ InvalidTokenError (no jose involved)', async () => {
+    const b64 = (s: string): string => Buffer.from(s).toString('base64url');
+    const good = await hs({ sub: 'u' });
+    const [, body, sig] = good.split('.');
+    for (const header of ['{"alg":"HS256"', '[1,2]', '"HS256"', '{"alg":"HS256","crit":["exp"]}', '{"alg":"HS256","b64":false}', '{"alg":256}']) {
+      await rejects(v.verifyConnectToken(`${b64(header)}.${body}.${sig}`), InvalidTokenError);
+    }
+    await rejects(v.verifyConnectToken(`e*J.${body}.${sig}`), InvalidTokenError); // not base64url
+    await rejects(v.verifyConnectToken(`.${body}.${sig}`), InvalidTokenError); // empty header
+    // A header with extra members (typ, kid) is fine.
+    const typed = await new SignJWT({ sub: 'u2' }).setProtectedHeader({ alg: 'HS256', typ: 'JWT', kid: 'k1' }).sign(new TextEncoder().encode(SECRET));
+    assert.equal((await v.verifyConnectToken(typed)).sub, 'u2');
+  });
+
   it('wrong claim types and a channel claim ⇒ InvalidTokenError', async () => {
     for (const bad of [
       { channel: 'x' },
