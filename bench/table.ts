@@ -2,7 +2,7 @@
 // same workloads applied to each, in one run on one machine. For each run, each peer in a fixed order, each
 // workload: start the server fresh, drive it (gyre-bench for the Centrifugo-protocol peers, the Socket.IO
 // driver for socketio), stop it. Writes bench/results/<timestamp>/*.json and table.md (medians over runs,
-// ratios Gyre/peer).
+// ratios Gyre/peer) and the charts (charts.html + PNGs, bench/lib/charts-png.ts).
 // Run: node --import tsx bench/table.ts [--runs 3] [--quick] [--only gyre,centrifugo,socketio,ws-bare]
 //        [--workloads burst,idle,…] [--out bench/results] [--workers 2] [--max-minutes 180]
 import { execFileSync } from 'node:child_process';
@@ -10,6 +10,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { availableParallelism, loadavg } from 'node:os';
 import { join } from 'node:path';
 import { stopAll } from './lib/children.js';
+import { writeChartFiles } from './lib/charts-png.js';
 import { runGyreBench } from './lib/gyre-bench-adapter.js';
 import type { RunRecord, WorkloadResult } from './lib/result.js';
 import { centrifugoBinary, REPO_ROOT, startServer, type PeerName, type RunningServer } from './lib/servers.js';
@@ -114,6 +115,14 @@ async function main(argv: readonly string[]): Promise<number> {
     writeFileSync(join(dir, 'table.md'), md);
     process.stdout.write(`${md}\n`);
     log(`written: ${join(dir, 'table.md')}`);
+    // Charts come last and never cost the table: without Chromium (or on any rendering error) only warn.
+    try {
+      const charts = await writeChartFiles(records, dir, { peers: a.peers, workloads, header: env });
+      log(`written: ${[charts.html, ...charts.pngs].join(', ')}`);
+      if (charts.warning !== null) log(`bench/table: warning: ${charts.warning}`);
+    } catch (err) {
+      log(`bench/table: warning: charts not rendered: ${err instanceof Error ? err.message : String(err)}`);
+    }
   }
   return records.some((r) => !r.ok) ? 1 : 0;
 }
