@@ -1,11 +1,13 @@
-// One load-test connection: a `ws` socket and a handful of fields, nothing else. It speaks just enough of
-// the JSON client protocol (protocol.md §1): connect + subscribe in the first frame (built before the
-// measured phase), answers server pings when the connect result asked for pongs, hands publications to its
-// sink, and tracks its stream position (offset, epoch) so that a resubscribe can ask for recovery (§5.3).
+// One load-test connection: a raw WebSocket (raw-ws.ts: a net.Socket and a frame parser; a `ws` client cost
+// so much CPU per connection that the generator paced the "burst") and a handful of fields, nothing else. It
+// speaks just enough of the JSON client protocol (protocol.md §1): connect + subscribe in the first frame
+// (built before the measured phase), answers server pings when the connect result asked for pongs, hands
+// publications to its sink, and tracks its stream position (offset, epoch) so that a resubscribe can ask for
+// recovery (§5.3).
 // Frames go through src/protocol/client-codec-json.ts; pings (`{}`) take a byte-compare fast path.
-import WebSocket from 'ws';
-import type { RawData } from 'ws';
 import { decodeReplies, encodeCommands } from '../../src/protocol/client-codec-json.js';
+import { RawWebSocket, ReadyState, targetFor } from './raw-ws.js';
+import type { RawWsHandler, RawWsTarget } from './raw-ws.js';
 
 /** What the subscribe reply said about recovery (only when the request had `recover:true`). */
 export interface SubscribeOutcome {
@@ -52,7 +54,6 @@ export interface SubscribeExtras {
 
 const PONG = Buffer.from('{}');
 const PORT_TAKEN = new Set(['EADDRINUSE', 'EADDRNOTAVAIL']);
-const TEXT = { binary: false } as const;
 const BRACE_OPEN = 0x7b;
 const BRACE_CLOSE = 0x7d;
 
@@ -72,19 +73,8 @@ export function firstFrame(token: string | null, channel: string | null, extras:
   return encodeCommands(cmds);
 }
 
-function describeError(err: unknown): string {
-  if (typeof err === 'object' && err !== null && 'code' in err && typeof err.code === 'string') return err.code;
-  return 'error';
-}
-
 function isRecord(v: unknown): v is Record<string, unknown> {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
-}
-
-function frameBytes(data: RawData): Uint8Array {
-  if (Buffer.isBuffer(data)) return data;
-  if (Array.isArray(data)) return Buffer.concat(data);
-  return new Uint8Array(data);
 }
 
 export class LeanClient {
@@ -107,7 +97,12 @@ export class LeanClient {
   askEpoch = '';
   /** The current attempt asked for recovery. */
   private recovering = false;
-  private ws: WebSocket | null = null;
+  private ws: RawWebSocket<LeanClient> | null = null;
+  /** The first frame of the current attempt, sent once the socket is open. */
+  private frame: Uint8Array | null = null;
+  /** Source port the current socket was bound to (undefined: kernel-chosen). */
+  private boundPort: number | undefined = undefined;
+  private readonly target: RawWsTarget;
   private pong = false;
   private timer: NodeJS.Timeout | null = null;
   private lastError: string | null = null;
@@ -117,7 +112,29 @@ export class LeanClient {
     readonly channel: string | null,
     private readonly opts: LeanClientOptions,
     private readonly sink: ClientSink,
-  ) {}
+  ) {
+    this.target = targetFor(opts.url);
+  }
+
+  /** One handler for every client's sockets (no closures per connection); `ws.ctx` is the client. */
+  private static readonly events: RawWsHandler<LeanClient> = {
+    onOpen(ws) {
+      const c = ws.ctx;
+      if (c.ws !== ws) return;
+      const frame = c.frame;
+      c.frame = null;
+      if (frame !== null) ws.send(frame);
+    },
+    onMessage(ws, data, isBinary) {
+      if (!isBinary && ws.ctx.ws === ws) ws.ctx.handleFrame(data);
+    },
+    onError(ws, code) {
+      ws.ctx.socketError(ws, code);
+    },
+    onClose(ws, code) {
+      ws.ctx.closed(ws, code);
+    },
+  };
 
   /** Opens the socket and sends `frame` (see firstFrame) once it is open. */
   open(frame: Uint8Array, recovering = false): void {
@@ -128,46 +145,34 @@ export class LeanClient {
     this.recovering = recovering;
     this.startedAt = performance.now();
     this.timer = setTimeout(() => this.fail('timeout'), this.opts.connectTimeoutMs);
-    this.connect(frame, this.localPort);
+    this.frame = frame;
+    this.connect(this.localPort);
   }
 
-  private connect(frame: Uint8Array, localPort: number | undefined): void {
+  private connect(localPort: number | undefined): void {
     const bindAddress = this.opts.localAddress;
-    const ws = new WebSocket(this.opts.url, {
-      perMessageDeflate: false,
-      skipUTF8Validation: true,
-      ...(bindAddress !== undefined ? { localAddress: bindAddress } : {}),
-      ...(bindAddress !== undefined && localPort !== undefined ? { localPort } : {}),
-    });
-    this.ws = ws;
-    ws.on('open', () => ws.send(frame, TEXT));
-    ws.on('unexpected-response', (req, res) => {
-      this.fail(`http_${res.statusCode ?? 0}`);
-      req.destroy();
-      res.destroy();
-    });
-    ws.on('error', (err) => {
-      const code = describeError(err);
-      if (localPort !== undefined && this.ws === ws && this.state === ClientState.Connecting && PORT_TAKEN.has(code)) {
-        // The pre-assigned source port is taken (another socket, or TIME_WAIT of the same 4-tuple): let the
-        // kernel choose one for this attempt instead.
-        this.ws = null;
-        ws.terminate();
-        this.connect(frame, undefined);
-        return;
-      }
-      this.lastError = code;
-      if (this.state === ClientState.Connecting) this.fail(this.lastError);
-    });
-    ws.on('close', (code) => this.closed(ws, code));
-    ws.on('message', (data, isBinary) => {
-      if (!isBinary) this.handleFrame(frameBytes(data));
-    });
+    this.boundPort = bindAddress !== undefined ? localPort : undefined;
+    this.ws = new RawWebSocket(this.target, LeanClient.events, this, { localAddress: bindAddress, localPort: this.boundPort });
+  }
+
+  /** Errors: a failure cause while connecting; later, the cause reported with the drop (close 1006). */
+  private socketError(ws: RawWebSocket<LeanClient>, code: string): void {
+    if (this.boundPort !== undefined && this.ws === ws && this.state === ClientState.Connecting && PORT_TAKEN.has(code)) {
+      // The pre-assigned source port is taken (another socket, or TIME_WAIT of the same 4-tuple): let the
+      // kernel choose one for this attempt instead.
+      this.ws = null;
+      ws.terminate();
+      this.connect(undefined);
+      return;
+    }
+    if (this.ws !== ws) return;
+    this.lastError = code;
+    if (this.state === ClientState.Connecting) this.fail(code);
   }
 
   /** Sends raw command text (already newline-joined). */
   send(text: string): boolean {
-    if (this.ws === null || this.ws.readyState !== WebSocket.OPEN) return false;
+    if (this.ws === null || this.ws.readyState !== ReadyState.Open) return false;
     this.ws.send(text);
     return true;
   }
@@ -181,8 +186,8 @@ export class LeanClient {
       this.state = ClientState.Idle;
       return;
     }
-    if (ws.readyState === WebSocket.CONNECTING) ws.terminate();
-    else if (ws.readyState === WebSocket.OPEN) ws.close(1000);
+    if (ws.readyState === ReadyState.Connecting) ws.terminate();
+    else if (ws.readyState === ReadyState.Open) ws.close(1000);
   }
 
   terminate(): void {
@@ -212,7 +217,7 @@ export class LeanClient {
     this.sink.onFailure(this, cause);
   }
 
-  private closed(ws: WebSocket, code: number): void {
+  private closed(ws: RawWebSocket<LeanClient>, code: number): void {
     if (this.ws !== ws) return;
     this.ws = null;
     this.clearTimer();
@@ -227,7 +232,7 @@ export class LeanClient {
   }
 
   private ping(): void {
-    if (this.pong) this.ws?.send(PONG, TEXT);
+    if (this.pong) this.ws?.send(PONG);
     this.sink.onPing(this);
   }
 
