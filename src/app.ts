@@ -1,5 +1,6 @@
 // Composition root: the only module that knows every piece. config → engine → token verifier → Node →
-// HTTP server(s) with the WebSocket transport, server API, health and metrics endpoints.
+// HTTP server(s) with the WebSocket transport, server API, health and metrics endpoints. The main server
+// listens through a front that answers WebSocket upgrades without Node's http machinery.
 import type { Server } from 'node:http';
 import type { Logger } from 'pino';
 import { ApiHandler } from './api/handler.js';
@@ -10,8 +11,9 @@ import { createMemoryEngine } from './engines/memory/index.js';
 import { healthHandler } from './http/health.js';
 import { metricsHandler } from './http/metrics.js';
 import { Router, sendText } from './http/router.js';
-import { closeServer, createHttpServer, listen } from './http/server.js';
+import { closeFront, closeServer, createHttpServer, listen } from './http/server.js';
 import { metrics, registry } from './metrics/registry.js';
+import { HttpFront } from './transports/front.js';
 import { rejectUpgrade } from './transports/upgrade.js';
 import { WebSocketHandler } from './transports/websocket.js';
 import { VERSION } from './version.js';
@@ -73,8 +75,10 @@ export async function startServer(config: Readonly<GyreConfig>, opts: { logger: 
 
   const servers: Server[] = [];
   const main = createHttpServer(mainRouter.handle);
+  // Upgrades the front hands over (permessage-deflate offers, non-GET upgrades) still come this way.
   main.on('upgrade', ws !== undefined ? ws.onUpgrade : (_req, socket) => rejectUpgrade(socket, 404));
   servers.push(main);
+  const front = new HttpFront({ http: main, upgrade: ws });
   let internal: Server | undefined;
   if (separate) {
     internal = createHttpServer(internalRouter.handle);
@@ -85,7 +89,7 @@ export async function startServer(config: Readonly<GyreConfig>, opts: { logger: 
   let closing: Promise<void> | undefined;
   const close = (): Promise<void> => {
     closing ??= (async () => {
-      const stopped = servers.map((s) => closeServer(s));
+      const stopped = [closeFront(front), ...servers.filter((s) => s !== main).map((s) => closeServer(s))];
       try {
         await node.shutdown();
       } catch (err) {
@@ -104,7 +108,7 @@ export async function startServer(config: Readonly<GyreConfig>, opts: { logger: 
   };
 
   try {
-    const port = await listen(main, hs.address, hs.port, hs.backlog);
+    const port = await listen(front.server, hs.address, hs.port, hs.backlog);
     const internalPort = internal !== undefined ? await listen(internal, internalAddress, internalPortCfg, hs.backlog) : port;
     logger.info({ port, internalPort, version }, 'gyre listening');
     return { port, internalPort, node, close };

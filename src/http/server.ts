@@ -1,7 +1,10 @@
-// http.Server creation and listening with an explicit backlog (bursts of connects must not hit SYN drops).
+// Server creation and listening with an explicit backlog (bursts of connects must not hit SYN drops). The
+// main server listens through a front (transports/front.ts) that answers WebSocket upgrades itself and hands
+// every other connection to the http.Server created here.
 import { createServer } from 'node:http';
 import type { Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { AddressInfo, Server as NetServer } from 'node:net';
+import type { HttpFront } from '../transports/front.js';
 import type { HttpHandler } from './router.js';
 
 export function createHttpServer(handler: HttpHandler): Server {
@@ -15,7 +18,7 @@ export function createHttpServer(handler: HttpHandler): Server {
 }
 
 /** Listens and resolves with the bound port (the real one when `port` is 0). */
-export function listen(server: Server, host: string, port: number, backlog: number): Promise<number> {
+export function listen(server: NetServer, host: string, port: number, backlog: number): Promise<number> {
   return new Promise((resolve, reject) => {
     const onError = (err: Error): void => reject(err);
     server.once('error', onError);
@@ -40,4 +43,12 @@ export function closeServer(server: Server): Promise<void> {
     server.close(() => resolve());
     server.closeIdleConnections();
   });
+}
+
+/**
+ * The same for a front and its http.Server: stop accepting, drop heads still being read, close idle http
+ * connections; resolves when every connection the front accepted (WebSocket ones included) is gone.
+ */
+export function closeFront(front: HttpFront): Promise<void> {
+  return new Promise((resolve) => front.stopAccepting(resolve));
 }

@@ -37,6 +37,23 @@ export function requestedSubprotocols(header: string | string[] | undefined): Se
 /** Protocol of a connection: protobuf by subprotocol or by `format=protobuf` / `cf_protocol=protobuf`. */
 export function selectFormat(req: IncomingMessage, query: string): ProtocolFormat {
   if (requestedSubprotocols(req.headers['sec-websocket-protocol']).has(SUBPROTOCOL_PROTOBUF)) return 'protobuf';
+  return formatFromQuery(query);
+}
+
+/** The same choice from an already parsed subprotocol list (the fast handshake path). */
+export function formatOf(protocols: readonly string[], query: string): ProtocolFormat {
+  if (protocols.includes(SUBPROTOCOL_PROTOBUF)) return 'protobuf';
+  return formatFromQuery(query);
+}
+
+/** The subprotocol echoed in the 101 answer, protobuf first (same choice as `pickSubprotocol`). */
+export function chooseSubprotocol(protocols: readonly string[]): string | false {
+  if (protocols.includes(SUBPROTOCOL_PROTOBUF)) return SUBPROTOCOL_PROTOBUF;
+  if (protocols.includes(SUBPROTOCOL_JSON)) return SUBPROTOCOL_JSON;
+  return false;
+}
+
+function formatFromQuery(query: string): ProtocolFormat {
   if (query !== '') {
     const params = new URLSearchParams(query);
     if (params.get('format') === 'protobuf' || params.get('cf_protocol') === 'protobuf') return 'protobuf';
@@ -60,6 +77,30 @@ export function rejectUpgrade(socket: Duplex, status: number): void {
       clearTimeout(timer);
       socket.destroy();
     },
+  );
+}
+
+/**
+ * Refuses a handshake the way `ws` does (its abortHandshake): text/html body with the reason, extra headers
+ * such as `Sec-WebSocket-Version`, then the socket is dropped once written.
+ */
+export function abortHandshake(
+  socket: Duplex,
+  status: number,
+  message: string,
+  headers?: Readonly<Record<string, string>>,
+): void {
+  socket.on('error', ignore);
+  if (!socket.writable) {
+    socket.destroy();
+    return;
+  }
+  let extra = '';
+  if (headers !== undefined) for (const [k, v] of Object.entries(headers)) extra += `${k}: ${v}\r\n`;
+  socket.once('finish', () => socket.destroy());
+  socket.end(
+    `HTTP/1.1 ${status} ${STATUS_CODES[status] ?? 'Error'}\r\nConnection: close\r\nContent-Type: text/html\r\n` +
+      `Content-Length: ${Buffer.byteLength(message)}\r\n${extra}\r\n${message}`,
   );
 }
 

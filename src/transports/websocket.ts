@@ -1,6 +1,10 @@
 // Bidirectional WebSocket transport (protocol.md §7.1) on top of `ws` in noServer mode: the host keeps the
-// http.Server, this module owns the upgrade checks, the per-connection Transport and the inbound wiring.
+// listening server, this module owns the upgrade checks, the per-connection Transport and the inbound wiring.
+// Two ways in: `tryUpgrade` (head parsed by transports/front.ts, 101 written here, ws attached with
+// setSocket) and `onUpgrade` (http.Server 'upgrade' + ws.handleUpgrade, kept for permessage-deflate offers
+// and for non-GET upgrades, which Node's parser still sees).
 import type { IncomingMessage } from 'node:http';
+import type { Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import type { Logger } from 'pino';
 import { WebSocket, WebSocketServer } from 'ws';
@@ -13,8 +17,19 @@ import type { Disconnect } from '../protocol/errors.js';
 import type { ProtocolFormat } from '../protocol/types.js';
 import { createOriginCheck } from './origin.js';
 import type { OriginCheck } from './origin.js';
+import type { UpgradeTarget } from './front.js';
+import { isHandshakeError, offersDeflate, splitTarget, switchingProtocols, validateUpgrade } from './handshake.js';
+import type { HeaderMap, RequestHead } from './handshake.js';
 import type { SessionPort, Transport, TransportInfo } from './types.js';
-import { pickSubprotocol, rejectUpgrade, selectFormat, splitUrl } from './upgrade.js';
+import {
+  abortHandshake,
+  chooseSubprotocol,
+  formatOf,
+  pickSubprotocol,
+  rejectUpgrade,
+  selectFormat,
+  splitUrl,
+} from './upgrade.js';
 
 /** How long we wait for the peer's close frame before dropping the TCP connection. */
 export const CLOSE_GRACE_MS = 5000;
@@ -138,6 +153,48 @@ function onSocketClose(this: WebSocket): void {
   ws.gyrePort?.handleTransportClose();
 }
 
+/**
+ * TransportInfo of a WebSocket connection. The peer address (a getpeername call) and the full header map are
+ * computed on first read: most connections never need either.
+ */
+class WebSocketInfo implements TransportInfo {
+  readonly name = 'websocket' as const;
+  readonly unidirectional = false;
+  private address: string | undefined = undefined;
+
+  constructor(
+    readonly protocol: ProtocolFormat,
+    private readonly socket: { readonly remoteAddress?: string | undefined },
+    private readonly source: { readonly headers: HeaderMap },
+  ) {}
+
+  get remoteAddress(): string {
+    this.address ??= this.socket.remoteAddress ?? '';
+    return this.address;
+  }
+
+  get headers(): Readonly<HeaderMap> {
+    return this.source.headers;
+  }
+}
+
+/** The parts of ws's WebSocket that its server uses to adopt an upgraded socket (not in its typings). */
+interface AdoptableWebSocket {
+  _protocol: string;
+  setSocket(
+    socket: Duplex,
+    head: Buffer,
+    opts: {
+      allowSynchronousEvents: boolean | undefined;
+      maxPayload: number | undefined;
+      skipUTF8Validation: boolean | undefined;
+      maxBufferedChunks?: number | undefined;
+      maxFragments?: number | undefined;
+    },
+  ): void;
+}
+type ServerSideCtor = new (address: null, protocols: undefined, options: object) => GyreWebSocket;
+
 /** One live WebSocket connection as the core sees it. */
 export class WebSocketTransport implements Transport {
   readonly info: TransportInfo;
@@ -211,8 +268,11 @@ export interface WebSocketHandlerOptions {
   logger: Logger;
 }
 
-/** Owns the `ws` server and every WebSocket connection of one node. Attach `onUpgrade` to http 'upgrade'. */
-export class WebSocketHandler {
+/**
+ * Owns the `ws` server and every WebSocket connection of one node. Give it to the front as its
+ * UpgradeTarget, and attach `onUpgrade` to the http.Server's 'upgrade' for what the front hands over.
+ */
+export class WebSocketHandler implements UpgradeTarget {
   private readonly wss: WebSocketServer;
   private readonly prefix: string;
   private readonly originOk: OriginCheck;
@@ -264,8 +324,58 @@ export class WebSocketHandler {
       return;
     }
     const format = selectFormat(req, query);
-    this.wss.handleUpgrade(req, socket, head, (ws) => this.onConnection(ws as GyreWebSocket, req, format));
+    this.wss.handleUpgrade(req, socket, head, (ws) => this.onConnection(ws as GyreWebSocket, req.socket, req, format));
   };
+
+  /**
+   * The fast path: same checks and answers as `onUpgrade` + ws.handleUpgrade, on a head the front parsed.
+   * Returns false (the http.Server then takes the request) only for a permessage-deflate offer while
+   * compression is on: ws negotiates that.
+   */
+  tryUpgrade(head: RequestHead, socket: Socket, rest: Buffer): boolean {
+    const { path, query } = splitTarget(head.url);
+    if (path !== this.prefix || this.closed) {
+      rejectUpgrade(socket, 404);
+      return true;
+    }
+    if (!this.originOk(head.origin)) {
+      metrics.handshakeRejected.labels('origin').inc();
+      rejectUpgrade(socket, 403);
+      return true;
+    }
+    if (this.connectionLimit > 0 && this.transports.size >= this.connectionLimit) {
+      metrics.handshakeRejected.labels('connection_limit').inc();
+      rejectUpgrade(socket, 503);
+      return true;
+    }
+    if (this.compress && offersDeflate(head.extensions)) return false;
+    const checked = validateUpgrade(head);
+    if (isHandshakeError(checked)) {
+      abortHandshake(socket, checked.status, checked.message, checked.headers);
+      return true;
+    }
+    // The peer already sent FIN (ws does the same).
+    if (!socket.readable || !socket.writable) {
+      socket.destroy();
+      return true;
+    }
+    const protocol = chooseSubprotocol(checked.protocols);
+    socket.write(switchingProtocols(checked.key, protocol));
+    // The same options ws's own completeUpgrade passes (its merged server options, defaults included).
+    const o = this.wss.options as typeof this.wss.options & { maxBufferedChunks?: number; maxFragments?: number };
+    const ws = new (GyreWebSocket as unknown as ServerSideCtor)(null, undefined, o);
+    const adopt = ws as unknown as AdoptableWebSocket;
+    if (protocol !== false) adopt._protocol = protocol;
+    adopt.setSocket(socket, rest, {
+      allowSynchronousEvents: o.allowSynchronousEvents,
+      maxPayload: o.maxPayload,
+      skipUTF8Validation: o.skipUTF8Validation,
+      maxBufferedChunks: o.maxBufferedChunks,
+      maxFragments: o.maxFragments,
+    });
+    this.onConnection(ws, socket, head, formatOf(checked.protocols, query));
+    return true;
+  }
 
   /** Socket-level errors (shared listener of every connection). */
   onSocketError(err: Error): void {
@@ -277,21 +387,13 @@ export class WebSocketHandler {
     this.transports.delete(transport);
   }
 
-  private onConnection(ws: GyreWebSocket, req: IncomingMessage, format: ProtocolFormat): void {
-    const sock = req.socket;
-    sock.setNoDelay(true);
-    const transport = new WebSocketTransport(
-      ws,
-      {
-        name: 'websocket',
-        protocol: format,
-        unidirectional: false,
-        remoteAddress: sock.remoteAddress ?? '',
-        headers: req.headers,
-      },
-      this.compress,
-      sock,
-    );
+  private onConnection(
+    ws: GyreWebSocket,
+    sock: Socket,
+    source: { readonly headers: HeaderMap },
+    format: ProtocolFormat,
+  ): void {
+    const transport = new WebSocketTransport(ws, new WebSocketInfo(format, sock, source), this.compress, sock);
     this.transports.add(transport);
     ws.gyreHandler = this;
     ws.gyreTransport = transport;

@@ -1,0 +1,160 @@
+// The listening front of the main server: a plain net.Server that reads each connection's request head
+// itself. A WebSocket upgrade is answered here without Node's http machinery (no HTTPParser, IncomingMessage
+// or per-request objects: the cheapest handshake under connection bursts); every other request, with the
+// bytes read so far pushed back, goes to the regular http.Server, as documented for Duplex 'connection'.
+import { createServer } from 'node:net';
+import type { Server as NetServer, Socket } from 'node:net';
+import type { Server as HttpServer } from 'node:http';
+import { findHeadEnd, MAX_HEAD_BYTES, parseRequestHead } from './handshake.js';
+import type { RequestHead } from './handshake.js';
+
+/** Takes over a parsed upgrade request. Returns false to let the http.Server handle it instead. */
+export interface UpgradeTarget {
+  tryUpgrade(head: RequestHead, socket: Socket, rest: Buffer): boolean;
+}
+
+export interface FrontOptions {
+  /** Receives every connection that is not taken by `upgrade`. */
+  http: HttpServer;
+  upgrade?: UpgradeTarget | undefined;
+  /** A head not complete after this long gets 408 (default: the http.Server's `headersTimeout`). */
+  headersTimeoutMs?: number;
+  maxHeadBytes?: number;
+}
+
+const GET = Buffer.from('GET ', 'latin1');
+const TOO_LARGE = 'HTTP/1.1 431 Request Header Fields Too Large\r\nConnection: close\r\n\r\n';
+const TIMEOUT = 'HTTP/1.1 408 Request Timeout\r\nConnection: close\r\n\r\n';
+
+/** Per-connection read state while the head is incomplete, kept on the socket by a symbol. */
+interface Pending {
+  front: HttpFront;
+  buf: Buffer | null;
+  deadline: number;
+}
+const kPending = Symbol('gyre.front.pending');
+type FrontSocket = Socket & { [kPending]?: Pending | undefined };
+
+function ignore(): void {}
+
+export class HttpFront {
+  readonly server: NetServer;
+  private readonly http: HttpServer;
+  private readonly upgrade: UpgradeTarget | undefined;
+  private readonly timeoutMs: number;
+  private readonly maxHead: number;
+  /** Sockets still reading their head; one sweep timer for all of them instead of a timer per connection. */
+  private readonly pending = new Set<FrontSocket>();
+  private sweepTimer: NodeJS.Timeout | undefined = undefined;
+
+  constructor(opts: FrontOptions) {
+    this.http = opts.http;
+    this.upgrade = opts.upgrade;
+    this.timeoutMs = opts.headersTimeoutMs ?? (opts.http.headersTimeout > 0 ? opts.http.headersTimeout : 60_000);
+    this.maxHead = opts.maxHeadBytes ?? MAX_HEAD_BYTES;
+    this.server = createServer({ noDelay: true, keepAlive: true }, this.onConnection);
+    // Node's http.Server tracks connections (closeIdleConnections, request timeouts) only once it has emitted
+    // 'listening'; it never listens itself here, so forward the front's event.
+    this.server.on('listening', () => this.http.emit('listening'));
+  }
+
+  private readonly onConnection = (socket: FrontSocket): void => {
+    socket.on('error', ignore);
+    socket[kPending] = { front: this, buf: null, deadline: Date.now() + this.timeoutMs };
+    this.pending.add(socket);
+    this.sweepTimer ??= setInterval(this.sweep, Math.min(1000, Math.max(10, this.timeoutMs / 4))).unref();
+    socket.on('data', onData);
+  };
+
+  /** One chunk of a connection still in its head. */
+  read(socket: FrontSocket, chunk: Buffer): void {
+    const p = socket[kPending];
+    if (p === undefined) return;
+    const prevLen = p.buf === null ? 0 : p.buf.length;
+    const buf = p.buf === null ? chunk : Buffer.concat([p.buf, chunk]);
+    p.buf = buf;
+    // Anything that does not start like a GET is not ours: hand it over without waiting for the head.
+    const n = Math.min(buf.length, 4);
+    if (buf.compare(GET, 0, n, 0, n) !== 0) return this.handOff(socket, buf);
+    if (buf.length < 4) return;
+    const end = findHeadEnd(buf, prevLen);
+    if (end === -1) {
+      if (buf.length > this.maxHead) this.refuse(socket, TOO_LARGE);
+      return;
+    }
+    if (end - 4 > this.maxHead) return this.refuse(socket, TOO_LARGE);
+    const head = parseRequestHead(buf.toString('latin1', 0, end - 4));
+    if (head === null || !head.isUpgrade || this.upgrade === undefined) return this.handOff(socket, buf);
+    this.release(socket);
+    if (!this.upgrade.tryUpgrade(head, socket, buf.subarray(end))) this.giveToHttp(socket, buf);
+  }
+
+  private release(socket: FrontSocket): void {
+    socket.removeListener('data', onData);
+    socket.removeListener('error', ignore);
+    socket[kPending] = undefined;
+    this.pending.delete(socket);
+  }
+
+  private handOff(socket: FrontSocket, buf: Buffer): void {
+    this.release(socket);
+    this.giveToHttp(socket, buf);
+  }
+
+  /** Pushes the bytes read back and lets the http.Server take the socket as if it had accepted it. */
+  private giveToHttp(socket: Socket, buf: Buffer): void {
+    socket.pause();
+    if (buf.length > 0) socket.unshift(buf);
+    // Back to "no mode chosen" so the http.Server's 'data' listener starts the flow again (as Node itself
+    // does before emitting 'upgrade').
+    (socket as unknown as { readableFlowing: boolean | null }).readableFlowing = null;
+    this.http.emit('connection', socket);
+  }
+
+  private refuse(socket: FrontSocket, response: string): void {
+    this.release(socket);
+    socket.on('error', ignore);
+    if (socket.writable) socket.end(response);
+    socket.destroySoon();
+  }
+
+  private readonly sweep = (): void => {
+    const now = Date.now();
+    for (const s of this.pending) {
+      const p = s[kPending];
+      if (s.destroyed || p === undefined) {
+        this.release(s);
+      } else if (p.deadline <= now) {
+        this.refuse(s, TIMEOUT);
+      }
+    }
+    if (this.pending.size === 0 && this.sweepTimer !== undefined) {
+      clearInterval(this.sweepTimer);
+      this.sweepTimer = undefined;
+    }
+  };
+
+  /** Connections still reading their head (for tests and shutdown). */
+  get pendingHeads(): number {
+    return this.pending.size;
+  }
+
+  /** Stops accepting and drops connections still in their head; the http.Server's idle ones are closed. */
+  stopAccepting(onClosed?: () => void): void {
+    if (this.server.listening) this.server.close(() => onClosed?.());
+    else onClosed?.();
+    for (const s of this.pending) {
+      this.release(s);
+      s.destroy();
+    }
+    if (this.sweepTimer !== undefined) clearInterval(this.sweepTimer);
+    this.sweepTimer = undefined;
+    // Clears the http.Server's connection-check timer and closes its idle keep-alive connections.
+    this.http.close();
+  }
+}
+
+/** Shared 'data' listener (no closure per connection). */
+function onData(this: FrontSocket, chunk: Buffer): void {
+  this[kPending]?.front.read(this, chunk);
+}

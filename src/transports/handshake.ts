@@ -1,0 +1,208 @@
+// The WebSocket opening handshake without Node's http machinery (RFC 6455 §4.2): finding and parsing the
+// request head, deciding whether it is an upgrade, validating it the way `ws` does (same statuses, same
+// order) and building the 101 answer. Pure functions over strings and buffers, so they are unit-testable.
+import { createHash } from 'node:crypto';
+
+/** Node's default `maxHeaderSize`: a head that does not end within this many bytes gets 431. */
+export const MAX_HEAD_BYTES = 16 * 1024;
+const GUID = '258EAFA5-E914-47DA-95CA-C5AB0DC85B11';
+const KEY_RE = /^[+/0-9A-Za-z]{22}==$/;
+const TOKEN_RE = /^[!#$%&'*+\-.0-9A-Z^_`|a-z~]+$/;
+/** Headers Node keeps only the first of (http.IncomingMessage#headers); every other duplicate is joined. */
+const FIRST_WINS = new Set([
+  'age', 'authorization', 'content-length', 'content-type', 'etag', 'expires', 'from', 'host',
+  'if-modified-since', 'if-unmodified-since', 'last-modified', 'location', 'max-forwards',
+  'proxy-authorization', 'referer', 'retry-after', 'server', 'user-agent',
+]);
+
+export type HeaderMap = Record<string, string | string[] | undefined>;
+
+/**
+ * A parsed request head. The handshake headers are picked out in one pass; the full header map (needed only
+ * by `user_id_http_header`) is built on first access.
+ */
+export class RequestHead {
+  upgrade: string | undefined = undefined;
+  connection: string | undefined = undefined;
+  key: string | undefined = undefined;
+  version: string | undefined = undefined;
+  protocol: string | undefined = undefined;
+  extensions: string | undefined = undefined;
+  origin: string | undefined = undefined;
+  private all: HeaderMap | undefined = undefined;
+
+  constructor(
+    readonly method: string,
+    /** Request target as sent (`/path?query`). */
+    readonly url: string,
+    /** The header lines (without the request line), latin1-decoded like Node does. */
+    private readonly lines: string,
+  ) {}
+
+  /** Every header, lower-cased names, duplicates merged like `http.IncomingMessage#headers`. */
+  get headers(): HeaderMap {
+    this.all ??= parseHeaderMap(this.lines);
+    return this.all;
+  }
+
+  /** True for an HTTP upgrade request (Node emits 'upgrade' for these: `Connection: upgrade` + `Upgrade`). */
+  get isUpgrade(): boolean {
+    return this.upgrade !== undefined && this.connection !== undefined && hasToken(this.connection, 'upgrade');
+  }
+}
+
+function hasToken(list: string, token: string): boolean {
+  for (const part of list.split(',')) {
+    if (part.trim().toLowerCase() === token) return true;
+  }
+  return false;
+}
+
+function appendValue(prev: string | undefined, value: string): string {
+  return prev === undefined ? value : `${prev}, ${value}`;
+}
+
+function isBlank(c: number): boolean {
+  return c === 0x20 || c === 0x09;
+}
+
+/**
+ * Index just past the blank line ending the head in `buf` (`\r\n\r\n`), or -1. `from` lets a caller that
+ * receives the head in pieces skip bytes it already searched.
+ */
+export function findHeadEnd(buf: Buffer, from = 0): number {
+  const i = buf.indexOf('\r\n\r\n', Math.max(0, from - 3), 'latin1');
+  return i === -1 ? -1 : i + 4;
+}
+
+/**
+ * Parses `text` (the head up to, not including, the blank line). Returns null for a malformed request line or
+ * header line (those go to Node's parser, which answers 400). Obsolete line folding is refused the same way.
+ */
+export function parseRequestHead(text: string): RequestHead | null {
+  let eol = text.indexOf('\r\n');
+  if (eol === -1) eol = text.length;
+  const sp1 = text.indexOf(' ');
+  if (sp1 <= 0 || sp1 > eol) return null;
+  const sp2 = text.indexOf(' ', sp1 + 1);
+  if (sp2 === -1 || sp2 > eol || sp2 === sp1 + 1) return null;
+  const httpVersion = text.slice(sp2 + 1, eol);
+  if (httpVersion !== 'HTTP/1.1' && httpVersion !== 'HTTP/1.0') return null;
+  const head = new RequestHead(text.slice(0, sp1), text.slice(sp1 + 1, sp2), eol < text.length ? text.slice(eol + 2) : '');
+  let pos = eol + 2;
+  while (pos < text.length) {
+    let end = text.indexOf('\r\n', pos);
+    if (end === -1) end = text.length;
+    const colon = text.indexOf(':', pos);
+    if (colon <= pos || colon > end || isBlank(text.charCodeAt(pos)) || isBlank(text.charCodeAt(colon - 1))) return null;
+    // Only names of the lengths we care about are lower-cased; the rest wait for the lazy full map.
+    const n = colon - pos;
+    if (n === 6 || n === 7 || n === 10 || n === 17 || n === 21 || n === 22 || n === 24) {
+      const value = text.slice(colon + 1, end).trim();
+      switch (text.slice(pos, colon).toLowerCase()) {
+        case 'origin': head.origin = appendValue(head.origin, value); break;
+        case 'upgrade': head.upgrade = appendValue(head.upgrade, value); break;
+        case 'connection': head.connection = appendValue(head.connection, value); break;
+        case 'sec-websocket-key': head.key = appendValue(head.key, value); break;
+        case 'sec-websocket-version': head.version = appendValue(head.version, value); break;
+        case 'sec-websocket-protocol': head.protocol = appendValue(head.protocol, value); break;
+        case 'sec-websocket-extensions': head.extensions = appendValue(head.extensions, value); break;
+        default: break;
+      }
+    }
+    pos = end + 2;
+  }
+  return head;
+}
+
+function parseHeaderMap(lines: string): HeaderMap {
+  const out: HeaderMap = {};
+  let pos = 0;
+  while (pos < lines.length) {
+    let end = lines.indexOf('\r\n', pos);
+    if (end === -1) end = lines.length;
+    const colon = lines.indexOf(':', pos);
+    if (colon > pos && colon < end) {
+      const name = lines.slice(pos, colon).toLowerCase();
+      const value = lines.slice(colon + 1, end).trim();
+      const prev = out[name];
+      if (prev === undefined) out[name] = name === 'set-cookie' ? [value] : value;
+      else if (Array.isArray(prev)) prev.push(value);
+      else if (!FIRST_WINS.has(name)) out[name] = `${prev}, ${value}`;
+    }
+    pos = end + 2;
+  }
+  return out;
+}
+
+/** Splits a request target into pathname and query without allocating a URL object. */
+export function splitTarget(url: string): { path: string; query: string } {
+  const q = url.indexOf('?');
+  return q === -1 ? { path: url, query: '' } : { path: url.slice(0, q), query: url.slice(q + 1) };
+}
+
+/** A refused handshake: status, body text and extra headers, as `ws` would answer. */
+export interface HandshakeError {
+  readonly status: number;
+  readonly message: string;
+  readonly headers?: Readonly<Record<string, string>>;
+}
+
+/** A valid handshake: the key to answer and the offered subprotocols, in order. */
+export interface HandshakeOk {
+  readonly key: string;
+  readonly protocols: readonly string[];
+}
+
+/** Parses a Sec-WebSocket-Protocol value; null when a token is malformed, empty or repeated (ws: 400). */
+export function parseSubprotocols(value: string | undefined): string[] | null {
+  if (value === undefined) return [];
+  const out: string[] = [];
+  for (const part of value.split(',')) {
+    const t = part.trim();
+    if (!TOKEN_RE.test(t) || out.includes(t)) return null;
+    out.push(t);
+  }
+  return out;
+}
+
+/** Checks an upgrade request like `ws`'s handleUpgrade, in the same order and with the same answers. */
+export function validateUpgrade(head: RequestHead): HandshakeOk | HandshakeError {
+  if (head.method !== 'GET') return { status: 405, message: 'Invalid HTTP method' };
+  if (head.upgrade === undefined || head.upgrade.toLowerCase() !== 'websocket') {
+    return { status: 400, message: 'Invalid Upgrade header' };
+  }
+  const key = head.key;
+  if (key === undefined || !KEY_RE.test(key)) return { status: 400, message: 'Missing or invalid Sec-WebSocket-Key header' };
+  const version = head.version === undefined ? NaN : Number(head.version);
+  if (version !== 13 && version !== 8) {
+    return {
+      status: 400,
+      message: 'Missing or invalid Sec-WebSocket-Version header',
+      headers: { 'Sec-WebSocket-Version': '13, 8' },
+    };
+  }
+  const protocols = parseSubprotocols(head.protocol);
+  if (protocols === null) return { status: 400, message: 'Invalid Sec-WebSocket-Protocol header' };
+  return { key, protocols };
+}
+
+export function isHandshakeError(r: HandshakeOk | HandshakeError): r is HandshakeError {
+  return 'status' in r;
+}
+
+/** Sec-WebSocket-Accept for a client key: base64(sha1(key + GUID)). */
+export function acceptKey(key: string): string {
+  return createHash('sha1').update(key + GUID).digest('base64');
+}
+
+/** The complete 101 response head. */
+export function switchingProtocols(key: string, protocol: string | false): string {
+  const proto = protocol === false ? '' : `Sec-WebSocket-Protocol: ${protocol}\r\n`;
+  return `HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: ${acceptKey(key)}\r\n${proto}\r\n`;
+}
+
+/** True when the client offers permessage-deflate (then the `ws` path negotiates it). */
+export function offersDeflate(extensions: string | undefined): boolean {
+  return extensions !== undefined && extensions.toLowerCase().includes('permessage-deflate');
+}

@@ -1,0 +1,136 @@
+import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
+import { describe, it } from 'node:test';
+import {
+  acceptKey,
+  findHeadEnd,
+  isHandshakeError,
+  parseRequestHead,
+  parseSubprotocols,
+  switchingProtocols,
+  validateUpgrade,
+} from '../../../src/transports/handshake.js';
+import type { RequestHead } from '../../../src/transports/handshake.js';
+import { chooseSubprotocol, formatOf } from '../../../src/transports/upgrade.js';
+
+const KEY = 'dGhlIHNhbXBsZSBub25jZQ==';
+
+function head(lines: string[], requestLine = 'GET /connection/websocket HTTP/1.1'): RequestHead {
+  const h = parseRequestHead([requestLine, ...lines].join('\r\n'));
+  assert.ok(h !== null);
+  return h;
+}
+
+const UPGRADE = ['Host: x', 'Upgrade: websocket', 'Connection: Upgrade', `Sec-WebSocket-Key: ${KEY}`, 'Sec-WebSocket-Version: 13'];
+
+describe('request head parsing', () => {
+  it('finds the end of a head split across chunks, resuming the search where it stopped', () => {
+    const whole = Buffer.from('GET / HTTP/1.1\r\nHost: x\r\n\r\nrest', 'latin1');
+    for (let cut = 1; cut < whole.length - 4; cut++) {
+      const first = whole.subarray(0, cut);
+      const firstEnd = findHeadEnd(first);
+      const joined = Buffer.concat([first, whole.subarray(cut)]);
+      const end = findHeadEnd(joined, first.length);
+      assert.equal(end, 27, `cut at ${cut}`);
+      if (cut < 27) assert.equal(firstEnd, -1);
+    }
+    assert.equal(findHeadEnd(Buffer.from('GET / HTTP/1.1\r\nHost: x\r\n')), -1);
+  });
+
+  it('reads method, target and handshake headers case-insensitively', () => {
+    const h = head(['HOST: x', 'upgrade: WebSocket', 'CONNECTION: keep-alive, Upgrade', `sec-websocket-KEY: ${KEY}`, 'Sec-WebSocket-Version:13', 'Origin:   https://a.example  ']);
+    assert.equal(h.method, 'GET');
+    assert.equal(h.url, '/connection/websocket');
+    assert.equal(h.upgrade, 'WebSocket');
+    assert.equal(h.key, KEY);
+    assert.equal(h.version, '13');
+    assert.equal(h.origin, 'https://a.example');
+    assert.equal(h.isUpgrade, true);
+    assert.equal(h.headers['host'], 'x');
+  });
+
+  it('merges duplicates like Node: joined with ", ", first wins for single-valued headers, set-cookie an array', () => {
+    const h = head(['Host: a', 'Host: b', 'X-A: 1', 'x-a: 2', 'Set-Cookie: c=1', 'Set-Cookie: d=2', 'Sec-WebSocket-Protocol: a', 'Sec-WebSocket-Protocol: b']);
+    assert.equal(h.headers['host'], 'a');
+    assert.equal(h.headers['x-a'], '1, 2');
+    assert.deepEqual(h.headers['set-cookie'], ['c=1', 'd=2']);
+    assert.equal(h.protocol, 'a, b');
+  });
+
+  it('a duplicated key is joined, so it fails validation (as with Node + ws)', () => {
+    const r = validateUpgrade(head([...UPGRADE, `Sec-WebSocket-Key: ${KEY}`]));
+    assert.ok(isHandshakeError(r));
+    assert.equal(r.status, 400);
+  });
+
+  it('refuses obsolete line folding, malformed request lines and header lines (left to the http parser)', () => {
+    assert.equal(parseRequestHead('GET / HTTP/1.1\r\nX-A: 1\r\n  continued'), null);
+    assert.equal(parseRequestHead('GET / HTTP/1.1\r\nno colon here'), null);
+    assert.equal(parseRequestHead('GET / HTTP/1.1\r\nBad : x'), null);
+    assert.equal(parseRequestHead('GET /'), null);
+    assert.equal(parseRequestHead('GET  / HTTP/1.1'), null);
+    assert.equal(parseRequestHead('GET / HTTP/2.0'), null);
+  });
+
+  it('is not an upgrade without both Upgrade and a Connection: upgrade token', () => {
+    assert.equal(head(['Upgrade: websocket']).isUpgrade, false);
+    assert.equal(head(['Upgrade: websocket', 'Connection: keep-alive']).isUpgrade, false);
+    assert.equal(head(['Connection: upgrade']).isUpgrade, false);
+  });
+});
+
+describe('upgrade validation (mirrors ws)', () => {
+  it('accepts a valid request', () => {
+    const r = validateUpgrade(head(UPGRADE));
+    assert.ok(!isHandshakeError(r));
+    assert.equal(r.key, KEY);
+    assert.deepEqual(r.protocols, []);
+  });
+
+  it('405 for non-GET, 400 for a bad Upgrade, key, version (with Sec-WebSocket-Version) or subprotocol', () => {
+    const status = (h: RequestHead): number => {
+      const r = validateUpgrade(h);
+      return isHandshakeError(r) ? r.status : 101;
+    };
+    assert.equal(status(head(UPGRADE, 'POST /connection/websocket HTTP/1.1')), 405);
+    assert.equal(status(head(UPGRADE.map((l) => (l.startsWith('Upgrade') ? 'Upgrade: h2c' : l)))), 400);
+    assert.equal(status(head(UPGRADE.filter((l) => !l.startsWith('Sec-WebSocket-Key')))), 400);
+    assert.equal(status(head(UPGRADE.map((l) => (l.startsWith('Sec-WebSocket-Key') ? 'Sec-WebSocket-Key: short' : l)))), 400);
+    const badVersion = validateUpgrade(head(UPGRADE.map((l) => (l.startsWith('Sec-WebSocket-Version') ? 'Sec-WebSocket-Version: 12' : l))));
+    assert.ok(isHandshakeError(badVersion));
+    assert.equal(badVersion.status, 400);
+    assert.deepEqual(badVersion.headers, { 'Sec-WebSocket-Version': '13, 8' });
+    assert.equal(status(head(UPGRADE.filter((l) => !l.startsWith('Sec-WebSocket-Version')))), 400);
+    assert.equal(status(head(UPGRADE.map((l) => (l.startsWith('Sec-WebSocket-Version') ? 'Sec-WebSocket-Version: 8' : l)))), 101);
+    assert.equal(status(head([...UPGRADE, 'Sec-WebSocket-Protocol: a b'])), 400);
+  });
+
+  it('parses subprotocol lists: trimmed tokens, invalid or repeated ⇒ null', () => {
+    assert.deepEqual(parseSubprotocols(undefined), []);
+    assert.deepEqual(parseSubprotocols('centrifuge-json , centrifuge-protobuf'), ['centrifuge-json', 'centrifuge-protobuf']);
+    assert.equal(parseSubprotocols('a, a'), null);
+    assert.equal(parseSubprotocols(''), null);
+    assert.equal(parseSubprotocols('a,,b'), null);
+  });
+
+  it('chooses protobuf first, then json; format by subprotocol or query', () => {
+    assert.equal(chooseSubprotocol(['centrifuge-json', 'centrifuge-protobuf']), 'centrifuge-protobuf');
+    assert.equal(chooseSubprotocol(['x', 'centrifuge-json']), 'centrifuge-json');
+    assert.equal(chooseSubprotocol(['x']), false);
+    assert.equal(formatOf(['centrifuge-protobuf'], ''), 'protobuf');
+    assert.equal(formatOf([], 'format=protobuf'), 'protobuf');
+    assert.equal(formatOf([], 'a=1&cf_protocol=protobuf'), 'protobuf');
+    assert.equal(formatOf(['centrifuge-json'], 'format=json'), 'json');
+  });
+
+  it('computes Sec-WebSocket-Accept (RFC 6455 sample) and the 101 head', () => {
+    assert.equal(acceptKey(KEY), 's3pPLMBiTxaQ9kYGzzhZRbK+xOo=');
+    const expected = createHash('sha1').update(`${KEY}258EAFA5-E914-47DA-95CA-C5AB0DC85B11`).digest('base64');
+    const res = switchingProtocols(KEY, 'centrifuge-json');
+    assert.ok(res.startsWith('HTTP/1.1 101 Switching Protocols\r\n'));
+    assert.ok(res.includes(`\r\nSec-WebSocket-Accept: ${expected}\r\n`));
+    assert.ok(res.includes('\r\nSec-WebSocket-Protocol: centrifuge-json\r\n'));
+    assert.ok(res.endsWith('\r\n\r\n'));
+    assert.ok(!switchingProtocols(KEY, false).includes('Sec-WebSocket-Protocol'));
+  });
+});
