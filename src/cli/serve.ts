@@ -5,6 +5,7 @@ import { rmSync, writeFileSync } from 'node:fs';
 import type { Logger } from 'pino';
 import { ConfigError, loadConfig, type GyreConfig } from '../config/index.js';
 import { createLogger } from '../logging.js';
+import { warmUp } from '../warmup.js';
 import { configErrorLine } from './load-config.js';
 
 export interface RunningServer {
@@ -86,6 +87,9 @@ export async function serve(opts: ServeOptions, deps: ServeDeps = defaultServeDe
   const removePid = () => {
     if (config.pid_file !== '') rmSync(config.pid_file, { force: true });
   };
+
+  // Before the real port opens: optimise the handshake and fan-out code on a private loopback copy.
+  await warmUp(config, { logger, start: startServer });
 
   let server: RunningServer;
   try {

@@ -109,6 +109,11 @@ export interface GyreConfig {
     internal_port: number; // 0 ⇒ same as port
     /** Gyre extension: listen backlog for bursts of connects. */
     backlog: number;
+    /**
+     * Gyre extension: loopback connect+subscribe handshakes run through a private copy of the server before the
+     * real port opens, so a fresh node meets its first reconnect storm with optimised code (src/warmup.ts). 0 = off.
+     */
+    warmup_connections: number;
   };
   log: { level: 'none' | 'trace' | 'debug' | 'info' | 'warn' | 'error'; file: string };
   engine: { type: 'memory' | 'redis' };

@@ -95,7 +95,7 @@ export function makeConfig(o: ConfigOverrides = {}): GyreConfig {
     ...o.client,
   };
   return {
-    http_server: { address: '', port: 8000, internal_address: '', internal_port: 0, backlog: 511 },
+    http_server: { address: '', port: 8000, internal_address: '', internal_port: 0, backlog: 511, warmup_connections: 0 },
     log: { level: 'none', file: '' },
     engine: { type: 'memory' },
     client,
