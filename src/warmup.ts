@@ -130,7 +130,7 @@ export async function warmUp(
   const n = config.http_server.warmup_connections;
   if (n <= 0 || config.websocket.disabled) return null;
   const t0 = Date.now();
-  const deadline = t0 + (opts.timeoutMs ?? 5000);
+  const deadline = t0 + (opts.timeoutMs ?? 4000);
   const secret = randomBytes(24).toString('hex');
   const apiKey = randomBytes(24).toString('hex');
   const result: WarmupResult = { connections: n, subscribed: 0, published: 0, ms: 0, timedOut: false };

@@ -147,7 +147,7 @@ export const configSchema = z.object({
       internal_address: str(),
       internal_port: port(0),
       backlog: int(4096, 1),
-      warmup_connections: int(1000, 0),
+      warmup_connections: int(500, 0),
     })
     .prefault({}),
   log: z
