@@ -28,6 +28,8 @@ export interface ServeDeps {
   signals: Pick<NodeJS.EventEmitter, 'on' | 'removeListener'>;
   /** Overrides the logger built from log.* (tests). */
   logger?: Logger;
+  /** Overrides the start-up warm-up (tests; default src/warmup.ts). */
+  warmUp?: typeof warmUp;
 }
 
 const APP_MODULE = '../app.js';
@@ -89,7 +91,7 @@ export async function serve(opts: ServeOptions, deps: ServeDeps = defaultServeDe
   };
 
   // Before the real port opens: optimise the handshake and fan-out code on a private loopback copy.
-  await warmUp(config, { logger, start: startServer });
+  await (deps.warmUp ?? warmUp)(config, { logger, start: startServer });
 
   let server: RunningServer;
   try {

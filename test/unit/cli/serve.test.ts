@@ -21,6 +21,8 @@ interface Harness {
   stderr: string[];
   started: Array<Readonly<GyreConfig>>;
   closes: number;
+  /** Start-up steps in order: 'warmup' then 'start'. */
+  steps: string[];
 }
 
 /** `app` is the app module itself, or a function of the harness that returns it. */
@@ -31,6 +33,7 @@ function harness(app: unknown): Harness {
     stderr: [],
     started: [],
     closes: 0,
+    steps: [],
     deps: undefined as unknown as ServeDeps,
   };
   h.deps = {
@@ -39,6 +42,10 @@ function harness(app: unknown): Harness {
     stderr: (line) => h.stderr.push(line),
     signals: h.signals,
     logger: pino({ level: 'silent' }),
+    warmUp: (config) => {
+      h.steps.push(`warmup:${config.http_server.warmup_connections}`);
+      return Promise.resolve(null);
+    },
   };
   return h;
 }
@@ -47,6 +54,7 @@ function fakeApp(h: Harness, closeImpl: () => Promise<void> = () => Promise.reso
   return {
     startServer: (config: Readonly<GyreConfig>) => {
       h.started.push(config);
+      h.steps.push('start');
       return Promise.resolve({
         port: config.http_server.port,
         close: () => {
@@ -88,6 +96,7 @@ describe('serve', () => {
     const done = serve({ file: fixture, flags: { 'http_server.port': '9555', pid_file: pidFile } }, h.deps);
     await until(() => h.started.length === 1);
     assert.equal(h.started[0]?.http_server.port, 9555);
+    assert.deepEqual(h.steps, ['warmup:500', 'start'], 'the warm-up runs (default 500) before the real server starts');
     assert.ok(Object.isFrozen(h.started[0]));
     assert.equal(readFileSync(pidFile, 'utf8').trim(), String(process.pid));
     h.signals.emit('SIGTERM', 'SIGTERM');
