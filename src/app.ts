@@ -12,6 +12,7 @@ import { healthHandler } from './http/health.js';
 import { metricsHandler } from './http/metrics.js';
 import { Router, sendText } from './http/router.js';
 import { closeFront, closeServer, createHttpServer, listen } from './http/server.js';
+import { readSomaxconn } from './metrics/host-tcp.js';
 import { metrics, registry } from './metrics/registry.js';
 import { HttpFront } from './transports/front.js';
 import { rejectUpgrade } from './transports/upgrade.js';
@@ -111,6 +112,12 @@ export async function startServer(config: Readonly<GyreConfig>, opts: { logger: 
     const port = await listen(front.server, hs.address, hs.port, hs.backlog);
     const internalPort = internal !== undefined ? await listen(internal, internalAddress, internalPortCfg, hs.backlog) : port;
     logger.info({ port, internalPort, version }, 'gyre listening');
+    const somaxconn = readSomaxconn();
+    if (somaxconn !== null && somaxconn < hs.backlog) {
+      // Node accepts about one connection per event-loop turn: in a burst larger than this, the kernel drops
+      // handshakes (gyre_host_tcp_listen_overflows) and those clients retry only after 1 s.
+      logger.info({ backlog: hs.backlog, somaxconn }, 'listen backlog capped by net.core.somaxconn; raise it for connect bursts larger than that');
+    }
     return { port, internalPort, node, close };
   } catch (err) {
     await close();

@@ -146,7 +146,7 @@ export const configSchema = z.object({
       port: port(8000),
       internal_address: str(),
       internal_port: port(0),
-      backlog: int(4096, 1),
+      backlog: int(65535, 1),
       warmup_connections: int(500, 0),
     })
     .prefault({}),

@@ -2,6 +2,7 @@
 // existing dashboards keep working), plus `gyre_*` extras for storm anomalies.
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import { BatchedCounter, BatchedGauge } from './batched.js';
+import { readListenCounters } from './host-tcp.js';
 
 export { flushMetrics } from './batched.js';
 
@@ -156,4 +157,26 @@ export const hot = {
   messagesSent: new BatchedCounter(metrics.messagesSent),
   transportMessagesReceived: new BatchedCounter(metrics.transportMessagesReceived),
   transportMessagesReceivedSize: new BatchedCounter(metrics.transportMessagesReceivedSize),
+};
+
+/** Host-wide TCP listen-queue counters (./host-tcp.ts), read at scrape time; absent when /proc is unavailable. */
+export const hostTcp = {
+  listenOverflows: new Gauge({
+    name: 'gyre_host_tcp_listen_overflows',
+    help: 'TcpExtListenOverflows of this host, cumulative since boot: handshakes dropped because an accept queue was full (raise net.core.somaxconn)',
+    registers: [registry],
+    collect() {
+      const c = readListenCounters();
+      if (c !== null) this.set(c.overflows);
+    },
+  }),
+  listenDrops: new Gauge({
+    name: 'gyre_host_tcp_listen_drops',
+    help: 'TcpExtListenDrops of this host, cumulative since boot: SYNs dropped by any listener',
+    registers: [registry],
+    collect() {
+      const c = readListenCounters();
+      if (c !== null) this.set(c.drops);
+    },
+  }),
 };

@@ -37,7 +37,7 @@ describe('loadConfig: files', () => {
     const c = json.config;
     assert.equal(c.http_server.port, 9100);
     assert.equal(c.http_server.internal_port, 9101);
-    assert.equal(c.http_server.backlog, 4096);
+    assert.equal(c.http_server.backlog, 65535);
     assert.equal(c.log.level, 'debug');
     assert.equal(c.client.ping_interval, 20_000);
     assert.equal(c.client.pong_timeout, 5000);
