@@ -3,6 +3,8 @@
 // number of 'connection' events seen between two turns. ACCEPT_WORK_MS busy-waits in each connection callback.
 // Run: node bench/profile/accept-per-turn.mjs          (Node 20 / libuv 1.46 here: at most 2 per turn)
 import net from 'node:net';
+import { performance } from 'node:perf_hooks';
+import { setImmediate } from 'node:timers';
 
 const N = 3000;
 const work = Number(process.env.ACCEPT_WORK_MS ?? 0.2);
