@@ -4,9 +4,9 @@
 // Run: node --import tsx bench/connect-path.bench.ts [N]          (default N = 20000)
 // Env: ROUNDS (default 5); VARIANT=anon (anonymous connect, no token, no subscribe) or nosub (token, no
 // subscribe); HEAP=1 with node --expose-gc prints the heap after each round (leak check).
-import { createHmac } from 'node:crypto';
 import { pino } from 'pino';
 import { createTokenVerifier } from '../src/auth/jwt.js';
+import { signHs256 } from '../src/auth/sign.js';
 import { defaultConfig } from '../src/config/index.js';
 import type { GyreConfig } from '../src/config/types.js';
 import { Node } from '../src/core/node.js';
@@ -27,12 +27,8 @@ class NullTransport implements Transport {
   close(): void {}
 }
 
-function b64url(s: string | Buffer): string {
-  return Buffer.from(s).toString('base64url');
-}
 function token(sub: string): string {
-  const head = b64url('{"alg":"HS256","typ":"JWT"}') + '.' + b64url(JSON.stringify({ sub, exp: Math.floor(Date.now() / 1000) + 3600 }));
-  return head + '.' + createHmac('sha256', SECRET).update(head).digest('base64url');
+  return signHs256({ sub, exp: Math.floor(Date.now() / 1000) + 3600 }, SECRET);
 }
 
 function config(): GyreConfig {

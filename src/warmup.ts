@@ -5,10 +5,11 @@
 // loopback port is driven through `http_server.warmup_connections` real WebSocket connect+subscribe handshakes
 // and a few HTTP API publishes. The copy has its own engine, token secret and API key, shares nothing with the
 // real node but V8's compiled code, and the metrics it touched are reset afterwards.
-import { createHmac, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { request, Agent } from 'node:http';
 import { pino, type Logger } from 'pino';
 import WebSocket from 'ws';
+import { signHs256 } from './auth/sign.js';
 import { defaultConfig } from './config/index.js';
 import type { GyreConfig } from './config/types.js';
 import { flushMetrics, metrics } from './metrics/registry.js';
@@ -64,13 +65,6 @@ export function warmupConfig(config: Readonly<GyreConfig>, secret: string, apiKe
   c.websocket = { ...c.websocket, disabled: false };
   c.pid_file = '';
   return c;
-}
-
-function hs256(secret: string, sub: string, nowSec: number): string {
-  const head = `${Buffer.from('{"alg":"HS256","typ":"JWT"}').toString('base64url')}.${Buffer.from(
-    JSON.stringify({ sub, exp: nowSec + 600 }),
-  ).toString('base64url')}`;
-  return `${head}.${createHmac('sha256', secret).update(head).digest('base64url')}`;
 }
 
 /** One client: connect + subscribe in the first frame; resolves true once the subscribe reply arrived. */
@@ -144,7 +138,7 @@ export async function warmUp(
     for (let first = 0; first < n && Date.now() < deadline; first += WAVE) {
       const wave: Promise<boolean>[] = [];
       for (let i = first; i < Math.min(n, first + WAVE); i++) {
-        const frame = `{"id":1,"connect":{"token":"${hs256(secret, `warmup-${i}`, nowSec)}"}}\n{"id":2,"subscribe":{"channel":"warmup-${i % CHANNELS}"}}`;
+        const frame = `{"id":1,"connect":{"token":"${signHs256({ sub: `warmup-${i}`, exp: nowSec + 600 }, secret)}"}}\n{"id":2,"subscribe":{"channel":"warmup-${i % CHANNELS}"}}`;
         wave.push(connectOne(url, frame, sockets, deadline));
       }
       for (const ok of await Promise.all(wave)) if (ok) result.subscribed++;

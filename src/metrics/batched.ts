@@ -28,18 +28,19 @@ export function flushMetrics(): void {
   for (let i = 0; i < batches.length; i++) batches[i]!.flush();
 }
 
-class Batch<T extends string> implements Flushable {
+/** Pending deltas per label key, handed to prom-client by `apply` on flush. */
+abstract class Batched<T extends string> implements Flushable {
   private readonly pending = new Map<string, Pending<T>>();
 
-  constructor(private readonly apply: (labels: LabelValues<T>, delta: number) => void) {
+  protected constructor(private readonly apply: (labels: LabelValues<T>, delta: number) => void) {
     batches.push(this);
   }
 
-  /** Adds `delta` for the label set `labels`, identified by `key` (same key ⇔ same labels; caller's duty). */
-  add(key: string, labels: LabelValues<T>, delta: number): void {
+  /** Adds `n` for the label set `labels`, identified by `key` (same key ⇔ same labels; caller's duty). */
+  inc(key: string, labels: LabelValues<T>, n = 1): void {
     const p = this.pending.get(key);
-    if (p !== undefined) p.delta += delta;
-    else this.pending.set(key, { labels, delta });
+    if (p !== undefined) p.delta += n;
+    else this.pending.set(key, { labels, delta: n });
     schedule();
   }
 
@@ -51,26 +52,18 @@ class Batch<T extends string> implements Flushable {
 }
 
 /** A counter whose increments are batched per label key. */
-export class BatchedCounter<T extends string> {
-  private readonly batch: Batch<T>;
+export class BatchedCounter<T extends string> extends Batched<T> {
   constructor(counter: Counter<T>) {
-    this.batch = new Batch<T>((labels, delta) => counter.inc(labels, delta));
-  }
-  inc(key: string, labels: LabelValues<T>, n = 1): void {
-    this.batch.add(key, labels, n);
+    super((labels, delta) => counter.inc(labels, delta));
   }
 }
 
-/** A gauge whose increments and decrements are batched per label key. */
-export class BatchedGauge<T extends string> {
-  private readonly batch: Batch<T>;
+/** A gauge whose increments and decrements are batched per label key (they net out before reaching it). */
+export class BatchedGauge<T extends string> extends Batched<T> {
   constructor(gauge: Gauge<T>) {
-    this.batch = new Batch<T>((labels, delta) => gauge.inc(labels, delta));
-  }
-  inc(key: string, labels: LabelValues<T>, n = 1): void {
-    this.batch.add(key, labels, n);
+    super((labels, delta) => gauge.inc(labels, delta));
   }
   dec(key: string, labels: LabelValues<T>, n = 1): void {
-    this.batch.add(key, labels, -n);
+    this.inc(key, labels, -n);
   }
 }

@@ -2,7 +2,7 @@
 // existing dashboards keep working), plus `gyre_*` extras for storm anomalies.
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import { BatchedCounter, BatchedGauge } from './batched.js';
-import { readListenCounters } from './host-tcp.js';
+import { readListenCounters, type ListenCounters } from './host-tcp.js';
 
 export { flushMetrics } from './batched.js';
 
@@ -160,23 +160,36 @@ export const hot = {
 };
 
 /** Host-wide TCP listen-queue counters (./host-tcp.ts), read at scrape time; absent when /proc is unavailable. */
+let hostReading: { at: number; value: ListenCounters | null } = { at: -Infinity, value: null };
+
+/** One /proc read serves both gauges of a scrape. */
+function listenCounters(): ListenCounters | null {
+  const now = performance.now();
+  if (now - hostReading.at > 100) hostReading = { at: now, value: readListenCounters() };
+  return hostReading.value;
+}
+
+function hostGauge(name: string, help: string, pick: (c: ListenCounters) => number): Gauge {
+  return new Gauge({
+    name,
+    help,
+    registers: [registry],
+    collect() {
+      const c = listenCounters();
+      if (c !== null) this.set(pick(c));
+    },
+  });
+}
+
 export const hostTcp = {
-  listenOverflows: new Gauge({
-    name: 'gyre_host_tcp_listen_overflows',
-    help: 'TcpExtListenOverflows of this host, cumulative since boot: handshakes dropped because an accept queue was full (raise net.core.somaxconn)',
-    registers: [registry],
-    collect() {
-      const c = readListenCounters();
-      if (c !== null) this.set(c.overflows);
-    },
-  }),
-  listenDrops: new Gauge({
-    name: 'gyre_host_tcp_listen_drops',
-    help: 'TcpExtListenDrops of this host, cumulative since boot: SYNs dropped by any listener',
-    registers: [registry],
-    collect() {
-      const c = readListenCounters();
-      if (c !== null) this.set(c.drops);
-    },
-  }),
+  listenOverflows: hostGauge(
+    'gyre_host_tcp_listen_overflows',
+    'TcpExtListenOverflows of this host, cumulative since boot: handshakes dropped because an accept queue was full (raise net.core.somaxconn)',
+    (c) => c.overflows,
+  ),
+  listenDrops: hostGauge(
+    'gyre_host_tcp_listen_drops',
+    'TcpExtListenDrops of this host, cumulative since boot: SYNs dropped by any listener',
+    (c) => c.drops,
+  ),
 };

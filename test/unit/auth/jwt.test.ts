@@ -7,7 +7,7 @@ import { after, before, describe, it } from 'node:test';
 import { SignJWT, exportJWK, exportSPKI, generateKeyPair, importPKCS8, type GenerateKeyPairResult, type JWTPayload } from 'jose';
 import { defaultConfig } from '../../../src/config/defaults.js';
 import type { ClientConfig } from '../../../src/config/types.js';
-import { InvalidTokenError, JwtVerifier, TokenExpiredError } from '../../../src/auth/index.js';
+import { InvalidTokenError, JwtVerifier, TokenExpiredError, signHs256 } from '../../../src/auth/index.js';
 
 const SECRET = 'test-secret';
 const NOW = 1_700_000_000; // fixed clock, unix seconds
@@ -98,6 +98,12 @@ describe('JwtVerifier: connection tokens (HMAC)', () => {
     await rejects(v.verifyConnectToken(ps), InvalidTokenError);
     const none = `${Buffer.from('{"alg":"none"}').toString('base64url')}.${Buffer.from('{"sub":"u"}').toString('base64url')}.`;
     await rejects(v.verifyConnectToken(none), InvalidTokenError);
+  });
+
+  it('signHs256 tokens verify with the same secret and fail with another', async () => {
+    const t = signHs256({ sub: 'bulk', exp: NOW + 60 }, SECRET);
+    assert.equal((await v.verifyConnectToken(t)).sub, 'bulk');
+    await rejects(v.verifyConnectToken(signHs256({ sub: 'bulk' }, 'other-secret')), InvalidTokenError);
   });
 
   it('protected header: not JSON, not an object, crit/b64, non-string alg ⇒ InvalidTokenError (no jose involved)', async () => {
