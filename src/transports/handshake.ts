@@ -1,13 +1,14 @@
 // The WebSocket opening handshake without Node's http machinery (RFC 6455 §4.2): finding and parsing the
-// request head, deciding whether it is an upgrade, validating it the way `ws` does (same statuses, same
-// order) and building the 101 answer. Pure functions over strings and buffers, so they are unit-testable.
+// request head, deciding whether it is an upgrade, validating it with Centrifugo's rules (docs/handshake.md:
+// what its upgrader accepts, Gyre accepts) and building the 101 answer. Pure functions over strings and
+// buffers, so they are unit-testable; transports/websocket.ts applies the same checks to requests that come
+// through Node's http.Server.
 import { createHash } from 'node:crypto';
 
 /** Node's default `maxHeaderSize`: a head that does not end within this many bytes gets 431. */
 export const MAX_HEAD_BYTES = 16 * 1024;
 const GUID = '258EAFA5-E914-47DA-95CA-C5AB0DC85B11';
 const KEY_RE = /^[+/0-9A-Za-z]{22}==$/;
-const TOKEN_RE = /^[!#$%&'*+\-.0-9A-Z^_`|a-z~]+$/;
 /** Headers Node keeps only the first of (http.IncomingMessage#headers); every other duplicate is joined. */
 const FIRST_WINS = new Set([
   'age', 'authorization', 'content-length', 'content-type', 'etag', 'expires', 'from', 'host',
@@ -49,13 +50,6 @@ export class RequestHead {
   get isUpgrade(): boolean {
     return this.upgrade !== undefined && this.connection !== undefined && hasToken(this.connection, 'upgrade');
   }
-}
-
-function hasToken(list: string, token: string): boolean {
-  for (const part of list.split(',')) {
-    if (part.trim().toLowerCase() === token) return true;
-  }
-  return false;
 }
 
 function appendValue(prev: string | undefined, value: string): string {
@@ -103,9 +97,10 @@ export function parseRequestHead(text: string): RequestHead | null {
         case 'origin': head.origin = appendValue(head.origin, value); break;
         case 'upgrade': head.upgrade = appendValue(head.upgrade, value); break;
         case 'connection': head.connection = appendValue(head.connection, value); break;
-        case 'sec-websocket-key': head.key = appendValue(head.key, value); break;
+        // Like Go's Header.Get in Centrifugo's upgrader: only the first key and subprotocol line count.
+        case 'sec-websocket-key': head.key ??= value; break;
         case 'sec-websocket-version': head.version = appendValue(head.version, value); break;
-        case 'sec-websocket-protocol': head.protocol = appendValue(head.protocol, value); break;
+        case 'sec-websocket-protocol': head.protocol ??= value; break;
         case 'sec-websocket-extensions': head.extensions = appendValue(head.extensions, value); break;
         default: break;
       }
@@ -141,50 +136,97 @@ export function splitTarget(url: string): { path: string; query: string } {
   return q === -1 ? { path: url, query: '' } : { path: url.slice(0, q), query: url.slice(q + 1) };
 }
 
-/** A refused handshake: status, body text and extra headers, as `ws` would answer. */
+/** A refused handshake: status, body text and extra headers. */
 export interface HandshakeError {
   readonly status: number;
   readonly message: string;
   readonly headers?: Readonly<Record<string, string>>;
 }
 
-/** A valid handshake: the key to answer and the offered subprotocols, in order. */
+/** A valid handshake: the key to answer and the offered subprotocols, in the client's order. */
 export interface HandshakeOk {
   readonly key: string;
   readonly protocols: readonly string[];
 }
 
-/** Parses a Sec-WebSocket-Protocol value; null when a token is malformed, empty or repeated (ws: 400). */
-export function parseSubprotocols(value: string | undefined): string[] | null {
+/** The request fields a handshake is judged on (a RequestHead, or an IncomingMessage's headers). */
+export interface UpgradeFields {
+  readonly method: string;
+  /** Every Upgrade line, joined. */
+  readonly upgrade: string | undefined;
+  /** Every Sec-WebSocket-Version line, joined. */
+  readonly version: string | undefined;
+  /** The first Sec-WebSocket-Key line. */
+  readonly key: string | undefined;
+  /** The first Sec-WebSocket-Protocol line. */
+  readonly protocol: string | undefined;
+}
+
+/** True when the comma-separated `list` holds `token` (case-insensitive), as Centrifugo's upgrader reads it. */
+export function hasToken(list: string | undefined, token: string): boolean {
+  if (list === undefined) return false;
+  for (const part of list.split(',')) {
+    if (part.trim().toLowerCase() === token) return true;
+  }
+  return false;
+}
+
+/**
+ * Splits a Sec-WebSocket-Protocol value into its trimmed, non-empty entries, in order. Nothing is refused:
+ * Centrifugo answers 101 to an empty value (the official Python client sends one), to repeated or malformed
+ * entries, and simply negotiates no subprotocol when none of ours is offered.
+ */
+export function parseSubprotocols(value: string | undefined): string[] {
   if (value === undefined) return [];
   const out: string[] = [];
   for (const part of value.split(',')) {
     const t = part.trim();
-    if (!TOKEN_RE.test(t) || out.includes(t)) return null;
-    out.push(t);
+    if (t !== '') out.push(t);
   }
   return out;
 }
 
-/** Checks an upgrade request like `ws`'s handleUpgrade, in the same order and with the same answers. */
-export function validateUpgrade(head: RequestHead): HandshakeOk | HandshakeError {
-  if (head.method !== 'GET') return { status: 405, message: 'Invalid HTTP method' };
-  if (head.upgrade === undefined || head.upgrade.toLowerCase() !== 'websocket') {
-    return { status: 400, message: 'Invalid Upgrade header' };
+/**
+ * The handshake fields of a request Node's http parser read, from its raw header list: the first key and
+ * subprotocol line (Node would join duplicates), every Upgrade and version line.
+ */
+export function upgradeFieldsOf(method: string, rawHeaders: readonly string[]): UpgradeFields {
+  let upgrade: string | undefined;
+  let version: string | undefined;
+  let key: string | undefined;
+  let protocol: string | undefined;
+  for (let i = 0; i + 1 < rawHeaders.length; i += 2) {
+    const value = (rawHeaders[i + 1] as string).trim();
+    switch ((rawHeaders[i] as string).toLowerCase()) {
+      case 'upgrade': upgrade = appendValue(upgrade, value); break;
+      case 'sec-websocket-version': version = appendValue(version, value); break;
+      case 'sec-websocket-key': key ??= value; break;
+      case 'sec-websocket-protocol': protocol ??= value; break;
+      default: break;
+    }
   }
-  const key = head.key;
-  if (key === undefined || !KEY_RE.test(key)) return { status: 400, message: 'Missing or invalid Sec-WebSocket-Key header' };
-  const version = head.version === undefined ? NaN : Number(head.version);
-  if (version !== 13 && version !== 8) {
+  return { method, upgrade, version, key, protocol };
+}
+
+/**
+ * Checks an upgrade request the way Centrifugo's upgrader does, in its order: an `Upgrade` list holding
+ * `websocket` (400), GET (405), a `Sec-WebSocket-Version` list holding 13 (8 is accepted too, as `ws`
+ * always did; 400 otherwise, with the versions we speak), and a key that is 16 base64-encoded bytes (400).
+ * The `Connection: upgrade` token is what made the request an upgrade in the first place.
+ */
+export function validateUpgrade(req: UpgradeFields): HandshakeOk | HandshakeError {
+  if (!hasToken(req.upgrade, 'websocket')) return { status: 400, message: 'Invalid Upgrade header' };
+  if (req.method !== 'GET') return { status: 405, message: 'Invalid HTTP method' };
+  if (!hasToken(req.version, '13') && !hasToken(req.version, '8')) {
     return {
       status: 400,
       message: 'Missing or invalid Sec-WebSocket-Version header',
       headers: { 'Sec-WebSocket-Version': '13, 8' },
     };
   }
-  const protocols = parseSubprotocols(head.protocol);
-  if (protocols === null) return { status: 400, message: 'Invalid Sec-WebSocket-Protocol header' };
-  return { key, protocols };
+  const key = req.key;
+  if (key === undefined || !KEY_RE.test(key)) return { status: 400, message: 'Missing or invalid Sec-WebSocket-Key header' };
+  return { key, protocols: parseSubprotocols(req.protocol) };
 }
 
 export function isHandshakeError(r: HandshakeOk | HandshakeError): r is HandshakeError {

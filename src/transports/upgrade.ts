@@ -1,6 +1,5 @@
 // The cheap, synchronous part of a WebSocket upgrade (protocol.md §1.4, §7): path, origin, limits and
 // protocol selection. No token checks and no engine calls happen here.
-import type { IncomingMessage } from 'node:http';
 import { STATUS_CODES } from 'node:http';
 import type { Duplex } from 'node:stream';
 import type { ProtocolFormat } from '../protocol/types.js';
@@ -15,42 +14,21 @@ export function splitUrl(url: string | undefined): { path: string; query: string
   return q === -1 ? { path: u, query: '' } : { path: u.slice(0, q), query: u.slice(q + 1) };
 }
 
-/** ws `handleProtocols`: echo the subprotocol we understand, protobuf first. */
-export function pickSubprotocol(protocols: ReadonlySet<string>): string | false {
-  if (protocols.has(SUBPROTOCOL_PROTOBUF)) return SUBPROTOCOL_PROTOBUF;
-  if (protocols.has(SUBPROTOCOL_JSON)) return SUBPROTOCOL_JSON;
-  return false;
-}
-
-/** Parses the Sec-WebSocket-Protocol header value into a set of tokens. */
-export function requestedSubprotocols(header: string | string[] | undefined): Set<string> {
-  const out = new Set<string>();
-  if (header === undefined) return out;
-  const parts = Array.isArray(header) ? header.join(',') : header;
-  for (const p of parts.split(',')) {
-    const t = p.trim();
-    if (t !== '') out.add(t);
+/**
+ * The subprotocol echoed in the 101 answer: the first entry of the client's list that is one of ours
+ * (Centrifugo's choice), or none.
+ */
+export function chooseSubprotocol(protocols: Iterable<string>): string | false {
+  for (const p of protocols) {
+    if (p === SUBPROTOCOL_JSON || p === SUBPROTOCOL_PROTOBUF) return p;
   }
-  return out;
-}
-
-/** Protocol of a connection: protobuf by subprotocol or by `format=protobuf` / `cf_protocol=protobuf`. */
-export function selectFormat(req: IncomingMessage, query: string): ProtocolFormat {
-  if (requestedSubprotocols(req.headers['sec-websocket-protocol']).has(SUBPROTOCOL_PROTOBUF)) return 'protobuf';
-  return formatFromQuery(query);
-}
-
-/** The same choice from an already parsed subprotocol list (the fast handshake path). */
-export function formatOf(protocols: readonly string[], query: string): ProtocolFormat {
-  if (protocols.includes(SUBPROTOCOL_PROTOBUF)) return 'protobuf';
-  return formatFromQuery(query);
-}
-
-/** The subprotocol echoed in the 101 answer, protobuf first (same choice as `pickSubprotocol`). */
-export function chooseSubprotocol(protocols: readonly string[]): string | false {
-  if (protocols.includes(SUBPROTOCOL_PROTOBUF)) return SUBPROTOCOL_PROTOBUF;
-  if (protocols.includes(SUBPROTOCOL_JSON)) return SUBPROTOCOL_JSON;
   return false;
+}
+
+/** Protocol of a connection: protobuf when that subprotocol was chosen, or by `format` / `cf_protocol`. */
+export function formatOf(chosen: string | false, query: string): ProtocolFormat {
+  if (chosen === SUBPROTOCOL_PROTOBUF) return 'protobuf';
+  return formatFromQuery(query);
 }
 
 function formatFromQuery(query: string): ProtocolFormat {

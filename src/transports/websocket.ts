@@ -7,6 +7,7 @@ import type { IncomingMessage } from 'node:http';
 import type { Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import type { Logger } from 'pino';
+import * as wsLib from 'ws';
 import { WebSocket, WebSocketServer } from 'ws';
 import type { RawData } from 'ws';
 import type { ClientConfig, GyreConfig } from '../config/types.js';
@@ -18,18 +19,17 @@ import type { ProtocolFormat } from '../protocol/types.js';
 import { createOriginCheck } from './origin.js';
 import type { OriginCheck } from './origin.js';
 import type { UpgradeTarget } from './front.js';
-import { isHandshakeError, offersDeflate, splitTarget, switchingProtocols, validateUpgrade } from './handshake.js';
+import {
+  isHandshakeError,
+  offersDeflate,
+  splitTarget,
+  switchingProtocols,
+  upgradeFieldsOf,
+  validateUpgrade,
+} from './handshake.js';
 import type { HeaderMap, RequestHead } from './handshake.js';
 import type { SessionPort, Transport, TransportInfo } from './types.js';
-import {
-  abortHandshake,
-  chooseSubprotocol,
-  formatOf,
-  pickSubprotocol,
-  rejectUpgrade,
-  selectFormat,
-  splitUrl,
-} from './upgrade.js';
+import { abortHandshake, chooseSubprotocol, formatOf, rejectUpgrade, splitUrl } from './upgrade.js';
 
 /** How long we wait for the peer's close frame before dropping the TCP connection. */
 export const CLOSE_GRACE_MS = 5000;
@@ -195,6 +195,13 @@ interface AdoptableWebSocket {
 }
 type ServerSideCtor = new (address: null, protocols: undefined, options: object) => GyreWebSocket;
 
+/** The parts of `ws` that negotiate extensions (exported, not in its typings). */
+interface WsExtensions {
+  extension: { parse(header: string): Record<string, unknown> };
+  PerMessageDeflate: new (options: object) => { accept(offers: unknown): unknown };
+}
+const wsExt = wsLib as unknown as WsExtensions;
+
 /** One live WebSocket connection as the core sees it. */
 export class WebSocketTransport implements Transport {
   readonly info: TransportInfo;
@@ -292,7 +299,7 @@ export class WebSocketHandler implements UpgradeTarget {
       clientTracking: false,
       maxPayload: ws.message_size_limit,
       perMessageDeflate: ws.compression ? { zlibDeflateOptions: { level: 1 }, threshold: 256 } : false,
-      handleProtocols: (protocols) => pickSubprotocol(protocols),
+      handleProtocols: (protocols) => chooseSubprotocol(protocols),
       WebSocket: GyreWebSocket,
     });
   }
@@ -323,9 +330,42 @@ export class WebSocketHandler implements UpgradeTarget {
       rejectUpgrade(socket, 503);
       return;
     }
-    const format = selectFormat(req, query);
+    // The same checks as the fast path, then ws gets the request as Centrifugo reads it: a subprotocol list
+    // ws would refuse (empty, repeated, malformed) becomes the one we chose, and an extension offer ws would
+    // refuse (malformed or unacceptable parameters) is dropped, so that the answer is 101 without compression.
+    const checked = validateUpgrade(upgradeFieldsOf(req.method ?? '', req.rawHeaders));
+    if (isHandshakeError(checked)) {
+      abortHandshake(socket, checked.status, checked.message, checked.headers);
+      return;
+    }
+    const protocol = chooseSubprotocol(checked.protocols);
+    const h = req.headers;
+    h.upgrade = 'websocket';
+    h['sec-websocket-version'] = '13';
+    h['sec-websocket-key'] = checked.key;
+    if (protocol === false) delete h['sec-websocket-protocol'];
+    else h['sec-websocket-protocol'] = protocol;
+    const ext = h['sec-websocket-extensions'];
+    if (ext !== undefined && !this.deflateOfferUsable(ext)) delete h['sec-websocket-extensions'];
+    const format = formatOf(protocol, query);
     this.wss.handleUpgrade(req, socket, head, (ws) => this.onConnection(ws as GyreWebSocket, req.socket, req, format));
   };
+
+  /** True when ws would accept this extension offer (it answers 400 otherwise; Centrifugo does not). */
+  private deflateOfferUsable(header: string): boolean {
+    if (!this.compress) return true;
+    try {
+      const offers = wsExt.extension.parse(header);
+      const deflate = offers['permessage-deflate'];
+      if (deflate === undefined) return true;
+      const o = this.wss.options;
+      const options = typeof o.perMessageDeflate === 'object' ? o.perMessageDeflate : {};
+      new wsExt.PerMessageDeflate({ ...options, isServer: true, maxPayload: o.maxPayload }).accept(deflate);
+      return true;
+    } catch {
+      return false;
+    }
+  }
 
   /**
    * The fast path: same checks and answers as `onUpgrade` + ws.handleUpgrade, on a head the front parsed.
@@ -373,7 +413,7 @@ export class WebSocketHandler implements UpgradeTarget {
       maxBufferedChunks: o.maxBufferedChunks,
       maxFragments: o.maxFragments,
     });
-    this.onConnection(ws, socket, head, formatOf(checked.protocols, query));
+    this.onConnection(ws, socket, head, formatOf(protocol, query));
     return true;
   }
 

@@ -8,6 +8,7 @@ import {
   parseRequestHead,
   parseSubprotocols,
   switchingProtocols,
+  upgradeFieldsOf,
   validateUpgrade,
 } from '../../../src/transports/handshake.js';
 import type { RequestHead } from '../../../src/transports/handshake.js';
@@ -54,13 +55,22 @@ describe('request head parsing', () => {
     assert.equal(h.headers['host'], 'a');
     assert.equal(h.headers['x-a'], '1, 2');
     assert.deepEqual(h.headers['set-cookie'], ['c=1', 'd=2']);
-    assert.equal(h.protocol, 'a, b');
+    // The handshake reads only the first subprotocol line, as Centrifugo does.
+    assert.equal(h.protocol, 'a');
   });
 
-  it('a duplicated key is joined, so it fails validation (as with Node + ws)', () => {
-    const r = validateUpgrade(head([...UPGRADE, `Sec-WebSocket-Key: ${KEY}`]));
-    assert.ok(isHandshakeError(r));
-    assert.equal(r.status, 400);
+  it('a duplicated key: the first one counts (Centrifugo answers 101)', () => {
+    const r = validateUpgrade(head([...UPGRADE, 'Sec-WebSocket-Key: AAAAAAAAAAAAAAAAAAAAAA==']));
+    assert.ok(!isHandshakeError(r));
+    assert.equal(r.key, KEY);
+  });
+
+  it('reads the same fields from a raw header list (the http.Server path)', () => {
+    const f = upgradeFieldsOf('GET', ['Upgrade', 'websocket', 'sec-websocket-key', ` ${KEY} `, 'Sec-WebSocket-Key', 'x', 'Sec-WebSocket-Version', '8', 'Sec-WebSocket-Version', '13', 'Sec-WebSocket-Protocol', '', 'Sec-WebSocket-Protocol', 'centrifuge-json']);
+    assert.deepEqual(f, { method: 'GET', upgrade: 'websocket', version: '8, 13', key: KEY, protocol: '' });
+    const r = validateUpgrade(f);
+    assert.ok(!isHandshakeError(r));
+    assert.deepEqual(r.protocols, []);
   });
 
   it('refuses obsolete line folding, malformed request lines and header lines (left to the http parser)', () => {
@@ -79,7 +89,14 @@ describe('request head parsing', () => {
   });
 });
 
-describe('upgrade validation (mirrors ws)', () => {
+describe("upgrade validation (Centrifugo's upgrader)", () => {
+  const status = (h: RequestHead): number => {
+    const r = validateUpgrade(h);
+    return isHandshakeError(r) ? r.status : 101;
+  };
+  const withLine = (name: string, value: string | null): string[] =>
+    [...UPGRADE.filter((l) => !l.toLowerCase().startsWith(`${name.toLowerCase()}:`)), ...(value === null ? [] : [`${name}: ${value}`])];
+
   it('accepts a valid request', () => {
     const r = validateUpgrade(head(UPGRADE));
     assert.ok(!isHandshakeError(r));
@@ -87,40 +104,49 @@ describe('upgrade validation (mirrors ws)', () => {
     assert.deepEqual(r.protocols, []);
   });
 
-  it('405 for non-GET, 400 for a bad Upgrade, key, version (with Sec-WebSocket-Version) or subprotocol', () => {
-    const status = (h: RequestHead): number => {
-      const r = validateUpgrade(h);
-      return isHandshakeError(r) ? r.status : 101;
-    };
+  it('405 for non-GET, 400 for a bad Upgrade, key or version (with Sec-WebSocket-Version)', () => {
     assert.equal(status(head(UPGRADE, 'POST /connection/websocket HTTP/1.1')), 405);
-    assert.equal(status(head(UPGRADE.map((l) => (l.startsWith('Upgrade') ? 'Upgrade: h2c' : l)))), 400);
-    assert.equal(status(head(UPGRADE.filter((l) => !l.startsWith('Sec-WebSocket-Key')))), 400);
-    assert.equal(status(head(UPGRADE.map((l) => (l.startsWith('Sec-WebSocket-Key') ? 'Sec-WebSocket-Key: short' : l)))), 400);
-    const badVersion = validateUpgrade(head(UPGRADE.map((l) => (l.startsWith('Sec-WebSocket-Version') ? 'Sec-WebSocket-Version: 12' : l))));
+    assert.equal(status(head(withLine('Upgrade', 'h2c'))), 400);
+    assert.equal(status(head(withLine('Sec-WebSocket-Key', null))), 400);
+    assert.equal(status(head(withLine('Sec-WebSocket-Key', 'short'))), 400);
+    const badVersion = validateUpgrade(head(withLine('Sec-WebSocket-Version', '12')));
     assert.ok(isHandshakeError(badVersion));
     assert.equal(badVersion.status, 400);
     assert.deepEqual(badVersion.headers, { 'Sec-WebSocket-Version': '13, 8' });
-    assert.equal(status(head(UPGRADE.filter((l) => !l.startsWith('Sec-WebSocket-Version')))), 400);
-    assert.equal(status(head(UPGRADE.map((l) => (l.startsWith('Sec-WebSocket-Version') ? 'Sec-WebSocket-Version: 8' : l)))), 101);
-    assert.equal(status(head([...UPGRADE, 'Sec-WebSocket-Protocol: a b'])), 400);
+    assert.equal(status(head(withLine('Sec-WebSocket-Version', null))), 400);
+    assert.equal(status(head(withLine('Sec-WebSocket-Version', '8'))), 101);
   });
 
-  it('parses subprotocol lists: trimmed tokens, invalid or repeated ⇒ null', () => {
+  it('accepts token lists in Upgrade and Sec-WebSocket-Version, as Centrifugo does', () => {
+    assert.equal(status(head(withLine('Upgrade', 'websocket, foo'))), 101);
+    assert.equal(status(head(withLine('Upgrade', 'foo, WebSocket'))), 101);
+    assert.equal(status(head(withLine('Sec-WebSocket-Version', '13, 8'))), 101);
+    assert.equal(status(head(withLine('Sec-WebSocket-Version', '7, 13'))), 101);
+  });
+
+  it('never refuses a Sec-WebSocket-Protocol value: empty, blank, repeated, malformed (Centrifugo: 101)', () => {
+    for (const v of ['', ' ', 'a b', 'a, a', ',centrifuge-json,', 'centrifuge-json, centrifuge-json']) {
+      assert.equal(status(head([...UPGRADE, `Sec-WebSocket-Protocol: ${v}`])), 101, JSON.stringify(v));
+    }
+    // An empty header line with no space after the colon (what centrifuge-python sends).
+    assert.equal(status(head([...UPGRADE, 'Sec-WebSocket-Protocol:'])), 101);
+  });
+
+  it('parses subprotocol lists into trimmed non-empty entries, in order', () => {
     assert.deepEqual(parseSubprotocols(undefined), []);
+    assert.deepEqual(parseSubprotocols(''), []);
     assert.deepEqual(parseSubprotocols('centrifuge-json , centrifuge-protobuf'), ['centrifuge-json', 'centrifuge-protobuf']);
-    assert.equal(parseSubprotocols('a, a'), null);
-    assert.equal(parseSubprotocols(''), null);
-    assert.equal(parseSubprotocols('a,,b'), null);
+    assert.deepEqual(parseSubprotocols('a,,b'), ['a', 'b']);
   });
 
-  it('chooses protobuf first, then json; format by subprotocol or query', () => {
-    assert.equal(chooseSubprotocol(['centrifuge-json', 'centrifuge-protobuf']), 'centrifuge-protobuf');
-    assert.equal(chooseSubprotocol(['x', 'centrifuge-json']), 'centrifuge-json');
+  it("chooses the client's first subprotocol that is ours; format by that choice or by query", () => {
+    assert.equal(chooseSubprotocol(['centrifuge-json', 'centrifuge-protobuf']), 'centrifuge-json');
+    assert.equal(chooseSubprotocol(['x', 'centrifuge-protobuf', 'centrifuge-json']), 'centrifuge-protobuf');
     assert.equal(chooseSubprotocol(['x']), false);
-    assert.equal(formatOf(['centrifuge-protobuf'], ''), 'protobuf');
-    assert.equal(formatOf([], 'format=protobuf'), 'protobuf');
-    assert.equal(formatOf([], 'a=1&cf_protocol=protobuf'), 'protobuf');
-    assert.equal(formatOf(['centrifuge-json'], 'format=json'), 'json');
+    assert.equal(formatOf('centrifuge-protobuf', ''), 'protobuf');
+    assert.equal(formatOf(false, 'format=protobuf'), 'protobuf');
+    assert.equal(formatOf(false, 'a=1&cf_protocol=protobuf'), 'protobuf');
+    assert.equal(formatOf('centrifuge-json', 'format=json'), 'json');
   });
 
   it('computes Sec-WebSocket-Accept (RFC 6455 sample) and the 101 head', () => {

@@ -1,8 +1,7 @@
 import assert from 'node:assert/strict';
-import type { IncomingMessage } from 'node:http';
 import { describe, it } from 'node:test';
 import { createOriginCheck } from '../../../src/transports/origin.js';
-import { pickSubprotocol, selectFormat, splitUrl } from '../../../src/transports/upgrade.js';
+import { chooseSubprotocol, formatOf, splitUrl } from '../../../src/transports/upgrade.js';
 
 describe('origin check', () => {
   it('empty list: only requests without Origin pass', () => {
@@ -25,18 +24,18 @@ describe('origin check', () => {
 });
 
 describe('upgrade helpers', () => {
-  const req = (h: Record<string, string>): IncomingMessage => ({ headers: h }) as unknown as IncomingMessage;
-  it('selects protobuf by subprotocol or query, JSON otherwise', () => {
-    assert.equal(selectFormat(req({ 'sec-websocket-protocol': 'centrifuge-protobuf' }), ''), 'protobuf');
-    assert.equal(selectFormat(req({ 'sec-websocket-protocol': 'centrifuge-json' }), ''), 'json');
-    assert.equal(selectFormat(req({}), 'format=protobuf'), 'protobuf');
-    assert.equal(selectFormat(req({}), 'a=1&cf_protocol=protobuf'), 'protobuf');
-    assert.equal(selectFormat(req({}), 'format=json'), 'json');
+  it('selects protobuf by the chosen subprotocol or by query, JSON otherwise', () => {
+    assert.equal(formatOf('centrifuge-protobuf', ''), 'protobuf');
+    assert.equal(formatOf('centrifuge-json', ''), 'json');
+    assert.equal(formatOf(false, 'format=protobuf'), 'protobuf');
+    assert.equal(formatOf(false, 'a=1&cf_protocol=protobuf'), 'protobuf');
+    assert.equal(formatOf(false, 'format=json'), 'json');
   });
-  it('echoes the known subprotocol, protobuf first', () => {
-    assert.equal(pickSubprotocol(new Set(['x', 'centrifuge-json'])), 'centrifuge-json');
-    assert.equal(pickSubprotocol(new Set(['centrifuge-json', 'centrifuge-protobuf'])), 'centrifuge-protobuf');
-    assert.equal(pickSubprotocol(new Set(['x'])), false);
+  it("echoes the client's first subprotocol that is ours (Centrifugo's choice)", () => {
+    assert.equal(chooseSubprotocol(new Set(['x', 'centrifuge-json'])), 'centrifuge-json');
+    assert.equal(chooseSubprotocol(new Set(['centrifuge-json', 'centrifuge-protobuf'])), 'centrifuge-json');
+    assert.equal(chooseSubprotocol(['centrifuge-protobuf', 'centrifuge-json']), 'centrifuge-protobuf');
+    assert.equal(chooseSubprotocol(new Set(['x'])), false);
   });
   it('splits url into path and query', () => {
     assert.deepEqual(splitUrl('/a/b?x=1'), { path: '/a/b', query: 'x=1' });
