@@ -1,13 +1,14 @@
-// Composition root: the only module that knows every piece. config → engine → token verifier → Node →
+// Composition root: the only module that knows every piece (concrete engines via app-engines.ts). config → engine
+// (checked against the namespaces) → token verifier → Node →
 // HTTP server(s) with the WebSocket transport, server API, health and metrics endpoints. The main server
 // listens through a front that answers WebSocket upgrades without Node's http machinery.
 import type { Server } from 'node:http';
 import type { Logger } from 'pino';
 import { ApiHandler } from './api/handler.js';
+import { createEngine } from './app-engines.js';
 import { createTokenVerifier } from './auth/jwt.js';
 import type { GyreConfig } from './config/types.js';
 import { Node } from './core/node.js';
-import { createMemoryEngine } from './engines/memory/index.js';
 import { healthHandler } from './http/health.js';
 import { metricsHandler } from './http/metrics.js';
 import { Router, sendText } from './http/router.js';
@@ -33,12 +34,16 @@ export async function startServer(config: Readonly<GyreConfig>, opts: { logger: 
   const { logger } = opts;
   const version = VERSION;
   metrics.build.labels(`${version} Gyre`).set(1);
-  if (config.engine.type !== 'memory') throw new Error(`engine type "${config.engine.type}" is not available in this build`);
 
-  const engine = createMemoryEngine();
+  const engine = await createEngine(config, logger);
   const tokenVerifier = createTokenVerifier(config.client);
   const node = new Node({ config, engine, tokenVerifier, logger, version: `${version} Gyre` });
-  await node.start();
+  try {
+    await node.start();
+  } catch (err) {
+    await engine.close().catch(() => undefined);
+    throw err;
+  }
 
   const hs = config.http_server;
   const internalAddress = hs.internal_address === '' ? hs.address : hs.internal_address;

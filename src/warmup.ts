@@ -64,6 +64,10 @@ export function warmupConfig(config: Readonly<GyreConfig>, secret: string, apiKe
   c.prometheus = { ...c.prometheus, enabled: false };
   c.websocket = { ...c.websocket, disabled: false };
   c.pid_file = '';
+  // Never the user's engine: a Redis-backed copy would join the cluster (node info, control messages, publishes).
+  c.engine = { ...c.engine, type: 'memory' };
+  c.broker = { enabled: false, type: 'memory' };
+  c.presence_manager = { enabled: false, type: 'memory' };
   return c;
 }
 

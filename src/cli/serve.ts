@@ -97,6 +97,8 @@ export async function serve(opts: ServeOptions, deps: ServeDeps = defaultServeDe
   try {
     server = await startServer(config, { logger });
   } catch (e) {
+    // A config the engine cannot serve (e.g. history on a broker without history) fails here, not in loadConfig.
+    if (e instanceof ConfigError) deps.stderr(configErrorLine(e));
     logger.error({ err: e }, 'server failed to start');
     removePid();
     deps.exit(1);

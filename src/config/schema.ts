@@ -154,6 +154,8 @@ export const configSchema = z.object({
     .object({ level: z.enum(['none', 'trace', 'debug', 'info', 'warn', 'error']).default('info'), file: str() })
     .prefault({}),
   engine: z.object({ type: z.enum(['memory', 'redis']).default('memory') }).prefault({}),
+  broker: z.object({ enabled: bool(false), type: z.enum(['memory', 'redis', 'nats']).default('memory') }).prefault({}),
+  presence_manager: z.object({ enabled: bool(false), type: z.enum(['memory', 'redis']).default('memory') }).prefault({}),
   client: client.prefault({}),
   channel: channel.prefault({}),
   rpc: z.object({ ping: z.object({ enabled: bool(false), method: str('ping') }).prefault({}) }).prefault({}),

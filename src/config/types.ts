@@ -101,6 +101,9 @@ export interface ChannelConfig {
   user_separator: string;
 }
 
+export type EngineType = 'memory' | 'redis';
+export type BrokerType = 'memory' | 'redis' | 'nats';
+
 export interface GyreConfig {
   http_server: {
     address: string;
@@ -116,7 +119,15 @@ export interface GyreConfig {
     warmup_connections: number;
   };
   log: { level: 'none' | 'trace' | 'debug' | 'info' | 'warn' | 'error'; file: string };
-  engine: { type: 'memory' | 'redis' };
+  /** The combined broker + presence manager (+ controller). Each engine type adds its own slice here. */
+  engine: { type: EngineType };
+  /**
+   * Centrifugo v6's split set-up: when enabled, the broker (PUB/SUB, history, control plane) comes from this type
+   * instead of `engine`. Optional so hand-built configs may omit it; loadConfig always fills it.
+   */
+  broker?: { enabled: boolean; type: BrokerType };
+  /** Like `broker`, for the presence manager. */
+  presence_manager?: { enabled: boolean; type: EngineType };
   client: ClientConfig;
   channel: ChannelConfig;
   rpc: { ping: { enabled: boolean; method: string } };

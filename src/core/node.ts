@@ -11,6 +11,7 @@ import type { ClientInfo, Publication, StreamPosition } from '../protocol/types.
 import type { SessionPort, Transport } from '../transports/types.js';
 import { metrics } from '../metrics/registry.js';
 import { ApiNode } from './api-node.js';
+import { checkEngineCapabilities } from './capabilities.js';
 import { ChannelResolver } from './channels.js';
 import type { CoreContext } from './context.js';
 import { Fanout } from './fanout.js';
@@ -84,7 +85,9 @@ export class Node implements NodeApi, SessionAcceptor {
     this.api = new ApiNode(this.ctx, this);
   }
 
+  /** Checks the namespaces against the engine (ConfigError when one does not fit), then starts the engine parts. */
   async start(): Promise<void> {
+    checkEngineCapabilities(this.config, this.engine);
     await this.engine.broker.start(this.fanout);
   }
 

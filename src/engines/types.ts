@@ -39,7 +39,11 @@ export interface EngineCapabilities {
 export interface Broker {
   readonly capabilities: EngineCapabilities;
   start(handler: BrokerEventHandler): Promise<void>;
-  /** Per node, not per client: the hub calls these on the first and last local subscriber. */
+  /**
+   * Per node, not per client: the hub calls these on the first and last local subscriber, batched (many channels
+   * per call). `subscribe` resolves only once the broker confirmed every channel (publications flow from then
+   * on). Both are idempotent per channel. Partial failure: reject with PartialSubscribeError.
+   */
   subscribe(channels: readonly string[]): Promise<void>;
   unsubscribe(channels: readonly string[]): Promise<void>;
   publish(channel: string, data: Uint8Array, opts: PublishOptions): Promise<PublishResult>;
@@ -100,11 +104,38 @@ export interface PresenceManager {
   close(): Promise<void>;
 }
 
-/** Cluster control plane (Redis and NATS implement it; the memory engine is single-node). */
+/**
+ * Cluster control plane transport. Engines only move opaque bytes; the messages (centrifuge's control protobuf,
+ * src/core/control/) are encoded and understood by the core. Redis and NATS carry them between nodes; the memory
+ * engine's controller is a loopback to this node only, so one code path serves one node and many.
+ */
 export interface Controller {
-  start(onControl: (data: Uint8Array) => void): Promise<void>;
+  /**
+   * Called once, before any publishControl. `nodeId` is this node's id: a controller listens on the broadcast
+   * channel and on this node's own channel (directed messages). `onControl` must not throw.
+   */
+  start(nodeId: string, onControl: (data: Uint8Array) => void): Promise<void>;
+  /**
+   * Sends `data` to every node, this one included (the core ignores its own messages, as centrifuge does), or
+   * with `toNodeId` to that node only. Resolves once the bus accepted the message; rejects when it cannot.
+   */
   publishControl(data: Uint8Array, toNodeId?: string): Promise<void>;
   close(): Promise<void>;
+}
+
+/**
+ * Rejection of `Broker.subscribe`/`unsubscribe` when only some channels failed (e.g. one Redis shard is down): the
+ * channels in `failed` are not (un)subscribed, every other channel of the call is. Any other rejection means the
+ * whole call failed.
+ */
+export class PartialSubscribeError extends Error {
+  override readonly name = 'PartialSubscribeError';
+  constructor(
+    readonly failed: readonly string[],
+    readonly reason: unknown,
+  ) {
+    super(`broker (un)subscribe failed for ${failed.length} channel(s)`);
+  }
 }
 
 export interface Engine {
@@ -112,6 +143,7 @@ export interface Engine {
   readonly broker: Broker;
   readonly history?: HistoryStore;
   readonly presence: PresenceManager;
-  readonly controller?: Controller;
+  /** Always present: a single-node engine provides a loopback. */
+  readonly controller: Controller;
   close(): Promise<void>;
 }

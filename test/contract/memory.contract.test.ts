@@ -3,6 +3,7 @@ import { createMemoryEngine } from '../../src/engines/memory/index.js';
 import { runBrokerContract } from './broker.contract.js';
 import { runHistoryContract } from './history.contract.js';
 import { runPresenceContract } from './presence.contract.js';
+import { runControllerContract } from './controller.contract.js';
 
 runBrokerContract('memory', () => {
   const e = createMemoryEngine();
@@ -19,3 +20,12 @@ runPresenceContract('memory', ({ presenceTtlMs }) => {
   const e = createMemoryEngine({ presenceTtlMs, presenceSweepIntervalMs: 50 });
   return Promise.resolve({ presence: e.presence, close: () => e.close() });
 });
+
+runControllerContract(
+  'memory (loopback)',
+  () => {
+    const e = createMemoryEngine();
+    return Promise.resolve({ controllers: [e.controller], close: () => e.close() });
+  },
+  1,
+);

@@ -1,0 +1,83 @@
+// Engine factory: with app.ts the only module that knows concrete engines. The engine comes from `engine.type`;
+// Centrifugo v6's `broker` and `presence_manager` sections, when enabled, replace the broker part (broker,
+// history, control plane) or the presence part with an engine of their own type. Each factory reads its own typed
+// config slice (`config[section].<type>`, e.g. `engine.redis`) and maps it to its engine's options, so engines never
+// see the config module.
+import type { Logger } from 'pino';
+import { ConfigError } from './config/errors.js';
+import type { GyreConfig } from './config/types.js';
+import { createMemoryEngine } from './engines/memory/index.js';
+import type { Engine } from './engines/types.js';
+
+/** The config section an engine is created for: its slice is `config[section][type]`. */
+export type EngineSection = 'engine' | 'broker' | 'presence_manager';
+
+export interface EngineFactoryInput {
+  config: Readonly<GyreConfig>;
+  section: EngineSection;
+  logger: Logger;
+}
+
+export type EngineFactory = (input: EngineFactoryInput) => Promise<Engine>;
+
+/**
+ * The registration point: engine type → factory. A new engine adds one line here (and its config slice to the
+ * schema). A type the schema accepts but this build lacks is a config error at start.
+ */
+export const engineFactories: Readonly<Record<string, EngineFactory>> = {
+  memory: () => Promise.resolve(createMemoryEngine()),
+};
+
+function typeKey(section: EngineSection): string {
+  return `${section}.type`;
+}
+
+/**
+ * Builds the engine the config asks for. With a split set-up the parts come from up to two engines; the unused
+ * parts of those engines are closed with them.
+ */
+export async function createEngine(
+  config: Readonly<GyreConfig>,
+  logger: Logger,
+  factories: Readonly<Record<string, EngineFactory>> = engineFactories,
+): Promise<Engine> {
+  const created: Engine[] = [];
+  const make = async (section: EngineSection, type: string): Promise<Engine> => {
+    const factory = factories[type];
+    if (factory === undefined) {
+      throw new ConfigError('unsupported', typeKey(section), `engine type "${type}" is not available in this build`);
+    }
+    const e = await factory({ config, section, logger });
+    created.push(e);
+    return e;
+  };
+  const broker = config.broker?.enabled === true ? config.broker : undefined;
+  const presence = config.presence_manager?.enabled === true ? config.presence_manager : undefined;
+  try {
+    const base = broker === undefined || presence === undefined ? await make('engine', config.engine.type) : undefined;
+    const b = broker !== undefined ? await make('broker', broker.type) : base;
+    const p = presence !== undefined ? await make('presence_manager', presence.type) : base;
+    if (b === undefined || p === undefined) throw new Error('unreachable: no engine part');
+    if (created.length === 1) return b;
+    return composeEngine(b, p, created);
+  } catch (err) {
+    await Promise.allSettled(created.map((e) => e.close()));
+    throw err;
+  }
+}
+
+/** Broker, history and control plane from `b`, presence from `p`; close() closes every engine created. */
+function composeEngine(b: Engine, p: Engine, all: readonly Engine[]): Engine {
+  let closed: Promise<void> | undefined;
+  return {
+    name: b === p ? b.name : `${b.name}+${p.name}`,
+    broker: b.broker,
+    ...(b.history !== undefined ? { history: b.history } : {}),
+    presence: p.presence,
+    controller: b.controller,
+    close(): Promise<void> {
+      closed ??= Promise.all(all.map((e) => e.close())).then(() => undefined);
+      return closed;
+    },
+  };
+}
