@@ -1,0 +1,113 @@
+// The official Python and Go Centrifugo clients as runnable programs for tests. The Python client is installed
+// from PyPI into a virtualenv, the Go one built with `go build` from test/fixtures/clients/go (modules from the
+// Go module proxy); both land in node_modules/.cache/gyre-official-clients, keyed by version (Python) or by a
+// hash of the fixture's files (Go), and are reused when present. Each `run…` starts the fixture program
+// (test/fixtures/clients/*): it connects, subscribes, prints SUBSCRIBED, then `PUB <data>` for the first
+// publication and exits.
+import { spawn, spawnSync } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { REPO_ROOT } from './gyre.js';
+
+const CACHE = join(REPO_ROOT, 'node_modules', '.cache', 'gyre-official-clients');
+const FIXTURES = join(REPO_ROOT, 'test', 'fixtures', 'clients');
+const INSTALL_TIMEOUT_MS = 300_000;
+
+/** A client program ready to run, or the reason it cannot run on this machine. */
+export type Prepared = { ok: true; command: string; args: readonly string[] } | { ok: false; reason: string };
+
+function toolMissing(cmd: string, args: string[]): boolean {
+  const r = spawnSync(cmd, args, { stdio: 'ignore', timeout: 30_000 });
+  return r.error !== undefined && (r.error as NodeJS.ErrnoException).code === 'ENOENT';
+}
+
+function run(cmd: string, args: readonly string[], opts: { cwd?: string; env?: NodeJS.ProcessEnv } = {}): void {
+  const r = spawnSync(cmd, args, { ...opts, encoding: 'utf8', timeout: INSTALL_TIMEOUT_MS });
+  if (r.status !== 0) {
+    throw new Error(`${cmd} ${args.join(' ')} failed (${String(r.status ?? r.signal ?? r.error?.message)}):\n${r.stdout}\n${r.stderr}`);
+  }
+}
+
+/** A virtualenv with centrifuge-python==`version` (installed once; a half-done install is redone). */
+export function preparePython(version: string): Prepared {
+  if (toolMissing('python3', ['--version'])) return { ok: false, reason: 'python3 is not installed' };
+  const dir = join(CACHE, `python-centrifuge-${version}`);
+  const python = join(dir, 'bin', 'python');
+  const script = join(FIXTURES, 'python', 'client.py');
+  if (!existsSync(join(dir, '.installed'))) {
+    // A virtualenv's scripts hold its absolute path, so it is built in place; the marker comes last.
+    rmSync(dir, { recursive: true, force: true });
+    mkdirSync(CACHE, { recursive: true });
+    run('python3', ['-m', 'venv', dir]);
+    run(python, ['-m', 'pip', 'install', '--quiet', '--disable-pip-version-check', `centrifuge-python==${version}`]);
+    writeFileSync(join(dir, '.installed'), `centrifuge-python==${version}\n`);
+  }
+  return { ok: true, command: python, args: [script] };
+}
+
+/** The Go fixture built against the centrifuge-go version its go.mod pins (built once per fixture content). */
+export function prepareGo(): Prepared {
+  if (toolMissing('go', ['version'])) return { ok: false, reason: 'go is not installed' };
+  const src = join(FIXTURES, 'go');
+  const hash = createHash('sha256');
+  for (const f of ['go.mod', 'go.sum', 'main.go']) hash.update(readFileSync(join(src, f)));
+  const bin = join(CACHE, `centrifuge-go-${hash.digest('hex').slice(0, 16)}`);
+  if (!existsSync(bin)) {
+    mkdirSync(CACHE, { recursive: true });
+    const tmp = `${bin}.tmp-${process.pid}`;
+    run('go', ['build', '-o', tmp, '.'], { cwd: src, env: { ...process.env, GOFLAGS: '-mod=readonly' } });
+    renameSync(tmp, bin);
+  }
+  return { ok: true, command: bin, args: [] };
+}
+
+export interface ClientRun {
+  child: ChildProcess;
+  /** Resolves once the program printed SUBSCRIBED. */
+  subscribed: Promise<void>;
+  /** Resolves with the data of the `PUB` line when the program exits 0; rejects with its output otherwise. */
+  publication: Promise<string>;
+}
+
+export interface RunOptions {
+  url: string;
+  token: string;
+  channel: string;
+  protobuf: boolean;
+  /** Accept any TLS certificate (a test's self-signed one). */
+  insecure?: boolean;
+  timeoutMs?: number;
+}
+
+/** Starts a prepared program (python: positional args; go: flags) and follows its output. */
+export function startClient(kind: 'python' | 'go', p: Prepared & { ok: true }, o: RunOptions): ClientRun {
+  const args =
+    kind === 'python'
+      ? [...p.args, o.url, o.token, o.channel, o.protobuf ? 'protobuf' : 'json', ...(o.insecure === true ? ['insecure'] : [])]
+      : [...p.args, '-url', o.url, '-token', o.token, '-channel', o.channel, ...(o.protobuf ? ['-protobuf'] : []), ...(o.insecure === true ? ['-insecure'] : [])];
+  const child = spawn(p.command, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  let err = '';
+  let onSubscribed: (() => void) | undefined;
+  const subscribed = new Promise<void>((resolve) => (onSubscribed = resolve));
+  child.stdout.setEncoding('utf8').on('data', (d: string) => {
+    out += d;
+    if (out.includes('SUBSCRIBED\n')) onSubscribed?.();
+  });
+  child.stderr.setEncoding('utf8').on('data', (d: string) => (err += d));
+  const killer = setTimeout(() => child.kill('SIGKILL'), o.timeoutMs ?? 30_000);
+  const publication = new Promise<string>((resolve, reject) => {
+    child.once('error', reject);
+    child.once('exit', (code, signal) => {
+      clearTimeout(killer);
+      const line = out.split('\n').find((l) => l.startsWith('PUB '));
+      if (code === 0 && line !== undefined) resolve(line.slice(4));
+      else reject(new Error(`${kind} client exited ${code ?? signal ?? '?'}\nstdout: ${out}\nstderr: ${err}`));
+    });
+  });
+  // A client that fails before subscribing must not leave `subscribed` pending forever.
+  const subscribedOrExit = Promise.race([subscribed, publication.then(() => undefined)]);
+  return { child, subscribed: subscribedOrExit, publication };
+}
