@@ -20,6 +20,11 @@ const SECRET = 'bench-secret';
 class NullTransport implements Transport {
   readonly info: TransportInfo = { name: 'websocket', protocol: 'json', unidirectional: false, remoteAddress: '127.0.0.1', headers: {} };
   readonly bufferedBytes = 0;
+  onceDrained(cb: () => void): void {
+    setImmediate(cb);
+  }
+  pauseReading(): void {}
+  resumeReading(): void {}
   replies = 0;
   write(): void {
     this.replies++;

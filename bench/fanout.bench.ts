@@ -26,6 +26,11 @@ const payload = enc.encode('{"text":"hello world","user":"someone","n":12345}');
 class CountingTransport implements Transport {
   readonly info: TransportInfo = { name: 'websocket', protocol: 'json', unidirectional: false, remoteAddress: '127.0.0.1', headers: {} };
   readonly bufferedBytes = 0;
+  onceDrained(cb: () => void): void {
+    setImmediate(cb);
+  }
+  pauseReading(): void {}
+  resumeReading(): void {}
   frames = 0;
   bytes = 0;
   write(frame: Uint8Array): void {

@@ -16,6 +16,11 @@ const BURSTS = [1, 10, 100, 1000] as const;
 class CountingTransport implements Transport {
   readonly info: TransportInfo = { name: 'websocket', protocol: 'json', unidirectional: false, remoteAddress: '127.0.0.1', headers: {} };
   readonly bufferedBytes = 0;
+  onceDrained(cb: () => void): void {
+    setImmediate(cb);
+  }
+  pauseReading(): void {}
+  resumeReading(): void {}
   frames = 0;
   bytes = 0;
   constructor(private readonly fd: number) {}

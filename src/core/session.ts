@@ -1,9 +1,9 @@
 // One connection's state machine (connecting → connected → closed) and command dispatch. Commands are
-// processed strictly sequentially in arrival order; the replies (and pushes) produced while one inbound frame
-// is processed leave in one outbound frame.
+// processed strictly sequentially in arrival order, in bounded slices per event-loop turn; the replies (and
+// pushes) produced while one inbound frame (or one slice of a large frame) is processed leave together.
 import { randomUUID } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
-import type { Codec } from '../protocol/codec.js';
+import type { Codec, FrameCursor } from '../protocol/codec.js';
 import { Disconnect, Disconnects, ProtocolError, Unsubscribe } from '../protocol/errors.js';
 import { DisconnectCode, ErrorCode, UnsubscribeCode } from '../protocol/codes.js';
 import type { ClientInfo, Command, Push, Reply } from '../protocol/types.js';
@@ -31,12 +31,33 @@ function labelsFor<L>(cache: Map<string, L>, key: string, make: () => L): L {
 export const SessionState = { Connecting: 0, Connected: 1, Closed: 2 } as const;
 export type SessionState = (typeof SessionState)[keyof typeof SessionState];
 
-/** Bound on frames waiting to be processed (a client flooding commands faster than we answer). */
-const MAX_PENDING_FRAMES = 4096;
+/**
+ * Fair work (one connection must not stall the others): a connection's commands are run in slices of at most
+ * SLICE_COMMANDS commands or SLICE_MS of loop time, or until its replies of the slice reach a quarter of
+ * `client.queue_max_size`; then the session yields to the event loop (setImmediate) and, before the next
+ * slice, waits until its outbound queue is back under that quarter (the client reads its replies at its own
+ * pace; a client that does not read stops being answered, it is not cut off for its own replies).
+ */
+const SLICE_COMMANDS = 256;
+const SLICE_MS = 1;
+/** Commands decoded from a frame at a time (a 100,000-command frame is decoded slice by slice too). */
+const DECODE_BATCH = 64;
+/** Inbound backpressure: reading from the socket pauses while this many frames or bytes wait. */
+const PAUSE_FRAMES = 32;
+const PAUSE_BYTES = 1 << 20;
+/** Hard bound on waiting frames (frames already read when reading paused still arrive). */
+const MAX_PENDING_FRAMES = 16384;
 
 interface PendingFrame {
-  commands: Command[];
+  readonly bytes: Uint8Array;
+  readonly cursor: FrameCursor;
+  /** At least one command was decoded (a frame with none is a bad request). */
+  decoded: boolean;
   error: string | undefined;
+}
+
+function nextTurn(): Promise<void> {
+  return new Promise((resolve) => setImmediate(resolve));
 }
 
 export class Session implements SessionPort {
@@ -61,7 +82,14 @@ export class Session implements SessionPort {
   private held: Uint8Array[] | null = null;
   private heldBytes = 0;
   private readonly pending: PendingFrame[] = [];
+  private pendingBytes = 0;
   private processing = false;
+  private readingPaused = false;
+  /** Current slice: commands run and when it started (performance.now()). */
+  private sliceCount = 0;
+  private sliceStart = 0;
+  /** A slice ends once its held replies reach this; the next one starts once the queue is under it. */
+  private readonly lowWater: number;
   /** Label key and labels of this connection's received-frame counters (metrics are batched by key). */
   private readonly recvKey: string;
   private readonly recvLabels: { transport: string; frame_type: string; channel_namespace: string };
@@ -81,6 +109,7 @@ export class Session implements SessionPort {
       maxQueueBytes: ctx.config.client.queue_max_size,
       onOverflow: () => this.onOverflow(),
     });
+    this.lowWater = Math.max(1, Math.floor(ctx.config.client.queue_max_size / 4));
     const frameType = this.json ? 'text' : 'binary';
     this.recvKey = info.name + frameType;
     this.recvLabels = labelsFor(recvLabelCache, this.recvKey, () => ({ transport: info.name, frame_type: frameType, channel_namespace: '' }));
@@ -101,13 +130,17 @@ export class Session implements SessionPort {
     try {
       hot.transportMessagesReceived.inc(this.recvKey, this.recvLabels);
       hot.transportMessagesReceivedSize.inc(this.recvKey, this.recvLabels, frame.byteLength);
-      const res = this.codec.decodeCommands(frame);
-      if (res.error !== undefined) metrics.malformedFrames.inc({ transport: this.transportName });
       if (this.pending.length >= MAX_PENDING_FRAMES) {
         this.close(Disconnect.of(DisconnectCode.TooManyRequests));
         return;
       }
-      this.pending.push({ commands: res.commands, error: res.error });
+      // Decoded lazily, a batch at a time, by the pump.
+      this.pending.push({ bytes: frame, cursor: { pos: 0 }, decoded: false, error: undefined });
+      this.pendingBytes += frame.byteLength;
+      if (!this.readingPaused && (this.pending.length >= PAUSE_FRAMES || this.pendingBytes >= PAUSE_BYTES)) {
+        this.readingPaused = true;
+        this.transport.pauseReading();
+      }
       if (!this.processing) void this.pump();
     } catch (err) {
       this.internalError('frame', err);
@@ -121,10 +154,18 @@ export class Session implements SessionPort {
 
   private async pump(): Promise<void> {
     this.processing = true;
+    this.sliceCount = 0;
+    this.sliceStart = performance.now();
     try {
-      while (this.pending.length > 0 && this.state !== SessionState.Closed) {
-        const frame = this.pending.shift()!;
+      while (this.pending.length > 0 && !this.closed) {
+        const frame = this.pending[0]!;
         await this.processFrame(frame);
+        this.pending.shift();
+        this.pendingBytes -= frame.bytes.byteLength;
+        if (this.readingPaused && this.pending.length < PAUSE_FRAMES / 2 && this.pendingBytes < PAUSE_BYTES / 2) {
+          this.readingPaused = false;
+          if (!this.closed) this.transport.resumeReading();
+        }
       }
     } catch (err) {
       this.internalError('pump', err);
@@ -135,22 +176,53 @@ export class Session implements SessionPort {
   }
 
   private async processFrame(frame: PendingFrame): Promise<void> {
-    const cmds = frame.commands;
-    if (cmds.length === 0 && frame.error === undefined) {
-      this.close(Disconnects.badRequest());
-      return;
-    }
+    const bytes = frame.bytes;
     this.held = [];
     this.heldBytes = 0;
     try {
-      for (let i = 0; i < cmds.length; i++) {
-        if (this.state === SessionState.Closed) break;
-        await this.dispatch(cmds[i]!);
+      while (frame.cursor.pos < bytes.byteLength && !this.closed) {
+        const res = this.codec.decodeSome(bytes, frame.cursor, DECODE_BATCH);
+        if (res.error !== undefined) {
+          metrics.malformedFrames.inc({ transport: this.transportName });
+          frame.error = res.error;
+        }
+        const cmds = res.commands;
+        if (cmds.length > 0) frame.decoded = true;
+        for (let i = 0; i < cmds.length; i++) {
+          if (this.closed) break;
+          await this.dispatch(cmds[i]!);
+          if (this.sliceSpent()) await this.yieldTurn();
+        }
       }
     } finally {
       this.releaseHeld();
     }
-    if (frame.error !== undefined && this.state !== SessionState.Closed) this.close(Disconnects.badRequest());
+    if (!this.closed && (frame.error !== undefined || !frame.decoded)) this.close(Disconnects.badRequest());
+  }
+
+  /** True when the current slice has used its share of the loop. */
+  private sliceSpent(): boolean {
+    const n = ++this.sliceCount;
+    if (n >= SLICE_COMMANDS || this.heldBytes >= this.lowWater) return true;
+    return (n & 7) === 0 && performance.now() - this.sliceStart >= SLICE_MS;
+  }
+
+  /**
+   * Ends a slice: the replies held so far go out, the loop gets a turn, and the next slice waits until the
+   * client has taken its replies (outbound queue under lowWater). Pushes are delivered meanwhile.
+   */
+  private async yieldTurn(): Promise<void> {
+    this.releaseHeld();
+    await nextTurn();
+    while (!this.closed && this.writer.queuedBytes > this.lowWater) {
+      await new Promise<void>((resolve) => this.transport.onceDrained(resolve));
+    }
+    if (!this.closed) {
+      this.held = [];
+      this.heldBytes = 0;
+    }
+    this.sliceCount = 0;
+    this.sliceStart = performance.now();
   }
 
   private releaseHeld(): void {

@@ -1,8 +1,8 @@
 // The JSON codec (protocol.md §1.2): newline-delimited commands in, single-line JSON replies out.
 // Encoded messages may be views into a shared slab (see json-writer.ts): use byteOffset/byteLength.
-import type { Codec, DecodeResult } from './codec.js';
+import type { Codec, DecodeResult, FrameCursor } from './codec.js';
 import { joinNewline } from './framing.js';
-import { decodeJsonCommands } from './json-decode.js';
+import { decodeJsonCommands, decodeJsonCommandsFrom } from './json-decode.js';
 import { writePublication, writePush, writeReply } from './json-encode.js';
 import { JsonWriter } from './json-writer.js';
 import type { Publication, Push, Reply } from './types.js';
@@ -31,6 +31,10 @@ export class JsonCodec implements Codec {
 
   decodeCommands(frame: Uint8Array): DecodeResult {
     return decodeJsonCommands(frame);
+  }
+
+  decodeSome(frame: Uint8Array, cursor: FrameCursor, max: number): DecodeResult {
+    return decodeJsonCommandsFrom(frame, cursor, max);
   }
 
   encodeReply(reply: Reply): Uint8Array {

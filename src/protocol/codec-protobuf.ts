@@ -1,6 +1,6 @@
 // The Protobuf codec (protocol.md §1.2): varint-length-delimited Commands in, bare Reply messages out
 // (joinFrames adds the length prefixes). Uses the static code generated from client.proto (gen/).
-import type { Codec, DecodeResult } from './codec.js';
+import type { Codec, DecodeResult, FrameCursor } from './codec.js';
 import { joinDelimited, readVarint, type VarintCursor } from './framing.js';
 import { centrifugal as generated } from './gen/client.js';
 import type { centrifugal } from './gen/client-types.js';
@@ -181,23 +181,37 @@ export class ProtobufCodec implements Codec {
   private readonly cursor: VarintCursor = { pos: 0, value: 0 };
 
   decodeCommands(frame: Uint8Array): DecodeResult {
+    return this.decodeSome(frame, { pos: 0 }, Infinity);
+  }
+
+  decodeSome(frame: Uint8Array, cursor: FrameCursor, max: number): DecodeResult {
     const commands: Command[] = [];
-    if (frame.length === 0) return { commands, error: 'empty frame' };
+    const len = frame.length;
+    if (len === 0) {
+      cursor.pos = 1;
+      return { commands, error: 'empty frame' };
+    }
     const cur = this.cursor;
-    cur.pos = 0;
-    while (cur.pos < frame.length) {
-      if (!readVarint(frame, cur)) return { commands, error: 'bad length prefix' };
+    cur.pos = cursor.pos;
+    while (cur.pos < len && commands.length < max) {
+      if (!readVarint(frame, cur)) return this.failed(cursor, len, commands, 'bad length prefix');
       const start = cur.pos;
       const end = start + cur.value;
-      if (end > frame.length) return { commands, error: 'truncated command' };
+      if (end > len) return this.failed(cursor, len, commands, 'truncated command');
       try {
         commands.push(toCommand(pb.Command.decode(frame.subarray(start, end))));
       } catch {
-        return { commands, error: 'malformed protobuf command' };
+        return this.failed(cursor, len, commands, 'malformed protobuf command');
       }
       cur.pos = end;
     }
+    cursor.pos = cur.pos;
     return { commands };
+  }
+
+  private failed(cursor: FrameCursor, len: number, commands: Command[], error: string): DecodeResult {
+    cursor.pos = len;
+    return { commands, error };
   }
 
   encodeReply(reply: Reply): Uint8Array {

@@ -10,10 +10,21 @@ export interface DecodeResult {
   error?: string;
 }
 
+/** Where incremental decoding of one frame stands: the byte offset of the next command. */
+export interface FrameCursor {
+  pos: number;
+}
+
 export interface Codec {
   readonly format: ProtocolFormat;
   /** Decode all commands of one frame (JSON: newline-delimited; protobuf: varint-length-delimited). */
   decodeCommands(frame: Uint8Array): DecodeResult;
+  /**
+   * The same, a few commands at a time (a large frame is answered over several event-loop turns): up to
+   * `max` commands from `cursor.pos`, which is advanced. The frame is done once `cursor.pos >= frame.byteLength`;
+   * an error also ends it.
+   */
+  decodeSome(frame: Uint8Array, cursor: FrameCursor, max: number): DecodeResult;
   /** One encoded Reply, without framing. */
   encodeReply(reply: Reply): Uint8Array;
   /** One encoded Reply carrying a push, without framing. */

@@ -18,6 +18,15 @@ export interface Transport {
   /** Bytes accepted by write() and not yet handed to the kernel (socket + sender backlog). */
   readonly bufferedBytes: number;
   /**
+   * Calls `cb` once, asynchronously, when the outbound buffer has been handed to the kernel (or at once on a
+   * later turn when nothing is waiting, or when the transport is closed).
+   */
+  onceDrained(cb: () => void): void;
+  /** Stop reading inbound frames (backpressure on a client that sends faster than it is answered). */
+  pauseReading(): void;
+  /** Start reading again after pauseReading. */
+  resumeReading(): void;
+  /**
    * Close the connection. WebSocket: close frame with code and reason. `undefined` ⇒ plain close
    * (Centrifugo's 3000: no code is written to the client). Idempotent.
    */

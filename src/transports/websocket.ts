@@ -214,6 +214,9 @@ export class WebSocketTransport implements Transport {
    * writes every frame synchronously to this same socket (its sender never queues), so order is kept.
    */
   private readonly raw: Duplex | null;
+  /** The upgraded TCP socket (also when frames go through ws): its 'drain' is what onceDrained waits for. */
+  private readonly socket: Duplex | null;
+  private drainWaiters: (() => void)[] = [];
 
   constructor(
     private readonly ws: WebSocket,
@@ -224,6 +227,7 @@ export class WebSocketTransport implements Transport {
     this.info = info;
     const binary = info.protocol === 'protobuf';
     this.binary = binary;
+    this.socket = raw;
     this.raw = compress ? null : raw;
     this.sendOpts = compress ? (binary ? SEND_BINARY_Z : SEND_TEXT_Z) : binary ? SEND_BINARY : SEND_TEXT;
   }
@@ -239,9 +243,35 @@ export class WebSocketTransport implements Transport {
     return this.ws.bufferedAmount;
   }
 
+  onceDrained(cb: () => void): void {
+    const s = this.socket;
+    if (this.closed || s === null || s.destroyed || !s.writableNeedDrain) {
+      setImmediate(cb);
+      return;
+    }
+    this.drainWaiters.push(cb);
+    if (this.drainWaiters.length === 1) s.once('drain', this.onDrain);
+  }
+
+  private readonly onDrain = (): void => {
+    const waiters = this.drainWaiters;
+    this.drainWaiters = [];
+    for (let i = 0; i < waiters.length; i++) waiters[i]!();
+  };
+
+  pauseReading(): void {
+    if (!this.closed) this.ws.pause();
+  }
+
+  resumeReading(): void {
+    if (!this.closed) this.ws.resume();
+  }
+
   close(disconnect?: Disconnect): void {
     if (this.closed) return;
     this.closed = true;
+    // Reading may be paused for backpressure: the peer's close frame still has to be read.
+    if (this.ws.isPaused) this.ws.resume();
     try {
       // 3000 is Centrifugo's plain close: no code goes on the wire.
       if (disconnect === undefined || disconnect.code === 3000) this.ws.close();
@@ -260,6 +290,10 @@ export class WebSocketTransport implements Transport {
     this.closed = true;
     if (this.killTimer !== undefined) clearTimeout(this.killTimer);
     this.killTimer = undefined;
+    if (this.drainWaiters.length > 0) {
+      this.socket?.off('drain', this.onDrain);
+      setImmediate(this.onDrain);
+    }
   }
 
   /** Drop the connection without a close handshake (final step of shutdown). */

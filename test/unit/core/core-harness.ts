@@ -31,6 +31,26 @@ export class FakeTransport implements Transport {
   readonly info: TransportInfo;
   readonly frames: Uint8Array[] = [];
   bufferedBytes = 0;
+  /** Reading paused by the session (inbound backpressure). */
+  paused = false;
+  private drainWaiters: (() => void)[] = [];
+  onceDrained(cb: () => void): void {
+    if (this.bufferedBytes === 0 || this.closed) setImmediate(cb);
+    else this.drainWaiters.push(cb);
+  }
+  /** The peer read everything: the buffer empties and drain waiters run. */
+  drain(): void {
+    this.bufferedBytes = 0;
+    const w = this.drainWaiters;
+    this.drainWaiters = [];
+    for (const cb of w) setImmediate(cb);
+  }
+  pauseReading(): void {
+    this.paused = true;
+  }
+  resumeReading(): void {
+    this.paused = false;
+  }
   closed = false;
   closeCode: number | undefined = undefined;
   closeReason: string | undefined = undefined;

@@ -14,6 +14,7 @@ const tick = (): Promise<void> => new Promise((r) => setImmediate(r));
 const codec: Codec = {
   format: 'json',
   decodeCommands: () => ({ commands: [] }),
+  decodeSome: () => ({ commands: [] }),
   encodeReply: () => new Uint8Array(),
   encodePush: () => new Uint8Array(),
   encodePublicationPush: () => new Uint8Array(),
@@ -28,6 +29,11 @@ class FakeTransport implements Transport {
   readonly info: TransportInfo = { name: 'websocket', protocol: 'json', unidirectional: false, remoteAddress: '127.0.0.1', headers: {} };
   readonly frames: string[] = [];
   bufferedBytes = 0;
+  onceDrained(cb: () => void): void {
+    setImmediate(cb);
+  }
+  pauseReading(): void {}
+  resumeReading(): void {}
   onWrite: ((frame: Uint8Array) => void) | undefined;
   closed = false;
   write(frame: Uint8Array): void {
