@@ -5,10 +5,24 @@ import { createServer } from 'node:http';
 import type { Server } from 'node:http';
 import type { AddressInfo, Server as NetServer } from 'node:net';
 import type { HttpFront } from '../transports/front.js';
+import { MAX_HEAD_BYTES } from '../transports/handshake.js';
 import type { HttpHandler } from './router.js';
 
+/** Centrifugo's http.Server limits: ReadHeaderTimeout 10 s, ReadTimeout 30 s, Go's 1 MiB of headers. */
+export const HEADERS_TIMEOUT_MS = 10_000;
+export const REQUEST_TIMEOUT_MS = 30_000;
+
 export function createHttpServer(handler: HttpHandler): Server {
-  const server = createServer({ noDelay: true, keepAlive: true }, handler);
+  const server = createServer(
+    {
+      noDelay: true,
+      keepAlive: true,
+      maxHeaderSize: MAX_HEAD_BYTES,
+      headersTimeout: HEADERS_TIMEOUT_MS,
+      requestTimeout: REQUEST_TIMEOUT_MS,
+    },
+    handler,
+  );
   // A stray client error must never take the process down; answer 400 where a response is still possible.
   server.on('clientError', (_err, socket) => {
     if (socket.writable) socket.end('HTTP/1.1 400 Bad Request\r\nConnection: close\r\n\r\n');

@@ -5,7 +5,7 @@
 import { createServer } from 'node:net';
 import type { Server as NetServer, Socket } from 'node:net';
 import type { Server as HttpServer } from 'node:http';
-import { findHeadEnd, MAX_HEAD_BYTES, parseRequestHead } from './handshake.js';
+import { findHeadEnd, headText, MAX_HEAD_BYTES, parseRequestHead } from './handshake.js';
 import type { RequestHead } from './handshake.js';
 
 /** Takes over a parsed upgrade request. Returns false to let the http.Server handle it instead. */
@@ -82,11 +82,14 @@ export class HttpFront {
       if (buf.length > this.maxHead) this.refuse(socket, TOO_LARGE);
       return;
     }
-    if (end - 4 > this.maxHead) return this.refuse(socket, TOO_LARGE);
-    const head = parseRequestHead(buf.toString('latin1', 0, end - 4));
-    if (head === null || !head.isUpgrade || this.upgrade === undefined) return this.handOff(socket, buf);
+    if (end > this.maxHead) return this.refuse(socket, TOO_LARGE);
+    const { text, rewritten } = headText(buf, end);
+    // Node's parser refuses bare-LF line ends that Centrifugo reads: it gets the same head in CRLF form.
+    const forHttp = rewritten ? Buffer.concat([Buffer.from(`${text}\r\n\r\n`, 'latin1'), buf.subarray(end)]) : buf;
+    const head = parseRequestHead(text);
+    if (head === null || !head.isUpgrade || this.upgrade === undefined) return this.handOff(socket, forHttp);
     this.release(socket);
-    if (!this.upgrade.tryUpgrade(head, socket, buf.subarray(end))) this.giveToHttp(socket, buf);
+    if (!this.upgrade.tryUpgrade(head, socket, buf.subarray(end))) this.giveToHttp(socket, forHttp);
   }
 
   private release(socket: FrontSocket): void {
@@ -133,6 +136,11 @@ export class HttpFront {
       this.sweepTimer = undefined;
     }
   };
+
+  /** How long a connection may take to send its head before it gets 408. */
+  get headTimeoutMs(): number {
+    return this.timeoutMs;
+  }
 
   /** Connections still reading their head (for tests and shutdown). */
   get pendingHeads(): number {

@@ -5,8 +5,11 @@
 // through Node's http.Server.
 import { createHash } from 'node:crypto';
 
-/** Node's default `maxHeaderSize`: a head that does not end within this many bytes gets 431. */
-export const MAX_HEAD_BYTES = 16 * 1024;
+/**
+ * A head that does not end within this many bytes gets 431: 1 MiB, Go's `http.DefaultMaxHeaderBytes`, which
+ * Centrifugo serves with (Node's own default, 16 KiB, refuses a large cookie jar that Centrifugo accepts).
+ */
+export const MAX_HEAD_BYTES = 1024 * 1024;
 const GUID = '258EAFA5-E914-47DA-95CA-C5AB0DC85B11';
 const KEY_RE = /^[+/0-9A-Za-z]{22}==$/;
 /** Headers Node keeps only the first of (http.IncomingMessage#headers); every other duplicate is joined. */
@@ -61,12 +64,37 @@ function isBlank(c: number): boolean {
 }
 
 /**
- * Index just past the blank line ending the head in `buf` (`\r\n\r\n`), or -1. `from` lets a caller that
- * receives the head in pieces skip bytes it already searched.
+ * Index just past the blank line ending the head in `buf`, or -1. Lines may end in CRLF or, as Go's server
+ * (so Centrifugo) also reads them, in a bare LF. `from` lets a caller that receives the head in pieces skip
+ * bytes it already searched.
  */
 export function findHeadEnd(buf: Buffer, from = 0): number {
-  const i = buf.indexOf('\r\n\r\n', Math.max(0, from - 3), 'latin1');
-  return i === -1 ? -1 : i + 4;
+  const start = Math.max(0, from - 3);
+  // "\n\r\n" ends a CRLF head (and an LF line followed by CRLF); "\n\n" a head whose last line ends in LF.
+  const crlf = buf.indexOf('\n\r\n', start, 'latin1');
+  const lf = buf.indexOf('\n\n', start, 'latin1');
+  if (crlf === -1) return lf === -1 ? -1 : lf + 2;
+  if (lf === -1 || crlf < lf) return crlf + 3;
+  return lf + 2;
+}
+
+/**
+ * The head text in CRLF form without its blank line, from `buf` up to `end` (from findHeadEnd), and whether
+ * it had to be rewritten (some line ended in a bare LF).
+ */
+export function headText(buf: Buffer, end: number): { text: string; rewritten: boolean } {
+  const raw = buf.toString('latin1', 0, end);
+  let bare = false;
+  for (let i = raw.indexOf('\n'); i !== -1; i = raw.indexOf('\n', i + 1)) {
+    if (i === 0 || raw.charCodeAt(i - 1) !== 0x0d) {
+      bare = true;
+      break;
+    }
+  }
+  if (!bare) return { text: raw.slice(0, -4), rewritten: false };
+  const lines = raw.split(/\r?\n/);
+  // The split leaves two empty entries for the terminating blank line.
+  return { text: lines.slice(0, -2).join('\r\n'), rewritten: true };
 }
 
 /**

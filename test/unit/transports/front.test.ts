@@ -54,7 +54,7 @@ async function teardown(s: Setup): Promise<void> {
 }
 
 /** Sends raw chunks (with a pause between them) and collects everything until the server closes. */
-function raw(port: number, chunks: string[], opts: { gapMs?: number; endAfter?: boolean } = {}): Promise<string> {
+function raw(port: number, chunks: string[], opts: { gapMs?: number; endAfter?: boolean; tolerateReset?: boolean } = {}): Promise<string> {
   return withTimeout(
     new Promise<string>((resolve, reject) => {
       const sock = connect(port, '127.0.0.1');
@@ -62,7 +62,8 @@ function raw(port: number, chunks: string[], opts: { gapMs?: number; endAfter?: 
       sock.setEncoding('latin1');
       sock.on('data', (d: string) => (got += d));
       sock.on('close', () => resolve(got));
-      sock.on('error', reject);
+      // A server that refuses a large head may reset the connection while the client still writes it.
+      sock.on('error', (err) => (opts.tolerateReset === true && got !== '' ? resolve(got) : reject(err)));
       sock.on('connect', () => {
         let i = 0;
         const next = (): void => {
@@ -142,8 +143,8 @@ describe('HttpFront', () => {
     assert.match(slowGet, /GET \/p4 \[\]/);
   });
 
-  it('answers 431 to a head over 16 KiB', async () => {
-    const r = await raw(s.port, [`GET / HTTP/1.1\r\nX-Big: ${'a'.repeat(17_000)}\r\n`]);
+  it('answers 431 to an unfinished head over the limit (1 MiB, as Go/Centrifugo)', async () => {
+    const r = await raw(s.port, [`GET / HTTP/1.1\r\nX-Big: ${'a'.repeat(1024 * 1024 + 1000)}\r\n`], { tolerateReset: true });
     assert.match(r, /^HTTP\/1.1 431 /);
   });
 

@@ -4,6 +4,7 @@ import { describe, it } from 'node:test';
 import {
   acceptKey,
   findHeadEnd,
+  headText,
   isHandshakeError,
   parseRequestHead,
   parseSubprotocols,
@@ -36,6 +37,25 @@ describe('request head parsing', () => {
       if (cut < 27) assert.equal(firstEnd, -1);
     }
     assert.equal(findHeadEnd(Buffer.from('GET / HTTP/1.1\r\nHost: x\r\n')), -1);
+  });
+
+  it('finds the end of a head with bare-LF line ends (Go reads them) and rewrites it to CRLF', () => {
+    for (const [text, end] of [
+      ['GET / HTTP/1.1\nHost: x\n\nrest', 24],
+      ['GET / HTTP/1.1\r\nHost: x\n\nrest', 25],
+      ['GET / HTTP/1.1\nHost: x\r\n\r\nrest', 26],
+      ['GET / HTTP/1.1\nHost: x\n\r\nrest', 25],
+    ] as const) {
+      const buf = Buffer.from(text, 'latin1');
+      assert.equal(findHeadEnd(buf), end, JSON.stringify(text));
+      assert.deepEqual(headText(buf, end), { text: 'GET / HTTP/1.1\r\nHost: x', rewritten: true });
+    }
+    const crlf = Buffer.from('GET / HTTP/1.1\r\nHost: x\r\n\r\n', 'latin1');
+    assert.deepEqual(headText(crlf, findHeadEnd(crlf)), { text: 'GET / HTTP/1.1\r\nHost: x', rewritten: false });
+    // Split in the middle of the terminating blank line.
+    const first = Buffer.from('GET / HTTP/1.1\nHost: x\n', 'latin1');
+    assert.equal(findHeadEnd(first), -1);
+    assert.equal(findHeadEnd(Buffer.concat([first, Buffer.from('\n')]), first.length), 24);
   });
 
   it('reads method, target and handshake headers case-insensitively', () => {
