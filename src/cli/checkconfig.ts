@@ -1,10 +1,19 @@
-// `gyre checkconfig [-c file] [-s]`: validate; exit 1 on errors (and, with --strict, on unknown keys).
+// `gyre checkconfig [-c file] [-s]`: validate and report. Unknown keys are warnings (an error with --strict);
+// Centrifugo keys Gyre does not implement, and every other config error, exit 1 (docs/config.md).
 
+import { ConfigError, loadConfig } from '../config/index.js';
 import { CliExit, err } from './common.js';
-import { loadOrExit } from './load-config.js';
+import { configErrorLine } from './load-config.js';
 
 export function runCheckconfig(opts: { config: string; strict: boolean }): void {
-  const { warnings } = loadOrExit(opts.config);
+  let warnings: readonly string[];
+  try {
+    ({ warnings } = loadConfig({ file: opts.config }));
+  } catch (e) {
+    if (!(e instanceof ConfigError)) throw e;
+    for (const w of e.warnings) err(`warning: ${w}`);
+    throw new CliExit(configErrorLine(e));
+  }
   for (const w of warnings) err(`warning: ${w}`);
   if (opts.strict && warnings.length > 0) {
     throw new CliExit(`config error: ${warnings.length} unknown key(s) (strict mode)`);

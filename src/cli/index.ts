@@ -7,48 +7,18 @@ import { Command, CommanderError } from 'commander';
 import { serverVersionString } from '../version.js';
 import { CliExit, err, intOption, io } from './common.js';
 import type { TokenOpts } from './gentoken.js';
+import { addServerOptions, serverFlagValues, stripEquals } from './flags.js';
 import type { ServeDeps } from './serve.js';
 
 const DEFAULT_CONFIG_FILE = 'config.json';
 const DEFAULT_TTL_SECONDS = 604_800;
 
-/** Root flags: [flags spec, config key path, description]. "[bool]" flags accept --x and --x=false. */
-const ROOT_FLAGS: ReadonlyArray<readonly [string, string, string]> = [
-  ['--pid_file <file>', 'pid_file', 'write the process id to this file'],
-  ['-a, --http_server.address <address>', 'http_server.address', 'interface to bind'],
-  ['-p, --http_server.port <port>', 'http_server.port', 'port to bind (default 8000)'],
-  ['--http_server.internal_address <address>', 'http_server.internal_address', 'internal interface to bind'],
-  ['--http_server.internal_port <port>', 'http_server.internal_port', 'internal port (API, metrics, health)'],
-  ['--engine.type <type>', 'engine.type', 'engine: memory'],
-  ['--log.level <level>', 'log.level', 'none|trace|debug|info|warn|error'],
-  ['--log.file <file>', 'log.file', 'log to this file instead of stdout'],
-  ['--admin.enabled [bool]', 'admin.enabled', 'enable the admin web UI'],
-  ['--admin.external [bool]', 'admin.external', 'serve admin on the external port'],
-  ['--admin.insecure [bool]', 'admin.insecure', 'admin without authentication'],
-  ['--prometheus.enabled [bool]', 'prometheus.enabled', 'enable /metrics'],
-  ['--health.enabled [bool]', 'health.enabled', 'enable /health'],
-  ['--client.insecure [bool]', 'client.insecure', 'development mode: no client auth or permission checks'],
-  ['--http_api.insecure [bool]', 'http_api.insecure', 'HTTP API without key'],
-  ['--http_api.external [bool]', 'http_api.external', 'serve the HTTP API on the external port'],
-];
-
-/** Hidden long aliases kept for convenience (-p/--port, -a/--address). */
-const ALIASES: ReadonlyArray<readonly [string, string, string]> = [
-  ['--port <port>', 'port', 'http_server.port'],
-  ['--address <address>', 'address', 'http_server.address'],
-];
-
-/** Flags object for loadConfig from the root command's parsed options. */
-export function rootFlags(opts: Record<string, unknown>): Record<string, unknown> {
-  const flags: Record<string, unknown> = {};
-  for (const [, name, key] of ALIASES) if (opts[name] !== undefined) flags[key] = opts[name];
-  for (const [, key] of ROOT_FLAGS) if (opts[key] !== undefined) flags[key] = opts[key];
-  return flags;
-}
+/** Flags object for loadConfig from the root command's parsed options (kept for callers of the old name). */
+export const rootFlags = serverFlagValues;
 
 function tokenOptions(cmd: Command): Command {
   return cmd
-    .option('-c, --config <file>', 'configuration file (default config.json if present)')
+    .option('-c, --config <file>', 'configuration file (default config.json if present)', stripEquals)
     .option('-u, --user <user>', 'user id ("" = anonymous)', '')
     .option('-t, --ttl <seconds>', 'token lifetime in seconds, -1 for no expiration', intOption, DEFAULT_TTL_SECONDS)
     .option('-q, --quiet', 'print only the token', false);
@@ -62,18 +32,18 @@ function registerSubcommands(program: Command): void {
   program
     .command('genconfig')
     .description('generate a minimal configuration file with random secrets')
-    .option('-c, --config <file>', 'file to create (.json, .yaml, .yml, .toml)', DEFAULT_CONFIG_FILE)
+    .option('-c, --config <file>', 'file to create (.json, .yaml, .yml, .toml)', stripEquals, DEFAULT_CONFIG_FILE)
     .action(async (opts: { config: string }) => (await import('./genconfig.js')).runGenconfig(opts));
   program
     .command('checkconfig')
     .description('check the configuration file')
-    .option('-c, --config <file>', 'configuration file', DEFAULT_CONFIG_FILE)
-    .option('-s, --strict', 'fail on unknown keys', false)
+    .option('-c, --config <file>', 'configuration file', stripEquals, DEFAULT_CONFIG_FILE)
+    .option('-s, --strict', 'fail on unknown keys too (Centrifugo keys Gyre does not implement always fail)', false)
     .action(async (opts: { config: string; strict: boolean }) => (await import('./checkconfig.js')).runCheckconfig(opts));
   program
     .command('defaultconfig')
     .description('generate a configuration file with every key set to its default')
-    .option('-c, --config <file>', 'file to create (.json, .yaml, .yml, .toml)', DEFAULT_CONFIG_FILE)
+    .option('-c, --config <file>', 'file to create (.json, .yaml, .yml, .toml)', stripEquals, DEFAULT_CONFIG_FILE)
     .option('-d, --dry-run', 'print to stdout instead of writing the file', false)
     .action(async (opts: { config: string; dryRun: boolean }) =>
       (await import('./defaultconfig.js')).runDefaultconfig(opts),
@@ -92,7 +62,7 @@ function registerSubcommands(program: Command): void {
       .command(name)
       .description(subscription ? 'check a subscription JWT' : 'check a connection JWT')
       .argument('<token>', 'the JWT')
-      .option('-c, --config <file>', 'configuration file (default config.json if present)')
+      .option('-c, --config <file>', 'configuration file (default config.json if present)', stripEquals)
       .action(async (token: string, opts: { config?: string }) =>
         (await import('./checktoken.js')).runChecktoken(token, opts, subscription),
       );
@@ -103,17 +73,19 @@ export function buildProgram(serveDeps?: ServeDeps): Command {
   const program = new Command('gyre')
     .description('Gyre: real-time messaging server, Centrifugo v6 compatible')
     .version(serverVersionString(), '-v, --version', 'print the version')
-    .option('-c, --config <file>', 'configuration file (json, yaml, yml, toml; default config.json if present)')
     .enablePositionalOptions()
     .exitOverride()
     .configureOutput({ writeOut: (s) => io.stdout(s), writeErr: (s) => io.stderr(s) });
-  for (const [spec, , description] of ROOT_FLAGS) program.option(spec, description);
-  for (const [spec] of ALIASES) program.addOption(program.createOption(spec).hideHelp());
-  program.action(async (opts: Record<string, unknown>) => {
+  const runServer = async (opts: Record<string, unknown>) => {
     const file = typeof opts['config'] === 'string' ? opts['config'] : undefined;
     const { serve, defaultServeDeps } = await import('./serve.js');
-    await serve({ file, flags: rootFlags(opts) }, serveDeps ?? defaultServeDeps);
-  });
+    await serve({ file, flags: serverFlagValues(opts) }, serveDeps ?? defaultServeDeps);
+  };
+  addServerOptions(program).action(runServer);
+  // `gyre serve [flags]` is the root command under another name (flags may come before or after "serve").
+  addServerOptions(program.command('serve').description('run the server (the same as gyre without a command)'))
+    .exitOverride()
+    .action(async (_opts: Record<string, unknown>, cmd: Command) => runServer(cmd.optsWithGlobals()));
   registerSubcommands(program);
   return program;
 }

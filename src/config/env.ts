@@ -1,9 +1,11 @@
-// CENTRIFUGO_* / GYRE_* environment variables → a nested override object (protocol.md §8.2).
+// CENTRIFUGO_* / GYRE_* environment variables → a nested override object (docs/config.md).
 // The name after the prefix is the upper-cased key path with "." → "_"; the ambiguity of "_" is resolved by
-// walking the known key tree. GYRE_ wins over CENTRIFUGO_ for the same key. Empty values count as unset.
+// walking the known key tree (Gyre's schema first, then Centrifugo's keys, which support.ts then refuses unless at
+// their default). GYRE_ wins over CENTRIFUGO_ for the same key. Empty values count as unset.
 
 import { ConfigError } from './errors.js';
 import { KEY_TREE, type KeyNode } from './keytree.js';
+import { CENTRIFUGO_TREE } from './support.js';
 
 export const ENV_PREFIXES = ['CENTRIFUGO_', 'GYRE_'] as const;
 
@@ -99,7 +101,7 @@ export function readEnv(env: NodeJS.ProcessEnv): EnvOverrides {
       if (value === undefined || value === '') continue;
       const rest = variable.slice(prefix.length);
       const lower = rest.toLowerCase();
-      const hit = resolveEnvKey(lower);
+      const hit = resolveEnvKey(lower) ?? resolveEnvKey(lower, CENTRIFUGO_TREE);
       if (hit === undefined) {
         if (lower.startsWith('channel_namespaces_')) {
           namespaceOverrides.push({ variable, rest: lower.slice('channel_namespaces_'.length), value });

@@ -17,11 +17,16 @@ export class ConfigError extends Error {
   /** Dotted key path ("client.ping_interval", "channel.namespaces[1].name"); "" when not about one key. */
   readonly path: string;
   readonly reason: string;
+  /** Every problem found, the first being (path, reason) itself; more than one only for unsupported keys. */
+  readonly issues: ReadonlyArray<{ readonly path: string; readonly reason: string }>;
+  /** Warnings (unknown keys) collected before the error, so `checkconfig` can report both. */
+  warnings: readonly string[] = [];
 
-  constructor(code: ConfigErrorCode, path: string, reason: string) {
+  constructor(code: ConfigErrorCode, path: string, reason: string, more: ReadonlyArray<{ path: string; reason: string }> = []) {
     super(path === '' ? reason : `${path}: ${reason}`);
     this.code = code;
     this.path = path;
     this.reason = reason;
+    this.issues = [{ path, reason }, ...more];
   }
 }

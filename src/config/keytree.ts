@@ -1,6 +1,6 @@
-// The tree of known config keys with the kind of each leaf, derived once from the zod schema. Used to map env
-// vars and CLI flags onto key paths, coerce their string values, warn about unknown keys and render durations
-// back to strings (defaultconfig).
+// The tree of the config keys Gyre implements with the kind of each leaf, derived once from the zod schema. Used
+// to map env vars and CLI flags onto key paths, coerce their string values, tell implemented keys from the rest
+// (support.ts) and render durations back to strings (defaultconfig).
 
 import type { z } from 'zod';
 import { configSchema, durationKinds } from './schema.js';
@@ -55,30 +55,13 @@ function walk(schema: Core): KeyNode {
 export const KEY_TREE: KeyNode = walk(configSchema);
 
 /** The node at a dotted path ("client.token.hmac_secret_key"), or undefined. Array items are not addressed. */
-export function nodeAt(path: string): KeyNode | undefined {
-  let node: KeyNode | undefined = KEY_TREE;
+export function nodeAt(path: string, root: KeyNode = KEY_TREE): KeyNode | undefined {
+  let node: KeyNode | undefined = root;
   for (const part of path.split('.')) {
     if (node === undefined || node.kind !== 'object') return undefined;
     node = node.fields.get(part);
   }
   return node;
-}
-
-/** Lists unknown keys of a raw (file-shaped) object as warnings with their key paths. */
-export function unknownKeys(raw: unknown, node: KeyNode = KEY_TREE, prefix = ''): string[] {
-  const out: string[] = [];
-  if (node.kind === 'object') {
-    if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) return out;
-    for (const [k, v] of Object.entries(raw)) {
-      const path = prefix === '' ? k : `${prefix}.${k}`;
-      const child = node.fields.get(k);
-      if (child === undefined) out.push(path);
-      else out.push(...unknownKeys(v, child, path));
-    }
-  } else if (node.kind === 'objects' && Array.isArray(raw)) {
-    raw.forEach((item: unknown, i) => out.push(...unknownKeys(item, node.element, `${prefix}[${i}]`)));
-  }
-  return out;
 }
 
 /** Every leaf path with its kind, in schema order. */

@@ -1,5 +1,6 @@
 // Builds the configuration once at start-up: defaults < file (json|yaml|toml) < env (CENTRIFUGO_*, GYRE_*) < CLI
-// flags, then schema parse, cross-field validation and deep freeze (protocol.md §8.1–8.2).
+// flags, then the key check (support.ts: Centrifugo keys Gyre does not implement are refused, unknown keys warn),
+// schema parse, cross-field validation and deep freeze (docs/config.md).
 
 import { existsSync, readFileSync } from 'node:fs';
 import { extname, resolve } from 'node:path';
@@ -7,8 +8,9 @@ import { parse as parseToml } from 'smol-toml';
 import { parse as parseYaml } from 'yaml';
 import { coerceString, readEnv, setPath, type NamespaceEnvOverride } from './env.js';
 import { ConfigError } from './errors.js';
-import { nodeAt, unknownKeys, type KeyNode } from './keytree.js';
+import { nodeAt, type KeyNode } from './keytree.js';
 import { configSchema } from './schema.js';
+import { CENTRIFUGO_TREE, checkKeys, unsupportedReason } from './support.js';
 import type { GyreConfig } from './types.js';
 import { validateConfig } from './validate.js';
 
@@ -86,8 +88,12 @@ function applyNamespaceOverrides(raw: Raw, overrides: readonly NamespaceEnvOverr
   if (overrides.length === 0) return raw;
   const channel = isPlainObject(raw['channel']) ? raw['channel'] : {};
   const list = Array.isArray(channel['namespaces']) ? [...(channel['namespaces'] as unknown[])] : [];
-  const element = nodeAt('channel.namespaces');
-  const fields = element?.kind === 'objects' && element.element.kind === 'object' ? element.element.fields : undefined;
+  const elementFields = (root?: KeyNode) => {
+    const element = nodeAt('channel.namespaces', root);
+    return element?.kind === 'objects' && element.element.kind === 'object' ? element.element.fields : undefined;
+  };
+  const fields = elementFields();
+  const centrifugoFields = elementFields(CENTRIFUGO_TREE);
   for (const o of overrides) {
     let done = false;
     list.forEach((item, i) => {
@@ -95,7 +101,7 @@ function applyNamespaceOverrides(raw: Raw, overrides: readonly NamespaceEnvOverr
       const prefix = `${envName(item['name'])}_`;
       if (!o.rest.startsWith(prefix)) return;
       const option = o.rest.slice(prefix.length);
-      const node: KeyNode | undefined = fields?.get(option);
+      const node: KeyNode | undefined = fields?.get(option) ?? centrifugoFields?.get(option);
       if (node === undefined || option === 'name') return;
       const path = `channel.namespaces[${i}].${option}`;
       try {
@@ -114,7 +120,7 @@ function flagsToRaw(flags: Record<string, unknown>): Raw {
   const out: Raw = {};
   for (const [key, value] of Object.entries(flags)) {
     if (value === undefined) continue;
-    const node = nodeAt(key);
+    const node = nodeAt(key) ?? nodeAt(key, CENTRIFUGO_TREE);
     if (node === undefined || node.kind === 'object') throw new ConfigError('invalid_flag', key, 'unknown flag');
     let v: unknown = value;
     if (typeof value === 'string') {
@@ -125,6 +131,18 @@ function flagsToRaw(flags: Record<string, unknown>): Raw {
       }
     }
     setPath(out, key.split('.'), v);
+  }
+  return out;
+}
+
+/** null means "not set" in Centrifugo (`defaultconfig` writes null for empty lists): drop such keys. */
+function dropNulls(raw: Raw): Raw {
+  const out: Raw = {};
+  for (const [k, v] of Object.entries(raw)) {
+    if (v === null) continue;
+    if (isPlainObject(v)) out[k] = dropNulls(v);
+    else if (Array.isArray(v)) out[k] = v.map((item: unknown) => (isPlainObject(item) ? dropNulls(item) : item));
+    else out[k] = v;
   }
   return out;
 }
@@ -146,17 +164,35 @@ export function deepFreeze<T>(value: T): Readonly<T> {
   return value;
 }
 
-/** Loads, validates and freezes the configuration. Throws ConfigError. */
+/** Unknown keys become warnings; Centrifugo keys Gyre does not implement (at a non-default value) an error. */
+function checkSupport(raw: Raw, warnings: string[]): void {
+  const { unknown, unsupported } = checkKeys(raw);
+  warnings.push(...unknown.map((k) => `unknown config key ${k}`));
+  const [first, ...rest] = unsupported.map((u) => ({ path: u.path, reason: unsupportedReason(u) }));
+  if (first !== undefined) throw new ConfigError('unsupported', first.path, first.reason, rest);
+}
+
+/** Loads, validates and freezes the configuration. Throws ConfigError (carrying the warnings found so far). */
 export function loadConfig(opts: LoadOptions = {}): LoadedConfig {
+  const warnings: string[] = [];
+  try {
+    return build(opts, warnings);
+  } catch (e) {
+    if (e instanceof ConfigError) e.warnings = warnings;
+    throw e;
+  }
+}
+
+function build(opts: LoadOptions, warnings: string[]): LoadedConfig {
   const { raw: fileRaw, path } = readConfigFile(opts.file);
-  const warnings = unknownKeys(fileRaw).map((k) => `unknown config key ${k}`);
   // config/ is the only place that reads the process environment.
   const env = readEnv(opts.env ?? process.env);
   warnings.push(...env.warnings);
   let raw = merge(fileRaw, env.values);
   raw = applyNamespaceOverrides(raw, env.namespaceOverrides, warnings);
   raw = merge(raw, flagsToRaw(opts.flags ?? {}));
-  const parsed = configSchema.safeParse(raw);
+  checkSupport(raw, warnings);
+  const parsed = configSchema.safeParse(dropNulls(raw));
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
     throw new ConfigError('invalid_value', issue === undefined ? '' : formatPath(issue.path), issue?.message ?? 'invalid');

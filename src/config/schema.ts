@@ -1,5 +1,6 @@
 // The one schema of Gyre's configuration (zod v4). It mirrors Centrifugo v6's nested key tree for the keys Gyre
-// implements (protocol.md §4.5, §8.3) and fills every default; durations are parsed to milliseconds here.
+// implements, and only those: a Centrifugo key missing here is refused unless left at its default (support.ts,
+// docs/config.md), so implementing a key means adding it here. Fills every default; durations are parsed to ms.
 // Cross-field rules live in validate.ts. The key tree used for env vars, flags and unknown-key warnings is derived
 // from this schema (keytree.ts), so there is no second list of keys.
 
@@ -180,16 +181,6 @@ export const configSchema = z.object({
     .prefault({}),
   health: z.object({ enabled: bool(false), handler_prefix: str('/health') }).prefault({}),
   prometheus: z.object({ enabled: bool(false), handler_prefix: str('/metrics') }).prefault({}),
-  admin: z
-    .object({
-      enabled: bool(false),
-      handler_prefix: str(),
-      password: str(),
-      secret: str(),
-      insecure: bool(false),
-      external: bool(false),
-    })
-    .prefault({}),
   shutdown: z.object({ timeout: dur('30s') }).prefault({}),
   node: z.object({ name: str(), info_metrics_aggregate_interval: dur('60s') }).prefault({}),
   pid_file: str(),

@@ -148,15 +148,6 @@ export interface GyreConfig {
   };
   health: { enabled: boolean; handler_prefix: string };
   prometheus: { enabled: boolean; handler_prefix: string };
-  /** Admin web UI (protocol.md §9.4). Optional so hand-built configs may omit it; loadConfig always fills it. */
-  admin?: {
-    enabled: boolean;
-    handler_prefix: string;
-    password: string;
-    secret: string;
-    insecure: boolean;
-    external: boolean;
-  };
   shutdown: { timeout: number }; // ms
   node: { name: string; info_metrics_aggregate_interval: number }; // ms
   pid_file: string;

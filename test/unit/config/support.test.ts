@@ -1,0 +1,162 @@
+// The key rule (docs/config.md): a Centrifugo v6 key Gyre does not implement is refused when set to a value that
+// would change behaviour; at Centrifugo's default, or switched off by its own section, it is accepted; keys neither
+// knows only warn. In-process through loadConfig, one case per key; test/unit/cli/unsupported-keys.test.ts runs
+// the same rule through real `node bin/gyre.js` processes.
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, describe, it } from 'node:test';
+import { CENTRIFUGO_KEYS } from '../../../src/config/centrifugo-keys.js';
+import { ConfigError, loadConfig, type LoadOptions } from '../../../src/config/index.js';
+import { leafPaths } from '../../../src/config/keytree.js';
+import { gyreExtensionKeys } from '../../../src/config/support.js';
+
+const fixtures = new URL('../../fixtures/', import.meta.url).pathname;
+const dir = mkdtempSync(join(tmpdir(), 'gyre-support-'));
+after(() => rmSync(dir, { recursive: true, force: true }));
+let n = 0;
+
+function file(tree: Record<string, unknown>): string {
+  const p = join(dir, `c${n++}.json`);
+  writeFileSync(p, JSON.stringify(tree));
+  return p;
+}
+
+function load(tree: Record<string, unknown>, opts: Omit<LoadOptions, 'file'> = {}) {
+  return loadConfig({ env: {}, ...opts, file: file(tree) });
+}
+
+function refused(tree: Record<string, unknown>, opts: Omit<LoadOptions, 'file'> = {}): ConfigError {
+  try {
+    load(tree, opts);
+  } catch (e) {
+    assert.ok(e instanceof ConfigError, String(e));
+    return e;
+  }
+  assert.fail(`accepted ${JSON.stringify(tree)} ${JSON.stringify(opts)}`);
+}
+
+const ns = (options: Record<string, unknown>) => ({ channel: { namespaces: [{ name: 'chat', ...options }] } });
+
+/** [refused key path, config] */
+const REFUSED: ReadonlyArray<readonly [string, Record<string, unknown>]> = [
+  ['channel.namespaces[0].publish_proxy_enabled', ns({ publish_proxy_enabled: true })],
+  ['channel.namespaces[0].subscribe_proxy_enabled', ns({ subscribe_proxy_enabled: true })],
+  ['channel.namespaces[0].sub_refresh_proxy_enabled', ns({ sub_refresh_proxy_enabled: true })],
+  ['channel.namespaces[0].subscribe_stream_proxy_enabled', ns({ subscribe_stream_proxy_enabled: true })],
+  ['channel.without_namespace.publish_proxy_enabled', { channel: { without_namespace: { publish_proxy_enabled: true } } }],
+  ['channel.without_namespace.subscribe_proxy_enabled', { channel: { without_namespace: { subscribe_proxy_enabled: true } } }],
+  ['channel.proxy.subscribe.endpoint', { channel: { proxy: { subscribe: { endpoint: 'http://127.0.0.1:9/sub' } } } }],
+  ['client.proxy.connect.enabled', { client: { proxy: { connect: { enabled: true } } } }],
+  ['client.proxy.refresh.enabled', { client: { proxy: { refresh: { enabled: true } } } }],
+  ['rpc.without_namespace.proxy_enabled', { rpc: { without_namespace: { proxy_enabled: true } } }],
+  ['http_server.tls.enabled', { http_server: { tls: { enabled: true } } }],
+  ['http_server.tls_external', { http_server: { tls_external: true } }],
+  ['http_server.tls_autocert.enabled', { http_server: { tls_autocert: { enabled: true } } }],
+  ['sse.enabled', { sse: { enabled: true } }],
+  ['http_stream.enabled', { http_stream: { enabled: true } }],
+  ['uni_websocket.enabled', { uni_websocket: { enabled: true } }],
+  ['uni_sse.enabled', { uni_sse: { enabled: true } }],
+  ['uni_http_stream.enabled', { uni_http_stream: { enabled: true } }],
+  ['uni_grpc.enabled', { uni_grpc: { enabled: true } }],
+  ['grpc_api.enabled', { grpc_api: { enabled: true } }],
+  ['consumers[0].enabled', { consumers: [{ name: 'k', enabled: true, type: 'kafka' }] }],
+  ['admin.enabled', { admin: { enabled: true } }],
+  ['broker.enabled', { broker: { enabled: true, type: 'nats' } }],
+  ['presence_manager.enabled', { presence_manager: { enabled: true, type: 'redis' } }],
+  ['engine.type', { engine: { type: 'redis' } }],
+  ['websocket.use_write_buffer_pool', { websocket: { use_write_buffer_pool: true } }],
+  ['sse', { sse: true }],
+  ['proxies[0].name', { proxies: [{ name: 'p', endpoint: 'http://127.0.0.1:9/p' }] }],
+];
+
+describe('Centrifugo keys Gyre does not implement', () => {
+  for (const [path, tree] of REFUSED) {
+    it(`refuses ${path}`, () => {
+      const e = refused(tree);
+      assert.equal(e.code, 'unsupported');
+      assert.ok(
+        e.issues.some((i) => i.path === path),
+        `${path} not named in ${JSON.stringify(e.issues)}`,
+      );
+    });
+  }
+
+  it('names every refused key at once, and keeps the unknown-key warnings', () => {
+    const e = refused({ sse: { enabled: true }, uni_sse: { enabled: true }, typo_key: 1 });
+    assert.deepEqual(
+      e.issues.map((i) => i.path),
+      ['sse.enabled', 'uni_sse.enabled'],
+    );
+    assert.match(e.issues[0]?.reason ?? '', /not supported by Gyre yet/);
+    assert.deepEqual(e.warnings, ['unknown config key typo_key']);
+  });
+
+  it('accepts them at their default or switched off by their own section', () => {
+    const r = load({
+      sse: { enabled: false, handler_prefix: '/connection/sse' },
+      uni_grpc: { port: 11000 },
+      // inert: the section is disabled, the type is another one, the matching *_enabled is false
+      http_server: { tls: { enabled: false, cert_pem: 'cert.pem' }, tls_external: false },
+      admin: { enabled: false, password: 'p', secret: 's' },
+      engine: { type: 'memory', redis: { address: ['redis://10.0.0.1:6379'] } },
+      channel: {
+        without_namespace: { publish_proxy_enabled: false, publish_proxy_name: 'mine' },
+        namespaces: [{ name: 'chat', subscribe_proxy_enabled: false, subscribe_proxy_name: 'p', presence: true }],
+      },
+      consumers: [{ name: 'k', enabled: false, type: 'kafka', kafka: { brokers: ['b:9092'] } }],
+      websocket: { write_timeout: '1s', read_buffer_size: 0 },
+      proxies: [],
+      broker: { enabled: false, type: 'nats' },
+      node: { name: null },
+    });
+    assert.deepEqual(r.warnings, []);
+    assert.equal(r.config.channel.namespaces[0]?.presence, true);
+  });
+
+  it("loads Centrifugo v6.9.1's own `defaultconfig` output without an error or a warning", () => {
+    const r = loadConfig({ file: join(fixtures, 'centrifugo-defaultconfig.json'), env: {} });
+    assert.deepEqual(r.warnings, []);
+    assert.equal(r.config.http_server.port, 8000);
+  });
+
+  it('keys neither Centrifugo nor Gyre knows only warn', () => {
+    const r = load({ client: { typo: 1 }, sse: { enabled: false, typo: 2 }, ...ns({ typo: 3 }) });
+    assert.deepEqual(r.warnings.sort(), [
+      'unknown config key channel.namespaces[0].typo',
+      'unknown config key client.typo',
+      'unknown config key sse.typo',
+    ]);
+  });
+
+  it('environment variables go through the same rule', () => {
+    for (const [variable, path] of [
+      ['CENTRIFUGO_SSE_ENABLED', 'sse.enabled'],
+      ['GYRE_UNI_WEBSOCKET_ENABLED', 'uni_websocket.enabled'],
+      ['CENTRIFUGO_HTTP_SERVER_TLS_ENABLED', 'http_server.tls.enabled'],
+      ['CENTRIFUGO_CHANNEL_NAMESPACES_CHAT_PUBLISH_PROXY_ENABLED', 'channel.namespaces[0].publish_proxy_enabled'],
+    ] as const) {
+      const e = refused(ns({}), { env: { [variable]: 'true' } });
+      assert.equal(e.issues[0]?.path, path, variable);
+    }
+    assert.deepEqual(load({}, { env: { CENTRIFUGO_SSE_ENABLED: 'false', CENTRIFUGO_GRPC_API_PORT: '10000' } }).warnings, []);
+  });
+
+  it('flags go through the same rule', () => {
+    assert.equal(refused({}, { flags: { 'grpc_api.enabled': true } }).issues[0]?.path, 'grpc_api.enabled');
+    assert.equal(refused({}, { flags: { 'admin.enabled': 'true' } }).issues[0]?.path, 'admin.enabled');
+    assert.deepEqual(load({}, { flags: { 'sse.enabled': 'false', 'uni_grpc.port': '11000' } }).warnings, []);
+  });
+});
+
+describe('the key tables', () => {
+  it('every key Gyre implements is a Centrifugo key, except the listed extensions', () => {
+    const known = new Set(CENTRIFUGO_KEYS.map(([p]) => p));
+    const gyre = leafPaths().map(([p]) => p);
+    assert.ok(gyre.length > 100);
+    const extensions = gyre.filter((p) => !known.has(p) && !known.has(`${p}[]`) && p !== 'channel.namespaces');
+    assert.deepEqual(extensions.sort(), gyreExtensionKeys().sort());
+    assert.deepEqual(gyreExtensionKeys().sort(), ['http_server.backlog', 'http_server.warmup_connections']);
+  });
+});
