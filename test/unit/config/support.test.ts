@@ -63,8 +63,8 @@ const REFUSED: ReadonlyArray<readonly [string, Record<string, unknown>]> = [
   ['grpc_api.enabled', { grpc_api: { enabled: true } }],
   ['consumers[0].enabled', { consumers: [{ name: 'k', enabled: true, type: 'kafka' }] }],
   ['admin.enabled', { admin: { enabled: true } }],
-  ['broker.enabled', { broker: { enabled: true, type: 'nats' } }],
-  ['presence_manager.enabled', { presence_manager: { enabled: true, type: 'redis' } }],
+  ['broker.nats.url', { broker: { enabled: true, type: 'nats', nats: { url: 'nats://127.0.0.1:4222' } } }],
+  ['presence_manager.redis.address', { presence_manager: { enabled: true, type: 'redis', redis: { address: ['redis://127.0.0.1:1'] } } }],
   ['engine.type', { engine: { type: 'redis' } }],
   ['websocket.use_write_buffer_pool', { websocket: { use_write_buffer_pool: true } }],
   ['sse', { sse: true }],
@@ -108,7 +108,8 @@ describe('Centrifugo keys Gyre does not implement', () => {
       consumers: [{ name: 'k', enabled: false, type: 'kafka', kafka: { brokers: ['b:9092'] } }],
       websocket: { write_timeout: '1s', read_buffer_size: 0 },
       proxies: [],
-      broker: { enabled: false, type: 'nats' },
+      broker: { enabled: false, type: 'nats', nats: { url: 'nats://10.0.0.1:4222' } },
+      presence_manager: { enabled: true, type: 'memory', redis: { address: ['redis://10.0.0.1:6379'] } },
       node: { name: null },
     });
     assert.deepEqual(r.warnings, []);
