@@ -26,6 +26,12 @@ export interface RunningServer {
   /** Bound port of the internal server (API, health, metrics); equals `port` when there is one server. */
   internalPort: number;
   node: Node;
+  /**
+   * Config reload (src/cli/reload.ts hands over a config whose restart-only keys are unchanged): token verifier,
+   * namespaces and channel options, client limits, Origin check, API key. Throws, changing nothing, when the new
+   * token keys cannot be used or a namespace does not fit the engine (ConfigError). No connection is dropped.
+   */
+  reconfigure(config: Readonly<GyreConfig>): void;
   /** Graceful stop: stop accepting, 3001 to every client, close the engine and the servers. Idempotent. */
   close(): Promise<void>;
 }
@@ -54,6 +60,7 @@ export async function startServer(config: Readonly<GyreConfig>, opts: { logger: 
   const internalRouter = separate ? new Router() : mainRouter;
 
   let ws: WebSocketHandler | undefined;
+  let api: ApiHandler | undefined;
   if (!config.websocket.disabled) {
     ws = new WebSocketHandler({ websocket: config.websocket, client: config.client, acceptor: node, logger });
     mainRouter.add(config.websocket.handler_prefix, (req, res) => {
@@ -62,7 +69,7 @@ export async function startServer(config: Readonly<GyreConfig>, opts: { logger: 
     });
   }
   if (!config.http_api.disabled) {
-    const api = new ApiHandler({ config: config.http_api, node, logger, isShuttingDown: () => node.shuttingDown });
+    api = new ApiHandler({ config: config.http_api, node, logger, isShuttingDown: () => node.shuttingDown });
     api.register(config.http_api.external ? mainRouter : internalRouter);
   }
   if (config.health.enabled) internalRouter.add(config.health.handler_prefix, healthHandler());
@@ -91,6 +98,13 @@ export async function startServer(config: Readonly<GyreConfig>, opts: { logger: 
     internal.on('upgrade', (_req, socket) => rejectUpgrade(socket, 404));
     servers.push(internal);
   }
+
+  const reconfigure = (next: Readonly<GyreConfig>): void => {
+    const verifier = createTokenVerifier(next.client); // first: if it throws, nothing has changed
+    node.reconfigure(next, verifier);
+    ws?.reconfigure(next.client);
+    api?.reconfigure(next.http_api);
+  };
 
   let closing: Promise<void> | undefined;
   const close = (): Promise<void> => {
@@ -123,7 +137,7 @@ export async function startServer(config: Readonly<GyreConfig>, opts: { logger: 
       // handshakes (gyre_host_tcp_listen_overflows) and those clients retry only after 1 s.
       logger.info({ backlog: hs.backlog, somaxconn }, 'listen backlog capped by net.core.somaxconn; raise it for connect bursts larger than that');
     }
-    return { port, internalPort, node, close };
+    return { port, internalPort, node, reconfigure, close };
   } catch (err) {
     await close();
     throw err;

@@ -55,10 +55,18 @@ export function presentedApiKey(req: IncomingMessage): string {
 export class ApiHandler {
   private readonly executor: ApiExecutor;
   private readonly bodyLimit: number;
+  /** key, insecure and error_mode as of the last config reload (handler_prefix is fixed at start-up). */
+  private auth: Pick<GyreConfig['http_api'], 'key' | 'insecure' | 'error_mode'>;
 
   constructor(private readonly opts: ApiHandlerOptions) {
     this.executor = new ApiExecutor(opts.node, opts.logger);
     this.bodyLimit = opts.bodyLimit ?? DEFAULT_API_BODY_LIMIT;
+    this.auth = opts.config;
+  }
+
+  /** Config reload: the API key, http_api.insecure and the error mode apply to the next request. */
+  reconfigure(config: Pick<GyreConfig['http_api'], 'key' | 'insecure' | 'error_mode'>): void {
+    this.auth = config;
   }
 
   /** Registers `<prefix>/<method>` for every method and the legacy `<prefix>` endpoint. */
@@ -69,7 +77,7 @@ export class ApiHandler {
   }
 
   private authorized(req: IncomingMessage): boolean {
-    const cfg = this.opts.config;
+    const cfg = this.auth;
     if (cfg.insecure) return true;
     if (cfg.key === '') return false;
     const key = presentedApiKey(req);
@@ -143,7 +151,7 @@ export class ApiHandler {
   }
 
   private transportErrorMode(req: IncomingMessage): boolean {
-    return this.opts.config.error_mode === 'transport' || header(req, 'x-centrifugo-error-mode').toLowerCase() === 'transport';
+    return this.auth.error_mode === 'transport' || header(req, 'x-centrifugo-error-mode').toLowerCase() === 'transport';
   }
 
   private async legacy(res: ServerResponse, body: Buffer): Promise<void> {

@@ -1,5 +1,6 @@
 // The root command: load config, start the server (app.ts, imported lazily so the other subcommands work even if
-// it is broken), write the pid file, and shut down gracefully on SIGTERM/SIGINT under a shutdown.timeout watchdog.
+// it is broken), write the pid file, reload the config on SIGHUP (reload.ts), and shut down gracefully on
+// SIGTERM/SIGINT under a shutdown.timeout watchdog.
 
 import { rmSync, writeFileSync } from 'node:fs';
 import type { Logger } from 'pino';
@@ -7,9 +8,12 @@ import { ConfigError, loadConfig, type GyreConfig } from '../config/index.js';
 import { createLogger } from '../logging.js';
 import { warmUp } from '../warmup.js';
 import { configErrorLine } from './load-config.js';
+import { ConfigReloader, reloadOnSighup } from './reload.js';
 
 export interface RunningServer {
   port: number;
+  /** Applies a reloaded config (SIGHUP); absent ⇒ reloads are logged and skipped. */
+  reconfigure?(config: Readonly<GyreConfig>): void;
   close(): Promise<void>;
 }
 
@@ -25,6 +29,7 @@ export interface ServeDeps {
   importApp: () => Promise<unknown>;
   exit: (code: number) => void;
   stderr: (line: string) => void;
+  /** SIGTERM/SIGINT (graceful shutdown) and SIGHUP (config reload). */
   signals: Pick<NodeJS.EventEmitter, 'on' | 'removeListener'>;
   /** Overrides the logger built from log.* (tests). */
   logger?: Logger;
@@ -52,8 +57,9 @@ export async function serve(opts: ServeOptions, deps: ServeDeps = defaultServeDe
   let config: Readonly<GyreConfig>;
   let warnings: string[];
   let file: string | undefined;
+  const load = () => loadConfig({ file: opts.file, flags: opts.flags });
   try {
-    ({ config, warnings, file } = loadConfig({ file: opts.file, flags: opts.flags }));
+    ({ config, warnings, file } = load());
   } catch (e) {
     if (!(e instanceof ConfigError)) throw e;
     deps.stderr(configErrorLine(e));
@@ -63,6 +69,9 @@ export async function serve(opts: ServeOptions, deps: ServeDeps = defaultServeDe
   const logger = deps.logger ?? createLogger(config.log);
   for (const w of warnings) logger.warn(w);
   logger.info({ file: file ?? null, engine: config.engine.type }, 'configuration loaded');
+  // From here on SIGHUP reloads (a SIGHUP during start-up waits for the server) instead of killing the process.
+  const reloader = new ConfigReloader({ initial: config, load, logger });
+  const stopReloading = reloadOnSighup(deps.signals, reloader);
   const t = config.client.token;
   const hasConnectAuth =
     t.hmac_secret_key !== '' || t.rsa_public_key !== '' || t.ecdsa_public_key !== '' || t.jwks_public_endpoint !== '';
@@ -80,6 +89,7 @@ export async function serve(opts: ServeOptions, deps: ServeDeps = defaultServeDe
     logger.error({ err: e }, 'cannot load the server module');
   }
   if (startServer === undefined) {
+    stopReloading();
     deps.stderr('error: the server module (app.ts) does not export startServer');
     deps.exit(1);
     return;
@@ -100,11 +110,17 @@ export async function serve(opts: ServeOptions, deps: ServeDeps = defaultServeDe
     // A config the engine cannot serve (e.g. history on a broker without history) fails here, not in loadConfig.
     if (e instanceof ConfigError) deps.stderr(configErrorLine(e));
     logger.error({ err: e }, 'server failed to start');
+    stopReloading();
     removePid();
     deps.exit(1);
     return;
   }
   logger.info({ port: server.port }, 'gyre started');
+  const running = server;
+  reloader.attach((c) => {
+    if (running.reconfigure === undefined) throw new Error('this server cannot apply a reloaded configuration');
+    running.reconfigure(c);
+  });
 
   await new Promise<void>((resolveDone) => {
     let stopping = false;
@@ -116,6 +132,7 @@ export async function serve(opts: ServeOptions, deps: ServeDeps = defaultServeDe
       clearTimeout(watchdog);
       deps.signals.removeListener('SIGTERM', onSignal);
       deps.signals.removeListener('SIGINT', onSignal);
+      stopReloading();
       removePid();
       deps.exit(code);
       resolveDone();
@@ -127,6 +144,7 @@ export async function serve(opts: ServeOptions, deps: ServeDeps = defaultServeDe
         return;
       }
       stopping = true;
+      reloader.close();
       logger.info({ signal, timeoutMs: config.shutdown.timeout }, 'shutting down');
       watchdog = setTimeout(() => {
         logger.error({ timeoutMs: config.shutdown.timeout }, 'shutdown timeout exceeded');

@@ -7,4 +7,6 @@ export type { ConfigErrorCode } from './errors.js';
 export { defaultConfig, toFileShape } from './defaults.js';
 export { parseDuration, formatDuration } from './duration.js';
 export { validateConfig } from './validate.js';
+export { LIVE_KEYS, isLiveKey, planReload } from './diff.js';
+export type { ReloadPlan } from './diff.js';
 export type * from './types.js';

@@ -3,6 +3,7 @@
 import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
 import type { Logger } from 'pino';
+import type { TokenVerifier } from '../auth/types.js';
 import type { GyreConfig } from '../config/types.js';
 import type { Engine } from '../engines/types.js';
 import { codecFor } from '../protocol/index.js';
@@ -12,11 +13,10 @@ import type { SessionPort, Transport } from '../transports/types.js';
 import { metrics } from '../metrics/registry.js';
 import { ApiNode } from './api-node.js';
 import { checkEngineCapabilities } from './capabilities.js';
-import { ChannelResolver } from './channels.js';
 import type { CoreContext } from './context.js';
 import { Fanout } from './fanout.js';
 import { Hub } from './hub.js';
-import { Publisher } from './publisher.js';
+import { buildLiveParts, type LiveParts } from './live.js';
 import { Session } from './session.js';
 import { defaultDrainOptions, drainSessions } from './shutdown.js';
 import type {
@@ -54,6 +54,8 @@ export class Node implements NodeApi, SessionAcceptor {
   private readonly config: GyreConfig;
   private readonly logger: Logger;
   private shuttingDownFlag = false;
+  /** Config, resolver, publisher and token verifier; replaced as a whole by reconfigure(). */
+  private live: LiveParts;
   private shutdownPromise: Promise<void> | undefined;
 
   constructor(opts: NodeOptions) {
@@ -67,13 +69,23 @@ export class Node implements NodeApi, SessionAcceptor {
     });
     const codecs = { json: codecFor('json'), protobuf: codecFor('protobuf') };
     const isShuttingDown = (): boolean => this.shuttingDownFlag;
+    this.live = buildLiveParts(opts.config, opts.engine.broker, opts.tokenVerifier);
+    const live = (): LiveParts => this.live;
     this.ctx = {
-      config: opts.config,
+      get config(): GyreConfig {
+        return live().config;
+      },
       engine: opts.engine,
       hub: this.hub,
-      resolver: new ChannelResolver(opts.config.channel),
-      publisher: new Publisher(opts.engine.broker, opts.config.channel.history_meta_ttl),
-      tokenVerifier: opts.tokenVerifier,
+      get resolver() {
+        return live().resolver;
+      },
+      get publisher() {
+        return live().publisher;
+      },
+      get tokenVerifier() {
+        return live().tokenVerifier;
+      },
       logger: opts.logger,
       version: opts.version,
       codecs,
@@ -93,6 +105,16 @@ export class Node implements NodeApi, SessionAcceptor {
 
   get shuttingDown(): boolean {
     return this.shuttingDownFlag;
+  }
+
+  /**
+   * Config reload: new commands of every session (connected or not) use `config` (namespaces, channel options,
+   * limits) and `tokenVerifier`. Keys that only matter at start-up are the caller's business (config/diff.ts).
+   * Throws ConfigError, changing nothing, when a namespace does not fit the engine.
+   */
+  reconfigure(config: Readonly<GyreConfig>, tokenVerifier: TokenVerifier): void {
+    checkEngineCapabilities(config, this.engine); // ConfigError, before anything changes
+    this.live = buildLiveParts(config, this.engine.broker, tokenVerifier);
   }
 
   accept(transport: Transport): SessionPort {

@@ -182,7 +182,12 @@ export class SessionTimers implements WheelEntry {
       ) {
         tasks.push(
           (async () => {
-            const r = ctx.resolver.resolve(sub.channel);
+            let r;
+            try {
+              r = ctx.resolver.resolve(sub.channel);
+            } catch {
+              return; // its namespace was removed by a config reload: nothing to check against
+            }
             const read = await history.read(sub.channel, { limit: 0, metaTtlMs: ctx.publisher.metaTtl(r.options) });
             if (sub.state !== SubState.Subscribed) return;
             sub.positionCheckedAt = Date.now();

@@ -141,6 +141,12 @@ export const metrics = {
     labelNames: ['entry'],
     registers: [registry],
   }),
+  configReloads: new Counter({
+    name: 'gyre_config_reloads_total',
+    help: 'Configuration reloads (SIGHUP) by result: ok, invalid (file or values rejected, old config kept), error',
+    labelNames: ['result'],
+    registers: [registry],
+  }),
 } as const;
 
 export type Metrics = typeof metrics;

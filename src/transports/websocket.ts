@@ -316,8 +316,8 @@ export interface WebSocketHandlerOptions {
 export class WebSocketHandler implements UpgradeTarget {
   private readonly wss: WebSocketServer;
   private readonly prefix: string;
-  private readonly originOk: OriginCheck;
-  private readonly connectionLimit: number;
+  private originOk: OriginCheck;
+  private connectionLimit: number;
   private readonly compress: boolean;
   private readonly transports = new Set<WebSocketTransport>();
   private closed = false;
@@ -336,6 +336,12 @@ export class WebSocketHandler implements UpgradeTarget {
       handleProtocols: (protocols) => chooseSubprotocol(protocols),
       WebSocket: GyreWebSocket,
     });
+  }
+
+  /** Config reload: the Origin check and client.connection_limit apply to the next handshake. */
+  reconfigure(client: Pick<ClientConfig, 'allowed_origins' | 'connection_limit'>): void {
+    this.originOk = createOriginCheck(client.allowed_origins);
+    this.connectionLimit = client.connection_limit;
   }
 
   /** Open WebSocket connections. */

@@ -23,6 +23,10 @@ export interface StartOptions {
    * ~1.5 s of CPU, and on a shared 2-core machine under load 15–19 that took more than 15 s of wall time.
    */
   startTimeoutMs?: number;
+  /** Start through the launcher `node bin/gyre.js` (as users do) instead of `node --import tsx src/main.ts`. */
+  bin?: boolean;
+  /** Put the port into the written config file (http_server.port/address) instead of passing -p/-a flags. */
+  portInFile?: boolean;
 }
 
 export interface ExitInfo {
@@ -39,6 +43,8 @@ export interface GyreProcess {
   baseUrl: string;
   port: number;
   pid: number;
+  /** The config file the process was started with (tests may rewrite it, e.g. before SIGHUP). */
+  configFile: string;
   stdout(): string;
   stderr(): string;
   /** Settles when the process exits (for whatever reason). */
@@ -111,16 +117,19 @@ async function healthy(port: number): Promise<boolean> {
 export async function startGyre(config: Record<string, unknown>, opts: StartOptions = {}): Promise<GyreProcess> {
   const format = opts.format ?? 'json';
   const dir = mkdtempSync(join(tmpdir(), 'gyre-compat-'));
+  const port = await freePort();
   let file = opts.configFile;
   if (file === undefined) {
     file = join(dir, `config.${format}`);
-    const full = mergeConfig({ health: { enabled: true } }, config);
+    const listen = opts.portInFile === true ? { http_server: { port, address: '127.0.0.1' } } : {};
+    const full = mergeConfig(mergeConfig({ health: { enabled: true } }, listen), config);
     writeFileSync(file, serializeConfig(full, format));
   }
-  const port = await freePort();
+  const entry = opts.bin === true ? ['bin/gyre.js'] : ['--import', 'tsx', 'src/main.ts'];
+  const listenFlags = opts.portInFile === true ? [] : ['-p', String(port), '-a', '127.0.0.1'];
   const child = spawn(
     process.execPath,
-    ['--import', 'tsx', 'src/main.ts', '-c', file, '-p', String(port), '-a', '127.0.0.1', ...(opts.args ?? [])],
+    [...entry, '-c', file, ...listenFlags, ...(opts.args ?? [])],
     // Start-up warm-up off unless a test asks for it (GYRE_HTTP_SERVER_WARMUP_CONNECTIONS in opts.env): it adds ~1 s per start.
     { cwd: REPO_ROOT, env: { GYRE_HTTP_SERVER_WARMUP_CONNECTIONS: '0', ...process.env, ...opts.env }, stdio: ['ignore', 'pipe', 'pipe'] },
   );
@@ -190,6 +199,7 @@ export async function startGyre(config: Record<string, unknown>, opts: StartOpti
     baseUrl: `http://127.0.0.1:${port}`,
     port,
     pid: child.pid ?? -1,
+    configFile: file,
     stdout: () => out,
     stderr: () => err,
     exited,
