@@ -13,6 +13,7 @@ import { healthHandler } from './http/health.js';
 import { metricsHandler } from './http/metrics.js';
 import { Router, sendText } from './http/router.js';
 import { closeFront, closeServer, createHttpServer, listen } from './http/server.js';
+import { serverTls } from './http/tls.js';
 import { readSomaxconn } from './metrics/host-tcp.js';
 import { metrics, registry } from './metrics/registry.js';
 import { HttpFront } from './transports/front.js';
@@ -40,6 +41,8 @@ export async function startServer(config: Readonly<GyreConfig>, opts: { logger: 
   const { logger } = opts;
   const version = VERSION;
   metrics.build.labels(`${version} Gyre`).set(1);
+  // Certificates are read (and a bad one refused) before anything starts.
+  const tls = serverTls(config.http_server);
 
   const engine = await createEngine(config, logger);
   const tokenVerifier = createTokenVerifier(config.client);
@@ -91,10 +94,10 @@ export async function startServer(config: Readonly<GyreConfig>, opts: { logger: 
   // Upgrades the front hands over (permessage-deflate offers, non-GET upgrades) still come this way.
   main.on('upgrade', ws !== undefined ? ws.onUpgrade : (_req, socket) => rejectUpgrade(socket, 404));
   servers.push(main);
-  const front = new HttpFront({ http: main, upgrade: ws });
+  const front = new HttpFront({ http: main, upgrade: ws, tls: tls.main });
   let internal: Server | undefined;
   if (separate) {
-    internal = createHttpServer(internalRouter.handle);
+    internal = createHttpServer(internalRouter.handle, tls.internal);
     internal.on('upgrade', (_req, socket) => rejectUpgrade(socket, 404));
     servers.push(internal);
   }
@@ -130,7 +133,7 @@ export async function startServer(config: Readonly<GyreConfig>, opts: { logger: 
   try {
     const port = await listen(front.server, hs.address, hs.port, hs.backlog);
     const internalPort = internal !== undefined ? await listen(internal, internalAddress, internalPortCfg, hs.backlog) : port;
-    logger.info({ port, internalPort, version }, 'gyre listening');
+    logger.info({ port, internalPort, version, tls: tls.main !== undefined, internalTls: tls.internal !== undefined }, 'gyre listening');
     const somaxconn = readSomaxconn();
     if (somaxconn !== null && somaxconn < hs.backlog) {
       // Node accepts about one connection per event-loop turn: in a burst larger than this, the kernel drops

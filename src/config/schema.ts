@@ -140,6 +140,17 @@ const channel = z.object({
   user_separator: str(','),
 });
 
+/** Centrifugo's TLSConfig; each *_pem is raw PEM, base64-encoded PEM or a file path (src/http/tls.ts). */
+const tlsConfig = z.object({
+  enabled: bool(false),
+  cert_pem: str(),
+  key_pem: str(),
+  server_ca_pem: str(),
+  client_ca_pem: str(),
+  insecure_skip_verify: bool(false),
+  server_name: str(),
+});
+
 export const configSchema = z.object({
   http_server: z
     .object({
@@ -147,6 +158,9 @@ export const configSchema = z.object({
       port: port(8000),
       internal_address: str(),
       internal_port: port(0),
+      tls: tlsConfig.prefault({}),
+      tls_external: bool(false),
+      internal_tls: tlsConfig.prefault({}),
       backlog: int(65535, 1),
       warmup_connections: int(500, 0),
     })

@@ -104,12 +104,33 @@ export interface ChannelConfig {
 export type EngineType = 'memory' | 'redis';
 export type BrokerType = 'memory' | 'redis' | 'nats';
 
+/** Centrifugo's TLS block. Each *_pem holds raw PEM, base64-encoded PEM or a path to a PEM file. */
+export interface TlsConfig {
+  enabled: boolean;
+  cert_pem: string;
+  key_pem: string;
+  /** Client side only in Centrifugo (verifying a server); accepted and unused by Gyre's servers. */
+  server_ca_pem: string;
+  /** Set: clients must present a certificate signed by this CA (mutual TLS). */
+  client_ca_pem: string;
+  /** Client side only (see server_ca_pem). */
+  insecure_skip_verify: boolean;
+  /** Client side only (see server_ca_pem). */
+  server_name: string;
+}
+
 export interface GyreConfig {
   http_server: {
     address: string;
     port: number;
     internal_address: string;
     internal_port: number; // 0 ⇒ same as port
+    /** TLS of the main server, and of the internal one unless `tls_external`. */
+    tls: TlsConfig;
+    /** TLS only on the external (main) port when the internal port is separate. */
+    tls_external: boolean;
+    /** When enabled, the internal server's own TLS instead of `tls`. */
+    internal_tls: TlsConfig;
     /** Gyre extension: listen backlog for bursts of connects. */
     backlog: number;
     /**

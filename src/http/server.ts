@@ -2,7 +2,9 @@
 // main server listens through a front (transports/front.ts) that answers WebSocket upgrades itself and hands
 // every other connection to the http.Server created here.
 import { createServer } from 'node:http';
-import type { Server } from 'node:http';
+import type { Server, ServerOptions } from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
+import type { TlsOptions } from 'node:tls';
 import type { AddressInfo, Server as NetServer } from 'node:net';
 import type { HttpFront } from '../transports/front.js';
 import { MAX_HEAD_BYTES } from '../transports/handshake.js';
@@ -12,17 +14,19 @@ import type { HttpHandler } from './router.js';
 export const HEADERS_TIMEOUT_MS = 10_000;
 export const REQUEST_TIMEOUT_MS = 30_000;
 
-export function createHttpServer(handler: HttpHandler): Server {
-  const server = createServer(
-    {
-      noDelay: true,
-      keepAlive: true,
-      maxHeaderSize: MAX_HEAD_BYTES,
-      headersTimeout: HEADERS_TIMEOUT_MS,
-      requestTimeout: REQUEST_TIMEOUT_MS,
-    },
-    handler,
-  );
+/**
+ * An http.Server with Centrifugo's limits. With `tls` it is an https.Server (used for a separate internal port;
+ * the main port's TLS is terminated by its front, which hands secured sockets to a plain http.Server).
+ */
+export function createHttpServer(handler: HttpHandler, tls?: TlsOptions): Server {
+  const opts: ServerOptions = {
+    noDelay: true,
+    keepAlive: true,
+    maxHeaderSize: MAX_HEAD_BYTES,
+    headersTimeout: HEADERS_TIMEOUT_MS,
+    requestTimeout: REQUEST_TIMEOUT_MS,
+  };
+  const server = tls === undefined ? createServer(opts, handler) : createHttpsServer({ ...opts, ...tls }, handler);
   // A stray client error must never take the process down; answer 400 where a response is still possible.
   server.on('clientError', (_err, socket) => {
     if (socket.writable) socket.end('HTTP/1.1 400 Bad Request\r\nConnection: close\r\n\r\n');

@@ -5,6 +5,8 @@
 import { createServer } from 'node:net';
 import type { Server as NetServer, Socket } from 'node:net';
 import type { Server as HttpServer } from 'node:http';
+import { createServer as createTlsServer } from 'node:tls';
+import type { TlsOptions } from 'node:tls';
 import { findHeadEnd, headText, MAX_HEAD_BYTES, parseRequestHead } from './handshake.js';
 import type { RequestHead } from './handshake.js';
 
@@ -20,6 +22,8 @@ export interface FrontOptions {
   /** A head not complete after this long gets 408 (default: the http.Server's `headersTimeout`). */
   headersTimeoutMs?: number;
   maxHeadBytes?: number;
+  /** Serve HTTPS/WSS: a tls.Server accepts and hands each secured socket to the same head-reading logic. */
+  tls?: TlsOptions | undefined;
 }
 
 const GET = Buffer.from('GET ', 'latin1');
@@ -52,7 +56,11 @@ export class HttpFront {
     this.upgrade = opts.upgrade;
     this.timeoutMs = opts.headersTimeoutMs ?? (opts.http.headersTimeout > 0 ? opts.http.headersTimeout : 60_000);
     this.maxHead = opts.maxHeadBytes ?? MAX_HEAD_BYTES;
-    this.server = createServer({ noDelay: true, keepAlive: true }, this.onConnection);
+    const netOpts = { noDelay: true, keepAlive: true };
+    this.server =
+      opts.tls === undefined
+        ? createServer(netOpts, this.onConnection)
+        : createTlsServer({ ...netOpts, ...opts.tls }, this.onConnection);
     // Node's http.Server tracks connections (closeIdleConnections, request timeouts) only once it has emitted
     // 'listening'; it never listens itself here, so forward the front's event.
     this.server.on('listening', () => this.http.emit('listening'));

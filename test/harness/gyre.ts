@@ -2,6 +2,7 @@
 // loopback port for end-to-end tests, waits for GET /health = 200 and always kills it on stop() or process exit.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { get as httpsGet } from 'node:https';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -27,6 +28,13 @@ export interface StartOptions {
   bin?: boolean;
   /** Put the port into the written config file (http_server.port/address) instead of passing -p/-a flags. */
   portInFile?: boolean;
+  /**
+   * The main port serves TLS (http_server.tls in the config): URLs become wss:// and https://, and the start-up
+   * probe checks GET /health over HTTPS trusting this CA (PEM).
+   */
+  tlsCa?: string;
+  /** Probe this URL (plain HTTP) instead of the main port's /health, e.g. a separate internal port's. */
+  probeUrl?: string;
 }
 
 export interface ExitInfo {
@@ -104,9 +112,19 @@ export function serializeConfig(config: Record<string, unknown>, format: ConfigF
   }
 }
 
-async function healthy(port: number): Promise<boolean> {
+async function healthy(url: string, ca: string | undefined): Promise<boolean> {
+  if (ca !== undefined) {
+    return await new Promise<boolean>((resolve) => {
+      const req = httpsGet(url, { ca, timeout: 1000 }, (res) => {
+        res.resume();
+        resolve(res.statusCode === 200);
+      });
+      req.on('timeout', () => req.destroy());
+      req.on('error', () => resolve(false));
+    });
+  }
   try {
-    const res = await fetch(`http://127.0.0.1:${port}/health`, { signal: AbortSignal.timeout(1000) });
+    const res = await fetch(url, { signal: AbortSignal.timeout(1000) });
     await res.arrayBuffer();
     return res.status === 200;
   } catch {
@@ -183,7 +201,8 @@ export async function startGyre(config: Record<string, unknown>, opts: StartOpti
           `stdout:\n${out}\nstderr:\n${err}`,
       );
     }
-    if (await healthy(port)) break;
+    const scheme = opts.tlsCa !== undefined && opts.probeUrl === undefined ? 'https' : 'http';
+    if (await healthy(opts.probeUrl ?? `${scheme}://127.0.0.1:${port}/health`, opts.probeUrl === undefined ? opts.tlsCa : undefined)) break;
     if (Date.now() >= deadline) {
       await stop('SIGKILL', 1000);
       throw new Error(
@@ -193,10 +212,11 @@ export async function startGyre(config: Record<string, unknown>, opts: StartOpti
     await sleep(100);
   }
 
+  const secure = opts.tlsCa !== undefined ? 's' : '';
   return {
-    url: `ws://127.0.0.1:${port}/connection/websocket`,
-    apiUrl: `http://127.0.0.1:${port}/api`,
-    baseUrl: `http://127.0.0.1:${port}`,
+    url: `ws${secure}://127.0.0.1:${port}/connection/websocket`,
+    apiUrl: `http${secure}://127.0.0.1:${port}/api`,
+    baseUrl: `http${secure}://127.0.0.1:${port}`,
     port,
     pid: child.pid ?? -1,
     configFile: file,

@@ -89,7 +89,7 @@ describe('unsupported Centrifugo keys (node bin/gyre.js)', () => {
       'uni_websocket.enabled',
       'grpc_api.enabled',
       'admin.enabled',
-      'http_server.tls.enabled',
+      'http_server.tls_autocert.enabled',
       'channel.namespaces[0].publish_proxy_enabled',
       'channel.namespaces[0].subscribe_proxy_enabled',
       'channel.proxy.publish.endpoint',
@@ -100,7 +100,7 @@ describe('unsupported Centrifugo keys (node bin/gyre.js)', () => {
       uni_websocket: { enabled: true },
       grpc_api: { enabled: true },
       admin: { enabled: true },
-      http_server: { tls: { enabled: true, cert_pem: 'c.pem', key_pem: 'k.pem' } },
+      http_server: { tls_autocert: { enabled: true } },
       channel: {
         namespaces: [{ name: 'chat', publish_proxy_enabled: true, subscribe_proxy_enabled: true }],
         proxy: { publish: { endpoint: 'http://127.0.0.1:9/publish' } },

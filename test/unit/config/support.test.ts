@@ -51,8 +51,6 @@ const REFUSED: ReadonlyArray<readonly [string, Record<string, unknown>]> = [
   ['client.proxy.connect.enabled', { client: { proxy: { connect: { enabled: true } } } }],
   ['client.proxy.refresh.enabled', { client: { proxy: { refresh: { enabled: true } } } }],
   ['rpc.without_namespace.proxy_enabled', { rpc: { without_namespace: { proxy_enabled: true } } }],
-  ['http_server.tls.enabled', { http_server: { tls: { enabled: true } } }],
-  ['http_server.tls_external', { http_server: { tls_external: true } }],
   ['http_server.tls_autocert.enabled', { http_server: { tls_autocert: { enabled: true } } }],
   ['sse.enabled', { sse: { enabled: true } }],
   ['http_stream.enabled', { http_stream: { enabled: true } }],
@@ -122,6 +120,16 @@ describe('Centrifugo keys Gyre does not implement', () => {
     assert.equal(r.config.http_server.port, 8000);
   });
 
+  it('implements the TLS blocks (http_server.tls, tls_external, internal_tls): loaded, not refused', () => {
+    const tls = { enabled: true, cert_pem: 'c.pem', key_pem: 'k.pem', client_ca_pem: 'ca.pem', server_name: 'x' };
+    const r = load({ http_server: { tls, tls_external: true, internal_tls: { ...tls, cert_pem: 'i.pem' } } });
+    assert.deepEqual(r.warnings, []);
+    assert.equal(r.config.http_server.tls.enabled, true);
+    assert.equal(r.config.http_server.tls.cert_pem, 'c.pem');
+    assert.equal(r.config.http_server.tls_external, true);
+    assert.equal(r.config.http_server.internal_tls.cert_pem, 'i.pem');
+  });
+
   it('keys neither Centrifugo nor Gyre knows only warn', () => {
     const r = load({ client: { typo: 1 }, sse: { enabled: false, typo: 2 }, ...ns({ typo: 3 }) });
     assert.deepEqual(r.warnings.sort(), [
@@ -135,7 +143,7 @@ describe('Centrifugo keys Gyre does not implement', () => {
     for (const [variable, path] of [
       ['CENTRIFUGO_SSE_ENABLED', 'sse.enabled'],
       ['GYRE_UNI_WEBSOCKET_ENABLED', 'uni_websocket.enabled'],
-      ['CENTRIFUGO_HTTP_SERVER_TLS_ENABLED', 'http_server.tls.enabled'],
+      ['CENTRIFUGO_HTTP_SERVER_TLS_AUTOCERT_ENABLED', 'http_server.tls_autocert.enabled'],
       ['CENTRIFUGO_CHANNEL_NAMESPACES_CHAT_PUBLISH_PROXY_ENABLED', 'channel.namespaces[0].publish_proxy_enabled'],
     ] as const) {
       const e = refused(ns({}), { env: { [variable]: 'true' } });

@@ -95,7 +95,17 @@ export function makeConfig(o: ConfigOverrides = {}): GyreConfig {
     ...o.client,
   };
   return {
-    http_server: { address: '', port: 8000, internal_address: '', internal_port: 0, backlog: 511, warmup_connections: 0 },
+    http_server: {
+      address: '',
+      port: 8000,
+      internal_address: '',
+      internal_port: 0,
+      tls: noTls(),
+      tls_external: false,
+      internal_tls: noTls(),
+      backlog: 511,
+      warmup_connections: 0,
+    },
     log: { level: 'none', file: '' },
     engine: { type: 'memory' },
     client,
@@ -119,4 +129,8 @@ export function makeConfig(o: ConfigOverrides = {}): GyreConfig {
     node: { name: 'test-node', info_metrics_aggregate_interval: 60_000 },
     pid_file: '',
   };
+}
+
+function noTls(): GyreConfig['http_server']['tls'] {
+  return { enabled: false, cert_pem: '', key_pem: '', server_ca_pem: '', client_ca_pem: '', insecure_skip_verify: false, server_name: '' };
 }
