@@ -14,6 +14,7 @@ import { nextEvent, waitFor, withTimeout } from '../harness/wait.js';
 import { subscribeOutcome } from './outcome.js';
 
 const NEW_SECRET = 'gyre-reload-test-secret-after-sighup-42';
+const NEW_API_KEY = 'gyre-reload-test-api-key-after-sighup';
 
 interface LogLine {
   msg?: string;
@@ -121,6 +122,7 @@ describe('compat: SIGHUP reloads the configuration', () => {
   it('applies a new HMAC secret and a new namespace while the first client stays connected', async () => {
     fileConfig = mergeConfig(fileConfig, {
       client: { token: { hmac_secret_key: NEW_SECRET } },
+      http_api: { key: NEW_API_KEY },
       channel: {
         namespaces: [
           { name: 'open', allow_subscribe_for_client: true },
@@ -130,7 +132,7 @@ describe('compat: SIGHUP reloads the configuration', () => {
     });
     const line = await reloadWith(fileConfig);
     assert.equal(line.msg, 'configuration reloaded', gyre.stdout());
-    assert.deepEqual([...(line.applied ?? [])].sort(), ['channel.namespaces', 'client.token.hmac_secret_key']);
+    assert.deepEqual([...(line.applied ?? [])].sort(), ['channel.namespaces', 'client.token.hmac_secret_key', 'http_api.key']);
     assert.deepEqual(line.requiresRestart, []);
 
     // A new client with a token of the new secret connects and subscribes to the new namespace...
@@ -146,7 +148,8 @@ describe('compat: SIGHUP reloads the configuration', () => {
     // The first client kept its connection and its subscription, and its new commands see the new namespace.
     assert.equal(first.state, 'connected');
     const got = nextEvent<{ data: unknown }>(first.getSubscription('open:before') ?? assert.fail('no sub'), 'publication');
-    assert.equal((await callApi(gyre.apiUrl, 'publish', { channel: 'open:before', data: { n: 1 } })).status, 200);
+    assert.equal((await callApi(gyre.apiUrl, 'info', {})).status, 401, 'the old API key is refused');
+    assert.equal((await callApi(gyre.apiUrl, 'publish', { channel: 'open:before', data: { n: 1 } }, { key: NEW_API_KEY })).status, 200);
     assert.deepEqual((await got).data, { n: 1 });
     assert.equal((await subscribeOutcome(first.newSubscription('fresh:too'))).kind, 'subscribed');
     assert.deepEqual(firstDrops, []);

@@ -1,7 +1,7 @@
 // serve(): config errors, pid file, start, graceful close on signals and the shutdown watchdog, with a fake app.
 import assert from 'node:assert/strict';
 import { EventEmitter } from 'node:events';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
@@ -105,6 +105,29 @@ describe('serve', () => {
     assert.deepEqual(h.exits, [0]);
     assert.equal(existsSync(pidFile), false);
     assert.equal(h.signals.listenerCount('SIGTERM') + h.signals.listenerCount('SIGINT'), 0);
+  });
+
+  it('SIGHUP reloads the same file with the same flags into the running server, and stops with it', async () => {
+    const file = join(dir, 'reload.json');
+    writeFileSync(file, JSON.stringify({ client: { token: { hmac_secret_key: 'one' } } }));
+    const h = harness({});
+    const reconfigured: Array<Readonly<GyreConfig>> = [];
+    const app = fakeApp(h);
+    h.deps.importApp = () =>
+      Promise.resolve({
+        startServer: async (c: Readonly<GyreConfig>) => ({ ...(await app.startServer(c)), reconfigure: (n: Readonly<GyreConfig>) => reconfigured.push(n) }),
+      });
+    const done = serve({ file, flags: { 'http_server.port': '9556' } }, h.deps);
+    await until(() => h.started.length === 1);
+    writeFileSync(file, JSON.stringify({ client: { token: { hmac_secret_key: 'two' } } }));
+    h.signals.emit('SIGHUP', 'SIGHUP');
+    assert.equal(reconfigured.length, 1);
+    assert.equal(reconfigured[0]?.client.token.hmac_secret_key, 'two');
+    assert.equal(reconfigured[0]?.http_server.port, 9556);
+    h.signals.emit('SIGTERM', 'SIGTERM');
+    await done;
+    assert.deepEqual(h.exits, [0]);
+    assert.equal(h.signals.listenerCount('SIGHUP'), 0);
   });
 
   it('the shutdown watchdog exits 1 when close() hangs past shutdown.timeout', async () => {
