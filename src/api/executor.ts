@@ -103,7 +103,8 @@ export class ApiExecutor {
     return replies.length > 0 ? { replies } : {};
   }
 
-  private async batchItem(item: BatchItem): Promise<JsonObject> {
+  /** One batch reply: `{"<method>":result}` or `{"error":…}`; never rejects. */
+  async batchItem(item: BatchItem): Promise<JsonObject> {
     if (item === null) return { error: errorBody(ApiErrors.badRequest()) };
     if (item.method === 'unknown') return { error: errorBody(ApiErrors.notFound()) };
     try {

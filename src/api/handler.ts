@@ -10,14 +10,39 @@ import type { Router } from '../http/router.js';
 import { sendEmpty, sendJson, sendText } from '../http/router.js';
 import { ApiError } from '../protocol/errors.js';
 import { splitUrl } from '../transports/upgrade.js';
+import { BatchTooLargeError, planBatch, runBatch } from './batch.js';
+import { BatchSyntaxError } from './batch-scan.js';
 import { ApiErrors, SchemaError, errorBody, transportErrorStatus } from './errors.js';
 import { ApiExecutor } from './executor.js';
 import { stringifyJson } from './json.js';
 import { parseLegacy, runLegacy } from './legacy.js';
-import { API_METHODS, parseBatch, parseCommand } from './schemas.js';
+import { API_METHODS, parseCommand } from './schemas.js';
 import type { ApiMethod } from './schemas.js';
 
 export const DEFAULT_API_BODY_LIMIT = 10 * 1024 * 1024;
+/** Batches of at most this many commands are answered in one piece (Content-Length); larger ones are streamed. */
+const BUFFERED_BATCH = 1000;
+
+/** A streamed 200 JSON response; `write` waits for 'drain' when the client reads slower than replies come. */
+class ResponseSink {
+  constructor(private readonly res: ServerResponse) {
+    res.writeHead(200, { 'Content-Type': 'application/json' });
+  }
+
+  write(chunk: string): void | Promise<void> {
+    const res = this.res;
+    if (res.destroyed || res.write(chunk)) return;
+    return new Promise<void>((resolve) => {
+      const done = (): void => {
+        res.off('drain', done);
+        res.off('close', done);
+        resolve();
+      };
+      res.on('drain', done);
+      res.on('close', done);
+    });
+  }
+}
 
 export interface ApiHandlerOptions {
   config: GyreConfig['http_api'];
@@ -25,6 +50,7 @@ export interface ApiHandlerOptions {
   logger: Logger;
   /** True once the node shuts down (the legacy endpoint answers 503 then). */
   isShuttingDown: () => boolean;
+  /** Overrides `config.max_request_body_size`. */
   bodyLimit?: number;
 }
 
@@ -54,19 +80,23 @@ export function presentedApiKey(req: IncomingMessage): string {
 
 export class ApiHandler {
   private readonly executor: ApiExecutor;
-  private readonly bodyLimit: number;
-  /** key, insecure and error_mode as of the last config reload (handler_prefix is fixed at start-up). */
+  private bodyLimit: number;
+  /** key, insecure, error_mode and the size bounds as of the last config reload (handler_prefix is fixed at start-up). */
   private auth: Pick<GyreConfig['http_api'], 'key' | 'insecure' | 'error_mode'>;
+  private maxBatchSize: number;
 
   constructor(private readonly opts: ApiHandlerOptions) {
     this.executor = new ApiExecutor(opts.node, opts.logger);
-    this.bodyLimit = opts.bodyLimit ?? DEFAULT_API_BODY_LIMIT;
+    this.bodyLimit = opts.bodyLimit ?? opts.config.max_request_body_size;
+    this.maxBatchSize = opts.config.max_batch_size;
     this.auth = opts.config;
   }
 
-  /** Config reload: the API key, http_api.insecure and the error mode apply to the next request. */
-  reconfigure(config: Pick<GyreConfig['http_api'], 'key' | 'insecure' | 'error_mode'>): void {
+  /** Config reload: the API key, http_api.insecure, the error mode and the body/batch bounds apply to the next request. */
+  reconfigure(config: Pick<GyreConfig['http_api'], 'key' | 'insecure' | 'error_mode' | 'max_request_body_size' | 'max_batch_size'>): void {
     this.auth = config;
+    if (this.opts.bodyLimit === undefined) this.bodyLimit = config.max_request_body_size;
+    this.maxBatchSize = config.max_batch_size;
   }
 
   /** Registers `<prefix>/<method>` for every method and the legacy `<prefix>` endpoint. */
@@ -115,22 +145,15 @@ export class ApiHandler {
       await this.legacy(res, body);
       return;
     }
+    if (method === 'batch') {
+      await this.batch(res, body);
+      return;
+    }
     let value: unknown;
     try {
       value = JSON.parse(body.toString('utf8'));
     } catch {
       sendText(res, 400, 'Bad Request');
-      return;
-    }
-    if (method === 'batch') {
-      let batch;
-      try {
-        batch = parseBatch(value);
-      } catch (err) {
-        if (err instanceof SchemaError) return sendText(res, 400, 'Bad Request');
-        throw err;
-      }
-      sendJson(res, 200, stringifyJson(await this.executor.batch(batch)));
       return;
     }
     let cmd;
@@ -150,6 +173,28 @@ export class ApiHandler {
     }
   }
 
+  /** `/api/batch`, checked then run a slice at a time (src/api/batch.ts); large responses are streamed. */
+  private async batch(res: ServerResponse, body: Buffer): Promise<void> {
+    let plan;
+    try {
+      plan = await planBatch(body, this.maxBatchSize);
+    } catch (err) {
+      if (err instanceof SchemaError || err instanceof BatchSyntaxError || err instanceof BatchTooLargeError) {
+        return sendText(res, 400, 'Bad Request');
+      }
+      throw err;
+    }
+    if (plan.total <= BUFFERED_BATCH) {
+      let out = '';
+      await runBatch(body, plan, this.executor, { write: (chunk) => void (out += chunk) });
+      sendJson(res, 200, out);
+      return;
+    }
+    const sink = new ResponseSink(res);
+    await runBatch(body, plan, this.executor, sink);
+    res.end();
+  }
+
   private transportErrorMode(req: IncomingMessage): boolean {
     return this.auth.error_mode === 'transport' || header(req, 'x-centrifugo-error-mode').toLowerCase() === 'transport';
   }
@@ -157,7 +202,9 @@ export class ApiHandler {
   private async legacy(res: ServerResponse, body: Buffer): Promise<void> {
     if (this.opts.isShuttingDown()) return sendText(res, 503, 'Service Unavailable');
     const commands = body.byteLength === 0 ? undefined : parseLegacy(body.toString('utf8'));
-    if (commands === undefined || commands.length === 0) return sendText(res, 400, 'Bad Request');
+    if (commands === undefined || commands.length === 0 || commands.length > this.maxBatchSize) {
+      return sendText(res, 400, 'Bad Request');
+    }
     sendJson(res, 200, await runLegacy(commands, this.executor));
   }
 }

@@ -275,15 +275,20 @@ export function parseBatch(body: unknown): BatchReq {
   const commands: BatchItem[] = [];
   if (list !== undefined && list !== null) {
     if (!Array.isArray(list)) fail('commands');
-    for (const item of list as unknown[]) {
-      const c = object(item, 'commands[]');
-      if (c === undefined) {
-        commands.push(null);
-        continue;
-      }
-      const method = COMMAND_METHODS.find((m) => c[m] !== undefined && c[m] !== null);
-      commands.push(method === undefined ? { method: 'unknown' } : parseCommand(method, c[method]));
-    }
+    for (const item of list as unknown[]) commands.push(parseBatchItem(item));
   }
   return { commands, parallel: bool(o, 'parallel') };
+}
+
+/** One element of a batch's `commands`: keyed by its method name; `null` ⇒ null; no known key ⇒ unknown. */
+export function parseBatchItem(item: unknown): BatchItem {
+  const c = object(item, 'commands[]');
+  if (c === undefined) return null;
+  const method = COMMAND_METHODS.find((m) => c[m] !== undefined && c[m] !== null);
+  return method === undefined ? { method: 'unknown' } : parseCommand(method, c[method]);
+}
+
+/** The `parallel` member of a batch body (null ⇒ false). */
+export function parseParallel(v: unknown): boolean {
+  return bool({ parallel: v }, 'parallel');
 }

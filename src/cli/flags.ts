@@ -49,6 +49,8 @@ const EXTENSION_HELP: Readonly<Record<string, string>> = {
   'http_server.backlog': 'listen backlog for bursts of connects (Gyre extension, default 65535)',
   'http_server.warmup_connections':
     'loopback handshakes run before the port opens, 0 = off (Gyre extension, default 500)',
+  'http_api.max_request_body_size': 'largest server API request body in bytes, 413 above (Gyre extension, default 10485760)',
+  'http_api.max_batch_size': 'most commands in one /api/batch, 400 above (Gyre extension, default 1000000)',
 };
 
 /** Hidden long aliases kept for convenience: [flag, option name, key path]. */

@@ -46,6 +46,9 @@ export const LIVE_KEYS: readonly string[] = [
   'http_api.key',
   'http_api.insecure',
   'http_api.error_mode',
+  // Server API bounds (the next request).
+  'http_api.max_request_body_size',
+  'http_api.max_batch_size',
 ];
 
 export function isLiveKey(path: string): boolean {

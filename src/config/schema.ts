@@ -182,6 +182,8 @@ export const configSchema = z.object({
       error_mode: z.enum(['', 'transport']).default(''),
       external: bool(false),
       insecure: bool(false),
+      max_request_body_size: int(10 * 1024 * 1024, 1),
+      max_batch_size: int(1_000_000, 1),
     })
     .prefault({}),
   websocket: z

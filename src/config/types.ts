@@ -159,6 +159,10 @@ export interface GyreConfig {
     error_mode: '' | 'transport';
     external: boolean;
     insecure: boolean;
+    /** Gyre extension: largest request body in bytes (⇒ 413 above it, refused before reading it all). */
+    max_request_body_size: number;
+    /** Gyre extension: most commands in one `/api/batch` (⇒ 400 above it). */
+    max_batch_size: number;
   };
   websocket: {
     disabled: boolean;

@@ -12,7 +12,7 @@ import { FakeNode } from './fake-node.js';
 
 const KEY = 'secret-key';
 type ApiConfig = GyreConfig['http_api'];
-const baseConfig: ApiConfig = { disabled: false, handler_prefix: '/api', key: KEY, error_mode: '', external: false, insecure: false };
+const baseConfig: ApiConfig = { disabled: false, handler_prefix: '/api', key: KEY, error_mode: '', external: false, insecure: false, max_request_body_size: 10 * 1024 * 1024, max_batch_size: 1_000_000 };
 
 interface Env {
   server: Server;

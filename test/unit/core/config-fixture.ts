@@ -121,7 +121,7 @@ export function makeConfig(o: ConfigOverrides = {}): GyreConfig {
       user_separator: ',',
     },
     rpc: { ping: o.rpcPing ?? { enabled: false, method: 'ping' } },
-    http_api: { disabled: false, handler_prefix: '/api', key: '', error_mode: '', external: false, insecure: false },
+    http_api: { disabled: false, handler_prefix: '/api', key: '', error_mode: '', external: false, insecure: false, max_request_body_size: 10 * 1024 * 1024, max_batch_size: 1_000_000 },
     websocket: { disabled: false, handler_prefix: '/connection/websocket', compression: false, write_timeout: 1000, message_size_limit: 65536 },
     health: { enabled: false, handler_prefix: '/health' },
     prometheus: { enabled: false, handler_prefix: '/metrics' },
