@@ -166,6 +166,6 @@ describe('the key tables', () => {
     assert.ok(gyre.length > 100);
     const extensions = gyre.filter((p) => !known.has(p) && !known.has(`${p}[]`) && p !== 'channel.namespaces');
     assert.deepEqual(extensions.sort(), gyreExtensionKeys().sort());
-    assert.deepEqual(gyreExtensionKeys().sort(), ['http_server.backlog', 'http_server.warmup_connections']);
+    assert.deepEqual(gyreExtensionKeys().sort(), ['http_api.max_batch_size', 'http_api.max_request_body_size', 'http_server.backlog', 'http_server.warmup_connections']);
   });
 });
