@@ -85,6 +85,7 @@ export async function startServer(config: Readonly<GyreConfig>, opts: { logger: 
         metrics.numUsers.set(s.users);
         metrics.numSubscriptions.set(s.subscriptions);
         metrics.numChannels.set(s.channels);
+        metrics.numNodes.set(node.cluster.registry.size);
       }),
     );
   }

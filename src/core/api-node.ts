@@ -1,5 +1,8 @@
 // The server-API half of the node (protocol.md §6.3 semantics): each method maps protocol errors to ApiError.
-import { ApiError, Disconnect, ProtocolError, Unsubscribe } from '../protocol/errors.js';
+// User-targeted methods (subscribe, unsubscribe, disconnect, refresh) go to the whole cluster through the control
+// plane and are applied here by the same code that applies them from other nodes; `channels` is a survey of every
+// node; `info` lists every live node.
+import { ApiError, ProtocolError, Unsubscribe } from '../protocol/errors.js';
 import { DisconnectCode, UnsubscribeCode, disconnectReasons } from '../protocol/codes.js';
 import type { ClientInfo, Publication, StreamPosition } from '../protocol/types.js';
 import { UnrecoverablePositionError } from '../engines/types.js';
@@ -14,28 +17,25 @@ import type {
 import type { ResolvedChannel } from './channels.js';
 import type { CoreContext } from './context.js';
 import { resolveSubscribeOptions } from './permissions.js';
-import { SessionState, type Session } from './session.js';
-import { establish, isSubscriptionGone } from './subscribe-flow.js';
 import { checkPublicationData } from './commands/publish.js';
-import { ttlSeconds } from './commands/common.js';
+import { CHANNELS_OP, decodeChannelsResult, encodeChannelsRequest } from './control/channels-survey.js';
+import type { ControlTarget, NodeInfoMessage } from './control/messages.js';
+import type { ControlPlane, UserCommand } from './control/plane.js';
 
 const API_CODES = new Set([100, 102, 104, 107, 108, 112, 113]);
+
+/** Centrifugo's subscription source number for a server API subscribe. */
+const SUBSCRIPTION_SOURCE_SERVER_API = 10;
+
+/** The control-plane target of an API request (Gyre's API always names a user). */
+function target(t: ApiTarget): ControlTarget {
+  return { user: t.user, client: t.client ?? '', session: t.session ?? '', allUsers: false, labelFilter: false };
+}
 
 function toApiError(err: unknown): unknown {
   if (err instanceof ProtocolError) return new ApiError(API_CODES.has(err.code) ? err.code : 100);
   if (err instanceof UnrecoverablePositionError) return new ApiError(112);
   return err;
-}
-
-/** Glob (gobwas-like subset: `*`, `?`) to an anchored regex. */
-export function globToRegExp(pattern: string): RegExp {
-  let src = '';
-  for (const ch of pattern) {
-    if (ch === '*') src += '.*';
-    else if (ch === '?') src += '.';
-    else src += ch.replace(/[.+^${}()|[\]\\/-]/g, '\\$&');
-  }
-  return new RegExp(`^${src}$`, 's');
 }
 
 export interface NodeIdentity {
@@ -48,6 +48,7 @@ export class ApiNode implements NodeApi {
   constructor(
     private readonly ctx: CoreContext,
     private readonly id: NodeIdentity,
+    private readonly cluster: ControlPlane,
   ) {}
 
   private resolve(channel: string): ResolvedChannel {
@@ -59,18 +60,13 @@ export class ApiNode implements NodeApi {
     }
   }
 
-  private targets(t: ApiTarget): Session[] {
-    const out: Session[] = [];
-    const set = this.ctx.hub.userSessions(t.user);
-    if (set === undefined) return out;
-    for (const s of set) {
-      if (s.state !== SessionState.Connected) continue;
-      if (t.client !== undefined && t.client !== '' && s.id !== t.client) continue;
-      // Session ids exist only for emulation/unidirectional transports, which Gyre does not serve yet.
-      if (t.session !== undefined && t.session !== '') continue;
-      out.push(s);
+  /** Sends a user command to the cluster and applies it here; errors become ApiErrors. */
+  private async broadcast(cmd: UserCommand): Promise<void> {
+    try {
+      await this.cluster.broadcast(cmd);
+    } catch (err) {
+      throw toApiError(err);
     }
-    return out;
   }
 
   async publish(channel: string, data: Uint8Array, opts: ApiPublishOptions): Promise<ApiPublishResult> {
@@ -91,98 +87,46 @@ export class ApiNode implements NodeApi {
 
   async subscribe(o: ApiSubscribeOptions): Promise<void> {
     const r = this.resolve(o.channel);
-    const insecure = this.ctx.config.client.insecure;
-    for (const s of this.targets(o)) {
-      if (s.subs.has(o.channel)) continue;
-      const flags = resolveSubscribeOptions({ r, user: s.user, insecure, override: o.override });
-      try {
-        const est = await establish(s, {
-          r,
-          serverSide: true,
-          flags,
-          recover: o.recoverSince !== undefined,
-          offset: o.recoverSince?.offset ?? 0,
-          epoch: o.recoverSince?.epoch ?? '',
-          rejectUnrecovered: false,
-          expireAt: o.expireAt ?? 0,
-          clientExpires: false,
-          ...(o.info !== undefined ? { chanInfo: o.info } : {}),
-          ...(o.data !== undefined ? { data: o.data } : {}),
-        });
-        const res = est.result;
-        s.sendPush(
-          {
-            channel: o.channel,
-            subscribe: {
-              ...(res.recoverable === true ? { recoverable: true } : {}),
-              ...(res.epoch !== undefined ? { epoch: res.epoch } : {}),
-              ...(res.offset !== undefined ? { offset: res.offset } : {}),
-              ...(res.positioned === true ? { positioned: true } : {}),
-              ...(res.data !== undefined ? { data: res.data } : {}),
-            },
-          },
-          'subscribe',
-        );
-        for (const pub of est.recovered) s.deliver(s.codec.encodePublicationPush(o.channel, pub));
-        est.complete();
-      } catch (err) {
-        if (isSubscriptionGone(err)) continue;
-        if (err instanceof ProtocolError && err.code === 105) continue; // subscribed meanwhile
-        if (err instanceof Disconnect) {
-          s.close(err);
-          continue;
-        }
-        throw toApiError(err);
-      }
-    }
+    // Server-side flags depend only on the namespace and the override, so this node resolves them for all.
+    const flags = resolveSubscribeOptions({ r, user: o.user, insecure: this.ctx.config.client.insecure, override: o.override });
+    await this.broadcast({
+      kind: 'subscribe',
+      ...target(o),
+      channel: o.channel,
+      presence: flags.presence,
+      joinLeave: flags.joinLeave,
+      pushJoinLeave: flags.pushJoinLeave,
+      positioned: flags.positioned,
+      recoverable: flags.recoverable,
+      expireAt: o.expireAt ?? 0,
+      source: SUBSCRIPTION_SOURCE_SERVER_API,
+      ...(o.info !== undefined ? { chanInfo: o.info } : {}),
+      ...(o.data !== undefined ? { data: o.data } : {}),
+      ...(o.recoverSince !== undefined ? { recoverSince: o.recoverSince } : {}),
+    });
   }
 
-  unsubscribe(t: ApiTarget & { channel: string }): Promise<void> {
+  async unsubscribe(t: ApiTarget & { channel: string }): Promise<void> {
     if (t.channel !== '') this.resolve(t.channel);
     const u = Unsubscribe.of(UnsubscribeCode.ServerUnsubscribe);
-    for (const s of this.targets(t)) {
-      if (t.channel === '') {
-        for (const sub of [...s.subs.values()]) s.unsubscribeWith(sub, u);
-      } else {
-        const sub = s.subs.get(t.channel);
-        if (sub !== undefined) s.unsubscribeWith(sub, u);
-      }
-    }
-    return Promise.resolve();
+    await this.broadcast({ kind: 'unsubscribe', ...target(t), channel: t.channel, code: u.code, reason: u.reason });
   }
 
-  disconnect(t: ApiTarget & { whitelist?: string[]; code?: number; reason?: string }): Promise<void> {
+  async disconnect(t: ApiTarget & { whitelist?: string[]; code?: number; reason?: string }): Promise<void> {
     const code = t.code !== undefined && t.code > 0 ? t.code : DisconnectCode.ForceNoReconnect;
     const known = (disconnectReasons as Readonly<Record<number, string>>)[code];
     const reason = t.reason !== undefined && t.reason !== '' ? t.reason : (known ?? 'force disconnect');
-    const d = new Disconnect(code, reason);
-    const whitelist = new Set(t.whitelist ?? []);
-    for (const s of this.targets(t)) if (!whitelist.has(s.id)) s.close(d);
-    return Promise.resolve();
+    await this.broadcast({ kind: 'disconnect', ...target(t), whitelist: t.whitelist ?? [], code, reason });
   }
 
-  refresh(t: ApiTarget & { expired?: boolean; expireAt?: number; info?: Uint8Array }): Promise<void> {
-    for (const s of this.targets(t)) {
-      if (t.expired === true) {
-        s.close(Disconnect.of(DisconnectCode.Expired));
-        continue;
-      }
-      // Centrifugo semantics: a missing/0 expire_at removes the expiration; a past one expires the connection;
-      // info is replaced only together with a new future expiration.
-      const expireAt = t.expireAt ?? 0;
-      if (expireAt > 0 && expireAt <= Math.floor(Date.now() / 1000)) {
-        s.close(Disconnect.of(DisconnectCode.Expired));
-        continue;
-      }
-      s.expireAt = expireAt;
-      if (expireAt > 0 && t.info !== undefined && t.info.byteLength > 0) s.connInfo = t.info;
-      s.timers.armExpire();
-      s.sendPush(
-        { refresh: s.expireAt > 0 ? { expires: true, ttl: ttlSeconds(s.expireAt) } : {} },
-        'refresh',
-      );
-    }
-    return Promise.resolve();
+  async refresh(t: ApiTarget & { expired?: boolean; expireAt?: number; info?: Uint8Array }): Promise<void> {
+    await this.broadcast({
+      kind: 'refresh',
+      ...target(t),
+      expired: t.expired === true,
+      expireAt: t.expireAt ?? 0,
+      ...(t.info !== undefined ? { info: t.info } : {}),
+    });
   }
 
   async presence(channel: string): Promise<Record<string, ClientInfo>> {
@@ -229,29 +173,62 @@ export class ApiNode implements NodeApi {
     await history.remove(channel);
   }
 
-  channels(pattern?: string): Promise<Record<string, { num_clients: number }>> {
-    const re = pattern !== undefined && pattern !== '' ? globToRegExp(pattern) : undefined;
-    const out: Record<string, { num_clients: number }> = {};
-    for (const [channel, entry] of this.ctx.hub.channels) {
-      if (re !== undefined && !re.test(channel)) continue;
-      out[channel] = { num_clients: entry.subs.length };
+  /** Merged over every live node with a `channels` survey (this node answers directly). */
+  async channels(pattern?: string): Promise<Record<string, { num_clients: number }>> {
+    const outcome = await this.cluster.survey(CHANNELS_OP, encodeChannelsRequest(pattern ?? ''));
+    if (!outcome.complete) {
+      this.ctx.logger.error({ answered: outcome.answers.size }, 'channels: survey timed out');
+      throw new ApiError(100);
     }
+    const out: Record<string, { num_clients: number }> = {};
+    for (const [uid, a] of outcome.answers) {
+      let counts: Map<string, number>;
+      try {
+        if (a.code !== 0) throw new Error(`survey answer code ${a.code}`);
+        counts = decodeChannelsResult(a.data);
+      } catch (err) {
+        this.ctx.logger.error({ err, node: uid }, 'channels: bad survey answer');
+        throw new ApiError(100);
+      }
+      for (const [ch, n] of counts) out[ch] = { num_clients: (out[ch]?.num_clients ?? 0) + n };
+    }
+    return out;
+  }
+
+  /** Every live node with its counts (this node's are current, the others' from their last heartbeat). */
+  info(): Promise<NodeInfo[]> {
+    const self = this.nodeInfo();
+    const out: NodeInfo[] = [];
+    for (const n of this.cluster.nodes()) out.push(toApiNodeInfo(n.uid === self.uid ? self : n));
+    if (!out.some((n) => n.uid === self.uid)) out.push(toApiNodeInfo(self));
     return Promise.resolve(out);
   }
 
-  info(): Promise<NodeInfo[]> {
+  /** This node's heartbeat content. */
+  nodeInfo(): NodeInfoMessage {
     const hub = this.ctx.hub;
-    return Promise.resolve([
-      {
-        uid: this.id.uid,
-        name: this.id.name,
-        version: this.ctx.version,
-        num_clients: hub.numClients,
-        num_users: hub.numUsers,
-        num_channels: hub.numChannels,
-        num_subs: hub.numSubs,
-        uptime: Math.floor((Date.now() - this.id.startedAt) / 1000),
-      },
-    ]);
+    return {
+      uid: this.id.uid,
+      name: this.id.name,
+      version: this.ctx.version,
+      numClients: hub.numClients,
+      numUsers: hub.numUsers,
+      numChannels: hub.numChannels,
+      numSubs: hub.numSubs,
+      uptime: Math.floor((Date.now() - this.id.startedAt) / 1000),
+    };
   }
+}
+
+function toApiNodeInfo(n: NodeInfoMessage): NodeInfo {
+  return {
+    uid: n.uid,
+    name: n.name,
+    version: n.version,
+    num_clients: n.numClients,
+    num_users: n.numUsers,
+    num_channels: n.numChannels,
+    num_subs: n.numSubs,
+    uptime: n.uptime,
+  };
 }

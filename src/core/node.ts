@@ -13,12 +13,15 @@ import type { SessionPort, Transport } from '../transports/types.js';
 import { metrics } from '../metrics/registry.js';
 import { ApiNode } from './api-node.js';
 import { checkEngineCapabilities } from './capabilities.js';
+import { ControlPlane } from './control/plane.js';
 import type { CoreContext } from './context.js';
 import { Fanout } from './fanout.js';
 import { Hub } from './hub.js';
 import { buildLiveParts, type LiveParts } from './live.js';
 import { Session } from './session.js';
 import { defaultDrainOptions, drainSessions } from './shutdown.js';
+import { answerSurvey } from './survey-handlers.js';
+import { applyUserCommand } from './user-commands.js';
 import type {
   ApiPublishOptions,
   ApiPublishResult,
@@ -48,6 +51,8 @@ export class Node implements NodeApi, SessionAcceptor {
   readonly startedAt = Date.now();
   readonly hub: Hub;
   readonly ctx: CoreContext;
+  /** The cluster control plane (heartbeats, node registry, cross-node commands and surveys). */
+  readonly cluster: ControlPlane;
   private readonly api: ApiNode;
   private readonly fanout: Fanout;
   private readonly engine: Engine;
@@ -94,13 +99,26 @@ export class Node implements NodeApi, SessionAcceptor {
       },
     };
     this.fanout = new Fanout(this.hub, codecs.json, codecs.protobuf);
-    this.api = new ApiNode(this.ctx, this);
+    const ctx = this.ctx;
+    this.cluster = new ControlPlane({
+      uid: this.uid,
+      controller: opts.engine.controller,
+      logger: opts.logger,
+      handlers: {
+        nodeInfo: () => this.api.nodeInfo(),
+        apply: (cmd) => applyUserCommand(ctx, cmd),
+        survey: (op, data) => answerSurvey(ctx, op, data),
+      },
+      ...opts.control,
+    });
+    this.api = new ApiNode(this.ctx, this, this.cluster);
   }
 
   /** Checks the namespaces against the engine (ConfigError when one does not fit), then starts the engine parts. */
   async start(): Promise<void> {
     checkEngineCapabilities(this.config, this.engine);
     await this.engine.broker.start(this.fanout);
+    await this.cluster.start();
   }
 
   get shuttingDown(): boolean {
@@ -133,6 +151,7 @@ export class Node implements NodeApi, SessionAcceptor {
 
   private async doShutdown(): Promise<void> {
     this.shuttingDownFlag = true;
+    await this.cluster.close(); // the others drop this node from `info` and surveys at once
     const sessions = [...this.hub.sessions.values()];
     await drainSessions(sessions, defaultDrainOptions(this.config.shutdown.timeout, sessions.length));
     try {

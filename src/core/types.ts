@@ -80,4 +80,14 @@ export interface NodeOptions {
   logger: Logger;
   /** Version string sent in ConnectResult.version, e.g. "0.1.0 Gyre". */
   version: string;
+  /** Control-plane timings (tests shorten or stop them); defaults are centrifuge's. */
+  control?: ControlTimings;
+}
+
+export interface ControlTimings {
+  heartbeatMs?: number;
+  maxDelayMs?: number;
+  cleanIntervalMs?: number;
+  surveyTimeoutMs?: number;
+  now?: () => number;
 }
