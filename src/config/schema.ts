@@ -151,6 +151,35 @@ const tlsConfig = z.object({
   server_name: str(),
 });
 
+/** A list of strings; a single string (env vars, flags) becomes a one-element list. */
+const stringList = (d: string[]) =>
+  z.preprocess((v) => (typeof v === 'string' ? (v === '' ? [] : [v]) : v), z.array(z.string())).default(() => d);
+
+const redisEngine = z.object({
+  address: stringList(['redis://127.0.0.1:6379']),
+  prefix: str('centrifugo'),
+  connect_timeout: dur('1s'),
+  io_timeout: dur('4s'),
+  db: int(0),
+  user: str(),
+  password: str(),
+  client_name: str(),
+  force_resp2: bool(false),
+  cluster_address: stringList([]),
+  tls: tlsConfig.prefault({}),
+  sentinel_address: stringList([]),
+  sentinel_user: str(),
+  sentinel_password: str(),
+  sentinel_master_name: str(),
+  sentinel_client_name: str(),
+  sentinel_tls: tlsConfig.prefault({}),
+  replica_client: z.object({ enabled: bool(false) }).prefault({}),
+  history_use_lists: bool(false),
+  presence_ttl: dur('60s'),
+  presence_hash_field_ttl: bool(false),
+  presence_user_mapping: bool(false),
+});
+
 export const configSchema = z.object({
   http_server: z
     .object({
@@ -168,7 +197,7 @@ export const configSchema = z.object({
   log: z
     .object({ level: z.enum(['none', 'trace', 'debug', 'info', 'warn', 'error']).default('info'), file: str() })
     .prefault({}),
-  engine: z.object({ type: z.enum(['memory', 'redis']).default('memory') }).prefault({}),
+  engine: z.object({ type: z.enum(['memory', 'redis']).default('memory'), redis: redisEngine.prefault({}) }).prefault({}),
   broker: z.object({ enabled: bool(false), type: z.enum(['memory', 'redis', 'nats']).default('memory') }).prefault({}),
   presence_manager: z.object({ enabled: bool(false), type: z.enum(['memory', 'redis']).default('memory') }).prefault({}),
   client: client.prefault({}),

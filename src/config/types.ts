@@ -119,6 +119,35 @@ export interface TlsConfig {
   server_name: string;
 }
 
+/** engine.redis (Centrifugo v6 configtypes RedisEngine). Durations in ms. */
+export interface RedisEngineConfig {
+  /** Shard addresses: `host:port` or `redis://[user:pass@]host:port[/db]` (also rediss, redis+sentinel, redis+cluster, unix). */
+  address: string[];
+  prefix: string;
+  connect_timeout: number; // ms
+  io_timeout: number; // ms
+  db: number;
+  user: string;
+  password: string;
+  client_name: string;
+  force_resp2: boolean;
+  /** One entry per shard; several addresses of one cluster comma-separated. */
+  cluster_address: string[];
+  tls: TlsConfig;
+  /** One entry per shard; several Sentinels of one shard comma-separated. */
+  sentinel_address: string[];
+  sentinel_user: string;
+  sentinel_password: string;
+  sentinel_master_name: string;
+  sentinel_client_name: string;
+  sentinel_tls: TlsConfig;
+  replica_client: { enabled: boolean };
+  history_use_lists: boolean;
+  presence_ttl: number; // ms
+  presence_hash_field_ttl: boolean;
+  presence_user_mapping: boolean;
+}
+
 export interface GyreConfig {
   http_server: {
     address: string;
@@ -141,7 +170,7 @@ export interface GyreConfig {
   };
   log: { level: 'none' | 'trace' | 'debug' | 'info' | 'warn' | 'error'; file: string };
   /** The combined broker + presence manager (+ controller). Each engine type adds its own slice here. */
-  engine: { type: EngineType };
+  engine: { type: EngineType; redis: RedisEngineConfig };
   /**
    * Centrifugo v6's split set-up: when enabled, the broker (PUB/SUB, history, control plane) comes from this type
    * instead of `engine`. Optional so hand-built configs may omit it; loadConfig always fills it.

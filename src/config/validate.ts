@@ -63,11 +63,24 @@ function validateChannelOptions(p: string, o: ChannelOptions, globalMetaTtl: num
   });
 }
 
+/** Centrifugo engine.redis keys Gyre does not implement are refused rather than silently ignored. */
+function checkRedis(r: GyreConfig['engine']['redis']): void {
+  const no = (path: string, what: string): never => {
+    throw new ConfigError('unsupported', `engine.redis.${path}`, `${what} is not supported`);
+  };
+  if (r.history_use_lists) no('history_use_lists', 'history in Redis lists');
+  if (r.presence_hash_field_ttl) no('presence_hash_field_ttl', 'presence with hash field TTL');
+  if (r.replica_client.enabled) no('replica_client.enabled', 'reading from Redis replicas');
+  if (r.sentinel_address.length > 0 && r.cluster_address.length === 0 && r.sentinel_master_name === '') {
+    fail('engine.redis.sentinel_master_name', 'master name must be set when using Redis Sentinel');
+  }
+}
+
 export function validateConfig(c: GyreConfig): void {
   if (c.client.ping_interval <= c.client.pong_timeout) {
     fail('client.ping_interval', `ping_interval (${c.client.ping_interval}ms) must be greater than client.pong_timeout (${c.client.pong_timeout}ms)`);
   }
-  if (c.engine.type === 'redis') throw new ConfigError('unsupported', 'engine.type', 'engine redis is not available yet');
+  checkRedis(c.engine.redis);
   for (const section of ['token', 'subscription_token'] as const) {
     const t = c.client[section];
     checkRegex(`client.${section}.audience_regex`, t.audience_regex);

@@ -66,12 +66,17 @@ describe('validateConfig', () => {
     assert.equal(errorFor({ GYRE_CHANNEL_WITHOUT_NAMESPACE_ALLOWED_DELTA_TYPES: 'fossil xdelta' }).path, 'channel.without_namespace.allowed_delta_types[1]');
   });
 
-  it('ports are limited to 0–65535 and engine redis is not available', () => {
+  it('ports are limited to 0–65535; engine redis keys Gyre does not implement are refused', () => {
     assert.equal(errorFor({ GYRE_HTTP_SERVER_PORT: '65536' }).path, 'http_server.port');
     assert.equal(errorFor({ GYRE_HTTP_SERVER_INTERNAL_PORT: '-1' }).path, 'http_server.internal_port');
-    const e = errorFor({ GYRE_ENGINE_TYPE: 'redis' });
+    const redis = loadConfig({ file: EMPTY, env: { GYRE_ENGINE_TYPE: 'redis', GYRE_ENGINE_REDIS_ADDRESS: '127.0.0.1:6390' } });
+    assert.equal(redis.config.engine.type, 'redis');
+    assert.deepEqual(redis.config.engine.redis.address, ['127.0.0.1:6390']);
+    assert.equal(redis.config.engine.redis.prefix, 'centrifugo');
+    const e = errorFor({ GYRE_ENGINE_TYPE: 'redis', GYRE_ENGINE_REDIS_HISTORY_USE_LISTS: 'true' });
     assert.equal(e.code, 'unsupported');
-    assert.equal(e.path, 'engine.type');
+    assert.equal(e.path, 'engine.redis.history_use_lists');
+    assert.equal(errorFor({ GYRE_ENGINE_REDIS_SENTINEL_ADDRESS: '127.0.0.1:26379' }).path, 'engine.redis.sentinel_master_name');
     assert.equal(errorFor({ GYRE_ENGINE_TYPE: 'nats' }).path, 'engine.type');
   });
 

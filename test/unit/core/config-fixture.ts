@@ -1,6 +1,44 @@
 // A complete GyreConfig with Centrifugo v6 defaults (protocol.md §8.3) for core unit tests, independent of the
 // config loader. Durations in ms.
-import type { ChannelOptions, ClientConfig, GyreConfig, NamespaceConfig, TokenConfig } from '../../../src/config/types.js';
+import type {
+  ChannelOptions,
+  ClientConfig,
+  GyreConfig,
+  NamespaceConfig,
+  RedisEngineConfig,
+  TokenConfig,
+} from '../../../src/config/types.js';
+
+const noTls = { enabled: false, server_ca_pem: '', cert_pem: '', key_pem: '', server_name: '', insecure_skip_verify: false };
+
+/** engine.redis defaults (Centrifugo v6). */
+export function redisEngineDefaults(over: Partial<RedisEngineConfig> = {}): RedisEngineConfig {
+  return {
+    address: ['redis://127.0.0.1:6379'],
+    prefix: 'centrifugo',
+    connect_timeout: 1000,
+    io_timeout: 4000,
+    db: 0,
+    user: '',
+    password: '',
+    client_name: '',
+    force_resp2: false,
+    cluster_address: [],
+    tls: { ...noTls },
+    sentinel_address: [],
+    sentinel_user: '',
+    sentinel_password: '',
+    sentinel_master_name: '',
+    sentinel_client_name: '',
+    sentinel_tls: { ...noTls },
+    replica_client: { enabled: false },
+    history_use_lists: false,
+    presence_ttl: 60_000,
+    presence_hash_field_ttl: false,
+    presence_user_mapping: false,
+    ...over,
+  };
+}
 
 export function channelOptions(over: Partial<ChannelOptions> = {}): ChannelOptions {
   return {
@@ -107,7 +145,7 @@ export function makeConfig(o: ConfigOverrides = {}): GyreConfig {
       warmup_connections: 0,
     },
     log: { level: 'none', file: '' },
-    engine: { type: 'memory' },
+    engine: { type: 'memory', redis: redisEngineDefaults() },
     client,
     channel: {
       without_namespace: channelOptions(o.withoutNamespace),
