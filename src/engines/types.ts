@@ -7,6 +7,11 @@ export interface BrokerEventHandler {
   onPublication(channel: string, pub: Publication, position: StreamPosition | undefined): void;
   onJoin(channel: string, info: ClientInfo): void;
   onLeave(channel: string, info: ClientInfo): void;
+  /**
+   * PUB/SUB delivery for these channels was interrupted and is restored (e.g. Redis restarted or failed over):
+   * publications sent meanwhile may be missing, so subscribers that track a stream position must recover.
+   */
+  onSubscriptionLost?(channels: readonly string[]): void;
 }
 
 export interface PublishOptions {
@@ -138,8 +143,17 @@ export class PartialSubscribeError extends Error {
   }
 }
 
+/** Engine state for /health: `ok` false while a backing server is unreachable or PUB/SUB is not live. */
+export interface EngineHealth {
+  ok: boolean;
+  /** Per part (e.g. per Redis shard) what is wrong; empty when ok. */
+  problems: string[];
+}
+
 export interface Engine {
   readonly name: string;
+  /** Optional health hook (engines without remote parts are always healthy). */
+  health?(): EngineHealth;
   readonly broker: Broker;
   readonly history?: HistoryStore;
   readonly presence: PresenceManager;

@@ -199,3 +199,42 @@ export const hostTcp = {
     (c) => c.drops,
   ),
 };
+
+/** Redis engine (src/engines/redis). */
+export const redisMetrics = {
+  commandErrors: new Counter({
+    name: 'gyre_redis_command_errors_total',
+    help: 'Redis commands that failed (connection loss, timeout, server error), by operation',
+    labelNames: ['op'],
+    registers: [registry],
+  }),
+  pubsubReconnects: new Counter({
+    name: 'gyre_redis_pubsub_reconnects_total',
+    help: 'PUB/SUB connections lost and rebuilt (drops, failed liveness probes), by shard',
+    labelNames: ['shard'],
+    registers: [registry],
+  }),
+  resubscribeSeconds: new Histogram({
+    name: 'gyre_redis_resubscribe_seconds',
+    help: 'Time to subscribe every channel again on a rebuilt PUB/SUB connection',
+    buckets: [0.001, 0.005, 0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+    registers: [registry],
+  }),
+  droppedMessages: new Counter({
+    name: 'gyre_redis_pubsub_dropped_messages_total',
+    help: 'PUB/SUB messages dropped instead of delivered, by reason',
+    labelNames: ['reason'],
+    registers: [registry],
+  }),
+  pendingCommands: new Gauge({
+    name: 'gyre_redis_pending_commands',
+    help: 'Redis commands sent and not yet answered (buffered in the client pipeline)',
+    registers: [registry],
+  }),
+  fanoutLag: new Histogram({
+    name: 'gyre_redis_publish_fanout_lag_seconds',
+    help: 'Publish-to-fan-out lag: from the publication time set by the publishing node to its delivery here',
+    buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
+    registers: [registry],
+  }),
+} as const;

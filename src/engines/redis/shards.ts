@@ -1,0 +1,192 @@
+// The Redis shards of one engine: per shard a command client (auto-pipelined; Cluster-aware when the shard is
+// a Redis Cluster) and a dedicated PUB/SUB connection (./pubsub.ts). Channels map to shards with centrifuge's
+// consistent index (./shard-index.ts); control messages go round-robin. Commands never wait in an offline
+// queue: while a shard is down they fail at once, so a publish is refused (100) rather than delayed and lost.
+import { Cluster, Redis } from 'ioredis';
+import { redisMetrics } from '../../metrics/registry.js';
+import { nodeOptions, targetOptions, type HostPort, type RedisOptions, type ShardSpec } from './connection.js';
+import { keyNames, type KeyNames } from './keys.js';
+import { PubSubConnection } from './pubsub.js';
+import { consistentIndex } from './shard-index.js';
+import type { CommandClient } from './scripts.js';
+
+export interface ShardEvents {
+  message(shard: RedisShard, channel: string, payload: Buffer): void;
+  /** PUB/SUB came back after an interruption; `channels` are the Redis channel names subscribed again. */
+  restored(shard: RedisShard, channels: readonly string[]): void;
+  error(shard: RedisShard, err: unknown, what: string): void;
+}
+
+export interface ShardTuning {
+  pingIntervalMs?: number;
+  backoffBaseMs?: number;
+  backoffMaxMs?: number;
+}
+
+function backoff(times: number): number {
+  return Math.min(2000, 50 * 2 ** Math.min(times, 6)) * (0.5 + Math.random() / 2);
+}
+
+export class RedisShard {
+  readonly keys: KeyNames;
+  readonly client: CommandClient;
+  readonly pubsub: PubSubConnection;
+  private clusterCursor = 0;
+
+  constructor(
+    readonly index: number,
+    readonly spec: ShardSpec,
+    prefix: string,
+    events: ShardEvents,
+    tuning: ShardTuning = {},
+  ) {
+    this.keys = keyNames(prefix, spec.mode === 'cluster');
+    this.client = spec.mode === 'cluster' ? this.newCluster() : this.newNode(true);
+    const pubsubOpts: ConstructorParameters<typeof PubSubConnection>[0] = {
+      connect: () => (spec.mode === 'cluster' ? this.newClusterNodeConnection() : this.newNode(false)),
+      label: spec.label,
+      onMessage: (channel, payload) => events.message(this, channel.toString(), payload),
+      onRestored: (channels) => events.restored(this, channels),
+      onError: (err, what) => events.error(this, err, what),
+      pingTimeoutMs: spec.ioTimeoutMs,
+    };
+    if (tuning.pingIntervalMs !== undefined) pubsubOpts.pingIntervalMs = tuning.pingIntervalMs;
+    if (tuning.backoffBaseMs !== undefined) pubsubOpts.backoffBaseMs = tuning.backoffBaseMs;
+    if (tuning.backoffMaxMs !== undefined) pubsubOpts.backoffMaxMs = tuning.backoffMaxMs;
+    this.pubsub = new PubSubConnection(pubsubOpts);
+    this.client.on('error', (err: unknown) => events.error(this, err, 'command connection'));
+  }
+
+  get label(): string {
+    return this.spec.label;
+  }
+
+  /** Connects the command client, then the PUB/SUB connection (subscribed to the shard channel). */
+  async start(): Promise<void> {
+    await this.client.connect();
+    await this.pubsub.subscribeFixed([this.keys.shardChannel]);
+    await this.pubsub.start();
+  }
+
+  /** Runs one command or script, counting it while pending and counting its failure. */
+  async run<T>(op: string, fn: (c: CommandClient) => Promise<T>): Promise<T> {
+    redisMetrics.pendingCommands.inc();
+    try {
+      return await fn(this.client);
+    } catch (err) {
+      redisMetrics.commandErrors.inc({ op });
+      throw err;
+    } finally {
+      redisMetrics.pendingCommands.dec();
+    }
+  }
+
+  get commandsUp(): boolean {
+    return this.client.status === 'ready';
+  }
+
+  async close(): Promise<void> {
+    this.pubsub.close();
+    try {
+      await this.client.quit();
+    } catch {
+      this.client.disconnect();
+    }
+  }
+
+  private newNode(commands: boolean): Redis {
+    const o: RedisOptions = { ...nodeOptions(this.spec), ...targetOptions(this.spec) };
+    if (commands) {
+      o.enableOfflineQueue = false;
+      o.commandTimeout = this.spec.ioTimeoutMs;
+      o.retryStrategy = backoff;
+      o.maxRetriesPerRequest = 0;
+    } else {
+      o.enableAutoPipelining = false;
+      o.retryStrategy = () => null;
+      if (o.sentinels !== undefined) o.sentinelRetryStrategy = () => null;
+    }
+    return new Redis(o);
+  }
+
+  private newCluster(): Cluster {
+    const redisOptions = nodeOptions(this.spec);
+    delete redisOptions.db;
+    redisOptions.commandTimeout = this.spec.ioTimeoutMs;
+    return new Cluster(
+      this.spec.addresses.map((a) => ({ host: a.host, port: a.port })),
+      {
+        lazyConnect: true,
+        enableAutoPipelining: true,
+        redisOptions,
+        clusterRetryStrategy: backoff,
+        scaleReads: 'master',
+        maxRedirections: 16,
+      },
+    );
+  }
+
+  /** PUB/SUB on a Cluster: PUBLISH reaches every node, so any node serves; the next one after a failure. */
+  private newClusterNodeConnection(): Redis {
+    const known: HostPort[] = [];
+    if (this.client instanceof Cluster) {
+      for (const n of this.client.nodes('master')) {
+        const { host, port } = n.options;
+        if (host !== undefined && port !== undefined) known.push({ host, port });
+      }
+    }
+    const list = known.length > 0 ? known : this.spec.addresses;
+    const target = list[this.clusterCursor++ % list.length]!;
+    const o: RedisOptions = { ...nodeOptions(this.spec), host: target.host, port: target.port };
+    delete o.db;
+    o.enableAutoPipelining = false;
+    o.retryStrategy = () => null;
+    return new Redis(o);
+  }
+}
+
+export class RedisShards {
+  readonly list: RedisShard[];
+  private round = 0;
+  private started: Promise<void> | undefined;
+
+  constructor(specs: readonly ShardSpec[], prefix: string, events: ShardEvents, tuning: ShardTuning = {}) {
+    this.list = specs.map((s, i) => new RedisShard(i, s, prefix, events, tuning));
+  }
+
+  /** Idempotent: connects every shard once. */
+  start(): Promise<void> {
+    this.started ??= Promise.all(this.list.map((s) => s.start())).then(() => undefined);
+    return this.started;
+  }
+
+  of(channel: string): RedisShard {
+    return this.list.length === 1 ? this.list[0]! : this.list[consistentIndex(channel, this.list.length)]!;
+  }
+
+  /** Round-robin shard for control messages. */
+  nextForControl(): RedisShard {
+    const s = this.list[this.round % this.list.length]!;
+    this.round = (this.round + 1) % 1_000_000_007;
+    return s;
+  }
+
+  /** Groups channels by shard, keeping their order inside each group. */
+  group(channels: readonly string[]): Map<RedisShard, string[]> {
+    const out = new Map<RedisShard, string[]>();
+    for (const ch of channels) {
+      const s = this.of(ch);
+      let arr = out.get(s);
+      if (arr === undefined) {
+        arr = [];
+        out.set(s, arr);
+      }
+      arr.push(ch);
+    }
+    return out;
+  }
+
+  async close(): Promise<void> {
+    await Promise.all(this.list.map((s) => s.close()));
+  }
+}
