@@ -7,6 +7,7 @@ import type { Logger } from 'pino';
 import { ConfigError } from './config/errors.js';
 import type { GyreConfig } from './config/types.js';
 import { createMemoryEngine } from './engines/memory/index.js';
+import { createRedisEngine } from './engines/redis/index.js';
 import type { Engine } from './engines/types.js';
 
 /** The config section an engine is created for: its slice is `config[section][type]`. */
@@ -26,6 +27,16 @@ export type EngineFactory = (input: EngineFactoryInput) => Promise<Engine>;
  */
 export const engineFactories: Readonly<Record<string, EngineFactory>> = {
   memory: () => Promise.resolve(createMemoryEngine()),
+  redis: ({ config, section, logger }) => {
+    if (section !== 'engine') {
+      return Promise.reject(new ConfigError('unsupported', `${section}.type`, 'redis is available as engine.type only'));
+    }
+    return Promise.resolve(
+      createRedisEngine(config.engine.redis, {
+        onError: (err, ctx) => logger.warn({ err, ...ctx }, 'redis connection problem'),
+      }),
+    );
+  },
 };
 
 function typeKey(section: EngineSection): string {
@@ -75,6 +86,10 @@ function composeEngine(b: Engine, p: Engine, all: readonly Engine[]): Engine {
     ...(b.history !== undefined ? { history: b.history } : {}),
     presence: p.presence,
     controller: b.controller,
+    health: () => {
+      const problems = [...(b.health?.().problems ?? []), ...(p !== b ? (p.health?.().problems ?? []) : [])];
+      return { ok: problems.length === 0, problems };
+    },
     close(): Promise<void> {
       closed ??= Promise.all(all.map((e) => e.close())).then(() => undefined);
       return closed;

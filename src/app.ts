@@ -75,7 +75,7 @@ export async function startServer(config: Readonly<GyreConfig>, opts: { logger: 
     api = new ApiHandler({ config: config.http_api, node, logger, isShuttingDown: () => node.shuttingDown });
     api.register(config.http_api.external ? mainRouter : internalRouter);
   }
-  if (config.health.enabled) internalRouter.add(config.health.handler_prefix, healthHandler());
+  if (config.health.enabled) internalRouter.add(config.health.handler_prefix, healthHandler(() => engine.health?.() ?? { ok: true, problems: [] }));
   if (config.prometheus.enabled) {
     internalRouter.add(
       config.prometheus.handler_prefix,

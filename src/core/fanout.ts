@@ -80,6 +80,24 @@ export class Fanout implements BrokerEventHandler {
     this.joinLeave(channel, info, false);
   }
 
+  /**
+   * PUB/SUB was interrupted for these channels: subscribers tracking a stream position may have missed
+   * publications, so they are told (2500 unsubscribe for client-side subscriptions, 3010 for server-side ones)
+   * and recover from history when they subscribe again.
+   */
+  onSubscriptionLost(channels: readonly string[]): void {
+    for (let c = 0; c < channels.length; c++) {
+      const entry = this.hub.channels.get(channels[c]!);
+      if (entry === undefined) continue;
+      const subs = entry.subs;
+      for (let i = 0; i < subs.length; i++) {
+        const sub = subs[i]!;
+        if (sub.state === SubState.Subscribed && sub.positioned) this.insufficient.push(sub);
+      }
+    }
+    this.runDeferred();
+  }
+
   private joinLeave(channel: string, info: ClientInfo, join: boolean): void {
     const entry = this.hub.channels.get(channel);
     if (entry === undefined) return;

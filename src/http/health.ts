@@ -1,7 +1,13 @@
-// GET (any method) <health.handler_prefix> ⇒ 200 `{}` (protocol.md §9.2): liveness = readiness.
+// GET (any method) <health.handler_prefix> ⇒ 200 `{}` (protocol.md §9.2) while the engine is healthy; 500 with
+// the engine's problems (e.g. a Redis shard unreachable or its PUB/SUB not live) otherwise.
+import type { EngineHealth } from '../engines/types.js';
 import type { HttpHandler } from './router.js';
 import { sendJson } from './router.js';
 
-export function healthHandler(): HttpHandler {
-  return (_req, res) => sendJson(res, 200, '{}');
+export function healthHandler(engineHealth: () => EngineHealth = () => ({ ok: true, problems: [] })): HttpHandler {
+  return (_req, res) => {
+    const h = engineHealth();
+    if (h.ok) sendJson(res, 200, '{}');
+    else sendJson(res, 500, JSON.stringify({ error: 'engine unhealthy', problems: h.problems }));
+  };
 }
