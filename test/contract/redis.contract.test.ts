@@ -6,6 +6,7 @@ import { configSchema } from '../../src/config/schema.js';
 import { createRedisEngine } from '../../src/engines/redis/index.js';
 import { startRedis, startRedisCluster, type RedisClusterSet, type RedisServer } from '../harness/redis.js';
 import { runBrokerContract } from './broker.contract.js';
+import { runControllerContract } from './controller.contract.js';
 import { runHistoryContract } from './history.contract.js';
 import { runPresenceContract } from './presence.contract.js';
 
@@ -73,6 +74,21 @@ for (const t of topologies) {
       await e.shards.start();
       return { history: e.broker, close: () => e.close() };
     });
+
+    runControllerContract(
+      t.name,
+      async (nodes) => {
+        const engines = Array.from({ length: nodes }, () => createRedisEngine(engineConfig({ ...t.config(), prefix: 'gyretest' })));
+        await Promise.all(engines.map((e) => e.shards.start()));
+        return {
+          controllers: engines.map((e) => e.controller),
+          close: async () => {
+            await Promise.all(engines.map((e) => e.close()));
+          },
+        };
+      },
+      3,
+    );
 
     runPresenceContract(t.name, async ({ presenceTtlMs }) => {
       const e = createRedisEngine(engineConfig({ ...t.config(), prefix: 'gyretest', presence_ttl: `${presenceTtlMs}ms` }));

@@ -1,6 +1,7 @@
 // The cluster control plane over Redis, as centrifuge runs it: every shard's PUB/SUB connection subscribes the
-// cluster-wide `<prefix>.control` channel and this node's `<prefix>.node.<id>`; a control message goes to one
-// shard, round-robin. The bytes are the control protobuf the core encodes; this file only moves them.
+// cluster-wide `<prefix>.control` channel and this node's `<prefix>.node.<id>`. Messages are published on the
+// first shard (Centrifugo picks one round-robin; both listen on all, and one shard keeps a sender's order).
+// The bytes are the control protobuf the core encodes; this file only moves them.
 import type { Controller } from '../types.js';
 import type { RedisShard, RedisShards } from './shards.js';
 
@@ -23,7 +24,7 @@ export class RedisController implements Controller {
   }
 
   async publishControl(data: Uint8Array, toNodeId?: string): Promise<void> {
-    const shard = this.shards.nextForControl();
+    const shard = this.shards.controlShard();
     const channel = toNodeId !== undefined && toNodeId !== '' ? shard.keys.node(toNodeId) : shard.keys.control;
     await shard.run('publish_control', (c) => c.publish(channel, Buffer.from(data.buffer, data.byteOffset, data.byteLength)));
   }

@@ -1,6 +1,6 @@
 // The Redis shards of one engine: per shard a command client (auto-pipelined; Cluster-aware when the shard is
 // a Redis Cluster) and a dedicated PUB/SUB connection (./pubsub.ts). Channels map to shards with centrifuge's
-// consistent index (./shard-index.ts); control messages go round-robin. Commands never wait in an offline
+// consistent index (./shard-index.ts); control messages go to the first shard. Commands never wait in an offline
 // queue: while a shard is down they fail at once, so a publish is refused (100) rather than delayed and lost.
 import { Cluster, Redis } from 'ioredis';
 import { redisMetrics } from '../../metrics/registry.js';
@@ -147,7 +147,6 @@ export class RedisShard {
 
 export class RedisShards {
   readonly list: RedisShard[];
-  private round = 0;
   private started: Promise<void> | undefined;
 
   constructor(specs: readonly ShardSpec[], prefix: string, events: ShardEvents, tuning: ShardTuning = {}) {
@@ -164,11 +163,12 @@ export class RedisShards {
     return this.list.length === 1 ? this.list[0]! : this.list[consistentIndex(channel, this.list.length)]!;
   }
 
-  /** Round-robin shard for control messages. */
-  nextForControl(): RedisShard {
-    const s = this.list[this.round % this.list.length]!;
-    this.round = (this.round + 1) % 1_000_000_007;
-    return s;
+  /**
+   * The shard control messages are published on. Centrifugo spreads them round-robin; every node (Gyre or
+   * Centrifugo) listens on all shards, so one fixed shard interoperates and keeps one sender's messages in order.
+   */
+  controlShard(): RedisShard {
+    return this.list[0]!;
   }
 
   /** Groups channels by shard, keeping their order inside each group. */

@@ -113,7 +113,7 @@ describe('unsupported Centrifugo keys (node bin/gyre.js)', () => {
     const unknownOnly = file({ typo_key: 1, sse: { enabled: false } });
     const [fromFile, redis, fromEnv, fromFlag, eqFlag, check, checkOk] = await Promise.all([
       refusedRun(['-c', many]),
-      refusedRun(['-c', file({ engine: { type: 'redis' } })]),
+      refusedRun(['-c', file({ engine: { type: 'redis', redis: { history_use_lists: true } } })]),
       refusedRun(['-c', plain], { CENTRIFUGO_UNI_SSE_ENABLED: 'true' }),
       refusedRun(['-c', plain, '--http_stream.enabled']),
       refusedRun([`-c=${plain}`, '--uni_http_stream.enabled=true']),
@@ -121,7 +121,7 @@ describe('unsupported Centrifugo keys (node bin/gyre.js)', () => {
       gyre(['checkconfig', '-c', unknownOnly]),
     ]);
     for (const k of keys) assert.match(fromFile.stderr, notSupported(k), fromFile.stderr);
-    assert.match(redis.stderr, /^config error: engine\.type: /m);
+    assert.match(redis.stderr, /^config error: engine\.redis\.history_use_lists: /m);
     assert.match(fromEnv.stderr, notSupported('uni_sse.enabled'));
     assert.match(fromFlag.stderr, notSupported('http_stream.enabled'));
     assert.match(eqFlag.stderr, notSupported('uni_http_stream.enabled'));
