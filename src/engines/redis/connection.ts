@@ -10,7 +10,7 @@ import type { RedisOptions as IoRedisOptions } from 'ioredis';
 
 /** ioredis options without the reply-mapping generic (its constructor types reject it as undefined). */
 export type RedisOptions = Omit<IoRedisOptions, 'replyMapping'>;
-import type { RedisEngineConfig, RedisTlsConfig } from '../../config/types.js';
+import type { RedisEngineConfig, TlsConfig } from '../../config/types.js';
 import { durationFromConfig } from '../../config/duration.js';
 
 export type ShardMode = 'standalone' | 'sentinel' | 'cluster';
@@ -63,15 +63,18 @@ function hostPort(path: string, s: string): HostPort {
   return { host: m[1]!, port };
 }
 
-export function tlsOptions(path: string, t: RedisTlsConfig): ConnectionOptions | undefined {
+export function tlsOptions(path: string, t: TlsConfig): ConnectionOptions | undefined {
   if (!t.enabled) return undefined;
   const o: ConnectionOptions = { minVersion: 'TLSv1.2' };
+  // Like Centrifugo: raw PEM, base64-encoded PEM, or a path to a PEM file.
   const pem = (v: string, key: string): string => {
     if (v.includes('-----BEGIN')) return v;
+    const decoded = /^[A-Za-z0-9+/=\s]+$/.test(v) ? Buffer.from(v, 'base64').toString('utf8') : '';
+    if (decoded.includes('-----BEGIN')) return decoded;
     try {
       return readFileSync(v, 'utf8');
     } catch {
-      throw new RedisConfigError(`${path}.${key}`, 'neither PEM text nor a readable file');
+      throw new RedisConfigError(`${path}.${key}`, 'neither PEM, base64 PEM nor a readable file');
     }
   };
   if (t.server_ca_pem !== '') o.ca = pem(t.server_ca_pem, 'server_ca_pem');

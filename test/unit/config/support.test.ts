@@ -63,7 +63,6 @@ const REFUSED: ReadonlyArray<readonly [string, Record<string, unknown>]> = [
   ['admin.enabled', { admin: { enabled: true } }],
   ['broker.nats.url', { broker: { enabled: true, type: 'nats', nats: { url: 'nats://127.0.0.1:4222' } } }],
   ['presence_manager.redis.address', { presence_manager: { enabled: true, type: 'redis', redis: { address: ['redis://127.0.0.1:1'] } } }],
-  ['engine.redis.tls.client_ca_pem', { engine: { type: 'redis', redis: { tls: { enabled: true, client_ca_pem: 'ca.pem' } } } }],
   ['websocket.use_write_buffer_pool', { websocket: { use_write_buffer_pool: true } }],
   ['sse', { sse: true }],
   ['proxies[0].name', { proxies: [{ name: 'p', endpoint: 'http://127.0.0.1:9/p' }] }],

@@ -9,8 +9,6 @@ import type {
   TokenConfig,
 } from '../../../src/config/types.js';
 
-const noTls = { enabled: false, server_ca_pem: '', cert_pem: '', key_pem: '', server_name: '', insecure_skip_verify: false };
-
 /** engine.redis defaults (Centrifugo v6). */
 export function redisEngineDefaults(over: Partial<RedisEngineConfig> = {}): RedisEngineConfig {
   return {
@@ -24,13 +22,13 @@ export function redisEngineDefaults(over: Partial<RedisEngineConfig> = {}): Redi
     client_name: '',
     force_resp2: false,
     cluster_address: [],
-    tls: { ...noTls },
+    tls: noTls(),
     sentinel_address: [],
     sentinel_user: '',
     sentinel_password: '',
     sentinel_master_name: '',
     sentinel_client_name: '',
-    sentinel_tls: { ...noTls },
+    sentinel_tls: noTls(),
     replica_client: { enabled: false },
     history_use_lists: false,
     presence_ttl: 60_000,
