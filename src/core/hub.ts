@@ -1,16 +1,14 @@
-// The node-local index: sessions by client id and by user id, subscribers per channel. Keeps the broker's
-// channel subscriptions in line with local interest: broker.subscribe on the first local subscriber,
-// broker.unsubscribe after the last, reconciled per channel in a serial chain so races cannot leave the broker
-// in the wrong state.
+// The node-local index: sessions by client id and by user id, subscribers per channel. The broker's channel
+// subscriptions follow local interest (subscribe on the first local subscriber, unsubscribe after the last),
+// batched per macrotask by broker-subs.ts.
 import type { Broker } from '../engines/types.js';
+import { BrokerSubscriptions, type BrokerSubscriptionsOptions } from './broker-subs.js';
 import type { Session } from './session.js';
 import { SubState, type Subscription } from './subscription.js';
 
 export class ChannelEntry {
   /** Plain array: the fan-out loop iterates it by index. Order among subscribers is not significant. */
   readonly subs: Subscription[] = [];
-  /** Whether the broker currently holds a subscription for this channel (as far as we last confirmed). */
-  brokerSubscribed = false;
   constructor(
     readonly channel: string,
     readonly namespace: string,
@@ -21,17 +19,20 @@ export class Hub {
   readonly sessions = new Map<string, Session>();
   readonly users = new Map<string, Set<Session>>();
   readonly channels = new Map<string, ChannelEntry>();
-  /** Channels whose broker state is being reconciled (tail of the per-channel chain). */
-  private readonly chains = new Map<string, Promise<void>>();
+  private readonly brokerSubs: BrokerSubscriptions;
   /** > 0 while a fan-out loop iterates a subscriber array: removals are deferred until it ends. */
   private iterating = 0;
   private readonly deferred: Subscription[] = [];
   private numSubsValue = 0;
 
-  constructor(
-    private readonly broker: Broker,
-    private readonly onBrokerError: (err: unknown, channel: string) => void,
-  ) {}
+  constructor(broker: Broker, onBrokerError: (err: unknown, channel: string) => void, opts: BrokerSubscriptionsOptions = {}) {
+    this.brokerSubs = new BrokerSubscriptions(
+      broker,
+      (channel) => (this.channels.get(channel)?.subs.length ?? 0) > 0,
+      onBrokerError,
+      opts,
+    );
+  }
 
   addSession(s: Session): void {
     this.sessions.set(s.id, s);
@@ -79,14 +80,13 @@ export class Hub {
     let entry = this.channels.get(sub.channel);
     if (entry === undefined) {
       entry = new ChannelEntry(sub.channel, namespace);
-      entry.brokerSubscribed = this.brokerState.get(sub.channel) === true;
       this.channels.set(sub.channel, entry);
     }
     sub.hubIndex = entry.subs.length;
     entry.subs.push(sub);
     this.numSubsValue++;
-    if (entry.brokerSubscribed && !this.chains.has(sub.channel)) return Promise.resolve();
-    return this.reconcile(sub.channel, true);
+    if (this.brokerSubs.settled(sub.channel)) return Promise.resolve();
+    return this.brokerSubs.ensure(sub.channel);
   }
 
   /** Removes a subscriber; unsubscribes the broker after the last one (in the background). */
@@ -130,48 +130,7 @@ export class Hub {
     }
     if (arr.length === 0) {
       this.channels.delete(sub.channel);
-      if (entry.brokerSubscribed || this.chains.has(sub.channel)) {
-        this.reconcile(sub.channel, false).catch(() => undefined);
-      }
+      this.brokerSubs.changed(sub.channel);
     }
   }
-
-  /**
-   * Serialised per channel: compare local interest with the broker state and fix it. Concurrent callers
-   * share the chain, so the last reconciliation always reflects the final local state.
-   */
-  private reconcile(channel: string, throwOnError: boolean): Promise<void> {
-    const prev = this.chains.get(channel) ?? Promise.resolve();
-    const next = prev.then(() => this.reconcileOnce(channel, throwOnError));
-    const tail = next.catch(() => undefined);
-    this.chains.set(channel, tail);
-    void tail.then(() => {
-      if (this.chains.get(channel) === tail) this.chains.delete(channel);
-    });
-    return next;
-  }
-
-  private async reconcileOnce(channel: string, throwOnError: boolean): Promise<void> {
-    const entry = this.channels.get(channel);
-    const wanted = entry !== undefined && entry.subs.length > 0;
-    const current = this.brokerState.get(channel) === true;
-    try {
-      if (wanted && !current) {
-        await this.broker.subscribe([channel]);
-        this.brokerState.set(channel, true);
-      } else if (!wanted && current) {
-        this.brokerState.delete(channel);
-        await this.broker.unsubscribe([channel]);
-      }
-    } catch (err) {
-      this.onBrokerError(err, channel);
-      if (throwOnError) throw err;
-    } finally {
-      const e = this.channels.get(channel);
-      if (e !== undefined) e.brokerSubscribed = this.brokerState.get(channel) === true;
-    }
-  }
-
-  /** Broker-side truth, independent of entry objects that come and go. */
-  private readonly brokerState = new Map<string, boolean>();
 }
