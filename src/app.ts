@@ -14,6 +14,7 @@ import { metricsHandler } from './http/metrics.js';
 import { Router, sendText } from './http/router.js';
 import { closeFront, closeServer, createHttpServer, listen } from './http/server.js';
 import { serverTls } from './http/tls.js';
+import { rejectionLogFor } from './util/rejection-log.js';
 import { readSomaxconn } from './metrics/host-tcp.js';
 import { metrics, registry } from './metrics/registry.js';
 import { HttpFront } from './transports/front.js';
@@ -95,7 +96,7 @@ export async function startServer(config: Readonly<GyreConfig>, opts: { logger: 
   // Upgrades the front hands over (permessage-deflate offers, non-GET upgrades) still come this way.
   main.on('upgrade', ws !== undefined ? ws.onUpgrade : (_req, socket) => rejectUpgrade(socket, 404));
   servers.push(main);
-  const front = new HttpFront({ http: main, upgrade: ws, tls: tls.main });
+  const front = new HttpFront({ http: main, upgrade: ws, tls: tls.main, rejections: rejectionLogFor(logger) });
   let internal: Server | undefined;
   if (separate) {
     internal = createHttpServer(internalRouter.handle, tls.internal);

@@ -5,6 +5,7 @@ import { randomUUID } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
 import type { Codec, FrameCursor } from '../protocol/codec.js';
 import { Disconnect, Disconnects, ProtocolError, Unsubscribe } from '../protocol/errors.js';
+import { rejectionLogFor } from '../util/rejection-log.js';
 import { DisconnectCode, ErrorCode, UnsubscribeCode } from '../protocol/codes.js';
 import type { ClientInfo, Command, Push, Reply } from '../protocol/types.js';
 import type { SessionPort, Transport } from '../transports/types.js';
@@ -264,12 +265,14 @@ export class Session implements SessionPort {
 
   private handleCommandError(cmd: Command, err: unknown): void {
     if (err instanceof Disconnect) {
+      if (cmd.kind === 'connect' && err.code !== DisconnectCode.Shutdown) this.noteConnectRejected(err.reason, err.code);
       this.close(err);
       return;
     }
     let pe: ProtocolError;
     if (err instanceof ProtocolError) {
       pe = err;
+      if (cmd.kind === 'connect') this.noteConnectRejected(pe.message, pe.code);
     } else {
       this.internalError(cmd.kind, err);
       pe = ProtocolError.of(ErrorCode.Internal);
@@ -278,6 +281,16 @@ export class Session implements SessionPort {
     if (this.state === SessionState.Closed) return;
     this.sendReply({ id: cmd.id, error: pe.toBody() });
     if (cmd.kind === 'connect') this.unusable = true;
+  }
+
+  /** A refused connect, for the rate-limited rejection log (one line per reason per window). */
+  private noteConnectRejected(reason: string, code: number): void {
+    rejectionLogFor(this.ctx.logger).note('connect', reason, {
+      code,
+      user: this.user,
+      remote: this.transport.info.remoteAddress,
+      transport: this.transport.info.name,
+    });
   }
 
   internalError(where: string, err: unknown): void {

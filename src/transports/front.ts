@@ -9,6 +9,8 @@ import { createServer as createTlsServer } from 'node:tls';
 import type { TlsOptions } from 'node:tls';
 import { findHeadEnd, headText, MAX_HEAD_BYTES, parseRequestHead } from './handshake.js';
 import type { RequestHead } from './handshake.js';
+import { metrics } from '../metrics/registry.js';
+import type { RejectionLog } from '../util/rejection-log.js';
 
 /** Takes over a parsed upgrade request. Returns false to let the http.Server handle it instead. */
 export interface UpgradeTarget {
@@ -24,6 +26,8 @@ export interface FrontOptions {
   maxHeadBytes?: number;
   /** Serve HTTPS/WSS: a tls.Server accepts and hands each secured socket to the same head-reading logic. */
   tls?: TlsOptions | undefined;
+  /** Where failed TLS handshakes are logged (rate-limited) and counted. */
+  rejections?: RejectionLog | undefined;
 }
 
 const GET = Buffer.from('GET ', 'latin1');
@@ -61,6 +65,13 @@ export class HttpFront {
       opts.tls === undefined
         ? createServer(netOpts, this.onConnection)
         : createTlsServer({ ...netOpts, ...opts.tls }, this.onConnection);
+    const rejections = opts.rejections;
+    if (opts.tls !== undefined) {
+      this.server.on('tlsClientError', (err: Error, socket: Socket) => {
+        metrics.handshakeRejected.labels('tls').inc();
+        rejections?.note('tls', 'handshake failed', { detail: err.message, remote: socket.remoteAddress });
+      });
+    }
     // Node's http.Server tracks connections (closeIdleConnections, request timeouts) only once it has emitted
     // 'listening'; it never listens itself here, so forward the front's event.
     this.server.on('listening', () => this.http.emit('listening'));

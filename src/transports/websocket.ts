@@ -16,6 +16,8 @@ import { metrics } from '../metrics/registry.js';
 import { Disconnects } from '../protocol/errors.js';
 import type { Disconnect } from '../protocol/errors.js';
 import type { ProtocolFormat } from '../protocol/types.js';
+import { rejectionLogFor } from '../util/rejection-log.js';
+import type { RejectionLog } from '../util/rejection-log.js';
 import { createOriginCheck } from './origin.js';
 import type { OriginCheck } from './origin.js';
 import type { UpgradeTarget } from './front.js';
@@ -27,7 +29,7 @@ import {
   upgradeFieldsOf,
   validateUpgrade,
 } from './handshake.js';
-import type { HeaderMap, RequestHead } from './handshake.js';
+import type { HandshakeError, HeaderMap, RequestHead } from './handshake.js';
 import type { SessionPort, Transport, TransportInfo } from './types.js';
 import { abortHandshake, chooseSubprotocol, formatOf, rejectUpgrade, splitUrl } from './upgrade.js';
 
@@ -317,14 +319,18 @@ export class WebSocketHandler implements UpgradeTarget {
   private readonly wss: WebSocketServer;
   private readonly prefix: string;
   private originOk: OriginCheck;
+  private allowedOrigins: readonly string[];
   private connectionLimit: number;
   private readonly compress: boolean;
   private readonly transports = new Set<WebSocketTransport>();
+  private readonly rejections: RejectionLog;
   private closed = false;
 
   constructor(private readonly opts: WebSocketHandlerOptions) {
     const ws = opts.websocket;
     this.prefix = ws.handler_prefix;
+    this.rejections = rejectionLogFor(opts.logger);
+    this.allowedOrigins = opts.client.allowed_origins;
     this.originOk = createOriginCheck(opts.client.allowed_origins);
     this.connectionLimit = opts.client.connection_limit;
     this.compress = ws.compression;
@@ -341,6 +347,7 @@ export class WebSocketHandler implements UpgradeTarget {
   /** Config reload: the Origin check and client.connection_limit apply to the next handshake. */
   reconfigure(client: Pick<ClientConfig, 'allowed_origins' | 'connection_limit'>): void {
     this.originOk = createOriginCheck(client.allowed_origins);
+    this.allowedOrigins = client.allowed_origins;
     this.connectionLimit = client.connection_limit;
   }
 
@@ -356,26 +363,13 @@ export class WebSocketHandler implements UpgradeTarget {
 
   readonly onUpgrade = (req: IncomingMessage, socket: Duplex, head: Buffer): void => {
     const { path, query } = splitUrl(req.url);
-    if (path !== this.prefix || this.closed) {
-      rejectUpgrade(socket, 404);
-      return;
-    }
-    if (!this.originOk(req.headers.origin)) {
-      metrics.handshakeRejected.labels('origin').inc();
-      rejectUpgrade(socket, 403);
-      return;
-    }
-    if (this.connectionLimit > 0 && this.transports.size >= this.connectionLimit) {
-      metrics.handshakeRejected.labels('connection_limit').inc();
-      rejectUpgrade(socket, 503);
-      return;
-    }
+    if (!this.admit(path, req.headers.origin, socket, req.socket.remoteAddress)) return;
     // The same checks as the fast path, then ws gets the request as Centrifugo reads it: a subprotocol list
     // ws would refuse (empty, repeated, malformed) becomes the one we chose, and an extension offer ws would
     // refuse (malformed or unacceptable parameters) is dropped, so that the answer is 101 without compression.
     const checked = validateUpgrade(upgradeFieldsOf(req.method ?? '', req.rawHeaders));
     if (isHandshakeError(checked)) {
-      abortHandshake(socket, checked.status, checked.message, checked.headers);
+      this.refuseInvalid(socket, checked, req.socket.remoteAddress);
       return;
     }
     const protocol = chooseSubprotocol(checked.protocols);
@@ -390,6 +384,45 @@ export class WebSocketHandler implements UpgradeTarget {
     const format = formatOf(protocol, query);
     this.wss.handleUpgrade(req, socket, head, (ws) => this.onConnection(ws as GyreWebSocket, req.socket, req, format));
   };
+
+  /**
+   * Path, Origin and connection limit, shared by both ways in. False: refused (answered, counted, and logged
+   * through the rate-limited rejection log).
+   */
+  private admit(path: string, origin: string | undefined, socket: Duplex, remote: string | undefined): boolean {
+    if (path !== this.prefix || this.closed) {
+      rejectUpgrade(socket, 404);
+      return false;
+    }
+    if (!this.originOk(origin)) {
+      metrics.handshakeRejected.labels('origin').inc();
+      this.rejections.note('handshake', 'origin not allowed', {
+        status: 403,
+        origin,
+        allowed_origins: this.allowedOrigins,
+        remote,
+      });
+      rejectUpgrade(socket, 403);
+      return false;
+    }
+    if (this.connectionLimit > 0 && this.transports.size >= this.connectionLimit) {
+      metrics.handshakeRejected.labels('connection_limit').inc();
+      this.rejections.note('handshake', 'connection limit reached', {
+        status: 503,
+        connection_limit: this.connectionLimit,
+        remote,
+      });
+      rejectUpgrade(socket, 503);
+      return false;
+    }
+    return true;
+  }
+
+  private refuseInvalid(socket: Duplex, e: HandshakeError, remote: string | undefined): void {
+    metrics.handshakeRejected.labels('invalid').inc();
+    this.rejections.note('handshake', 'invalid upgrade request', { status: e.status, detail: e.message, remote });
+    abortHandshake(socket, e.status, e.message, e.headers);
+  }
 
   /** True when ws would accept this extension offer (it answers 400 otherwise; Centrifugo does not). */
   private deflateOfferUsable(header: string): boolean {
@@ -414,24 +447,11 @@ export class WebSocketHandler implements UpgradeTarget {
    */
   tryUpgrade(head: RequestHead, socket: Socket, rest: Buffer): boolean {
     const { path, query } = splitTarget(head.url);
-    if (path !== this.prefix || this.closed) {
-      rejectUpgrade(socket, 404);
-      return true;
-    }
-    if (!this.originOk(head.origin)) {
-      metrics.handshakeRejected.labels('origin').inc();
-      rejectUpgrade(socket, 403);
-      return true;
-    }
-    if (this.connectionLimit > 0 && this.transports.size >= this.connectionLimit) {
-      metrics.handshakeRejected.labels('connection_limit').inc();
-      rejectUpgrade(socket, 503);
-      return true;
-    }
+    if (!this.admit(path, head.origin, socket, socket.remoteAddress)) return true;
     if (this.compress && offersDeflate(head.extensions)) return false;
     const checked = validateUpgrade(head);
     if (isHandshakeError(checked)) {
-      abortHandshake(socket, checked.status, checked.message, checked.headers);
+      this.refuseInvalid(socket, checked, socket.remoteAddress);
       return true;
     }
     // The peer already sent FIN (ws does the same).
