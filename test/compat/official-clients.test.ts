@@ -1,14 +1,15 @@
-// The official Python (centrifuge-python, from PyPI) and Go (centrifuge-go, from the Go module proxy) clients
-// against a real Gyre process: each connects, subscribes and receives a publication, in JSON and in Protobuf.
+// The official Python (centrifuge-python, from PyPI), Go (centrifuge-go, from the Go module proxy) and Java
+// (centrifuge-java, from Maven Central; Protobuf only) clients against a real Gyre process: each connects,
+// subscribes and receives a publication, in JSON and in Protobuf.
 // centrifuge-python 0.6.0 sends an empty `Sec-WebSocket-Protocol:` line in JSON mode (websockets builds it from
 // an empty list), which Gyre refused with 400 before it followed Centrifugo's upgrade rules; 0.7.0 is the
 // current release. Installs and builds are cached (test/harness/official-clients.ts); a client is skipped, with
-// the reason, only when its toolchain (python3, go) is not installed.
+// the reason, only when its toolchain (python3, go, java/javac/mvn) is not installed.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { callApi } from '../harness/clients.js';
 import { mergeConfig, startGyre, type GyreProcess } from '../harness/gyre.js';
-import { prepareGo, preparePython, startClient } from '../harness/official-clients.js';
+import { prepareGo, prepareJava, preparePython, startClient } from '../harness/official-clients.js';
 import type { Prepared } from '../harness/official-clients.js';
 import { connToken } from '../harness/tokens.js';
 import { withTimeout } from '../harness/wait.js';
@@ -18,16 +19,20 @@ const PYTHON_VERSIONS = ['0.6.0', '0.7.0'] as const;
 
 interface Target {
   name: string;
-  kind: 'python' | 'go';
+  kind: 'python' | 'go' | 'java';
   prepare: () => Prepared;
+  formats: readonly boolean[];
 }
 
+const BOTH = [false, true] as const;
 const TARGETS: readonly Target[] = [
-  ...PYTHON_VERSIONS.map((v) => ({ name: `centrifuge-python ${v}`, kind: 'python' as const, prepare: () => preparePython(v) })),
-  { name: 'centrifuge-go (go.mod pin)', kind: 'go', prepare: prepareGo },
+  ...PYTHON_VERSIONS.map((v) => ({ name: `centrifuge-python ${v}`, kind: 'python' as const, prepare: () => preparePython(v), formats: BOTH })),
+  { name: 'centrifuge-go (go.mod pin)', kind: 'go', prepare: prepareGo, formats: BOTH },
+  // centrifuge-java has no JSON mode.
+  { name: 'centrifuge-java (pom.xml pin)', kind: 'java', prepare: prepareJava, formats: [true] },
 ];
 
-describe('compat: official Python and Go clients', () => {
+describe('compat: official Python, Go and Java clients', () => {
   let gyre: GyreProcess;
   before(async () => {
     gyre = await startGyre(mergeConfig(baseConfig(), {}));
@@ -40,7 +45,7 @@ describe('compat: official Python and Go clients', () => {
     // Prepared lazily once per target, inside the first test (so an install failure is a test failure).
     let prepared: Prepared | undefined;
     const prep = (): Prepared => (prepared ??= target.prepare());
-    for (const protobuf of [false, true]) {
+    for (const protobuf of target.formats) {
       const format = protobuf ? 'protobuf' : 'json';
       it(`${target.name}, ${format}: connects, subscribes, receives a publication`, async (t) => {
         const p = prep();

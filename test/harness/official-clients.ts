@@ -1,7 +1,8 @@
-// The official Python and Go Centrifugo clients as runnable programs for tests. The Python client is installed
-// from PyPI into a virtualenv, the Go one built with `go build` from test/fixtures/clients/go (modules from the
-// Go module proxy); both land in node_modules/.cache/gyre-official-clients, keyed by version (Python) or by a
-// hash of the fixture's files (Go), and are reused when present. Each `run…` starts the fixture program
+// The official Python, Go and Java Centrifugo clients as runnable programs for tests. The Python client is
+// installed from PyPI into a virtualenv, the Go one built with `go build` from test/fixtures/clients/go (modules
+// from the Go module proxy), the Java one compiled against centrifuge-java from Maven Central; all land in
+// node_modules/.cache/gyre-official-clients, keyed by version (Python) or by a hash of the fixture's files
+// (Go, Java), and are reused when present. Each `run…` starts the fixture program
 // (test/fixtures/clients/*): it connects, subscribes, prints SUBSCRIBED, then `PUB <data>` for the first
 // publication and exits.
 import { spawn, spawnSync } from 'node:child_process';
@@ -63,6 +64,30 @@ export function prepareGo(): Prepared {
   return { ok: true, command: bin, args: [] };
 }
 
+/**
+ * The Java fixture compiled against centrifuge-java from Maven Central (the version its pom.xml pins): Maven
+ * resolves the classpath, javac compiles Client.java; both cached per fixture content.
+ */
+export function prepareJava(): Prepared {
+  for (const [cmd, args] of [['java', ['-version']], ['javac', ['-version']], ['mvn', ['-v']]] as const) {
+    if (toolMissing(cmd, [...args])) return { ok: false, reason: `${cmd} is not installed` };
+  }
+  const src = join(FIXTURES, 'java');
+  const hash = createHash('sha256');
+  for (const f of ['pom.xml', 'Client.java']) hash.update(readFileSync(join(src, f)));
+  const dir = join(CACHE, `centrifuge-java-${hash.digest('hex').slice(0, 16)}`);
+  const classes = join(dir, 'classes');
+  const cpFile = join(dir, 'classpath.txt');
+  if (!existsSync(join(dir, '.built'))) {
+    rmSync(dir, { recursive: true, force: true });
+    mkdirSync(classes, { recursive: true });
+    run('mvn', ['-q', '-B', '-f', join(src, 'pom.xml'), 'dependency:build-classpath', `-Dmdep.outputFile=${cpFile}`]);
+    run('javac', ['-cp', readFileSync(cpFile, 'utf8').trim(), '-d', classes, join(src, 'Client.java')]);
+    writeFileSync(join(dir, '.built'), 'ok\n');
+  }
+  return { ok: true, command: 'java', args: ['-cp', `${classes}:${readFileSync(cpFile, 'utf8').trim()}`, 'Client'] };
+}
+
 export interface ClientRun {
   child: ChildProcess;
   /** Resolves once the program printed SUBSCRIBED. */
@@ -82,11 +107,17 @@ export interface RunOptions {
 }
 
 /** Starts a prepared program (python: positional args; go: flags) and follows its output. */
-export function startClient(kind: 'python' | 'go', p: Prepared & { ok: true }, o: RunOptions): ClientRun {
-  const args =
-    kind === 'python'
-      ? [...p.args, o.url, o.token, o.channel, o.protobuf ? 'protobuf' : 'json', ...(o.insecure === true ? ['insecure'] : [])]
-      : [...p.args, '-url', o.url, '-token', o.token, '-channel', o.channel, ...(o.protobuf ? ['-protobuf'] : []), ...(o.insecure === true ? ['-insecure'] : [])];
+export function startClient(kind: 'python' | 'go' | 'java', p: Prepared & { ok: true }, o: RunOptions): ClientRun {
+  let args: string[];
+  if (kind === 'python') {
+    args = [...p.args, o.url, o.token, o.channel, o.protobuf ? 'protobuf' : 'json', ...(o.insecure === true ? ['insecure'] : [])];
+  } else if (kind === 'go') {
+    args = [...p.args, '-url', o.url, '-token', o.token, '-channel', o.channel, ...(o.protobuf ? ['-protobuf'] : []), ...(o.insecure === true ? ['-insecure'] : [])];
+  } else {
+    // centrifuge-java speaks Protobuf only and trusts the system CAs.
+    if (!o.protobuf || o.insecure === true) throw new Error('the Java fixture runs Protobuf without TLS only');
+    args = [...p.args, o.url, o.token, o.channel];
+  }
   const child = spawn(p.command, args, { stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
   let err = '';
