@@ -9,6 +9,7 @@ import type { TlsConfig } from '../../../src/config/types.js';
 import { loadPem, serverTls, tlsServerOptions } from '../../../src/http/tls.js';
 import { haveOpenssl, makeTestCerts } from '../../harness/certs.js';
 import type { TestCerts } from '../../harness/certs.js';
+import { freePort } from '../../harness/ports.js';
 import { withTimeout } from '../../harness/wait.js';
 
 const skip = haveOpenssl() ? false : 'the openssl CLI is not installed (it makes the test certificates)';
@@ -102,5 +103,46 @@ describe('mutual TLS (client_ca_pem)', { skip }, () => {
 
   it('refuses a client without a certificate', async () => {
     await assert.rejects(health(false));
+  });
+});
+
+describe('TLS on a separate internal port (tls without tls_external)', { skip }, () => {
+  let certs: TestCerts;
+  let close: () => Promise<void>;
+  let ports: { main: number; internal: number };
+  before(async () => {
+    certs = makeTestCerts();
+    const c = defaultConfig();
+    c.http_server.address = '127.0.0.1';
+    c.http_server.port = 0;
+    c.http_server.internal_address = '127.0.0.1';
+    c.http_server.internal_port = await freePort();
+    c.health.enabled = true;
+    c.http_server.tls = block({ cert_pem: certs.serverCert, key_pem: certs.serverKey });
+    const srv = await startServer(c, { logger: pino({ level: 'silent' }) });
+    ports = { main: srv.port, internal: srv.internalPort };
+    close = () => srv.close();
+  });
+  after(async () => {
+    await close?.();
+    certs?.remove();
+  });
+
+  it('serves /health over HTTPS on the internal port, and refuses plain HTTP there', async () => {
+    assert.notEqual(ports.internal, ports.main);
+    const status = await withTimeout(
+      new Promise<number>((resolve, reject) => {
+        const req = httpsRequest(`https://127.0.0.1:${ports.internal}/health`, { ca: certs.caCert }, (res) => {
+          res.resume();
+          resolve(res.statusCode ?? 0);
+        });
+        req.on('error', reject);
+        req.end();
+      }),
+      5000,
+      'internal HTTPS /health',
+    );
+    assert.equal(status, 200);
+    await assert.rejects(fetch(`http://127.0.0.1:${ports.internal}/health`, { signal: AbortSignal.timeout(5000) }));
   });
 });
