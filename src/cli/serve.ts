@@ -9,9 +9,12 @@ import { createLogger } from '../logging.js';
 import { warmUp } from '../warmup.js';
 import { configErrorLine } from './load-config.js';
 import { ConfigReloader, reloadOnSighup } from './reload.js';
+import { checkPorts, startedLine } from './startup.js';
 
 export interface RunningServer {
   port: number;
+  /** The internal server's port when there is one (API, health, metrics). */
+  internalPort?: number;
   /** Applies a reloaded config (SIGHUP); absent ⇒ reloads are logged and skipped. */
   reconfigure?(config: Readonly<GyreConfig>): void;
   close(): Promise<void>;
@@ -35,6 +38,8 @@ export interface ServeDeps {
   logger?: Logger;
   /** Overrides the start-up warm-up (tests; default src/warmup.ts). */
   warmUp?: typeof warmUp;
+  /** Overrides the free-port check done before the warm-up (tests; default ./startup.ts). */
+  checkPorts?: typeof checkPorts;
 }
 
 const APP_MODULE = '../app.js';
@@ -95,6 +100,15 @@ export async function serve(opts: ServeOptions, deps: ServeDeps = defaultServeDe
     return;
   }
 
+  // A busy port is one line and exit 1 before the warm-up, not a stack trace after it.
+  const busy = await (deps.checkPorts ?? checkPorts)(config);
+  if (busy !== undefined) {
+    stopReloading();
+    deps.stderr(busy);
+    deps.exit(1);
+    return;
+  }
+
   if (config.pid_file !== '') writeFileSync(config.pid_file, `${process.pid}\n`);
   const removePid = () => {
     if (config.pid_file !== '') rmSync(config.pid_file, { force: true });
@@ -109,13 +123,15 @@ export async function serve(opts: ServeOptions, deps: ServeDeps = defaultServeDe
   } catch (e) {
     // A config the engine cannot serve (e.g. history on a broker without history) fails here, not in loadConfig.
     if (e instanceof ConfigError) deps.stderr(configErrorLine(e));
+    else if ((e as NodeJS.ErrnoException).code === 'EADDRINUSE') deps.stderr(`error: ${(e as Error).message}`);
     logger.error({ err: e }, 'server failed to start');
     stopReloading();
     removePid();
     deps.exit(1);
     return;
   }
-  logger.info({ port: server.port }, 'gyre started');
+  const ports = { port: server.port, internalPort: server.internalPort ?? server.port };
+  logger.info(ports, startedLine(config, ports));
   const running = server;
   reloader.attach((c) => {
     if (running.reconfigure === undefined) throw new Error('this server cannot apply a reloaded configuration');

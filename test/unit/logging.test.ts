@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { after, describe, it } from 'node:test';
-import { createLogger, pinoLevel } from '../../src/logging.js';
+import { createLogger, pinoLevel, prettyDestination } from '../../src/logging.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'gyre-log-'));
 after(() => rmSync(dir, { recursive: true, force: true }));
@@ -43,5 +43,21 @@ describe('createLogger', () => {
     log.info('to file');
     log.flush();
     assert.match(readFileSync(file, 'utf8'), /"msg":"to file"/);
+  });
+
+  it('pretty destination (terminals): one readable line per record, no JSON, no pid/hostname', () => {
+    let text = '';
+    const sink = new Writable({
+      write(chunk: Buffer, _enc, cb) {
+        text += chunk.toString();
+        cb();
+      },
+    });
+    const log = createLogger({ level: 'info', file: '' }, prettyDestination(false, sink));
+    log.info({ port: 8000 }, 'gyre started on http://localhost:8000');
+    const lines = text.trimEnd().split('\n');
+    assert.equal(lines.length, 1, text);
+    assert.match(lines[0] ?? '', /^\[\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\] INFO: gyre started on http:\/\/localhost:8000 \{"port":8000\}$/);
+    assert.doesNotMatch(text, /hostname|"pid"/);
   });
 });

@@ -46,6 +46,7 @@ function harness(app: unknown): Harness {
       h.steps.push(`warmup:${config.http_server.warmup_connections}`);
       return Promise.resolve(null);
     },
+    checkPorts: () => Promise.resolve(undefined),
   };
   return h;
 }

@@ -95,7 +95,7 @@ describe('Centrifugo keys Gyre does not implement', () => {
       sse: { enabled: false, handler_prefix: '/connection/sse' },
       uni_grpc: { port: 11000 },
       // inert: the section is disabled, the type is another one, the matching *_enabled is false
-      http_server: { tls: { enabled: false, cert_pem: 'cert.pem' }, tls_external: false },
+      http_server: { tls_autocert: { enabled: false, email: 'a@b.c' }, h2c_external: false },
       admin: { enabled: false, password: 'p', secret: 's' },
       engine: { type: 'memory', redis: { address: ['redis://10.0.0.1:6379'] } },
       channel: {
