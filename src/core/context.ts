@@ -4,9 +4,14 @@ import type { TokenVerifier } from '../auth/types.js';
 import type { GyreConfig } from '../config/types.js';
 import type { Engine } from '../engines/types.js';
 import type { Codec } from '../protocol/codec.js';
+import type { Command } from '../protocol/types.js';
 import type { ChannelResolver } from './channels.js';
 import type { Hub } from './hub.js';
 import type { Publisher } from './publisher.js';
+import type { Session } from './session.js';
+
+/** Runs one client command for a session (commands/index.ts; injected so session.ts does not import the handlers). */
+export type CommandDispatcher = (s: Session, cmd: Command) => Promise<void>;
 
 export interface CoreContext {
   readonly config: GyreConfig;
@@ -18,6 +23,7 @@ export interface CoreContext {
   readonly logger: Logger;
   readonly version: string;
   readonly codecs: { readonly json: Codec; readonly protobuf: Codec };
+  readonly dispatch: CommandDispatcher;
   /** True once shutdown started. */
   readonly shuttingDown: boolean;
 }

@@ -13,6 +13,7 @@ import type { SessionPort, Transport } from '../transports/types.js';
 import { metrics } from '../metrics/registry.js';
 import { ApiNode } from './api-node.js';
 import { checkEngineCapabilities } from './capabilities.js';
+import { dispatchCommand } from './commands/index.js';
 import { ControlPlane } from './control/plane.js';
 import type { CoreContext } from './context.js';
 import { Fanout } from './fanout.js';
@@ -94,6 +95,7 @@ export class Node implements NodeApi, SessionAcceptor {
       logger: opts.logger,
       version: opts.version,
       codecs,
+      dispatch: dispatchCommand,
       get shuttingDown(): boolean {
         return isShuttingDown();
       },

@@ -3,6 +3,7 @@
 // and the session sits in the shared TimerWheel under the earliest one; all disarmed on close.
 import { Disconnects, Unsubscribe } from '../protocol/errors.js';
 import { UnsubscribeCode } from '../protocol/codes.js';
+import { SessionState } from './session-state.js';
 import type { Session } from './session.js';
 import { SubState } from './subscription.js';
 import { sharedWheel, type TimerWheel, type WheelEntry } from './timer-wheel.js';
@@ -103,7 +104,7 @@ export class SessionTimers implements WheelEntry {
     const s = this.s;
     if (this.staleAt !== 0 && now >= this.staleAt) {
       this.staleAt = 0;
-      if (s.state === 0 /* Connecting */) s.close(Disconnects.stale());
+      if (s.state === SessionState.Connecting) s.close(Disconnects.stale());
     }
     if (!this.cleared && this.pongAt !== 0 && now >= this.pongAt) {
       this.pongAt = 0;

@@ -11,10 +11,10 @@ import type { ClientInfo, Command, Push, Reply } from '../protocol/types.js';
 import type { SessionPort, Transport } from '../transports/types.js';
 import { hot, metrics } from '../metrics/registry.js';
 import type { CoreContext } from './context.js';
+import { SessionState } from './session-state.js';
 import { SessionTimers } from './session-timers.js';
 import { SubState, type Subscription } from './subscription.js';
 import { Writer } from './writer.js';
-import { dispatchCommand } from './commands/index.js';
 
 /** Label objects shared by every session with the same transport and format (they never change). */
 const recvLabelCache = new Map<string, { transport: string; frame_type: string; channel_namespace: string }>();
@@ -29,8 +29,7 @@ function labelsFor<L>(cache: Map<string, L>, key: string, make: () => L): L {
   return l;
 }
 
-export const SessionState = { Connecting: 0, Connected: 1, Closed: 2 } as const;
-export type SessionState = (typeof SessionState)[keyof typeof SessionState];
+export { SessionState } from './session-state.js';
 
 /**
  * Fair work (one connection must not stall the others): a connection's commands are run in slices of at most
@@ -256,7 +255,7 @@ export class Session implements SessionPort {
     }
     const started = performance.now();
     try {
-      await dispatchCommand(this, cmd);
+      await this.ctx.dispatch(this, cmd);
     } catch (err) {
       this.handleCommandError(cmd, err);
     }

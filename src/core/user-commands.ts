@@ -6,7 +6,8 @@ import { DisconnectCode } from '../protocol/codes.js';
 import type { CoreContext } from './context.js';
 import type { ControlTarget, DisconnectBody, RefreshBody, SubscribeBody, UnsubscribeBody } from './control/messages.js';
 import type { UserCommand } from './control/plane.js';
-import { SessionState, type Session } from './session.js';
+import type { Session } from './session.js';
+import { SessionState } from './session-state.js';
 import { establish, isSubscriptionGone } from './subscribe-flow.js';
 import { ttlSeconds } from './commands/common.js';
 

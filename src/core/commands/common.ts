@@ -2,6 +2,7 @@
 import { Disconnects, Errors } from '../../protocol/errors.js';
 import type { ResolvedChannel } from '../channels.js';
 import type { Session } from '../session.js';
+import { SubState } from '../subscription.js';
 
 /** Empty channel ⇒ disconnect 3501. */
 export function requireChannel(channel: string | undefined): string {
@@ -18,7 +19,7 @@ export function resolveForClient(s: Session, channel: string): ResolvedChannel {
 
 export function isSubscribed(s: Session, channel: string): boolean {
   const sub = s.subs.get(channel);
-  return sub !== undefined && sub.state === 1;
+  return sub !== undefined && sub.state === SubState.Subscribed;
 }
 
 export function nowSeconds(): number {

@@ -7,7 +7,8 @@ import type { ConnectRequest, ConnectResult, SubscribeResult } from '../../proto
 import { hot } from '../../metrics/registry.js';
 import type { ResolvedChannel } from '../channels.js';
 import { canSubscribe, resolveSubscribeOptions } from '../permissions.js';
-import { SessionState, type Session } from '../session.js';
+import type { Session } from '../session.js';
+import { SessionState } from '../session-state.js';
 import { establish, isSubscriptionGone, type Established } from '../subscribe-flow.js';
 import { nowSeconds, ttlSeconds } from './common.js';
 
