@@ -2,13 +2,17 @@
 // Centrifugo keys Gyre does not implement, and every other config error, exit 1 (docs/config.md).
 
 import { ConfigError, loadConfig } from '../config/index.js';
+import { serverTls } from '../http/tls.js';
 import { CliExit, err } from './common.js';
 import { configErrorLine } from './load-config.js';
 
 export function runCheckconfig(opts: { config: string; strict: boolean }): void {
   let warnings: readonly string[];
   try {
-    ({ warnings } = loadConfig({ file: opts.config }));
+    const loaded = loadConfig({ file: opts.config });
+    warnings = loaded.warnings;
+    // Certificates and keys are read as `serve` reads them, so a bad one fails here too.
+    serverTls(loaded.config.http_server);
   } catch (e) {
     if (!(e instanceof ConfigError)) throw e;
     for (const w of e.warnings) err(`warning: ${w}`);
