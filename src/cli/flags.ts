@@ -14,7 +14,7 @@ const CENTRIFUGO_FLAGS: ReadonlyArray<readonly [string, string, string]> = [
   ['-p', 'http_server.port', 'port to bind the HTTP server to (default 8000)'],
   ['', 'http_server.internal_address', 'interface address for internal endpoints'],
   ['', 'http_server.internal_port', 'port for internal endpoints (API, metrics, health)'],
-  ['', 'engine.type', 'engine to use: memory'],
+  ['', 'engine.type', 'engine to use: memory or redis'],
   ['', 'log.level', 'none|trace|debug|info|warn|error'],
   ['', 'log.file', 'log to this file instead of stdout'],
   ['', 'prometheus.enabled', 'enable the Prometheus /metrics endpoint'],

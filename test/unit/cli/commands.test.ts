@@ -38,6 +38,29 @@ async function gyre(args: string[]): Promise<Run> {
 }
 
 describe('cli (in-process)', () => {
+  it('--help lists only implemented keys, every extension key, and the serve alias', async () => {
+    const { gyreExtensionKeys } = await import('../../../src/config/support.js');
+    for (const args of [['--help'], ['serve', '--help']]) {
+      const r = await gyre(args);
+      assert.equal(r.code, 0, r.stderr);
+      for (const hidden of ['admin', 'sse', 'grpc_api', 'uni_', 'http_stream', 'swagger', 'debug.']) {
+        assert.ok(!r.stdout.includes(`--${hidden}`), `${args.join(' ')} advertises --${hidden}`);
+      }
+      for (const key of ['http_server.port', 'health.enabled', ...gyreExtensionKeys()]) {
+        assert.ok(r.stdout.includes(`--${key} `), `${args.join(' ')} lacks --${key}`);
+      }
+    }
+    assert.match((await gyre(['--help'])).stdout, /^ {2}serve \[options\]/m);
+  });
+
+  it('defaultconfig has no key Gyre does not implement (no admin block)', async () => {
+    const r = await gyre(['defaultconfig', '-d', '-c', 'x.json']);
+    assert.equal(r.code, 0, r.stderr);
+    const tree = JSON.parse(r.stdout) as Record<string, unknown>;
+    assert.equal(tree['admin'], undefined);
+    assert.ok('http_server' in tree && 'client' in tree);
+  });
+
   it('version', async () => {
     const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { version: string };
     const r = await gyre(['version']);
