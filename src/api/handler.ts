@@ -9,7 +9,7 @@ import { BodyTooLargeError, readBody } from '../http/body.js';
 import type { Router } from '../http/router.js';
 import { sendEmpty, sendJson, sendText } from '../http/router.js';
 import { ApiError } from '../protocol/errors.js';
-import { splitUrl } from '../transports/upgrade.js';
+import { splitUrl } from '../http/url.js';
 import { BatchTooLargeError, planBatch, runBatch } from './batch.js';
 import { BatchSyntaxError } from './batch-scan.js';
 import { ApiErrors, SchemaError, errorBody, transportErrorStatus } from './errors.js';

@@ -9,7 +9,7 @@ import type { Engine } from '../engines/types.js';
 import { codecFor } from '../protocol/index.js';
 import { Disconnects } from '../protocol/errors.js';
 import type { ClientInfo, Publication, StreamPosition } from '../protocol/types.js';
-import type { SessionPort, Transport } from '../transports/types.js';
+import type { SessionAcceptor, SessionPort, Transport } from '../transports/types.js';
 import { metrics } from '../metrics/registry.js';
 import { ApiNode } from './api-node.js';
 import { checkEngineCapabilities } from './capabilities.js';
@@ -31,7 +31,6 @@ import type {
   NodeApi,
   NodeInfo,
   NodeOptions,
-  SessionAcceptor,
 } from './types.js';
 
 export interface NodeStats {

@@ -5,7 +5,6 @@ import type { Logger } from 'pino';
 import type { TokenVerifier } from '../auth/types.js';
 import type { GyreConfig } from '../config/types.js';
 import type { Engine } from '../engines/types.js';
-import type { SessionPort, Transport } from '../transports/types.js';
 
 export interface ApiPublishOptions {
   skipHistory?: boolean;
@@ -63,13 +62,6 @@ export interface NodeApi {
   /** Active channels with their local subscriber counts, filtered by a glob pattern when given. */
   channels(pattern?: string): Promise<Record<string, { num_clients: number }>>;
   info(): Promise<NodeInfo[]>;
-}
-
-/** The node as transports see it. */
-export interface SessionAcceptor {
-  /** True once shutdown started: transports close new connections with 3001. */
-  readonly shuttingDown: boolean;
-  accept(transport: Transport): SessionPort;
 }
 
 /** Construction options of core/node.ts `Node` (which implements NodeApi and SessionAcceptor). */

@@ -1,6 +1,6 @@
 // Exact-path HTTP routing: one handler per path, 404 for everything else.
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { splitUrl } from '../transports/upgrade.js';
+import { splitUrl } from './url.js';
 
 export type HttpHandler = (req: IncomingMessage, res: ServerResponse) => void;
 

@@ -33,6 +33,13 @@ export interface Transport {
   close(disconnect?: Disconnect): void;
 }
 
+/** The node as transports see it: it makes a session for each new connection. */
+export interface SessionAcceptor {
+  /** True once shutdown started: transports close new connections with 3001. */
+  readonly shuttingDown: boolean;
+  accept(transport: Transport): SessionPort;
+}
+
 /** What a transport feeds: the session created for it by the node. */
 export interface SessionPort {
   /** One inbound transport frame. Never throws. */

@@ -7,13 +7,6 @@ import type { ProtocolFormat } from '../protocol/types.js';
 export const SUBPROTOCOL_JSON = 'centrifuge-json';
 export const SUBPROTOCOL_PROTOBUF = 'centrifuge-protobuf';
 
-/** Splits `req.url` into pathname and query without allocating a URL object. */
-export function splitUrl(url: string | undefined): { path: string; query: string } {
-  const u = url ?? '/';
-  const q = u.indexOf('?');
-  return q === -1 ? { path: u, query: '' } : { path: u.slice(0, q), query: u.slice(q + 1) };
-}
-
 /**
  * The subprotocol echoed in the 101 answer: the first entry of the client's list that is one of ours
  * (Centrifugo's choice), or none.

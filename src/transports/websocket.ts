@@ -11,7 +11,6 @@ import * as wsLib from 'ws';
 import { WebSocket, WebSocketServer } from 'ws';
 import type { RawData } from 'ws';
 import type { ClientConfig, GyreConfig } from '../config/types.js';
-import type { SessionAcceptor } from '../core/types.js';
 import { metrics } from '../metrics/registry.js';
 import { Disconnects } from '../protocol/errors.js';
 import type { Disconnect } from '../protocol/errors.js';
@@ -30,8 +29,9 @@ import {
   validateUpgrade,
 } from './handshake.js';
 import type { HandshakeError, HeaderMap, RequestHead } from './handshake.js';
-import type { SessionPort, Transport, TransportInfo } from './types.js';
-import { abortHandshake, chooseSubprotocol, formatOf, rejectUpgrade, splitUrl } from './upgrade.js';
+import type { SessionAcceptor, SessionPort, Transport, TransportInfo } from './types.js';
+import { splitUrl } from '../http/url.js';
+import { abortHandshake, chooseSubprotocol, formatOf, rejectUpgrade } from './upgrade.js';
 
 /** How long we wait for the peer's close frame before dropping the TCP connection. */
 export const CLOSE_GRACE_MS = 5000;

@@ -1,5 +1,5 @@
 // A minimal SessionAcceptor for transport tests: records transports and inbound frames, echoes frames back.
-import type { SessionAcceptor } from '../../../src/core/types.js';
+import type { SessionAcceptor } from '../../../src/transports/types.js';
 import type { SessionPort, Transport } from '../../../src/transports/types.js';
 
 export class FakeAcceptor implements SessionAcceptor {

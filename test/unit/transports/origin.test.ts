@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { createOriginCheck } from '../../../src/transports/origin.js';
-import { chooseSubprotocol, formatOf, splitUrl } from '../../../src/transports/upgrade.js';
+import { splitUrl } from '../../../src/http/url.js';
+import { chooseSubprotocol, formatOf } from '../../../src/transports/upgrade.js';
 
 describe('origin check', () => {
   it('empty list: only requests without Origin pass', () => {
