@@ -24,3 +24,9 @@ export async function startGyreNodes(redis: Record<string, unknown>, names: read
     }),
   );
 }
+
+export interface Topology {
+  /** engine.redis keys pointing at the servers. */
+  redis: Record<string, unknown>;
+  stop(): Promise<void>;
+}
