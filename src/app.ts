@@ -17,7 +17,7 @@ import { serverTls } from './http/tls.js';
 import { rejectionLogFor } from './util/rejection-log.js';
 import { readSomaxconn } from './metrics/host-tcp.js';
 import { metrics, registry } from './metrics/registry.js';
-import { HttpFront } from './transports/front.js';
+import { HttpFront } from './http/front.js';
 import { rejectUpgrade } from './transports/upgrade.js';
 import { WebSocketHandler } from './transports/websocket.js';
 import { VERSION } from './version.js';

@@ -1,12 +1,12 @@
 // Server creation and listening with an explicit backlog (bursts of connects must not hit SYN drops). The
-// main server listens through a front (transports/front.ts) that answers WebSocket upgrades itself and hands
+// main server listens through a front (http/front.ts) that answers WebSocket upgrades itself and hands
 // every other connection to the http.Server created here.
 import { createServer } from 'node:http';
 import type { Server, ServerOptions } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
 import type { TlsOptions } from 'node:tls';
 import type { AddressInfo, Server as NetServer } from 'node:net';
-import type { HttpFront } from '../transports/front.js';
+import type { HttpFront } from './front.js';
 import { MAX_HEAD_BYTES } from '../transports/handshake.js';
 import type { HttpHandler } from './router.js';
 

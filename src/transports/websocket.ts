@@ -1,6 +1,6 @@
 // Bidirectional WebSocket transport (protocol.md §7.1) on top of `ws` in noServer mode: the host keeps the
 // listening server, this module owns the upgrade checks, the per-connection Transport and the inbound wiring.
-// Two ways in: `tryUpgrade` (head parsed by transports/front.ts, 101 written here, ws attached with
+// Two ways in: `tryUpgrade` (head parsed by http/front.ts, 101 written here, ws attached with
 // setSocket) and `onUpgrade` (http.Server 'upgrade' + ws.handleUpgrade, kept for permessage-deflate offers
 // and for non-GET upgrades, which Node's parser still sees).
 import type { IncomingMessage } from 'node:http';
@@ -19,7 +19,7 @@ import { rejectionLogFor } from '../util/rejection-log.js';
 import type { RejectionLog } from '../util/rejection-log.js';
 import { createOriginCheck } from './origin.js';
 import type { OriginCheck } from './origin.js';
-import type { UpgradeTarget } from './front.js';
+import type { UpgradeTarget } from '../http/front.js';
 import {
   isHandshakeError,
   offersDeflate,

@@ -1,4 +1,4 @@
-// permessage-deflate through the main port's front (transports/front.ts): with websocket.compression off the
+// permessage-deflate through the main port's front (http/front.ts): with websocket.compression off the
 // front answers every upgrade itself and ignores the offer; with it on, a deflate offer is handed back to the
 // http.Server and negotiated by ws.handleUpgrade, while an upgrade without the offer stays on the front.
 // Everything runs against the real server from startServer (memory engine, one port).

@@ -7,10 +7,10 @@ import { after, before, describe, it } from 'node:test';
 import { pino } from 'pino';
 import WebSocket from 'ws';
 import { closeFront } from '../../../src/http/server.js';
-import { HttpFront } from '../../../src/transports/front.js';
+import { HttpFront } from '../../../src/http/front.js';
 import { WebSocketHandler } from '../../../src/transports/websocket.js';
 import { waitFor, withTimeout } from '../../harness/wait.js';
-import { FakeAcceptor } from './fake-acceptor.js';
+import { FakeAcceptor } from '../transports/fake-acceptor.js';
 
 const KEY = 'dGhlIHNhbXBsZSBub25jZQ==';
 

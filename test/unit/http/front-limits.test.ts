@@ -9,7 +9,7 @@ import { startServer } from '../../../src/app.js';
 import type { RunningServer } from '../../../src/app.js';
 import { defaultConfig } from '../../../src/config/index.js';
 import { createHttpServer, HEADERS_TIMEOUT_MS } from '../../../src/http/server.js';
-import { HttpFront } from '../../../src/transports/front.js';
+import { HttpFront } from '../../../src/http/front.js';
 import { acceptKey, MAX_HEAD_BYTES } from '../../../src/transports/handshake.js';
 import { withTimeout } from '../../harness/wait.js';
 

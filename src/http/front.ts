@@ -7,8 +7,8 @@ import type { Server as NetServer, Socket } from 'node:net';
 import type { Server as HttpServer } from 'node:http';
 import { createServer as createTlsServer } from 'node:tls';
 import type { TlsOptions } from 'node:tls';
-import { findHeadEnd, headText, MAX_HEAD_BYTES, parseRequestHead } from './handshake.js';
-import type { RequestHead } from './handshake.js';
+import { findHeadEnd, headText, MAX_HEAD_BYTES, parseRequestHead } from '../transports/handshake.js';
+import type { RequestHead } from '../transports/handshake.js';
 import { metrics } from '../metrics/registry.js';
 import type { RejectionLog } from '../util/rejection-log.js';
 
