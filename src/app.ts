@@ -4,6 +4,9 @@
 // listens through a front that answers WebSocket upgrades without Node's http machinery.
 import type { Server } from 'node:http';
 import type { Logger } from 'pino';
+import { AdminHandler, type UserConnection } from './admin/http.js';
+import { LiveSampler } from './admin/live.js';
+import { UiAssets } from './admin/ui-assets.js';
 import { ApiHandler } from './api/handler.js';
 import { createEngine } from './app-engines.js';
 import { createTokenVerifier } from './auth/jwt.js';
@@ -91,6 +94,26 @@ export async function startServer(config: Readonly<GyreConfig>, opts: { logger: 
     );
   }
 
+  let admin: AdminHandler | undefined;
+  let live: LiveSampler | undefined;
+  if (config.admin.enabled) {
+    live = new LiveSampler({
+      stats: () => node.stats(),
+      info: () => node.info(),
+      engineHealth: () => engine.health?.() ?? { ok: true, problems: [] },
+      shuttingDown: () => node.shuttingDown,
+    });
+    admin = new AdminHandler({
+      config: config.admin,
+      node,
+      userConnections: (user) => userConnections(node, user),
+      live,
+      ui: new UiAssets(),
+      logger,
+    });
+    admin.register(config.admin.external ? mainRouter : internalRouter);
+  }
+
   const servers: Server[] = [];
   const main = createHttpServer(mainRouter.handle);
   // Upgrades the front hands over (permessage-deflate offers, non-GET upgrades) still come this way.
@@ -109,11 +132,13 @@ export async function startServer(config: Readonly<GyreConfig>, opts: { logger: 
     node.reconfigure(next, verifier);
     ws?.reconfigure(next.client);
     api?.reconfigure(next.http_api);
+    admin?.reconfigure(next.admin);
   };
 
   let closing: Promise<void> | undefined;
   const close = (): Promise<void> => {
     closing ??= (async () => {
+      live?.close();
       const stopped = [closeFront(front), ...servers.filter((s) => s !== main).map((s) => closeServer(s))];
       try {
         await node.shutdown();
@@ -147,4 +172,22 @@ export async function startServer(config: Readonly<GyreConfig>, opts: { logger: 
     await close();
     throw err;
   }
+}
+
+/** This node's connections of `user` for the admin Connections page. */
+function userConnections(node: Node, user: string): UserConnection[] {
+  const out: UserConnection[] = [];
+  for (const s of node.hub.userSessions(user) ?? []) {
+    out.push({
+      client: s.id,
+      user: s.user,
+      transport: s.transportName,
+      protocol: s.json ? 'json' : 'protobuf',
+      remote_address: s.transport.info.remoteAddress,
+      client_name: s.clientName,
+      client_version: s.clientVersion,
+      channels: [...s.subs.keys()],
+    });
+  }
+  return out;
 }

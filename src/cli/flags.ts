@@ -51,6 +51,7 @@ const EXTENSION_HELP: Readonly<Record<string, string>> = {
     'loopback handshakes run before the port opens, 0 = off (Gyre extension, default 500)',
   'http_api.max_request_body_size': 'largest server API request body in bytes, 413 above (Gyre extension, default 10485760)',
   'http_api.max_batch_size': 'most commands in one /api/batch, 400 above (Gyre extension, default 1000000)',
+  'admin.token_ttl': 'lifetime of an admin login token (Gyre extension, default 24h)',
 };
 
 /** Hidden long aliases kept for convenience: [flag, option name, key path]. */

@@ -11,6 +11,7 @@ export function generatedConfig(): Record<string, unknown> {
   return {
     client: { token: { hmac_secret_key: hex(32) }, allowed_origins: [] },
     http_api: { key: hex(32) },
+    admin: { enabled: false, password: hex(16), secret: hex(32) },
   };
 }
 

@@ -49,6 +49,11 @@ export const LIVE_KEYS: readonly string[] = [
   // Server API bounds (the next request).
   'http_api.max_request_body_size',
   'http_api.max_batch_size',
+  // Admin authentication (the next request; enabled, handler_prefix and external need a restart).
+  'admin.password',
+  'admin.secret',
+  'admin.insecure',
+  'admin.token_ttl',
 ];
 
 export function isLiveKey(path: string): boolean {

@@ -226,6 +226,17 @@ export const configSchema = z.object({
     .prefault({}),
   health: z.object({ enabled: bool(false), handler_prefix: str('/health') }).prefault({}),
   prometheus: z.object({ enabled: bool(false), handler_prefix: str('/metrics') }).prefault({}),
+  admin: z
+    .object({
+      enabled: bool(false),
+      handler_prefix: str(),
+      password: str(),
+      secret: str(),
+      insecure: bool(false),
+      external: bool(false),
+      token_ttl: dur('24h'),
+    })
+    .prefault({}),
   shutdown: z.object({ timeout: dur('30s') }).prefault({}),
   node: z.object({ name: str(), info_metrics_aggregate_interval: dur('60s') }).prefault({}),
   pid_file: str(),

@@ -202,6 +202,20 @@ export interface GyreConfig {
   };
   health: { enabled: boolean; handler_prefix: string };
   prometheus: { enabled: boolean; handler_prefix: string };
+  /** Admin endpoints and web UI (src/admin): on the internal port unless `external`. */
+  admin: {
+    enabled: boolean;
+    /** Prefix of `/admin/init`, `/admin/auth`, `/admin/api` and the UI (Centrifugo: "" ⇒ at the root). */
+    handler_prefix: string;
+    password: string;
+    /** Signs admin tokens (HMAC-SHA256). */
+    secret: string;
+    /** No authentication at all (protect the port by other means). */
+    insecure: boolean;
+    external: boolean;
+    /** Gyre extension: lifetime of an admin token in ms (Centrifugo's securecookie tokens: 30 days). */
+    token_ttl: number;
+  };
   shutdown: { timeout: number }; // ms
   node: { name: string; info_metrics_aggregate_interval: number }; // ms
   pid_file: string;

@@ -78,11 +78,13 @@ describe('cli (in-process)', () => {
       const tree = (ext === 'json' ? JSON.parse(text) : ext === 'toml' ? parseToml(text) : parseYaml(text)) as {
         client: { token: { hmac_secret_key: string } };
         http_api: { key: string };
-        admin?: unknown;
+        admin: { enabled: boolean; password: string; secret: string };
       };
       assert.match(tree.client.token.hmac_secret_key, /^[0-9a-f]{64}$/);
       assert.match(tree.http_api.key, /^[0-9a-f]{64}$/);
-      assert.equal(tree.admin, undefined, 'genconfig offers only what Gyre implements (no admin UI)');
+      assert.equal(tree.admin.enabled, false, 'the admin is offered switched off, with fresh credentials');
+      assert.match(tree.admin.password, /^[0-9a-f]{32}$/);
+      assert.match(tree.admin.secret, /^[0-9a-f]{64}$/);
       secrets.add(tree.client.token.hmac_secret_key);
       // the generated file is a valid config, even in strict mode
       assert.equal((await gyre(['checkconfig', '-c', file, '--strict'])).code, 0);

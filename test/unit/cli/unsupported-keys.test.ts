@@ -88,7 +88,7 @@ describe('unsupported Centrifugo keys (node bin/gyre.js)', () => {
       'sse.enabled',
       'uni_websocket.enabled',
       'grpc_api.enabled',
-      'admin.enabled',
+      'admin.web_path',
       'http_server.tls_autocert.enabled',
       'channel.namespaces[0].publish_proxy_enabled',
       'channel.namespaces[0].subscribe_proxy_enabled',
@@ -99,7 +99,7 @@ describe('unsupported Centrifugo keys (node bin/gyre.js)', () => {
       sse: { enabled: true },
       uni_websocket: { enabled: true },
       grpc_api: { enabled: true },
-      admin: { enabled: true },
+      admin: { enabled: true, web_path: '/srv/admin' },
       http_server: { tls_autocert: { enabled: true } },
       channel: {
         namespaces: [{ name: 'chat', publish_proxy_enabled: true, subscribe_proxy_enabled: true }],

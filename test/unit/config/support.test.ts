@@ -60,7 +60,7 @@ const REFUSED: ReadonlyArray<readonly [string, Record<string, unknown>]> = [
   ['uni_grpc.enabled', { uni_grpc: { enabled: true } }],
   ['grpc_api.enabled', { grpc_api: { enabled: true } }],
   ['consumers[0].enabled', { consumers: [{ name: 'k', enabled: true, type: 'kafka' }] }],
-  ['admin.enabled', { admin: { enabled: true } }],
+  ['admin.web_path', { admin: { enabled: true, web_path: '/srv/admin' } }],
   ['broker.nats.url', { broker: { enabled: true, type: 'nats', nats: { url: 'nats://127.0.0.1:4222' } } }],
   ['presence_manager.redis.address', { presence_manager: { enabled: true, type: 'redis', redis: { address: ['redis://127.0.0.1:1'] } } }],
   ['websocket.use_write_buffer_pool', { websocket: { use_write_buffer_pool: true } }],
@@ -96,7 +96,7 @@ describe('Centrifugo keys Gyre does not implement', () => {
       uni_grpc: { port: 11000 },
       // inert: the section is disabled, the type is another one, the matching *_enabled is false
       http_server: { tls_autocert: { enabled: false, email: 'a@b.c' }, h2c_external: false },
-      admin: { enabled: false, password: 'p', secret: 's' },
+      admin: { enabled: false, web_path: '/srv/admin', web_proxy_address: 'http://127.0.0.1:3000' },
       engine: { type: 'memory', redis: { address: ['redis://10.0.0.1:6379'] } },
       channel: {
         without_namespace: { publish_proxy_enabled: false, publish_proxy_name: 'mine' },
@@ -153,7 +153,7 @@ describe('Centrifugo keys Gyre does not implement', () => {
 
   it('flags go through the same rule', () => {
     assert.equal(refused({}, { flags: { 'grpc_api.enabled': true } }).issues[0]?.path, 'grpc_api.enabled');
-    assert.equal(refused({}, { flags: { 'admin.enabled': 'true' } }).issues[0]?.path, 'admin.enabled');
+    assert.equal(refused({}, { flags: { 'uni_sse.enabled': 'true' } }).issues[0]?.path, 'uni_sse.enabled');
     assert.deepEqual(load({}, { flags: { 'sse.enabled': 'false', 'uni_grpc.port': '11000' } }).warnings, []);
   });
 });
@@ -165,6 +165,6 @@ describe('the key tables', () => {
     assert.ok(gyre.length > 100);
     const extensions = gyre.filter((p) => !known.has(p) && !known.has(`${p}[]`) && p !== 'channel.namespaces');
     assert.deepEqual(extensions.sort(), gyreExtensionKeys().sort());
-    assert.deepEqual(gyreExtensionKeys().sort(), ['http_api.max_batch_size', 'http_api.max_request_body_size', 'http_server.backlog', 'http_server.warmup_connections']);
+    assert.deepEqual(gyreExtensionKeys().sort(), ['admin.token_ttl', 'http_api.max_batch_size', 'http_api.max_request_body_size', 'http_server.backlog', 'http_server.warmup_connections']);
   });
 });

@@ -161,6 +161,7 @@ export function makeConfig(o: ConfigOverrides = {}): GyreConfig {
     websocket: { disabled: false, handler_prefix: '/connection/websocket', compression: false, write_timeout: 1000, message_size_limit: 65536 },
     health: { enabled: false, handler_prefix: '/health' },
     prometheus: { enabled: false, handler_prefix: '/metrics' },
+    admin: { enabled: false, handler_prefix: '', password: '', secret: '', insecure: false, external: false, token_ttl: 86_400_000 },
     shutdown: { timeout: 30_000 },
     node: { name: 'test-node', info_metrics_aggregate_interval: 60_000 },
     pid_file: '',
