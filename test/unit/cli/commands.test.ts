@@ -43,21 +43,23 @@ describe('cli (in-process)', () => {
     for (const args of [['--help'], ['serve', '--help']]) {
       const r = await gyre(args);
       assert.equal(r.code, 0, r.stderr);
-      for (const hidden of ['admin', 'sse', 'grpc_api', 'uni_', 'http_stream', 'swagger', 'debug.']) {
+      for (const hidden of ['admin.web_path', 'sse', 'grpc_api', 'uni_', 'http_stream', 'swagger', 'debug.']) {
         assert.ok(!r.stdout.includes(`--${hidden}`), `${args.join(' ')} advertises --${hidden}`);
       }
-      for (const key of ['http_server.port', 'health.enabled', ...gyreExtensionKeys()]) {
+      for (const key of ['http_server.port', 'health.enabled', 'admin.enabled', 'admin.insecure', ...gyreExtensionKeys()]) {
         assert.ok(r.stdout.includes(`--${key} `), `${args.join(' ')} lacks --${key}`);
       }
     }
     assert.match((await gyre(['--help'])).stdout, /^ {2}serve \[options\]/m);
   });
 
-  it('defaultconfig has no key Gyre does not implement (no admin block)', async () => {
+  it('defaultconfig has no key Gyre does not implement (the admin block without web_path)', async () => {
     const r = await gyre(['defaultconfig', '-d', '-c', 'x.json']);
     assert.equal(r.code, 0, r.stderr);
     const tree = JSON.parse(r.stdout) as Record<string, unknown>;
-    assert.equal(tree['admin'], undefined);
+    const admin = tree['admin'] as Record<string, unknown>;
+    assert.equal(admin['enabled'], false);
+    assert.equal(admin['web_path'], undefined);
     assert.ok('http_server' in tree && 'client' in tree);
   });
 
