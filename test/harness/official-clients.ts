@@ -31,21 +31,43 @@ function run(cmd: string, args: readonly string[], opts: { cwd?: string; env?: N
   }
 }
 
-/** A virtualenv with centrifuge-python==`version` (installed once; a half-done install is redone). */
+/**
+ * Builds `dir` once: `build` fills a private temporary folder that is then renamed into place, so test files
+ * preparing the same client at the same time never see (or delete) each other's half-built folder. The
+ * loser of a race drops its copy and uses the winner's.
+ */
+function buildOnce(dir: string, marker: string, build: (tmp: string) => void): void {
+  if (existsSync(join(dir, marker))) return;
+  mkdirSync(CACHE, { recursive: true });
+  const tmp = `${dir}.tmp-${process.pid}`;
+  rmSync(tmp, { recursive: true, force: true });
+  mkdirSync(tmp, { recursive: true });
+  try {
+    build(tmp);
+    if (existsSync(dir) && !existsSync(join(dir, marker))) rmSync(dir, { recursive: true, force: true }); // stale, pre-rename layout
+    try {
+      renameSync(tmp, dir);
+    } catch (err) {
+      if (!existsSync(join(dir, marker))) throw err;
+    }
+  } finally {
+    rmSync(tmp, { recursive: true, force: true });
+  }
+}
+
+/** A virtualenv with centrifuge-python==`version` (installed once). */
 export function preparePython(version: string): Prepared {
   if (toolMissing('python3', ['--version'])) return { ok: false, reason: 'python3 is not installed' };
   const dir = join(CACHE, `python-centrifuge-${version}`);
-  const python = join(dir, 'bin', 'python');
   const script = join(FIXTURES, 'python', 'client.py');
-  if (!existsSync(join(dir, '.installed'))) {
-    // A virtualenv's scripts hold its absolute path, so it is built in place; the marker comes last.
-    rmSync(dir, { recursive: true, force: true });
-    mkdirSync(CACHE, { recursive: true });
-    run('python3', ['-m', 'venv', dir]);
-    run(python, ['-m', 'pip', 'install', '--quiet', '--disable-pip-version-check', `centrifuge-python==${version}`]);
-    writeFileSync(join(dir, '.installed'), `centrifuge-python==${version}\n`);
-  }
-  return { ok: true, command: python, args: [script] };
+  // Only bin/python (a link to the base interpreter, found through pyvenv.cfg) is used, never the venv's
+  // scripts with absolute shebangs, so the venv can be built elsewhere and moved.
+  buildOnce(dir, '.installed', (tmp) => {
+    run('python3', ['-m', 'venv', tmp]);
+    run(join(tmp, 'bin', 'python'), ['-m', 'pip', 'install', '--quiet', '--disable-pip-version-check', `centrifuge-python==${version}`]);
+    writeFileSync(join(tmp, '.installed'), `centrifuge-python==${version}\n`);
+  });
+  return { ok: true, command: join(dir, 'bin', 'python'), args: [script] };
 }
 
 /** The Go fixture built against the centrifuge-go version its go.mod pins (built once per fixture content). */
@@ -78,13 +100,13 @@ export function prepareJava(): Prepared {
   const dir = join(CACHE, `centrifuge-java-${hash.digest('hex').slice(0, 16)}`);
   const classes = join(dir, 'classes');
   const cpFile = join(dir, 'classpath.txt');
-  if (!existsSync(join(dir, '.built'))) {
-    rmSync(dir, { recursive: true, force: true });
-    mkdirSync(classes, { recursive: true });
-    run('mvn', ['-q', '-B', '-f', join(src, 'pom.xml'), 'dependency:build-classpath', `-Dmdep.outputFile=${cpFile}`]);
-    run('javac', ['-cp', readFileSync(cpFile, 'utf8').trim(), '-d', classes, join(src, 'Client.java')]);
-    writeFileSync(join(dir, '.built'), 'ok\n');
-  }
+  buildOnce(dir, '.built', (tmp) => {
+    const tmpCp = join(tmp, 'classpath.txt');
+    mkdirSync(join(tmp, 'classes'), { recursive: true });
+    run('mvn', ['-q', '-B', '-f', join(src, 'pom.xml'), 'dependency:build-classpath', `-Dmdep.outputFile=${tmpCp}`]);
+    run('javac', ['-cp', readFileSync(tmpCp, 'utf8').trim(), '-d', join(tmp, 'classes'), join(src, 'Client.java')]);
+    writeFileSync(join(tmp, '.built'), 'ok\n');
+  });
   return { ok: true, command: 'java', args: ['-cp', `${classes}:${readFileSync(cpFile, 'utf8').trim()}`, 'Client'] };
 }
 
