@@ -47,6 +47,22 @@ export interface StartOptions {
   readonly readyTimeoutMs?: number;
   /** Extra environment for the child (e.g. GOMAXPROCS for Centrifugo). */
   readonly env?: NodeJS.ProcessEnv;
+  /** Keys merged (deeply) over centrifugoStyleConfig for gyre and centrifugo, e.g. `{ rpc: { ping: { enabled: true } } }`. */
+  readonly configOverride?: Record<string, unknown>;
+}
+
+function isPlainObject(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+/** Deep merge of plain objects (arrays and scalars of `b` replace those of `a`). */
+export function mergeConfig(a: Record<string, unknown>, b: Record<string, unknown>): Record<string, unknown> {
+  const out: Record<string, unknown> = { ...a };
+  for (const [k, v] of Object.entries(b)) {
+    const prev = out[k];
+    out[k] = isPlainObject(prev) && isPlainObject(v) ? mergeConfig(prev, v) : v;
+  }
+  return out;
 }
 
 /** Config shared by Gyre and Centrifugo: same keys (Gyre keeps Centrifugo's), memory engine, HMAC tokens. */
@@ -89,18 +105,23 @@ export function centrifugoBinary(): string {
   return last;
 }
 
-function commandFor(peer: PeerName, port: number, pingSec: number): { cmd: string; args: string[] } {
+function commandFor(
+  peer: PeerName,
+  port: number,
+  pingSec: number,
+  override: Record<string, unknown> = {},
+): { cmd: string; args: string[] } {
   const tsx = [process.execPath, '--import', 'tsx'] as const;
   switch (peer) {
     case 'gyre':
       return {
         cmd: tsx[0],
-        args: [...tsx.slice(1), 'src/main.ts', '-c', writeConfig(peer, centrifugoStyleConfig(port, pingSec))],
+        args: [...tsx.slice(1), 'src/main.ts', '-c', writeConfig(peer, mergeConfig(centrifugoStyleConfig(port, pingSec), override))],
       };
     case 'centrifugo':
       return {
         cmd: centrifugoBinary(),
-        args: ['-c', writeConfig(peer, centrifugoStyleConfig(port, pingSec))],
+        args: ['-c', writeConfig(peer, mergeConfig(centrifugoStyleConfig(port, pingSec), override))],
       };
     case 'ws-bare':
     case 'socketio':
@@ -123,7 +144,7 @@ function commandFor(peer: PeerName, port: number, pingSec: number): { cmd: strin
 async function startOnce(peer: PeerName, opts: StartOptions): Promise<RunningServer> {
   const port = await freePort();
   const pingSec = opts.pingIntervalSec ?? 25;
-  const { cmd, args } = commandFor(peer, port, pingSec);
+  const { cmd, args } = commandFor(peer, port, pingSec, opts.configOverride);
   const child: Child = spawnChild(peer, cmd, args, { cwd: REPO_ROOT, env: { ...process.env, ...opts.env } });
   try {
     await waitForTcp(LOOPBACK, port, opts.readyTimeoutMs ?? 30_000, () => child.alive());
