@@ -12,8 +12,7 @@ import type { JsonObject } from './json.js';
 import { parseBatchItem, parseParallel } from './schemas.js';
 import type { BatchItem } from './schemas.js';
 
-/** Commands checked (and run) per slice, and the loop time a slice may take before the next turn. */
-const CHECK_SLICE = 512;
+/** Commands per run (checked, then run, together), and the loop time slices may take before the next turn. */
 const RUN_SLICE = 64;
 const SLICE_MS = 1;
 
@@ -77,7 +76,7 @@ export async function planBatch(body: Buffer, maxBatchSize: number): Promise<Bat
   let total = 0;
   let parallel = false;
   for (let guard = 0; guard <= body.length + 1; guard++) {
-    const step: BatchScanStep = scanner.next(CHECK_SLICE);
+    const step: BatchScanStep = scanner.next(RUN_SLICE);
     if (step.kind === 'done') break;
     if (step.kind === 'reset') {
       runs = [];
@@ -124,25 +123,22 @@ export async function runBatch(body: Buffer, plan: BatchPlan, executor: ApiExecu
   let first = true;
   let out = '{"replies":[';
   for (const run of plan.runs) {
-    const values = parseRun(body, run.start, run.end);
-    for (let i = 0; i < values.length; i += RUN_SLICE) {
-      const slice = values.slice(i, i + RUN_SLICE).map(checkedItem);
-      let replies: JsonObject[];
-      if (plan.parallel) {
-        replies = await Promise.all(slice.map((c) => executor.batchItem(c)));
-      } else {
-        replies = [];
-        for (const c of slice) replies.push(await executor.batchItem(c));
-      }
-      for (const r of replies) {
-        if (!first) out += ',';
-        first = false;
-        out += stringifyJson(r);
-      }
-      await sink.write(out);
-      out = '';
-      await pacer.maybeYield();
+    const slice = parseRun(body, run.start, run.end).map(checkedItem);
+    let replies: JsonObject[];
+    if (plan.parallel) {
+      replies = await Promise.all(slice.map((c) => executor.batchItem(c)));
+    } else {
+      replies = [];
+      for (const c of slice) replies.push(await executor.batchItem(c));
     }
+    for (const r of replies) {
+      if (!first) out += ',';
+      first = false;
+      out += stringifyJson(r);
+    }
+    await sink.write(out);
+    out = '';
+    await pacer.maybeYield();
   }
   await sink.write(']}');
 }
