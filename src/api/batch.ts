@@ -38,7 +38,7 @@ function nextTurn(): Promise<void> {
 }
 
 /** Yields to the event loop once SLICE_MS has passed since the last turn. */
-class Pacer {
+export class Pacer {
   private since = performance.now();
   async maybeYield(): Promise<void> {
     if (performance.now() - this.since < SLICE_MS) return;

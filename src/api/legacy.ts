@@ -1,6 +1,7 @@
 // Legacy single endpoint (protocol.md §6.1, removed in Centrifugo v7): POST <prefix> with newline-delimited
 // `{"id":N,"method":"publish","params":{…}}` commands; replies `{"id":N,"result":…}` / `{"id":N,"error":…}`.
 import { ApiError } from '../protocol/errors.js';
+import { Pacer } from './batch.js';
 import { ApiErrors, SchemaError, errorBody } from './errors.js';
 import type { ApiExecutor } from './executor.js';
 import { stringifyJson } from './json.js';
@@ -46,9 +47,13 @@ async function runOne(cmd: LegacyCommand, executor: ApiExecutor): Promise<JsonOb
   }
 }
 
-/** Executes the commands in order; replies joined by '\n'. */
+/** Executes the commands in order, yielding to the event loop between slices; replies joined by '\n'. */
 export async function runLegacy(commands: readonly LegacyCommand[], executor: ApiExecutor): Promise<string> {
   const replies: string[] = [];
-  for (const c of commands) replies.push(stringifyJson(await runOne(c, executor)));
+  const pacer = new Pacer();
+  for (const c of commands) {
+    replies.push(stringifyJson(await runOne(c, executor)));
+    await pacer.maybeYield();
+  }
   return replies.join('\n');
 }
