@@ -209,7 +209,7 @@ export class PubSubConnection {
     this.state = State.Connecting;
     if (this.everUp && this.attempt === 0) redisMetrics.pubsubReconnects.inc({ shard: this.opts.label });
     const base = this.opts.backoffBaseMs ?? 50;
-    const max = this.opts.backoffMaxMs ?? 2000;
+    const max = this.opts.backoffMaxMs ?? 1000;
     const delay = Math.min(max, base * 2 ** Math.min(this.attempt, 16)) * (0.5 + Math.random() / 2);
     this.attempt++;
     this.retryTimer = setTimeout(() => {

@@ -24,7 +24,7 @@ export interface ShardTuning {
 }
 
 function backoff(times: number): number {
-  return Math.min(2000, 50 * 2 ** Math.min(times, 6)) * (0.5 + Math.random() / 2);
+  return Math.min(1000, 50 * 2 ** Math.min(times, 5)) * (0.5 + Math.random() / 2);
 }
 
 export class RedisShard {

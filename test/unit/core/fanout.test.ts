@@ -102,4 +102,26 @@ describe('fanout', () => {
     const offsets = c.unread().map((m) => ((m['push'] as Record<string, unknown>)['pub'] as Record<string, unknown>)['offset']);
     assert.deepEqual(offsets, [1]);
   });
+
+  it('after a PUB/SUB interruption positioned subscribers get 2500 (client-side) or 3010 (server-side); others nothing', async () => {
+    tn = await makeNode({
+      client: { insecure: true },
+      namespaces: [namespace('h', { history_size: 10, history_ttl: 60_000, force_recovery: true }), namespace('p', {})],
+    });
+    const c = new Client(tn.node);
+    await c.connect();
+    await c.call({ subscribe: { channel: 'h:1' } });
+    await c.call({ subscribe: { channel: 'p:1' } });
+    const server = new Client(tn.node);
+    await server.connect();
+    await tn.node.subscribe({ user: [...tn.node.hub.sessions.values()][1]!.user, client: [...tn.node.hub.sessions.values()][1]!.id, channel: 'h:2' });
+    await settle();
+    c.unread();
+    tn.node['fanout'].onSubscriptionLost(['h:1', 'p:1', 'h:2', 'unknown']);
+    await settle();
+    const pushes = c.unread().map((m) => m['push'] as Record<string, unknown>);
+    const unsubs = pushes.filter((p) => p['unsubscribe'] !== undefined);
+    assert.deepEqual(unsubs.map((p) => [p['channel'], (p['unsubscribe'] as Record<string, unknown>)['code']]), [['h:1', 2500]]);
+    assert.equal(await server.waitClosed(), 3010);
+  });
 });
