@@ -24,11 +24,13 @@ describe('session slices', () => {
     const c = new Client(tn.node);
     await c.connect();
     const n = 5000;
+    const before = c.t.messages().length;
     c.sendRaw(rpcLines(2, n));
+    // The next loop turn comes while the frame is being answered: some replies are out, not all.
+    const atNextTurn = await new Promise<number>((resolve) => setImmediate(() => resolve(c.t.messages().length - before)));
+    assert.ok(atNextTurn > 0 && atNextTurn < n, `${atNextTurn} replies at the next turn`);
     await c.next(n, 10_000);
     assert.deepEqual(ids(c), Array.from({ length: n + 1 }, (_, i) => i + 1));
-    // More than one outbound batch: the frame was not answered in one go.
-    assert.ok(c.t.frames.length > 1 + Math.ceil(n / 64));
     assert.equal(c.t.closed, false);
   });
 
