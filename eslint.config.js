@@ -1,7 +1,7 @@
 // ESLint flat config (STYLE.md §5): typescript-eslint's type-checked rules for every .ts file in tsconfig.json,
 // plus per-folder no-restricted-imports that enforce the one-way layering of STYLE.md §2.
-// Every linted .ts file must be in tsconfig.json's program; a future client/ (own tsconfigs, DOM libs) needs its
-// own block with parserOptions.project pointing at those tsconfigs, and the same protocol-only import rule.
+// Every linted .ts file must be in tsconfig.json's program, except client/ (the browser add-on), whose block points
+// parserOptions.project at its own tsconfigs (DOM / WebWorker libs, no Node types).
 import { builtinModules } from 'node:module';
 import js from '@eslint/js';
 import { defineConfig } from 'eslint/config';
@@ -36,7 +36,7 @@ const nodeScriptGlobals = Object.fromEntries(
 
 export default defineConfig(
   {
-    ignores: ['dist/**', 'node_modules/**', 'src/protocol/gen/**', 'src/core/control/gen/**', 'coverage/**', 'bench/results/**', 'tmp/**'],
+    ignores: ['dist/**', 'node_modules/**', 'src/protocol/gen/**', 'src/core/control/gen/**', 'coverage/**', 'bench/results/**', 'tmp/**', 'client/dist/**'],
   },
   js.configs.recommended,
   tseslint.configs.recommendedTypeChecked,
@@ -168,6 +168,29 @@ export default defineConfig(
     },
   },
 
+  // ---- Browser add-on (client/): its own programs (DOM libs; WebWorker libs for the worker entry). ----
+  {
+    files: ['client/src/**/*.ts'],
+    languageOptions: {
+      parserOptions: {
+        project: ['./client/tsconfig.json', './client/tsconfig.worker.json'],
+        tsconfigRootDir: import.meta.dirname,
+      },
+    },
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            { regex: '^(\\.\\./)+(src|test|bench|loadtest)/', message: 'client/ is a browser package: it imports nothing of the server.' },
+            ...noNodeImports,
+          ],
+        },
+      ],
+      'no-restricted-globals': ['error', ...noNodeGlobals],
+    },
+  },
+
   // ---- Tests: relaxed where the relaxation buys clarity, never for promises or `any` in signatures. ----
   {
     files: ['test/**/*.ts'],
@@ -184,7 +207,7 @@ export default defineConfig(
         'error',
         {
           allowForKnownSafeCalls: [
-            { from: 'package', package: 'node:test', name: ['describe', 'it', 'test', 'suite', 'before', 'after'] },
+            { from: 'package', package: 'node:test', name: ['describe', 'it', 'test', 'suite', 'before', 'after', 'beforeEach', 'afterEach'] },
           ],
         },
       ],

@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 // Runs the whole suite: type-check, then every **/*.test.ts under test/ (or the given suites) with node:test
 // through tsx. Usage: node scripts/run-tests.mjs [unit|contract|compat|e2e ...] [--no-typecheck] [--no-lint]
-// Order: type-check (tsc), lint (eslint, type-aware), tests; each flag skips only its own step.
+// Order: type-check (tsc: server, client page, client worker), build client/dist, lint (eslint, type-aware), tests;
+// each flag skips only its own step.
 import { spawnSync } from 'node:child_process';
 import { readdirSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
@@ -30,13 +31,21 @@ if (files.length === 0) {
 }
 
 if (!skipTypecheck) {
-  console.log('> tsc -p tsconfig.json');
-  const tc = spawnSync(process.execPath, [join(root, 'node_modules/typescript/bin/tsc'), '-p', 'tsconfig.json'], {
-    cwd: root,
-    stdio: 'inherit',
-  });
-  if (tc.status !== 0) process.exit(tc.status ?? 1);
+  // The browser add-on (client/) has its own programs: DOM libs for the page code, WebWorker libs for the worker.
+  for (const project of ['tsconfig.json', 'client/tsconfig.json', 'client/tsconfig.worker.json']) {
+    console.log(`> tsc -p ${project}`);
+    const tc = spawnSync(process.execPath, [join(root, 'node_modules/typescript/bin/tsc'), '-p', project], {
+      cwd: root,
+      stdio: 'inherit',
+    });
+    if (tc.status !== 0) process.exit(tc.status ?? 1);
+  }
 }
+
+// client/dist/ is what the browser tests load (npm run build:client).
+console.log('> build:client');
+const bc = spawnSync(process.execPath, [join(root, 'scripts/build-client.mjs')], { cwd: root, stdio: 'inherit' });
+if (bc.status !== 0) process.exit(bc.status ?? 1);
 
 if (!skipLint) {
   console.log('> eslint .');

@@ -1,0 +1,187 @@
+// The shared-connection suite, run per mode ('worker': SharedWorker; 'leader': SharedWorker deleted by an init
+// script, so leader election + BroadcastChannel) and per server (Gyre; Centrifugo 6.9.1 when installed).
+// One Chromium launch per test file; every wait is bounded.
+import assert from 'node:assert/strict';
+import { after, afterEach, before, describe, it } from 'node:test';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
+import { sleep, waitFor } from '../harness/wait.js';
+import { buildClient, ev, launchChromium, startServer, startStatic, type ServerKind, type ServerUnderTest, type StaticServer } from './harness.js';
+
+export type Mode = 'worker' | 'leader';
+
+const TABS = 8;
+
+export function sharedSuite(mode: Mode, kind: ServerKind): void {
+  describe(`gyre-shared (${mode}) against ${kind}`, () => {
+    let browser: Browser;
+    let web: StaticServer;
+    let server: ServerUnderTest;
+    const contexts: BrowserContext[] = [];
+
+    before(async () => {
+      buildClient();
+      web = await startStatic();
+      server = await startServer(kind, web.origin);
+      browser = await launchChromium();
+    });
+    after(async () => {
+      for (const c of contexts) await c.close().catch(() => undefined);
+      await browser?.close();
+      await server?.stop();
+      await web?.close();
+    });
+
+    afterEach(async () => {
+      for (const c of contexts.splice(0)) await c.close().catch(() => undefined);
+    });
+
+    async function newContext(): Promise<BrowserContext> {
+      const ctx = await browser.newContext();
+      contexts.push(ctx);
+      if (mode === 'leader') await ctx.addInitScript('delete window.SharedWorker;');
+      return ctx;
+    }
+
+    async function openTab(ctx: BrowserContext, user: string, channels: string[], opts: Record<string, unknown> = {}): Promise<Page> {
+      const page = await ctx.newPage();
+      await page.goto(web.pageUrl);
+      const o = { withGetToken: true, user, ...opts };
+      await page.evaluate(`T.init(${JSON.stringify(server.url)}, ${JSON.stringify(o)})`);
+      assert.equal(await ev(page, 'T.c.mode'), mode);
+      for (const ch of channels) await page.evaluate(`T.sub(${JSON.stringify(ch)})`);
+      await page.evaluate('T.c.connect()');
+      return page;
+    }
+
+    async function allReady(pages: Page[], channels: (i: number) => string[]): Promise<void> {
+      await waitFor(
+        async () => {
+          for (let i = 0; i < pages.length; i++) {
+            if (!(await ev<boolean>(pages[i]!, `T.ready(${JSON.stringify(channels(i))})`))) return false;
+          }
+          return true;
+        },
+        { what: 'every tab connected and subscribed', timeoutMs: 15_000, intervalMs: 50 },
+      );
+    }
+
+    it(`${TABS} tabs share one connection: own and shared channels reach the right tabs; unsubscribe is per tab; the last tab closes it`, async () => {
+      const ctx = await newContext();
+      const chans = (i: number): string[] => [`rec:own-${mode}-${i}`, `rec:shared-${mode}`];
+      const pages: Page[] = [];
+      for (let i = 0; i < TABS; i++) pages.push(await openTab(ctx, 'alice', chans(i)));
+      await allReady(pages, chans);
+      const shared = `rec:shared-${mode}`;
+      assert.equal(await server.present(shared), 1, 'one connection in the shared channel');
+      await waitFor(async () => (await server.clients()) === 1, { what: 'server info: one client', timeoutMs: 2000 + server.infoLagMs });
+
+      await server.publish(`rec:shared-${mode}`, { n: 1 });
+      for (let i = 0; i < TABS; i++) await server.publish(`rec:own-${mode}-${i}`, { n: 100 + i });
+      for (let i = 0; i < TABS; i++) {
+        const p = pages[i]!;
+        await waitFor(async () => (await ev<number>(p, `T.count('rec:own-${mode}-${i}')`)) === 1, { what: `own pub in tab ${i}` });
+        await waitFor(async () => (await ev<number>(p, `T.count('rec:shared-${mode}')`)) === 1, { what: `shared pub in tab ${i}` });
+        assert.deepEqual(await ev(p, `T.seq('rec:own-${mode}-${i}')`), [100 + i], 'only its own channel');
+      }
+
+      // A tab's unsubscribe is its own: the others keep receiving.
+      await pages[0]!.evaluate(`T.unsub('rec:shared-${mode}')`);
+      await server.publish(`rec:shared-${mode}`, { n: 2 });
+      await server.publish(`rec:own-${mode}-0`, { n: 200 });
+      for (let i = 1; i < TABS; i++) {
+        await waitFor(async () => (await ev<number>(pages[i]!, `T.count('rec:shared-${mode}')`)) === 2, { what: `2nd shared pub in tab ${i}` });
+      }
+      await waitFor(async () => (await ev<number>(pages[0]!, `T.count('rec:own-${mode}-0')`)) === 2, { what: 'tab 0 own pub' });
+      assert.equal(await ev<number>(pages[0]!, `T.count('rec:shared-${mode}')`), 1, 'tab 0 unsubscribed: no 2nd shared pub');
+      assert.equal(await server.present(shared), 1);
+      assert.equal(await server.present(`rec:own-${mode}-0`), 1, 'tab 0 still subscribed to its own channel');
+
+      // Closing tabs one by one: the connection stays while any tab is left, and closes within 5 s of the last.
+      for (let i = 0; i < TABS - 1; i++) await pages[i]!.close();
+      // (Leader mode: closing the leader tab moves the hub, and the connection, to another tab.)
+      await waitFor(async () => (await server.present(shared)) === 1, { what: 'one tab left: still one connection' });
+      await sleep(300);
+      assert.equal(await server.present(shared), 1, 'one tab left: still one connection');
+      await server.publish(`rec:shared-${mode}`, { n: 3 });
+      const last = pages[TABS - 1]!;
+      await waitFor(async () => (await ev<number>(last, `T.count('rec:shared-${mode}')`)) === 3, { what: 'last tab still receives' });
+      const closedAt = Date.now();
+      await last.close();
+      await waitFor(async () => (await server.present(shared)) === 0, { what: 'server connection closed', timeoutMs: 5000, intervalMs: 100 });
+      assert.ok(Date.now() - closedAt <= 5000);
+      await waitFor(async () => (await server.clients()) === 0, { what: 'server info: no client', timeoutMs: 5000 + server.infoLagMs, intervalMs: 100 });
+    });
+
+    it('the hub dies (worker killed / leader tab closed): tabs reconnect and recover a 20 msg/s stream with no gap and no duplicate', async () => {
+      const ctx = await newContext();
+      const ch = `rec:stream-${mode}`;
+      const pages: Page[] = [];
+      for (let i = 0; i < 4; i++) pages.push(await openTab(ctx, 'bob', [ch]));
+      await allReady(pages, () => [ch]);
+      const total = 60;
+      let handoverMs = -1;
+      const stream = (async () => {
+        for (let n = 1; n <= total; n++) {
+          await server.publish(ch, { n });
+          await sleep(50);
+        }
+      })();
+      await sleep(800);
+      let survivors = pages;
+      if (mode === 'worker') {
+        await pages[0]!.evaluate('T.c.killHub()');
+      } else {
+        let leader = -1;
+        for (let i = 0; i < pages.length; i++) if (await ev<boolean>(pages[i]!, 'T.c.hubHere()')) leader = i;
+        assert.ok(leader >= 0, 'one tab is the leader');
+        survivors = pages.filter((_, i) => i !== leader);
+        const closedAt = Date.now();
+        await pages[leader]!.close();
+        await waitFor(
+          async () => {
+            for (const p of survivors) {
+              if ((await ev<string>(p, 'T.c.state')) !== 'connected') return false;
+            }
+            const leaders = await Promise.all(survivors.map((p) => ev<boolean>(p, 'T.c.hubHere()')));
+            return leaders.filter(Boolean).length === 1;
+          },
+          { what: 'a new leader connected', timeoutMs: 5000, intervalMs: 25 },
+        );
+        handoverMs = Date.now() - closedAt;
+      }
+      await stream;
+      const want = Array.from({ length: total }, (_, i) => i + 1);
+      for (const p of survivors) {
+        await waitFor(async () => (await ev<number>(p, `T.count('${ch}')`)) >= total, { what: 'whole stream', timeoutMs: 10_000 }).catch(
+          async (e: unknown) => {
+            const seen = await ev(p, `JSON.stringify({ seq: T.seq('${ch}'), states: T.states, sub: T.c.getSubscription('${ch}').state })`);
+            throw new Error(`${String(e)}: ${String(seen)}`);
+          },
+        );
+        assert.deepEqual(await ev(p, `T.seq('${ch}')`), want, 'no gap, no duplicate');
+      }
+      await waitFor(async () => (await server.present(ch)) === 1, { what: 'one connection again' });
+      if (mode === 'leader') assert.ok(handoverMs <= 2000, `hand-over took ${handoverMs} ms`);
+    });
+
+    it("a token refresh goes through a tab's getToken", async () => {
+      const ctx = await newContext();
+      const ch = `rec:tok-${mode}`;
+      // Tokens valid for 2 s: the real client in the hub asks for a new one through a tab before expiry.
+      const pages = [await openTab(ctx, 'carol', [ch], { exp: 2 }), await openTab(ctx, 'carol', [ch], { exp: 2 })];
+      await allReady(pages, () => [ch]);
+      const first = (await ev<number>(pages[0]!, 'T.tokenCalls')) + (await ev<number>(pages[1]!, 'T.tokenCalls'));
+      assert.equal(first, 1, 'one token for the one connection, fetched by one tab');
+      await waitFor(
+        async () => (await ev<number>(pages[0]!, 'T.tokenCalls')) + (await ev<number>(pages[1]!, 'T.tokenCalls')) >= 2,
+        { what: 'token refreshed through a tab', timeoutMs: 10_000, intervalMs: 100 },
+      );
+      await sleep(1500); // past the first token's expiry
+      assert.equal(await server.present(ch), 1, 'still one connection after the first token expired');
+      await server.publish(ch, { n: 1 });
+      for (const p of pages) await waitFor(async () => (await ev<number>(p, `T.count('${ch}')`)) === 1, { what: 'pub after refresh' });
+      const states = await ev<string[]>(pages[0]!, 'T.states');
+      assert.deepEqual(states, ['connecting', 'connected'], 'no reconnect for the refresh');
+    });
+  });
+}
