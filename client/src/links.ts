@@ -52,6 +52,7 @@ export class WorkerLink implements HubLink {
   suspend(): void {
     this.port?.close();
     this.port = undefined;
+    this.welcomed();
   }
 
   resume(): void {
@@ -63,11 +64,38 @@ export class WorkerLink implements HubLink {
     return false;
   }
 
+  private welcomeTimer: ReturnType<typeof setTimeout> | undefined;
+  private retries = 0;
+
   private open(): void {
     const w = new SharedWorker(this.url, { name: this.key, type: 'classic' });
-    w.port.onmessage = (ev: MessageEvent<ToTab>): void => this.host.deliver(ev.data);
-    w.port.start();
-    this.port = w.port;
+    const port = w.port;
+    port.onmessage = (ev: MessageEvent<ToTab>): void => {
+      if (port !== this.port) return;
+      if (ev.data.t === 'welcome') this.welcomed();
+      this.host.deliver(ev.data);
+    };
+    port.start();
+    this.port = port;
+    // Right after a worker died, the browser may still hand out that closing worker: no welcome comes. Then ask
+    // again for a fresh one (1 s, 2 s, 4 s … up to 10 s apart).
+    if (this.welcomeTimer !== undefined) clearTimeout(this.welcomeTimer);
+    this.welcomeTimer = setTimeout(
+      () => {
+        if (this.port !== port) return;
+        this.retries++;
+        port.close();
+        this.open();
+        this.host.greet();
+      },
+      Math.min(10_000, 1000 * 2 ** this.retries),
+    );
+  }
+
+  private welcomed(): void {
+    this.retries = 0;
+    if (this.welcomeTimer !== undefined) clearTimeout(this.welcomeTimer);
+    this.welcomeTimer = undefined;
   }
 }
 

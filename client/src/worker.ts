@@ -9,10 +9,8 @@ declare const self: SharedWorkerGlobalScope;
 const key = self.name;
 const hubId = randomId();
 let hub: Hub | undefined;
-let release: () => void = () => undefined;
-const held = new Promise<void>((resolve) => {
-  release = resolve;
-});
+/** Never settles: the hub lock is held for the worker's lifetime. */
+const held = new Promise<void>(() => undefined);
 // Ports that connected before the hub lock was granted wait here.
 const early: { port: MessagePort; m: ToHub }[] = [];
 
@@ -22,10 +20,9 @@ void navigator.locks.request(lockNames.hub(key, hubId), async () => {
     watchTab: (tab, onGone) => {
       void navigator.locks.request(lockNames.tab(key, tab), () => onGone());
     },
-    die: () => {
-      release();
-      self.close();
-    },
+    // The hub lock goes with the worker itself (released when it has terminated), so tabs that see it released
+    // get a new worker, not this closing one.
+    die: () => self.close(),
   });
   for (const e of early.splice(0)) hub.handle(e.m, (out) => e.port.postMessage(out));
   await held;
