@@ -150,6 +150,110 @@ export default defineConfig(
     },
   },
   {
+    // core has no value-level import circle: only node.ts creates sessions, so only it imports session.ts as a value
+    // (the others take the type); session.ts gets the command dispatcher through the context, never by import.
+    files: ['src/core/**/*.ts'],
+    ignores: ['src/core/node.ts'],
+    rules: {
+      '@typescript-eslint/no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            {
+              regex: '^(\\./|(\\.\\./)+)session(\\.js)?$',
+              allowTypeImports: true,
+              message: 'Type-only imports of core/session.ts outside node.ts (no import circle).',
+            },
+          ],
+        },
+      ],
+    },
+  },
+  {
+    files: ['src/core/session.ts'],
+    rules: {
+      '@typescript-eslint/no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            {
+              regex: '^\\./commands/',
+              allowTypeImports: true,
+              message: 'session.ts runs commands through ctx.dispatch, never by importing the handlers.',
+            },
+          ],
+        },
+      ],
+    },
+  },
+  {
+    // api: the server API over the NodeApi facade (core/types), never core internals, engines or transports.
+    files: ['src/api/**/*.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            intoSrcFolder('core', 'src/api uses the NodeApi facade in core/types only (STYLE.md §2).', ['types']),
+            intoSrcFolder('engines', 'src/api never imports a concrete engine (STYLE.md §2).', ['types']),
+            intoSrcFolder('(transports|admin|cli)', 'src/api never imports transports, admin or the CLI (STYLE.md §2).'),
+            { regex: '^(\\.\\./)+app(\\.js)?$', message: 'Only main.ts/cli may import the composition root.' },
+          ],
+        },
+      ],
+    },
+  },
+  {
+    // http: plain HTTP plumbing (servers, the listening front, router, health, metrics endpoint). It knows no node,
+    // API or CLI; from transports only the request-head parser the front shares with the upgrade path.
+    files: ['src/http/**/*.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            intoSrcFolder('(core|api|admin|cli)', 'src/http never imports the node, API, admin or CLI (STYLE.md §2).'),
+            intoSrcFolder('engines', 'src/http never imports a concrete engine (STYLE.md §2).', ['types']),
+            intoSrcFolder('transports', 'src/http uses only transports/handshake (request-head parsing).', ['handshake']),
+            { regex: '^(\\.\\./)+app(\\.js)?$', message: 'Only main.ts/cli may import the composition root.' },
+          ],
+        },
+      ],
+    },
+  },
+  {
+    // auth: token verification from its config slice; nothing of the node, engines, transports or HTTP layers.
+    files: ['src/auth/**/*.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            intoSrcFolder(
+              '(core|engines|transports|api|http|admin|cli|metrics)',
+              'src/auth depends on config types, protocol and util only (STYLE.md §2).',
+            ),
+            { regex: '^(\\.\\./)+app(\\.js)?$', message: 'Only main.ts/cli may import the composition root.' },
+          ],
+        },
+      ],
+    },
+  },
+  {
+    // config and metrics are leaves: nothing of ours but util.
+    files: ['src/config/**/*.ts', 'src/metrics/**/*.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            { regex: '^(\\.\\./)+(?!util/)', message: 'src/config and src/metrics import nothing of ours but src/util (STYLE.md §2).' },
+          ],
+        },
+      ],
+    },
+  },
+  {
     // loadtest: may import src/protocol only (and nothing from test/ or bench/).
     files: ['loadtest/**/*.ts'],
     rules: {
