@@ -1,5 +1,5 @@
-// ESLint flat config (STYLE.md §5): typescript-eslint's type-checked rules for every .ts file in tsconfig.json,
-// plus per-folder no-restricted-imports that enforce the one-way layering of STYLE.md §2.
+// ESLint flat config (docs/style.md §5): typescript-eslint's type-checked rules for every .ts file in tsconfig.json,
+// plus per-folder no-restricted-imports that enforce the one-way layering of docs/style.md §2.
 // Every linted .ts file must be in tsconfig.json's program, except client/ (the browser add-on), whose block points
 // parserOptions.project at its own tsconfigs (DOM / WebWorker libs, no Node types).
 import { builtinModules } from 'node:module';
@@ -10,14 +10,14 @@ import tseslint from 'typescript-eslint';
 /** Node built-ins, bare and `node:`-prefixed, for folders that must stay runtime-agnostic. */
 const nodeBuiltins = builtinModules.filter((m) => !m.startsWith('_'));
 const noNodeImports = [
-  { regex: '^node:', message: 'Runtime-agnostic folder: no node:* imports (STYLE.md §2).' },
+  { regex: '^node:', message: 'Runtime-agnostic folder: no node:* imports (docs/style.md §2).' },
   ...nodeBuiltins.map((m) => ({
     regex: `^${m.replace(/[/.]/g, '\\$&')}(/.*)?$`,
-    message: 'Runtime-agnostic folder: no Node built-ins (STYLE.md §2).',
+    message: 'Runtime-agnostic folder: no Node built-ins (docs/style.md §2).',
   })),
 ];
 const noNodeGlobals = ['Buffer', 'process', 'global', 'require', '__dirname', '__filename', 'setImmediate'].map(
-  (name) => ({ name, message: 'Runtime-agnostic folder: no Node globals (STYLE.md §2).' }),
+  (name) => ({ name, message: 'Runtime-agnostic folder: no Node globals (docs/style.md §2).' }),
 );
 
 /** A relative import (any depth of `../`) that reaches `src/<folder>`, except the listed interface files. */
@@ -49,7 +49,7 @@ export default defineConfig(
       '@typescript-eslint/no-explicit-any': 'error',
       '@typescript-eslint/no-floating-promises': 'error',
       '@typescript-eslint/no-misused-promises': 'error',
-      // A `default:` does not excuse a missing union member (STYLE.md §4.5: list every case, end in assertNever).
+      // A `default:` does not excuse a missing union member (docs/style.md §4.5: list every case, end in assertNever).
       '@typescript-eslint/switch-exhaustiveness-check': [
         'error',
         { considerDefaultExhaustiveForUnions: false, requireDefaultForNonUnion: false },
@@ -76,7 +76,7 @@ export default defineConfig(
     },
   },
 
-  // ---- Layering (STYLE.md §2): imports point one way only. ----
+  // ---- Layering (docs/style.md §2): imports point one way only. ----
   {
     // protocol: runtime-agnostic, imports nothing of ours (only ./ siblings and ./gen).
     files: ['src/protocol/**/*.ts'],
@@ -85,7 +85,7 @@ export default defineConfig(
         'error',
         {
           patterns: [
-            { regex: '^\\.\\./', message: 'src/protocol imports nothing outside src/protocol (STYLE.md §2).' },
+            { regex: '^\\.\\./', message: 'src/protocol imports nothing outside src/protocol (docs/style.md §2).' },
             ...noNodeImports,
           ],
         },
@@ -101,9 +101,9 @@ export default defineConfig(
         'error',
         {
           patterns: [
-            intoSrcFolder('core', 'src/engines never import src/core (STYLE.md §2).'),
-            intoSrcFolder('transports', 'src/engines never import transports (STYLE.md §2).'),
-            intoSrcFolder('(api|http|admin|cli)', 'src/engines never import the API/HTTP/CLI layers (STYLE.md §2).'),
+            intoSrcFolder('core', 'src/engines never import src/core (docs/style.md §2).'),
+            intoSrcFolder('transports', 'src/engines never import transports (docs/style.md §2).'),
+            intoSrcFolder('(api|http|admin|cli)', 'src/engines never import the API/HTTP/CLI layers (docs/style.md §2).'),
             { regex: '^(\\.\\./)+app(\\.js)?$', message: 'Only main.ts/cli may import the composition root.' },
           ],
         },
@@ -118,15 +118,15 @@ export default defineConfig(
         'error',
         {
           patterns: [
-            intoSrcFolder('engines', 'src/core never imports a concrete engine; use engines/types (STYLE.md §2).', [
+            intoSrcFolder('engines', 'src/core never imports a concrete engine; use engines/types (docs/style.md §2).', [
               'types',
             ]),
             intoSrcFolder(
               'transports',
-              'src/core never imports a concrete transport; use transports/types (STYLE.md §2).',
+              'src/core never imports a concrete transport; use transports/types (docs/style.md §2).',
               ['types'],
             ),
-            intoSrcFolder('(api|http|admin|cli)', 'src/core never imports the API/HTTP/CLI layers (STYLE.md §2).'),
+            intoSrcFolder('(api|http|admin|cli)', 'src/core never imports the API/HTTP/CLI layers (docs/style.md §2).'),
             { regex: '^(\\.\\./)+app(\\.js)?$', message: 'Only main.ts/cli may import the composition root.' },
           ],
         },
@@ -141,8 +141,8 @@ export default defineConfig(
         'error',
         {
           patterns: [
-            intoSrcFolder('core', 'Transports use the session port in core/types only (STYLE.md §2).', ['types']),
-            intoSrcFolder('engines', 'Transports never import engines (STYLE.md §2).'),
+            intoSrcFolder('core', 'Transports use the session port in core/types only (docs/style.md §2).', ['types']),
+            intoSrcFolder('engines', 'Transports never import engines (docs/style.md §2).'),
             { regex: '^(\\.\\./)+app(\\.js)?$', message: 'Only main.ts/cli may import the composition root.' },
           ],
         },
@@ -194,9 +194,9 @@ export default defineConfig(
         'error',
         {
           patterns: [
-            intoSrcFolder('core', 'src/api uses the NodeApi facade in core/types only (STYLE.md §2).', ['types']),
-            intoSrcFolder('engines', 'src/api never imports a concrete engine (STYLE.md §2).', ['types']),
-            intoSrcFolder('(transports|admin|cli)', 'src/api never imports transports, admin or the CLI (STYLE.md §2).'),
+            intoSrcFolder('core', 'src/api uses the NodeApi facade in core/types only (docs/style.md §2).', ['types']),
+            intoSrcFolder('engines', 'src/api never imports a concrete engine (docs/style.md §2).', ['types']),
+            intoSrcFolder('(transports|admin|cli)', 'src/api never imports transports, admin or the CLI (docs/style.md §2).'),
             { regex: '^(\\.\\./)+app(\\.js)?$', message: 'Only main.ts/cli may import the composition root.' },
           ],
         },
@@ -212,8 +212,8 @@ export default defineConfig(
         'error',
         {
           patterns: [
-            intoSrcFolder('(core|api|admin|cli)', 'src/http never imports the node, API, admin or CLI (STYLE.md §2).'),
-            intoSrcFolder('engines', 'src/http never imports a concrete engine (STYLE.md §2).', ['types']),
+            intoSrcFolder('(core|api|admin|cli)', 'src/http never imports the node, API, admin or CLI (docs/style.md §2).'),
+            intoSrcFolder('engines', 'src/http never imports a concrete engine (docs/style.md §2).', ['types']),
             intoSrcFolder('transports', 'src/http uses only transports/handshake (request-head parsing).', ['handshake']),
             { regex: '^(\\.\\./)+app(\\.js)?$', message: 'Only main.ts/cli may import the composition root.' },
           ],
@@ -231,7 +231,7 @@ export default defineConfig(
           patterns: [
             intoSrcFolder(
               '(core|engines|transports|api|http|admin|cli|metrics)',
-              'src/auth depends on config types, protocol and util only (STYLE.md §2).',
+              'src/auth depends on config types, protocol and util only (docs/style.md §2).',
             ),
             { regex: '^(\\.\\./)+app(\\.js)?$', message: 'Only main.ts/cli may import the composition root.' },
           ],
@@ -247,7 +247,7 @@ export default defineConfig(
         'error',
         {
           patterns: [
-            { regex: '^(\\.\\./)+(?!util/)', message: 'src/config and src/metrics import nothing of ours but src/util (STYLE.md §2).' },
+            { regex: '^(\\.\\./)+(?!util/)', message: 'src/config and src/metrics import nothing of ours but src/util (docs/style.md §2).' },
           ],
         },
       ],
@@ -263,7 +263,7 @@ export default defineConfig(
           patterns: [
             {
               regex: '^(\\.\\./)+src/(?!protocol/)',
-              message: 'loadtest/ may import src/protocol only (STYLE.md §2).',
+              message: 'loadtest/ may import src/protocol only (docs/style.md §2).',
             },
             { regex: '^(\\.\\./)+(test|bench)/', message: 'loadtest/ never imports tests or benches.' },
           ],

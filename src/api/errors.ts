@@ -1,4 +1,4 @@
-// API error envelopes and the transport error mode status table (protocol.md §6.1–6.2).
+// API error envelopes and the transport error mode status table (docs/protocol.md §6.1–6.2).
 import { ApiError } from '../protocol/errors.js';
 import type { JsonObject } from './json.js';
 

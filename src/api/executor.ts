@@ -1,4 +1,4 @@
-// One method per server API command (protocol.md §6.3), calling the NodeApi facade. The only boundary of
+// One method per server API command (docs/protocol.md §6.3), calling the NodeApi facade. The only boundary of
 // the API entry point: anything that is not an ApiError becomes 100, is logged and counted.
 import type { Logger } from 'pino';
 import type { ApiPublishOptions, ApiSubscribeOptions, NodeApi, NodeInfo } from '../core/types.js';

@@ -1,4 +1,4 @@
-// HTTP entry point of the server API (protocol.md §6.1): routing per method, POST only, API-key auth,
+// HTTP entry point of the server API (docs/protocol.md §6.1): routing per method, POST only, API-key auth,
 // body decoding, response envelopes and the transport error mode.
 import { timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';

@@ -1,4 +1,4 @@
-// JSON output for API responses with raw embedded JSON (protocol.md §6.1: `bytes` fields are raw JSON).
+// JSON output for API responses with raw embedded JSON (docs/protocol.md §6.1: `bytes` fields are raw JSON).
 // `RawJson` values are spliced in verbatim; everything else goes through JSON.stringify.
 
 const decoder = new TextDecoder();

@@ -1,4 +1,4 @@
-// Legacy single endpoint (protocol.md §6.1, removed in Centrifugo v7): POST <prefix> with newline-delimited
+// Legacy single endpoint (docs/protocol.md §6.1, removed in Centrifugo v7): POST <prefix> with newline-delimited
 // `{"id":N,"method":"publish","params":{…}}` commands; replies `{"id":N,"result":…}` / `{"id":N,"error":…}`.
 import { ApiError } from '../protocol/errors.js';
 import { Pacer } from './batch.js';

@@ -1,4 +1,4 @@
-// Typed request decoding for the server HTTP API (protocol.md §6.3). Only types are checked here: a field of
+// Typed request decoding for the server HTTP API (docs/protocol.md §6.3). Only types are checked here: a field of
 // the wrong JSON type throws SchemaError (⇒ HTTP 400), as a typed decoder would. Semantic checks (missing
 // channel ⇒ 107, bad base64 ⇒ 107) belong to the executor. `null` means "absent"; unknown fields are ignored.
 import type { StreamPosition } from '../protocol/types.js';

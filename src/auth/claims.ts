@@ -1,4 +1,4 @@
-// Maps a verified JWT payload (plain JSON object) onto the typed claims of auth/types.ts (protocol.md §3.2–3.3).
+// Maps a verified JWT payload (plain JSON object) onto the typed claims of auth/types.ts (docs/protocol.md §3.2–3.3).
 // Raw JSON values (info, data) become the bytes of their JSON text; b64info/b64data (std base64) win over them.
 // Any claim of the wrong type ⇒ InvalidTokenError.
 

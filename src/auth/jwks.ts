@@ -1,4 +1,4 @@
-// JWKS key sources (protocol.md §3.2): a fixed endpoint, or a template with {{name}} placeholders filled from the
+// JWKS key sources (docs/protocol.md §3.2): a fixed endpoint, or a template with {{name}} placeholders filled from the
 // named groups of issuer_regex / audience_regex matched against the (not yet verified) token's iss / aud.
 // Each resolved URL gets its own jose remote key set (1 h cache, 1 s fetch timeout), kept in a small bounded map.
 

@@ -1,4 +1,4 @@
-// TokenVerifier (protocol.md §3.2–3.3, §3.6): HMAC / RSA / ECDSA static keys chosen by the header alg, or a JWKS
+// TokenVerifier (docs/protocol.md §3.2–3.3, §3.6): HMAC / RSA / ECDSA static keys chosen by the header alg, or a JWKS
 // endpoint; exp/nbf ⇒ TokenExpiredError (ignored with client.insecure); aud/iss checked when configured.
 // RSA, ECDSA and JWKS go through jose. HS* is verified with node:crypto directly: connect storms are mostly HMAC
 // tokens, and a synchronous createHmac is far cheaper than jose's per-call WebCrypto key import.

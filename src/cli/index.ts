@@ -1,4 +1,4 @@
-// Command-line entry (Centrifugo-compatible, protocol.md §8.4): the root command runs the server; subcommands
+// Command-line entry (Centrifugo-compatible, docs/protocol.md §8.4): the root command runs the server; subcommands
 // generate and check configs and tokens. Root flags are dotted config key paths passed to loadConfig as flags.
 // Each command's implementation is imported only when it runs, so `gyre version` starts fast and a broken
 // server module cannot break the tooling commands.

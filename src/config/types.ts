@@ -1,5 +1,5 @@
 // The typed, validated configuration that the rest of Gyre receives (deep-frozen, built once at start-up by
-// config/load.ts + validate.ts). Key names are Centrifugo v6's (protocol.md §8.3): they are the compatibility
+// config/load.ts + validate.ts). Key names are Centrifugo v6's (docs/protocol.md §8.3): they are the compatibility
 // contract. Durations are parsed once: every duration field below is a number of MILLISECONDS.
 
 export interface ChannelOptions {

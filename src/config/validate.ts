@@ -1,4 +1,4 @@
-// Cross-field rules the schema cannot express (protocol.md §1.10, §4.5, centrifugo validate.go). Each failure is a
+// Cross-field rules the schema cannot express (docs/protocol.md §1.10, §4.5, centrifugo validate.go). Each failure is a
 // ConfigError naming the exact key path. Runs once on the parsed config, before it is frozen.
 
 import { X509Certificate, createPublicKey } from 'node:crypto';

@@ -1,4 +1,4 @@
-// The server-API half of the node (protocol.md §6.3 semantics): each method maps protocol errors to ApiError.
+// The server-API half of the node (docs/protocol.md §6.3 semantics): each method maps protocol errors to ApiError.
 // User-targeted methods (subscribe, unsubscribe, disconnect, refresh) go to the whole cluster through the control
 // plane and are applied here by the same code that applies them from other nodes; `channels` is a survey of every
 // node; `info` lists every live node.

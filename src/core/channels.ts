@@ -1,4 +1,4 @@
-// Channel name parsing (private prefix, namespace, user boundary; protocol.md §4.1–4.3) and a bounded cache
+// Channel name parsing (private prefix, namespace, user boundary; docs/protocol.md §4.1–4.3) and a bounded cache
 // of resolved channels, so the namespace lookup is done once per channel name, not once per command.
 import type { ChannelConfig, ChannelOptions } from '../config/types.js';
 import { Errors } from '../protocol/errors.js';

@@ -1,4 +1,4 @@
-// Delivery of broker events to local subscribers (the hot path, STYLE.md §4.6): one encode per publication
+// Delivery of broker events to local subscribers (the hot path, docs/style.md §4.6): one encode per publication
 // and protocol format actually present, then a plain indexed loop; no parsing, closures or promises per
 // subscriber. Subscriptions still subscribing buffer the publication (merged after their reply).
 import type { BrokerEventHandler } from '../engines/types.js';

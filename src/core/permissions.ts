@@ -1,4 +1,4 @@
-// Client permission decisions of protocol.md §4.6 as pure functions. Namespace lookup (102) and name
+// Client permission decisions of docs/protocol.md §4.6 as pure functions. Namespace lookup (102) and name
 // validation (107) happen before, in channels.ts; subscription tokens (§3.3) are decided by the caller.
 import { Errors } from '../protocol/errors.js';
 import type { ResolvedChannel } from './channels.js';

@@ -1,4 +1,4 @@
-// Recovery and positioning rules (protocol.md §5.2–5.4) as pure functions: did a subscribe recover, which
+// Recovery and positioning rules (docs/protocol.md §5.2–5.4) as pure functions: did a subscribe recover, which
 // publications does the client get, and what to do with a publication arriving on a positioned subscription.
 import type { Publication, StreamPosition } from '../protocol/types.js';
 

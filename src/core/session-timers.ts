@@ -156,7 +156,7 @@ export class SessionTimers implements WheelEntry {
       });
   }
 
-  /** Presence refresh, subscription expiry (§3.5) and position check (§5.2) for every subscription. */
+  /** Presence refresh, subscription expiry (docs/protocol.md §3.5) and position check (§5.2) for every subscription. */
   private async periodic(): Promise<void> {
     const s = this.s;
     const ctx = s.ctx;

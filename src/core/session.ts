@@ -236,7 +236,7 @@ export class Session implements SessionPort {
 
   private async dispatch(cmd: Command): Promise<void> {
     hot.messagesReceived.inc(cmd.kind, { type: cmd.kind });
-    // Protocol rules of §1.1 and §1.10, checked before any handler runs.
+    // Protocol rules of docs/protocol.md §1.1 and §1.10, checked before any handler runs.
     if (cmd.kind === 'pong') {
       if (!this.timers.onPong()) this.close(Disconnects.badRequest());
       return;

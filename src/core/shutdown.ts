@@ -1,4 +1,4 @@
-// Paced, jittered drain of all sessions on shutdown (protocol.md §9.1): close with 3001 in batches with a small
+// Paced, jittered drain of all sessions on shutdown (docs/protocol.md §9.1): close with 3001 in batches with a small
 // random pause between them, so reconnects spread out; bounded in total time (after the budget the rest is
 // closed at once).
 import { Disconnects } from '../protocol/errors.js';

@@ -1,5 +1,5 @@
 // Establishing one subscription (client-side, server-side at connect, or via the server API): register in
-// the hub (publications start buffering), add presence, read position / recover (§5.2–5.4), then — after the
+// the hub (publications start buffering), add presence, read position / recover (docs/protocol.md §5.2–5.4), then — after the
 // caller wrote the reply or push — switch to live delivery, flush what was buffered and emit the join.
 import { Disconnects, Errors, ProtocolError } from '../protocol/errors.js';
 import { ErrorCode } from '../protocol/codes.js';

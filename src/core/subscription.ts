@@ -1,5 +1,5 @@
 // One channel subscription of one session: its negotiated options, stream position and the buffer that holds
-// publications arriving while the subscribe is still in progress (protocol.md §1.11).
+// publications arriving while the subscribe is still in progress (docs/protocol.md §1.11).
 import type { Publication, StreamPosition } from '../protocol/types.js';
 import type { Session } from './session.js';
 

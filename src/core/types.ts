@@ -1,5 +1,5 @@
 // The Node facade used by the HTTP API (and later admin UI, gRPC): one method per server operation.
-// Methods throw ApiError (protocol/errors.ts) with the API codes of protocol.md §6.2.
+// Methods throw ApiError (protocol/errors.ts) with the API codes of docs/protocol.md §6.2.
 import type { ClientInfo, Publication, StreamPosition } from '../protocol/types.js';
 import type { Logger } from 'pino';
 import type { TokenVerifier } from '../auth/types.js';

@@ -1,4 +1,4 @@
-// Per-connection outbound queue (protocol.md §1.9 item 7): messages enqueued during one macrotask are joined
+// Per-connection outbound queue (docs/protocol.md §1.9 item 7): messages enqueued during one macrotask are joined
 // into frames of at most `maxMessagesPerFrame` messages and written on setImmediate; the queue (not yet
 // written + the transport's own buffer) is capped in bytes, and overflow is reported once. All writers share
 // one setImmediate per macrotask (a fan-out to N connections schedules one callback, not N).

@@ -1,4 +1,4 @@
-// Engine seam (STYLE.md §3): the core talks to engines only through these interfaces, so Redis and NATS
+// Engine seam (docs/style.md §3): the core talks to engines only through these interfaces, so Redis and NATS
 // engines, several nodes and worker processes come next without reworking the core.
 import type { ClientInfo, Publication, StreamPosition } from '../protocol/types.js';
 

@@ -1,4 +1,4 @@
-// GET (any method) <health.handler_prefix> ⇒ 200 `{}` (protocol.md §9.2) while the engine is healthy; 500 with
+// GET (any method) <health.handler_prefix> ⇒ 200 `{}` (docs/protocol.md §9.2) while the engine is healthy; 500 with
 // the engine's problems (e.g. a Redis shard unreachable or its PUB/SUB not live) otherwise.
 import type { EngineHealth } from '../engines/types.js';
 import type { HttpHandler } from './router.js';

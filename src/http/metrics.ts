@@ -1,4 +1,4 @@
-// Prometheus scrape endpoint (protocol.md §9.3). Batched hot-path deltas are flushed first; `beforeScrape`
+// Prometheus scrape endpoint (docs/protocol.md §9.3). Batched hot-path deltas are flushed first; `beforeScrape`
 // refreshes gauges that are sampled, not pushed.
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';

@@ -1,4 +1,4 @@
-// The JSON codec (protocol.md §1.2): newline-delimited commands in, single-line JSON replies out.
+// The JSON codec (docs/protocol.md §1.2): newline-delimited commands in, single-line JSON replies out.
 // Encoded messages may be views into a shared slab (see json-writer.ts): use byteOffset/byteLength.
 import type { Codec, DecodeResult, FrameCursor } from './codec.js';
 import { joinNewline } from './framing.js';

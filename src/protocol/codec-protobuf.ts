@@ -1,4 +1,4 @@
-// The Protobuf codec (protocol.md §1.2): varint-length-delimited Commands in, bare Reply messages out
+// The Protobuf codec (docs/protocol.md §1.2): varint-length-delimited Commands in, bare Reply messages out
 // (joinFrames adds the length prefixes). Uses the static code generated from client.proto (gen/).
 import type { Codec, DecodeResult, FrameCursor } from './codec.js';
 import { joinDelimited, readVarint, type VarintCursor } from './framing.js';
@@ -138,7 +138,7 @@ function withData<T extends { data?: Raw }>(out: T, data: Uint8Array | null | un
 
 const present = <T>(v: T | null | undefined): v is T => v !== null && v !== undefined;
 
-/** First non-null request in Centrifugo's detection order (protocol.md §1.1 rule 6). */
+/** First non-null request in Centrifugo's detection order (docs/protocol.md §1.1 rule 6). */
 function toCommand(m: PbCommand): Command {
   const id = m.id ?? 0;
   if (present(m.connect)) return { kind: 'connect', id, connect: connectRequest(m.connect) };

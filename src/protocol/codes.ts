@@ -1,4 +1,4 @@
-// Catalogues of Centrifugo's protocol codes (protocol.md §2). Numbers and messages are the wire contract.
+// Catalogues of Centrifugo's protocol codes (docs/protocol.md §2). Numbers and messages are the wire contract.
 
 export const ErrorCode = {
   Internal: 100,
@@ -18,7 +18,7 @@ export const ErrorCode = {
 } as const;
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
 
-/** Exact reply-error messages and temporary flags of Centrifugo (protocol.md §2.1). */
+/** Exact reply-error messages and temporary flags of Centrifugo (docs/protocol.md §2.1). */
 export const errorMessages: Readonly<Record<ErrorCode, { message: string; temporary: boolean }>> = {
   100: { message: 'internal server error', temporary: true },
   101: { message: 'unauthorized', temporary: false },
@@ -102,7 +102,7 @@ export const unsubscribeReasons: Readonly<Record<UnsubscribeCode, string>> = {
   2502: 'state invalidated',
 };
 
-/** Server HTTP API error codes (protocol.md §6.2); 104's message differs from the client catalogue. */
+/** Server HTTP API error codes (docs/protocol.md §6.2); 104's message differs from the client catalogue. */
 export const apiErrorMessages: Readonly<Record<number, string>> = {
   100: 'internal server error',
   102: 'unknown channel',

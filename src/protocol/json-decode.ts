@@ -1,4 +1,4 @@
-// Decoding of newline-delimited JSON commands (protocol.md §1.1–1.3, §1.5) into the Command union.
+// Decoding of newline-delimited JSON commands (docs/protocol.md §1.1–1.3, §1.5) into the Command union.
 // Every value is type-checked; a bad line stops decoding and is reported, never thrown. Zero values
 // (false, 0, "") are left out, so a JSON and a protobuf command with the same meaning decode alike.
 import type { DecodeResult, FrameCursor } from './codec.js';
@@ -165,7 +165,7 @@ function withData<T extends { data?: Raw }>(out: T, r: Obj): T {
   return out;
 }
 
-/** Request fields in Centrifugo's detection order (protocol.md §1.1 rule 6). */
+/** Request fields in Centrifugo's detection order (docs/protocol.md §1.1 rule 6). */
 const REQUEST_FIELDS = [
   'connect',
   'subscribe',

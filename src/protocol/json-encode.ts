@@ -1,4 +1,4 @@
-// Hand-written JSON serialisation of replies and pushes (protocol.md §1.2, §1.6–1.8). Zero values are
+// Hand-written JSON serialisation of replies and pushes (docs/protocol.md §1.2, §1.6–1.8). Zero values are
 // omitted except for the fields Centrifugo always writes; field order follows the proto field order, as
 // Centrifugo's output does. Raw payloads are spliced in as JSON text (never parsed).
 import type { JsonWriter } from './json-writer.js';

@@ -1,4 +1,4 @@
-// Origin check for connection endpoints (protocol.md §7): glob patterns with `*`, matched on the lower-cased
+// Origin check for connection endpoints (docs/protocol.md §7): glob patterns with `*`, matched on the lower-cased
 // Origin header. Empty pattern list ⇒ only requests without an Origin header pass.
 
 export type OriginCheck = (origin: string | undefined) => boolean;

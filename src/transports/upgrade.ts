@@ -1,4 +1,4 @@
-// The cheap, synchronous part of a WebSocket upgrade (protocol.md §1.4, §7): path, origin, limits and
+// The cheap, synchronous part of a WebSocket upgrade (docs/protocol.md §1.4, §7): path, origin, limits and
 // protocol selection. No token checks and no engine calls happen here.
 import { STATUS_CODES } from 'node:http';
 import type { Duplex } from 'node:stream';

@@ -1,4 +1,4 @@
-// Bidirectional WebSocket transport (protocol.md §7.1) on top of `ws` in noServer mode: the host keeps the
+// Bidirectional WebSocket transport (docs/protocol.md §7.1) on top of `ws` in noServer mode: the host keeps the
 // listening server, this module owns the upgrade checks, the per-connection Transport and the inbound wiring.
 // Two ways in: `tryUpgrade` (head parsed by http/front.ts, 101 written here, ws attached with
 // setSocket) and `onUpgrade` (http.Server 'upgrade' + ws.handleUpgrade, kept for permessage-deflate offers

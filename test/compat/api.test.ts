@@ -1,5 +1,5 @@
 // Every cent.js 6.1.0 method against Gyre's HTTP API, API envelopes/errors/auth, and client rpc/send
-// (protocol.md §1.5, §2.1, §2.3 3508, §4.6 RPC, §6.1–6.3).
+// (docs/protocol.md §1.5, §2.1, §2.3 3508, §4.6 RPC, §6.1–6.3).
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type { DisconnectedContext } from 'centrifuge';

@@ -1,5 +1,5 @@
 // Malformed and unexpected input over a raw `ws` socket, plus wire-level batching of replies
-// (protocol.md §1.1 correlation rules, §1.3 reading rules and size limit, §1.10 pong rules, §2.3 3501, §7.1, §11).
+// (docs/protocol.md §1.1 correlation rules, §1.3 reading rules and size limit, §1.10 pong rules, §2.3 3501, §7.1, §11).
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import WebSocket from 'ws';

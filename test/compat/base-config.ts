@@ -1,4 +1,4 @@
-// The configuration most compat test files start from (Centrifugo v6 key tree, protocol.md §8.3). Each file adds
+// The configuration most compat test files start from (Centrifugo v6 key tree, docs/protocol.md §8.3). Each file adds
 // only what it needs with mergeConfig().
 import { API_KEY } from '../harness/clients.js';
 import { TEST_HMAC_SECRET } from '../harness/tokens.js';

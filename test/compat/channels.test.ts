@@ -1,5 +1,5 @@
 // Subscribe / publish / unsubscribe and channel permissions with centrifuge-js 5.7.4
-// (protocol.md §1.5, §1.7, §2.1, §3.3, §4.1, §4.3, §4.4, §4.6).
+// (docs/protocol.md §1.5, §1.7, §2.1, §3.3, §4.1, §4.3, §4.4, §4.6).
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type { PublicationContext, UnsubscribedContext } from 'centrifuge';

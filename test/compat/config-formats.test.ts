@@ -1,5 +1,5 @@
 // The same configuration in JSON, YAML and TOML (hand-written fixtures in test/fixtures/compat) gives servers that
-// behave the same (protocol.md §8.1 formats by extension, §8.3 keys, §1.10 ping advertised).
+// behave the same (docs/protocol.md §8.1 formats by extension, §8.3 keys, §1.10 ping advertised).
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';

@@ -1,4 +1,4 @@
-// Connect/authentication compatibility with centrifuge-js 5.7.4 (protocol.md §1.6, §1.10, §2.3, §3.1, §3.2, §3.6).
+// Connect/authentication compatibility with centrifuge-js 5.7.4 (docs/protocol.md §1.6, §1.10, §2.3, §3.1, §3.2, §3.6).
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type { ConnectedContext, DisconnectedContext, ErrorContext } from 'centrifuge';

@@ -1,5 +1,5 @@
 // Join/leave, presence, presence stats and history paging from centrifuge-js and cent.js
-// (protocol.md §1.7, §4.5 join_leave, §4.6, §5.5, §6.3 presence/presence_stats/history/history_remove).
+// (docs/protocol.md §1.7, §4.5 join_leave, §4.6, §5.5, §6.3 presence/presence_stats/history/history_remove).
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type { JoinContext, LeaveContext, PublicationContext } from 'centrifuge';

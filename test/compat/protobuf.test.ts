@@ -1,4 +1,4 @@
-// The protobuf build of centrifuge-js 5.7.4 against Gyre (protocol.md §1.2 Protobuf, §1.4, §11 protobuf notes).
+// The protobuf build of centrifuge-js 5.7.4 against Gyre (docs/protocol.md §1.2 Protobuf, §1.4, §11 protobuf notes).
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { Centrifuge as PbCentrifuge, State } from 'centrifuge/build/protobuf';

@@ -1,5 +1,5 @@
 // Stream recovery after a server-driven transport cut, with centrifuge-js 5.7.4 and cent.js
-// (protocol.md §2.3 3011, §5.1–5.3, §5.7, §10.5).
+// (docs/protocol.md §2.3 3011, §5.1–5.3, §5.7, §10.5).
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type {

@@ -1,5 +1,5 @@
 // Server-side subscriptions and server API actions on live connections, observed with centrifuge-js 5.7.4
-// (protocol.md §1.7 subscribe/unsubscribe/refresh pushes, §2.2, §2.3, §3.2 channels claim, §4.7, §6.3).
+// (docs/protocol.md §1.7 subscribe/unsubscribe/refresh pushes, §2.2, §2.3, §3.2 channels claim, §4.7, §6.3).
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type {

@@ -1,5 +1,5 @@
 // Graceful shutdown on SIGTERM: every client gets close 3001 "shutdown" and the process exits 0 within
-// shutdown.timeout (protocol.md §2.3 3001, §7.1, §9.1, §10.5, §11 step 7).
+// shutdown.timeout (docs/protocol.md §2.3 3001, §7.1, §9.1, §10.5, §11 step 7).
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type { ConnectingContext } from 'centrifuge';

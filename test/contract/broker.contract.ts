@@ -1,4 +1,4 @@
-// Broker contract (STYLE.md §4.9): every engine's Broker passes these cases; an engine may skip a case by
+// Broker contract (docs/style.md §4.9): every engine's Broker passes these cases; an engine may skip a case by
 // name with a reason. Delivery may be asynchronous (Redis, NATS), so cases wait for events with a bound.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';

@@ -1,4 +1,4 @@
-// HistoryStore contract (protocol.md §5.1, §5.5): offsets, epochs, trimming, reads, TTLs, remove.
+// HistoryStore contract (docs/protocol.md §5.1, §5.5): offsets, epochs, trimming, reads, TTLs, remove.
 // TTL cases use real time with small TTLs; "still there" assertions are made only when the measured
 // elapsed time proves the TTL cannot have passed, so a slow machine makes them inconclusive, not red.
 import assert from 'node:assert/strict';

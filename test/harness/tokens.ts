@@ -1,4 +1,4 @@
-// HS256 connection and subscription JWTs for tests (protocol.md §3.2, §3.3), signed with jose.
+// HS256 connection and subscription JWTs for tests (docs/protocol.md §3.2, §3.3), signed with jose.
 import { SignJWT } from 'jose';
 
 export const TEST_HMAC_SECRET = 'gyre-compat-test-secret-0123456789';

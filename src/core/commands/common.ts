@@ -1,4 +1,4 @@
-// Small checks shared by the client command handlers (protocol.md §4.2).
+// Small checks shared by the client command handlers (docs/protocol.md §4.2).
 import { Disconnects, Errors } from '../../protocol/errors.js';
 import type { ResolvedChannel } from '../channels.js';
 import type { Session } from '../session.js';

@@ -1,4 +1,4 @@
-// Client `connect` (protocol.md §3.1, §3.2, §3.4, §4.7): credentials, limits, server-side subscriptions,
+// Client `connect` (docs/protocol.md §3.1, §3.2, §3.4, §4.7): credentials, limits, server-side subscriptions,
 // ConnectResult, then joins and timers.
 import { InvalidTokenError, TokenExpiredError, type ConnectTokenClaims, type TokenSubOptions } from '../../auth/types.js';
 import { Disconnect, Disconnects, Errors } from '../../protocol/errors.js';

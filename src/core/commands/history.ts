@@ -1,4 +1,4 @@
-// Client `history` (protocol.md §5.5): 102, 107, 108 without history, 103, reverse+since.offset 0 ⇒ 107,
+// Client `history` (docs/protocol.md §5.5): 102, 107, 108 without history, 103, reverse+since.offset 0 ⇒ 107,
 // epoch mismatch ⇒ 112; limit capped by client.history_max_publication_limit.
 import { UnrecoverablePositionError } from '../../engines/types.js';
 import { Errors } from '../../protocol/errors.js';

@@ -1,4 +1,4 @@
-// Client `presence` (protocol.md §4.6): 102, 107, 108 when presence is off, permission 103.
+// Client `presence` (docs/protocol.md §4.6): 102, 107, 108 when presence is off, permission 103.
 import { Errors } from '../../protocol/errors.js';
 import type { ClientInfo, PresenceRequest } from '../../protocol/types.js';
 import type { ResolvedChannel } from '../channels.js';

@@ -1,4 +1,4 @@
-// Client `publish` (protocol.md §4.6): 102/107 checks, data format, permission, publish with the client's
+// Client `publish` (docs/protocol.md §4.6): 102/107 checks, data format, permission, publish with the client's
 // ClientInfo (incl. chan_info when subscribed) and the namespace's history settings.
 import type { ChannelOptions, GyreConfig } from '../../config/types.js';
 import { Errors } from '../../protocol/errors.js';

@@ -1,4 +1,4 @@
-// Client `refresh` (protocol.md §3.4): 3501 empty token, 3005 expired, 3500 invalid / user mismatch, 110 past
+// Client `refresh` (docs/protocol.md §3.4): 3501 empty token, 3005 expired, 3500 invalid / user mismatch, 110 past
 // expiration, 3010 when token channels/subs changed; reply {expires, ttl}.
 import { InvalidTokenError, TokenExpiredError, type ConnectTokenClaims } from '../../auth/types.js';
 import { Disconnects, Errors } from '../../protocol/errors.js';

@@ -1,4 +1,4 @@
-// Client `sub_refresh` (protocol.md §3.5): 3501 empty channel, 103 not subscribed, 107 empty token,
+// Client `sub_refresh` (docs/protocol.md §3.5): 3501 empty channel, 103 not subscribed, 107 empty token,
 // 3500 invalid / channel, user or client mismatch. Deviation: an expired token is answered 109 (Centrifugo
 // answers `{}`, flagged as a discrepancy in the spec).
 import { InvalidTokenError, TokenExpiredError, type SubscribeTokenClaims } from '../../auth/types.js';

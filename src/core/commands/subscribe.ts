@@ -1,4 +1,4 @@
-// Client `subscribe` (protocol.md §4.6 steps 0–8, §3.3 subscription tokens, §5.2–5.4 positioning/recovery).
+// Client `subscribe` (docs/protocol.md §4.6 steps 0–8, §3.3 subscription tokens, §5.2–5.4 positioning/recovery).
 import { Buffer } from 'node:buffer';
 import { InvalidTokenError, TokenExpiredError, type BoolOverride, type SubscribeTokenClaims } from '../../auth/types.js';
 import { Disconnects, Errors } from '../../protocol/errors.js';

@@ -1,4 +1,4 @@
-// The control messages nodes exchange, as one discriminated union (STYLE.md §4.5). They map one to one onto the
+// The control messages nodes exchange, as one discriminated union (docs/style.md §4.5). They map one to one onto the
 // body fields of centrifuge's controlpb.Command (control.proto); codec.ts converts. Every command carries the
 // sending node's id (`uid`), so a node can skip its own messages coming back from the bus.
 import type { StreamPosition } from '../../protocol/types.js';

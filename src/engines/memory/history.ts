@@ -1,4 +1,4 @@
-// In-memory history streams of all channels: creation with a fresh epoch, append + trim, reads (§5.5),
+// In-memory history streams of all channels: creation with a fresh epoch, append + trim, reads (docs/protocol.md §5.5),
 // history TTL (clears publications) and meta TTL (drops the stream). Synchronous so that the broker can
 // append and deliver in one step. Expiry is lazy on access plus `sweep()` driven by the broker's timer.
 import { UnrecoverablePositionError } from '../types.js';

@@ -1,5 +1,5 @@
 // One channel's history stream in memory: a bounded window of the latest publications, the top offset and
-// the epoch of this incarnation (protocol.md §5.1). Pure data structure: the caller passes `now`.
+// the epoch of this incarnation (docs/protocol.md §5.1). Pure data structure: the caller passes `now`.
 import type { Publication, StreamPosition } from '../../protocol/types.js';
 
 export interface StreamReadOptions {

@@ -1,4 +1,4 @@
-// history (§5.5), refresh (§3.4), sub_refresh (§3.5), server-side subscriptions at connect (§4.7).
+// history (docs/protocol.md §5.5), refresh (§3.4), sub_refresh (§3.5), server-side subscriptions at connect (§4.7).
 import assert from 'node:assert/strict';
 import { afterEach, describe, it } from 'node:test';
 import { namespace } from './config-fixture.js';

@@ -1,4 +1,4 @@
-// subscribe / unsubscribe / publish: permissions (§4.6), tokens (§3.3), positioning and recovery (§5), join/leave.
+// subscribe / unsubscribe / publish: permissions (docs/protocol.md §4.6), tokens (§3.3), positioning and recovery (§5), join/leave.
 import assert from 'node:assert/strict';
 import { afterEach, describe, it } from 'node:test';
 import { namespace } from './config-fixture.js';

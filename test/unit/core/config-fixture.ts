@@ -1,4 +1,4 @@
-// A complete GyreConfig with Centrifugo v6 defaults (protocol.md §8.3) for core unit tests, independent of the
+// A complete GyreConfig with Centrifugo v6 defaults (docs/protocol.md §8.3) for core unit tests, independent of the
 // config loader. Durations in ms.
 import type {
   ChannelOptions,

@@ -1,4 +1,4 @@
-// NodeApi semantics (protocol.md §6.3): ApiError codes, pushes to targeted sessions, info/channels.
+// NodeApi semantics (docs/protocol.md §6.3): ApiError codes, pushes to targeted sessions, info/channels.
 import assert from 'node:assert/strict';
 import { afterEach, describe, it } from 'node:test';
 import { ApiError } from '../../../src/protocol/errors.js';

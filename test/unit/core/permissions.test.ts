@@ -52,7 +52,7 @@ function errCode(fn: () => void): number {
 }
 
 describe('canSubscribe (no token)', () => {
-  it('matches §4.6 steps 2, 4, 7, 8 over every combination', () => {
+  it('matches docs/protocol.md §4.6 steps 2, 4, 7, 8 over every combination', () => {
     let checked = 0;
     for (const forClient of bools)
       for (const forAnon of bools)

@@ -8,7 +8,7 @@ const pubs = (...offsets: number[]): Publication[] => offsets.map(pub);
 const offs = (list: Publication[] | null): number[] | null => (list === null ? null : list.map((p) => p.offset ?? -1));
 const E = 'epochAAA';
 
-describe('streamRecovery (§5.3 step 2)', () => {
+describe('streamRecovery (docs/protocol.md §5.3 step 2)', () => {
   it('recovers the whole gap', () => {
     const r = streamRecovery({ offset: 5, epoch: E }, { publications: pubs(6, 7), position: { offset: 7, epoch: E } });
     assert.equal(r.recovered, true);

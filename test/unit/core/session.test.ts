@@ -1,4 +1,4 @@
-// Session state machine: connect rules (§3.1), protocol rules (§1.1), ping/pong (§1.10), stale, framing.
+// Session state machine: connect rules (docs/protocol.md §3.1), protocol rules (§1.1), ping/pong (§1.10), stale, framing.
 import assert from 'node:assert/strict';
 import { afterEach, describe, it } from 'node:test';
 import { Client, makeNode, settle, tok, type TestNode } from './core-harness.js';

@@ -13,7 +13,7 @@ export interface FakeServerOptions {
   pingMs?: number;
   /** Give publications offsets (as a channel with history would). */
   offsets?: boolean;
-  /** Keep this many publications per channel (implies offsets) and honour recoverable/recover (§5.3). */
+  /** Keep this many publications per channel (implies offsets) and honour recoverable/recover (docs/protocol.md §5.3). */
   historySize?: number;
   /** Reject this many WebSocket upgrades with HTTP 503 first. */
   rejectFirst?: number;

@@ -19,7 +19,7 @@ const JWT =
   'eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJzdWIiOiI0MiIsImV4cCI6MTc2NzIyOTIwMCwiaWF0IjoxNzY3MjI1NjAwfQ.QfYn9MbezPfeu_T5mjwLGa1cDp3j3VXBnvSgKh32unY';
 
 describe('JSON decodeCommands', () => {
-  it('decodes the batched connect + subscribe frame of protocol.md §11 step 1', () => {
+  it('decodes the batched connect + subscribe frame of docs/protocol.md §11 step 1', () => {
     const frame =
       `{"connect":{"token":"${JWT}","name":"js"},"id":1}\n` +
       '{"subscribe":{"channel":"chat:index","flag":1,"recover":true,"offset":5,"epoch":"kTQnJrWp"},"id":2}';

@@ -11,7 +11,7 @@ const push = (p: Push): string => txt(codec.encodePush(p));
 
 const CLIENT7 = '5f0e2a9c-3b1d-4c6e-9a8f-7e6d5c4b3a21';
 
-describe('JSON encode: protocol.md §11 frames, byte for byte', () => {
+describe('JSON encode: docs/protocol.md §11 frames, byte for byte', () => {
   const connectReply: Reply = {
     id: 1,
     connect: {

@@ -28,7 +28,7 @@ function num(v: unknown): number {
 }
 
 describe('protobuf decodeCommands', () => {
-  it('decodes the connect frame captured in protocol.md §11', () => {
+  it('decodes the connect frame captured in docs/protocol.md §11', () => {
     const frame = Uint8Array.from([0x0d, 0x08, 0x01, 0x22, 0x09, 0x0a, 0x03, 0x4a, 0x57, 0x54, 0x22, 0x02, 0x6a, 0x73]);
     assert.deepEqual(pb.decodeCommands(frame), { commands: [{ kind: 'connect', id: 1, connect: { token: 'JWT', name: 'js' } }] });
   });
