@@ -15,6 +15,7 @@ import { connToken, TEST_HMAC_SECRET } from '../harness/tokens.js';
 /** The test page: GyreShared from the IIFE bundle, and a `T` object the tests drive with page.evaluate. */
 const PAGE = `<!doctype html><meta charset="utf-8"><title>gyre-shared test</title>
 <script src="/client/dist/gyre-shared.js"></script>
+<script src="/vendor/centrifuge.js"></script>
 <script>
 window.T = { pubs: {}, subscribed: {}, states: [], tokenCalls: 0, errors: [] };
 T.init = (url, opts) => {
@@ -27,8 +28,9 @@ T.init = (url, opts) => {
       return await r.text();
     };
   }
-  delete o.user; delete o.exp;
-  T.c = new GyreShared.Centrifuge(url, o);
+  delete o.user; delete o.exp; delete o.plain;
+  // plain: the official client (one connection per tab), for comparisons in bench/.
+  T.c = opts.plain ? new Centrifuge(url, o) : new GyreShared.Centrifuge(url, o);
   T.c.on('state', (ctx) => T.states.push(ctx.newState));
   T.c.on('error', (ctx) => T.errors.push(ctx));
 };
@@ -54,7 +56,7 @@ export interface StaticServer {
   close(): Promise<void>;
 }
 
-/** Serves /page.html, /client/dist/* and /token on a free loopback port. */
+/** Serves /page.html, /client/dist/*, /vendor/centrifuge.js (the official browser bundle) and /token on a free loopback port. */
 export async function startStatic(): Promise<StaticServer> {
   const dist = join(REPO_ROOT, 'client', 'dist');
   const server: Server = createServer((req, res) => {
@@ -70,6 +72,10 @@ export async function startStatic(): Promise<StaticServer> {
         (t) => res.writeHead(200, { 'content-type': 'text/plain' }).end(t),
         () => res.writeHead(500).end(),
       );
+      return;
+    }
+    if (url.pathname === '/vendor/centrifuge.js') {
+      res.writeHead(200, { 'content-type': 'text/javascript' }).end(readFileSync(join(REPO_ROOT, 'node_modules', 'centrifuge', 'dist', 'centrifuge.js')));
       return;
     }
     const m = /^\/client\/dist\/([\w.-]+\.(?:js|mjs|map))$/.exec(url.pathname);
