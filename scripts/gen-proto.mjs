@@ -4,7 +4,7 @@
 //   gen/<name>.ts          static encode/decode code (pbjs static-module, ES6, keep-case), marked @ts-nocheck so
 //                          that `tsc` both accepts and emits it (a plain .js file would be skipped by the build);
 //   gen/<name>-types.d.ts  the matching TypeScript declarations (pbts), imported with `import type`.
-// Usage: node scripts/gen-proto.mjs [--check]   (--check: exit 1 when the committed files are stale)
+// Usage: node scripts/gen-proto.mjs [--check]   (--check: exit 1 when the committed files are stale; npm test runs it)
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync, mkdirSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';

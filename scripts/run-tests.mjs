@@ -42,6 +42,13 @@ if (!skipTypecheck) {
   }
 }
 
+// The committed protobuf code (src/protocol/gen, src/core/control/gen) must match its .proto files.
+if (!skipTypecheck) {
+  console.log('> gen-proto --check');
+  const gp = spawnSync(process.execPath, [join(root, 'scripts/gen-proto.mjs'), '--check'], { cwd: root, stdio: 'inherit' });
+  if (gp.status !== 0) process.exit(gp.status ?? 1);
+}
+
 // client/dist/ is what the browser tests load (npm run build:client).
 console.log('> build:client');
 const bc = spawnSync(process.execPath, [join(root, 'scripts/build-client.mjs')], { cwd: root, stdio: 'inherit' });
