@@ -1,10 +1,12 @@
 // One Gyre node and one real Centrifugo v6.9.1 node on one Redis form one cluster: publications, join/leave,
 // presence, history and recovery, info and the server API cross in both directions. Skipped (with the reason)
 // when the Centrifugo binary is not installed (scripts/install-centrifugo.sh).
+import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
+import { consistentIndex } from '../../src/engines/redis/shard-index.js';
 import { findCentrifugo, startCentrifugo, type CentrifugoProcess } from '../harness/centrifugo.js';
-import { ClientPool } from '../harness/clients.js';
-import { startRedis, type RedisServer } from '../harness/redis.js';
+import { callApi, ClientPool } from '../harness/clients.js';
+import { redisCli, startRedis, startRedisCluster, type RedisClusterSet, type RedisServer } from '../harness/redis.js';
 import { redisClusterConfig, startGyreNodes, type GyreNode } from './nodes.js';
 import {
   apiReachesOtherNode,
@@ -57,5 +59,80 @@ describe('redis: a Gyre node and a Centrifugo node in one cluster', { skip }, ()
   });
   it('info on both lists both nodes', async () => {
     await infoLists([gyre[0]!, cfNode], ['gyre-1', 'centrifugo-1']);
+  });
+});
+
+describe('redis: a Gyre node and a Centrifugo node on 2 shards pick the same shard per channel', { skip }, () => {
+  let shards: RedisServer[] = [];
+  let gyre: GyreNode[] = [];
+  let cf: CentrifugoProcess | undefined;
+  let cfNode: ServerNode;
+  const pool = new ClientPool();
+  before(async () => {
+    shards = await Promise.all([startRedis(), startRedis()]);
+    const engine = { address: shards.map((r) => r.address), prefix: 'mixsh' };
+    [gyre, cf] = await Promise.all([
+      startGyreNodes(engine, ['gyre-s']),
+      startCentrifugo(redisClusterConfig(engine, 'centrifugo-s'), binary === undefined ? {} : { binary }),
+    ]);
+    cfNode = { name: 'centrifugo-s', url: cf.url, apiUrl: cf.apiUrl };
+  });
+  after(async () => {
+    pool.closeAll();
+    await Promise.all([...gyre.map((n) => n.proc.stop()), cf?.stop()]);
+    await Promise.all(shards.map((r) => r.stop()));
+  });
+
+  it('streams Centrifugo writes sit on the shard Gyre computes, and Gyre reads them', async () => {
+    const channels = Array.from({ length: 8 }, (_, i) => `xx:shard${i}`);
+    const used = new Set(channels.map((c) => consistentIndex(c, 2)));
+    assert.equal(used.size, 2, 'the channels cover both shards');
+    for (const ch of channels) {
+      const r = await callApi(cfNode.apiUrl, 'publish', { channel: ch, data: { ch } });
+      assert.equal(r.status, 200, r.text);
+      const want = consistentIndex(ch, 2);
+      for (const [i, shard] of shards.entries()) {
+        const exists = (await redisCli(shard.port, 'exists', `mixsh.stream.${ch}`)).trim();
+        assert.equal(exists, i === want ? '1' : '0', `${ch} on shard ${i}`);
+      }
+      const h = await callApi(gyre[0]!.apiUrl, 'history', { channel: ch, limit: -1 });
+      assert.deepEqual((h.body as { result: { publications: { data: unknown }[] } }).result.publications.map((p) => p.data), [{ ch }]);
+    }
+  });
+
+  it('publications, presence and recovery cross on 2 shards', async () => {
+    await crossNodePublications(pool, [gyre[0]!, cfNode]);
+    await presenceAggregates(pool, [cfNode, gyre[0]!]);
+    await historyAndRecovery(pool, cfNode, gyre[0]!);
+  });
+});
+
+describe('redis: a Gyre node and a Centrifugo node on a Redis Cluster', { skip }, () => {
+  let cluster: RedisClusterSet | undefined;
+  let gyre: GyreNode[] = [];
+  let cf: CentrifugoProcess | undefined;
+  let cfNode: ServerNode;
+  const pool = new ClientPool();
+  before(async () => {
+    cluster = await startRedisCluster();
+    const engine = { cluster_address: [cluster.address], prefix: 'mixcl' };
+    [gyre, cf] = await Promise.all([
+      startGyreNodes(engine, ['gyre-c']),
+      startCentrifugo(redisClusterConfig(engine, 'centrifugo-c'), binary === undefined ? {} : { binary }),
+    ]);
+    cfNode = { name: 'centrifugo-c', url: cf.url, apiUrl: cf.apiUrl };
+  });
+  after(async () => {
+    pool.closeAll();
+    await Promise.all([...gyre.map((n) => n.proc.stop()), cf?.stop()]);
+    await cluster?.stop();
+  });
+
+  it('publications, presence, recovery, API and info cross on the Cluster ({channel} hash tags)', async () => {
+    await crossNodePublications(pool, [gyre[0]!, cfNode]);
+    await presenceAggregates(pool, [gyre[0]!, cfNode]);
+    await historyAndRecovery(pool, gyre[0]!, cfNode);
+    await apiReachesOtherNode(pool, cfNode, gyre[0]!);
+    await infoLists([gyre[0]!, cfNode], ['gyre-c', 'centrifugo-c']);
   });
 });
