@@ -1,0 +1,66 @@
+#!/bin/bash
+# Cross-node fan-out through Redis: 2 Gyre nodes against 2 Centrifugo nodes on the same redis-server, in one run.
+# Subscribers connect to node 1, publications go through node 2's HTTP API, so every delivery crosses Redis
+# PUB/SUB. gyre-bench reports deliveries/s and publish→deliver latency; this script adds server CPU per delivery
+# (both nodes, from /proc/<pid>/stat) and Redis CPU.
+#   usage: bench/redis-fanout.sh [OUT_DIR]   env: N (subscribers, default 2000), CHANNELS (default 20),
+#          RATES (publications/s stages, default "100,400"), DURATION (per stage, default 10s),
+#          PEERS ("gyre centrifugo"), CENTRIFUGO_BIN (default ~/go/bin/centrifugo)
+set -u
+cd "$(dirname "$0")/.."
+out=${1:-bench/results/redis-fanout-$(date -u +%Y%m%dT%H%M%SZ)}
+n=${N:-2000}
+channels=${CHANNELS:-20}
+rates=${RATES:-100,400}
+duration=${DURATION:-10s}
+peers=${PEERS:-gyre centrifugo}
+centrifugo=${CENTRIFUGO_BIN:-$HOME/go/bin/centrifugo}
+mkdir -p "$out"
+node scripts/ensure-build.mjs >/dev/null
+tck=$(getconf CLK_TCK)
+cpu() { awk '{print $14 + $15}' "/proc/$1/stat" 2>/dev/null || echo 0; }
+
+work=$(mktemp -d /tmp/gyre-rfan-XXXX)
+rport=$(( 20000 + RANDOM % 10000 ))
+redis-server --port "$rport" --bind 127.0.0.1 --save '' --appendonly no --dir "$work" >"$work/redis.log" 2>&1 &
+rpid=$!
+trap 'kill $rpid 2>/dev/null; rm -rf "$work"' EXIT
+sleep 0.5
+
+port=19040
+for kind in $peers; do
+  pids=()
+  ports=()
+  for i in 1 2; do
+    port=$((port + 1))
+    cat >"$work/$kind-$i.json" <<JSON
+{"http_server":{"address":"127.0.0.1","port":$port},"log":{"level":"error"},
+ "engine":{"type":"redis","redis":{"address":["127.0.0.1:$rport"],"prefix":"bench-$kind"}},
+ "node":{"name":"$kind-$i"},
+ "client":{"token":{"hmac_secret_key":"bench-secret"}},"http_api":{"key":"bench-key"},
+ "channel":{"without_namespace":{"allow_subscribe_for_client":true}}}
+JSON
+    if [ "$kind" = gyre ]; then
+      setsid node dist/src/main.js -c "$work/$kind-$i.json" >"$work/$kind-$i.log" 2>&1 </dev/null &
+    else
+      setsid "$centrifugo" -c "$work/$kind-$i.json" >"$work/$kind-$i.log" 2>&1 </dev/null &
+    fi
+    pids+=($!)
+    ports+=($port)
+  done
+  for p in "${ports[@]}"; do
+    for t in $(seq 1 100); do curl -s "http://127.0.0.1:$p/api/info" -H 'X-API-Key: bench-key' -d '{}' >/dev/null && break; sleep 0.1; done
+  done
+  c1=$(cpu "${pids[0]}"); c2=$(cpu "${pids[1]}"); cr=$(cpu $rpid); t0=$(date +%s.%N)
+  node bin/gyre-bench.js fanout -q --url "ws://127.0.0.1:${ports[0]}/connection/websocket" \
+    --api-url "http://127.0.0.1:${ports[1]}/api" --api-key bench-key --hmac-secret bench-secret \
+    -c "$n" --channels "$channels" --publish-rate "$rates" -d "$duration" --timeout 300s \
+    --server-pid "${pids[0]}" --json "$out/$kind.json" >"$out/$kind.txt" 2>&1
+  t1=$(date +%s.%N)
+  d1=$(( $(cpu "${pids[0]}") - c1 )); d2=$(( $(cpu "${pids[1]}") - c2 )); dr=$(( $(cpu $rpid) - cr ))
+  echo "{\"peer\":\"$kind\",\"wall_s\":$(echo "$t1 - $t0" | bc),\"cpu_s_node1\":$(echo "scale=3; $d1/$tck" | bc),\"cpu_s_node2\":$(echo "scale=3; $d2/$tck" | bc),\"cpu_s_redis\":$(echo "scale=3; $dr/$tck" | bc)}" >"$out/$kind-cpu.json"
+  for p in "${pids[@]}"; do kill -TERM "$p" 2>/dev/null; done
+  for p in "${pids[@]}"; do for t in $(seq 1 100); do kill -0 "$p" 2>/dev/null || break; sleep 0.05; done; kill -KILL "$p" 2>/dev/null; done
+  cat "$out/$kind-cpu.json"
+done
+node --import tsx bench/redis-fanout-summary.ts "$out" $peers | tee "$out/summary.md"
