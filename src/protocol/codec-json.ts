@@ -3,12 +3,12 @@
 import type { Codec, DecodeResult, FrameCursor } from './codec.js';
 import { joinNewline } from './framing.js';
 import { decodeJsonCommands, decodeJsonCommandsFrom } from './json-decode.js';
+import { isJsonPayload } from './json-scan.js';
 import { writePublication, writePush, writeReply } from './json-encode.js';
 import { JsonWriter } from './json-writer.js';
 import type { Publication, Push, Reply } from './types.js';
 
 const encoder = new TextEncoder();
-const strictDecoder = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
 
 const PUSH_CHANNEL = encoder.encode('{"push":{"channel":');
 const PUB_KEY = encoder.encode(',"pub":');
@@ -74,14 +74,11 @@ export class JsonCodec implements Codec {
     return joinNewline(messages);
   }
 
-  /** Valid JSON text (strict UTF-8, no BOM). Empty data is carried by omitting the field. */
+  /**
+   * Valid JSON text (strict UTF-8, no BOM). Empty data is carried by omitting the field. Decided once per
+   * payload (json-scan.ts isJsonPayload): payloads cut from JSON input are known at ingress.
+   */
   canCarry(data: Uint8Array): boolean {
-    if (data.length === 0) return true;
-    try {
-      JSON.parse(strictDecoder.decode(data));
-      return true;
-    } catch {
-      return false;
-    }
+    return isJsonPayload(data);
   }
 }

@@ -1,7 +1,11 @@
 // Decoding of newline-delimited JSON commands (docs/protocol.md §1.1–1.3, §1.5) into the Command union.
 // Every value is type-checked; a bad line stops decoding and is reported, never thrown. Zero values
 // (false, 0, "") are left out, so a JSON and a protobuf command with the same meaning decode alike.
+// Every `data` field is the exact bytes the client sent (docs/payloads.md), never a re-serialised value:
+// JSON.parse builds the envelope (fast, native), and only for a command that carries data does
+// locateRaw (json-scan.ts) walk the line's bytes to cut the data out (measured: bench/json-decode.bench.ts).
 import type { DecodeResult, FrameCursor } from './codec.js';
+import { PATH_SEPARATOR, locateRaw } from './json-scan.js';
 import type {
   Command,
   ConnectRequest,
@@ -15,7 +19,21 @@ import type {
 } from './types.js';
 
 const decoder = new TextDecoder();
-const encoder = new TextEncoder();
+/** Lines after the first keep a leading BOM as text (only the frame's own start may carry one). */
+const lineDecoder = new TextDecoder('utf-8', { ignoreBOM: true });
+
+/** The line being decoded (decoding is synchronous): its bytes, and its data spans once located. */
+let lineBytes: Uint8Array = new Uint8Array(0);
+let lineStart = 0;
+let lineEnd = 0;
+let lineSpans: Map<string, Uint8Array> | undefined;
+
+/** The exact bytes of the `data` member at `path` (member names, outermost first) of the current line. */
+function dataSpan(path: string): Uint8Array {
+  // Payload fields are at most 4 objects deep: connect → subs → <channel> → data.
+  lineSpans ??= locateRaw(lineBytes, lineStart, lineEnd, 'data', 4);
+  return lineSpans?.get(path) ?? fail('data: not located');
+}
 
 const MAX_UINT32 = 0xffff_ffff;
 const MAX_UINT64 = 2 ** 64;
@@ -73,11 +91,11 @@ const uint64 = (o: Obj, k: string): number | undefined => int(o, k, 0, MAX_UINT6
 const int32 = (o: Obj, k: string): number | undefined => int(o, k, MIN_INT32, MAX_INT32);
 const int64 = (o: Obj, k: string): number | undefined => int(o, k, -MAX_UINT64, MAX_UINT64);
 
-/** Raw field: the JSON text of the value, as UTF-8 bytes. */
-function raw(o: Obj, k: string): Raw | undefined {
-  const v = o[k];
+/** The `data` member of the request at `path` (JSON null counts as absent), as the bytes received. */
+function raw(o: Obj, path: string): Raw | undefined {
+  const v = o['data'];
   if (v === undefined || v === null) return undefined;
-  return encoder.encode(JSON.stringify(v));
+  return dataSpan(`${path}${PATH_SEPARATOR}data`);
 }
 
 function obj(o: Obj, k: string): Obj | undefined {
@@ -106,13 +124,13 @@ function channelOnly(r: Obj): { channel: string } {
   return { channel: str(r, 'channel') ?? '' };
 }
 
-function subscribeRequest(r: Obj): SubscribeRequest {
+function subscribeRequest(r: Obj, path: string): SubscribeRequest {
   const out: SubscribeRequest = { channel: str(r, 'channel') ?? '' };
   put(out, 'token', str(r, 'token'));
   put(out, 'recover', bool(r, 'recover'));
   put(out, 'epoch', str(r, 'epoch'));
   put(out, 'offset', uint64(r, 'offset'));
-  put(out, 'data', raw(r, 'data'));
+  put(out, 'data', raw(r, path));
   put(out, 'positioned', bool(r, 'positioned'));
   put(out, 'recoverable', bool(r, 'recoverable'));
   put(out, 'join_leave', bool(r, 'join_leave'));
@@ -126,7 +144,7 @@ function subscribeRequest(r: Obj): SubscribeRequest {
 function connectRequest(r: Obj): ConnectRequest {
   const out: ConnectRequest = {};
   put(out, 'token', str(r, 'token'));
-  put(out, 'data', raw(r, 'data'));
+  put(out, 'data', raw(r, 'connect'));
   const subs = obj(r, 'subs');
   if (subs !== undefined) {
     const m: Record<string, SubscribeRequest> = {};
@@ -135,7 +153,7 @@ function connectRequest(r: Obj): ConnectRequest {
       const s = subs[ch];
       if (s === null) continue;
       if (!isObj(s)) fail('subs: object values expected');
-      setKey(m, ch, subscribeRequest(s));
+      setKey(m, ch, subscribeRequest(s, `connect${PATH_SEPARATOR}subs${PATH_SEPARATOR}${ch}`));
       n++;
     }
     if (n > 0) out.subs = m;
@@ -159,8 +177,8 @@ function historyRequest(r: Obj): HistoryRequest {
   return out;
 }
 
-function withData<T extends { data?: Raw }>(out: T, r: Obj): T {
-  const b = raw(r, 'data');
+function withData<T extends { data?: Raw }>(out: T, r: Obj, path: string): T {
+  const b = raw(r, path);
   if (b !== undefined) out.data = b;
   return out;
 }
@@ -185,11 +203,11 @@ function toCommand(kind: (typeof REQUEST_FIELDS)[number], id: number, r: Obj): C
     case 'connect':
       return { kind, id, connect: connectRequest(r) };
     case 'subscribe':
-      return { kind, id, subscribe: subscribeRequest(r) };
+      return { kind, id, subscribe: subscribeRequest(r, kind) };
     case 'unsubscribe':
       return { kind, id, unsubscribe: channelOnly(r) };
     case 'publish':
-      return { kind, id, publish: withData<PublishRequest>(channelOnly(r), r) };
+      return { kind, id, publish: withData<PublishRequest>(channelOnly(r), r, kind) };
     case 'presence':
       return { kind, id, presence: channelOnly(r) };
     case 'presence_stats':
@@ -197,12 +215,12 @@ function toCommand(kind: (typeof REQUEST_FIELDS)[number], id: number, r: Obj): C
     case 'history':
       return { kind, id, history: historyRequest(r) };
     case 'rpc': {
-      const rpc: RpcRequest = withData({}, r);
+      const rpc: RpcRequest = withData({}, r, kind);
       put(rpc, 'method', str(r, 'method'));
       return { kind, id, rpc };
     }
     case 'send':
-      return { kind, id, send: withData({}, r) };
+      return { kind, id, send: withData({}, r, kind) };
     case 'refresh':
       return { kind, id, refresh: { token: str(r, 'token') ?? '' } };
     case 'sub_refresh': {
@@ -213,8 +231,7 @@ function toCommand(kind: (typeof REQUEST_FIELDS)[number], id: number, r: Obj): C
   }
 }
 
-function decodeLine(line: string): Command {
-  const v: unknown = JSON.parse(line);
+function commandOf(v: unknown): Command {
   if (!isObj(v)) fail('command must be a JSON object');
   const id = uint32(v, 'id') ?? 0;
   obj(v, 'ping'); // validated only: a command with just `ping` is a pong (id 0) or unknown (id > 0)
@@ -227,17 +244,32 @@ function decodeLine(line: string): Command {
   return id === 0 ? { kind: 'pong', id: 0 } : { kind: 'unknown', id };
 }
 
+function decodeLine(line: string, bytes: Uint8Array, start: number, end: number): Command {
+  const v: unknown = JSON.parse(line);
+  lineBytes = bytes;
+  lineStart = start;
+  lineEnd = end;
+  lineSpans = undefined;
+  try {
+    return commandOf(v);
+  } finally {
+    lineBytes = EMPTY;
+    lineSpans = undefined;
+  }
+}
+
+const EMPTY = new Uint8Array(0);
+
 /** Decode one JSON frame: commands separated by '\n' (one trailing '\n' and '\r\n' endings tolerated). */
 export function decodeJsonCommands(frame: Uint8Array): DecodeResult {
   return decodeJsonCommandsFrom(frame, { pos: 0 }, Infinity);
 }
 
-/** Lines after the first keep a leading BOM as text (only the frame's own start may carry one). */
-const lineDecoder = new TextDecoder('utf-8', { ignoreBOM: true });
-
 /**
  * Incremental form of decodeJsonCommands: up to `max` commands from byte offset `cursor.pos`, which is
  * advanced past them. The frame is done once `cursor.pos >= frame.byteLength` (also after an error).
+ * Nesting depth is not limited here, as in Centrifugo: the frame size limit bounds it, and nothing on the
+ * path recurses into a payload.
  */
 export function decodeJsonCommandsFrom(frame: Uint8Array, cursor: FrameCursor, max: number): DecodeResult {
   const commands: Command[] = [];
@@ -255,7 +287,9 @@ export function decodeJsonCommandsFrom(frame: Uint8Array, cursor: FrameCursor, m
     if (lineEnd > start && frame[lineEnd - 1] === 0x0d) lineEnd--;
     try {
       const line = (start === 0 ? decoder : lineDecoder).decode(frame.subarray(start, lineEnd));
-      commands.push(decodeLine(line));
+      // The frame's BOM (dropped from the text by `decoder`) is not part of the JSON the spans are cut from.
+      const from = start === 0 && hasBom(frame) ? 3 : start;
+      commands.push(decodeLine(line, frame, from, lineEnd));
     } catch (e) {
       cursor.pos = len;
       return { commands, error: e instanceof DecodeFailure ? e.message : 'malformed JSON' };
@@ -264,4 +298,8 @@ export function decodeJsonCommandsFrom(frame: Uint8Array, cursor: FrameCursor, m
   }
   cursor.pos = start;
   return { commands };
+}
+
+function hasBom(b: Uint8Array): boolean {
+  return b[0] === 0xef && b[1] === 0xbb && b[2] === 0xbf;
 }

@@ -2,29 +2,31 @@
 // ClientInfo (incl. chan_info when subscribed) and the namespace's history settings.
 import type { ChannelOptions, GyreConfig } from '../../config/types.js';
 import { Errors } from '../../protocol/errors.js';
+import { isJsonPayload } from '../../protocol/json-scan.js';
 import type { PublishRequest } from '../../protocol/types.js';
 import { canPublish } from '../permissions.js';
 import type { Session } from '../session.js';
 import { isSubscribed, requireChannel, resolveForClient } from './common.js';
-
-const decoder = new TextDecoder('utf-8', { fatal: true });
 
 /** publication_data_format check (namespace value overrides the global one); empty data is always 107. */
 export function checkPublicationData(cfg: GyreConfig, o: ChannelOptions, data: Uint8Array | undefined): Uint8Array {
   if (data === undefined || data.byteLength === 0) throw Errors.badRequest();
   const format = o.publication_data_format !== '' ? o.publication_data_format : cfg.channel.publication_data_format;
   if (format === 'json' || format === 'json_object') {
-    let value: unknown;
-    try {
-      value = JSON.parse(decoder.decode(data));
-    } catch {
-      throw Errors.badRequest();
-    }
-    if (format === 'json_object' && (typeof value !== 'object' || value === null || Array.isArray(value))) {
-      throw Errors.badRequest();
-    }
+    // Checked on the bytes (no value is built); a JSON client's data is already known to be JSON.
+    if (!isJsonPayload(data)) throw Errors.badRequest();
+    if (format === 'json_object' && !startsWithObject(data)) throw Errors.badRequest();
   }
   return data;
+}
+
+/** The first non-whitespace byte of valid JSON text is `{` exactly when the text is an object. */
+function startsWithObject(data: Uint8Array): boolean {
+  for (let i = 0; i < data.length; i++) {
+    const c = data[i];
+    if (c !== 0x20 && c !== 0x09 && c !== 0x0a && c !== 0x0d) return c === 0x7b;
+  }
+  return false;
 }
 
 export async function handlePublish(s: Session, id: number, req: PublishRequest): Promise<void> {

@@ -114,7 +114,7 @@ describe('JSON decodeCommands', () => {
     assert.deepEqual(only('{"id":4,"publish":{"channel":"c","data":{ "text" : "é\\n" }}}'), {
       kind: 'publish',
       id: 4,
-      publish: { channel: 'c', data: enc('{"text":"é\\n"}') },
+      publish: { channel: 'c', data: enc('{ "text" : "é\\n" }') },
     });
     assert.deepEqual(only('{"id":5,"presence_stats":{"channel":"c"}}'), {
       kind: 'presence_stats',
@@ -207,9 +207,31 @@ describe('JSON decodeCommands', () => {
     });
   }
 
-  it('decodes raw data as the UTF-8 JSON text of the value', () => {
-    const c = only('{"id":1,"publish":{"channel":"c","data":{"emoji":"\\ud83d\\ude00","n":1.50}}}');
+  it('decodes raw data as the exact bytes of the value (docs/payloads.md)', () => {
+    const c = only('{"id":1,"publish":{"channel":"c","data": {"emoji":"\\ud83d\\ude00","n":1.50,"big":9007199254740993} }}');
     assert.equal(c.kind, 'publish');
-    if (c.kind === 'publish') assert.equal(txt(c.publish.data), '{"emoji":"😀","n":1.5}');
+    if (c.kind === 'publish') assert.equal(txt(c.publish.data), '{"emoji":"\\ud83d\\ude00","n":1.50,"big":9007199254740993}');
+  });
+
+  it('keeps data of connect, subs, subscribe, rpc and send as sent; nesting depth is not limited', () => {
+    const deep = '['.repeat(20000) + ']'.repeat(20000);
+    const lines = [
+      '{"id":1,"connect":{"data":1E3,"subs":{"a":{"data":"\\u00e9"}}}}',
+      '{"id":2,"subscribe":{"channel":"a","data":[1.10 ]}}',
+      '{"id":3,"rpc":{"method":"m","data":123456789012345678901234567890}}',
+      '{"send":{"data":1e-7}}',
+      `{"id":5,"publish":{"channel":"a","data":${deep}}}`,
+    ];
+    const r = codec.decodeCommands(enc(lines.join('\n')));
+    assert.equal(r.error, undefined);
+    const [connect, subscribe, rpc, send, publish] = r.commands;
+    assert.ok(connect?.kind === 'connect' && subscribe?.kind === 'subscribe' && rpc?.kind === 'rpc');
+    assert.ok(send?.kind === 'send' && publish?.kind === 'publish');
+    assert.equal(txt(connect.connect.data), '1E3');
+    assert.equal(txt(connect.connect.subs?.['a']?.data), '"\\u00e9"');
+    assert.equal(txt(subscribe.subscribe.data), '[1.10 ]');
+    assert.equal(txt(rpc.rpc.data), '123456789012345678901234567890');
+    assert.equal(txt(send.send.data), '1e-7');
+    assert.equal(txt(publish.publish.data), deep);
   });
 });

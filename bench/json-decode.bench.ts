@@ -1,0 +1,74 @@
+// JSON command decode micro-benchmark: the byte-span decoder (src/protocol/json-decode.ts, payloads kept as
+// the bytes received) against the decoder it replaced (bench/lib/json-decode-before.ts: JSON.parse of the
+// decoded text, data re-serialised with JSON.stringify). Typical frames of the connect/subscribe hot path
+// and publish/rpc commands with payloads. Prints CPU ns/op (median of RUNS alternating runs) and now ÷ before.
+// Run: node --import tsx bench/json-decode.bench.ts
+import { decodeJsonCommands } from '../src/protocol/json-decode.js';
+import { signHs256 } from '../src/auth/sign.js';
+import { decodeJsonCommands as decodeBefore } from './lib/json-decode-before.js';
+
+const RUNS = 7;
+const RUN_MS = 200;
+const MAX_ITERATIONS_PER_RUN = 5_000_000;
+
+const encoder = new TextEncoder();
+let sink = 0;
+
+/** CPU nanoseconds per call of one timed run (CPU time, not wall time: the machine is shared). */
+function runOnce(fn: () => number): number {
+  let n = 0;
+  const start = process.cpuUsage();
+  let elapsedUs = 0;
+  while (elapsedUs < RUN_MS * 1000 && n < MAX_ITERATIONS_PER_RUN) {
+    for (let i = 0; i < 100; i++) sink += fn();
+    n += 100;
+    const d = process.cpuUsage(start);
+    elapsedUs = d.user + d.system;
+  }
+  return (elapsedUs * 1000) / n;
+}
+
+const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] ?? 0;
+
+/** Runs `a` and `b` alternately RUNS times each (so both see the same noise); medians in ns/op. */
+function compare(a: () => number, b: () => number): [number, number] {
+  const ra: number[] = [];
+  const rb: number[] = [];
+  for (let r = 0; r < RUNS; r++) {
+    ra.push(runOnce(a));
+    rb.push(runOnce(b));
+  }
+  return [median(ra), median(rb)];
+}
+
+const token = signHs256({ sub: '42', exp: 2_000_000_000, info: { name: 'Alice' } }, 'secret-key-for-the-bench');
+const item = (i: number): string => `{"id":${i},"name":"item ${i} — ünïcode","tags":["a","b"],"score":${i}.5}`;
+const kib = `{"type":"update","items":[${Array.from({ length: 14 }, (_, i) => item(i)).join(',')}]}`;
+
+const cases: Array<[string, string]> = [
+  ['connect (token)', `{"connect":{"token":"${token}","name":"js"},"id":1}`],
+  ['subscribe', '{"subscribe":{"channel":"chat:index"},"id":2}'],
+  ['subscribe (recover)', '{"subscribe":{"channel":"chat:index","recover":true,"epoch":"xVQD","offset":1234},"id":3}'],
+  ['3 subscribes / frame', [4, 5, 6].map((i) => `{"subscribe":{"channel":"chat:${i}"},"id":${i}}`).join('\n')],
+  ['publish tiny', '{"publish":{"channel":"chat:index","data":{"text":"hello"}},"id":7}'],
+  ['publish 1 KiB', `{"publish":{"channel":"chat:index","data":${kib}},"id":8}`],
+  ['rpc', '{"rpc":{"method":"getUser","data":{"id":9007199254740993}},"id":9}'],
+  ['ping (pong)', '{}'],
+];
+
+console.log(`json-decode.bench: median of ${RUNS} alternating runs x ${RUN_MS} ms CPU, node ${process.version}`);
+console.log(`${'frame'.padEnd(24)}${'bytes'.padStart(7)}${'before ns'.padStart(12)}${'now ns'.padStart(10)}${'now/before'.padStart(12)}`);
+for (const [name, text] of cases) {
+  const frame = encoder.encode(text);
+  const a = decodeBefore(frame);
+  const b = decodeJsonCommands(frame);
+  if (a.error !== undefined || b.error !== undefined || a.commands.length !== b.commands.length) throw new Error(`bad case ${name}`);
+  const [before, now] = compare(
+    () => decodeBefore(frame).commands.length,
+    () => decodeJsonCommands(frame).commands.length,
+  );
+  console.log(
+    `${name.padEnd(24)}${String(frame.length).padStart(7)}${before.toFixed(0).padStart(12)}${now.toFixed(0).padStart(10)}${(now / before).toFixed(2).padStart(12)}`,
+  );
+}
+if (sink === -1) console.log(sink);

@@ -1,0 +1,254 @@
+// The JSON command decoder as it was before payloads became raw byte spans (JSON.parse of the decoded text,
+// data re-serialised with JSON.stringify). Kept only as the baseline of bench/json-decode.bench.ts.
+// Decoding of newline-delimited JSON commands (protocol.md §1.1–1.3, §1.5) into the Command union.
+// Every value is type-checked; a bad line stops decoding and is reported, never thrown. Zero values
+// (false, 0, "") are left out, so a JSON and a protobuf command with the same meaning decode alike.
+import type { DecodeResult } from '../../src/protocol/codec.js';
+import type {
+  Command,
+  ConnectRequest,
+  HistoryRequest,
+  PublishRequest,
+  Raw,
+  RpcRequest,
+  SubRefreshRequest,
+  StreamPosition,
+  SubscribeRequest,
+} from '../../src/protocol/types.js';
+
+const decoder = new TextDecoder();
+const encoder = new TextEncoder();
+
+const MAX_UINT32 = 0xffff_ffff;
+const MAX_UINT64 = 2 ** 64;
+const MIN_INT32 = -(2 ** 31);
+const MAX_INT32 = 2 ** 31 - 1;
+
+/** Thrown inside this module only; decodeJsonCommands turns it into `error`. */
+class DecodeFailure extends Error {}
+
+function fail(message: string): never {
+  throw new DecodeFailure(message);
+}
+
+type Obj = Record<string, unknown>;
+
+function isObj(v: unknown): v is Obj {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+/** Assign only defined values (exactOptionalPropertyTypes-friendly). */
+function put<T extends object, K extends keyof T>(o: T, k: K, v: Exclude<T[K], undefined> | undefined): void {
+  if (v !== undefined) o[k] = v;
+}
+
+/** `out[k] = v` that also works for the key "__proto__". */
+function setKey<V>(out: Record<string, V>, k: string, v: V): void {
+  if (k === '__proto__') Object.defineProperty(out, k, { value: v, enumerable: true, writable: true, configurable: true });
+  else out[k] = v;
+}
+
+// JSON null counts as absent, like Go's decoder.
+function str(o: Obj, k: string): string | undefined {
+  const v = o[k];
+  if (v === undefined || v === null) return undefined;
+  if (typeof v !== 'string') fail(`${k}: string expected`);
+  return v === '' ? undefined : v;
+}
+
+function bool(o: Obj, k: string): true | undefined {
+  const v = o[k];
+  if (v === undefined || v === null) return undefined;
+  if (typeof v !== 'boolean') fail(`${k}: boolean expected`);
+  return v ? true : undefined;
+}
+
+function int(o: Obj, k: string, min: number, max: number): number | undefined {
+  const v = o[k];
+  if (v === undefined || v === null) return undefined;
+  if (typeof v !== 'number' || !Number.isInteger(v) || v < min || v > max) fail(`${k}: bad number`);
+  return v === 0 ? undefined : v;
+}
+
+const uint32 = (o: Obj, k: string): number | undefined => int(o, k, 0, MAX_UINT32);
+const uint64 = (o: Obj, k: string): number | undefined => int(o, k, 0, MAX_UINT64);
+const int32 = (o: Obj, k: string): number | undefined => int(o, k, MIN_INT32, MAX_INT32);
+const int64 = (o: Obj, k: string): number | undefined => int(o, k, -MAX_UINT64, MAX_UINT64);
+
+/** Raw field: the JSON text of the value, as UTF-8 bytes. */
+function raw(o: Obj, k: string): Raw | undefined {
+  const v = o[k];
+  if (v === undefined || v === null) return undefined;
+  return encoder.encode(JSON.stringify(v));
+}
+
+function obj(o: Obj, k: string): Obj | undefined {
+  const v = o[k];
+  if (v === undefined || v === null) return undefined;
+  if (!isObj(v)) fail(`${k}: object expected`);
+  return v;
+}
+
+function strMap(o: Obj, k: string): Record<string, string> | undefined {
+  const m = obj(o, k);
+  if (m === undefined) return undefined;
+  const out: Record<string, string> = {};
+  let n = 0;
+  for (const key of Object.keys(m)) {
+    const v = m[key];
+    if (v === null) continue;
+    if (typeof v !== 'string') fail(`${k}: string values expected`);
+    setKey(out, key, v);
+    n++;
+  }
+  return n > 0 ? out : undefined;
+}
+
+function channelOnly(r: Obj): { channel: string } {
+  return { channel: str(r, 'channel') ?? '' };
+}
+
+function subscribeRequest(r: Obj): SubscribeRequest {
+  const out: SubscribeRequest = { channel: str(r, 'channel') ?? '' };
+  put(out, 'token', str(r, 'token'));
+  put(out, 'recover', bool(r, 'recover'));
+  put(out, 'epoch', str(r, 'epoch'));
+  put(out, 'offset', uint64(r, 'offset'));
+  put(out, 'data', raw(r, 'data'));
+  put(out, 'positioned', bool(r, 'positioned'));
+  put(out, 'recoverable', bool(r, 'recoverable'));
+  put(out, 'join_leave', bool(r, 'join_leave'));
+  put(out, 'delta', str(r, 'delta'));
+  put(out, 'tf', obj(r, 'tf'));
+  put(out, 'flag', int64(r, 'flag'));
+  put(out, 'type', int32(r, 'type'));
+  return out;
+}
+
+function connectRequest(r: Obj): ConnectRequest {
+  const out: ConnectRequest = {};
+  put(out, 'token', str(r, 'token'));
+  put(out, 'data', raw(r, 'data'));
+  const subs = obj(r, 'subs');
+  if (subs !== undefined) {
+    const m: Record<string, SubscribeRequest> = {};
+    let n = 0;
+    for (const ch of Object.keys(subs)) {
+      const s = subs[ch];
+      if (s === null) continue;
+      if (!isObj(s)) fail('subs: object values expected');
+      setKey(m, ch, subscribeRequest(s));
+      n++;
+    }
+    if (n > 0) out.subs = m;
+  }
+  put(out, 'name', str(r, 'name'));
+  put(out, 'version', str(r, 'version'));
+  put(out, 'headers', strMap(r, 'headers'));
+  put(out, 'flag', int64(r, 'flag'));
+  return out;
+}
+
+function historyRequest(r: Obj): HistoryRequest {
+  const out: HistoryRequest = channelOnly(r);
+  put(out, 'limit', int32(r, 'limit'));
+  const since = obj(r, 'since');
+  if (since !== undefined) {
+    const pos: StreamPosition = { offset: uint64(since, 'offset') ?? 0, epoch: str(since, 'epoch') ?? '' };
+    out.since = pos;
+  }
+  put(out, 'reverse', bool(r, 'reverse'));
+  return out;
+}
+
+function withData<T extends { data?: Raw }>(out: T, r: Obj): T {
+  const b = raw(r, 'data');
+  if (b !== undefined) out.data = b;
+  return out;
+}
+
+/** Request fields in Centrifugo's detection order (protocol.md §1.1 rule 6). */
+const REQUEST_FIELDS = [
+  'connect',
+  'subscribe',
+  'unsubscribe',
+  'publish',
+  'presence',
+  'presence_stats',
+  'history',
+  'rpc',
+  'send',
+  'refresh',
+  'sub_refresh',
+] as const;
+
+function toCommand(kind: (typeof REQUEST_FIELDS)[number], id: number, r: Obj): Command {
+  switch (kind) {
+    case 'connect':
+      return { kind, id, connect: connectRequest(r) };
+    case 'subscribe':
+      return { kind, id, subscribe: subscribeRequest(r) };
+    case 'unsubscribe':
+      return { kind, id, unsubscribe: channelOnly(r) };
+    case 'publish':
+      return { kind, id, publish: withData<PublishRequest>(channelOnly(r), r) };
+    case 'presence':
+      return { kind, id, presence: channelOnly(r) };
+    case 'presence_stats':
+      return { kind, id, presence_stats: channelOnly(r) };
+    case 'history':
+      return { kind, id, history: historyRequest(r) };
+    case 'rpc': {
+      const rpc: RpcRequest = withData({}, r);
+      put(rpc, 'method', str(r, 'method'));
+      return { kind, id, rpc };
+    }
+    case 'send':
+      return { kind, id, send: withData({}, r) };
+    case 'refresh':
+      return { kind, id, refresh: { token: str(r, 'token') ?? '' } };
+    case 'sub_refresh': {
+      const sub_refresh: SubRefreshRequest = channelOnly(r);
+      put(sub_refresh, 'token', str(r, 'token'));
+      return { kind, id, sub_refresh };
+    }
+  }
+}
+
+function decodeLine(line: string): Command {
+  const v: unknown = JSON.parse(line);
+  if (!isObj(v)) fail('command must be a JSON object');
+  const id = uint32(v, 'id') ?? 0;
+  obj(v, 'ping'); // validated only: a command with just `ping` is a pong (id 0) or unknown (id > 0)
+  let found: Command | undefined;
+  for (const kind of REQUEST_FIELDS) {
+    const r = obj(v, kind); // every present request must be an object, even ones that are not used
+    if (r !== undefined && found === undefined) found = toCommand(kind, id, r);
+  }
+  if (found !== undefined) return found;
+  return id === 0 ? { kind: 'pong', id: 0 } : { kind: 'unknown', id };
+}
+
+/** Decode one JSON frame: commands separated by '\n' (one trailing '\n' and '\r\n' endings tolerated). */
+export function decodeJsonCommands(frame: Uint8Array): DecodeResult {
+  const commands: Command[] = [];
+  const text = decoder.decode(frame);
+  if (text.length === 0) return { commands, error: 'empty frame' };
+  let end = text.length;
+  if (text.charCodeAt(end - 1) === 0x0a) end--;
+  let start = 0;
+  for (;;) {
+    let nl = text.indexOf('\n', start);
+    if (nl === -1 || nl > end) nl = end;
+    let lineEnd = nl;
+    if (lineEnd > start && text.charCodeAt(lineEnd - 1) === 0x0d) lineEnd--;
+    try {
+      commands.push(decodeLine(text.slice(start, lineEnd)));
+    } catch (e) {
+      return { commands, error: e instanceof DecodeFailure ? e.message : 'malformed JSON' };
+    }
+    if (nl >= end) break;
+    start = nl + 1;
+  }
+  return { commands };
+}
