@@ -5,6 +5,7 @@
 // as objects nor the whole response.
 import { BatchScanner, BatchSyntaxError } from './batch-scan.js';
 import type { BatchScanStep } from './batch-scan.js';
+import { parseApiJsonItems } from './decode.js';
 import { SchemaError } from './errors.js';
 import type { ApiExecutor } from './executor.js';
 import { stringifyJson } from './json.js';
@@ -47,12 +48,14 @@ export class Pacer {
   }
 }
 
+/**
+ * The values of a run of batch items (or of one body member), parsed from the bytes so that payloads stay
+ * the bytes received and the 10000-level depth limit counts from the body (src/api/decode.ts).
+ */
 function parseRun(body: Buffer, start: number, end: number): unknown[] {
-  try {
-    return JSON.parse(`[${body.toString('utf8', start, end)}]`) as unknown[];
-  } catch {
-    throw new BatchSyntaxError('malformed command');
-  }
+  const values = parseApiJsonItems(body, start, end, 2);
+  if (values === undefined) throw new BatchSyntaxError('malformed command or too deep');
+  return values;
 }
 
 function checkedItem(v: unknown): BatchItem {

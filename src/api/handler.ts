@@ -12,6 +12,7 @@ import { ApiError } from '../protocol/errors.js';
 import { splitUrl } from '../http/url.js';
 import { BatchTooLargeError, planBatch, runBatch } from './batch.js';
 import { BatchSyntaxError } from './batch-scan.js';
+import { parseApiJson } from './decode.js';
 import { ApiErrors, SchemaError, errorBody, transportErrorStatus } from './errors.js';
 import { ApiExecutor } from './executor.js';
 import { stringifyJson } from './json.js';
@@ -149,13 +150,12 @@ export class ApiHandler {
       await this.batch(res, body);
       return;
     }
-    let value: unknown;
-    try {
-      value = JSON.parse(body.toString('utf8'));
-    } catch {
+    const parsed = parseApiJson(body);
+    if (!parsed.ok) {
       sendText(res, 400, 'Bad Request');
       return;
     }
+    const value = parsed.value;
     let cmd;
     try {
       cmd = parseCommand(method, value);
@@ -201,7 +201,7 @@ export class ApiHandler {
 
   private async legacy(res: ServerResponse, body: Buffer): Promise<void> {
     if (this.opts.isShuttingDown()) return sendText(res, 503, 'Service Unavailable');
-    const commands = body.byteLength === 0 ? undefined : parseLegacy(body.toString('utf8'));
+    const commands = body.byteLength === 0 ? undefined : parseLegacy(body);
     if (commands === undefined || commands.length === 0 || commands.length > this.maxBatchSize) {
       return sendText(res, 400, 'Bad Request');
     }

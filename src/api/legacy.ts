@@ -2,6 +2,7 @@
 // `{"id":N,"method":"publish","params":{…}}` commands; replies `{"id":N,"result":…}` / `{"id":N,"error":…}`.
 import { ApiError } from '../protocol/errors.js';
 import { Pacer } from './batch.js';
+import { parseApiJson } from './decode.js';
 import { ApiErrors, SchemaError, errorBody } from './errors.js';
 import type { ApiExecutor } from './executor.js';
 import { stringifyJson } from './json.js';
@@ -15,16 +16,17 @@ interface LegacyCommand {
 }
 
 /** Splits and parses the body; undefined when a line is not a JSON command object (⇒ HTTP 400). */
-export function parseLegacy(body: string): LegacyCommand[] | undefined {
+export function parseLegacy(body: Uint8Array): LegacyCommand[] | undefined {
   const out: LegacyCommand[] = [];
-  for (const line of body.split('\n')) {
-    if (line.trim() === '') continue;
-    let v: unknown;
-    try {
-      v = JSON.parse(line);
-    } catch {
-      return undefined;
-    }
+  for (let start = 0; start < body.length; ) {
+    let nl = body.indexOf(0x0a, start);
+    if (nl === -1) nl = body.length;
+    const from = start;
+    start = nl + 1;
+    if (blank(body, from, nl)) continue;
+    const parsed = parseApiJson(body, from, nl);
+    if (!parsed.ok) return undefined;
+    const v = parsed.value;
     if (typeof v !== 'object' || v === null || Array.isArray(v)) return undefined;
     const o = v as Record<string, unknown>;
     const id = o['id'] ?? 0;
@@ -33,6 +35,15 @@ export function parseLegacy(body: string): LegacyCommand[] | undefined {
     out.push({ id, method, params: o['params'] });
   }
   return out;
+}
+
+/** Only JSON whitespace (String.prototype.trim also removed other Unicode spaces; those were never JSON). */
+function blank(b: Uint8Array, start: number, end: number): boolean {
+  for (let i = start; i < end; i++) {
+    const c = b[i];
+    if (c !== 0x20 && c !== 0x09 && c !== 0x0a && c !== 0x0d) return false;
+  }
+  return true;
 }
 
 async function runOne(cmd: LegacyCommand, executor: ApiExecutor): Promise<JsonObject> {

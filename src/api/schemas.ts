@@ -2,6 +2,7 @@
 // the wrong JSON type throws SchemaError (⇒ HTTP 400), as a typed decoder would. Semantic checks (missing
 // channel ⇒ 107, bad base64 ⇒ 107) belong to the executor. `null` means "absent"; unknown fields are ignored.
 import type { StreamPosition } from '../protocol/types.js';
+import { apiRaw } from './decode.js';
 import { SchemaError } from './errors.js';
 
 type Obj = Record<string, unknown>;
@@ -116,8 +117,6 @@ export interface BatchReq {
 // ---------------------------------------------------------------------------------------------------
 // Field readers
 
-const encoder = new TextEncoder();
-
 function fail(field: string): never {
   throw new SchemaError(`invalid field ${field}`);
 }
@@ -150,10 +149,13 @@ function int(o: Obj, k: string, min: number, max: number): number {
   if (typeof v !== 'number' || !Number.isInteger(v) || v < min || v > max) fail(k);
   return v;
 }
-function raw(o: Obj, k: string): Uint8Array | undefined {
+/** A payload member as the bytes received (parseApiJson kept them); JSON null counts as absent. */
+function raw(o: Obj, k: 'data' | 'info' | 'params'): Uint8Array | undefined {
   const v = o[k];
   if (v === undefined || v === null) return undefined;
-  return encoder.encode(JSON.stringify(v));
+  const bytes = apiRaw(o, k);
+  if (bytes === undefined) fail(k);
+  return bytes;
 }
 function strArray(o: Obj, k: string): string[] {
   const v = o[k];
@@ -215,7 +217,7 @@ function override(o: Obj): Partial<Record<OverrideKey, boolean>> | undefined {
   return out;
 }
 
-/** Decodes the request of one method from a parsed JSON body. Throws SchemaError on wrong types. */
+/** Decodes the request of one method from a body parsed by parseApiJson. Throws SchemaError on wrong types. */
 export function parseCommand(method: CommandMethod, body: unknown): ApiCommand {
   const o = object(body, 'body') ?? {};
   switch (method) {

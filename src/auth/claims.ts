@@ -1,7 +1,8 @@
 // Maps a verified JWT payload (plain JSON object) onto the typed claims of auth/types.ts (docs/protocol.md §3.2–3.3).
-// Raw JSON values (info, data) become the bytes of their JSON text; b64info/b64data (std base64) win over them.
+// Raw JSON values (info, data) keep the bytes they have in the token; b64info/b64data (std base64) win over them.
 // Any claim of the wrong type ⇒ InvalidTokenError.
 
+import { rawSpan } from '../protocol/json-scan.js';
 import {
   InvalidTokenError,
   type BoolOverride,
@@ -47,7 +48,8 @@ function bytesClaim(o: JsonObject, raw: string, b64: string): Uint8Array | undef
   }
   const v = o[raw];
   if (v === undefined || v === null) return undefined;
-  return encoder.encode(JSON.stringify(v));
+  // The claim's exact bytes when the payload came through parseJson (jwt.ts), as Centrifugo keeps them.
+  return rawSpan(o, raw) ?? encoder.encode(JSON.stringify(v));
 }
 
 function overrideClaim(v: unknown): BoolOverride | undefined {

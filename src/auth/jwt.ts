@@ -8,6 +8,7 @@ import { compactVerify, decodeJwt, errors } from 'jose';
 import type { ClientConfig, TokenConfig } from '../config/types.js';
 import { connectClaims, isObject, subscribeClaims, type JsonObject } from './claims.js';
 import { JwksSource } from './jwks.js';
+import { parseJson } from '../protocol/json-scan.js';
 import {
   InvalidTokenError,
   TokenExpiredError,
@@ -30,7 +31,8 @@ export type JwtClientConfig = Pick<
 
 const STATIC_ALGS = new Set(['HS256', 'HS384', 'HS512', 'RS256', 'RS384', 'RS512', 'ES256', 'ES384', 'ES512']);
 const JWKS_ALGS = ['RS256', 'RS384', 'RS512', 'ES256', 'ES384', 'ES512', 'EdDSA'];
-const decoder = new TextDecoder();
+/** Claims kept as raw bytes: `info`/`data` at the top level and inside `subs.<channel>`. */
+const TOKEN_RAW_KEYS: ReadonlySet<string> = new Set(['info', 'data']);
 const encoder = new TextEncoder();
 
 interface KeySet {
@@ -190,12 +192,10 @@ export class JwtVerifier implements TokenVerifier {
     } catch (e) {
       return mapError(e);
     }
-    let parsed: unknown;
-    try {
-      parsed = JSON.parse(decoder.decode(bytes));
-    } catch {
-      return invalid('token payload is not JSON');
-    }
+    // Parsed from the bytes so that `info`/`data` claims keep their exact bytes (claims.ts bytesClaim).
+    const result = parseJson(bytes, 0, bytes.length, { rawKeys: TOKEN_RAW_KEYS, rawDepth: 3 });
+    if (!result.ok) return invalid('token payload is not JSON');
+    const parsed = result.value;
     if (!isObject(parsed)) return invalid('token payload is not a JSON object');
     return parsed;
   }

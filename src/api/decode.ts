@@ -1,0 +1,42 @@
+// Decoding of server API request bodies (protocol.md §6.1): one JSON text per body (per line for the legacy
+// endpoint), parsed from the bytes so that payload fields (`data`, `info`, `params`) stay the exact bytes
+// received (docs/payloads.md). Nesting deeper than Go's encoding/json allows (10000 levels, the body's
+// own object included) is refused like malformed JSON, with 400, as Centrifugo does.
+import { parseJson, rawSpan } from '../protocol/json-scan.js';
+
+/** Centrifugo decodes API bodies with Go's encoding/json, whose scanner refuses more than 10000 levels. */
+export const API_MAX_DEPTH = 10_000;
+
+/** Raw payload members of API requests; batch items put them at depth 4 (body → commands → item → method). */
+const API_RAW_KEYS: ReadonlySet<string> = new Set(['data', 'info', 'params']);
+
+export type BodyParse = { ok: true; value: unknown } | { ok: false; reason: 'syntax' | 'depth' };
+
+/** Parses b[start, end) as one API request JSON text. */
+export function parseApiJson(b: Uint8Array, start = 0, end = b.length): BodyParse {
+  const r = parseJson(b, start, end, { maxDepth: API_MAX_DEPTH, rawKeys: API_RAW_KEYS, rawDepth: 4 });
+  return r.ok ? { ok: true, value: r.value } : { ok: false, reason: r.error };
+}
+
+/**
+ * Parses the comma-separated JSON values b[start, end) (a run of batch items, or one member value of the
+ * batch body) as the elements of an array. `depthAbove` containers enclose them in the body (the body's
+ * object and the `commands` array: 2), so the depth limit still counts from the body.
+ */
+export function parseApiJsonItems(b: Uint8Array, start: number, end: number, depthAbove: number): unknown[] | undefined {
+  const wrapped = new Uint8Array(end - start + 2);
+  wrapped[0] = 0x5b; // [
+  wrapped.set(b.subarray(start, end), 1);
+  wrapped[wrapped.length - 1] = 0x5d; // ]
+  const r = parseJson(wrapped, 0, wrapped.length, {
+    maxDepth: API_MAX_DEPTH - depthAbove + 1,
+    rawKeys: API_RAW_KEYS,
+    rawDepth: 5 - depthAbove,
+  });
+  return r.ok ? (r.value as unknown[]) : undefined;
+}
+
+/** The exact bytes of a raw member of an object parsed by parseApiJson. */
+export function apiRaw(o: object, key: 'data' | 'info' | 'params'): Uint8Array | undefined {
+  return rawSpan(o, key);
+}
