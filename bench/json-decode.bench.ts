@@ -1,8 +1,9 @@
 // JSON command decode micro-benchmark: the byte-span decoder (src/protocol/json-decode.ts, payloads kept as
 // the bytes received) against the decoder it replaced (bench/lib/json-decode-before.ts: JSON.parse of the
 // decoded text, data re-serialised with JSON.stringify). Typical frames of the connect/subscribe hot path
-// and publish/rpc commands with payloads. Prints CPU ns/op (median of RUNS alternating runs) and now ÷ before.
+// and publish/rpc commands with payloads, then server API bodies. Prints CPU ns/op (median of RUNS alternating runs) and now ÷ before.
 // Run: node --import tsx bench/json-decode.bench.ts
+import { parseApiJson } from '../src/api/decode.js';
 import { decodeJsonCommands } from '../src/protocol/json-decode.js';
 import { signHs256 } from '../src/auth/sign.js';
 import { decodeJsonCommands as decodeBefore } from './lib/json-decode-before.js';
@@ -69,6 +70,37 @@ for (const [name, text] of cases) {
   );
   console.log(
     `${name.padEnd(24)}${String(frame.length).padStart(7)}${before.toFixed(0).padStart(12)}${now.toFixed(0).padStart(10)}${(now / before).toFixed(2).padStart(12)}`,
+  );
+}
+
+// Server API bodies: before = JSON.parse of the text, then each payload re-serialised (JSON.stringify +
+// UTF-8 encode, as src/api/schemas.ts did); now = parseApiJson (payloads cut as bytes, depth limit).
+const textDecoder = new TextDecoder();
+function apiBefore(body: Uint8Array): number {
+  const v = JSON.parse(textDecoder.decode(body)) as { data?: unknown; commands?: Array<{ publish: { data: unknown } }> };
+  let n = 0;
+  if (v.data !== undefined) n += encoder.encode(JSON.stringify(v.data)).length;
+  for (const c of v.commands ?? []) n += encoder.encode(JSON.stringify(c.publish.data)).length;
+  return n;
+}
+const apiCases: Array<[string, string]> = [
+  ['API publish tiny', '{"channel":"chat:index","data":{"text":"hello"}}'],
+  ['API publish 1 KiB', `{"channel":"chat:index","data":${kib}}`],
+  [
+    'API batch 1,000 publish',
+    `{"commands":[${Array.from({ length: 1000 }, (_, i) => `{"publish":{"channel":"chat:${i % 10}","data":${item(i)}}}`).join(',')}]}`,
+  ],
+];
+console.log(`${'API body'.padEnd(24)}${'bytes'.padStart(7)}${'before ns'.padStart(12)}${'now ns'.padStart(10)}${'now/before'.padStart(12)}`);
+for (const [name, text] of apiCases) {
+  const body = encoder.encode(text);
+  if (!parseApiJson(body).ok) throw new Error(`bad case ${name}`);
+  const [before, now] = compare(
+    () => apiBefore(body),
+    () => (parseApiJson(body).ok ? 1 : 0),
+  );
+  console.log(
+    `${name.padEnd(24)}${String(body.length).padStart(7)}${before.toFixed(0).padStart(12)}${now.toFixed(0).padStart(10)}${(now / before).toFixed(2).padStart(12)}`,
   );
 }
 if (sink === -1) console.log(sink);

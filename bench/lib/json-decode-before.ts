@@ -3,7 +3,7 @@
 // Decoding of newline-delimited JSON commands (protocol.md §1.1–1.3, §1.5) into the Command union.
 // Every value is type-checked; a bad line stops decoding and is reported, never thrown. Zero values
 // (false, 0, "") are left out, so a JSON and a protobuf command with the same meaning decode alike.
-import type { DecodeResult } from '../../src/protocol/codec.js';
+import type { DecodeResult, FrameCursor } from '../../src/protocol/codec.js';
 import type {
   Command,
   ConnectRequest,
@@ -231,24 +231,39 @@ function decodeLine(line: string): Command {
 
 /** Decode one JSON frame: commands separated by '\n' (one trailing '\n' and '\r\n' endings tolerated). */
 export function decodeJsonCommands(frame: Uint8Array): DecodeResult {
+  return decodeJsonCommandsFrom(frame, { pos: 0 }, Infinity);
+}
+
+/** Lines after the first keep a leading BOM as text (only the frame's own start may carry one). */
+const lineDecoder = new TextDecoder('utf-8', { ignoreBOM: true });
+
+/**
+ * Incremental form of decodeJsonCommands: up to `max` commands from byte offset `cursor.pos`, which is
+ * advanced past them. The frame is done once `cursor.pos >= frame.byteLength` (also after an error).
+ */
+export function decodeJsonCommandsFrom(frame: Uint8Array, cursor: FrameCursor, max: number): DecodeResult {
   const commands: Command[] = [];
-  const text = decoder.decode(frame);
-  if (text.length === 0) return { commands, error: 'empty frame' };
-  let end = text.length;
-  if (text.charCodeAt(end - 1) === 0x0a) end--;
-  let start = 0;
-  for (;;) {
-    let nl = text.indexOf('\n', start);
+  const len = frame.byteLength;
+  if (len === 0) {
+    cursor.pos = 1;
+    return { commands, error: 'empty frame' };
+  }
+  const end = frame[len - 1] === 0x0a ? len - 1 : len;
+  let start = cursor.pos;
+  while (start <= end && commands.length < max) {
+    let nl = frame.indexOf(0x0a, start);
     if (nl === -1 || nl > end) nl = end;
     let lineEnd = nl;
-    if (lineEnd > start && text.charCodeAt(lineEnd - 1) === 0x0d) lineEnd--;
+    if (lineEnd > start && frame[lineEnd - 1] === 0x0d) lineEnd--;
     try {
-      commands.push(decodeLine(text.slice(start, lineEnd)));
+      const line = (start === 0 ? decoder : lineDecoder).decode(frame.subarray(start, lineEnd));
+      commands.push(decodeLine(line));
     } catch (e) {
+      cursor.pos = len;
       return { commands, error: e instanceof DecodeFailure ? e.message : 'malformed JSON' };
     }
-    if (nl >= end) break;
     start = nl + 1;
   }
+  cursor.pos = start;
   return { commands };
 }

@@ -7,14 +7,27 @@ import { parseJson, rawSpan } from '../protocol/json-scan.js';
 /** Centrifugo decodes API bodies with Go's encoding/json, whose scanner refuses more than 10000 levels. */
 export const API_MAX_DEPTH = 10_000;
 
-/** Raw payload members of API requests; batch items put them at depth 4 (body → commands → item → method). */
-const API_RAW_KEYS: ReadonlySet<string> = new Set(['data', 'info', 'params']);
+/**
+ * Payload members of API requests; batch items put them at depth 4 (body → commands → item → method).
+ * `data` and `params` become their bytes (no value is built); `info` is also a batch method name, so its
+ * value is built and its bytes are kept beside it (rawSpan).
+ */
+const API_OPAQUE_KEYS: ReadonlySet<string> = new Set(['data', 'params']);
+const API_RAW_KEYS: ReadonlySet<string> = new Set(['info']);
+/** The legacy form wraps each request as `{"method":…,"params":{…}}`: there `params` must stay a value. */
+const LEGACY_OPAQUE_KEYS: ReadonlySet<string> = new Set(['data']);
+const LEGACY_RAW_KEYS: ReadonlySet<string> = new Set(['info', 'params']);
 
 export type BodyParse = { ok: true; value: unknown } | { ok: false; reason: 'syntax' | 'depth' };
 
-/** Parses b[start, end) as one API request JSON text. */
-export function parseApiJson(b: Uint8Array, start = 0, end = b.length): BodyParse {
-  const r = parseJson(b, start, end, { maxDepth: API_MAX_DEPTH, rawKeys: API_RAW_KEYS, rawDepth: 4 });
+/** Parses b[start, end) as one API request JSON text (`legacy`: one line of the legacy endpoint). */
+export function parseApiJson(b: Uint8Array, start = 0, end = b.length, legacy = false): BodyParse {
+  const r = parseJson(b, start, end, {
+    maxDepth: API_MAX_DEPTH,
+    rawKeys: legacy ? LEGACY_RAW_KEYS : API_RAW_KEYS,
+    opaqueKeys: legacy ? LEGACY_OPAQUE_KEYS : API_OPAQUE_KEYS,
+    rawDepth: 4,
+  });
   return r.ok ? { ok: true, value: r.value } : { ok: false, reason: r.error };
 }
 
@@ -31,12 +44,15 @@ export function parseApiJsonItems(b: Uint8Array, start: number, end: number, dep
   const r = parseJson(wrapped, 0, wrapped.length, {
     maxDepth: API_MAX_DEPTH - depthAbove + 1,
     rawKeys: API_RAW_KEYS,
+    opaqueKeys: API_OPAQUE_KEYS,
     rawDepth: 5 - depthAbove,
   });
   return r.ok ? (r.value as unknown[]) : undefined;
 }
 
-/** The exact bytes of a raw member of an object parsed by parseApiJson. */
-export function apiRaw(o: object, key: 'data' | 'info' | 'params'): Uint8Array | undefined {
-  return rawSpan(o, key);
+/** The exact bytes of a payload member of an object parsed by parseApiJson (undefined when absent or null). */
+export function apiRaw(o: Record<string, unknown>, key: 'data' | 'info' | 'params'): Uint8Array | undefined {
+  const v = o[key];
+  if (v === undefined || v === null) return undefined;
+  return v instanceof Uint8Array ? v : rawSpan(o, key);
 }

@@ -24,7 +24,7 @@ export function parseLegacy(body: Uint8Array): LegacyCommand[] | undefined {
     const from = start;
     start = nl + 1;
     if (blank(body, from, nl)) continue;
-    const parsed = parseApiJson(body, from, nl);
+    const parsed = parseApiJson(body, from, nl, true);
     if (!parsed.ok) return undefined;
     const v = parsed.value;
     if (typeof v !== 'object' || v === null || Array.isArray(v)) return undefined;

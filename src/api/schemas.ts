@@ -153,9 +153,7 @@ function int(o: Obj, k: string, min: number, max: number): number {
 function raw(o: Obj, k: 'data' | 'info' | 'params'): Uint8Array | undefined {
   const v = o[k];
   if (v === undefined || v === null) return undefined;
-  const bytes = apiRaw(o, k);
-  if (bytes === undefined) fail(k);
-  return bytes;
+  return apiRaw(o, k) ?? fail(k);
 }
 function strArray(o: Obj, k: string): string[] {
   const v = o[k];

@@ -2,7 +2,6 @@
 // Raw JSON values (info, data) keep the bytes they have in the token; b64info/b64data (std base64) win over them.
 // Any claim of the wrong type ⇒ InvalidTokenError.
 
-import { rawSpan } from '../protocol/json-scan.js';
 import {
   InvalidTokenError,
   type BoolOverride,
@@ -48,8 +47,9 @@ function bytesClaim(o: JsonObject, raw: string, b64: string): Uint8Array | undef
   }
   const v = o[raw];
   if (v === undefined || v === null) return undefined;
-  // The claim's exact bytes when the payload came through parseJson (jwt.ts), as Centrifugo keeps them.
-  return rawSpan(o, raw) ?? encoder.encode(JSON.stringify(v));
+  // The claim's exact bytes: jwt.ts parses the payload with these claims opaque, as Centrifugo keeps them.
+  if (v instanceof Uint8Array) return v;
+  return encoder.encode(JSON.stringify(v));
 }
 
 function overrideClaim(v: unknown): BoolOverride | undefined {

@@ -31,7 +31,7 @@ export type JwtClientConfig = Pick<
 
 const STATIC_ALGS = new Set(['HS256', 'HS384', 'HS512', 'RS256', 'RS384', 'RS512', 'ES256', 'ES384', 'ES512']);
 const JWKS_ALGS = ['RS256', 'RS384', 'RS512', 'ES256', 'ES384', 'ES512', 'EdDSA'];
-/** Claims kept as raw bytes: `info`/`data` at the top level and inside `subs.<channel>`. */
+/** Claims kept as bytes (opaque): `info`/`data` at the top level and inside `subs.<channel>`. */
 const TOKEN_RAW_KEYS: ReadonlySet<string> = new Set(['info', 'data']);
 const encoder = new TextEncoder();
 
@@ -193,7 +193,7 @@ export class JwtVerifier implements TokenVerifier {
       return mapError(e);
     }
     // Parsed from the bytes so that `info`/`data` claims keep their exact bytes (claims.ts bytesClaim).
-    const result = parseJson(bytes, 0, bytes.length, { rawKeys: TOKEN_RAW_KEYS, rawDepth: 3 });
+    const result = parseJson(bytes, 0, bytes.length, { opaqueKeys: TOKEN_RAW_KEYS, rawDepth: 3 });
     if (!result.ok) return invalid('token payload is not JSON');
     const parsed = result.value;
     if (!isObject(parsed)) return invalid('token payload is not a JSON object');

@@ -2,10 +2,11 @@
 // Every value is type-checked; a bad line stops decoding and is reported, never thrown. Zero values
 // (false, 0, "") are left out, so a JSON and a protobuf command with the same meaning decode alike.
 // Every `data` field is the exact bytes the client sent (docs/payloads.md), never a re-serialised value:
-// JSON.parse builds the envelope (fast, native), and only for a command that carries data does
-// locateRaw (json-scan.ts) walk the line's bytes to cut the data out (measured: bench/json-decode.bench.ts).
+// a line that mentions "data" is parsed from its bytes by parseJson (json-scan.ts), which keeps those
+// bytes; any other line (connect with a token, subscribe, …) goes through the faster native JSON.parse.
+// Measured against the decoder this replaced: bench/json-decode.bench.ts.
 import type { DecodeResult, FrameCursor } from './codec.js';
-import { PATH_SEPARATOR, locateRaw } from './json-scan.js';
+import { parseJson } from './json-scan.js';
 import type {
   Command,
   ConnectRequest,
@@ -22,18 +23,13 @@ const decoder = new TextDecoder();
 /** Lines after the first keep a leading BOM as text (only the frame's own start may carry one). */
 const lineDecoder = new TextDecoder('utf-8', { ignoreBOM: true });
 
-/** The line being decoded (decoding is synchronous): its bytes, and its data spans once located. */
-let lineBytes: Uint8Array = new Uint8Array(0);
-let lineStart = 0;
-let lineEnd = 0;
-let lineSpans: Map<string, Uint8Array> | undefined;
+/** Members kept as bytes only: every payload field of the client protocol is called `data`. */
+const OPAQUE_KEYS: ReadonlySet<string> = new Set(['data']);
+/** Payload fields are at most 4 objects deep: connect → subs → <channel> → data. */
+const RAW_DEPTH = 4;
 
-/** The exact bytes of the `data` member at `path` (member names, outermost first) of the current line. */
-function dataSpan(path: string): Uint8Array {
-  // Payload fields are at most 4 objects deep: connect → subs → <channel> → data.
-  lineSpans ??= locateRaw(lineBytes, lineStart, lineEnd, 'data', 4);
-  return lineSpans?.get(path) ?? fail('data: not located');
-}
+/** A `data` member came through JSON.parse (its key was spelt with escapes): parse the line from its bytes. */
+class NeedBytes extends Error {}
 
 const MAX_UINT32 = 0xffff_ffff;
 const MAX_UINT64 = 2 ** 64;
@@ -91,11 +87,12 @@ const uint64 = (o: Obj, k: string): number | undefined => int(o, k, 0, MAX_UINT6
 const int32 = (o: Obj, k: string): number | undefined => int(o, k, MIN_INT32, MAX_INT32);
 const int64 = (o: Obj, k: string): number | undefined => int(o, k, -MAX_UINT64, MAX_UINT64);
 
-/** The `data` member of the request at `path` (JSON null counts as absent), as the bytes received. */
-function raw(o: Obj, path: string): Raw | undefined {
+/** The `data` member (JSON null counts as absent), as the bytes received. */
+function raw(o: Obj): Raw | undefined {
   const v = o['data'];
   if (v === undefined || v === null) return undefined;
-  return dataSpan(`${path}${PATH_SEPARATOR}data`);
+  if (v instanceof Uint8Array) return v;
+  throw new NeedBytes();
 }
 
 function obj(o: Obj, k: string): Obj | undefined {
@@ -124,13 +121,13 @@ function channelOnly(r: Obj): { channel: string } {
   return { channel: str(r, 'channel') ?? '' };
 }
 
-function subscribeRequest(r: Obj, path: string): SubscribeRequest {
+function subscribeRequest(r: Obj): SubscribeRequest {
   const out: SubscribeRequest = { channel: str(r, 'channel') ?? '' };
   put(out, 'token', str(r, 'token'));
   put(out, 'recover', bool(r, 'recover'));
   put(out, 'epoch', str(r, 'epoch'));
   put(out, 'offset', uint64(r, 'offset'));
-  put(out, 'data', raw(r, path));
+  put(out, 'data', raw(r));
   put(out, 'positioned', bool(r, 'positioned'));
   put(out, 'recoverable', bool(r, 'recoverable'));
   put(out, 'join_leave', bool(r, 'join_leave'));
@@ -144,7 +141,7 @@ function subscribeRequest(r: Obj, path: string): SubscribeRequest {
 function connectRequest(r: Obj): ConnectRequest {
   const out: ConnectRequest = {};
   put(out, 'token', str(r, 'token'));
-  put(out, 'data', raw(r, 'connect'));
+  put(out, 'data', raw(r));
   const subs = obj(r, 'subs');
   if (subs !== undefined) {
     const m: Record<string, SubscribeRequest> = {};
@@ -153,7 +150,7 @@ function connectRequest(r: Obj): ConnectRequest {
       const s = subs[ch];
       if (s === null) continue;
       if (!isObj(s)) fail('subs: object values expected');
-      setKey(m, ch, subscribeRequest(s, `connect${PATH_SEPARATOR}subs${PATH_SEPARATOR}${ch}`));
+      setKey(m, ch, subscribeRequest(s));
       n++;
     }
     if (n > 0) out.subs = m;
@@ -177,8 +174,8 @@ function historyRequest(r: Obj): HistoryRequest {
   return out;
 }
 
-function withData<T extends { data?: Raw }>(out: T, r: Obj, path: string): T {
-  const b = raw(r, path);
+function withData<T extends { data?: Raw }>(out: T, r: Obj): T {
+  const b = raw(r);
   if (b !== undefined) out.data = b;
   return out;
 }
@@ -203,11 +200,11 @@ function toCommand(kind: (typeof REQUEST_FIELDS)[number], id: number, r: Obj): C
     case 'connect':
       return { kind, id, connect: connectRequest(r) };
     case 'subscribe':
-      return { kind, id, subscribe: subscribeRequest(r, kind) };
+      return { kind, id, subscribe: subscribeRequest(r) };
     case 'unsubscribe':
       return { kind, id, unsubscribe: channelOnly(r) };
     case 'publish':
-      return { kind, id, publish: withData<PublishRequest>(channelOnly(r), r, kind) };
+      return { kind, id, publish: withData<PublishRequest>(channelOnly(r), r) };
     case 'presence':
       return { kind, id, presence: channelOnly(r) };
     case 'presence_stats':
@@ -215,12 +212,12 @@ function toCommand(kind: (typeof REQUEST_FIELDS)[number], id: number, r: Obj): C
     case 'history':
       return { kind, id, history: historyRequest(r) };
     case 'rpc': {
-      const rpc: RpcRequest = withData({}, r, kind);
+      const rpc: RpcRequest = withData({}, r);
       put(rpc, 'method', str(r, 'method'));
       return { kind, id, rpc };
     }
     case 'send':
-      return { kind, id, send: withData({}, r, kind) };
+      return { kind, id, send: withData({}, r) };
     case 'refresh':
       return { kind, id, refresh: { token: str(r, 'token') ?? '' } };
     case 'sub_refresh': {
@@ -245,20 +242,21 @@ function commandOf(v: unknown): Command {
 }
 
 function decodeLine(line: string, bytes: Uint8Array, start: number, end: number): Command {
+  if (line.includes('"data"')) return commandOf(parseBytes(bytes, start, end));
   const v: unknown = JSON.parse(line);
-  lineBytes = bytes;
-  lineStart = start;
-  lineEnd = end;
-  lineSpans = undefined;
   try {
     return commandOf(v);
-  } finally {
-    lineBytes = EMPTY;
-    lineSpans = undefined;
+  } catch (e) {
+    if (e instanceof NeedBytes) return commandOf(parseBytes(bytes, start, end));
+    throw e;
   }
 }
 
-const EMPTY = new Uint8Array(0);
+function parseBytes(bytes: Uint8Array, start: number, end: number): unknown {
+  const r = parseJson(bytes, start, end, { opaqueKeys: OPAQUE_KEYS, rawDepth: RAW_DEPTH });
+  if (!r.ok) fail('malformed JSON');
+  return r.value;
+}
 
 /** Decode one JSON frame: commands separated by '\n' (one trailing '\n' and '\r\n' endings tolerated). */
 export function decodeJsonCommands(frame: Uint8Array): DecodeResult {
@@ -280,9 +278,28 @@ export function decodeJsonCommandsFrom(frame: Uint8Array, cursor: FrameCursor, m
   }
   const end = frame[len - 1] === 0x0a ? len - 1 : len;
   let start = cursor.pos;
+  // Common case, a small frame decoded from its start: one decode for the whole frame; when every byte is
+  // one character (ASCII, no BOM), string and byte positions coincide and lines are cut from the text.
+  const text = start === 0 && len <= WHOLE_FRAME_MAX ? lineDecoder.decode(frame) : undefined;
+  if (text !== undefined && text.length === len) {
+    while (start <= end && commands.length < max) {
+      let nl = text.indexOf('\n', start);
+      if (nl === -1 || nl > end) nl = end;
+      let lineEnd = nl;
+      if (lineEnd > start && text.charCodeAt(lineEnd - 1) === 0x0d) lineEnd--;
+      try {
+        commands.push(decodeLine(text.slice(start, lineEnd), frame, start, lineEnd));
+      } catch (e) {
+        cursor.pos = len;
+        return { commands, error: e instanceof DecodeFailure ? e.message : 'malformed JSON' };
+      }
+      start = nl + 1;
+    }
+    cursor.pos = start;
+    return { commands };
+  }
   while (start <= end && commands.length < max) {
-    let nl = frame.indexOf(0x0a, start);
-    if (nl === -1 || nl > end) nl = end;
+    const nl = lineEndAt(frame, start, end);
     let lineEnd = nl;
     if (lineEnd > start && frame[lineEnd - 1] === 0x0d) lineEnd--;
     try {
@@ -298,6 +315,15 @@ export function decodeJsonCommandsFrom(frame: Uint8Array, cursor: FrameCursor, m
   }
   cursor.pos = start;
   return { commands };
+}
+
+/** Frames up to this size are decoded to text in one go (larger ones line by line, as they are sliced). */
+const WHOLE_FRAME_MAX = 64 * 1024;
+
+/** Index of the first '\n' in frame[start, end), or end. */
+function lineEndAt(frame: Uint8Array, start: number, end: number): number {
+  for (let i = start; i < end; i++) if (frame[i] === 0x0a) return i;
+  return end;
 }
 
 function hasBom(b: Uint8Array): boolean {

@@ -25,7 +25,7 @@ const DOT = 0x2e;
 const ZERO = 0x30;
 const NINE = 0x39;
 
-/** Where the raw spans of an object live: a non-enumerable symbol property (invisible to keys and equality). */
+/** Where the raw spans of an object live: a symbol property (invisible to Object.keys, for…in, JSON). */
 const SPANS: unique symbol = Symbol('json raw spans');
 type WithSpans = { [SPANS]?: Record<string, Uint8Array> };
 
@@ -38,7 +38,12 @@ export interface JsonParseOptions {
   maxDepth?: number;
   /** Object member names whose value bytes are kept (see rawSpan). */
   rawKeys?: ReadonlySet<string>;
-  /** Raw members are kept only in objects at most this deep (the top-level object is 1). Default: 4. */
+  /**
+   * Object member names whose value is only checked and kept as bytes: the property's value is then the
+   * bytes themselves (a Uint8Array), or null for JSON null; no JS value is built for it.
+   */
+  opaqueKeys?: ReadonlySet<string>;
+  /** Raw and opaque members are kept only in objects at most this deep (the top-level object is 1). Default: 4. */
   rawDepth?: number;
 }
 
@@ -150,9 +155,32 @@ function readString(b: Uint8Array, i: number, end: number): string {
   return JSON.parse(decoder.decode(b.subarray(i, close + 1))) as string;
 }
 
+/**
+ * Short ASCII strings seen recently (keys, channel names): a direct-mapped cache, so a repeated key costs a
+ * byte comparison instead of a new string.
+ */
+const CACHE_SIZE = 256;
+const CACHE_MAX_LEN = 24;
+const cacheBytes: Array<Uint8Array | undefined> = new Array<Uint8Array | undefined>(CACHE_SIZE).fill(undefined);
+const cacheStrings: string[] = new Array<string>(CACHE_SIZE).fill('');
+
 function asciiString(b: Uint8Array, start: number, end: number): string {
   const n = end - start;
   if (n === 0) return '';
+  if (n <= CACHE_MAX_LEN) {
+    const slot = (n * 31 + (b[start] as number) * 7 + (b[end - 1] as number) * 3 + (b[start + (n >> 1)] as number)) & (CACHE_SIZE - 1);
+    const cached = cacheBytes[slot];
+    if (cached !== undefined && cached.length === n) {
+      let k = 0;
+      while (k < n && cached[k] === b[start + k]) k++;
+      if (k === n) return cacheStrings[slot] as string;
+    }
+    let s = '';
+    for (let k = start; k < end; k++) s += String.fromCharCode(b[k] as number);
+    cacheBytes[slot] = b.slice(start, end);
+    cacheStrings[slot] = s;
+    return s;
+  }
   if (n <= 64) {
     let s = '';
     for (let k = start; k < end; k++) s += String.fromCharCode(b[k] as number);
@@ -223,6 +251,18 @@ function setKey(out: Record<string, unknown>, k: string, v: unknown): void {
   else out[k] = v;
 }
 
+/** Frames of the first FRAME_POOL_MAX levels are reused; deeper ones are allocated (and then collected). */
+const FRAME_POOL_MAX = 32;
+const framePool: Frame[] = [];
+
+/** After a failure: let go of the half-built containers the pooled frames still point to. */
+function releaseFrames(): void {
+  for (const f of framePool) {
+    f.obj = undefined;
+    f.arr = undefined;
+  }
+}
+
 interface Frame {
   obj: Record<string, unknown> | undefined;
   arr: unknown[] | undefined;
@@ -231,6 +271,8 @@ interface Frame {
   rawStart: number;
   /** sawNonAscii before the raw value started (the flag is restored + or-ed when it ends). */
   rawNonAsciiBefore: boolean;
+  /** The current member is an opaque key: its value is walked, not built. */
+  opaque: boolean;
 }
 
 /**
@@ -240,20 +282,31 @@ interface Frame {
 export function parseJson(b: Uint8Array, start = 0, end = b.length, opts: JsonParseOptions = {}): JsonParseResult {
   try {
     const raw = opts.rawKeys !== undefined && opts.rawKeys.size > 0 ? opts.rawKeys : undefined;
-    return { ok: true, value: parseOrThrow(b, start, end, opts.maxDepth ?? Infinity, raw, opts.rawDepth ?? 4) };
+    const opaque = opts.opaqueKeys !== undefined && opts.opaqueKeys.size > 0 ? opts.opaqueKeys : undefined;
+    return { ok: true, value: parseOrThrow(b, start, end, opts.maxDepth ?? Infinity, raw, opaque, opts.rawDepth ?? 4) };
   } catch (e) {
+    releaseFrames();
     if (e instanceof ScanFailure) return { ok: false, error: e.error, offset: e.offset };
     throw e;
   }
 }
 
-function readKey(b: Uint8Array, i: number, end: number, f: Frame, rawKeys: ReadonlySet<string> | undefined, deep: boolean): number {
+function readKey(
+  b: Uint8Array,
+  i: number,
+  end: number,
+  f: Frame,
+  rawKeys: ReadonlySet<string> | undefined,
+  opaqueKeys: ReadonlySet<string> | undefined,
+  deep: boolean,
+): number {
   if (b[i] !== QUOTE) fail(i);
   f.key = readString(b, i, end);
   i = skipWs(b, pos, end);
   if (b[i] !== COLON) fail(i);
   i = skipWs(b, i + 1, end);
-  if (rawKeys !== undefined && !deep && rawKeys.has(f.key)) {
+  f.opaque = !deep && opaqueKeys !== undefined && opaqueKeys.has(f.key);
+  if (rawKeys !== undefined && !deep && !f.opaque && rawKeys.has(f.key)) {
     f.rawStart = i;
     f.rawNonAsciiBefore = sawNonAscii;
     sawNonAscii = false;
@@ -267,6 +320,7 @@ function parseOrThrow(
   end: number,
   maxDepth: number,
   rawKeys: ReadonlySet<string> | undefined,
+  opaqueKeys: ReadonlySet<string> | undefined,
   rawDepth: number,
 ): unknown {
   const stack: Frame[] = [];
@@ -277,7 +331,21 @@ function parseOrThrow(
     if (i >= end) fail(i);
     const c = b[i] as number;
     let v: unknown;
-    if (c === OPEN_OBJECT || c === OPEN_ARRAY) {
+    const top = stack.length > 0 ? stack[stack.length - 1] : undefined;
+    if (top !== undefined && top.opaque) {
+      top.opaque = false;
+      const before: boolean = sawNonAscii;
+      sawNonAscii = false;
+      const valueEnd = walkValue(b, i, end, maxDepth - stack.length);
+      if (c === 0x6e) v = null;
+      else {
+        const span = b.slice(i, valueEnd);
+        if (!sawNonAscii) knownJson.set(span, true);
+        v = span;
+      }
+      sawNonAscii = before || sawNonAscii;
+      i = valueEnd;
+    } else if (c === OPEN_OBJECT || c === OPEN_ARRAY) {
       if (stack.length >= maxDepth) fail(i, 'depth');
       const isObj = c === OPEN_OBJECT;
       i = skipWs(b, i + 1, end);
@@ -285,11 +353,22 @@ function parseOrThrow(
         v = isObj ? {} : [];
         i++;
       } else {
-        const f: Frame = isObj
-          ? { obj: {}, arr: undefined, key: '', rawStart: -1, rawNonAsciiBefore: false }
-          : { obj: undefined, arr: [], key: '', rawStart: -1, rawNonAsciiBefore: false };
+        // Frames are reused across containers and calls (parsing is synchronous): one object per level.
+        let f = stack.length < FRAME_POOL_MAX ? framePool[stack.length] : undefined;
+        if (f === undefined) {
+          f = { obj: undefined, arr: undefined, key: '', rawStart: -1, rawNonAsciiBefore: false, opaque: false };
+          if (stack.length < FRAME_POOL_MAX) framePool[stack.length] = f;
+        }
+        if (isObj) {
+          f.obj = {};
+          f.arr = undefined;
+        } else {
+          f.obj = undefined;
+          f.arr = [];
+        }
+        f.rawStart = -1;
         stack.push(f);
-        if (isObj) i = readKey(b, i, end, f, rawKeys, stack.length > rawDepth);
+        if (isObj) i = readKey(b, i, end, f, rawKeys, opaqueKeys, stack.length > rawDepth);
         continue;
       }
     } else if (c === QUOTE) {
@@ -328,12 +407,14 @@ function parseOrThrow(
       const d = b[i];
       if (d === COMMA) {
         i = skipWs(b, i + 1, end);
-        if (f.obj !== undefined) i = readKey(b, i, end, f, rawKeys, stack.length > rawDepth);
+        if (f.obj !== undefined) i = readKey(b, i, end, f, rawKeys, opaqueKeys, stack.length > rawDepth);
         break;
       }
       if (d === (f.arr !== undefined ? CLOSE_ARRAY : CLOSE_OBJECT)) {
         i++;
         v = f.arr ?? f.obj;
+        f.obj = undefined;
+        f.arr = undefined;
         stack.pop();
         continue;
       }
@@ -344,11 +425,9 @@ function parseOrThrow(
 
 function keepSpan(f: Frame, span: Uint8Array): void {
   const o = f.obj as WithSpans;
-  let spans = o[SPANS];
-  if (spans === undefined) {
-    spans = {};
-    Object.defineProperty(o, SPANS, { value: spans, enumerable: false });
-  }
+  // A plain assignment (defineProperty costs ~100x more): the symbol key keeps it out of Object.keys,
+  // for…in and JSON.stringify.
+  const spans = o[SPANS] ?? (o[SPANS] = {});
   spans[f.key] = span;
   // The grammar is known good; only a span with bytes ≥ 0x80 still needs its UTF-8 checked (lazily).
   if (!sawNonAscii) knownJson.set(span, true);
@@ -362,7 +441,7 @@ function keepSpan(f: Frame, span: Uint8Array): void {
 export function isValidJson(b: Uint8Array, start = 0, end = b.length, maxDepth = Infinity, strictUtf8 = true): boolean {
   try {
     sawNonAscii = false;
-    walk(b, start, end, maxDepth, undefined);
+    walk(b, start, end, maxDepth);
   } catch (e) {
     if (e instanceof ScanFailure) return false;
     throw e;
@@ -377,46 +456,19 @@ export function isValidJson(b: Uint8Array, start = 0, end = b.length, maxDepth =
   return true;
 }
 
-/** Separator of the member names in a locateRaw path; an array level is written as ARRAY_LEVEL. */
-export const PATH_SEPARATOR = '\u0000';
-const ARRAY_LEVEL = '\u0000[]';
+/** One byte per open container: 1 = object, 0 = array; shared, grown as needed (never recursion). */
+let sharedKinds = new Uint8Array(64);
 
-/**
- * The exact bytes of every member named `key` in objects at most `maxDepth` deep (the top level is 1),
- * keyed by the member names leading to it joined by PATH_SEPARATOR (e.g. "publish\u0000data"); a later
- * duplicate wins, as in JSON.parse. For input JSON.parse already accepted (the hybrid decoder: JSON.parse
- * builds the envelope, this cuts the payload bytes). Undefined when b[start, end) is not JSON.
- */
-export function locateRaw(b: Uint8Array, start: number, end: number, key: string, maxDepth: number): Map<string, Uint8Array> | undefined {
-  const rec: Recorder = { key, maxDepth, inRaw: Infinity, names: [], starts: [], nonAsciiBefore: [], spans: new Map() };
-  try {
-    sawNonAscii = false;
-    walk(b, start, end, Infinity, rec);
-  } catch (e) {
-    if (e instanceof ScanFailure) return undefined;
-    throw e;
-  }
-  return rec.spans;
+function walk(b: Uint8Array, start: number, end: number, maxDepth: number): void {
+  const i = skipWs(b, walkValue(b, skipWs(b, start, end), end, maxDepth), end);
+  if (i !== end) fail(i);
 }
 
-interface Recorder {
-  key: string;
-  maxDepth: number;
-  /** Depth of the object whose `key` member's value is being walked (names inside it are not read). */
-  inRaw: number;
-  /** Per open container up to maxDepth: the current member name (ARRAY_LEVEL for arrays). */
-  names: string[];
-  /** Per open object up to maxDepth: where the current member's value starts when it is `key`, else -1. */
-  starts: number[];
-  nonAsciiBefore: boolean[];
-  spans: Map<string, Uint8Array>;
-}
-
-function walk(b: Uint8Array, start: number, end: number, maxDepth: number, rec: Recorder | undefined): void {
-  // One byte per open container: 1 = object, 0 = array. Grows as needed (never recursion).
-  let kinds = new Uint8Array(64);
+/** Validates the one JSON value starting at b[start] (no whitespace before it); returns the index after it. */
+function walkValue(b: Uint8Array, start: number, end: number, maxDepth: number): number {
+  let kinds = sharedKinds;
   let depth = 0;
-  let i = skipWs(b, start, end);
+  let i = start;
   for (;;) {
     if (i >= end) fail(i);
     const c = b[i] as number;
@@ -430,14 +482,10 @@ function walk(b: Uint8Array, start: number, end: number, maxDepth: number, rec: 
         if (depth === kinds.length) {
           const next = new Uint8Array(kinds.length * 2);
           next.set(kinds);
-          kinds = next;
+          kinds = sharedKinds = next;
         }
         kinds[depth++] = isObj ? 1 : 0;
-        if (isObj) i = member(b, i, end, depth, rec);
-        else if (rec !== undefined && depth <= rec.maxDepth) {
-          rec.names[depth - 1] = ARRAY_LEVEL;
-          rec.starts[depth - 1] = -1;
-        }
+        if (isObj) i = member(b, i, end);
         continue;
       }
     } else if (c === QUOTE) {
@@ -456,18 +504,13 @@ function walk(b: Uint8Array, start: number, end: number, maxDepth: number, rec: 
       i = pos;
     } else fail(i);
     for (;;) {
-      if (depth === 0) {
-        i = skipWs(b, i, end);
-        if (i !== end) fail(i);
-        return;
-      }
-      if (rec !== undefined && depth <= rec.maxDepth && (rec.starts[depth - 1] ?? -1) >= 0) record(b, rec, depth, i);
+      if (depth === 0) return i;
       const isObj = kinds[depth - 1] === 1;
       i = skipWs(b, i, end);
       const d = b[i];
       if (d === COMMA) {
         i = skipWs(b, i + 1, end);
-        if (isObj) i = member(b, i, end, depth, rec);
+        if (isObj) i = member(b, i, end);
         break;
       }
       if (d === (isObj ? CLOSE_OBJECT : CLOSE_ARRAY)) {
@@ -480,36 +523,10 @@ function walk(b: Uint8Array, start: number, end: number, maxDepth: number, rec: 
   }
 }
 
-function record(b: Uint8Array, rec: Recorder, depth: number, valueEnd: number): void {
-  const span = b.slice(rec.starts[depth - 1], valueEnd);
-  rec.starts[depth - 1] = -1;
-  if (rec.inRaw === depth) rec.inRaw = Infinity;
-  if (!sawNonAscii) knownJson.set(span, true);
-  sawNonAscii = (rec.nonAsciiBefore[depth - 1] ?? false) || sawNonAscii;
-  rec.spans.set(rec.names.slice(0, depth).join(PATH_SEPARATOR), span);
-}
-
-/** Reads `"name" :` and the whitespace after it (the object is at `depth`); returns where the value starts. */
-function member(b: Uint8Array, i: number, end: number, depth: number, rec: Recorder | undefined): number {
+/** Skips `"name" :` and the whitespace after it; returns where the value starts. */
+function member(b: Uint8Array, i: number, end: number): number {
   if (b[i] !== QUOTE) fail(i);
-  let name: string | undefined;
-  if (rec !== undefined && depth <= rec.maxDepth && depth <= rec.inRaw) {
-    name = readString(b, i, end);
-    i = skipWs(b, pos, end);
-  } else {
-    if (rec !== undefined && depth <= rec.maxDepth) rec.starts[depth - 1] = -1;
-    i = skipWs(b, scanString(b, i, end) + 1, end);
-  }
+  i = skipWs(b, scanString(b, i, end) + 1, end);
   if (b[i] !== COLON) fail(i);
-  i = skipWs(b, i + 1, end);
-  if (rec !== undefined && name !== undefined) {
-    rec.names[depth - 1] = name;
-    if (name === rec.key) {
-      rec.starts[depth - 1] = i;
-      rec.inRaw = depth;
-      rec.nonAsciiBefore[depth - 1] = sawNonAscii;
-      sawNonAscii = false;
-    } else rec.starts[depth - 1] = -1;
-  }
-  return i;
+  return skipWs(b, i + 1, end);
 }

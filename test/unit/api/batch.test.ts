@@ -4,14 +4,18 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { pino } from 'pino';
 import { BatchTooLargeError, planBatch, runBatch } from '../../../src/api/batch.js';
+import { parseApiJson } from '../../../src/api/decode.js';
 import { ApiExecutor } from '../../../src/api/executor.js';
 import { parseBatch } from '../../../src/api/schemas.js';
 import { FakeNode } from './fake-node.js';
 
 /** What the whole-body path decides: the number of commands, or 'reject' (HTTP 400). */
 function reference(text: string): number | 'reject' {
+  // The whole-body parser keeps payload bytes (docs/payloads.md); it accepts exactly what JSON.parse does.
+  const parsed = parseApiJson(Buffer.from(text));
+  if (!parsed.ok) return 'reject';
   try {
-    return parseBatch(JSON.parse(text)).commands.length;
+    return parseBatch(parsed.value).commands.length;
   } catch {
     return 'reject';
   }

@@ -34,7 +34,8 @@ describe('parseJson: values like JSON.parse, raw bytes for raw keys', () => {
       assert.equal(r.ok, true, p);
       if (!r.ok) continue;
       assert.equal(txt(rawSpan(r.value as object, 'data')), p);
-      assert.deepEqual(r.value, JSON.parse(`{"channel":"c","data":${p}}`));
+      // structuredClone drops the symbol-keyed span record, leaving what JSON.parse would build.
+      assert.deepEqual(structuredClone(r.value), JSON.parse(`{"channel":"c","data":${p}}`));
     }
   });
 
@@ -55,6 +56,28 @@ describe('parseJson: values like JSON.parse, raw bytes for raw keys', () => {
     assert.equal(txt(rawSpan(r.value as object, 'data')), '[1.0]');
     assert.deepEqual(Object.keys(r.value as object), ['data', '__proto__']);
     assert.equal(Object.getPrototypeOf(r.value), Object.prototype);
+  });
+
+  it('opaque keys: the value is the bytes themselves (null stays null), validated and depth-counted', () => {
+    const OPAQUE = new Set(['data']);
+    const r = parseJson(enc('{"a":{"data": [1.10, {"x":"\\u00e9"}] },"b":{"data":null},"c":[{"data":1}]}'), undefined, undefined, {
+      opaqueKeys: OPAQUE,
+    });
+    assert.ok(r.ok);
+    const v = r.value as { a: { data: Uint8Array }; b: { data: null }; c: [{ data: Uint8Array }] };
+    assert.ok(v.a.data instanceof Uint8Array);
+    assert.equal(txt(v.a.data), '[1.10, {"x":"\\u00e9"}]');
+    assert.equal(isJsonPayload(v.a.data), true);
+    assert.equal(v.b.data, null);
+    assert.equal(txt(v.c[0].data), '1');
+    assert.equal(parseJson(enc('{"data":[1,}'), undefined, undefined, { opaqueKeys: OPAQUE }).ok, false);
+    const deep = `{"data":${'['.repeat(10)}${']'.repeat(10)}}`;
+    assert.equal(parseJson(enc(deep), undefined, undefined, { opaqueKeys: OPAQUE, maxDepth: 11 }).ok, true);
+    assert.deepEqual(parseJson(enc(deep), undefined, undefined, { opaqueKeys: OPAQUE, maxDepth: 10 }), { ok: false, error: 'depth', offset: 17 });
+    // Beyond rawDepth the member is an ordinary value.
+    const far = parseJson(enc('{"a":{"b":{"data":[1]}}}'), undefined, undefined, { opaqueKeys: OPAQUE, rawDepth: 2 });
+    assert.ok(far.ok);
+    assert.deepEqual((far.value as { a: { b: { data: unknown } } }).a.b.data, [1]);
   });
 
   it('returns copies: the input buffer can be reused', () => {
@@ -145,7 +168,7 @@ describe('fuzz: validity agrees with JSON.parse', () => {
       assert.equal(isValidJson(bytes), want.ok, `isValidJson ${JSON.stringify(text)}`);
       if (got.ok && want.ok) {
         valid++;
-        assert.deepEqual(got.value, want.value, text);
+        assert.deepEqual(structuredClone(got.value), want.value, text);
       }
     }
     assert.ok(valid > 200, `enough valid cases (${valid})`);
