@@ -182,7 +182,7 @@ export class AdminHandler {
     } catch (err) {
       return sendText(res, err instanceof BodyTooLargeError ? 413 : 400, 'Bad Request');
     }
-    const commands = body.byteLength === 0 ? undefined : parseLegacy(body.toString('utf8'));
+    const commands = body.byteLength === 0 ? undefined : parseLegacy(body);
     if (commands === undefined || commands.length === 0) return sendText(res, 400, 'Bad Request');
     sendJson(res, 200, await runLegacy(commands, this.executor));
   }
