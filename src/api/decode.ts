@@ -1,4 +1,4 @@
-// Decoding of server API request bodies (protocol.md §6.1): one JSON text per body (per line for the legacy
+// Decoding of server API request bodies (docs/protocol.md §6.1): one JSON text per body (per line for the legacy
 // endpoint), parsed from the bytes so that payload fields (`data`, `info`, `params`) stay the exact bytes
 // received (docs/payloads.md). Nesting deeper than Go's encoding/json allows (10000 levels, the body's
 // own object included) is refused like malformed JSON, with 400, as Centrifugo does.
