@@ -15,6 +15,7 @@ function oracle(b: Uint8Array): { ok: true; value: unknown } | { ok: false } {
 }
 
 const RAW = new Set(['data', 'info']);
+const OPAQUE_DATA = new Set(['data']);
 
 describe('parseJson: values like JSON.parse, raw bytes for raw keys', () => {
   it('keeps the exact bytes of raw members (big ints, exponents, zeros, escapes, inner whitespace)', () => {
@@ -166,6 +167,7 @@ describe('fuzz: validity agrees with JSON.parse', () => {
       const got = parseJson(bytes, undefined, undefined, { rawKeys: RAW });
       assert.equal(got.ok, want.ok, `parseJson ${JSON.stringify(text)}`);
       assert.equal(isValidJson(bytes), want.ok, `isValidJson ${JSON.stringify(text)}`);
+      assert.equal(parseJson(bytes, undefined, undefined, { opaqueKeys: OPAQUE_DATA }).ok, want.ok, `opaque ${JSON.stringify(text)}`);
       if (got.ok && want.ok) {
         valid++;
         assert.deepEqual(structuredClone(got.value), want.value, text);
