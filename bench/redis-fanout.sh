@@ -53,12 +53,14 @@ JSON
   done
   c1=$(cpu "${pids[0]}"); c2=$(cpu "${pids[1]}"); cr=$(cpu $rpid); t0=$(date +%s.%N)
   node bin/gyre-bench.js fanout -q --url "ws://127.0.0.1:${ports[0]}/connection/websocket" \
-    --api-url "http://127.0.0.1:${ports[1]}/api" --api-key bench-key --hmac-secret bench-secret \
+    --api "http://127.0.0.1:${ports[1]}/api" --api-key bench-key --hmac-secret bench-secret \
     -c "$n" --channels "$channels" --publish-rate "$rates" -d "$duration" --timeout 300s \
     --server-pid "${pids[0]}" --json "$out/$kind.json" >"$out/$kind.txt" 2>&1
   t1=$(date +%s.%N)
   d1=$(( $(cpu "${pids[0]}") - c1 )); d2=$(( $(cpu "${pids[1]}") - c2 )); dr=$(( $(cpu $rpid) - cr ))
-  echo "{\"peer\":\"$kind\",\"wall_s\":$(echo "$t1 - $t0" | bc),\"cpu_s_node1\":$(echo "scale=3; $d1/$tck" | bc),\"cpu_s_node2\":$(echo "scale=3; $d2/$tck" | bc),\"cpu_s_redis\":$(echo "scale=3; $dr/$tck" | bc)}" >"$out/$kind-cpu.json"
+  awk -v p="$kind" -v t0="$t0" -v t1="$t1" -v a="$d1" -v b="$d2" -v r="$dr" -v hz="$tck" 'BEGIN {
+    printf "{\"peer\":\"%s\",\"wall_s\":%.3f,\"cpu_s_node1\":%.3f,\"cpu_s_node2\":%.3f,\"cpu_s_redis\":%.3f}\n", p, t1 - t0, a / hz, b / hz, r / hz
+  }' >"$out/$kind-cpu.json"
   for p in "${pids[@]}"; do kill -TERM "$p" 2>/dev/null; done
   for p in "${pids[@]}"; do for t in $(seq 1 100); do kill -0 "$p" 2>/dev/null || break; sleep 0.05; done; kill -KILL "$p" 2>/dev/null; done
   cat "$out/$kind-cpu.json"
