@@ -76,6 +76,18 @@ export default defineConfig(
     },
   },
 
+  {
+    // The admin web UI: browser code with its own tsconfig (DOM libs, no Node), bundled by esbuild.
+    files: ['src/admin/ui/**/*.ts'],
+    languageOptions: {
+      parserOptions: { project: './src/admin/ui/tsconfig.json', tsconfigRootDir: import.meta.dirname },
+    },
+    rules: {
+      'no-restricted-imports': ['error', { patterns: [{ regex: '^(\\.\\./){2,}', message: 'The admin UI imports only its own files.' }, ...noNodeImports] }],
+      'no-restricted-globals': ['error', ...noNodeGlobals],
+    },
+  },
+
   // ---- Layering (docs/style.md §2): imports point one way only. ----
   {
     // protocol: runtime-agnostic, imports nothing of ours (only ./ siblings and ./gen).

@@ -21,6 +21,9 @@ function newestMtime(dir, depth = 0) {
   return newest;
 }
 
+// The admin web UI bundle (dist/admin-ui) has its own freshness check.
+spawnSync(process.execPath, [join(root, 'scripts', 'build-admin-ui.mjs')], { cwd: root, stdio: 'inherit' });
+
 const sourcesNewest = Math.max(newestMtime(join(root, 'src')), newestMtime(join(root, 'loadtest', 'src')));
 if (existsSync(built) && statSync(built).mtimeMs >= sourcesNewest) {
   process.exit(0);

@@ -32,7 +32,7 @@ if (files.length === 0) {
 
 if (!skipTypecheck) {
   // The browser add-on (client/) has its own programs: DOM libs for the page code, WebWorker libs for the worker.
-  for (const project of ['tsconfig.json', 'client/tsconfig.json', 'client/tsconfig.worker.json']) {
+  for (const project of ['tsconfig.json', 'client/tsconfig.json', 'client/tsconfig.worker.json', 'src/admin/ui/tsconfig.json']) {
     console.log(`> tsc -p ${project}`);
     const tc = spawnSync(process.execPath, [join(root, 'node_modules/typescript/bin/tsc'), '-p', project], {
       cwd: root,
@@ -53,6 +53,10 @@ if (!skipTypecheck) {
 console.log('> build:client');
 const bc = spawnSync(process.execPath, [join(root, 'scripts/build-client.mjs')], { cwd: root, stdio: 'inherit' });
 if (bc.status !== 0) process.exit(bc.status ?? 1);
+
+// The admin web UI bundle (dist/admin-ui) that the admin e2e test loads in Chromium.
+const ui = spawnSync(process.execPath, [join(root, 'scripts/build-admin-ui.mjs')], { cwd: root, stdio: 'inherit' });
+if (ui.status !== 0) process.exit(ui.status ?? 1);
 
 if (!skipLint) {
   console.log('> eslint .');
