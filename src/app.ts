@@ -90,6 +90,7 @@ export async function startServer(config: Readonly<GyreConfig>, opts: { logger: 
         metrics.numSubscriptions.set(s.subscriptions);
         metrics.numChannels.set(s.channels);
         metrics.numNodes.set(node.cluster.registry.size);
+        metrics.draining.set(node.shuttingDown ? 1 : 0);
       }),
     );
   }

@@ -141,6 +141,11 @@ export const metrics = {
     labelNames: ['entry'],
     registers: [registry],
   }),
+  draining: new Gauge({
+    name: 'gyre_node_draining',
+    help: '1 while the node shuts down and drains its connections (paced disconnects), else 0',
+    registers: [registry],
+  }),
   configReloads: new Counter({
     name: 'gyre_config_reloads_total',
     help: 'Configuration reloads (SIGHUP) by result: ok, invalid (file or values rejected, old config kept), error',
