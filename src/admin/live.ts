@@ -32,6 +32,8 @@ export interface LiveSample {
   /** Host accept-queue overflows during the interval (null without /proc). */
   acceptOverflows: number | null;
   engine: EngineHealth;
+  /** Engine recovery actions during the interval: Redis PUB/SUB connections rebuilt (per second). */
+  engineReconnects: number;
   draining: boolean;
   nodes: NodeInfo[];
 }
@@ -111,6 +113,7 @@ interface Totals {
   fanout: number;
   lag: { sum: number; count: number };
   overflows: number | null;
+  reconnects: number;
 }
 
 export class LiveSampler {
@@ -168,12 +171,13 @@ export class LiveSampler {
   }
 
   private async totals(): Promise<Totals> {
-    const [accepted, handshake, connectErrors, disconnects, sent] = await Promise.all([
+    const [accepted, handshake, connectErrors, disconnects, sent, reconnects] = await Promise.all([
       sumBy(metrics.connectionsAccepted, ''),
       sumBy(metrics.handshakeRejected, 'reason'),
       sumBy(metrics.replyErrors, 'code', (l) => l['method'] === 'connect'),
       sumBy(metrics.serverDisconnects, 'code'),
       sumBy(metrics.messagesSent, '', (l) => l['type'] === 'publication'),
+      sumBy(redisMetrics.pubsubReconnects, ''),
     ]);
     const refusals = new Map(handshake);
     for (const [code, n] of connectErrors) refusals.set(`connect_${code}`, n);
@@ -187,6 +191,7 @@ export class LiveSampler {
       fanout: sent.get('') ?? 0,
       lag,
       overflows: readListenCounters()?.overflows ?? null,
+      reconnects: reconnects.get('') ?? 0,
     };
   }
 
@@ -216,6 +221,7 @@ export class LiveSampler {
         fdLimit: this.fdLimit,
         acceptOverflows: now.overflows === null || before?.overflows == null ? null : now.overflows - before.overflows,
         engine: this.src.engineHealth(),
+        engineReconnects: before === undefined ? 0 : (now.reconnects - before.reconnects) / seconds,
         draining: this.src.shuttingDown(),
         nodes: await this.src.info().catch(() => []),
       };

@@ -18,6 +18,7 @@ interface Sample {
   fdLimit: number | null;
   acceptOverflows: number | null;
   engine: { ok: boolean; problems: string[] };
+  engineReconnects: number;
   draining: boolean;
   nodes: { name: string; uid: string; num_clients: number }[];
 }
@@ -109,7 +110,7 @@ const CHARTS: readonly [string, string, Pick, string][] = [
   ['loop', 'Event-loop lag', (s) => ({ p99: s.loopLagP99Ms, max: s.loopLagMaxMs }), 'ms'],
   ['fds', 'File descriptors vs limit', (s) => ({ open: s.fds, limit: s.fdLimit }), 'fds'],
   ['overflows', 'Accept-queue overflows (host)', (s) => ({ overflows: s.acceptOverflows }), '/s'],
-  ['engine', 'Engine state (1 = ok) and drain', (s) => ({ engine: s.engine.ok ? 1 : 0, draining: s.draining ? 1 : 0 }), 'state'],
+  ['engine', 'Engine state (1 = ok), reconnects/s, drain', (s) => ({ engine: s.engine.ok ? 1 : 0, reconnects: s.engineReconnects, draining: s.draining ? 1 : 0 }), 'state'],
 ];
 
 /** Mounts the page into `root`; returns the function that closes the stream and the charts. */
