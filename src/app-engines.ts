@@ -7,6 +7,7 @@ import type { Logger } from 'pino';
 import { ConfigError } from './config/errors.js';
 import type { GyreConfig } from './config/types.js';
 import { createMemoryEngine } from './engines/memory/index.js';
+import { createNatsEngine } from './engines/nats/index.js';
 import { createRedisEngine } from './engines/redis/index.js';
 import type { Engine } from './engines/types.js';
 
@@ -35,6 +36,14 @@ export const engineFactories: Readonly<Record<string, EngineFactory>> = {
       createRedisEngine(config.engine.redis, {
         onError: (err, ctx) => logger.warn({ err, ...ctx }, 'redis connection problem'),
       }),
+    );
+  },
+  nats: ({ config, section, logger }) => {
+    if (section !== 'broker' || config.broker === undefined) {
+      return Promise.reject(new ConfigError('unsupported', `${section}.type`, 'nats is available as broker.type only'));
+    }
+    return Promise.resolve(
+      createNatsEngine(config.broker.nats, { onError: (err, ctx) => logger.warn({ err, ...ctx }, 'nats connection problem') }),
     );
   },
 };

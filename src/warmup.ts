@@ -66,7 +66,7 @@ export function warmupConfig(config: Readonly<GyreConfig>, secret: string, apiKe
   c.pid_file = '';
   // Never the user's engine: a Redis-backed copy would join the cluster (node info, control messages, publishes).
   c.engine = { ...c.engine, type: 'memory' };
-  c.broker = { enabled: false, type: 'memory' };
+  c.broker = { enabled: false, type: 'memory', nats: d.broker!.nats };
   c.presence_manager = { enabled: false, type: 'memory' };
   return c;
 }

@@ -180,6 +180,13 @@ const redisEngine = z.object({
   presence_user_mapping: bool(false),
 });
 
+const natsBroker = z.object({
+  url: str('nats://localhost:4222'),
+  prefix: str('centrifugo'),
+  dial_timeout: dur('1s'),
+  write_timeout: dur('1s'),
+});
+
 export const configSchema = z.object({
   http_server: z
     .object({
@@ -198,7 +205,13 @@ export const configSchema = z.object({
     .object({ level: z.enum(['none', 'trace', 'debug', 'info', 'warn', 'error']).default('info'), file: str() })
     .prefault({}),
   engine: z.object({ type: z.enum(['memory', 'redis']).default('memory'), redis: redisEngine.prefault({}) }).prefault({}),
-  broker: z.object({ enabled: bool(false), type: z.enum(['memory', 'redis', 'nats']).default('memory') }).prefault({}),
+  broker: z
+    .object({
+      enabled: bool(false),
+      type: z.enum(['memory', 'redis', 'nats']).default('memory'),
+      nats: natsBroker.prefault({}),
+    })
+    .prefault({}),
   presence_manager: z.object({ enabled: bool(false), type: z.enum(['memory', 'redis']).default('memory') }).prefault({}),
   client: client.prefault({}),
   channel: channel.prefault({}),

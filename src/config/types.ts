@@ -148,6 +148,16 @@ export interface RedisEngineConfig {
   presence_user_mapping: boolean;
 }
 
+/** broker.nats (Centrifugo v6 configtypes NatsBroker, the keys Gyre implements). Durations in ms. */
+export interface NatsBrokerConfig {
+  /** One NATS URL, or several comma-separated (`nats://host:port`). */
+  url: string;
+  /** Subject prefix: `<prefix>.client.<channel>`, `<prefix>.control`, `<prefix>.node.<id>`. */
+  prefix: string;
+  dial_timeout: number; // ms
+  write_timeout: number; // ms
+}
+
 export interface GyreConfig {
   http_server: {
     address: string;
@@ -175,7 +185,7 @@ export interface GyreConfig {
    * Centrifugo v6's split set-up: when enabled, the broker (PUB/SUB, history, control plane) comes from this type
    * instead of `engine`. Optional so hand-built configs may omit it; loadConfig always fills it.
    */
-  broker?: { enabled: boolean; type: BrokerType };
+  broker?: { enabled: boolean; type: BrokerType; nats: NatsBrokerConfig };
   /** Like `broker`, for the presence manager. */
   presence_manager?: { enabled: boolean; type: EngineType };
   client: ClientConfig;

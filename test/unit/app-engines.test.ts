@@ -68,7 +68,7 @@ describe('createEngine', () => {
     assert.equal(err.code, 'unsupported');
     assert.equal(err.path, 'engine.type');
     const c2 = defaultConfig();
-    c2.broker = { enabled: true, type: 'nats' };
+    c2.broker = { ...c2.broker!, enabled: true, type: 'nats' };
     assert.equal((await configErrorAsync(createEngine(c2, logger, { memory: engineFactories['memory']! }))).path, 'broker.type');
   });
 
@@ -83,7 +83,7 @@ describe('createEngine', () => {
   it('broker.enabled takes broker, history and controller from its own engine, presence from the engine', async () => {
     const { factories, made } = recordingFactories();
     const c: GyreConfig = defaultConfig();
-    c.broker = { enabled: true, type: 'memory' };
+    c.broker = { ...c.broker!, enabled: true, type: 'memory' };
     const e = await createEngine(c, logger, factories);
     assert.deepEqual(made.map((m) => m.section), ['engine', 'broker']);
     assert.equal(e.name, 'mem-broker+mem-engine');
@@ -95,7 +95,7 @@ describe('createEngine', () => {
   it('both split sections enabled: no combined engine is made', async () => {
     const { factories, made } = recordingFactories();
     const c: GyreConfig = defaultConfig();
-    c.broker = { enabled: true, type: 'memory' };
+    c.broker = { ...c.broker!, enabled: true, type: 'memory' };
     c.presence_manager = { enabled: true, type: 'memory' };
     const e = await createEngine(c, logger, factories);
     assert.deepEqual(made.map((m) => m.section), ['broker', 'presence_manager']);
