@@ -16,6 +16,7 @@ function engineConfig(redis: Record<string, unknown>): RedisEngineConfig {
 
 interface Topology {
   name: string;
+  brokerSkip?: Record<string, string>;
   config: () => Record<string, unknown>;
   start(): Promise<void>;
   stop(): Promise<void>;
@@ -49,6 +50,12 @@ const topologies: Topology[] = [
   },
   {
     name: 'redis cluster',
+    brokerSkip: {
+      // Cluster PUB/SUB: the publishing node forwards the message over the cluster bus after it replied, so an
+      // UNSUBSCRIBE sent right after an acknowledged PUBLISH can overtake it on the subscriber's node.
+      'only subscribed channels are delivered; unsubscribe stops delivery':
+        'on a Redis Cluster an acknowledged PUBLISH reaches other nodes asynchronously (cluster bus)',
+    },
     config: () => ({ cluster_address: [cluster!.address] }),
     async start() {
       cluster = await startRedisCluster();
@@ -67,7 +74,7 @@ for (const t of topologies) {
     runBrokerContract(t.name, () => {
       const e = createRedisEngine(engineConfig({ ...t.config(), prefix: 'gyretest' }));
       return Promise.resolve({ broker: e.broker, history: e.broker, close: () => e.close() });
-    });
+    }, t.brokerSkip);
 
     runHistoryContract(t.name, async () => {
       const e = createRedisEngine(engineConfig({ ...t.config(), prefix: 'gyretest' }));
