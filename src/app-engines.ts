@@ -32,10 +32,17 @@ export const engineFactories: Readonly<Record<string, EngineFactory>> = {
     if (section !== 'engine') {
       return Promise.reject(new ConfigError('unsupported', `${section}.type`, 'redis is available as engine.type only'));
     }
-    return Promise.resolve(
-      createRedisEngine(config.engine.redis, {
-        onError: (err, ctx) => logger.warn({ err, ...ctx }, 'redis connection problem'),
-      }),
+    const e = createRedisEngine(config.engine.redis, {
+      onError: (err, ctx) => logger.warn({ err, ...ctx }, 'redis connection problem'),
+    });
+    // With `broker` enabled only the presence part is used, and nothing else starts the shards: start them here.
+    if (config.broker?.enabled !== true) return Promise.resolve(e);
+    return e.shards.start().then(
+      () => e,
+      async (err: unknown) => {
+        await e.close();
+        throw err;
+      },
     );
   },
   nats: ({ config, section, logger }) => {

@@ -1,0 +1,49 @@
+// Server config and start-up for the NATS cross-node tests: PUB/SUB and control over NATS (`broker.type: nats`),
+// presence in Redis (`engine.type: redis`, whose broker part the NATS broker replaces), namespaces without history.
+import { mergeConfig, startGyre, type GyreProcess } from '../harness/gyre.js';
+import { baseConfig } from '../compat/base-config.js';
+import type { ServerNode } from '../redis/scenarios.js';
+
+/** The namespaces the shared scenarios use (`xx`, `srv`), without history: a NATS broker has none. */
+export function natsNamespaces(): Record<string, unknown>[] {
+  return [
+    {
+      name: 'xx',
+      presence: true,
+      join_leave: true,
+      force_push_join_leave: true,
+      allow_subscribe_for_client: true,
+      allow_publish_for_subscriber: true,
+      allow_presence_for_subscriber: true,
+    },
+    { name: 'srv' },
+  ];
+}
+
+/** Gyre and Centrifugo read the same keys. */
+export function natsNodeConfig(natsUrl: string, redisAddress: string, prefix: string, nodeName: string): Record<string, unknown> {
+  return mergeConfig(baseConfig(), {
+    engine: { type: 'redis', redis: { address: [redisAddress], prefix } },
+    broker: { enabled: true, type: 'nats', nats: { url: natsUrl, prefix } },
+    node: { name: nodeName },
+    channel: { namespaces: natsNamespaces() },
+  });
+}
+
+export interface GyreNatsNode extends ServerNode {
+  proc: GyreProcess;
+}
+
+export async function startGyreNatsNodes(
+  natsUrl: string,
+  redisAddress: string,
+  prefix: string,
+  names: readonly string[],
+): Promise<GyreNatsNode[]> {
+  return await Promise.all(
+    names.map(async (name) => {
+      const proc = await startGyre(natsNodeConfig(natsUrl, redisAddress, prefix, name));
+      return { name, url: proc.url, apiUrl: proc.apiUrl, proc };
+    }),
+  );
+}
