@@ -23,6 +23,8 @@ import { metrics, registry } from './metrics/registry.js';
 import { HttpFront } from './http/front.js';
 import { rejectUpgrade } from './transports/upgrade.js';
 import { WebSocketHandler } from './transports/websocket.js';
+import { FdWatch, installFdWatch } from './metrics/fds.js';
+import { readinessHandler } from './http/health.js';
 import { VERSION } from './version.js';
 
 export interface RunningServer {
@@ -66,10 +68,19 @@ export async function startServer(config: Readonly<GyreConfig>, opts: { logger: 
   const mainRouter = new Router();
   const internalRouter = separate ? new Router() : mainRouter;
 
+  const fds = new FdWatch(hs.fd_reserve);
+  installFdWatch(fds);
   let ws: WebSocketHandler | undefined;
   let api: ApiHandler | undefined;
   if (!config.websocket.disabled) {
-    ws = new WebSocketHandler({ websocket: config.websocket, client: config.client, acceptor: node, logger });
+    ws = new WebSocketHandler({
+      websocket: config.websocket,
+      client: config.client,
+      server: config.http_server,
+      acceptor: node,
+      logger,
+      fds,
+    });
     mainRouter.add(config.websocket.handler_prefix, (req, res) => {
       req.resume();
       sendText(res, 400, 'Bad Request');
@@ -79,7 +90,13 @@ export async function startServer(config: Readonly<GyreConfig>, opts: { logger: 
     api = new ApiHandler({ config: config.http_api, node, logger, isShuttingDown: () => node.shuttingDown });
     api.register(config.http_api.external ? mainRouter : internalRouter);
   }
-  if (config.health.enabled) internalRouter.add(config.health.handler_prefix, healthHandler(() => engine.health?.() ?? { ok: true, problems: [] }));
+  if (config.health.enabled) {
+    const engineHealth = () => engine.health?.() ?? { ok: true, problems: [] };
+    internalRouter.add(config.health.handler_prefix, healthHandler(engineHealth));
+    if (config.health.ready_handler_prefix !== '') {
+      internalRouter.add(config.health.ready_handler_prefix, readinessHandler(() => node.shuttingDown, engineHealth));
+    }
+  }
   if (config.prometheus.enabled) {
     internalRouter.add(
       config.prometheus.handler_prefix,
@@ -140,12 +157,15 @@ export async function startServer(config: Readonly<GyreConfig>, opts: { logger: 
   const close = (): Promise<void> => {
     closing ??= (async () => {
       live?.close();
-      const stopped = [closeFront(front), ...servers.filter((s) => s !== main).map((s) => closeServer(s))];
+      // The port stays open during the drain: readiness answers 503 and new upgrades get 503 + Retry-After
+      // (a closed port would give connection refused, which clients and proxies retry at once).
       try {
         await node.shutdown();
       } catch (err) {
         logger.error({ err }, 'node shutdown failed');
       }
+      fds.close();
+      const stopped = [closeFront(front), ...servers.filter((s) => s !== main).map((s) => closeServer(s))];
       await ws?.close();
       try {
         await engine.close();

@@ -52,6 +52,15 @@ const EXTENSION_HELP: Readonly<Record<string, string>> = {
   'http_api.max_request_body_size': 'largest server API request body in bytes, 413 above (Gyre extension, default 10485760)',
   'http_api.max_batch_size': 'most commands in one /api/batch, 400 above (Gyre extension, default 1000000)',
   'admin.token_ttl': 'lifetime of an admin login token (Gyre extension, default 24h)',
+  'client.ip_connection_limit': 'open connections per remote address, 503 above, 0 = off (Gyre extension, default 0)',
+  'http_server.max_handshakes_in_flight':
+    'upgraded connections still waiting for their connect reply, 503 above, 0 = off (Gyre extension, default 0)',
+  'http_server.handshake_wait_budget':
+    'refuse a new client with 503 when it would wait longer than this, 0 = off (Gyre extension, default 2s)',
+  'http_server.fd_reserve': 'refuse new connections with 503 when fewer fds than this are left (Gyre extension, default 64)',
+  'health.ready_handler_prefix': 'readiness endpoint, 503 from the start of a shutdown, "" = off (Gyre extension, default /ready)',
+  'shutdown.drain_duration': 'window over which clients are closed with 3001 on shutdown, 0 = all at once (Gyre extension, default 10s)',
+  'shutdown.pre_drain_delay': 'not-ready time before the drain starts (Gyre extension, default 0s)',
 };
 
 /** Hidden long aliases kept for convenience: [flag, option name, key path]. */

@@ -27,6 +27,8 @@ export const LIVE_KEYS: readonly string[] = [
   // Handshake checks.
   'client.allowed_origins',
   'client.connection_limit',
+  'client.connection_rate_limit',
+  'client.ip_connection_limit',
   // Per-connection limits and connect options (new commands; the queue cap for new connections).
   'client.user_connection_limit',
   'client.channel_limit',

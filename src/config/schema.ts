@@ -117,6 +117,7 @@ const client = z.object({
   connection_limit: int(0),
   user_connection_limit: int(0),
   connection_rate_limit: int(0),
+  ip_connection_limit: int(0),
   connect_include_server_time: bool(false),
   history_max_publication_limit: int(300),
   recovery_max_publication_limit: int(300),
@@ -199,6 +200,9 @@ export const configSchema = z.object({
       internal_tls: tlsConfig.prefault({}),
       backlog: int(65535, 1),
       warmup_connections: int(500, 0),
+      max_handshakes_in_flight: int(0),
+      handshake_wait_budget: dur('2s'),
+      fd_reserve: int(64),
     })
     .prefault({}),
   log: z
@@ -237,7 +241,9 @@ export const configSchema = z.object({
       message_size_limit: int(65536, 1),
     })
     .prefault({}),
-  health: z.object({ enabled: bool(false), handler_prefix: str('/health') }).prefault({}),
+  health: z
+    .object({ enabled: bool(false), handler_prefix: str('/health'), ready_handler_prefix: str('/ready') })
+    .prefault({}),
   prometheus: z.object({ enabled: bool(false), handler_prefix: str('/metrics') }).prefault({}),
   admin: z
     .object({
@@ -250,7 +256,9 @@ export const configSchema = z.object({
       token_ttl: dur('24h'),
     })
     .prefault({}),
-  shutdown: z.object({ timeout: dur('30s') }).prefault({}),
+  shutdown: z
+    .object({ timeout: dur('30s'), drain_duration: dur('10s'), pre_drain_delay: dur('0s') })
+    .prefault({}),
   node: z.object({ name: str(), info_metrics_aggregate_interval: dur('60s') }).prefault({}),
   pid_file: str(),
 });

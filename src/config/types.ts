@@ -75,7 +75,10 @@ export interface ClientConfig {
   channel_position_check_delay: number; // ms
   connection_limit: number;
   user_connection_limit: number;
+  /** Centrifugo's key, implemented as a true rate: up to N new connections per second (src/transports/admission.ts). */
   connection_rate_limit: number;
+  /** Gyre extension: open WebSocket connections per remote address, 0 = off. */
+  ip_connection_limit: number;
   connect_include_server_time: boolean;
   history_max_publication_limit: number;
   recovery_max_publication_limit: number;
@@ -177,6 +180,12 @@ export interface GyreConfig {
      * real port opens, so a fresh node meets its first reconnect storm with optimised code (src/warmup.ts). 0 = off.
      */
     warmup_connections: number;
+    /** Gyre extension: upgraded connections still waiting for their connect reply, at most; 0 = off. */
+    max_handshakes_in_flight: number;
+    /** Gyre extension: refuse a new client at once when it would wait longer than this (ms); 0 = off. */
+    handshake_wait_budget: number;
+    /** Gyre extension: refuse new connections when fewer file descriptors than this are left. */
+    fd_reserve: number;
   };
   log: { level: 'none' | 'trace' | 'debug' | 'info' | 'warn' | 'error'; file: string };
   /** The combined broker + presence manager (+ controller). Each engine type adds its own slice here. */
@@ -210,7 +219,8 @@ export interface GyreConfig {
     write_timeout: number; // ms
     message_size_limit: number; // bytes
   };
-  health: { enabled: boolean; handler_prefix: string };
+  /** ready_handler_prefix (Gyre extension): readiness, 503 from the start of a shutdown. */
+  health: { enabled: boolean; handler_prefix: string; ready_handler_prefix: string };
   prometheus: { enabled: boolean; handler_prefix: string };
   /** Admin endpoints and web UI (src/admin): on the internal port unless `external`. */
   admin: {
@@ -226,7 +236,8 @@ export interface GyreConfig {
     /** Gyre extension: lifetime of an admin token in ms (Centrifugo's securecookie tokens: 30 days). */
     token_ttl: number;
   };
-  shutdown: { timeout: number }; // ms
+  /** ms. drain_duration and pre_drain_delay are Gyre extensions (src/core/shutdown.ts). */
+  shutdown: { timeout: number; drain_duration: number; pre_drain_delay: number };
   node: { name: string; info_metrics_aggregate_interval: number }; // ms
   pid_file: string;
 }

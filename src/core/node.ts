@@ -20,7 +20,7 @@ import { Fanout } from './fanout.js';
 import { Hub } from './hub.js';
 import { buildLiveParts, type LiveParts } from './live.js';
 import { Session } from './session.js';
-import { defaultDrainOptions, drainSessions } from './shutdown.js';
+import { drainMetrics, drainSessions, effectiveDrainWindow } from './shutdown.js';
 import { answerSurvey } from './survey-handlers.js';
 import { applyUserCommand } from './user-commands.js';
 import type {
@@ -126,6 +126,10 @@ export class Node implements NodeApi, SessionAcceptor {
     return this.shuttingDownFlag;
   }
 
+  get connectedClients(): number {
+    return this.hub.numClients;
+  }
+
   /**
    * Config reload: new commands of every session (connected or not) use `config` (namespaces, channel options,
    * limits) and `tokenVerifier`. Keys that only matter at start-up are the caller's business (config/diff.ts).
@@ -151,10 +155,17 @@ export class Node implements NodeApi, SessionAcceptor {
   }
 
   private async doShutdown(): Promise<void> {
+    // From here on readiness answers 503 and new upgrades are refused with 503 (transports/admission.ts).
     this.shuttingDownFlag = true;
+    drainMetrics.draining.set(1);
+    const sd = this.config.shutdown;
+    // Pre-drain delay: load balancers and Kubernetes endpoints need a moment to stop sending new clients here.
+    if (sd.pre_drain_delay > 0) await new Promise((resolve) => setTimeout(resolve, sd.pre_drain_delay));
     await this.cluster.close(); // the others drop this node from `info` and surveys at once
     const sessions = [...this.hub.sessions.values()];
-    await drainSessions(sessions, defaultDrainOptions(this.config.shutdown.timeout, sessions.length));
+    const windowMs = effectiveDrainWindow(sd.drain_duration, sd.timeout, sd.pre_drain_delay);
+    this.logger.info({ clients: sessions.length, windowMs }, 'draining clients');
+    await drainSessions(sessions, { windowMs });
     try {
       await this.engine.close();
     } catch (err) {

@@ -11,3 +11,22 @@ export function healthHandler(engineHealth: () => EngineHealth = () => ({ ok: tr
     else sendJson(res, 500, JSON.stringify({ error: 'engine unhealthy', problems: h.problems }));
   };
 }
+
+/**
+ * Readiness (Gyre, docs/storm.md §2): 200 `{}` while the node takes new clients; 503 from the moment a shutdown
+ * starts (before any client is closed), and while the engine is unhealthy. Liveness stays on /health.
+ */
+export function readinessHandler(
+  shuttingDown: () => boolean,
+  engineHealth: () => EngineHealth = () => ({ ok: true, problems: [] }),
+): HttpHandler {
+  return (_req, res) => {
+    if (shuttingDown()) {
+      sendJson(res, 503, '{"error":"shutting down"}');
+      return;
+    }
+    const h = engineHealth();
+    if (h.ok) sendJson(res, 200, '{}');
+    else sendJson(res, 503, JSON.stringify({ error: 'engine unhealthy', problems: h.problems }));
+  };
+}

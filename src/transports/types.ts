@@ -37,6 +37,8 @@ export interface Transport {
 export interface SessionAcceptor {
   /** True once shutdown started: transports close new connections with 3001. */
   readonly shuttingDown: boolean;
+  /** Sessions past their connect reply (admission counts the others as handshakes in flight). */
+  readonly connectedClients?: number;
   accept(transport: Transport): SessionPort;
 }
 

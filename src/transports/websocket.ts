@@ -32,6 +32,8 @@ import type { HandshakeError, HeaderMap, RequestHead } from './handshake.js';
 import type { SessionAcceptor, SessionPort, Transport, TransportInfo } from './types.js';
 import { splitUrl } from '../http/url.js';
 import { abortHandshake, chooseSubprotocol, formatOf, rejectUpgrade } from './upgrade.js';
+import { Admission, refuseBusy, type AdmissionLimits } from './admission.js';
+import type { FdWatch } from '../metrics/fds.js';
 
 /** How long we wait for the peer's close frame before dropping the TCP connection. */
 export const CLOSE_GRACE_MS = 5000;
@@ -304,11 +306,31 @@ export class WebSocketTransport implements Transport {
   }
 }
 
+type AdmissionClientKeys = 'allowed_origins' | 'connection_limit' | 'connection_rate_limit' | 'ip_connection_limit';
+type AdmissionServerKeys = 'max_handshakes_in_flight' | 'handshake_wait_budget';
+
 export interface WebSocketHandlerOptions {
   websocket: GyreConfig['websocket'];
-  client: Pick<ClientConfig, 'allowed_origins' | 'connection_limit'>;
+  client: Pick<ClientConfig, AdmissionClientKeys>;
+  /** Admission keys of http_server (absent: those checks are off). */
+  server?: Pick<GyreConfig['http_server'], AdmissionServerKeys> | undefined;
   acceptor: SessionAcceptor;
   logger: Logger;
+  /** File descriptor watch: admission refuses with reason "fds" near the limit. */
+  fds?: FdWatch | undefined;
+}
+
+function admissionLimits(
+  client: Pick<ClientConfig, AdmissionClientKeys>,
+  server: Pick<GyreConfig['http_server'], AdmissionServerKeys> | undefined,
+): AdmissionLimits {
+  return {
+    connectionLimit: client.connection_limit,
+    rateLimit: client.connection_rate_limit,
+    ipLimit: client.ip_connection_limit,
+    maxInFlight: server?.max_handshakes_in_flight ?? 0,
+    waitBudgetMs: server?.handshake_wait_budget ?? 0,
+  };
 }
 
 /**
@@ -320,7 +342,8 @@ export class WebSocketHandler implements UpgradeTarget {
   private readonly prefix: string;
   private originOk: OriginCheck;
   private allowedOrigins: readonly string[];
-  private connectionLimit: number;
+  private server: Pick<GyreConfig['http_server'], AdmissionServerKeys> | undefined;
+  private readonly admission: Admission;
   private readonly compress: boolean;
   private readonly transports = new Set<WebSocketTransport>();
   private readonly rejections: RejectionLog;
@@ -332,7 +355,17 @@ export class WebSocketHandler implements UpgradeTarget {
     this.rejections = rejectionLogFor(opts.logger);
     this.allowedOrigins = opts.client.allowed_origins;
     this.originOk = createOriginCheck(opts.client.allowed_origins);
-    this.connectionLimit = opts.client.connection_limit;
+    this.server = opts.server;
+    const acceptor = opts.acceptor;
+    this.admission = new Admission(
+      admissionLimits(opts.client, opts.server),
+      {
+        open: () => this.transports.size,
+        inFlight: () => Math.max(0, this.transports.size - (acceptor.connectedClients ?? this.transports.size)),
+        shuttingDown: () => acceptor.shuttingDown,
+      },
+      opts.fds,
+    );
     this.compress = ws.compression;
     this.wss = new WebSocketServer({
       noServer: true,
@@ -344,11 +377,11 @@ export class WebSocketHandler implements UpgradeTarget {
     });
   }
 
-  /** Config reload: the Origin check and client.connection_limit apply to the next handshake. */
-  reconfigure(client: Pick<ClientConfig, 'allowed_origins' | 'connection_limit'>): void {
+  /** Config reload: the Origin check and the client admission limits apply to the next handshake. */
+  reconfigure(client: Pick<ClientConfig, AdmissionClientKeys>): void {
     this.originOk = createOriginCheck(client.allowed_origins);
     this.allowedOrigins = client.allowed_origins;
-    this.connectionLimit = client.connection_limit;
+    this.admission.reconfigure(admissionLimits(client, this.server));
   }
 
   /** Open WebSocket connections. */
@@ -405,16 +438,18 @@ export class WebSocketHandler implements UpgradeTarget {
       rejectUpgrade(socket, 403);
       return false;
     }
-    if (this.connectionLimit > 0 && this.transports.size >= this.connectionLimit) {
-      metrics.handshakeRejected.labels('connection_limit').inc();
-      this.rejections.note('handshake', 'connection limit reached', {
+    const refused = this.admission.check(remote);
+    if (refused !== null) {
+      metrics.handshakeRejected.labels(refused).inc();
+      this.rejections.note('handshake', refused === 'connection_limit' ? 'connection limit reached' : `busy: ${refused}`, {
         status: 503,
-        connection_limit: this.connectionLimit,
+        reason: refused,
         remote,
       });
-      rejectUpgrade(socket, 503);
+      refuseBusy(socket, refused);
       return false;
     }
+    this.admission.admitted(socket, remote);
     return true;
   }
 
@@ -522,6 +557,7 @@ export class WebSocketHandler implements UpgradeTarget {
     if (!this.closed) {
       this.closed = true;
       this.wss.close();
+      this.admission.close();
     }
     if (this.transports.size > 0 && graceMs > 0) {
       await new Promise<void>((resolve) => {

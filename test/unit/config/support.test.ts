@@ -165,6 +165,19 @@ describe('the key tables', () => {
     assert.ok(gyre.length > 100);
     const extensions = gyre.filter((p) => !known.has(p) && !known.has(`${p}[]`) && p !== 'channel.namespaces');
     assert.deepEqual(extensions.sort(), gyreExtensionKeys().sort());
-    assert.deepEqual(gyreExtensionKeys().sort(), ['admin.token_ttl', 'http_api.max_batch_size', 'http_api.max_request_body_size', 'http_server.backlog', 'http_server.warmup_connections']);
+    assert.deepEqual(gyreExtensionKeys().sort(), [
+      'admin.token_ttl',
+      'client.ip_connection_limit',
+      'health.ready_handler_prefix',
+      'http_api.max_batch_size',
+      'http_api.max_request_body_size',
+      'http_server.backlog',
+      'http_server.fd_reserve',
+      'http_server.handshake_wait_budget',
+      'http_server.max_handshakes_in_flight',
+      'http_server.warmup_connections',
+      'shutdown.drain_duration',
+      'shutdown.pre_drain_delay',
+    ]);
   });
 });

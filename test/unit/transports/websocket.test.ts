@@ -30,7 +30,7 @@ async function setup(opts: { origins?: string[]; limit?: number; maxPayload?: nu
       write_timeout: 1000,
       message_size_limit: opts.maxPayload ?? 1024,
     },
-    client: { allowed_origins: opts.origins ?? [], connection_limit: opts.limit ?? 0 },
+    client: { allowed_origins: opts.origins ?? [], connection_limit: opts.limit ?? 0, connection_rate_limit: 0, ip_connection_limit: 0 },
     acceptor,
     logger,
   });
@@ -246,12 +246,24 @@ describe('WebSocket transport', () => {
     }
   });
 
-  it('during shutdown accepts the upgrade and closes with 3001 shutdown at once', async () => {
+  it('during shutdown refuses the upgrade with 503 and a Retry-After (no 101, no 3001 after an open)', async () => {
     const s = await setup();
     try {
       s.acceptor.shuttingDown = true;
-      const ws = await open(s.url);
-      assert.deepEqual(await closed(ws), { code: 3001, reason: 'shutdown' });
+      const ws = new WebSocket(s.url);
+      const res = await withTimeout(
+        new Promise<{ status: number; retryAfter: string | undefined }>((resolve, reject) => {
+          ws.once('open', () => reject(new Error('opened during shutdown')));
+          ws.once('unexpected-response', (_req, r) => {
+            resolve({ status: r.statusCode ?? 0, retryAfter: r.headers['retry-after'] as string | undefined });
+            r.resume();
+          });
+        }),
+        3000,
+        'refusal',
+      );
+      assert.equal(res.status, 503);
+      assert.match(res.retryAfter ?? '', /^[1-5]$/);
       assert.equal(s.acceptor.transports.length, 0);
     } finally {
       await teardown(s);

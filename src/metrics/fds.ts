@@ -1,0 +1,133 @@
+// File descriptor and socket watch (docs/storm.md §3): open fds against the soft RLIMIT_NOFILE, sampled once a
+// second from /proc/self/fd and /proc/self/limits (Linux; elsewhere the watch reports nothing and never
+// refuses), and host socket counts from /proc/net/sockstat and the ephemeral port range, read at scrape time.
+import { readdirSync, readFileSync } from 'node:fs';
+import { Gauge } from 'prom-client';
+import { registry } from './registry.js';
+
+/** Soft and hard "Max open files" of this process, or null. "unlimited" is read as Infinity. */
+export function readFdLimits(text?: string): { soft: number; hard: number } | null {
+  let t = text;
+  if (t === undefined) {
+    try {
+      t = readFileSync('/proc/self/limits', 'latin1');
+    } catch {
+      return null;
+    }
+  }
+  const m = /^Max open files\s+(\S+)\s+(\S+)/m.exec(t);
+  if (m === null) return null;
+  const num = (s: string): number => (s === 'unlimited' ? Infinity : Number(s));
+  return { soft: num(m[1] as string), hard: num(m[2] as string) };
+}
+
+export function countOpenFds(): number | null {
+  try {
+    return readdirSync('/proc/self/fd').length;
+  } catch {
+    return null;
+  }
+}
+
+/** `TCP: inuse 5 orphan 0 tw 2 alloc 9 mem 1` ⇒ { inuse: 5, orphan: 0, tw: 2, alloc: 9, mem: 1 }. */
+export function parseSockstatTcp(text: string): Record<string, number> {
+  const line = /^TCP:(.*)$/m.exec(text)?.[1] ?? '';
+  const out: Record<string, number> = {};
+  const parts = line.trim().split(/\s+/);
+  for (let i = 0; i + 1 < parts.length; i += 2) out[parts[i] as string] = Number(parts[i + 1]);
+  return out;
+}
+
+export class FdWatch {
+  open = 0;
+  limit = Infinity;
+  private readonly timer: NodeJS.Timeout | undefined;
+
+  constructor(
+    /** Refuse when fewer than this many fds are left. */
+    private reserve: number,
+    sampleMs = 1000,
+    private readonly count: () => number | null = countOpenFds,
+    private readonly limits: () => { soft: number; hard: number } | null = readFdLimits,
+  ) {
+    this.sample();
+    if (sampleMs > 0) {
+      this.timer = setInterval(() => this.sample(), sampleMs);
+      this.timer.unref();
+    }
+  }
+
+  setReserve(reserve: number): void {
+    this.reserve = reserve;
+  }
+
+  sample(): void {
+    const n = this.count();
+    const l = this.limits();
+    if (n !== null) this.open = n;
+    if (l !== null) this.limit = l.soft;
+  }
+
+  /** True when open fds are within `reserve` of the soft limit (new connections would fail to get one). */
+  nearLimit(): boolean {
+    return Number.isFinite(this.limit) && this.open >= this.limit - this.reserve;
+  }
+
+  close(): void {
+    if (this.timer !== undefined) clearInterval(this.timer);
+  }
+}
+
+let current: FdWatch | undefined;
+/** The gauges below read the watch the server installed. */
+export function installFdWatch(w: FdWatch | undefined): void {
+  current = w;
+}
+
+new Gauge({
+  name: 'gyre_fds_open',
+  help: 'Open file descriptors of this process (sampled once a second; admission refuses with reason "fds" within http_server.fd_reserve of gyre_fds_limit)',
+  registers: [registry],
+  collect() {
+    const n = countOpenFds();
+    if (n !== null) this.set(n);
+  },
+});
+new Gauge({
+  name: 'gyre_fds_limit',
+  help: 'Soft RLIMIT_NOFILE of this process',
+  registers: [registry],
+  collect() {
+    const l = current?.limit ?? readFdLimits()?.soft;
+    if (l !== undefined && Number.isFinite(l)) this.set(l);
+  },
+});
+new Gauge({
+  name: 'gyre_host_tcp_sockets',
+  help: 'Host TCP sockets by state from /proc/net/sockstat (inuse, orphan, tw, alloc)',
+  labelNames: ['state'],
+  registers: [registry],
+  collect() {
+    let text: string;
+    try {
+      text = readFileSync('/proc/net/sockstat', 'latin1');
+    } catch {
+      return;
+    }
+    const s = parseSockstatTcp(text);
+    for (const k of ['inuse', 'orphan', 'tw', 'alloc']) if (s[k] !== undefined) this.labels(k).set(s[k]);
+  },
+});
+new Gauge({
+  name: 'gyre_host_ephemeral_ports',
+  help: 'Size of the host ephemeral port range (net.ipv4.ip_local_port_range): the most outbound connections to one destination, e.g. from a proxy to this node',
+  registers: [registry],
+  collect() {
+    try {
+      const [lo, hi] = readFileSync('/proc/sys/net/ipv4/ip_local_port_range', 'latin1').trim().split(/\s+/).map(Number);
+      if (lo !== undefined && hi !== undefined && hi >= lo) this.set(hi - lo + 1);
+    } catch {
+      /* not Linux */
+    }
+  },
+});

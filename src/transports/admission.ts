@@ -1,0 +1,185 @@
+// Admission of new WebSocket connections before the upgrade (docs/storm.md §1). Each check is cheap and
+// synchronous; a refused client gets 503 with a jittered Retry-After at once, before any 101 is written, so
+// under a storm a client learns within one round trip that it must come back later instead of waiting for its
+// own 5 s timeout. Checks, in order: shutdown, file descriptors, connection_limit, per-IP limit, handshakes in
+// flight, the adaptive wait guard (event-loop lag and handshake queue), then the connection rate.
+import { monitorEventLoopDelay, type IntervalHistogram } from 'node:perf_hooks';
+import type { Duplex } from 'node:stream';
+import { Counter } from 'prom-client';
+import { registry } from '../metrics/registry.js';
+import type { FdWatch } from '../metrics/fds.js';
+
+export type RefusalReason =
+  | 'shutdown'
+  | 'fds'
+  | 'connection_limit'
+  | 'ip_limit'
+  | 'handshakes'
+  | 'overload'
+  | 'rate';
+
+export const admissionRefused = new Counter({
+  name: 'gyre_admission_refused_total',
+  help: 'WebSocket upgrades refused with 503 before the upgrade, by reason',
+  labelNames: ['reason'],
+  registers: [registry],
+});
+
+export interface AdmissionLimits {
+  /** client.connection_limit: open connections on this node; 0 = off. */
+  connectionLimit: number;
+  /** client.connection_rate_limit: new connections per second; 0 = off. */
+  rateLimit: number;
+  /** client.ip_connection_limit: open connections per remote address; 0 = off. */
+  ipLimit: number;
+  /** http_server.max_handshakes_in_flight: upgraded, not yet connected; 0 = off. */
+  maxInFlight: number;
+  /** http_server.handshake_wait_budget (ms); 0 = guard off. */
+  waitBudgetMs: number;
+}
+
+/** What the admission reads from the rest of the node. */
+export interface AdmissionSource {
+  /** Open WebSocket connections. */
+  open(): number;
+  /** Upgraded connections whose connect command has not been answered yet. */
+  inFlight(): number;
+  shuttingDown(): boolean;
+}
+
+/** Below this many handshakes in flight the queue part of the guard never refuses (too few to estimate). */
+const MIN_QUEUE_FOR_GUARD = 32;
+const SAMPLE_MS = 250;
+/**
+ * Handshakes completed per second assumed until one busy window was measured: ~1 ms of CPU per connect, what
+ * one core does for token-authenticated connects (BENCHMARKS.md).
+ */
+const PRIOR_CAPACITY = 1000;
+
+export class Admission {
+  private limits: AdmissionLimits;
+  private tokens: number;
+  private lastRefill = performance.now();
+  private readonly perIp = new Map<string, number>();
+  private readonly lag: IntervalHistogram;
+  private readonly sampler: NodeJS.Timeout;
+  /** Max event-loop delay seen in the last sample window (ms). */
+  private lagMs = 0;
+  /**
+   * Smoothed handshakes completed per second while the queue stayed busy (so it measures what the node can do,
+   * not how fast clients happened to arrive).
+   */
+  private capacity = PRIOR_CAPACITY;
+  private admittedInWindow = 0;
+  private prevInFlight = 0;
+
+  constructor(
+    limits: AdmissionLimits,
+    private readonly src: AdmissionSource,
+    private readonly fds?: FdWatch,
+  ) {
+    this.limits = limits;
+    this.tokens = limits.rateLimit;
+    this.lag = monitorEventLoopDelay({ resolution: 10 });
+    this.lag.enable();
+    this.sampler = setInterval(this.sample, SAMPLE_MS);
+    this.sampler.unref();
+  }
+
+  reconfigure(limits: AdmissionLimits): void {
+    if (limits.rateLimit !== this.limits.rateLimit) this.tokens = Math.min(this.tokens, limits.rateLimit);
+    this.limits = limits;
+  }
+
+  private readonly sample = (): void => {
+    this.lagMs = Number.isFinite(this.lag.max) ? this.lag.max / 1e6 : 0;
+    this.lag.reset();
+    const inFlight = this.src.inFlight();
+    const completed = Math.max(0, this.admittedInWindow - (inFlight - this.prevInFlight));
+    const rate = (completed * 1000) / SAMPLE_MS;
+    const busy = this.prevInFlight >= MIN_QUEUE_FOR_GUARD && inFlight >= MIN_QUEUE_FOR_GUARD;
+    if (busy && rate > 0) this.capacity = 0.7 * this.capacity + 0.3 * rate;
+    this.prevInFlight = inFlight;
+    this.admittedInWindow = 0;
+  };
+
+  /**
+   * Estimated wait (ms) of a client admitted now: the current event-loop lag plus the queue of handshakes ahead
+   * of it divided by the rate at which handshakes complete.
+   */
+  estimatedWaitMs(): number {
+    const q = this.src.inFlight();
+    let queueMs = 0;
+    if (q >= MIN_QUEUE_FOR_GUARD) queueMs = (q / this.capacity) * 1000;
+    return this.lagMs + queueMs;
+  }
+
+  /** null: admit (the caller then calls `admitted`). Otherwise the reason to refuse. */
+  check(remote: string | undefined): RefusalReason | null {
+    const l = this.limits;
+    if (this.src.shuttingDown()) return 'shutdown';
+    if (this.fds !== undefined && this.fds.nearLimit()) return 'fds';
+    if (l.connectionLimit > 0 && this.src.open() >= l.connectionLimit) return 'connection_limit';
+    if (l.ipLimit > 0 && remote !== undefined && (this.perIp.get(remote) ?? 0) >= l.ipLimit) return 'ip_limit';
+    if (l.maxInFlight > 0 && this.src.inFlight() >= l.maxInFlight) return 'handshakes';
+    if (l.waitBudgetMs > 0 && this.estimatedWaitMs() > l.waitBudgetMs) return 'overload';
+    if (l.rateLimit > 0 && !this.takeToken()) return 'rate';
+    return null;
+  }
+
+  /** Token bucket of capacity N refilled continuously at N per second: N per second, sustained. */
+  private takeToken(): boolean {
+    const now = performance.now();
+    const n = this.limits.rateLimit;
+    this.tokens = Math.min(n, this.tokens + ((now - this.lastRefill) * n) / 1000);
+    this.lastRefill = now;
+    if (this.tokens < 1) return false;
+    this.tokens -= 1;
+    return true;
+  }
+
+  /** The connection was let in: count it against its address until its socket closes. */
+  admitted(socket: Duplex, remote: string | undefined): void {
+    this.admittedInWindow++;
+    if (this.limits.ipLimit === 0 || remote === undefined) return;
+    this.perIp.set(remote, (this.perIp.get(remote) ?? 0) + 1);
+    socket.once('close', () => {
+      const n = (this.perIp.get(remote) ?? 1) - 1;
+      if (n <= 0) this.perIp.delete(remote);
+      else this.perIp.set(remote, n);
+    });
+  }
+
+  close(): void {
+    clearInterval(this.sampler);
+    this.lag.disable();
+  }
+}
+
+/** Retry-After seconds: uniform in [1, 5], so refused clients that honour it do not come back together. */
+export function jitteredRetryAfter(rand: () => number = Math.random): number {
+  return 1 + Math.floor(rand() * 5);
+}
+
+/** 503 with Retry-After and the reason as body, then the socket is dropped once written (never a reset). */
+export function refuseBusy(socket: Duplex, reason: RefusalReason, retryAfterS = jitteredRetryAfter()): void {
+  admissionRefused.labels(reason).inc();
+  socket.on('error', ignore);
+  if (!socket.writable) {
+    socket.destroy();
+    return;
+  }
+  const body = `Service Unavailable: ${reason}`;
+  const timer = setTimeout(() => socket.destroy(), 1000);
+  timer.unref();
+  socket.end(
+    `HTTP/1.1 503 Service Unavailable\r\nConnection: close\r\nRetry-After: ${retryAfterS}\r\n` +
+      `Content-Type: text/plain\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`,
+    () => {
+      clearTimeout(timer);
+      socket.destroy();
+    },
+  );
+}
+
+function ignore(): void {}

@@ -1,0 +1,65 @@
+// Raw-socket helpers for the storm tests: an upgrade probe that reports exactly what came back (status,
+// Retry-After, time to answer, or a reset / a hang), a metric reader, and a readiness poller.
+import { connect } from 'node:net';
+
+export interface ProbeResult {
+  /** HTTP status, or 'reset' (ECONNRESET / closed without an answer) or 'hang' (no answer within the limit). */
+  outcome: number | 'reset' | 'hang';
+  retryAfter: string | undefined;
+  body: string;
+  ms: number;
+}
+
+const KEY = 'dGhlIHNhbXBsZSBub25jZQ==';
+
+/** Sends one WebSocket upgrade to `port` and resolves with the answer's head (the socket is then destroyed). */
+export function probeUpgrade(port: number, path = '/connection/websocket', limitMs = 5000): Promise<ProbeResult> {
+  return new Promise((resolve) => {
+    const t0 = performance.now();
+    const s = connect({ host: '127.0.0.1', port });
+    let buf = Buffer.alloc(0);
+    let done = false;
+    const finish = (outcome: ProbeResult['outcome'], text = ''): void => {
+      if (done) return;
+      done = true;
+      clearTimeout(timer);
+      s.destroy();
+      const retry = /\r\nretry-after:\s*([^\r]*)/i.exec(text)?.[1];
+      const bodyAt = text.indexOf('\r\n\r\n');
+      resolve({ outcome, retryAfter: retry, body: bodyAt === -1 ? '' : text.slice(bodyAt + 4), ms: performance.now() - t0 });
+    };
+    const timer = setTimeout(() => finish('hang'), limitMs);
+    s.on('connect', () => {
+      s.write(
+        `GET ${path} HTTP/1.1\r\nHost: 127.0.0.1:${port}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n` +
+          `Sec-WebSocket-Key: ${KEY}\r\nSec-WebSocket-Version: 13\r\n\r\n`,
+      );
+    });
+    s.on('data', (c: Buffer) => {
+      buf = Buffer.concat([buf, c]);
+      const text = buf.toString('latin1');
+      const end = text.indexOf('\r\n\r\n');
+      if (end === -1) return;
+      const status = Number(/^HTTP\/1\.1 (\d{3})/.exec(text)?.[1] ?? 0);
+      if (status === 101) return finish(101, text);
+      const len = Number(/\r\ncontent-length:\s*(\d+)/i.exec(text)?.[1] ?? 0);
+      if (buf.length >= end + 4 + len) finish(status, text);
+    });
+    s.on('error', () => finish('reset', buf.toString('latin1')));
+    s.on('close', () => finish(buf.length > 0 ? Number(/^HTTP\/1\.1 (\d{3})/.exec(buf.toString('latin1'))?.[1] ?? 0) : 'reset', buf.toString('latin1')));
+  });
+}
+
+/** Value of one Prometheus sample (`name{labels}`) from a /metrics text; 0 when absent. */
+export function metricValue(text: string, name: string, labels = ''): number {
+  const want = labels === '' ? name : `${name}{${labels}}`;
+  for (const line of text.split('\n')) {
+    if (line.startsWith(`${want} `)) return Number(line.slice(want.length + 1));
+  }
+  return 0;
+}
+
+export async function scrape(baseUrl: string): Promise<string> {
+  const r = await fetch(`${baseUrl}/metrics`);
+  return r.text();
+}
