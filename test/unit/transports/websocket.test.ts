@@ -255,7 +255,7 @@ describe('WebSocket transport', () => {
         new Promise<{ status: number; retryAfter: string | undefined }>((resolve, reject) => {
           ws.once('open', () => reject(new Error('opened during shutdown')));
           ws.once('unexpected-response', (_req, r) => {
-            resolve({ status: r.statusCode ?? 0, retryAfter: r.headers['retry-after'] as string | undefined });
+            resolve({ status: r.statusCode ?? 0, retryAfter: r.headers['retry-after'] });
             r.resume();
           });
         }),
