@@ -23,7 +23,7 @@ import { metrics, registry } from './metrics/registry.js';
 import { HttpFront } from './http/front.js';
 import { rejectUpgrade } from './transports/upgrade.js';
 import { WebSocketHandler } from './transports/websocket.js';
-import { FdWatch, installFdWatch } from './metrics/fds.js';
+import { FdWatch, installFdWatch, readFdLimits } from './metrics/fds.js';
 import { readinessHandler } from './http/health.js';
 import { VERSION } from './version.js';
 
@@ -68,6 +68,18 @@ export async function startServer(config: Readonly<GyreConfig>, opts: { logger: 
   const mainRouter = new Router();
   const internalRouter = separate ? new Router() : mainRouter;
 
+  // Node itself raises the soft RLIMIT_NOFILE to the hard limit when it starts (its PlatformInit); what is left
+  // to do is saying so when that is still too low.
+  const softLimit = readFdLimits()?.soft ?? Infinity;
+  const wanted = config.client.connection_limit;
+  if (softLimit < wanted + hs.fd_reserve) {
+    logger.warn(
+      { fd_limit: softLimit, connection_limit: wanted, fd_reserve: hs.fd_reserve },
+      'open-files limit below client.connection_limit + http_server.fd_reserve: raise LimitNOFILE / ulimit -n',
+    );
+  } else if (wanted === 0 && softLimit < 16_384) {
+    logger.info({ fd_limit: softLimit }, 'open-files limit caps this node at about that many connections (admission refuses with reason fds near it)');
+  }
   const fds = new FdWatch(hs.fd_reserve);
   installFdWatch(fds);
   let ws: WebSocketHandler | undefined;

@@ -35,6 +35,8 @@ export interface StartOptions {
   tlsCa?: string;
   /** Probe this URL (plain HTTP) instead of the main port's /health, e.g. a separate internal port's. */
   probeUrl?: string;
+  /** A command that execs node with its own arguments appended, e.g. ['prlimit', '--nofile=256:4096']. */
+  wrap?: string[];
 }
 
 export interface ExitInfo {
@@ -145,9 +147,10 @@ export async function startGyre(config: Record<string, unknown>, opts: StartOpti
   }
   const entry = opts.bin === true ? ['bin/gyre.js'] : ['--import', 'tsx', 'src/main.ts'];
   const listenFlags = opts.portInFile === true ? [] : ['-p', String(port), '-a', '127.0.0.1'];
+  const wrap = opts.wrap ?? [];
   const child = spawn(
-    process.execPath,
-    [...entry, '-c', file, ...listenFlags, ...(opts.args ?? [])],
+    wrap[0] ?? process.execPath,
+    [...wrap.slice(1), ...(wrap.length > 0 ? [process.execPath] : []), ...entry, '-c', file, ...listenFlags, ...(opts.args ?? [])],
     // Start-up warm-up off unless a test asks for it (GYRE_HTTP_SERVER_WARMUP_CONNECTIONS in opts.env): it adds ~1 s per start.
     { cwd: REPO_ROOT, env: { GYRE_HTTP_SERVER_WARMUP_CONNECTIONS: '0', ...process.env, ...opts.env }, stdio: ['ignore', 'pipe', 'pipe'] },
   );

@@ -22,7 +22,7 @@ describe('storm: admission', () => {
   let gyre: GyreProcess;
   const pool = new ClientPool();
   before(async () => {
-    gyre = await startGyre(storm({ client: { connection_rate_limit: RATE, ip_connection_limit: 0 } }));
+    gyre = await startGyre(storm({ client: { connection_rate_limit: RATE, ip_connection_limit: 0 } }), { bin: true });
   });
   after(async () => {
     pool.closeAll();
@@ -76,7 +76,7 @@ describe('storm: admission', () => {
 describe('storm: per-IP limit', () => {
   let gyre: GyreProcess;
   before(async () => {
-    gyre = await startGyre(storm({ client: { ip_connection_limit: 5 } }));
+    gyre = await startGyre(storm({ client: { ip_connection_limit: 5 } }), { bin: true });
   });
   after(async () => {
     await gyre?.stop('SIGKILL');

@@ -43,6 +43,7 @@ describe('storm: paced drain', () => {
         http_server: { warmup_connections: 0 },
         shutdown: { timeout: '8s', drain_duration: `${WINDOW_MS}ms`, pre_drain_delay: `${PRE_DRAIN_MS}ms` },
       }),
+      { bin: true },
     );
   });
   after(async () => {
