@@ -1,0 +1,104 @@
+// A real nginx (Debian's /usr/sbin/nginx) for tests: its own prefix directory, a config written by the test
+// (WebSocket proxying to Gyre upstreams), a free loopback port, started in the foreground and stopped by PID
+// (SIGKILLed on process exit).
+import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { freePort } from './ports.js';
+import { sleep } from './wait.js';
+
+const run = promisify(execFile);
+const live = new Set<ChildProcess>();
+process.once('exit', () => {
+  for (const c of live) c.kill('SIGKILL');
+});
+
+export async function nginxAvailable(): Promise<boolean> {
+  try {
+    await run('nginx', ['-v']);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+export interface NginxProcess {
+  port: number;
+  pid: number;
+  dir: string;
+  /** `nginx -s reload` with this instance's prefix and config. */
+  reload(): Promise<void>;
+  stop(): Promise<void>;
+}
+
+/** nginx proxying ws://127.0.0.1:<port>/ to `upstreams` (loopback ports), with WebSocket upgrade headers. */
+export async function startNginx(upstreams: number[], opts: { workerConnections?: number } = {}): Promise<NginxProcess> {
+  const dir = mkdtempSync(join(tmpdir(), 'gyre-nginx-'));
+  mkdirSync(join(dir, 'logs'));
+  const port = await freePort();
+  const conf = `
+worker_processes 1;
+pid ${dir}/nginx.pid;
+error_log ${dir}/logs/error.log warn;
+events { worker_connections ${opts.workerConnections ?? 4096}; }
+http {
+  access_log off;
+  client_body_temp_path ${dir}/body;
+  proxy_temp_path ${dir}/proxy;
+  fastcgi_temp_path ${dir}/fastcgi;
+  uwsgi_temp_path ${dir}/uwsgi;
+  scgi_temp_path ${dir}/scgi;
+  map $http_upgrade $connection_upgrade { default upgrade; '' close; }
+  upstream gyre { ${upstreams.map((p) => `server 127.0.0.1:${p};`).join(' ')} }
+  server {
+    listen 127.0.0.1:${port};
+    location / {
+      proxy_pass http://gyre;
+      proxy_http_version 1.1;
+      proxy_set_header Upgrade $http_upgrade;
+      proxy_set_header Connection $connection_upgrade;
+      proxy_set_header Host $host;
+      proxy_read_timeout 3600s;
+      proxy_send_timeout 3600s;
+    }
+  }
+}
+`;
+  const confFile = join(dir, 'nginx.conf');
+  writeFileSync(confFile, conf);
+  const child = spawn('nginx', ['-p', dir, '-c', confFile, '-g', 'daemon off;'], { stdio: ['ignore', 'ignore', 'pipe'] });
+  live.add(child);
+  let stderr = '';
+  child.stderr?.on('data', (d: Buffer) => {
+    stderr += d.toString();
+  });
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  // Ready when the port answers.
+  for (let i = 0; i < 100; i++) {
+    const ok = await fetch(`http://127.0.0.1:${port}/health`).then(
+      () => true,
+      () => false,
+    );
+    if (ok) break;
+    if (child.exitCode !== null) throw new Error(`nginx exited: ${stderr}`);
+    await sleep(50);
+  }
+  return {
+    port,
+    pid: child.pid ?? 0,
+    dir,
+    reload: async () => {
+      await run('nginx', ['-p', dir, '-c', confFile, '-s', 'reload']);
+    },
+    stop: async () => {
+      child.kill('SIGQUIT');
+      const t = setTimeout(() => child.kill('SIGKILL'), 3000);
+      await exited;
+      clearTimeout(t);
+      live.delete(child);
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
