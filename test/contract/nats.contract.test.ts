@@ -2,8 +2,12 @@
 // NATS-specific: a server restart is survived and reported as possibly missed publications.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
+import { pino } from 'pino';
+import { createEngine } from '../../src/app-engines.js';
+import { ConfigError } from '../../src/config/errors.js';
 import { configSchema } from '../../src/config/schema.js';
-import type { NatsBrokerConfig } from '../../src/config/types.js';
+import { checkEngineCapabilities } from '../../src/core/capabilities.js';
+import type { GyreConfig, NatsBrokerConfig } from '../../src/config/types.js';
 import { createNatsEngine } from '../../src/engines/nats/index.js';
 import { natsAvailable, startNats, type NatsServer } from '../harness/nats.js';
 import { runBrokerContract } from './broker.contract.js';
@@ -62,6 +66,23 @@ describe('nats engine', { skip: available ? false : 'nats-server is not installe
     const e = createNatsEngine(cfg(nats!.url));
     assert.equal(e.broker.capabilities.history, false);
     assert.equal(e.history, undefined);
+  });
+
+  it('a namespace with history is refused at start when the broker is NATS (config error naming the key)', async () => {
+    const config = configSchema.parse({
+      broker: { enabled: true, type: 'nats', nats: { url: nats!.url } },
+      channel: { namespaces: [{ name: 'plain' }, { name: 'h', history_size: 10, history_ttl: '60s' }] },
+    }) as GyreConfig;
+    const engine = await createEngine(config, pino({ level: 'silent' }));
+    try {
+      assert.equal(engine.name, 'nats+memory');
+      assert.throws(
+        () => checkEngineCapabilities(config, engine),
+        (err: unknown) => err instanceof ConfigError && err.path === 'channel.namespaces[1].history_size',
+      );
+    } finally {
+      await engine.close();
+    }
   });
 
   it('wildcard channels are refused with bad request (107), as Centrifugo does', async () => {

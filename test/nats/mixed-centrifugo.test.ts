@@ -1,0 +1,87 @@
+// One Gyre node and one real Centrifugo v6.9.1 node on one nats-server (broker.type nats, same prefix) and one
+// Redis (presence): publications, join/leave, presence, API commands and info cross in both directions, which
+// proves the subjects and the Push encoding match. Skipped (with the reason) when the Centrifugo binary is absent.
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { connect } from '@nats-io/transport-node';
+import { parseNatsPush, type NatsPush } from '../../src/engines/nats/wire.js';
+import { findCentrifugo, startCentrifugo, type CentrifugoProcess } from '../harness/centrifugo.js';
+import { callApi, ClientPool } from '../harness/clients.js';
+import { waitFor } from '../harness/wait.js';
+import { natsAvailable, startNats, type NatsServer } from '../harness/nats.js';
+import { redisAvailable, startRedis, type RedisServer } from '../harness/redis.js';
+import { apiReachesOtherNode, infoLists, presenceAggregates, uniq, type ServerNode } from '../redis/scenarios.js';
+import { natsNodeConfig, startGyreNatsNodes, type GyreNatsNode } from './nodes.js';
+import { natsCrossNodePublications } from './scenarios.js';
+
+const binary = findCentrifugo();
+const servers = (await natsAvailable()) && (await redisAvailable());
+const skip =
+  binary === undefined
+    ? 'centrifugo binary not installed (scripts/install-centrifugo.sh)'
+    : servers
+      ? false
+      : 'nats-server or redis-server is not installed';
+
+describe('nats: a Gyre node and a Centrifugo node on one nats-server', { skip }, () => {
+  let nats: NatsServer | undefined;
+  let redis: RedisServer | undefined;
+  let gyre: GyreNatsNode[] = [];
+  let cf: CentrifugoProcess | undefined;
+  let cfNode: ServerNode;
+  const pool = new ClientPool();
+  before(async () => {
+    [nats, redis] = await Promise.all([startNats(), startRedis()]);
+    [gyre, cf] = await Promise.all([
+      startGyreNatsNodes(nats.url, redis.address, 'mixednats', ['gyre-1']),
+      startCentrifugo(natsNodeConfig(nats.url, redis.address, 'mixednats', 'centrifugo-1'), binary === undefined ? {} : { binary }),
+    ]);
+    cfNode = { name: 'centrifugo-1', url: cf.url, apiUrl: cf.apiUrl };
+  });
+  after(async () => {
+    pool.closeAll();
+    await Promise.all([...gyre.map((n) => n.proc.stop()), cf?.stop()]);
+    await Promise.all([nats?.stop(), redis?.stop()]);
+  });
+
+  it('publications through either API reach subscribers on both', async () => {
+    await natsCrossNodePublications(pool, [gyre[0]!, cfNode]);
+    await natsCrossNodePublications(pool, [cfNode, gyre[0]!]);
+  });
+  it("a publication through Centrifugo's API is on NATS as the Push Gyre's parser reads", async () => {
+    const nc = await connect({ servers: nats!.url });
+    try {
+      const seen: NatsPush[] = [];
+      nc.subscribe('mixednats.client.>', {
+        callback: (err, msg) => {
+          if (err === null) seen.push(parseNatsPush(msg.data));
+        },
+      });
+      await nc.flush();
+      const ch = uniq('srv:wire');
+      const r = await callApi(cfNode.apiUrl, 'publish', { channel: ch, data: { w: 1 }, tags: { t: 'v' } });
+      assert.equal(r.status, 200, r.text);
+      await waitFor(() => seen.length === 1, { what: 'Push on NATS' });
+      const p = seen[0]!;
+      assert.equal(p.kind, 'publication');
+      if (p.kind !== 'publication') return;
+      assert.equal(p.channel, ch);
+      assert.equal(new TextDecoder().decode(p.pub.data), '{"w":1}');
+      assert.deepEqual(p.pub.tags, { t: 'v' });
+      assert.ok(p.timeMs > 0, 'Centrifugo sets Publication.time');
+    } finally {
+      await nc.close();
+    }
+  });
+  it('join/leave cross; presence and presence_stats agree on both', async () => {
+    await presenceAggregates(pool, [gyre[0]!, cfNode]);
+    await presenceAggregates(pool, [cfNode, gyre[0]!]);
+  });
+  it('API commands through either node reach a user on the other', async () => {
+    await apiReachesOtherNode(pool, gyre[0]!, cfNode);
+    await apiReachesOtherNode(pool, cfNode, gyre[0]!);
+  });
+  it('info lists both nodes through either API', async () => {
+    await infoLists([gyre[0]!, cfNode], ['gyre-1', 'centrifugo-1']);
+  });
+});
