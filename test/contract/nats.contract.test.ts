@@ -8,7 +8,7 @@ import { ConfigError } from '../../src/config/errors.js';
 import { configSchema } from '../../src/config/schema.js';
 import { checkEngineCapabilities } from '../../src/core/capabilities.js';
 import type { GyreConfig, NatsBrokerConfig } from '../../src/config/types.js';
-import { createNatsEngine } from '../../src/engines/nats/index.js';
+import { createNatsEngine, NatsConnectionError } from '../../src/engines/nats/index.js';
 import { natsAvailable, startNats, type NatsServer } from '../harness/nats.js';
 import { runBrokerContract } from './broker.contract.js';
 import { RecordingHandler, str, text, uniqueChannel, waitFor } from './contract-util.js';
@@ -96,7 +96,7 @@ describe('nats engine', { skip: available ? false : 'nats-server is not installe
     }
   });
 
-  it('a NATS restart is survived: subscriptions come back and subscribed channels are reported as lost', async () => {
+  it('a NATS restart is survived: publishing meanwhile fails, subscriptions come back, subscribed channels are reported as lost', async () => {
     const sub = createNatsEngine(cfg(nats!.url), { reconnectWaitMs: 100 });
     const pub = createNatsEngine(cfg(nats!.url), { reconnectWaitMs: 100 });
     const lost: string[][] = [];
@@ -115,6 +115,8 @@ describe('nats engine', { skip: available ? false : 'nats-server is not installe
       await nats!.kill();
       await waitFor(() => !sub.link.up, 5000, 'disconnect noticed');
       assert.equal(sub.health().ok, false);
+      await waitFor(() => !pub.link.up, 5000, 'publisher disconnect noticed');
+      await assert.rejects(pub.broker.publish(ch, text('during'), NO_HISTORY), NatsConnectionError, 'a publish during the outage is an error');
       await nats!.restart();
       await waitFor(() => lost.length > 0, 10_000, 'subscription-lost report');
       assert.deepEqual(lost[0], [ch]);

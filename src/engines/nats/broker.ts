@@ -119,7 +119,7 @@ export class NatsBroker implements Broker {
 
   private send(channel: string, payload: Uint8Array): Promise<void> {
     try {
-      this.link.conn().publish(this.subject(channel), payload);
+      this.link.publish(this.subject(channel), payload);
       return Promise.resolve();
     } catch (err) {
       return Promise.reject(err instanceof Error ? err : new NatsConnectionError(String(err)));

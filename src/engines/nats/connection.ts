@@ -96,6 +96,16 @@ export class NatsLink {
     return nc;
   }
 
+  /**
+   * Publishes now or throws: while disconnected the client would buffer the message and likely lose it, so, like
+   * Centrifugo (nats.go with its reconnect buffer off), a publish during an outage is an error for the caller.
+   */
+  publish(subject: string, payload: Uint8Array): void {
+    const nc = this.conn();
+    if (!this.up) throw new NatsConnectionError('NATS is not connected');
+    nc.publish(subject, payload);
+  }
+
   async close(): Promise<void> {
     this.closing = true;
     this.up = false;

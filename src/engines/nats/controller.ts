@@ -31,7 +31,7 @@ export class NatsController implements Controller {
   publishControl(data: Uint8Array, toNodeId?: string): Promise<void> {
     const subject = toNodeId !== undefined && toNodeId !== '' ? `${this.prefix}.node.${toNodeId}` : `${this.prefix}.control`;
     try {
-      this.link.conn().publish(subject, data);
+      this.link.publish(subject, data);
       return Promise.resolve();
     } catch (err) {
       return Promise.reject(err instanceof Error ? err : new Error(String(err)));
