@@ -34,10 +34,15 @@ export interface NginxProcess {
 }
 
 /** nginx proxying ws://127.0.0.1:<port>/ to `upstreams` (loopback ports), with WebSocket upgrade headers. */
-export async function startNginx(upstreams: number[], opts: { workerConnections?: number } = {}): Promise<NginxProcess> {
+export async function startNginx(
+  upstreams: number[],
+  opts: { workerConnections?: number; retry503?: boolean } = {},
+): Promise<NginxProcess> {
   const dir = mkdtempSync(join(tmpdir(), 'gyre-nginx-'));
   mkdirSync(join(dir, 'logs'));
   const port = await freePort();
+  // Without this nginx hands a draining node's 503 to the client; with it, it tries the next upstream.
+  const retry = opts.retry503 === true ? 'proxy_next_upstream error timeout http_503;' : '';
   const conf = `
 worker_processes 1;
 pid ${dir}/nginx.pid;
@@ -62,6 +67,7 @@ http {
       proxy_set_header Host $host;
       proxy_read_timeout 3600s;
       proxy_send_timeout 3600s;
+      ${retry}
     }
   }
 }

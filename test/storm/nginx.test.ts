@@ -52,3 +52,38 @@ describe('storm: behind nginx', { skip: available ? false : 'nginx not installed
     assert.equal((await fetch(`http://127.0.0.1:${nginx.port}/ready`)).status, 200);
   });
 });
+
+describe('storm: draining node behind nginx with proxy_next_upstream http_503', { skip: available ? false : 'nginx not installed' }, () => {
+  let a: GyreProcess;
+  let b: GyreProcess;
+  let nginx: NginxProcess;
+  before(async () => {
+    const cfg = (preDrain: string) =>
+      mergeConfig(baseConfig(), {
+        http_server: { warmup_connections: 0 },
+        shutdown: { timeout: '10s', drain_duration: '1s', pre_drain_delay: preDrain },
+      });
+    [a, b] = await Promise.all([startGyre(cfg('3s'), { bin: true }), startGyre(cfg('0s'), { bin: true })]);
+    nginx = await startNginx([a.port, b.port], { retry503: true });
+  });
+  after(async () => {
+    await nginx?.stop();
+    await a?.stop('SIGKILL');
+    await b?.stop('SIGKILL');
+  });
+
+  it('while one node is not ready, nginx retries its 503 on the other: every client through nginx gets 101', async () => {
+    process.kill(a.pid, 'SIGTERM');
+    // Node A answers 503 itself from now on (pre-drain: 3 s)...
+    for (let i = 0; i < 100; i++) {
+      if ((await probeUpgrade(a.port)).outcome === 503) break;
+      await new Promise((r) => setTimeout(r, 10));
+    }
+    assert.equal((await probeUpgrade(a.port)).outcome, 503);
+    // ...and through nginx, which round-robins over A and B, nobody sees it.
+    const results = await Promise.all(Array.from({ length: 60 }, () => probeUpgrade(nginx.port)));
+    const outcomes = results.map((r) => r.outcome);
+    assert.deepEqual([...new Set(outcomes)], [101], JSON.stringify(outcomes));
+    assert.deepEqual(await a.exited, { code: 0, signal: null });
+  });
+});
