@@ -32,6 +32,9 @@ export class RedisShard {
   readonly client: CommandClient;
   readonly pubsub: PubSubConnection;
   private clusterCursor = 0;
+  private closing = false;
+  private revive: NodeJS.Timeout | undefined = undefined;
+  private revivals = 0;
 
   constructor(
     readonly index: number,
@@ -55,6 +58,7 @@ export class RedisShard {
     if (tuning.backoffMaxMs !== undefined) pubsubOpts.backoffMaxMs = tuning.backoffMaxMs;
     this.pubsub = new PubSubConnection(pubsubOpts);
     this.client.on('error', (err: unknown) => events.error(this, err, 'command connection'));
+    if (this.client instanceof Redis) this.keepReconnecting(this.client);
   }
 
   get label(): string {
@@ -86,12 +90,36 @@ export class RedisShard {
   }
 
   async close(): Promise<void> {
+    this.closing = true;
+    if (this.revive !== undefined) clearTimeout(this.revive);
     this.pubsub.close();
     try {
       await this.client.quit();
     } catch {
       this.client.disconnect();
     }
+  }
+
+  /**
+   * ioredis can give a command connection up for good ('end') although its retry strategy never stops: a
+   * Sentinel connection whose failover detector fires (+switch-master) while a reconnect is resolving the
+   * master aborts that connect, and a failed connect ends the client. Until close(), an ended command
+   * connection is connected again with the same backoff.
+   */
+  private keepReconnecting(client: Redis): void {
+    client.on('ready', () => {
+      this.revivals = 0;
+    });
+    client.on('end', () => {
+      if (this.closing || this.revive !== undefined) return;
+      this.revive = setTimeout(() => {
+        this.revive = undefined;
+        if (this.closing || client.status !== 'end') return;
+        // A failed attempt emits 'error' (reported above) and 'end' again, which schedules the next one.
+        client.connect().catch(() => undefined);
+      }, backoff(this.revivals++));
+      this.revive.unref();
+    });
   }
 
   private newNode(commands: boolean): Redis {
