@@ -40,7 +40,7 @@ export function scenarioNamespaces(): Record<string, unknown>[] {
 const cent = (n: ServerNode): CentClient => new CentClient({ url: n.apiUrl, apiKey: API_KEY });
 
 async function subscribedClient(pool: ClientPool, node: ServerNode, user: string, channel: string) {
-  const { client } = pool.json(node.url, { token: await connToken({ sub: user, expIn: 3600 }) });
+  const { client, rec } = pool.json(node.url, { token: await connToken({ sub: user, expIn: 3600 }) });
   const sub = client.newSubscription(channel);
   const pubs = collect<PublicationContext>(sub, 'publication');
   const joins: string[] = [];
@@ -51,7 +51,7 @@ async function subscribedClient(pool: ClientPool, node: ServerNode, user: string
   sub.subscribe();
   client.connect();
   await waitFor(() => subscribed.length === 1, { what: `subscribed on ${node.name}` });
-  return { client, sub, pubs, joins, leaves, subscribed };
+  return { client, rec, sub, pubs, joins, leaves, subscribed };
 }
 
 /** A publication through each node's API reaches the subscribers on every node, in offset order. */
@@ -70,6 +70,7 @@ export async function crossNodePublications(pool: ClientPool, nodes: readonly Se
     assert.deepEqual(
       s.pubs.map((p) => [(p.data as { via: string }).via, Number(p.offset)]),
       nodes.map((n, j) => [n.name, j + 1]),
+      `publications on ${nodes[i]!.name}; what the server wrote: ${JSON.stringify(s.rec.messages())}`,
     );
   }
   for (const s of subs) s.client.disconnect();
