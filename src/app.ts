@@ -20,6 +20,7 @@ import { serverTls } from './http/tls.js';
 import { rejectionLogFor } from './util/rejection-log.js';
 import { readSomaxconn } from './metrics/host-tcp.js';
 import { metrics, registry } from './metrics/registry.js';
+import { enableRecoveredPublications } from './metrics/observe.js';
 import { HttpFront } from './http/front.js';
 import { rejectUpgrade } from './transports/upgrade.js';
 import { WebSocketHandler } from './transports/websocket.js';
@@ -110,6 +111,7 @@ export async function startServer(config: Readonly<GyreConfig>, opts: { logger: 
     }
   }
   if (config.prometheus.enabled) {
+    if (config.prometheus.recovered_publications_histogram) enableRecoveredPublications();
     internalRouter.add(
       config.prometheus.handler_prefix,
       metricsHandler(registry, logger, () => {

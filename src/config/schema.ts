@@ -244,7 +244,9 @@ export const configSchema = z.object({
   health: z
     .object({ enabled: bool(false), handler_prefix: str('/health'), ready_handler_prefix: str('/ready') })
     .prefault({}),
-  prometheus: z.object({ enabled: bool(false), handler_prefix: str('/metrics') }).prefault({}),
+  prometheus: z
+    .object({ enabled: bool(false), handler_prefix: str('/metrics'), recovered_publications_histogram: bool(false) })
+    .prefault({}),
   admin: z
     .object({
       enabled: bool(false),

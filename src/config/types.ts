@@ -221,7 +221,7 @@ export interface GyreConfig {
   };
   /** ready_handler_prefix (Gyre extension): readiness, 503 from the start of a shutdown. */
   health: { enabled: boolean; handler_prefix: string; ready_handler_prefix: string };
-  prometheus: { enabled: boolean; handler_prefix: string };
+  prometheus: { enabled: boolean; handler_prefix: string; recovered_publications_histogram: boolean };
   /** Admin endpoints and web UI (src/admin): on the internal port unless `external`. */
   admin: {
     enabled: boolean;

@@ -5,7 +5,9 @@ import type { BrokerEventHandler } from '../engines/types.js';
 import type { Codec } from '../protocol/codec.js';
 import { Disconnects } from '../protocol/errors.js';
 import type { ClientInfo, Publication, StreamPosition } from '../protocol/types.js';
+import { performance } from 'node:perf_hooks';
 import { metrics } from '../metrics/registry.js';
+import { observeBroadcast } from '../metrics/observe.js';
 import type { Hub } from './hub.js';
 import { checkPosition, withEpoch } from './recovery.js';
 import { SubState, type Subscription } from './subscription.js';
@@ -24,6 +26,7 @@ export class Fanout implements BrokerEventHandler {
   onPublication(channel: string, pub: Publication, position: StreamPosition | undefined): void {
     const entry = this.hub.channels.get(channel);
     if (entry === undefined) return;
+    const started = performance.now();
     const subs = entry.subs;
     const offset = position !== undefined ? position.offset : (pub.offset ?? 0);
     const epoch = position?.epoch;
@@ -69,6 +72,7 @@ export class Fanout implements BrokerEventHandler {
       this.hub.endIteration();
     }
     if (delivered > 0) metrics.messagesSent.inc({ type: 'publication', channel_namespace: entry.namespace }, delivered);
+    observeBroadcast('publication', entry.namespace, (performance.now() - started) / 1000);
     this.runDeferred();
   }
 

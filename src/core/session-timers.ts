@@ -1,6 +1,8 @@
 // The timers of one session: stale close, ping/pong, connection expiration and the periodic tick (presence
 // refresh, subscription expiry, position check). No Node timer per session: the deadlines are plain numbers
 // and the session sits in the shared TimerWheel under the earliest one; all disarmed on close.
+import { performance } from 'node:perf_hooks';
+import { observePingPong } from '../metrics/observe.js';
 import { Disconnects, Unsubscribe } from '../protocol/errors.js';
 import { UnsubscribeCode } from '../protocol/codes.js';
 import { SessionState } from './session-state.js';
@@ -46,6 +48,8 @@ export class SessionTimers implements WheelEntry {
   private expireAt = 0;
   private tickAt = 0;
   private pongOutstanding = false;
+  /** performance.now() when the outstanding ping went out (ping/pong duration metric). */
+  private pingSentAt = 0;
   private tickRunning = false;
   private cleared = false;
   private readonly wheel: TimerWheel;
@@ -83,6 +87,7 @@ export class SessionTimers implements WheelEntry {
     if (!this.pongOutstanding) return false;
     this.pongOutstanding = false;
     this.pongAt = 0;
+    observePingPong(this.s.transport.info.name, (performance.now() - this.pingSentAt) / 1000);
     // The wheel entry stays under the earlier deadline; it re-arms itself for the next one when it fires.
     return true;
   }
@@ -133,6 +138,7 @@ export class SessionTimers implements WheelEntry {
     this.s.sendPing();
     if (this.pongExpected && !this.pongOutstanding) {
       this.pongOutstanding = true;
+      this.pingSentAt = performance.now();
       this.pongAt = now + c.pong_timeout;
     }
   }

@@ -10,6 +10,7 @@ import { DisconnectCode, ErrorCode, UnsubscribeCode } from '../protocol/codes.js
 import type { ClientInfo, Command, Push, Reply } from '../protocol/types.js';
 import type { SessionPort, Transport } from '../transports/types.js';
 import { hot, metrics } from '../metrics/registry.js';
+import { observeCommand, subscriptionsInflight } from '../metrics/observe.js';
 import type { CoreContext } from './context.js';
 import { SessionState } from './session-state.js';
 import { SessionTimers } from './session-timers.js';
@@ -259,7 +260,7 @@ export class Session implements SessionPort {
     } catch (err) {
       this.handleCommandError(cmd, err);
     }
-    metrics.commandDuration.observe({ method: cmd.kind }, (performance.now() - started) / 1000);
+    observeCommand(cmd.kind, (performance.now() - started) / 1000);
   }
 
   private handleCommandError(cmd: Command, err: unknown): void {
@@ -276,7 +277,7 @@ export class Session implements SessionPort {
       this.internalError(cmd.kind, err);
       pe = ProtocolError.of(ErrorCode.Internal);
     }
-    metrics.replyErrors.inc({ method: cmd.kind, code: String(pe.code) });
+    metrics.replyErrors.inc({ method: cmd.kind, code: String(pe.code), channel_namespace: '' });
     if (this.state === SessionState.Closed) return;
     this.sendReply({ id: cmd.id, error: pe.toBody() });
     if (cmd.kind === 'connect') this.unusable = true;
@@ -354,6 +355,7 @@ export class Session implements SessionPort {
   /** Removes a subscription: hub, presence, leave. Synchronous bookkeeping; engine calls run in background. */
   removeSubscription(sub: Subscription): void {
     const wasSubscribed = sub.state === SubState.Subscribed;
+    if (wasSubscribed) subscriptionsInflight(this.clientName, sub.namespace, -1);
     if (this.subs.get(sub.channel) === sub) this.subs.delete(sub.channel);
     this.ctx.hub.removeSub(sub);
     sub.buffer = null;

@@ -5,7 +5,9 @@ import { Disconnects, Errors, ProtocolError } from '../protocol/errors.js';
 import { ErrorCode } from '../protocol/codes.js';
 import type { Publication, StreamPosition, SubscribeResult } from '../protocol/types.js';
 import { UnrecoverablePositionError, type HistoryReadResult } from '../engines/types.js';
+import { performance } from 'node:perf_hooks';
 import { hot, metrics } from '../metrics/registry.js';
+import { observeRecovery, subscriptionsInflight } from '../metrics/observe.js';
 import type { ResolvedChannel } from './channels.js';
 import { cacheRecovery, checkPosition, mergeRecovered, streamRecovery, withEpoch } from './recovery.js';
 import type { Session } from './session.js';
@@ -82,6 +84,7 @@ export async function establish(s: Session, input: EstablishInput): Promise<Esta
         sub.recoverable && (input.recover || (flags.recoveryMode === 'cache' && r.options.auto_cache_recover));
       let read: HistoryReadResult;
       let ok = false;
+      const recoverStarted = wantRecover ? performance.now() : 0;
       if (wantRecover && flags.recoveryMode === 'cache') {
         read = await history.read(channel, { limit: 1, reverse: true, metaTtlMs });
         const res = cacheRecovery({ offset: input.offset, epoch: input.epoch }, read);
@@ -108,11 +111,13 @@ export async function establish(s: Session, input: EstablishInput): Promise<Esta
       abortIfGone(sub);
       const top: StreamPosition = read.position;
       if (wantRecover) {
+        // Centrifugo's label values: yes/no.
         metrics.recover.inc({
-          recovered: String(ok),
+          recovered: ok ? 'yes' : 'no',
           channel_namespace: r.namespace,
-          has_recovered_publications: String(recovered.length > 0),
+          has_recovered_publications: recovered.length > 0 ? 'yes' : 'no',
         });
+        observeRecovery(r.namespace, ok ? recovered.length : undefined, (performance.now() - recoverStarted) / 1000);
         if (!ok && input.rejectUnrecovered) throw ProtocolError.of(ErrorCode.UnrecoverablePosition);
       }
       if (sub.recoverable) result.recoverable = true;
@@ -203,6 +208,7 @@ function complete(s: Session, sub: Subscription): void {
   const buf = sub.buffer;
   sub.buffer = null;
   hot.subscriptionsAccepted.inc(`${s.clientName}\u0000${sub.namespace}`, { client_name: s.clientName, channel_namespace: sub.namespace });
+  subscriptionsInflight(s.clientName, sub.namespace, 1);
   if (buf !== null) {
     for (let i = 0; i < buf.length; i++) {
       const { pub, position } = buf[i]!;

@@ -9,12 +9,14 @@ import { createServer as createTlsServer } from 'node:tls';
 import type { TlsOptions } from 'node:tls';
 import { findHeadEnd, headText, MAX_HEAD_BYTES, parseRequestHead } from '../transports/handshake.js';
 import type { RequestHead } from '../transports/handshake.js';
-import { metrics } from '../metrics/registry.js';
+import { performance } from 'node:perf_hooks';
+import { metrics, parity } from '../metrics/registry.js';
 import type { RejectionLog } from '../util/rejection-log.js';
 
 /** Takes over a parsed upgrade request. Returns false to let the http.Server handle it instead. */
 export interface UpgradeTarget {
-  tryUpgrade(head: RequestHead, socket: Socket, rest: Buffer): boolean;
+  /** `startedAt`: performance.now() when the connection was accepted (handshake duration metric). */
+  tryUpgrade(head: RequestHead, socket: Socket, rest: Buffer, startedAt: number): boolean;
 }
 
 export interface FrontOptions {
@@ -39,6 +41,8 @@ interface Pending {
   front: HttpFront;
   buf: Buffer | null;
   deadline: number;
+  /** performance.now() at accept. */
+  started: number;
 }
 const kPending = Symbol('gyre.front.pending');
 type FrontSocket = Socket & { [kPending]?: Pending | undefined };
@@ -79,7 +83,8 @@ export class HttpFront {
 
   private readonly onConnection = (socket: FrontSocket): void => {
     socket.on('error', ignore);
-    socket[kPending] = { front: this, buf: null, deadline: Date.now() + this.timeoutMs };
+    socket[kPending] = { front: this, buf: null, deadline: Date.now() + this.timeoutMs, started: performance.now() };
+    parity.handshakesInflight.inc();
     this.pending.add(socket);
     this.sweepTimer ??= setInterval(this.sweep, Math.min(1000, Math.max(10, this.timeoutMs / 4))).unref();
     socket.on('data', onData);
@@ -108,10 +113,11 @@ export class HttpFront {
     const head = parseRequestHead(text);
     if (head === null || !head.isUpgrade || this.upgrade === undefined) return this.handOff(socket, forHttp);
     this.release(socket);
-    if (!this.upgrade.tryUpgrade(head, socket, buf.subarray(end))) this.giveToHttp(socket, forHttp);
+    if (!this.upgrade.tryUpgrade(head, socket, buf.subarray(end), p.started)) this.giveToHttp(socket, forHttp);
   }
 
   private release(socket: FrontSocket): void {
+    if (socket[kPending] !== undefined) parity.handshakesInflight.dec();
     socket.removeListener('data', onData);
     socket.removeListener('error', ignore);
     socket[kPending] = undefined;

@@ -1,6 +1,6 @@
 // Every Prometheus metric Gyre exports is defined here (namespace `centrifugo`, Centrifugo's names, so
 // existing dashboards keep working), plus `gyre_*` extras for storm anomalies.
-import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { Counter, Gauge, Histogram, Registry, Summary, collectDefaultMetrics } from 'prom-client';
 import { BatchedCounter, BatchedGauge } from './batched.js';
 import { readListenCounters, type ListenCounters } from './host-tcp.js';
 
@@ -52,7 +52,8 @@ export const metrics = {
     name: `${ns}_client_command_duration_seconds_histogram`,
     help: 'Client command duration',
     labelNames: ['method', 'channel_namespace'],
-    buckets: [0.0001, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
+    // Centrifugo's buckets (CF_DURATION_BUCKETS below).
+    buckets: [0.0001, 0.00025, 0.0005, 0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
     registers: [registry],
   }),
   replyErrors: new Counter({
@@ -107,7 +108,8 @@ export const metrics = {
     name: `${ns}_api_command_duration_seconds_histogram`,
     help: 'Server API command duration',
     labelNames: ['protocol', 'method'],
-    buckets: [0.0001, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
+    // Centrifugo's buckets.
+    buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
     registers: [registry],
   }),
   apiCommandErrors: new Counter({
@@ -243,3 +245,85 @@ export const redisMetrics = {
     registers: [registry],
   }),
 } as const;
+
+// ---- Centrifugo parity (issue 12): more of Centrifugo's names, types, labels and buckets for dashboard 13039,
+// plus Gyre's handshake and recovery timings. Hot-path users keep label children cached (see `childOf`).
+
+/** Centrifugo's millisecond-to-second buckets (client command and ping/pong histograms). */
+const CF_DURATION_BUCKETS = [0.0001, 0.00025, 0.0005, 0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
+
+export const parity = {
+  commandDurationSummary: new Summary({
+    name: `${ns}_client_command_duration_seconds`,
+    help: 'Client command duration (quantiles over the last 60 s)',
+    labelNames: ['method', 'channel_namespace'],
+    percentiles: [0.5, 0.99, 0.999],
+    maxAgeSeconds: 60,
+    ageBuckets: 5,
+    registers: [registry],
+  }),
+  subscriptionsInflight: new Gauge({
+    name: `${ns}_client_subscriptions_inflight`,
+    help: 'Client subscriptions currently active',
+    labelNames: ['client_name', 'channel_namespace'],
+    registers: [registry],
+  }),
+  recoveredPublications: new Histogram({
+    name: `${ns}_client_recovered_publications`,
+    help: 'Publications recovered during subscription recovery',
+    labelNames: ['channel_namespace'],
+    buckets: [0, 1, 2, 3, 5, 10, 20, 50, 100, 250, 500, 1000, 2000, 5000, 10000],
+    // Registered only with prometheus.recovered_publications_histogram (as in Centrifugo): observe.ts.
+    registers: [],
+  }),
+  pingPongDuration: new Histogram({
+    name: `${ns}_client_ping_pong_duration_seconds`,
+    help: 'Time from a server ping to the client pong',
+    labelNames: ['transport'],
+    buckets: CF_DURATION_BUCKETS,
+    registers: [registry],
+  }),
+  broadcastDuration: new Histogram({
+    name: `${ns}_node_broadcast_duration_seconds`,
+    help: 'Time to hand one message to every local subscriber of its channel',
+    labelNames: ['type', 'channel_namespace'],
+    buckets: [1e-6, 5e-6, 1e-5, 5e-5, 0.0001, 0.00025, 0.0005, 0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+    registers: [registry],
+  }),
+  outgoingClose: new Counter({
+    name: `${ns}_transport_outgoing_close_count`,
+    help: 'Close frames the server sent, by transport and close code',
+    labelNames: ['transport', 'code'],
+    registers: [registry],
+  }),
+  // Gyre extras.
+  handshakeDuration: new Histogram({
+    name: 'gyre_handshake_duration_seconds',
+    help: 'WebSocket upgrade: from the complete request head to the 101 response written',
+    buckets: CF_DURATION_BUCKETS,
+    registers: [registry],
+  }),
+  handshakesInflight: new Gauge({
+    name: 'gyre_handshakes_inflight',
+    help: 'WebSocket upgrades accepted and not yet answered with 101 or refused',
+    registers: [registry],
+  }),
+  recoveryDuration: new Histogram({
+    name: 'gyre_client_recovery_duration_seconds',
+    help: 'Subscribe with recovery: history read and merge, by channel namespace',
+    labelNames: ['channel_namespace'],
+    buckets: CF_DURATION_BUCKETS,
+    registers: [registry],
+  }),
+} as const;
+
+/** A per-key cache of label children, so hot paths hash labels once per distinct key. */
+export function childOf<C>(cache: Map<string, C>, key: string, make: () => C): C {
+  let c = cache.get(key);
+  if (c === undefined) {
+    c = make();
+    cache.set(key, c);
+  }
+  return c;
+}
+// ---- end of Centrifugo parity block

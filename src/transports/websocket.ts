@@ -11,7 +11,8 @@ import * as wsLib from 'ws';
 import { WebSocket, WebSocketServer } from 'ws';
 import type { RawData } from 'ws';
 import type { ClientConfig, GyreConfig } from '../config/types.js';
-import { metrics } from '../metrics/registry.js';
+import { metrics, parity } from '../metrics/registry.js';
+import { countOutgoingClose } from '../metrics/observe.js';
 import { Disconnects } from '../protocol/errors.js';
 import type { Disconnect } from '../protocol/errors.js';
 import type { ProtocolFormat } from '../protocol/types.js';
@@ -285,6 +286,7 @@ export class WebSocketTransport implements Transport {
       this.ws.terminate();
       return;
     }
+    countOutgoingClose('websocket', disconnect?.code ?? 3000);
     this.killTimer = setTimeout(() => this.ws.terminate(), CLOSE_GRACE_MS);
     this.killTimer.unref();
   }
@@ -480,7 +482,7 @@ export class WebSocketHandler implements UpgradeTarget {
    * Returns false (the http.Server then takes the request) only for a permessage-deflate offer while
    * compression is on: ws negotiates that.
    */
-  tryUpgrade(head: RequestHead, socket: Socket, rest: Buffer): boolean {
+  tryUpgrade(head: RequestHead, socket: Socket, rest: Buffer, startedAt: number): boolean {
     const { path, query } = splitTarget(head.url);
     if (!this.admit(path, head.origin, socket, socket.remoteAddress)) return true;
     if (this.compress && offersDeflate(head.extensions)) return false;
@@ -496,6 +498,7 @@ export class WebSocketHandler implements UpgradeTarget {
     }
     const protocol = chooseSubprotocol(checked.protocols);
     socket.write(switchingProtocols(checked.key, protocol));
+    parity.handshakeDuration.observe((performance.now() - startedAt) / 1000);
     // The same options ws's own completeUpgrade passes (its merged server options, defaults included).
     const o = this.wss.options as typeof this.wss.options & { maxBufferedChunks?: number; maxFragments?: number };
     const ws = new (GyreWebSocket as unknown as ServerSideCtor)(null, undefined, o);

@@ -164,7 +164,7 @@ export function makeConfig(o: ConfigOverrides = {}): GyreConfig {
     http_api: { disabled: false, handler_prefix: '/api', key: '', error_mode: '', external: false, insecure: false, max_request_body_size: 10 * 1024 * 1024, max_batch_size: 1_000_000 },
     websocket: { disabled: false, handler_prefix: '/connection/websocket', compression: false, write_timeout: 1000, message_size_limit: 65536 },
     health: { enabled: false, handler_prefix: '/health', ready_handler_prefix: '/ready' },
-    prometheus: { enabled: false, handler_prefix: '/metrics' },
+    prometheus: { enabled: false, handler_prefix: '/metrics', recovered_publications_histogram: false },
     admin: { enabled: false, handler_prefix: '', password: '', secret: '', insecure: false, external: false, token_ttl: 86_400_000 },
     shutdown: { timeout: 30_000, drain_duration: 0, pre_drain_delay: 0 },
     node: { name: 'test-node', info_metrics_aggregate_interval: 60_000 },

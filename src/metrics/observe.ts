@@ -1,0 +1,63 @@
+// Hot-path observers for the Centrifugo-parity metrics (registry.ts, "Centrifugo parity" block). Each keeps the
+// prom-client children of its label sets in a Map, so one observation costs a Map lookup, not a label hash.
+import type { Histogram, LabelValues, Summary } from 'prom-client';
+import { childOf, metrics, parity, registry } from './registry.js';
+
+type HistogramChild = ReturnType<Histogram['labels']>;
+type SummaryChild = ReturnType<Summary['labels']>;
+
+const commandChildren = new Map<string, { h: HistogramChild; s: SummaryChild }>();
+
+/** A client command took `seconds` (histogram and summary, like Centrifugo). */
+export function observeCommand(method: string, seconds: number): void {
+  const c = childOf(commandChildren, method, () => {
+    const labels: LabelValues<'method' | 'channel_namespace'> = { method, channel_namespace: '' };
+    return { h: metrics.commandDuration.labels(labels), s: parity.commandDurationSummary.labels(labels) };
+  });
+  c.h.observe(seconds);
+  c.s.observe(seconds);
+}
+
+const pingPongChildren = new Map<string, HistogramChild>();
+
+export function observePingPong(transport: string, seconds: number): void {
+  childOf(pingPongChildren, transport, () => parity.pingPongDuration.labels(transport)).observe(seconds);
+}
+
+const broadcastChildren = new Map<string, HistogramChild>();
+
+/** One fan-out of a `type` message (publication, join, leave) in `namespace` took `seconds`. */
+export function observeBroadcast(type: string, namespace: string, seconds: number): void {
+  childOf(broadcastChildren, `${type}\u0000${namespace}`, () => parity.broadcastDuration.labels(type, namespace)).observe(seconds);
+}
+
+const closeChildren = new Map<string, ReturnType<typeof parity.outgoingClose.labels>>();
+
+/** The server sent a close frame with `code` (3000 is Centrifugo's plain close). */
+export function countOutgoingClose(transport: string, code: number): void {
+  childOf(closeChildren, `${transport}\u0000${code}`, () => parity.outgoingClose.labels(transport, String(code))).inc();
+}
+
+const subsInflightChildren = new Map<string, ReturnType<typeof parity.subscriptionsInflight.labels>>();
+
+/** A subscription became active (+1) or ended (-1). */
+export function subscriptionsInflight(clientName: string, namespace: string, delta: 1 | -1): void {
+  childOf(subsInflightChildren, `${clientName}\u0000${namespace}`, () =>
+    parity.subscriptionsInflight.labels(clientName, namespace),
+  ).inc(delta);
+}
+
+let recoveredHistogram = false;
+
+/** prometheus.recovered_publications_histogram: expose centrifugo_client_recovered_publications (idempotent). */
+export function enableRecoveredPublications(): void {
+  if (recoveredHistogram) return;
+  recoveredHistogram = true;
+  registry.registerMetric(parity.recoveredPublications);
+}
+
+/** A recovery finished: publications returned when it succeeded (undefined if not), and how long it took. */
+export function observeRecovery(namespace: string, publications: number | undefined, seconds: number): void {
+  if (recoveredHistogram && publications !== undefined) parity.recoveredPublications.labels(namespace).observe(publications);
+  parity.recoveryDuration.labels(namespace).observe(seconds);
+}
