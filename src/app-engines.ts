@@ -29,14 +29,19 @@ export type EngineFactory = (input: EngineFactoryInput) => Promise<Engine>;
 export const engineFactories: Readonly<Record<string, EngineFactory>> = {
   memory: () => Promise.resolve(createMemoryEngine()),
   redis: ({ config, section, logger }) => {
-    if (section !== 'engine') {
-      return Promise.reject(new ConfigError('unsupported', `${section}.type`, 'redis is available as engine.type only'));
+    if (section === 'broker') {
+      return Promise.reject(new ConfigError('unsupported', 'broker.type', 'redis is available as engine.type and presence_manager.type'));
     }
-    const e = createRedisEngine(config.engine.redis, {
+    const slice =
+      section === 'presence_manager' && config.presence_manager !== undefined
+        ? { ...config.presence_manager.redis, history_use_lists: false }
+        : config.engine.redis;
+    const e = createRedisEngine(slice, {
       onError: (err, ctx) => logger.warn({ err, ...ctx }, 'redis connection problem'),
     });
-    // With `broker` enabled only the presence part is used, and nothing else starts the shards: start them here.
-    if (config.broker?.enabled !== true) return Promise.resolve(e);
+    // When only the presence part is used (a presence_manager, or an engine under an enabled broker), nothing else
+    // starts the shards: start them here.
+    if (section === 'engine' && config.broker?.enabled !== true) return Promise.resolve(e);
     return e.shards.start().then(
       () => e,
       async (err: unknown) => {

@@ -67,7 +67,7 @@ export function warmupConfig(config: Readonly<GyreConfig>, secret: string, apiKe
   // Never the user's engine: a Redis-backed copy would join the cluster (node info, control messages, publishes).
   c.engine = { ...c.engine, type: 'memory' };
   c.broker = { enabled: false, type: 'memory', nats: d.broker!.nats };
-  c.presence_manager = { enabled: false, type: 'memory' };
+  c.presence_manager = { enabled: false, type: 'memory', redis: d.presence_manager!.redis };
   return c;
 }
 

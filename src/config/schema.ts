@@ -216,7 +216,13 @@ export const configSchema = z.object({
       nats: natsBroker.prefault({}),
     })
     .prefault({}),
-  presence_manager: z.object({ enabled: bool(false), type: z.enum(['memory', 'redis']).default('memory') }).prefault({}),
+  presence_manager: z
+    .object({
+      enabled: bool(false),
+      type: z.enum(['memory', 'redis']).default('memory'),
+      redis: redisEngine.omit({ history_use_lists: true }).prefault({}),
+    })
+    .prefault({}),
   client: client.prefault({}),
   channel: channel.prefault({}),
   rpc: z.object({ ping: z.object({ enabled: bool(false), method: str('ping') }).prefault({}) }).prefault({}),

@@ -151,6 +151,9 @@ export interface RedisEngineConfig {
   presence_user_mapping: boolean;
 }
 
+/** presence_manager.redis (Centrifugo v6 configtypes RedisPresenceManager): engine.redis without broker keys. */
+export type RedisPresenceConfig = Omit<RedisEngineConfig, 'history_use_lists'>;
+
 /** broker.nats (Centrifugo v6 configtypes NatsBroker, the keys Gyre implements). Durations in ms. */
 export interface NatsBrokerConfig {
   /** One NATS URL, or several comma-separated (`nats://host:port`). */
@@ -196,7 +199,7 @@ export interface GyreConfig {
    */
   broker?: { enabled: boolean; type: BrokerType; nats: NatsBrokerConfig };
   /** Like `broker`, for the presence manager. */
-  presence_manager?: { enabled: boolean; type: EngineType };
+  presence_manager?: { enabled: boolean; type: EngineType; redis: RedisPresenceConfig };
   client: ClientConfig;
   channel: ChannelConfig;
   rpc: { ping: { enabled: boolean; method: string } };

@@ -3,7 +3,7 @@
 
 import { X509Certificate, createPublicKey } from 'node:crypto';
 import { ConfigError } from './errors.js';
-import type { ChannelOptions, GyreConfig } from './types.js';
+import type { ChannelOptions, GyreConfig, RedisPresenceConfig } from './types.js';
 
 const NAMESPACE_NAME = /^[-a-zA-Z0-9_.]{2,}$/;
 const DELTA_TYPES: ReadonlySet<string> = new Set(['fossil']);
@@ -64,15 +64,15 @@ function validateChannelOptions(p: string, o: ChannelOptions, globalMetaTtl: num
 }
 
 /** Centrifugo engine.redis keys Gyre does not implement are refused rather than silently ignored. */
-function checkRedis(r: GyreConfig['engine']['redis']): void {
+function checkRedis(r: RedisPresenceConfig & { history_use_lists?: boolean }, base = 'engine.redis'): void {
   const no = (path: string, what: string): never => {
-    throw new ConfigError('unsupported', `engine.redis.${path}`, `${what} is not supported`);
+    throw new ConfigError('unsupported', `${base}.${path}`, `${what} is not supported`);
   };
-  if (r.history_use_lists) no('history_use_lists', 'history in Redis lists');
+  if (r.history_use_lists === true) no('history_use_lists', 'history in Redis lists');
   if (r.presence_hash_field_ttl) no('presence_hash_field_ttl', 'presence with hash field TTL');
   if (r.replica_client.enabled) no('replica_client.enabled', 'reading from Redis replicas');
   if (r.sentinel_address.length > 0 && r.cluster_address.length === 0 && r.sentinel_master_name === '') {
-    fail('engine.redis.sentinel_master_name', 'master name must be set when using Redis Sentinel');
+    fail(`${base}.sentinel_master_name`, 'master name must be set when using Redis Sentinel');
   }
 }
 
@@ -81,6 +81,7 @@ export function validateConfig(c: GyreConfig): void {
     fail('client.ping_interval', `ping_interval (${c.client.ping_interval}ms) must be greater than client.pong_timeout (${c.client.pong_timeout}ms)`);
   }
   checkRedis(c.engine.redis);
+  if (c.presence_manager?.enabled === true && c.presence_manager.type === 'redis') checkRedis(c.presence_manager.redis, 'presence_manager.redis');
   for (const section of ['token', 'subscription_token'] as const) {
     const t = c.client[section];
     checkRegex(`client.${section}.audience_regex`, t.audience_regex);

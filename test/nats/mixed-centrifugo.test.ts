@@ -23,7 +23,7 @@ const skip =
       ? false
       : 'nats-server or redis-server is not installed';
 
-describe('nats: a Gyre node and a Centrifugo node on one nats-server', { skip }, () => {
+describe('nats: a Gyre node and a Centrifugo node on one nats-server, presence_manager redis', { skip }, () => {
   let nats: NatsServer | undefined;
   let redis: RedisServer | undefined;
   let gyre: GyreNatsNode[] = [];
@@ -33,8 +33,8 @@ describe('nats: a Gyre node and a Centrifugo node on one nats-server', { skip },
   before(async () => {
     [nats, redis] = await Promise.all([startNats(), startRedis()]);
     [gyre, cf] = await Promise.all([
-      startGyreNatsNodes(nats.url, redis.address, 'mixednats', ['gyre-1']),
-      startCentrifugo(natsNodeConfig(nats.url, redis.address, 'mixednats', 'centrifugo-1'), binary === undefined ? {} : { binary }),
+      startGyreNatsNodes(nats.url, redis.address, 'mixednats', ['gyre-1'], 'presence_manager'),
+      startCentrifugo(natsNodeConfig(nats.url, redis.address, 'mixednats', 'centrifugo-1', 'presence_manager'), binary === undefined ? {} : { binary }),
     ]);
     cfNode = { name: 'centrifugo-1', url: cf.url, apiUrl: cf.apiUrl };
   });

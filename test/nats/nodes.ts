@@ -20,10 +20,22 @@ export function natsNamespaces(): Record<string, unknown>[] {
   ];
 }
 
-/** Gyre and Centrifugo read the same keys. */
-export function natsNodeConfig(natsUrl: string, redisAddress: string, prefix: string, nodeName: string): Record<string, unknown> {
+/**
+ * Gyre and Centrifugo read the same keys. Presence in Redis either through `engine.type: redis` (its broker part
+ * replaced) or through `presence_manager.type: redis` (no engine at all).
+ */
+export function natsNodeConfig(
+  natsUrl: string,
+  redisAddress: string,
+  prefix: string,
+  nodeName: string,
+  presenceVia: 'engine' | 'presence_manager' = 'engine',
+): Record<string, unknown> {
+  const redis = { address: [redisAddress], prefix };
   return mergeConfig(baseConfig(), {
-    engine: { type: 'redis', redis: { address: [redisAddress], prefix } },
+    ...(presenceVia === 'engine'
+      ? { engine: { type: 'redis', redis } }
+      : { presence_manager: { enabled: true, type: 'redis', redis } }),
     broker: { enabled: true, type: 'nats', nats: { url: natsUrl, prefix } },
     node: { name: nodeName },
     channel: { namespaces: natsNamespaces() },
@@ -39,10 +51,11 @@ export async function startGyreNatsNodes(
   redisAddress: string,
   prefix: string,
   names: readonly string[],
+  presenceVia: 'engine' | 'presence_manager' = 'engine',
 ): Promise<GyreNatsNode[]> {
   return await Promise.all(
     names.map(async (name) => {
-      const proc = await startGyre(natsNodeConfig(natsUrl, redisAddress, prefix, name));
+      const proc = await startGyre(natsNodeConfig(natsUrl, redisAddress, prefix, name, presenceVia));
       return { name, url: proc.url, apiUrl: proc.apiUrl, proc };
     }),
   );

@@ -96,7 +96,7 @@ describe('createEngine', () => {
     const { factories, made } = recordingFactories();
     const c: GyreConfig = defaultConfig();
     c.broker = { ...c.broker!, enabled: true, type: 'memory' };
-    c.presence_manager = { enabled: true, type: 'memory' };
+    c.presence_manager = { ...c.presence_manager!, enabled: true, type: 'memory' };
     const e = await createEngine(c, logger, factories);
     assert.deepEqual(made.map((m) => m.section), ['broker', 'presence_manager']);
     await e.close();
@@ -105,7 +105,7 @@ describe('createEngine', () => {
   it('closes what it made when a later part fails', async () => {
     const { factories, made } = recordingFactories();
     const c: GyreConfig = defaultConfig();
-    c.presence_manager = { enabled: true, type: 'redis' };
+    c.presence_manager = { ...c.presence_manager!, enabled: true, type: 'redis' };
     const err = await configErrorAsync(createEngine(c, logger, factories));
     assert.equal(err.path, 'presence_manager.type');
     assert.deepEqual(made.map((m) => m.closed), [true]);

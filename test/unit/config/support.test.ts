@@ -62,7 +62,7 @@ const REFUSED: ReadonlyArray<readonly [string, Record<string, unknown>]> = [
   ['consumers[0].enabled', { consumers: [{ name: 'k', enabled: true, type: 'kafka' }] }],
   ['admin.web_path', { admin: { enabled: true, web_path: '/srv/admin' } }],
   ['broker.nats.raw_mode.enabled', { broker: { enabled: true, type: 'nats', nats: { raw_mode: { enabled: true } } } }],
-  ['presence_manager.redis.address', { presence_manager: { enabled: true, type: 'redis', redis: { address: ['redis://127.0.0.1:1'] } } }],
+  
   ['websocket.use_write_buffer_pool', { websocket: { use_write_buffer_pool: true } }],
   ['sse', { sse: true }],
   ['proxies[0].name', { proxies: [{ name: 'p', endpoint: 'http://127.0.0.1:9/p' }] }],
