@@ -2,6 +2,7 @@
 // subscriptions follow local interest (subscribe on the first local subscriber, unsubscribe after the last),
 // batched per macrotask by broker-subs.ts.
 import type { Broker } from '../engines/types.js';
+import { countAction } from '../metrics/observe.js';
 import { BrokerSubscriptions, type BrokerSubscriptionsOptions } from './broker-subs.js';
 import type { Session } from './session.js';
 import { SubState, type Subscription } from './subscription.js';
@@ -35,6 +36,7 @@ export class Hub {
   }
 
   addSession(s: Session): void {
+    countAction('add_client', '');
     this.sessions.set(s.id, s);
     let set = this.users.get(s.user);
     if (set === undefined) {
@@ -46,6 +48,7 @@ export class Hub {
 
   removeSession(s: Session): void {
     if (this.sessions.get(s.id) !== s) return;
+    countAction('remove_client', '');
     this.sessions.delete(s.id);
     const set = this.users.get(s.user);
     if (set !== undefined) {
@@ -81,7 +84,9 @@ export class Hub {
     if (entry === undefined) {
       entry = new ChannelEntry(sub.channel, namespace);
       this.channels.set(sub.channel, entry);
+      countAction('broker_subscribe', namespace);
     }
+    countAction('add_subscription', namespace);
     sub.hubIndex = entry.subs.length;
     entry.subs.push(sub);
     this.numSubsValue++;
@@ -96,6 +101,7 @@ export class Hub {
       return;
     }
     sub.state = SubState.Removed;
+    countAction('remove_subscription', sub.namespace);
     if (this.iterating > 0) {
       this.deferred.push(sub);
       return;

@@ -38,6 +38,13 @@ export function countOutgoingClose(transport: string, code: number): void {
   childOf(closeChildren, `${transport}\u0000${code}`, () => parity.outgoingClose.labels(transport, String(code))).inc();
 }
 
+const actionChildren = new Map<string, ReturnType<typeof parity.actionCount.labels>>();
+
+/** One node action (Centrifugo's action names) in `namespace` ('' for client-level actions). */
+export function countAction(action: string, namespace: string): void {
+  childOf(actionChildren, `${action}\u0000${namespace}`, () => parity.actionCount.labels(action, namespace)).inc();
+}
+
 const subsInflightChildren = new Map<string, ReturnType<typeof parity.subscriptionsInflight.labels>>();
 
 /** A subscription became active (+1) or ended (-1). */

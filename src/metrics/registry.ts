@@ -290,6 +290,12 @@ export const parity = {
     buckets: [1e-6, 5e-6, 1e-5, 5e-5, 0.0001, 0.00025, 0.0005, 0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
     registers: [registry],
   }),
+  actionCount: new Counter({
+    name: `${ns}_node_action_count`,
+    help: 'Node actions: add_client, remove_client, add_subscription, remove_subscription, broker_subscribe',
+    labelNames: ['action', 'channel_namespace'],
+    registers: [registry],
+  }),
   outgoingClose: new Counter({
     name: `${ns}_transport_outgoing_close_count`,
     help: 'Close frames the server sent, by transport and close code',

@@ -47,6 +47,7 @@ const COMPATIBLE: Record<string, string> = {
   centrifugo_transport_messages_received: 'counter',
   centrifugo_transport_messages_received_size: 'counter',
   centrifugo_transport_outgoing_close_count: 'counter',
+  centrifugo_node_action_count: 'counter',
   centrifugo_api_command_duration_seconds_histogram: 'histogram',
 };
 
@@ -162,9 +163,14 @@ describe('metrics: Centrifugo parity', () => {
         half.destroy();
       }
     });
-    await waitFor(async () => total(await scrape(`${gyre.baseUrl}/metrics`), 'centrifugo_client_subscriptions_inflight') === 0, {
-      what: 'subscriptions gone',
-    });
+    // A reconnect the server disconnect started may still be opening: wait for both gauges to settle.
+    await waitFor(
+      async () => {
+        const s = await scrape(`${gyre.baseUrl}/metrics`);
+        return total(s, 'centrifugo_client_subscriptions_inflight') === 0 && total(s, 'gyre_handshakes_inflight') === 0;
+      },
+      { what: 'subscriptions and handshakes gone' },
+    );
     gyreScrape = await scrape(`${gyre.baseUrl}/metrics`);
   });
   after(async () => {
@@ -182,6 +188,8 @@ describe('metrics: Centrifugo parity', () => {
       ['centrifugo_client_ping_pong_duration_seconds_count', total(s, 'centrifugo_client_ping_pong_duration_seconds_count', { transport: 'websocket' })],
       ['centrifugo_node_broadcast_duration_seconds_count', total(s, 'centrifugo_node_broadcast_duration_seconds_count', { type: 'publication', channel_namespace: 'rec' })],
       ['centrifugo_transport_outgoing_close_count', total(s, 'centrifugo_transport_outgoing_close_count', { transport: 'websocket' })],
+      ['centrifugo_node_action_count{action=add_client}', total(s, 'centrifugo_node_action_count', { action: 'add_client' })],
+      ['centrifugo_node_action_count{action=remove_subscription}', total(s, 'centrifugo_node_action_count', { action: 'remove_subscription', channel_namespace: 'rec' })],
       ['gyre_handshake_duration_seconds_count', total(s, 'gyre_handshake_duration_seconds_count')],
       ['gyre_client_recovery_duration_seconds_count', total(s, 'gyre_client_recovery_duration_seconds_count', { channel_namespace: 'rec' })],
       ['centrifugo_client_subscriptions_inflight (mid-scenario)', subsInflightMid],
@@ -192,6 +200,11 @@ describe('metrics: Centrifugo parity', () => {
     assert.equal(total(s, 'centrifugo_client_recovered_publications_sum'), 2);
     assert.equal(total(s, 'centrifugo_client_recovered_publications_count'), 1);
     assert.ok(total(s, 'gyre_handshake_duration_seconds_count') >= 2);
+    // Two connects and two subscribes (one refused before the hub), all undone by the end.
+    for (const [add, remove] of [['add_client', 'remove_client'], ['add_subscription', 'remove_subscription']] as const) {
+      assert.equal(total(s, 'centrifugo_node_action_count', { action: add }), 2, add);
+      assert.equal(total(s, 'centrifugo_node_action_count', { action: remove }), 2, remove);
+    }
     // Gauges back to zero once everything is gone.
     assert.equal(total(s, 'centrifugo_client_subscriptions_inflight'), 0);
     assert.equal(total(s, 'gyre_handshakes_inflight'), 0);
