@@ -255,11 +255,12 @@ const CF_DURATION_BUCKETS = [0.0001, 0.00025, 0.0005, 0.001, 0.005, 0.01, 0.025,
 export const parity = {
   commandDurationSummary: new Summary({
     name: `${ns}_client_command_duration_seconds`,
-    help: 'Client command duration (quantiles over the last 60 s)',
+    help: 'Client command duration (quantiles over the last 30-60 s)',
     labelNames: ['method', 'channel_namespace'],
     percentiles: [0.5, 0.99, 0.999],
+    // Each observation goes into every age bucket's t-digest: 2 buckets cost ~0.7 µs per command, 5 cost ~1.4 µs.
     maxAgeSeconds: 60,
-    ageBuckets: 5,
+    ageBuckets: 2,
     registers: [registry],
   }),
   subscriptionsInflight: new Gauge({
