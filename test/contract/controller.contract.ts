@@ -87,7 +87,10 @@ const cases: Record<string, Case> = {
       await waitFor(() => got[2]!.includes('for-2'), 2000, 'directed');
       assert.deepEqual(got[0], ['all']);
       assert.deepEqual(got[1], ['all']);
-      assert.deepEqual(got[2], ['for-2', 'all']);
+      // Directed and broadcast messages travel on different channels (`.node.{id}` and `.control`), so their
+      // relative order is not part of the contract: a Redis Cluster relays each PUBLISH over its bus on its
+      // own. Order is kept among broadcasts from one node (the case above).
+      assert.deepEqual([...got[2]!].sort(), ['all', 'for-2']);
     },
   },
   'a closed node receives nothing more': {
