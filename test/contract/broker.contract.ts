@@ -139,6 +139,22 @@ const cases: Record<string, Case> = {
     assert.equal(h.presence(other).length, 0);
   },
 
+  'one channel keeps the order sent across publications without history, joins and leaves': async (s, h) => {
+    const ch = uniqueChannel();
+    await s.broker.subscribe([ch]);
+    const sent: string[] = [];
+    for (let i = 0; i < 30; i++) {
+      if (i % 3 === 0) await s.broker.publish(ch, text(`p${i}`), NO_HISTORY);
+      else if (i % 3 === 1) await s.broker.publishJoin(ch, { user: `u${i}`, client: `c${i}` });
+      else await s.broker.publishLeave(ch, { user: `u${i}`, client: `c${i}` });
+      sent.push(i % 3 === 0 ? `p${i}` : `u${i}`);
+    }
+    const got = (): string[] =>
+      h.events.filter((e) => e.channel === ch).map((e) => (e.kind === 'pub' ? str(e.pub.data) : e.info.user));
+    await waitFor(() => got().length === sent.length, 3000, 'every event');
+    assert.deepEqual(got(), sent);
+  },
+
   'idempotency key suppresses a duplicate and returns the first result': async (s, h) => {
     const ch = uniqueChannel();
     await s.broker.subscribe([ch]);

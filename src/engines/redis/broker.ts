@@ -91,7 +91,7 @@ export class RedisBroker implements Broker, HistoryStore {
       );
       return { suppressed: toNumber(reply) === 1 };
     }
-    await shard.run('publish', (c) => c.publish(pubsubChannel, Buffer.from(payload.buffer, payload.byteOffset, payload.byteLength)));
+    await shard.publish('publish', pubsubChannel, payload, shard.keys.stream(channel));
     return { suppressed: false };
   }
 
@@ -106,7 +106,7 @@ export class RedisBroker implements Broker, HistoryStore {
   private async publishPresence(channel: string, kind: 'join' | 'leave', info: ClientInfo): Promise<void> {
     const shard = this.shards.of(channel);
     const frame = framePresenceEvent(kind, info);
-    await shard.run(kind, (c) => c.publish(shard.keys.pubsub(channel), Buffer.from(frame.buffer, frame.byteOffset, frame.byteLength)));
+    await shard.publish(kind, shard.keys.pubsub(channel), frame, shard.keys.stream(channel));
   }
 
   // ---- HistoryStore

@@ -5,6 +5,9 @@
 import type { Controller } from '../types.js';
 import type { RedisShard, RedisShards } from './shards.js';
 
+/** Channel name whose slot carries every control message on a Redis Cluster (used only to route, never stored). */
+const CONTROL_ROUTE = '__gyre_control';
+
 export class RedisController implements Controller {
   private onControl: ((data: Uint8Array) => void) | undefined = undefined;
   private nodeChannel = '';
@@ -26,7 +29,8 @@ export class RedisController implements Controller {
   async publishControl(data: Uint8Array, toNodeId?: string): Promise<void> {
     const shard = this.shards.controlShard();
     const channel = toNodeId !== undefined && toNodeId !== '' ? shard.keys.node(toNodeId) : shard.keys.control;
-    await shard.run('publish_control', (c) => c.publish(channel, Buffer.from(data.buffer, data.byteOffset, data.byteLength)));
+    // One routing key for every control message, so broadcasts and directed ones leave from one Cluster node.
+    await shard.publish('publish_control', channel, data, shard.keys.stream(CONTROL_ROUTE));
   }
 
   /** A message on a control or node channel of `shard`; returns false when `channel` is neither. */

@@ -209,6 +209,19 @@ return {redis.call('hlen', KEYS[2]), redis.call('hlen', KEYS[4])}
 `,
 );
 
+/**
+ * A plain PUBLISH pinned to the Redis Cluster node that owns KEYS[1]'s slot (the key is only read for routing).
+ * ARGV: PUB/SUB channel, payload. A bare PUBLISH has no key, so a Cluster client sends it to any node, and two
+ * publishes to one channel through different nodes can reach subscribers in either order.
+ */
+export const publishPinned = script(
+  'publish_pinned',
+  `
+redis.call('publish', ARGV[1], ARGV[2])
+return 0
+`,
+);
+
 export type CommandClient = Redis | Cluster;
 
 /** ioredis defines a Buffer-replying variant of every command at runtime; its typings omit these two. */

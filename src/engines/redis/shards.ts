@@ -8,7 +8,7 @@ import { nodeOptions, targetOptions, type HostPort, type RedisOptions, type Shar
 import { keyNames, type KeyNames } from './keys.js';
 import { PubSubConnection } from './pubsub.js';
 import { consistentIndex } from './shard-index.js';
-import type { CommandClient } from './scripts.js';
+import { publishPinned, runScript, type CommandClient } from './scripts.js';
 
 export interface ShardEvents {
   message(shard: RedisShard, channel: string, payload: Buffer): void;
@@ -83,6 +83,17 @@ export class RedisShard {
     } finally {
       redisMetrics.pendingCommands.dec();
     }
+  }
+
+  /**
+   * PUBLISH of one message. On a Redis Cluster it runs as a script keyed by `routeKey` (a key of the channel's
+   * slot), so every message of one channel leaves from the same node and keeps its order; elsewhere a plain
+   * PUBLISH on the one command connection does.
+   */
+  publish(op: string, channel: string, payload: Uint8Array, routeKey: string): Promise<unknown> {
+    const buf = Buffer.from(payload.buffer, payload.byteOffset, payload.byteLength);
+    if (this.spec.mode === 'cluster') return this.run(op, (c) => runScript(c, publishPinned, [routeKey], [channel, buf]));
+    return this.run(op, (c) => c.publish(channel, buf));
   }
 
   get commandsUp(): boolean {
