@@ -51,6 +51,7 @@ export function warmupConfig(config: Readonly<GyreConfig>, secret: string, apiKe
     connection_limit: 0,
     user_connection_limit: 0,
     connection_rate_limit: 0,
+    ip_connection_limit: 0,
     subscribe_to_user_personal_channel: d.client.subscribe_to_user_personal_channel,
     token: { ...d.client.token, hmac_secret_key: secret },
     subscription_token: d.client.subscription_token,
@@ -64,6 +65,8 @@ export function warmupConfig(config: Readonly<GyreConfig>, secret: string, apiKe
   c.prometheus = { ...c.prometheus, enabled: false };
   c.websocket = { ...c.websocket, disabled: false };
   c.pid_file = '';
+  // Its clients are gone before it closes: no paced drain to wait out (that added drain_duration to every start).
+  c.shutdown = { ...c.shutdown, drain_duration: 0, pre_drain_delay: 0 };
   // Never the user's engine: a Redis-backed copy would join the cluster (node info, control messages, publishes).
   c.engine = { ...c.engine, type: 'memory' };
   c.broker = { enabled: false, type: 'memory', nats: d.broker!.nats };
