@@ -7,7 +7,7 @@ import { Disconnects } from '../protocol/errors.js';
 import type { ClientInfo, Publication, StreamPosition } from '../protocol/types.js';
 import { performance } from 'node:perf_hooks';
 import { metrics } from '../metrics/registry.js';
-import { observeBroadcast } from '../metrics/observe.js';
+import { observeBroadcast, observePubSubLag } from '../metrics/observe.js';
 import type { Hub } from './hub.js';
 import { checkPosition, withEpoch } from './recovery.js';
 import { SubState, type Subscription } from './subscription.js';
@@ -23,9 +23,10 @@ export class Fanout implements BrokerEventHandler {
     private readonly protobuf: Codec,
   ) {}
 
-  onPublication(channel: string, pub: Publication, position: StreamPosition | undefined): void {
+  onPublication(channel: string, pub: Publication, position: StreamPosition | undefined, publishedAtMs?: number): void {
     const entry = this.hub.channels.get(channel);
     if (entry === undefined) return;
+    if (publishedAtMs !== undefined) observePubSubLag(entry.namespace, publishedAtMs);
     const started = performance.now();
     const subs = entry.subs;
     const offset = position !== undefined ? position.offset : (pub.offset ?? 0);

@@ -136,6 +136,7 @@ export class Hub {
     }
     if (arr.length === 0) {
       this.channels.delete(sub.channel);
+      countAction('broker_unsubscribe', entry.namespace);
       this.brokerSubs.changed(sub.channel);
     }
   }

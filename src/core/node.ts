@@ -5,6 +5,8 @@ import { hostname } from 'node:os';
 import type { Logger } from 'pino';
 import type { TokenVerifier } from '../auth/types.js';
 import type { GyreConfig } from '../config/types.js';
+import type { ChannelResolver } from './channels.js';
+import { withActionCounts } from './engine-actions.js';
 import type { Engine } from '../engines/types.js';
 import { codecFor } from '../protocol/index.js';
 import { Disconnects } from '../protocol/errors.js';
@@ -80,7 +82,7 @@ export class Node implements NodeApi, SessionAcceptor {
       get config(): GyreConfig {
         return live().config;
       },
-      engine: opts.engine,
+      engine: withActionCounts(opts.engine, (channel) => namespaceLabel(live().resolver, channel)),
       hub: this.hub,
       get resolver() {
         return live().resolver;
@@ -220,5 +222,14 @@ export class Node implements NodeApi, SessionAcceptor {
   }
   info(): Promise<NodeInfo[]> {
     return this.api.info();
+  }
+}
+
+/** The namespace label of a channel: its namespace name, '' when it has none or is not configured. */
+function namespaceLabel(resolver: ChannelResolver, channel: string): string {
+  try {
+    return resolver.resolve(channel).namespace;
+  } catch {
+    return '';
   }
 }

@@ -3,8 +3,12 @@
 import type { ClientInfo, Publication, StreamPosition } from '../protocol/types.js';
 
 export interface BrokerEventHandler {
-  /** A publication for a channel this node subscribed to. `position` is set when the channel has history. */
-  onPublication(channel: string, pub: Publication, position: StreamPosition | undefined): void;
+  /**
+   * A publication for a channel this node subscribed to. `position` is set when the channel has history.
+   * `publishedAtMs` is the publication's time (unix ms) as the publishing node set it, when the broker carries
+   * it; the hub reports the PUB/SUB lag from it (centrifugo_node_pub_sub_lag_seconds).
+   */
+  onPublication(channel: string, pub: Publication, position: StreamPosition | undefined, publishedAtMs?: number): void;
   onJoin(channel: string, info: ClientInfo): void;
   onLeave(channel: string, info: ClientInfo): void;
   /**

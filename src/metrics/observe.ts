@@ -31,6 +31,17 @@ export function observeBroadcast(type: string, namespace: string, seconds: numbe
   childOf(broadcastChildren, `${type}\u0000${namespace}`, () => parity.broadcastDuration.labels(type, namespace)).observe(seconds);
 }
 
+const pubSubLagChildren = new Map<string, HistogramChild>();
+
+/**
+ * A publication published at `publishedAtMs` (unix ms, set by the publishing node) reached this node's fan-out
+ * now. As in Centrifugo, a negative lag (clock skew between nodes) counts by its size.
+ */
+export function observePubSubLag(namespace: string, publishedAtMs: number): void {
+  const lagMs = Math.abs(Date.now() - publishedAtMs);
+  childOf(pubSubLagChildren, namespace, () => parity.pubSubLag.labels(namespace)).observe(lagMs / 1000);
+}
+
 const closeChildren = new Map<string, ReturnType<typeof parity.outgoingClose.labels>>();
 
 /** The server sent a close frame with `code` (3000 is Centrifugo's plain close). */

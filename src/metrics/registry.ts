@@ -291,6 +291,14 @@ export const parity = {
     buckets: [1e-6, 5e-6, 1e-5, 5e-5, 0.0001, 0.00025, 0.0005, 0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
     registers: [registry],
   }),
+  pubSubLag: new Histogram({
+    name: `${ns}_node_pub_sub_lag_seconds`,
+    help: 'Pub sub lag in seconds: from the publication time set by the publishing node to its fan-out here',
+    labelNames: ['channel_namespace'],
+    // Centrifugo's buckets.
+    buckets: [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.2, 0.5, 1, 2, 5, 10],
+    registers: [registry],
+  }),
   actionCount: new Counter({
     name: `${ns}_node_action_count`,
     help: 'Node actions: add_client, remove_client, add_subscription, remove_subscription, broker_subscribe',

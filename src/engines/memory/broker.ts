@@ -87,7 +87,7 @@ export class MemoryBroker implements Broker, HistoryStore {
     if (key !== undefined && key !== '') this.idempotency.set(channel, key, position, now);
     try {
       if (this.handler !== undefined && this.subscribed.has(channel)) {
-        this.handler.onPublication(channel, pub, position === undefined ? undefined : { ...position });
+        this.handler.onPublication(channel, pub, position === undefined ? undefined : { ...position }, Date.now());
       }
     } catch (err) {
       return Promise.reject(err instanceof Error ? err : new Error(String(err)));

@@ -137,7 +137,9 @@ export class NatsBroker implements Broker {
       this.opts.onDropped?.('malformed');
       return;
     }
-    if (push.kind === 'publication') h.onPublication(channel, push.pub, push.position);
+    if (push.kind === 'publication') {
+      h.onPublication(channel, push.pub, push.position, push.timeMs > 0 ? push.timeMs : undefined);
+    }
     else if (push.kind === 'join') h.onJoin(channel, push.info);
     else h.onLeave(channel, push.info);
   }
