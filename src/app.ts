@@ -4,7 +4,7 @@
 // listens through a front that answers WebSocket upgrades without Node's http machinery.
 import type { Server } from 'node:http';
 import type { Logger } from 'pino';
-import { AdminHandler, type UserConnection } from './admin/http.js';
+import { AdminHandler } from './admin/http.js';
 import { LiveSampler } from './admin/live.js';
 import { UiAssets } from './admin/ui-assets.js';
 import { ApiHandler } from './api/handler.js';
@@ -138,7 +138,7 @@ export async function startServer(config: Readonly<GyreConfig>, opts: { logger: 
     admin = new AdminHandler({
       config: config.admin,
       node,
-      userConnections: (user) => userConnections(node, user),
+      userConnections: (user) => node.userConnections(user),
       live,
       ui: new UiAssets(),
       logger,
@@ -207,22 +207,4 @@ export async function startServer(config: Readonly<GyreConfig>, opts: { logger: 
     await close();
     throw err;
   }
-}
-
-/** This node's connections of `user` for the admin Connections page. */
-function userConnections(node: Node, user: string): UserConnection[] {
-  const out: UserConnection[] = [];
-  for (const s of node.hub.userSessions(user) ?? []) {
-    out.push({
-      client: s.id,
-      user: s.user,
-      transport: s.transportName,
-      protocol: s.json ? 'json' : 'protobuf',
-      remote_address: s.transport.info.remoteAddress,
-      client_name: s.clientName,
-      client_version: s.clientVersion,
-      channels: [...s.subs.keys()],
-    });
-  }
-  return out;
 }

@@ -4,7 +4,7 @@
 //   POST <prefix>/admin/api    the server API's single-endpoint form ({"method","params"} per line), with
 //                              `Authorization: token <token>` (no API key needed)
 // Gyre additions (same token): GET <prefix>/admin/live (NDJSON samples each second while open) and
-// POST <prefix>/admin/connections {"user"} (this node's connections of a user). The web UI is served at
+// POST <prefix>/admin/connections {"user"} (every node's connections of a user, with `complete`). The web UI is served at
 // <prefix>/admin/ (and at <prefix>/ when nothing else uses it, where Centrifugo serves its UI).
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Logger } from 'pino';
@@ -12,6 +12,7 @@ import { ApiExecutor } from '../api/executor.js';
 import { parseLegacy, runLegacy } from '../api/legacy.js';
 import type { GyreConfig } from '../config/types.js';
 import type { NodeApi } from '../core/types.js';
+import type { UserConnections } from '../core/user-connections.js';
 import { BodyTooLargeError, readBody } from '../http/body.js';
 import { sendEmpty, sendJson, sendText, type Router } from '../http/router.js';
 import type { LiveSampler } from './live.js';
@@ -22,22 +23,11 @@ import type { UiAssets } from './ui-assets.js';
 const AUTH_BODY_LIMIT = 1024 * 1024; // Centrifugo: 1 MB
 const API_BODY_LIMIT = 10 * 1024 * 1024;
 
-export interface UserConnection {
-  client: string;
-  user: string;
-  transport: string;
-  protocol: string;
-  remote_address: string;
-  client_name: string;
-  client_version: string;
-  channels: string[];
-}
-
 export interface AdminHandlerOptions {
   config: GyreConfig['admin'];
   node: NodeApi;
-  /** This node's connections of a user (the Connections page). */
-  userConnections(user: string): UserConnection[];
+  /** Every node's connections of a user (the Connections page). */
+  userConnections(user: string): Promise<UserConnections>;
   live: LiveSampler;
   ui: UiAssets;
   logger: Logger;
@@ -196,7 +186,7 @@ export class AdminHandler {
       user = undefined;
     }
     if (typeof user !== 'string') return sendText(res, 400, 'Bad Request');
-    sendJson(res, 200, JSON.stringify({ result: { connections: this.opts.userConnections(user) } }));
+    sendJson(res, 200, JSON.stringify({ result: await this.opts.userConnections(user) }));
   }
 
   private liveStream(req: IncomingMessage, res: ServerResponse): void {

@@ -7,6 +7,7 @@ import type { TokenVerifier } from '../auth/types.js';
 import type { GyreConfig } from '../config/types.js';
 import type { ChannelResolver } from './channels.js';
 import { withActionCounts } from './engine-actions.js';
+import { clusterUserConnections, type UserConnections } from './user-connections.js';
 import type { Engine } from '../engines/types.js';
 import { codecFor } from '../protocol/index.js';
 import { Disconnects } from '../protocol/errors.js';
@@ -183,6 +184,11 @@ export class Node implements NodeApi, SessionAcceptor {
       subscriptions: this.hub.numSubs,
       channels: this.hub.numChannels,
     };
+  }
+
+  /** Every live node's connections of `user` (the admin Connections page). */
+  userConnections(user: string): Promise<UserConnections> {
+    return clusterUserConnections(this.cluster, this.logger, user);
   }
 
   // ---- NodeApi (delegated)

@@ -1,8 +1,14 @@
 // This node's answers to surveys from the cluster (its own included). Ops and payloads are Centrifugo's, so
 // Centrifugo nodes can ask Gyre nodes and the other way round: today `channels` (active channels with their local
-// subscriber counts, filtered by a glob pattern).
+// subscriber counts, filtered by a glob pattern), and Gyre's own `gyre.user_connections` (the admin page).
 import type { CoreContext } from './context.js';
 import { CHANNELS_OP, decodeChannelsRequest, encodeChannelsResult, type ChannelCounts } from './control/channels-survey.js';
+import {
+  USER_CONNECTIONS_OP,
+  decodeUserConnectionsRequest,
+  encodeUserConnectionsResult,
+  type UserConnection,
+} from './control/connections-survey.js';
 import { SurveyCode } from './control/messages.js';
 import type { SurveyAnswer } from './control/survey.js';
 
@@ -31,11 +37,34 @@ export function localChannels(ctx: CoreContext, pattern: string): ChannelCounts 
   return out;
 }
 
+/** This node's connections of `user`. */
+export function localUserConnections(ctx: CoreContext, user: string): UserConnection[] {
+  const out: UserConnection[] = [];
+  for (const s of ctx.hub.userSessions(user) ?? []) {
+    out.push({
+      client: s.id,
+      user: s.user,
+      transport: s.transportName,
+      protocol: s.json ? 'json' : 'protobuf',
+      remote_address: s.transport.info.remoteAddress,
+      client_name: s.clientName,
+      client_version: s.clientVersion,
+      channels: [...s.subs.keys()],
+    });
+  }
+  return out;
+}
+
 export function answerSurvey(ctx: CoreContext, op: string, data: Uint8Array): Promise<SurveyAnswer> {
   if (op === CHANNELS_OP) {
     const pattern = decodeChannelsRequest(data);
     if (pattern === undefined) return Promise.resolve({ code: SurveyCode.InvalidRequest, data: EMPTY });
     return Promise.resolve({ code: SurveyCode.Ok, data: encodeChannelsResult(localChannels(ctx, pattern)) });
+  }
+  if (op === USER_CONNECTIONS_OP) {
+    const user = decodeUserConnectionsRequest(data);
+    if (user === undefined) return Promise.resolve({ code: SurveyCode.InvalidRequest, data: EMPTY });
+    return Promise.resolve({ code: SurveyCode.Ok, data: encodeUserConnectionsResult(localUserConnections(ctx, user)) });
   }
   return Promise.resolve({ code: SurveyCode.MethodNotFound, data: EMPTY });
 }

@@ -66,11 +66,19 @@ export interface UserConnection {
   client_name: string;
   client_version: string;
   channels: string[];
+  /** Name of the node holding the connection. */
+  node: string;
 }
 
-export async function userConnections(user: string): Promise<UserConnection[]> {
-  const r = (await post('connections', JSON.stringify({ user }))) as { result: { connections: UserConnection[] } };
-  return r.result.connections;
+export interface UserConnections {
+  connections: UserConnection[];
+  /** False when some node did not answer. */
+  complete: boolean;
+}
+
+export async function userConnections(user: string): Promise<UserConnections> {
+  const r = (await post('connections', JSON.stringify({ user }))) as { result: UserConnections };
+  return r.result;
 }
 
 /** Reads the NDJSON live stream until `signal` aborts; each sample goes to `onSample`. */

@@ -99,15 +99,18 @@ export function mountChannels(root: HTMLElement, onError: OnError): () => void {
 export function mountConnections(root: HTMLElement, onError: OnError): () => void {
   const user = h('input', { id: 'user', placeholder: 'user ID' });
   const tbody = h('tbody');
-  const note = h('p', { class: 'muted', id: 'conn-note' }, 'Connections of a user on this node.');
+  const note = h('p', { class: 'muted', id: 'conn-note' }, 'Connections of a user on every node.');
   const load = (): void => {
     userConnections(user.value)
-      .then((list) => {
-        note.textContent = `${list.length} connection(s) of user "${user.value}" on this node.`;
+      .then(({ connections: list, complete }) => {
+        const nodes = new Set(list.map((c) => c.node)).size;
+        note.textContent =
+          `${list.length} connection(s) of user "${user.value}" on ${nodes} node(s).` +
+          (complete ? '' : ' Some nodes did not answer: the list is partial.');
         tbody.replaceChildren(
           ...list.map((c) =>
             h('tr', { 'data-client': c.client },
-              ...[c.client, c.remote_address, `${c.transport}/${c.protocol}`, `${c.client_name} ${c.client_version}`.trim(), c.channels.join(', ')].map((v) => h('td', {}, v)),
+              ...[c.node, c.client, c.remote_address, `${c.transport}/${c.protocol}`, `${c.client_name} ${c.client_version}`.trim(), c.channels.join(', ')].map((v) => h('td', {}, v)),
               h('td', {}, h('button', {
                 class: 'disconnect',
                 onclick: () => {
@@ -126,7 +129,7 @@ export function mountConnections(root: HTMLElement, onError: OnError): () => voi
     h('h2', {}, 'Connections'),
     h('div', { class: 'form' }, user, h('button', { id: 'find', onclick: load }, 'Find')),
     note,
-    h('table', { id: 'connections' }, h('thead', {}, h('tr', {}, ...['Client', 'Address', 'Transport', 'Client name', 'Channels', ''].map((c) => h('th', {}, c)))), tbody),
+    h('table', { id: 'connections' }, h('thead', {}, h('tr', {}, ...['Node', 'Client', 'Address', 'Transport', 'Client name', 'Channels', ''].map((c) => h('th', {}, c)))), tbody),
   );
   return () => undefined;
 }
