@@ -245,6 +245,7 @@ function publishOptions(p: PublishPayload): ApiPublishOptions {
   if (p.skip_history) o.skipHistory = true;
   if (p.tags !== undefined && Object.keys(p.tags).length > 0) o.tags = p.tags;
   if (p.idempotency_key !== '') o.idempotencyKey = p.idempotency_key;
+  if (p.delta) o.delta = true;
   return o;
 }
 

@@ -81,6 +81,7 @@ export class ApiNode implements NodeApi {
       ...(opts.tags !== undefined ? { tags: opts.tags } : {}),
       ...(opts.idempotencyKey !== undefined ? { idempotencyKey: opts.idempotencyKey } : {}),
       ...(opts.skipHistory === true ? { skipHistory: true } : {}),
+      ...(opts.delta === true ? { delta: true } : {}),
     });
     return res.position !== undefined ? { offset: res.position.offset, epoch: res.position.epoch } : {};
   }

@@ -8,6 +8,7 @@ import type { ClientInfo, Publication, StreamPosition } from '../protocol/types.
 import { performance } from 'node:perf_hooks';
 import { metrics } from '../metrics/registry.js';
 import { observeBroadcast, observePubSubLag } from '../metrics/observe.js';
+import { DeltaFrames } from './delta.js';
 import type { Hub } from './hub.js';
 import { checkPosition, withEpoch } from './recovery.js';
 import { SubState, type Subscription } from './subscription.js';
@@ -16,14 +17,24 @@ export class Fanout implements BrokerEventHandler {
   /** Reused scratch lists of actions that must not run inside the loop. */
   private readonly insufficient: Subscription[] = [];
   private readonly badProtocol: Subscription[] = [];
+  private readonly deltaFrames: DeltaFrames;
 
   constructor(
     private readonly hub: Hub,
     private readonly json: Codec,
     private readonly protobuf: Codec,
-  ) {}
+  ) {
+    this.deltaFrames = new DeltaFrames(json, protobuf);
+  }
 
-  onPublication(channel: string, pub: Publication, position: StreamPosition | undefined, publishedAtMs?: number): void {
+  /** `prev`: the channel's previous publication, given by the broker for publications made with delta. */
+  onPublication(
+    channel: string,
+    pub: Publication,
+    position: StreamPosition | undefined,
+    publishedAtMs?: number,
+    prev?: Publication,
+  ): void {
     const entry = this.hub.channels.get(channel);
     if (entry === undefined) return;
     if (publishedAtMs !== undefined) observePubSubLag(entry.namespace, publishedAtMs);
@@ -34,6 +45,7 @@ export class Fanout implements BrokerEventHandler {
     let jsonBytes: Uint8Array | undefined;
     let pbBytes: Uint8Array | undefined;
     let jsonOk = -1; // -1 unknown, 0 no, 1 yes
+    let deltaBegun = false;
     let delivered = 0;
     this.hub.beginIteration();
     try {
@@ -61,6 +73,22 @@ export class Fanout implements BrokerEventHandler {
             this.badProtocol.push(sub);
             continue;
           }
+        }
+        if (sub.delta) {
+          if (!deltaBegun) {
+            this.deltaFrames.begin(channel, withEpoch(pub, position), prev);
+            deltaBegun = true;
+          }
+          // As in Centrifugo: a delta only on a positioned subscription that already got a full publication.
+          const frame = this.deltaFrames.frame(session.json, sub.deltaReady && sub.positioned && offset > 0);
+          sub.deltaReady = true;
+          if (frame !== undefined) {
+            session.deliver(frame);
+            delivered++;
+            continue;
+          }
+        }
+        if (session.json) {
           if (jsonBytes === undefined) jsonBytes = this.json.encodePublicationPush(channel, withEpoch(pub, position));
           session.deliver(jsonBytes);
         } else {
@@ -70,6 +98,7 @@ export class Fanout implements BrokerEventHandler {
         delivered++;
       }
     } finally {
+      if (deltaBegun) this.deltaFrames.end();
       this.hub.endIteration();
     }
     if (delivered > 0) metrics.messagesSent.inc({ type: 'publication', channel_namespace: entry.namespace }, delivered);

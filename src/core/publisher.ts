@@ -10,6 +10,8 @@ export interface PublishInput {
   tags?: Record<string, string>;
   idempotencyKey?: string;
   skipHistory?: boolean;
+  /** API `delta` flag; the namespace's `delta_publish` turns it on for every publication. */
+  delta?: boolean;
 }
 
 export class Publisher {
@@ -29,6 +31,7 @@ export class Publisher {
       ...(input.tags !== undefined ? { tags: input.tags } : {}),
       ...(input.idempotencyKey !== undefined ? { idempotencyKey: input.idempotencyKey } : {}),
       ...(input.skipHistory === true ? { skipHistory: true } : {}),
+      ...(input.delta === true || o.delta_publish ? { useDelta: true } : {}),
     });
   }
 

@@ -9,6 +9,7 @@ import { performance } from 'node:perf_hooks';
 import { hot, metrics } from '../metrics/registry.js';
 import { observeRecovery, subscriptionsInflight } from '../metrics/observe.js';
 import type { ResolvedChannel } from './channels.js';
+import { fullForDelta, recoveredForDelta } from './delta.js';
 import { cacheRecovery, checkPosition, mergeRecovered, streamRecovery, withEpoch } from './recovery.js';
 import type { Session } from './session.js';
 import { SubState, Subscription } from './subscription.js';
@@ -38,6 +39,8 @@ export interface EstablishInput {
   clientExpires: boolean;
   chanInfo?: Uint8Array;
   data?: Uint8Array;
+  /** Delta compression negotiated for this subscription. */
+  delta?: boolean;
 }
 
 export interface Established {
@@ -62,6 +65,7 @@ export async function establish(s: Session, input: EstablishInput): Promise<Esta
     pushJoinLeave: flags.pushJoinLeave,
     positioned: flags.positioned || flags.recoverable,
     recoverable: flags.recoverable,
+    delta: input.delta === true,
   });
   sub.expireAt = input.expireAt;
   sub.chanInfo = input.chanInfo;
@@ -137,11 +141,16 @@ export async function establish(s: Session, input: EstablishInput): Promise<Esta
             flags.recoveryMode === 'stream' ? input.offset : undefined,
           );
           if (merged === null) throw Disconnects.insufficientState();
-          recovered = merged;
+          // Cache mode: only the latest matters, unless deltas chain through all of them (as Centrifugo).
+          recovered = flags.recoveryMode === 'cache' && merged.length > 1 && !sub.delta ? merged.slice(-1) : merged;
           result.offset = flags.recoveryMode === 'cache' ? top.offset : input.offset;
           const last = merged.length > 0 ? (merged[merged.length - 1]!.offset ?? 0) : 0;
           if (last > sub.offset) sub.offset = last;
-          if (merged.length > 0) result.publications = merged;
+          if (sub.delta) {
+            // The client now holds the base of the next delta (Centrifugo allows deltas after a recovery).
+            sub.deltaReady = true;
+            if (recovered.length > 0) result.publications = recoveredForDelta(recovered, s.json);
+          } else if (recovered.length > 0) result.publications = recovered;
         } else {
           result.offset = top.offset;
           recovered = [];
@@ -161,6 +170,7 @@ export async function establish(s: Session, input: EstablishInput): Promise<Esta
       result.ttl = ttlSeconds(input.expireAt);
     }
     if (input.data !== undefined && input.data.byteLength > 0) result.data = input.data;
+    if (sub.delta) result.delta = true;
     const finalRecovered = recovered;
     return {
       sub,
@@ -239,6 +249,12 @@ export function deliverOne(s: Session, sub: Subscription, pub: Publication, posi
     s.close(Disconnects.inappropriateProtocol());
     return false;
   }
-  s.deliver(s.codec.encodePublicationPush(sub.channel, withEpoch(pub, position)));
+  const pushed = withEpoch(pub, position);
+  if (sub.delta) {
+    sub.deltaReady = true;
+    s.deliver(s.codec.encodePublicationPush(sub.channel, fullForDelta(pushed, s.json)));
+  } else {
+    s.deliver(s.codec.encodePublicationPush(sub.channel, pushed));
+  }
   return true;
 }

@@ -22,6 +22,8 @@ export interface SubscriptionFlags {
   pushJoinLeave: boolean;
   positioned: boolean;
   recoverable: boolean;
+  /** Delta compression negotiated (`delta: "fossil"` allowed by the namespace). */
+  delta?: boolean;
 }
 
 export class Subscription {
@@ -34,6 +36,10 @@ export class Subscription {
   pushJoinLeave: boolean;
   positioned: boolean;
   recoverable: boolean;
+  /** Delta compression negotiated: publications go through DeltaFrames (docs/delta.md). */
+  delta: boolean;
+  /** The client holds the previous publication of the stream, so the next one may be a delta. */
+  deltaReady = false;
   /** Last delivered offset and the stream epoch (positioned subscriptions). */
   offset = 0;
   epoch = '';
@@ -57,6 +63,7 @@ export class Subscription {
     this.pushJoinLeave = flags.pushJoinLeave;
     this.positioned = flags.positioned;
     this.recoverable = flags.recoverable;
+    this.delta = flags.delta === true;
   }
 
   bufferPublication(pub: Publication, position: StreamPosition | undefined): void {

@@ -10,6 +10,7 @@ export interface ApiPublishOptions {
   skipHistory?: boolean;
   tags?: Record<string, string>;
   idempotencyKey?: string;
+  delta?: boolean;
 }
 
 export interface ApiPublishResult {

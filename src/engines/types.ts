@@ -6,9 +6,16 @@ export interface BrokerEventHandler {
   /**
    * A publication for a channel this node subscribed to. `position` is set when the channel has history.
    * `publishedAtMs` is the publication's time (unix ms) as the publishing node set it, when the broker carries
-   * it; the hub reports the PUB/SUB lag from it (centrifugo_node_pub_sub_lag_seconds).
+   * it; the hub reports the PUB/SUB lag from it (centrifugo_node_pub_sub_lag_seconds). `prev` is the channel's
+   * previous publication, given for publications made with `useDelta` when history had one (delta compression).
    */
-  onPublication(channel: string, pub: Publication, position: StreamPosition | undefined, publishedAtMs?: number): void;
+  onPublication(
+    channel: string,
+    pub: Publication,
+    position: StreamPosition | undefined,
+    publishedAtMs?: number,
+    prev?: Publication,
+  ): void;
   onJoin(channel: string, info: ClientInfo): void;
   onLeave(channel: string, info: ClientInfo): void;
   /**
@@ -29,6 +36,8 @@ export interface PublishOptions {
   idempotencyKey?: string;
   /** Suppress history append even when the channel has history. */
   skipHistory?: boolean;
+  /** Delta compression: hand the previous publication of the stream to the handler along with this one. */
+  useDelta?: boolean;
 }
 
 export interface PublishResult {

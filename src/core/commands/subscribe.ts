@@ -73,7 +73,8 @@ export async function handleSubscribe(s: Session, id: number, req: SubscribeRequ
     insecure,
     ...(override !== undefined ? { override } : {}),
   });
-  // Delta compression is not implemented: `delta` is accepted and ignored (the result never sets delta:true).
+  // Delta compression: granted when the namespace allows the requested type (otherwise full payloads, as Centrifugo).
+  const delta = req.delta === 'fossil' && r.options.allowed_delta_types.includes('fossil');
   // Tags filters (`tf`) allowed by the namespace are accepted but not applied.
   let est;
   try {
@@ -89,6 +90,7 @@ export async function handleSubscribe(s: Session, id: number, req: SubscribeRequ
       clientExpires: true,
       ...(chanInfo !== undefined ? { chanInfo } : {}),
       ...(data !== undefined ? { data } : {}),
+      ...(delta ? { delta: true } : {}),
     });
   } catch (err) {
     if (isSubscriptionGone(err) && s.closed) return;

@@ -77,7 +77,9 @@ export class MemoryBroker implements Broker, HistoryStore {
     if (opts.clientInfo !== undefined) pub.info = opts.clientInfo;
     if (opts.tags !== undefined) pub.tags = opts.tags;
     let position: StreamPosition | undefined;
+    let prev: Publication | undefined;
     if (opts.historySize > 0 && opts.historyTtlMs > 0 && opts.skipHistory !== true) {
+      if (opts.useDelta === true) prev = this.history.latest(channel);
       position = this.history.append(channel, pub, {
         size: opts.historySize,
         ttlMs: opts.historyTtlMs,
@@ -87,7 +89,7 @@ export class MemoryBroker implements Broker, HistoryStore {
     if (key !== undefined && key !== '') this.idempotency.set(channel, key, position, now);
     try {
       if (this.handler !== undefined && this.subscribed.has(channel)) {
-        this.handler.onPublication(channel, pub, position === undefined ? undefined : { ...position }, Date.now());
+        this.handler.onPublication(channel, pub, position === undefined ? undefined : { ...position }, Date.now(), prev);
       }
     } catch (err) {
       return Promise.reject(err instanceof Error ? err : new Error(String(err)));

@@ -42,6 +42,12 @@ export class MemoryHistory {
     return { publications, position };
   }
 
+  /** The latest stored publication of a live stream (delta compression's base), without touching its TTLs. */
+  latest(channel: string): Publication | undefined {
+    const s = this.live(channel, this.now());
+    return s === undefined ? undefined : s.read({ limit: 1, reverse: true })[0];
+  }
+
   remove(channel: string): void {
     const s = this.live(channel, this.now());
     if (s !== undefined) s.clear();
