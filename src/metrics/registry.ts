@@ -299,6 +299,17 @@ export const parity = {
     buckets: [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.2, 0.5, 1, 2, 5, 10],
     registers: [registry],
   }),
+  clientConnectionLimit: new Counter({
+    name: `${ns}_node_client_connection_limit`,
+    help: 'Number of refused requests due to node client connection limit',
+    registers: [registry],
+  }),
+  redisPubSubDropped: new Counter({
+    name: `${ns}_broker_redis_pub_sub_dropped_messages`,
+    help: 'Number of dropped messages on application level in Redis PUB/SUB',
+    labelNames: ['broker_name', 'channel_type'],
+    registers: [registry],
+  }),
   actionCount: new Counter({
     name: `${ns}_node_action_count`,
     help: 'Node actions: add_client, remove_client, add_subscription, remove_subscription, broker_subscribe',
@@ -342,3 +353,6 @@ export function childOf<C>(cache: Map<string, C>, key: string, make: () => C): C
   return c;
 }
 // ---- end of Centrifugo parity block
+
+// Centrifugo exposes these series at 0 from the start; dashboards may rely on their presence.
+for (const channelType of ['client', 'control']) parity.redisPubSubDropped.labels('', channelType).inc(0);

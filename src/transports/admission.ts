@@ -6,7 +6,7 @@
 import { monitorEventLoopDelay, type IntervalHistogram } from 'node:perf_hooks';
 import type { Duplex } from 'node:stream';
 import { Counter } from 'prom-client';
-import { registry } from '../metrics/registry.js';
+import { parity, registry } from '../metrics/registry.js';
 import type { FdWatch } from '../metrics/fds.js';
 
 export type RefusalReason =
@@ -164,6 +164,7 @@ export function jitteredRetryAfter(rand: () => number = Math.random): number {
 /** 503 with Retry-After and the reason as body, then the socket is dropped once written (never a reset). */
 export function refuseBusy(socket: Duplex, reason: RefusalReason, retryAfterS = jitteredRetryAfter()): void {
   admissionRefused.labels(reason).inc();
+  if (reason === 'connection_limit') parity.clientConnectionLimit.inc();
   socket.on('error', ignore);
   if (!socket.writable) {
     socket.destroy();

@@ -32,6 +32,8 @@ const COMPATIBLE: Record<string, string> = {
   centrifugo_node_messages_received_count: 'counter',
   centrifugo_node_broadcast_duration_seconds: 'histogram',
   centrifugo_node_pub_sub_lag_seconds: 'histogram',
+  centrifugo_node_client_connection_limit: 'counter',
+  centrifugo_broker_redis_pub_sub_dropped_messages: 'counter',
   centrifugo_client_connections_accepted: 'counter',
   centrifugo_client_connections_inflight: 'gauge',
   centrifugo_client_subscriptions_inflight: 'gauge',

@@ -16,7 +16,7 @@ import type {
 } from '../types.js';
 import { PartialSubscribeError } from '../types.js';
 import type { ClientInfo, Publication, StreamPosition } from '../../protocol/types.js';
-import { redisMetrics } from '../../metrics/registry.js';
+import { parity, redisMetrics } from '../../metrics/registry.js';
 import { IDEMPOTENT_RESULT_TTL_S, RedisHistory } from './history.js';
 import { toNumber } from './reply.js';
 import { publishIdempotent, runScript } from './scripts.js';
@@ -141,6 +141,7 @@ export class RedisBroker implements Broker, HistoryStore {
     } catch (err) {
       if (!(err instanceof WireError) && !(err instanceof RangeError)) throw err;
       redisMetrics.droppedMessages.inc({ reason: 'malformed' });
+      parity.redisPubSubDropped.labels('', 'client').inc();
       return true;
     }
     if (msg.kind === 'publication') {

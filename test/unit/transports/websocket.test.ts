@@ -134,7 +134,12 @@ describe('WebSocket upgrade checks', () => {
     try {
       assert.equal(await connect(s.url.replace('/connection/websocket', '/other')), 404);
       const first = await open(s.url);
+      const limitCount = async (): Promise<number> =>
+        (await registry.getSingleMetric('centrifugo_node_client_connection_limit')!.get()).values[0]?.value ?? 0;
+      const refusedBefore = await limitCount();
       assert.equal(await connect(s.url), 503);
+      // Centrifugo's counter of requests refused by the node connection limit.
+      assert.equal((await limitCount()) - refusedBefore, 1);
       const c = closed(first);
       first.close();
       await c;
