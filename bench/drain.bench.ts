@@ -9,7 +9,7 @@ import { mergeConfig, startGyre, type GyreProcess } from '../test/harness/gyre.j
 import { startNginx } from '../test/harness/nginx.js';
 import { connToken } from '../test/harness/tokens.js';
 import { baseConfig } from '../test/compat/base-config.js';
-import { scrape } from '../test/storm/probe.js';
+import { acceptedConnections } from '../test/storm/probe.js';
 
 function arg(name: string, d: number): number {
   const i = process.argv.indexOf(`--${name}`);
@@ -22,12 +22,7 @@ function pct(sorted: number[], p: number): number {
   return sorted.length === 0 ? NaN : (sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * p))] as number);
 }
 
-async function accepted(g: GyreProcess): Promise<number> {
-  const text = await scrape(g.baseUrl);
-  let sum = 0;
-  for (const line of text.split('\n')) if (line.startsWith('centrifugo_client_connections_accepted{')) sum += Number(line.split(' ').pop());
-  return sum;
-}
+const accepted = (g: GyreProcess): Promise<number> => acceptedConnections(g.baseUrl);
 
 async function run(drainS: number): Promise<{ peakPerS: number; p50: number; p95: number; max: number; moved: number }> {
   const cfg = mergeConfig(baseConfig(), {

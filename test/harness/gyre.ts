@@ -37,6 +37,8 @@ export interface StartOptions {
   probeUrl?: string;
   /** A command that execs node with its own arguments appended, e.g. ['prlimit', '--nofile=256:4096']. */
   wrap?: string[];
+  /** Listen on this port instead of a free one (a node restarted behind a proxy keeps its address). */
+  port?: number;
 }
 
 export interface ExitInfo {
@@ -137,7 +139,7 @@ async function healthy(url: string, ca: string | undefined): Promise<boolean> {
 export async function startGyre(config: Record<string, unknown>, opts: StartOptions = {}): Promise<GyreProcess> {
   const format = opts.format ?? 'json';
   const dir = mkdtempSync(join(tmpdir(), 'gyre-compat-'));
-  const port = await freePort();
+  const port = opts.port ?? (await freePort());
   let file = opts.configFile;
   if (file === undefined) {
     file = join(dir, `config.${format}`);

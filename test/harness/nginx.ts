@@ -2,7 +2,7 @@
 // (WebSocket proxying to Gyre upstreams), a free loopback port, started in the foreground and stopped by PID
 // (SIGKILLed on process exit).
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -28,6 +28,8 @@ export interface NginxProcess {
   port: number;
   pid: number;
   dir: string;
+  /** The error log so far (warn and above). */
+  errorLog(): string;
   /** `nginx -s reload` with this instance's prefix and config. */
   reload(): Promise<void>;
   stop(): Promise<void>;
@@ -36,7 +38,14 @@ export interface NginxProcess {
 /** nginx proxying ws://127.0.0.1:<port>/ to `upstreams` (loopback ports), with WebSocket upgrade headers. */
 export async function startNginx(
   upstreams: number[],
-  opts: { workerConnections?: number; retry503?: boolean } = {},
+  opts: {
+    workerConnections?: number;
+    retry503?: boolean;
+    /** Parameters of every upstream `server` line, e.g. 'max_fails=1 fail_timeout=1s'. */
+    serverParams?: string;
+    /** `worker_shutdown_timeout`: after a reload, old workers cut their remaining connections after this. */
+    workerShutdownTimeout?: string;
+  } = {},
 ): Promise<NginxProcess> {
   const dir = mkdtempSync(join(tmpdir(), 'gyre-nginx-'));
   mkdirSync(join(dir, 'logs'));
@@ -45,6 +54,7 @@ export async function startNginx(
   const retry = opts.retry503 === true ? 'proxy_next_upstream error timeout http_503;' : '';
   const conf = `
 worker_processes 1;
+${opts.workerShutdownTimeout === undefined ? '' : `worker_shutdown_timeout ${opts.workerShutdownTimeout};`}
 pid ${dir}/nginx.pid;
 error_log ${dir}/logs/error.log warn;
 events { worker_connections ${opts.workerConnections ?? 4096}; }
@@ -56,7 +66,7 @@ http {
   uwsgi_temp_path ${dir}/uwsgi;
   scgi_temp_path ${dir}/scgi;
   map $http_upgrade $connection_upgrade { default upgrade; '' close; }
-  upstream gyre { ${upstreams.map((p) => `server 127.0.0.1:${p};`).join(' ')} }
+  upstream gyre { ${upstreams.map((p) => `server 127.0.0.1:${p} ${opts.serverParams ?? ''};`).join(' ')} }
   server {
     listen 127.0.0.1:${port};
     location / {
@@ -95,6 +105,13 @@ http {
     port,
     pid: child.pid ?? 0,
     dir,
+    errorLog: () => {
+      try {
+        return readFileSync(join(dir, 'logs', 'error.log'), 'utf8');
+      } catch {
+        return '';
+      }
+    },
     reload: async () => {
       await run('nginx', ['-p', dir, '-c', confFile, '-s', 'reload']);
     },

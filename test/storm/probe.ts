@@ -63,3 +63,12 @@ export async function scrape(baseUrl: string): Promise<string> {
   const r = await fetch(`${baseUrl}/metrics`);
   return r.text();
 }
+
+/** centrifugo_client_connections_accepted summed over its labels (connections a node took). */
+export async function acceptedConnections(baseUrl: string): Promise<number> {
+  let sum = 0;
+  for (const line of (await scrape(baseUrl)).split('\n')) {
+    if (line.startsWith('centrifugo_client_connections_accepted{')) sum += Number(line.split(' ').pop());
+  }
+  return sum;
+}
