@@ -1,6 +1,6 @@
 // Composition root: the only module that knows every piece (concrete engines via app-engines.ts). config → engine
 // (checked against the namespaces) → token verifier → Node →
-// HTTP server(s) with the WebSocket transport, server API, health and metrics endpoints. The main server
+// HTTP server(s) with the WebSocket transport, server API, health and metrics endpoints → async consumers. The main server
 // listens through a front that answers WebSocket upgrades without Node's http machinery.
 import type { Server } from 'node:http';
 import type { Logger } from 'pino';
@@ -10,6 +10,7 @@ import { UiAssets } from './admin/ui-assets.js';
 import { ApiHandler } from './api/handler.js';
 import { createEngine } from './app-engines.js';
 import { createTokenVerifier } from './auth/jwt.js';
+import { closeConsumers, createConsumers, startConsumers } from './consumers/index.js';
 import type { GyreConfig } from './config/types.js';
 import { Node } from './core/node.js';
 import { healthHandler } from './http/health.js';
@@ -60,6 +61,9 @@ export async function startServer(config: Readonly<GyreConfig>, opts: { logger: 
     await engine.close().catch(() => undefined);
     throw err;
   }
+
+  // Async consumers (src/consumers): built now, started once the ports are open, stopped before the drain.
+  const consumers = createConsumers(config.consumers ?? [], node, logger);
 
   const hs = config.http_server;
   const internalAddress = hs.internal_address === '' ? hs.address : hs.internal_address;
@@ -171,6 +175,8 @@ export async function startServer(config: Readonly<GyreConfig>, opts: { logger: 
   const close = (): Promise<void> => {
     closing ??= (async () => {
       live?.close();
+      // First: no new consumed commands while clients drain (what was consumed is committed).
+      await closeConsumers(consumers);
       // The port stays open during the drain: readiness answers 503 and new upgrades get 503 + Retry-After
       // (a closed port would give connection refused, which clients and proxies retry at once).
       try {
@@ -196,6 +202,7 @@ export async function startServer(config: Readonly<GyreConfig>, opts: { logger: 
     const port = await listen(front.server, hs.address, hs.port, hs.backlog);
     const internalPort = internal !== undefined ? await listen(internal, internalAddress, internalPortCfg, hs.backlog) : port;
     logger.info({ port, internalPort, version, tls: tls.main !== undefined, internalTls: tls.internal !== undefined }, 'gyre listening');
+    await startConsumers(consumers);
     const somaxconn = readSomaxconn();
     if (somaxconn !== null && somaxconn < hs.backlog) {
       // Node accepts about one connection per event-loop turn: in a burst larger than this, the kernel drops

@@ -188,6 +188,27 @@ const natsBroker = z.object({
   write_timeout: dur('1s'),
 });
 
+/** consumers[].postgresql (Centrifugo v6 configtypes PostgresConsumerConfig). */
+const postgresConsumer = z.object({
+  dsn: str(),
+  outbox_table_name: str(),
+  num_partitions: int(1),
+  partition_select_limit: int(100),
+  partition_poll_interval: dur('300ms'),
+  partition_notification_channel: str(),
+  partition_notification_dsn: str(),
+  tls: tlsConfig.prefault({}),
+  use_try_lock: bool(false),
+});
+
+/** One entry of `consumers` (src/consumers). Only enabled entries run; `type` is checked in validate.ts. */
+const consumer = z.object({
+  name: str(),
+  enabled: bool(false),
+  type: str(),
+  postgresql: postgresConsumer.prefault({}),
+});
+
 export const configSchema = z.object({
   http_server: z
     .object({
@@ -269,6 +290,7 @@ export const configSchema = z.object({
     .prefault({}),
   node: z.object({ name: str(), info_metrics_aggregate_interval: dur('60s') }).prefault({}),
   pid_file: str(),
+  consumers: z.array(consumer).default(() => []),
 });
 
 export type ParsedConfig = z.output<typeof configSchema>;

@@ -164,6 +164,37 @@ export interface NatsBrokerConfig {
   write_timeout: number; // ms
 }
 
+/** consumers[].postgresql (Centrifugo v6 PostgresConsumerConfig). Durations in ms. */
+export interface PostgresConsumerConfig {
+  /** `postgres://user:pass@host:port/db` (libpq URL or key=value string). */
+  dsn: string;
+  /** Table with columns id (bigserial), method (text), payload (jsonb/bytea/text), partition (bigint). */
+  outbox_table_name: string;
+  /** Partitions 0..n-1, each consumed in id order by one loop; 0 ⇒ 1. */
+  num_partitions: number;
+  /** Rows read per partition per transaction; 0 ⇒ 100. */
+  partition_select_limit: number;
+  /** Wait between polls of a partition that had fewer rows than the limit; 0 ⇒ 300 ms. */
+  partition_poll_interval: number; // ms
+  /** LISTEN channel: a NOTIFY with the partition number as payload polls that partition at once. */
+  partition_notification_channel: string;
+  /** Separate DSN for the LISTEN connection (e.g. when `dsn` goes through a transaction-pooling PgBouncer). */
+  partition_notification_dsn: string;
+  tls: TlsConfig;
+  /** pg_try_advisory_xact_lock instead of waiting in pg_advisory_xact_lock for a partition held elsewhere. */
+  use_try_lock: boolean;
+}
+
+/** One entry of `consumers` (Centrifugo v6 configtypes Consumer, the types Gyre implements). */
+export interface ConsumerConfig {
+  /** Matches ^[a-zA-Z0-9_]{2,}$, unique; names the consumer in logs, metrics and the advisory lock keys. */
+  name: string;
+  enabled: boolean;
+  /** "postgresql" | "kafka" when enabled (validate.ts). */
+  type: string;
+  postgresql: PostgresConsumerConfig;
+}
+
 export interface GyreConfig {
   http_server: {
     address: string;
@@ -243,4 +274,6 @@ export interface GyreConfig {
   shutdown: { timeout: number; drain_duration: number; pre_drain_delay: number };
   node: { name: string; info_metrics_aggregate_interval: number }; // ms
   pid_file: string;
+  /** Async consumers of server API commands (src/consumers, docs/consumers.md). Optional in hand-built configs. */
+  consumers?: ConsumerConfig[];
 }

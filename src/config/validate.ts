@@ -4,6 +4,7 @@
 import { X509Certificate, createPublicKey } from 'node:crypto';
 import { ConfigError } from './errors.js';
 import type { ChannelOptions, GyreConfig, RedisPresenceConfig } from './types.js';
+import { validateConsumers } from './validate-consumers.js';
 
 const NAMESPACE_NAME = /^[-a-zA-Z0-9_.]{2,}$/;
 const DELTA_TYPES: ReadonlySet<string> = new Set(['fossil']);
@@ -105,4 +106,5 @@ export function validateConfig(c: GyreConfig): void {
     seen.add(ns.name);
     validateChannelOptions(p, ns, meta);
   });
+  validateConsumers(c.consumers ?? []);
 }

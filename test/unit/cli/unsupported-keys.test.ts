@@ -93,7 +93,6 @@ describe('unsupported Centrifugo keys (node bin/gyre.js)', () => {
       'channel.namespaces[0].publish_proxy_enabled',
       'channel.namespaces[0].subscribe_proxy_enabled',
       'channel.proxy.publish.endpoint',
-      'consumers[0].enabled',
     ];
     const many = file({
       sse: { enabled: true },
@@ -105,14 +104,15 @@ describe('unsupported Centrifugo keys (node bin/gyre.js)', () => {
         namespaces: [{ name: 'chat', publish_proxy_enabled: true, subscribe_proxy_enabled: true }],
         proxy: { publish: { endpoint: 'http://127.0.0.1:9/publish' } },
       },
-      consumers: [{ name: 'k', enabled: true, type: 'kafka' }],
       typo_key: 1,
     });
     const plain = file({});
     const mixed = file({ uni_sse: { enabled: true }, typo_key: 1 });
     const unknownOnly = file({ typo_key: 1, sse: { enabled: false } });
-    const [fromFile, redis, fromEnv, fromFlag, eqFlag, check, checkOk] = await Promise.all([
+    const [fromFile, consumer, redis, fromEnv, fromFlag, eqFlag, check, checkOk] = await Promise.all([
       refusedRun(['-c', many]),
+      // The consumers list is implemented; an enabled consumer of a type Gyre does not run is refused by name.
+      refusedRun(['-c', file({ consumers: [{ name: 'js', enabled: true, type: 'nats_jetstream' }] })]),
       refusedRun(['-c', file({ engine: { type: 'redis', redis: { history_use_lists: true } } })]),
       refusedRun(['-c', plain], { CENTRIFUGO_UNI_SSE_ENABLED: 'true' }),
       refusedRun(['-c', plain, '--http_stream.enabled']),
@@ -121,6 +121,7 @@ describe('unsupported Centrifugo keys (node bin/gyre.js)', () => {
       gyre(['checkconfig', '-c', unknownOnly]),
     ]);
     for (const k of keys) assert.match(fromFile.stderr, notSupported(k), fromFile.stderr);
+    assert.match(consumer.stderr, /^config error: consumers\[0\]\.type: consumer type "nats_jetstream" is not supported by Gyre/m);
     assert.match(redis.stderr, /^config error: engine\.redis\.history_use_lists: /m);
     assert.match(fromEnv.stderr, notSupported('uni_sse.enabled'));
     assert.match(fromFlag.stderr, notSupported('http_stream.enabled'));

@@ -59,7 +59,8 @@ const REFUSED: ReadonlyArray<readonly [string, Record<string, unknown>]> = [
   ['uni_http_stream.enabled', { uni_http_stream: { enabled: true } }],
   ['uni_grpc.enabled', { uni_grpc: { enabled: true } }],
   ['grpc_api.enabled', { grpc_api: { enabled: true } }],
-  ['consumers[0].enabled', { consumers: [{ name: 'k', enabled: true, type: 'kafka' }] }],
+  // An enabled consumer of a type Gyre does not run (src/config/validate-consumers.ts).
+  ['consumers[0].type', { consumers: [{ name: 'js', enabled: true, type: 'nats_jetstream' }] }],
   ['admin.web_path', { admin: { enabled: true, web_path: '/srv/admin' } }],
   ['broker.nats.raw_mode.enabled', { broker: { enabled: true, type: 'nats', nats: { raw_mode: { enabled: true } } } }],
   
@@ -102,7 +103,7 @@ describe('Centrifugo keys Gyre does not implement', () => {
         without_namespace: { publish_proxy_enabled: false, publish_proxy_name: 'mine' },
         namespaces: [{ name: 'chat', subscribe_proxy_enabled: false, subscribe_proxy_name: 'p', presence: true }],
       },
-      consumers: [{ name: 'k', enabled: false, type: 'kafka', kafka: { brokers: ['b:9092'] } }],
+      consumers: [{ name: 'js', enabled: false, type: 'nats_jetstream', nats_jetstream: { url: 'nats://10.0.0.1:4222' } }],
       websocket: { write_timeout: '1s', read_buffer_size: 0 },
       proxies: [],
       broker: { enabled: false, type: 'nats', nats: { url: 'nats://10.0.0.1:4222' } },

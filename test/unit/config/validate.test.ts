@@ -92,3 +92,37 @@ describe('validateConfig', () => {
     assert.equal(errorFor({ GYRE_CLIENT_SUBSCRIPTION_TOKEN_ISSUER_REGEX: '[' }).path, 'client.subscription_token.issuer_regex');
   });
 });
+
+describe('validateConsumers', () => {
+  const consumers = (items: unknown[]) => ({ GYRE_CONSUMERS: JSON.stringify(items) });
+  const pg = { dsn: 'postgres://127.0.0.1/db', outbox_table_name: 'outbox' };
+
+  it('names: ^[a-zA-Z0-9_]{2,}$, unique, also for disabled entries (as Centrifugo)', () => {
+    assert.equal(errorFor(consumers([{ name: 'a', type: 'postgresql' }])).path, 'consumers[0].name');
+    assert.equal(errorFor(consumers([{ name: 'a-b', type: 'postgresql' }])).path, 'consumers[0].name');
+    const dup = errorFor(consumers([{ name: 'ab', type: 'postgresql' }, { name: 'ab', type: 'kafka' }]));
+    assert.equal(dup.path, 'consumers[1].name');
+  });
+
+  it('an unknown type is refused; a known type Gyre does not run only when enabled', () => {
+    assert.equal(errorFor(consumers([{ name: 'ab', type: 'rabbit' }])).path, 'consumers[0].type');
+    const e = errorFor(consumers([{ name: 'ab', type: 'aws_sqs', enabled: true }]));
+    assert.equal(e.code, 'unsupported');
+    assert.equal(e.path, 'consumers[0].type');
+    const ok = loadConfig({ file: EMPTY, env: consumers([{ name: 'ab', type: 'aws_sqs' }]) });
+    assert.equal(ok.config.consumers?.[0]?.enabled, false);
+  });
+
+  it('an enabled postgresql consumer needs a DSN and a plain table name', () => {
+    const base = { name: 'ab', type: 'postgresql', enabled: true };
+    assert.equal(errorFor(consumers([{ ...base, postgresql: { ...pg, dsn: '' } }])).path, 'consumers[0].postgresql.dsn');
+    assert.equal(errorFor(consumers([{ ...base, postgresql: { ...pg, outbox_table_name: '' } }])).path, 'consumers[0].postgresql.outbox_table_name');
+    const injected = errorFor(consumers([{ ...base, postgresql: { ...pg, outbox_table_name: 'outbox; DROP TABLE x' } }]));
+    assert.equal(injected.path, 'consumers[0].postgresql.outbox_table_name');
+    for (const t of ['public.outbox', '"My Outbox"', 'app."out""box"']) {
+      const r = loadConfig({ file: EMPTY, env: consumers([{ ...base, postgresql: { ...pg, outbox_table_name: t } }]) });
+      assert.equal(r.config.consumers?.[0]?.postgresql.outbox_table_name, t);
+      assert.equal(r.config.consumers?.[0]?.postgresql.partition_poll_interval, 300);
+    }
+  });
+});

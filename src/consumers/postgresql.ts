@@ -1,0 +1,294 @@
+// The PostgreSQL outbox consumer (docs/consumers.md), the way Centrifugo's internal/consuming/postgresql.go works:
+// the application inserts rows (id bigserial, method text, payload jsonb|json|bytea|text, partition int) in the
+// same transaction as its own writes; one loop per partition runs transactions that
+//   1. take the partition's advisory lock, pg_advisory_xact_lock(hashtext('centrifugo_partition_lock_<name><n>'))
+//      (pg_try_advisory_xact_lock with use_try_lock), the same key as Centrifugo, so Gyre and Centrifugo nodes
+//      sharing an outbox never consume one partition at once and each partition is consumed in id order;
+//   2. read up to partition_select_limit rows in id order (also locked FOR UPDATE, so a consumer under another
+//      name cannot take the same rows; not SKIP LOCKED, which would let it run later rows first);
+//   3. dispatch them one by one, stopping at the first that must be retried (internal error) or at a stop;
+//   4. delete the rows dispatched and commit.
+// A row becomes a command once: it is deleted in the transaction that dispatched it. If Gyre dies between a
+// dispatch and the commit, the rows of that batch are dispatched again by the next holder of the lock
+// (at least once; idempotency keys make such a publish a no-op). A graceful stop finishes the row in flight
+// and commits. A partition with fewer rows than the limit waits partition_poll_interval or a NOTIFY on
+// partition_notification_channel carrying the partition number.
+import pg from 'pg';
+import type { Logger } from 'pino';
+import type { ConnectionOptions } from 'node:tls';
+import type { PostgresConsumerConfig, TlsConfig } from '../config/types.js';
+import { loadPem } from '../http/tls.js';
+import { Waker, nextBackoffMs, sleep } from './backoff.js';
+import { consumerMetrics } from './metrics.js';
+import { RetryableDispatchError, type CommandDispatcher, type Consumer } from './types.js';
+
+const DEFAULT_PARTITIONS = 1;
+const DEFAULT_SELECT_LIMIT = 100;
+const DEFAULT_POLL_MS = 300;
+const CONNECT_TIMEOUT_MS = 10_000;
+/** How long close() waits for a loop stuck in a database call before it drops the connections. */
+const CLOSE_GRACE_MS = 5000;
+const NOTIFY_RETRY_MS = 1000;
+
+const BYTEA_OID = 17;
+const encoder = new TextEncoder();
+
+/** bytea in PostgreSQL's older escape output format (bytea_output = escape): `\\` and `\ooo` octal escapes. */
+function unescapeBytea(text: string): Uint8Array {
+  const out: number[] = [];
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c !== 0x5c) out.push(c);
+    else if (text[i + 1] === '\\') {
+      out.push(0x5c);
+      i++;
+    } else {
+      out.push(parseInt(text.slice(i + 1, i + 4), 8));
+      i += 3;
+    }
+  }
+  return new Uint8Array(out);
+}
+
+/** The bytes of a column as PostgreSQL sent it in text format: bytea unescaped, anything else as its text. */
+function columnBytes(oid: number): (text: string) => Uint8Array {
+  if (oid !== BYTEA_OID) return (text) => encoder.encode(text);
+  return (text) => (text.startsWith('\\x') ? new Uint8Array(Buffer.from(text.slice(2), 'hex')) : unescapeBytea(text));
+}
+
+/** Type parsers for the outbox query: id and partition as text (bigint-safe), payload as bytes, never parsed. */
+const rawTypes: pg.CustomTypesConfig = {
+  getTypeParser: (oid: number) => columnBytes(oid),
+};
+
+interface OutboxRow {
+  id: Uint8Array;
+  method: Uint8Array;
+  payload: Uint8Array;
+}
+
+const textDecoder = new TextDecoder();
+
+export function clientTls(t: TlsConfig, path: string): ConnectionOptions | undefined {
+  if (!t.enabled) return undefined;
+  const o: ConnectionOptions = { minVersion: 'TLSv1.2' };
+  if (t.server_ca_pem !== '') o.ca = loadPem(t.server_ca_pem, `${path}.server_ca_pem`);
+  if (t.cert_pem !== '') o.cert = loadPem(t.cert_pem, `${path}.cert_pem`);
+  if (t.key_pem !== '') o.key = loadPem(t.key_pem, `${path}.key_pem`);
+  if (t.server_name !== '') o.servername = t.server_name;
+  if (t.insecure_skip_verify) o.rejectUnauthorized = false;
+  return o;
+}
+
+export interface PostgresConsumerOptions {
+  name: string;
+  config: PostgresConsumerConfig;
+  dispatcher: CommandDispatcher;
+  logger: Logger;
+}
+
+export class PostgresConsumer implements Consumer {
+  readonly type = 'postgresql' as const;
+  readonly name: string;
+  private readonly cfg: Required<Pick<PostgresConsumerConfig, 'num_partitions' | 'partition_select_limit' | 'partition_poll_interval'>>;
+  private readonly pool: pg.Pool;
+  private readonly logger: Logger;
+  private readonly wakers: Waker[] = [];
+  private readonly loops: Promise<void>[] = [];
+  private readonly selectSql: string;
+  private readonly deleteSql: string;
+  private readonly lockSql: string;
+  private readonly lockPrefix: string;
+  private stopping = false;
+  private listener: pg.Client | undefined;
+  private listenLoop: Promise<void> | undefined;
+  private closing: Promise<void> | undefined;
+  /** Aborted by close(): ends backoff and reconnect sleeps at once. */
+  private readonly stop = new AbortController();
+
+  constructor(private readonly opts: PostgresConsumerOptions) {
+    const c = opts.config;
+    this.name = opts.name;
+    this.logger = opts.logger.child({ consumer: opts.name, type: 'postgresql' });
+    this.cfg = {
+      num_partitions: c.num_partitions > 0 ? c.num_partitions : DEFAULT_PARTITIONS,
+      partition_select_limit: c.partition_select_limit > 0 ? c.partition_select_limit : DEFAULT_SELECT_LIMIT,
+      partition_poll_interval: c.partition_poll_interval > 0 ? c.partition_poll_interval : DEFAULT_POLL_MS,
+    };
+    const table = c.outbox_table_name; // checked to be an identifier at config validation
+    this.selectSql = `SELECT id, method, payload FROM ${table} WHERE partition = $1 ORDER BY id ASC LIMIT $2 FOR UPDATE`;
+    this.deleteSql = `DELETE FROM ${table} WHERE id = ANY($1::bigint[])`;
+    this.lockSql = c.use_try_lock ? 'SELECT pg_try_advisory_xact_lock(hashtext($1)) AS ok' : 'SELECT pg_advisory_xact_lock(hashtext($1))';
+    this.lockPrefix = `centrifugo_partition_lock_${opts.name}`;
+    const ssl = clientTls(c.tls, 'postgresql.tls');
+    this.pool = new pg.Pool({
+      connectionString: c.dsn,
+      max: this.cfg.num_partitions,
+      connectionTimeoutMillis: CONNECT_TIMEOUT_MS,
+      ...(ssl !== undefined ? { ssl } : {}),
+    });
+    this.pool.on('error', (err) => this.logger.warn({ err }, 'idle postgresql connection failed'));
+    for (let i = 0; i < this.cfg.num_partitions; i++) this.wakers.push(new Waker());
+  }
+
+  async start(): Promise<void> {
+    // Like Centrifugo: a database that cannot be reached at start-up fails the start.
+    const client = await this.pool.connect();
+    try {
+      await client.query('SELECT 1');
+    } finally {
+      client.release();
+    }
+    consumerMetrics.init(this.name);
+    if (this.opts.config.partition_notification_channel !== '') this.listenLoop = this.listenForever();
+    for (let i = 0; i < this.cfg.num_partitions; i++) this.loops.push(this.partitionLoop(i));
+    this.logger.info({ partitions: this.cfg.num_partitions }, 'running consumer');
+  }
+
+  close(): Promise<void> {
+    this.closing ??= (async () => {
+      this.stopping = true;
+      this.stop.abort();
+      for (const w of this.wakers) w.wake();
+      const listener = this.listener;
+      this.listener = undefined;
+      await listener?.end().catch(() => undefined);
+      const all = Promise.all([...this.loops, this.listenLoop]);
+      let timer: NodeJS.Timeout | undefined;
+      const late = await Promise.race([
+        all.then(() => false),
+        new Promise<boolean>((resolve) => (timer = setTimeout(() => resolve(true), CLOSE_GRACE_MS))),
+      ]);
+      clearTimeout(timer);
+      if (late) this.logger.warn('consumer loops did not stop in time; dropping their connections (their open batch is rolled back)');
+      await this.pool.end().catch(() => undefined);
+      await all;
+    })();
+    return this.closing;
+  }
+
+  private async partitionLoop(partition: number): Promise<void> {
+    let retries = 0;
+    while (!this.stopping) {
+      let n: number;
+      try {
+        n = await this.processOnce(partition);
+      } catch (err) {
+        if (this.stopping) break;
+        if (err instanceof LockNotAcquired) {
+          await this.wakers[partition]?.wait(this.cfg.partition_poll_interval);
+          continue;
+        }
+        retries++;
+        consumerMetrics.errors.labels(this.name).inc();
+        this.logger.error({ err: err instanceof RetryableDispatchError ? err.message : err, partition }, 'error processing postgresql outbox');
+        await sleep(nextBackoffMs(retries), this.stop.signal);
+        continue;
+      }
+      retries = 0;
+      if (n < this.cfg.partition_select_limit) await this.wakers[partition]?.wait(this.cfg.partition_poll_interval);
+    }
+  }
+
+  /** One transaction: lock the partition, dispatch a batch, delete what was dispatched, commit. The count of rows done. */
+  private async processOnce(partition: number): Promise<number> {
+    const client = await this.pool.connect();
+    let broken: unknown;
+    try {
+      await client.query('BEGIN ISOLATION LEVEL READ COMMITTED');
+      try {
+        return await this.batch(client, partition);
+      } catch (err) {
+        await client.query('ROLLBACK').catch((e: unknown) => (broken = e));
+        throw err;
+      }
+    } catch (err) {
+      broken ??= err instanceof RetryableDispatchError || err instanceof LockNotAcquired ? undefined : err;
+      throw err;
+    } finally {
+      // A connection whose state is unknown (a failed query, a failed rollback) is dropped, not reused.
+      client.release(broken instanceof Error ? broken : broken !== undefined);
+    }
+  }
+
+  private async batch(client: pg.PoolClient, partition: number): Promise<number> {
+    const lock = await client.query<{ ok?: boolean }>(this.lockSql, [`${this.lockPrefix}${partition}`]);
+    if (this.opts.config.use_try_lock && lock.rows[0]?.ok !== true) throw new LockNotAcquired();
+    const rows = await client.query<OutboxRow>({
+      text: this.selectSql,
+      values: [partition, this.cfg.partition_select_limit],
+      types: rawTypes,
+    });
+    const done: string[] = [];
+    let retry: RetryableDispatchError | undefined;
+    for (const row of rows.rows) {
+      if (this.stopping) break;
+      const method = textDecoder.decode(row.method);
+      try {
+        await this.opts.dispatcher.dispatch(method, row.payload);
+      } catch (err) {
+        if (!(err instanceof RetryableDispatchError)) throw err;
+        // Stop here: what was dispatched is deleted and committed, this row comes again after a backoff.
+        retry = err;
+        break;
+      }
+      done.push(textDecoder.decode(row.id));
+    }
+    if (done.length > 0) await client.query(this.deleteSql, [done]);
+    await client.query('COMMIT');
+    consumerMetrics.processed.labels(this.name).inc(done.length);
+    if (retry !== undefined) throw retry;
+    return done.length;
+  }
+
+  /** LISTEN on the notification channel, reconnecting after a second when the connection fails. */
+  private async listenForever(): Promise<void> {
+    const c = this.opts.config;
+    while (!this.stopping) {
+      const client = new pg.Client({
+        connectionString: c.partition_notification_dsn !== '' ? c.partition_notification_dsn : c.dsn,
+        connectionTimeoutMillis: CONNECT_TIMEOUT_MS,
+        ...(c.tls.enabled ? { ssl: clientTls(c.tls, 'postgresql.tls') } : {}),
+      });
+      const ended = new Promise<unknown>((resolve) => {
+        client.once('error', resolve);
+        client.once('end', () => resolve(undefined));
+      });
+      client.on('notification', (n) => this.onNotification(n.payload));
+      try {
+        await client.connect();
+        if (this.stopping) {
+          await client.end();
+          break;
+        }
+        this.listener = client;
+        await client.query(`LISTEN ${pg.escapeIdentifier(c.partition_notification_channel)}`);
+        const err = await ended;
+        if (!this.stopping) this.logger.error({ err }, 'error listening outbox notifications');
+      } catch (err) {
+        if (!this.stopping) this.logger.error({ err }, 'error listening outbox notifications');
+      }
+      if (this.listener === client) this.listener = undefined;
+      await client.end().catch(() => undefined);
+      if (!this.stopping) await sleep(NOTIFY_RETRY_MS, this.stop.signal);
+    }
+  }
+
+  private onNotification(payload: string | undefined): void {
+    const partition = Number(payload);
+    if (!Number.isInteger(partition) || payload === undefined || payload.trim() === '') {
+      this.logger.error({ payload }, 'error converting postgresql notification');
+      return;
+    }
+    const w = this.wakers[partition];
+    if (w === undefined) {
+      this.logger.error({ partition }, 'outbox partition is out of range');
+      return;
+    }
+    w.wake();
+  }
+}
+
+class LockNotAcquired extends Error {
+  override readonly name = 'LockNotAcquired';
+}
