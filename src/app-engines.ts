@@ -7,6 +7,7 @@ import type { Logger } from 'pino';
 import { ConfigError } from './config/errors.js';
 import type { GyreConfig } from './config/types.js';
 import { createMemoryEngine } from './engines/memory/index.js';
+import { connectPrimary, createPrimaryEngine, processPort, type PrimaryLink } from './engines/primary/index.js';
 import { createNatsEngine } from './engines/nats/index.js';
 import { createRedisEngine } from './engines/redis/index.js';
 import type { Engine } from './engines/types.js';
@@ -59,6 +60,21 @@ export const engineFactories: Readonly<Record<string, EngineFactory>> = {
     );
   },
 };
+
+/**
+ * In a worker process (`node.workers` > 1) the memory engine is the cluster primary's: every memory part
+ * (broker, history, presence, control plane) is shared by all workers through it (src/engines/primary/).
+ */
+export function workerEngineFactories(logger: Logger): Readonly<Record<string, EngineFactory>> {
+  let link: PrimaryLink | undefined;
+  return {
+    ...engineFactories,
+    memory: () => {
+      link ??= connectPrimary(processPort(), (err) => logger.error({ err }, 'primary engine event handler failed'));
+      return Promise.resolve(createPrimaryEngine(link));
+    },
+  };
+}
 
 function typeKey(section: EngineSection): string {
   return `${section}.type`;

@@ -8,7 +8,8 @@ import { AdminHandler } from './admin/http.js';
 import { LiveSampler } from './admin/live.js';
 import { UiAssets } from './admin/ui-assets.js';
 import { ApiHandler } from './api/handler.js';
-import { createEngine } from './app-engines.js';
+import { createEngine, engineFactories, workerEngineFactories } from './app-engines.js';
+import type { WorkerLink } from './cluster/worker.js';
 import { createTokenVerifier } from './auth/jwt.js';
 import { closeConsumers, createConsumers, startConsumers } from './consumers/index.js';
 import type { GyreConfig } from './config/types.js';
@@ -30,6 +31,8 @@ import { readinessHandler } from './http/health.js';
 import { VERSION } from './version.js';
 
 export interface RunningServer {
+  /** This node's id (the control plane's uid). */
+  nodeId: string;
   /** Bound port of the main (external) server. */
   port: number;
   /** Bound port of the internal server (API, health, metrics); equals `port` when there is one server. */
@@ -45,14 +48,20 @@ export interface RunningServer {
   close(): Promise<void>;
 }
 
-export async function startServer(config: Readonly<GyreConfig>, opts: { logger: Logger }): Promise<RunningServer> {
-  const { logger } = opts;
+export interface StartOptions {
+  logger: Logger;
+  /** Set in a worker process (`node.workers` > 1): the memory engine is the primary's, /metrics is merged. */
+  worker?: WorkerLink | undefined;
+}
+
+export async function startServer(config: Readonly<GyreConfig>, opts: StartOptions): Promise<RunningServer> {
+  const { logger, worker } = opts;
   const version = VERSION;
   metrics.build.labels(`${version} Gyre`).set(1);
   // Certificates are read (and a bad one refused) before anything starts.
   const tls = serverTls(config.http_server);
 
-  const engine = await createEngine(config, logger);
+  const engine = await createEngine(config, logger, worker !== undefined ? workerEngineFactories(logger) : engineFactories);
   const tokenVerifier = createTokenVerifier(config.client);
   const node = new Node({ config, engine, tokenVerifier, logger, version: `${version} Gyre` });
   try {
@@ -116,17 +125,19 @@ export async function startServer(config: Readonly<GyreConfig>, opts: { logger: 
   }
   if (config.prometheus.enabled) {
     if (config.prometheus.recovered_publications_histogram) enableRecoveredPublications();
+    const refresh = (): void => {
+      const s = node.stats();
+      metrics.numClients.set(s.clients);
+      metrics.numUsers.set(s.users);
+      metrics.numSubscriptions.set(s.subscriptions);
+      metrics.numChannels.set(s.channels);
+      metrics.numNodes.set(node.cluster.registry.size);
+      metrics.draining.set(node.shuttingDown ? 1 : 0);
+    };
+    worker?.setBeforeCollect(refresh);
     internalRouter.add(
       config.prometheus.handler_prefix,
-      metricsHandler(registry, logger, () => {
-        const s = node.stats();
-        metrics.numClients.set(s.clients);
-        metrics.numUsers.set(s.users);
-        metrics.numSubscriptions.set(s.subscriptions);
-        metrics.numChannels.set(s.channels);
-        metrics.numNodes.set(node.cluster.registry.size);
-        metrics.draining.set(node.shuttingDown ? 1 : 0);
-      }),
+      metricsHandler(registry, logger, refresh, worker !== undefined ? () => worker.clusterMetrics() : undefined),
     );
   }
 
@@ -209,7 +220,7 @@ export async function startServer(config: Readonly<GyreConfig>, opts: { logger: 
       // handshakes (gyre_host_tcp_listen_overflows) and those clients retry only after 1 s.
       logger.info({ backlog: hs.backlog, somaxconn }, 'listen backlog capped by net.core.somaxconn; raise it for connect bursts larger than that');
     }
-    return { port, internalPort, node, reconfigure, close };
+    return { nodeId: node.cluster.uid, port, internalPort, node, reconfigure, close };
   } catch (err) {
     await close();
     throw err;

@@ -60,6 +60,7 @@ const EXTENSION_HELP: Readonly<Record<string, string>> = {
   'http_server.fd_reserve': 'refuse new connections with 503 when fewer fds than this are left (Gyre extension, default 64)',
   'health.ready_handler_prefix': 'readiness endpoint, 503 from the start of a shutdown, "" = off (Gyre extension, default /ready)',
   'shutdown.drain_duration': 'window over which clients are closed with 3001 on shutdown, 0 = all at once (Gyre extension, default 10s)',
+  'node.workers': 'worker processes serving the port, each a full node; auto = one per CPU (Gyre extension, default 1)',
   'shutdown.pre_drain_delay': 'not-ready time before the drain starts (Gyre extension, default 0s)',
 };
 
@@ -67,6 +68,7 @@ const EXTENSION_HELP: Readonly<Record<string, string>> = {
 const ALIASES: ReadonlyArray<readonly [string, string, string]> = [
   ['--port <port>', 'port', 'http_server.port'],
   ['--address <address>', 'address', 'http_server.address'],
+  ['--workers <n>', 'workers', 'node.workers'],
 ];
 
 interface ServerFlag {

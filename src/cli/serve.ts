@@ -2,8 +2,11 @@
 // it is broken), write the pid file, reload the config on SIGHUP (reload.ts), and shut down gracefully on
 // SIGTERM/SIGINT under a shutdown.timeout watchdog.
 
+import cluster from 'node:cluster';
 import { rmSync, writeFileSync } from 'node:fs';
 import type { Logger } from 'pino';
+import { resolveWorkers } from '../cluster/count.js';
+import { workerLink, type WorkerLink } from '../cluster/worker.js';
 import { ConfigError, loadConfig, type GyreConfig } from '../config/index.js';
 import { createLogger } from '../logging.js';
 import { warmUp } from '../warmup.js';
@@ -12,6 +15,8 @@ import { ConfigReloader, reloadOnSighup } from './reload.js';
 import { checkPorts, startedLine } from './startup.js';
 
 export interface RunningServer {
+  /** This node's id (announced to the cluster primary by a worker). */
+  nodeId?: string;
   port: number;
   /** The internal server's port when there is one (API, health, metrics). */
   internalPort?: number;
@@ -20,7 +25,10 @@ export interface RunningServer {
   close(): Promise<void>;
 }
 
-export type StartServer = (config: Readonly<GyreConfig>, opts: { logger: Logger }) => Promise<RunningServer>;
+export type StartServer = (
+  config: Readonly<GyreConfig>,
+  opts: { logger: Logger; worker?: WorkerLink | undefined },
+) => Promise<RunningServer>;
 
 export interface ServeOptions {
   file?: string | undefined;
@@ -71,9 +79,17 @@ export async function serve(opts: ServeOptions, deps: ServeDeps = defaultServeDe
     deps.exit(1);
     return;
   }
-  const logger = deps.logger ?? createLogger(config.log);
-  for (const w of warnings) logger.warn(w);
-  logger.info({ file: file ?? null, engine: config.engine.type }, 'configuration loaded');
+  // A worker process (node.workers > 1): the primary checked the port, owns the pid file and sends the signals.
+  const worker = workerLink();
+  const baseLogger = deps.logger ?? createLogger(config.log);
+  const logger = worker !== undefined ? baseLogger.child({ worker: worker.id }) : baseLogger;
+  if (worker === undefined) for (const w of warnings) logger.warn(w);
+  const workers = resolveWorkers(config.node.workers);
+  if (worker === undefined && workers > 1 && cluster.isPrimary) {
+    await servePrimary(config, workers, logger, deps);
+    return;
+  }
+  if (worker === undefined) logger.info({ file: file ?? null, engine: config.engine.type }, 'configuration loaded');
   // From here on SIGHUP reloads (a SIGHUP during start-up waits for the server) instead of killing the process.
   const reloader = new ConfigReloader({ initial: config, load, logger });
   const stopReloading = reloadOnSighup(deps.signals, reloader);
@@ -101,7 +117,7 @@ export async function serve(opts: ServeOptions, deps: ServeDeps = defaultServeDe
   }
 
   // A busy port is one line and exit 1 before the warm-up, not a stack trace after it.
-  const busy = await (deps.checkPorts ?? checkPorts)(config);
+  const busy = worker === undefined ? await (deps.checkPorts ?? checkPorts)(config) : undefined;
   if (busy !== undefined) {
     stopReloading();
     deps.stderr(busy);
@@ -109,9 +125,10 @@ export async function serve(opts: ServeOptions, deps: ServeDeps = defaultServeDe
     return;
   }
 
-  if (config.pid_file !== '') writeFileSync(config.pid_file, `${process.pid}\n`);
+  const pidFile = worker === undefined ? config.pid_file : '';
+  if (pidFile !== '') writeFileSync(pidFile, `${process.pid}\n`);
   const removePid = () => {
-    if (config.pid_file !== '') rmSync(config.pid_file, { force: true });
+    if (pidFile !== '') rmSync(pidFile, { force: true });
   };
 
   // Before the real port opens: optimise the handshake and fan-out code on a private loopback copy.
@@ -119,7 +136,7 @@ export async function serve(opts: ServeOptions, deps: ServeDeps = defaultServeDe
 
   let server: RunningServer;
   try {
-    server = await startServer(config, { logger });
+    server = await startServer(config, { logger, worker });
   } catch (e) {
     // A config the engine cannot serve (e.g. history on a broker without history) fails here, not in loadConfig.
     if (e instanceof ConfigError) deps.stderr(configErrorLine(e));
@@ -131,7 +148,8 @@ export async function serve(opts: ServeOptions, deps: ServeDeps = defaultServeDe
     return;
   }
   const ports = { port: server.port, internalPort: server.internalPort ?? server.port };
-  logger.info(ports, startedLine(config, ports));
+  if (worker !== undefined) worker.announceReady(server.port, server.nodeId ?? '');
+  else logger.info(ports, startedLine(config, ports));
   const running = server;
   reloader.attach((c) => {
     if (running.reconfigure === undefined) throw new Error('this server cannot apply a reloaded configuration');
@@ -147,7 +165,7 @@ export async function serve(opts: ServeOptions, deps: ServeDeps = defaultServeDe
       finished = true;
       clearTimeout(watchdog);
       deps.signals.removeListener('SIGTERM', onSignal);
-      deps.signals.removeListener('SIGINT', onSignal);
+      deps.signals.removeListener('SIGINT', worker === undefined ? onSignal : ignoreSignal);
       stopReloading();
       removePid();
       deps.exit(code);
@@ -178,6 +196,34 @@ export async function serve(opts: ServeOptions, deps: ServeDeps = defaultServeDe
       );
     };
     deps.signals.on('SIGTERM', onSignal);
-    deps.signals.on('SIGINT', onSignal);
+    // A worker stops when the primary says so (SIGTERM); Ctrl-C reaches the whole process group, the primary
+    // included, which then sends that SIGTERM: a SIGINT of its own would count as a second signal.
+    deps.signals.on('SIGINT', worker === undefined ? onSignal : ignoreSignal);
+  });
+}
+
+function ignoreSignal(): void {
+  /* see above */
+}
+
+/** The cluster primary: checks the port, writes the pid file, runs the workers until a signal stops them. */
+async function servePrimary(config: Readonly<GyreConfig>, workers: number, logger: Logger, deps: ServeDeps): Promise<void> {
+  const busy = await (deps.checkPorts ?? checkPorts)(config);
+  if (busy !== undefined) {
+    deps.stderr(busy);
+    deps.exit(1);
+    return;
+  }
+  if (config.pid_file !== '') writeFileSync(config.pid_file, `${process.pid}\n`);
+  const { runPrimary } = await import('../cluster/primary.js');
+  await runPrimary({
+    config,
+    logger,
+    workers,
+    signals: deps.signals,
+    exit: (code) => {
+      if (config.pid_file !== '') rmSync(config.pid_file, { force: true });
+      deps.exit(code);
+    },
   });
 }

@@ -288,7 +288,19 @@ export const configSchema = z.object({
   shutdown: z
     .object({ timeout: dur('30s'), drain_duration: dur('10s'), pre_drain_delay: dur('0s') })
     .prefault({}),
-  node: z.object({ name: str(), info_metrics_aggregate_interval: dur('60s') }).prefault({}),
+  node: z
+    .object({
+      name: str(),
+      info_metrics_aggregate_interval: dur('60s'),
+      // A count or 'auto'; numeric strings (flags, env) are counts.
+      workers: z
+        .preprocess(
+          (v) => (typeof v === 'string' && /^\d+$/.test(v) ? Number(v) : v),
+          z.union([z.literal('auto'), z.number().int().min(1).max(1024)]),
+        )
+        .default(1),
+    })
+    .prefault({}),
   pid_file: str(),
   consumers: z.array(consumer).default(() => []),
 });

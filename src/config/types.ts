@@ -272,7 +272,15 @@ export interface GyreConfig {
   };
   /** ms. drain_duration and pre_drain_delay are Gyre extensions (src/core/shutdown.ts). */
   shutdown: { timeout: number; drain_duration: number; pre_drain_delay: number };
-  node: { name: string; info_metrics_aggregate_interval: number }; // ms
+  node: {
+    name: string;
+    info_metrics_aggregate_interval: number; // ms
+    /**
+     * Gyre extension: worker processes serving the port, each a full node (src/cluster/, docs/workers.md);
+     * 'auto' = one per CPU. 1 = no workers (this process serves).
+     */
+    workers: number | 'auto';
+  };
   pid_file: string;
   /** Async consumers of server API commands (src/consumers, docs/consumers.md). Optional in hand-built configs. */
   consumers?: ConsumerConfig[];

@@ -40,7 +40,9 @@ export function listen(server: NetServer, host: string, port: number, backlog: n
   return new Promise((resolve, reject) => {
     const onError = (err: Error): void => reject(err);
     server.once('error', onError);
-    const opts: { port: number; host?: string; backlog?: number } = { port };
+    // Port 0 is a private port (the warm-up's): in a worker process it must not become a port shared with the
+    // other workers through the cluster primary.
+    const opts: { port: number; host?: string; backlog?: number; exclusive?: boolean } = { port, exclusive: port === 0 };
     if (host !== '') opts.host = host;
     if (backlog > 0) opts.backlog = backlog;
     server.listen(opts, () => {

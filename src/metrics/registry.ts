@@ -11,13 +11,26 @@ collectDefaultMetrics({ register: registry });
 
 const ns = 'centrifugo';
 
+/** The cluster primary's own metrics (worker processes, `node.workers` > 1), merged into every worker's /metrics. */
+export const primaryRegistry = new Registry();
+
+export const workerMetrics = {
+  workers: new Gauge({ name: 'gyre_workers', help: 'Worker processes running (node.workers)', registers: [primaryRegistry] }),
+  restarts: new Counter({
+    name: 'gyre_worker_restarts_total',
+    help: 'Worker processes that exited unexpectedly and were restarted by the primary',
+    registers: [primaryRegistry],
+  }),
+};
+
 export const metrics = {
-  build: new Gauge({ name: `${ns}_node_build`, help: 'Node build info', labelNames: ['version'], registers: [registry] }),
+  // With worker processes /metrics sums every worker (src/cluster/metrics.ts); these two are the same in each.
+  build: new Gauge({ name: `${ns}_node_build`, help: 'Node build info', labelNames: ['version'], registers: [registry], aggregator: 'max' }),
   numClients: new Gauge({ name: `${ns}_node_num_clients`, help: 'Connected clients', registers: [registry] }),
   numUsers: new Gauge({ name: `${ns}_node_num_users`, help: 'Unique users', registers: [registry] }),
   numSubscriptions: new Gauge({ name: `${ns}_node_num_subscriptions`, help: 'Client subscriptions', registers: [registry] }),
   numChannels: new Gauge({ name: `${ns}_node_num_channels`, help: 'Channels with local subscribers', registers: [registry] }),
-  numNodes: new Gauge({ name: `${ns}_node_num_nodes`, help: 'Nodes in the cluster', registers: [registry] }),
+  numNodes: new Gauge({ name: `${ns}_node_num_nodes`, help: 'Nodes in the cluster', registers: [registry], aggregator: 'max' }),
   messagesSent: new Counter({
     name: `${ns}_node_messages_sent_count`,
     help: 'Messages sent to clients by type',

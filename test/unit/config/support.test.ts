@@ -177,6 +177,7 @@ describe('the key tables', () => {
       'http_server.handshake_wait_budget',
       'http_server.max_handshakes_in_flight',
       'http_server.warmup_connections',
+      'node.workers',
       'shutdown.drain_duration',
       'shutdown.pre_drain_delay',
     ]);

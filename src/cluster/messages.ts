@@ -1,0 +1,18 @@
+// Cluster messages between the primary and its workers that are not engine traffic (that is
+// src/engines/primary/protocol.ts): a worker is up, and the /metrics aggregation round trip.
+import type { MetricObjectWithValues, MetricValue } from 'prom-client';
+
+export const CLUSTER_TAG = 'cluster';
+
+export type WorkerMetricsJson = Array<MetricObjectWithValues<MetricValue<string>>>;
+
+/** Worker → primary. */
+export type WorkerMessage =
+  | { k: 1; port: number; nodeId: string } // listening, ready to serve
+  | { k: 2; id: number } // asks for the aggregated /metrics text
+  | { k: 3; id: number; metrics: WorkerMetricsJson }; // this worker's metrics, answering a collect
+
+/** Primary → worker. */
+export type PrimaryMessage =
+  | { k: 10; id: number; text: string; contentType: string } // aggregated /metrics text
+  | { k: 11; id: number }; // collect this worker's metrics

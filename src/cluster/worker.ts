@@ -1,0 +1,73 @@
+// A worker process's end of the cluster channel (non-engine part): says when it serves, asks the primary for the
+// aggregated /metrics and answers the primary's collect requests with its own metrics.
+import cluster from 'node:cluster';
+import { flushMetrics, registry } from '../metrics/registry.js';
+import { opsOf } from '../util/ipc-batch.js';
+import { CLUSTER_TAG, type PrimaryMessage, type WorkerMessage } from './messages.js';
+
+export interface WorkerLink {
+  /** Worker number (1…, as the primary counts forks). */
+  readonly id: number;
+  /** The server listens: the primary counts this worker as up. */
+  announceReady(port: number, nodeId: string): void;
+  /** Runs before this worker's metrics are collected (gauges that are sampled, not pushed). */
+  setBeforeCollect(fn: () => void): void;
+  /** Every worker's metrics, merged by the primary. */
+  clusterMetrics(): Promise<{ text: string; contentType: string }>;
+}
+
+function send(m: WorkerMessage): void {
+  if (process.connected) process.send?.({ gyre: CLUSTER_TAG, ops: [m] });
+}
+
+/** The link of this process when it is a cluster worker, else undefined. */
+export function workerLink(): WorkerLink | undefined {
+  const worker = cluster.worker;
+  if (!cluster.isWorker || worker === undefined) return undefined;
+  let beforeCollect: () => void = () => undefined;
+  let nextId = 1;
+  const waiting = new Map<number, (v: { text: string; contentType: string }) => void>();
+  process.on('message', (message: unknown) => {
+    const ops = opsOf<PrimaryMessage>(message, CLUSTER_TAG);
+    if (ops === undefined) return;
+    for (const op of ops) {
+      if (op.k === 10) {
+        waiting.get(op.id)?.({ text: op.text, contentType: op.contentType });
+        waiting.delete(op.id);
+      } else {
+        try {
+          flushMetrics();
+          beforeCollect();
+        } catch {
+          /* sampled gauges stay as they were */
+        }
+        registry.getMetricsAsJSON().then(
+          (metrics) => send({ k: 3, id: op.id, metrics }),
+          () => send({ k: 3, id: op.id, metrics: [] }),
+        );
+      }
+    }
+  });
+  // The primary is gone (killed): nothing can serve this worker's engine any more.
+  process.on('disconnect', () => process.exit(1));
+  return {
+    id: worker.id,
+    announceReady: (port, nodeId) => send({ k: 1, port, nodeId }),
+    setBeforeCollect: (fn) => {
+      beforeCollect = fn;
+    },
+    clusterMetrics: () =>
+      new Promise((resolve, reject) => {
+        const id = nextId++;
+        const timer = setTimeout(() => {
+          waiting.delete(id);
+          reject(new Error('metrics: no answer from the primary process'));
+        }, 10_000);
+        waiting.set(id, (v) => {
+          clearTimeout(timer);
+          resolve(v);
+        });
+        send({ k: 2, id });
+      }),
+  };
+}
