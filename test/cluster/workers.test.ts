@@ -177,7 +177,12 @@ describe('worker processes with the memory engine', { timeout: 120_000 }, () => 
     const published = members[0]!.pubs.length;
     process.kill(victim.pid, 'SIGKILL');
     // Published while the victim's clients are reconnecting.
-    for (let i = 0; i < 3; i++) await callApi(g.apiUrl, 'publish', { channel: CHANNEL, data: { from: 'api', i } });
+    // A kept-alive API connection to the dead worker fails: retried, with an idempotency key so a publish that did
+    // get through is not published twice.
+    for (let i = 0; i < 3; i++) {
+      const body = { channel: CHANNEL, data: { from: 'api', i }, idempotency_key: `kill-${i}` };
+      await waitFor(async () => (await callApi(g.apiUrl, 'publish', body)).status === 200, { what: `API publish ${i}` });
+    }
     const want = published + 3;
     for (const m of members) {
       await waitFor(() => m.pubs.length >= want && m.client.state === State.Connected, {
