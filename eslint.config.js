@@ -36,7 +36,7 @@ const nodeScriptGlobals = Object.fromEntries(
 
 export default defineConfig(
   {
-    ignores: ['dist/**', 'node_modules/**', 'src/protocol/gen/**', 'src/core/control/gen/**', 'coverage/**', 'bench/results/**', 'tmp/**', 'client/dist/**'],
+    ignores: ['dist/**', 'node_modules/**', 'src/protocol/gen/**', 'src/core/control/gen/**', 'src/grpc/gen/**', 'coverage/**', 'bench/results/**', 'tmp/**', 'client/dist/**'],
   },
   js.configs.recommended,
   tseslint.configs.recommendedTypeChecked,

@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 // Regenerates the committed protobuf code with protobufjs-cli, for src/protocol/client.proto (→ src/protocol/gen/)
-// and src/core/control/control.proto (→ src/core/control/gen/):
+// src/core/control/control.proto (→ src/core/control/gen/) and src/grpc/api.proto (→ src/grpc/gen/):
 //   gen/<name>.ts          static encode/decode code (pbjs static-module, ES6, keep-case), marked @ts-nocheck so
 //                          that `tsc` both accepts and emits it (a plain .js file would be skipped by the build);
 //   gen/<name>-types.d.ts  the matching TypeScript declarations (pbts), imported with `import type`.
@@ -18,6 +18,7 @@ const check = process.argv.includes('--check');
 const targets = [
   { proto: 'src/protocol/client.proto', outDir: 'src/protocol/gen', base: 'client', rootName: 'gyre' },
   { proto: 'src/core/control/control.proto', outDir: 'src/core/control/gen', base: 'control', rootName: 'gyre_control' },
+  { proto: 'src/grpc/api.proto', outDir: 'src/grpc/gen', base: 'api', rootName: 'gyre_api' },
 ];
 
 const pbjsBase = [
@@ -26,7 +27,7 @@ const pbjsBase = [
 ];
 
 function run(bin, args) {
-  const r = spawnSync(process.execPath, [join(cli, bin), ...args], { cwd: root, encoding: 'utf8' });
+  const r = spawnSync(process.execPath, [join(cli, bin), ...args], { cwd: root, encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 });
   if (r.status !== 0) {
     process.stderr.write(r.stderr ?? '');
     throw new Error(`${bin} failed with status ${r.status}`);

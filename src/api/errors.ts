@@ -1,6 +1,6 @@
 // API error envelopes and the transport error mode status table (docs/protocol.md §6.1–6.2).
 import { ApiError } from '../protocol/errors.js';
-import type { JsonObject } from './json.js';
+import type { ErrorOut } from './results.js';
 
 export const ApiErrors = {
   internal: () => new ApiError(100),
@@ -11,7 +11,7 @@ export const ApiErrors = {
 } as const;
 
 /** The `{code, message}` object (message omitted when empty). */
-export function errorBody(err: ApiError): JsonObject {
+export function errorBody(err: ApiError): ErrorOut {
   return err.message === '' ? { code: err.code } : { code: err.code, message: err.message };
 }
 

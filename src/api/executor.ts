@@ -1,5 +1,6 @@
-// One method per server API command (docs/protocol.md §6.3), calling the NodeApi facade. The only boundary of
-// the API entry point: anything that is not an ApiError becomes 100, is logged and counted.
+// One method per server API command (docs/protocol.md §6.3), calling the NodeApi facade, shared by the HTTP and
+// GRPC APIs: results are codec-neutral (results.ts; payloads stay bytes). The only boundary of the API entry
+// point: anything that is not an ApiError becomes 100, is logged and counted.
 import type { Logger } from 'pino';
 import type { ApiPublishOptions, ApiSubscribeOptions, NodeApi, NodeInfo } from '../core/types.js';
 import { UnrecoverablePositionError } from '../engines/types.js';
@@ -7,8 +8,9 @@ import { metrics } from '../metrics/registry.js';
 import { ApiError, ProtocolError } from '../protocol/errors.js';
 import type { ClientInfo, Publication } from '../protocol/types.js';
 import { ApiErrors, errorBody } from './errors.js';
-import { rawField, rawOrBase64 } from './json.js';
-import type { JsonObject, JsonOut } from './json.js';
+import type { JsonObject } from './json.js';
+import { batchReplyJson, resultJson } from './result-json.js';
+import type { ApiOutcome, BatchOutcome, BroadcastResult, ChannelsResult, ClientInfoOut, NodeOut, PublicationOut, PublishResult } from './results.js';
 import type { ApiCommand, BatchItem, BatchReq, BroadcastReq, PublishPayload, PublishReq, SubscribeReq } from './schemas.js';
 
 const API_CODES = new Set([100, 102, 104, 107, 108, 112, 113]);
@@ -31,27 +33,25 @@ function rawOrB64(raw: Uint8Array | undefined, b64: string | undefined): Uint8Ar
   return raw;
 }
 
-function clientInfoJson(ci: ClientInfo): JsonObject {
+function clientInfoOut(ci: ClientInfo): ClientInfoOut {
   return {
     user: ci.user,
     client: ci.client,
-    conn_info: ci.conn_info !== undefined && ci.conn_info.byteLength > 0 ? rawField(ci.conn_info) : undefined,
-    chan_info: ci.chan_info !== undefined && ci.chan_info.byteLength > 0 ? rawField(ci.chan_info) : undefined,
+    conn_info: ci.conn_info !== undefined && ci.conn_info.byteLength > 0 ? ci.conn_info : undefined,
+    chan_info: ci.chan_info !== undefined && ci.chan_info.byteLength > 0 ? ci.chan_info : undefined,
   };
 }
 
-function publicationJson(pub: Publication): JsonObject {
-  const d = rawOrBase64(pub.data);
+function publicationOut(pub: Publication): PublicationOut {
   return {
-    data: 'raw' in d ? d.raw : undefined,
-    b64data: 'b64' in d ? d.b64 : undefined,
-    info: pub.info !== undefined ? clientInfoJson(pub.info) : undefined,
+    data: pub.data,
+    info: pub.info !== undefined ? clientInfoOut(pub.info) : undefined,
     offset: pub.offset !== undefined && pub.offset > 0 ? pub.offset : undefined,
     tags: pub.tags !== undefined && Object.keys(pub.tags).length > 0 ? pub.tags : undefined,
   };
 }
 
-function nodeInfoJson(n: NodeInfo): JsonObject {
+function nodeOut(n: NodeInfo): NodeOut {
   return {
     uid: n.uid,
     name: n.name,
@@ -75,8 +75,8 @@ export class ApiExecutor {
     private readonly protocol = 'http',
   ) {}
 
-  /** Runs one command. Resolves with its result object; rejects only with ApiError. */
-  async run(cmd: ApiCommand): Promise<JsonObject> {
+  /** Runs one command. Resolves with its tagged result; rejects only with ApiError. */
+  async execute(cmd: ApiCommand): Promise<ApiOutcome> {
     const started = process.hrtime.bigint();
     try {
       return await this.dispatch(cmd);
@@ -90,28 +90,40 @@ export class ApiExecutor {
     }
   }
 
+  /** Runs one command; resolves with its result as a JSON object (HTTP API); rejects only with ApiError. */
+  async run(cmd: ApiCommand): Promise<JsonObject> {
+    return resultJson(await this.execute(cmd));
+  }
+
+  /** One batch reply, an outcome or an error; never rejects. */
+  async batchOutcome(item: BatchItem): Promise<BatchOutcome> {
+    if (item === null) return { method: 'error', error: ApiErrors.badRequest() };
+    if (item.method === 'unknown') return { method: 'error', error: ApiErrors.notFound() };
+    try {
+      return await this.execute(item);
+    } catch (err) {
+      return { method: 'error', error: err instanceof ApiError ? err : ApiErrors.internal() };
+    }
+  }
+
+  /** The outcomes of a batch's commands in order, run one after another unless `parallel`. */
+  async batchOutcomes(req: BatchReq): Promise<BatchOutcome[]> {
+    if (req.parallel) return Promise.all(req.commands.map((c) => this.batchOutcome(c)));
+    const out: BatchOutcome[] = [];
+    for (const c of req.commands) out.push(await this.batchOutcome(c));
+    return out;
+  }
+
   /** `{"replies":[{"publish":{…}},{"error":{…}}]}`, sequential unless `parallel`. */
   async batch(req: BatchReq): Promise<JsonObject> {
-    let replies: JsonOut[];
-    if (req.parallel) {
-      replies = await Promise.all(req.commands.map((c) => this.batchItem(c)));
-    } else {
-      replies = [];
-      for (const c of req.commands) replies.push(await this.batchItem(c));
-    }
+    const replies = (await this.batchOutcomes(req)).map(batchReplyJson);
     // Centrifugo omits the empty list (protobuf JSON zero value): `{"commands":[]}` ⇒ `{}`.
     return replies.length > 0 ? { replies } : {};
   }
 
-  /** One batch reply: `{"<method>":result}` or `{"error":…}`; never rejects. */
+  /** One batch reply as JSON: `{"<method>":result}` or `{"error":…}`; never rejects. */
   async batchItem(item: BatchItem): Promise<JsonObject> {
-    if (item === null) return { error: errorBody(ApiErrors.badRequest()) };
-    if (item.method === 'unknown') return { error: errorBody(ApiErrors.notFound()) };
-    try {
-      return { [item.method]: await this.run(item) };
-    } catch (err) {
-      return { error: errorBody(err instanceof ApiError ? err : ApiErrors.internal()) };
-    }
+    return batchReplyJson(await this.batchOutcome(item));
   }
 
   private toApiError(err: unknown, method: string): ApiError {
@@ -123,17 +135,19 @@ export class ApiExecutor {
     return ApiErrors.internal();
   }
 
-  private dispatch(cmd: ApiCommand): Promise<JsonObject> {
+  private async dispatch(cmd: ApiCommand): Promise<ApiOutcome> {
     switch (cmd.method) {
       case 'publish':
-        return this.publish(cmd.req);
+        return { method: cmd.method, result: await this.publish(cmd.req) };
       case 'broadcast':
-        return this.broadcast(cmd.req);
+        return { method: cmd.method, result: await this.broadcast(cmd.req) };
       case 'subscribe':
-        return this.subscribe(cmd.req);
+        await this.subscribe(cmd.req);
+        return { method: cmd.method, result: {} };
       case 'unsubscribe': {
         const { user, channel, client, session } = cmd.req;
-        return this.node.unsubscribe({ user, channel, ...opt('client', client), ...opt('session', session) }).then(empty);
+        await this.node.unsubscribe({ user, channel, ...opt('client', client), ...opt('session', session) });
+        return { method: cmd.method, result: {} };
       }
       case 'disconnect': {
         const { user, client, session, whitelist, disconnect } = cmd.req;
@@ -143,7 +157,8 @@ export class ApiExecutor {
           t.code = disconnect.code;
           if (disconnect.reason !== '') t.reason = disconnect.reason;
         }
-        return this.node.disconnect(t).then(empty);
+        await this.node.disconnect(t);
+        return { method: cmd.method, result: {} };
       }
       case 'refresh': {
         const r = cmd.req;
@@ -152,63 +167,64 @@ export class ApiExecutor {
         if (r.expire_at > 0) t.expireAt = r.expire_at;
         const info = rawOrB64(r.info, r.b64info);
         if (info !== undefined) t.info = info;
-        return this.node.refresh(t).then(empty);
+        await this.node.refresh(t);
+        return { method: cmd.method, result: {} };
       }
-      case 'presence':
+      case 'presence': {
         requireChannel(cmd.req.channel);
-        return this.node.presence(cmd.req.channel).then((p) => {
-          const presence: Record<string, JsonOut> = {};
-          for (const [id, ci] of Object.entries(p)) presence[id] = clientInfoJson(ci);
-          return { presence };
-        });
-      case 'presence_stats':
+        const p = await this.node.presence(cmd.req.channel);
+        const presence: Record<string, ClientInfoOut> = {};
+        for (const [id, ci] of Object.entries(p)) presence[id] = clientInfoOut(ci);
+        return { method: cmd.method, result: { presence } };
+      }
+      case 'presence_stats': {
         requireChannel(cmd.req.channel);
-        return this.node.presenceStats(cmd.req.channel).then((s) => ({ num_clients: s.num_clients, num_users: s.num_users }));
+        const s = await this.node.presenceStats(cmd.req.channel);
+        return { method: cmd.method, result: { num_clients: s.num_clients, num_users: s.num_users } };
+      }
       case 'history': {
         const r = cmd.req;
         requireChannel(r.channel);
         const opts: Parameters<NodeApi['history']>[1] = { limit: r.limit };
         if (r.since !== undefined) opts.since = r.since;
         if (r.reverse) opts.reverse = true;
-        return this.node.history(r.channel, opts).then((h) => ({
-          publications: h.publications.map(publicationJson),
-          epoch: h.epoch,
-          offset: h.offset,
-        }));
+        const h = await this.node.history(r.channel, opts);
+        return { method: cmd.method, result: { publications: h.publications.map(publicationOut), epoch: h.epoch, offset: h.offset } };
       }
       case 'history_remove':
         requireChannel(cmd.req.channel);
-        return this.node.historyRemove(cmd.req.channel).then(empty);
-      case 'channels':
-        return this.node.channels(cmd.req.pattern === '' ? undefined : cmd.req.pattern).then((chs) => {
-          const channels: Record<string, JsonOut> = {};
-          for (const [name, c] of Object.entries(chs)) channels[name] = c.num_clients > 0 ? { num_clients: c.num_clients } : {};
-          return { channels };
-        });
+        await this.node.historyRemove(cmd.req.channel);
+        return { method: cmd.method, result: {} };
+      case 'channels': {
+        const chs = await this.node.channels(cmd.req.pattern === '' ? undefined : cmd.req.pattern);
+        const channels: ChannelsResult['channels'] = {};
+        for (const [name, c] of Object.entries(chs)) channels[name] = c.num_clients > 0 ? { num_clients: c.num_clients } : {};
+        return { method: cmd.method, result: { channels } };
+      }
       case 'info':
-        return this.node.info().then((nodes) => ({ nodes: nodes.map(nodeInfoJson) }));
+        return { method: cmd.method, result: { nodes: (await this.node.info()).map(nodeOut) } };
       case 'rpc':
         // No server-side RPC extensions exist: a named method is simply not found.
-        return Promise.reject(cmd.req.method === '' ? ApiErrors.badRequest() : ApiErrors.notFound());
+        throw cmd.req.method === '' ? ApiErrors.badRequest() : ApiErrors.notFound();
     }
   }
 
-  private async publish(r: PublishReq): Promise<JsonObject> {
+  private async publish(r: PublishReq): Promise<PublishResult> {
     requireChannel(r.channel);
     const data = payloadData(r);
     const res = await this.node.publish(r.channel, data, publishOptions(r));
-    return publishResultJson(res);
+    return publishResult(res);
   }
 
-  private async broadcast(r: BroadcastReq): Promise<JsonObject> {
+  private async broadcast(r: BroadcastReq): Promise<BroadcastResult> {
     if (r.channels.length === 0) throw ApiErrors.badRequest();
     const data = payloadData(r);
     const opts = publishOptions(r);
     const responses = await Promise.all(
-      r.channels.map(async (channel): Promise<JsonObject> => {
+      r.channels.map(async (channel): Promise<BroadcastResult['responses'][number]> => {
         if (channel === '') return { error: errorBody(ApiErrors.badRequest()) };
         try {
-          return { result: publishResultJson(await this.node.publish(channel, data, opts)) };
+          return { result: publishResult(await this.node.publish(channel, data, opts)) };
         } catch (err) {
           return { error: errorBody(this.toApiError(err, 'broadcast')) };
         }
@@ -217,7 +233,7 @@ export class ApiExecutor {
     return { responses };
   }
 
-  private async subscribe(r: SubscribeReq): Promise<JsonObject> {
+  private async subscribe(r: SubscribeReq): Promise<void> {
     requireChannel(r.channel);
     const o: ApiSubscribeOptions = { user: r.user, channel: r.channel, ...opt('client', r.client), ...opt('session', r.session) };
     const info = rawOrB64(r.info, r.b64info);
@@ -228,12 +244,7 @@ export class ApiExecutor {
     if (r.expire_at > 0) o.expireAt = r.expire_at;
     if (r.override !== undefined) o.override = r.override;
     await this.node.subscribe(o);
-    return {};
   }
-}
-
-function empty(): JsonObject {
-  return {};
 }
 
 function opt<K extends string>(key: K, value: string): Partial<Record<K, string>> {
@@ -249,7 +260,7 @@ function publishOptions(p: PublishPayload): ApiPublishOptions {
   return o;
 }
 
-function publishResultJson(res: { offset?: number; epoch?: string }): JsonObject {
+function publishResult(res: { offset?: number; epoch?: string }): PublishResult {
   return {
     offset: res.offset !== undefined && res.offset > 0 ? res.offset : undefined,
     epoch: res.epoch !== undefined && res.epoch !== '' ? res.epoch : undefined,
