@@ -216,6 +216,23 @@ export default defineConfig(
     },
   },
   {
+    // grpc: the GRPC API (a codec over src/api's executor) and the uni_grpc transport (over the session port).
+    files: ['src/grpc/**/*.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            intoSrcFolder('core', 'src/grpc uses the NodeApi facade and session port in core/types only (docs/style.md §2).', ['types']),
+            intoSrcFolder('engines', 'src/grpc never imports a concrete engine (docs/style.md §2).', ['types']),
+            intoSrcFolder('(admin|cli)', 'src/grpc never imports admin or the CLI (docs/style.md §2).'),
+            { regex: '^(\\.\\./)+app(\\.js)?$', message: 'Only main.ts/cli may import the composition root.' },
+          ],
+        },
+      ],
+    },
+  },
+  {
     // http: plain HTTP plumbing (servers, the listening front, router, health, metrics endpoint). It knows no node,
     // API or CLI; from transports only the request-head parser the front shares with the upgrade path.
     files: ['src/http/**/*.ts'],

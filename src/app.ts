@@ -1,13 +1,16 @@
 // Composition root: the only module that knows every piece (concrete engines via app-engines.ts). config → engine
 // (checked against the namespaces) → token verifier → Node →
-// HTTP server(s) with the WebSocket transport, server API, health and metrics endpoints → async consumers. The main server
-// listens through a front that answers WebSocket upgrades without Node's http machinery.
+// HTTP server(s) with the WebSocket transport, server API, health and metrics endpoints → async consumers; the GRPC
+// API on its own port. The main server listens through a front that answers WebSocket upgrades without Node's http
+// machinery.
 import type { Server } from 'node:http';
 import type { Logger } from 'pino';
 import { AdminHandler } from './admin/http.js';
 import { LiveSampler } from './admin/live.js';
 import { UiAssets } from './admin/ui-assets.js';
 import { ApiHandler } from './api/handler.js';
+import { GrpcApiServer } from './grpc/api-service.js';
+import { grpcCredentials } from './grpc/server.js';
 import { createEngine, engineFactories, workerEngineFactories } from './app-engines.js';
 import type { WorkerLink } from './cluster/worker.js';
 import { createTokenVerifier } from './auth/jwt.js';
@@ -60,6 +63,7 @@ export async function startServer(config: Readonly<GyreConfig>, opts: StartOptio
   metrics.build.labels(`${version} Gyre`).set(1);
   // Certificates are read (and a bad one refused) before anything starts.
   const tls = serverTls(config.http_server);
+  const grpcApiCreds = config.grpc_api.enabled ? grpcCredentials(config.grpc_api.tls, 'grpc_api.tls') : undefined;
 
   const engine = await createEngine(config, logger, worker !== undefined ? workerEngineFactories(logger) : engineFactories);
   const tokenVerifier = createTokenVerifier(config.client);
@@ -141,6 +145,8 @@ export async function startServer(config: Readonly<GyreConfig>, opts: StartOptio
     );
   }
 
+  const grpcApi = grpcApiCreds !== undefined ? new GrpcApiServer({ config: config.grpc_api, credentials: grpcApiCreds, node, logger }) : undefined;
+
   let admin: AdminHandler | undefined;
   let live: LiveSampler | undefined;
   if (config.admin.enabled) {
@@ -196,6 +202,7 @@ export async function startServer(config: Readonly<GyreConfig>, opts: StartOptio
         logger.error({ err }, 'node shutdown failed');
       }
       fds.close();
+      const grpcStopped = grpcApi?.close();
       const stopped = [closeFront(front), ...servers.filter((s) => s !== main).map((s) => closeServer(s))];
       await ws?.close();
       try {
@@ -205,11 +212,16 @@ export async function startServer(config: Readonly<GyreConfig>, opts: StartOptio
       }
       for (const s of servers) s.closeAllConnections();
       await Promise.all(stopped);
+      await grpcStopped;
     })();
     return closing;
   };
 
   try {
+    if (grpcApi !== undefined) {
+      const grpcPort = await grpcApi.listen();
+      logger.info({ port: grpcPort, tls: config.grpc_api.tls.enabled }, 'serving GRPC API');
+    }
     const port = await listen(front.server, hs.address, hs.port, hs.backlog);
     const internalPort = internal !== undefined ? await listen(internal, internalAddress, internalPortCfg, hs.backlog) : port;
     logger.info({ port, internalPort, version, tls: tls.main !== undefined, internalTls: tls.internal !== undefined }, 'gyre listening');

@@ -37,9 +37,18 @@ export function resultJson(o: ApiOutcome): JsonObject {
       return { publications: o.result.publications.map(publicationJson), epoch: o.result.epoch, offset: o.result.offset };
     case 'broadcast':
       return { responses: o.result.responses.map((r) => ({ error: r.error, result: r.result })) };
-    default:
-      // The other results carry no payload bytes: they are JSON values as they are.
-      return o.result as JsonObject;
+    case 'publish':
+    case 'presence_stats':
+    case 'channels':
+    case 'info':
+    case 'subscribe':
+    case 'unsubscribe':
+    case 'disconnect':
+    case 'refresh':
+    case 'history_remove':
+    case 'rpc':
+      // These results carry no payload bytes: they are JSON values as they are.
+      return o.result;
   }
 }
 

@@ -259,6 +259,17 @@ export const configSchema = z.object({
       max_batch_size: int(1_000_000, 1),
     })
     .prefault({}),
+  grpc_api: z
+    .object({
+      enabled: bool(false),
+      error_mode: z.enum(['', 'transport']).default(''),
+      address: str(),
+      port: port(10000),
+      key: str(),
+      tls: tlsConfig.prefault({}),
+      max_receive_message_size: int(0),
+    })
+    .prefault({}),
   websocket: z
     .object({
       disabled: bool(false),

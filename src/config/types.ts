@@ -246,6 +246,18 @@ export interface GyreConfig {
     /** Gyre extension: most commands in one `/api/batch` (⇒ 400 above it). */
     max_batch_size: number;
   };
+  /** The GRPC server API (src/grpc/api-server.ts, docs/grpc.md), on its own port. */
+  grpc_api: {
+    enabled: boolean;
+    error_mode: '' | 'transport';
+    address: string;
+    port: number;
+    /** Set: every call must carry metadata `authorization: apikey <key>`. */
+    key: string;
+    tls: TlsConfig;
+    /** Largest request message in bytes; 0 ⇒ 4 MiB, the GRPC default. */
+    max_receive_message_size: number;
+  };
   websocket: {
     disabled: boolean;
     handler_prefix: string;

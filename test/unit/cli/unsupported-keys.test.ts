@@ -87,7 +87,7 @@ describe('unsupported Centrifugo keys (node bin/gyre.js)', () => {
     const keys = [
       'sse.enabled',
       'uni_websocket.enabled',
-      'grpc_api.enabled',
+      'grpc_api.reflection',
       'admin.web_path',
       'http_server.tls_autocert.enabled',
       'channel.namespaces[0].publish_proxy_enabled',
@@ -97,7 +97,7 @@ describe('unsupported Centrifugo keys (node bin/gyre.js)', () => {
     const many = file({
       sse: { enabled: true },
       uni_websocket: { enabled: true },
-      grpc_api: { enabled: true },
+      grpc_api: { enabled: true, reflection: true },
       admin: { enabled: true, web_path: '/srv/admin' },
       http_server: { tls_autocert: { enabled: true } },
       channel: {

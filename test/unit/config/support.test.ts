@@ -58,7 +58,7 @@ const REFUSED: ReadonlyArray<readonly [string, Record<string, unknown>]> = [
   ['uni_sse.enabled', { uni_sse: { enabled: true } }],
   ['uni_http_stream.enabled', { uni_http_stream: { enabled: true } }],
   ['uni_grpc.enabled', { uni_grpc: { enabled: true } }],
-  ['grpc_api.enabled', { grpc_api: { enabled: true } }],
+  ['grpc_api.reflection', { grpc_api: { enabled: true, reflection: true } }],
   // An enabled consumer of a type Gyre does not run (src/config/validate-consumers.ts).
   ['consumers[0].type', { consumers: [{ name: 'js', enabled: true, type: 'nats_jetstream' }] }],
   ['admin.web_path', { admin: { enabled: true, web_path: '/srv/admin' } }],
@@ -153,7 +153,7 @@ describe('Centrifugo keys Gyre does not implement', () => {
   });
 
   it('flags go through the same rule', () => {
-    assert.equal(refused({}, { flags: { 'grpc_api.enabled': true } }).issues[0]?.path, 'grpc_api.enabled');
+    assert.equal(refused({}, { flags: { 'grpc_api.enabled': true, 'grpc_api.reflection': true } }).issues[0]?.path, 'grpc_api.reflection');
     assert.equal(refused({}, { flags: { 'uni_sse.enabled': 'true' } }).issues[0]?.path, 'uni_sse.enabled');
     assert.deepEqual(load({}, { flags: { 'sse.enabled': 'false', 'uni_grpc.port': '11000' } }).warnings, []);
   });
