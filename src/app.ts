@@ -172,7 +172,9 @@ export async function startServer(config: Readonly<GyreConfig>, opts: StartOptio
   // Upgrades the front hands over (permessage-deflate offers, non-GET upgrades) still come this way.
   main.on('upgrade', ws !== undefined ? ws.onUpgrade : (_req, socket) => rejectUpgrade(socket, 404));
   servers.push(main);
-  const front = new HttpFront({ http: main, upgrade: ws, tls: tls.main, rejections: rejectionLogFor(logger) });
+  // The API's method endpoints on the main port are answered by the front itself (src/http/direct.ts).
+  const direct = api !== undefined && (config.http_api.external || !separate) ? api.directTarget() : undefined;
+  const front = new HttpFront({ http: main, upgrade: ws, direct, tls: tls.main, rejections: rejectionLogFor(logger) });
   let internal: Server | undefined;
   if (separate) {
     internal = createHttpServer(internalRouter.handle, tls.internal);

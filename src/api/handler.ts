@@ -6,6 +6,7 @@ import type { Logger } from 'pino';
 import type { GyreConfig } from '../config/types.js';
 import type { NodeApi } from '../core/types.js';
 import { BodyTooLargeError, readBody } from '../http/body.js';
+import type { DirectReply, DirectRequest, DirectTarget } from '../http/direct.js';
 import type { Router } from '../http/router.js';
 import { sendEmpty, sendJson, sendText } from '../http/router.js';
 import { ApiError } from '../protocol/errors.js';
@@ -18,7 +19,7 @@ import { ApiExecutor } from './executor.js';
 import { stringifyJson } from './json.js';
 import { parseLegacy, runLegacy } from './legacy.js';
 import { API_METHODS, parseCommand } from './schemas.js';
-import type { ApiMethod } from './schemas.js';
+import type { ApiMethod, CommandMethod } from './schemas.js';
 
 export const DEFAULT_API_BODY_LIMIT = 10 * 1024 * 1024;
 /** Batches of at most this many commands are answered in one piece (Content-Length); larger ones are streamed. */
@@ -61,22 +62,41 @@ function safeEqual(a: string, b: string): boolean {
   return x.byteLength === y.byteLength && timingSafeEqual(x, y);
 }
 
-function header(req: IncomingMessage, name: string): string {
-  const v = req.headers[name];
+/** Request headers with lower-cased names, as `IncomingMessage#headers` has them. */
+type Headers = Record<string, string | string[] | undefined>;
+
+function header(headers: Headers, name: string): string {
+  const v = headers[name];
   return Array.isArray(v) ? (v[0] ?? '') : (v ?? '');
 }
 
 /** The presented key: X-API-Key, else `Authorization: apikey <key>`, else `?api_key=`. */
-export function presentedApiKey(req: IncomingMessage): string {
-  const direct = header(req, 'x-api-key');
+export function presentedApiKey(headers: Headers, url: string | undefined): string {
+  const direct = header(headers, 'x-api-key');
   if (direct !== '') return direct;
-  const auth = header(req, 'authorization');
+  const auth = header(headers, 'authorization');
   if (auth !== '') {
     const parts = auth.split(' ');
     if (parts.length === 2 && (parts[0] ?? '').toLowerCase() === 'apikey' && parts[1] !== '') return parts[1] ?? '';
   }
-  const { query } = splitUrl(req.url);
+  const { query } = splitUrl(url);
   return query === '' ? '' : (new URLSearchParams(query).get('api_key') ?? '');
+}
+
+/** The answer to one method request, written by the http.Server path or by the front (DirectTarget). */
+type MethodReply = DirectReply;
+
+const BAD_REQUEST: MethodReply = { status: 400, contentType: 'text/plain; charset=utf-8', body: 'Bad Request' };
+const UNAUTHORIZED: MethodReply = { status: 401, body: '' };
+
+function jsonReply(status: number, body: string): MethodReply {
+  return { status, contentType: 'application/json', body };
+}
+
+function sendReply(res: ServerResponse, r: MethodReply): void {
+  if (r.contentType === undefined) sendEmpty(res, r.status);
+  else if (r.contentType === 'application/json') sendJson(res, r.status, r.body);
+  else sendText(res, r.status, r.body);
 }
 
 export class ApiHandler {
@@ -107,11 +127,35 @@ export class ApiHandler {
     router.add(prefix === '' ? '/' : prefix, (req, res) => this.serve(req, res, 'legacy'));
   }
 
-  private authorized(req: IncomingMessage): boolean {
+  /**
+   * The method endpoints for the listening front (src/http/front.ts), which answers them on its own without
+   * Node's http machinery: the same replies as through the http.Server. `/batch` (it may stream) and the
+   * legacy endpoint stay with the http.Server.
+   */
+  directTarget(): DirectTarget {
+    const prefix = this.opts.config.handler_prefix.replace(/\/+$/, '');
+    const methods = new Map<string, CommandMethod>();
+    for (const m of API_METHODS) if (m !== 'batch') methods.set(`${prefix}/${m}`, m);
+    return {
+      accepts: (path) => methods.has(path),
+      maxBody: () => this.bodyLimit,
+      serve: (req: DirectRequest) => {
+        const method = methods.get(req.path);
+        if (method === undefined) return Promise.resolve(BAD_REQUEST);
+        if (!this.authorized(req.headers, req.url)) return Promise.resolve(UNAUTHORIZED);
+        return this.methodReply(method, req.body, req.headers).catch((err: unknown) => {
+          this.opts.logger.error({ err }, 'server API request failed');
+          return { status: 500, contentType: 'text/plain; charset=utf-8', body: 'Internal Server Error' };
+        });
+      },
+    };
+  }
+
+  private authorized(headers: Headers, url: string | undefined): boolean {
     const cfg = this.auth;
     if (cfg.insecure) return true;
     if (cfg.key === '') return false;
-    const key = presentedApiKey(req);
+    const key = presentedApiKey(headers, url);
     return key !== '' && safeEqual(key, cfg.key);
   }
 
@@ -121,7 +165,7 @@ export class ApiHandler {
       sendEmpty(res, 405); // Centrifugo: empty body, no content type
       return;
     }
-    if (!this.authorized(req)) {
+    if (!this.authorized(req.headers, req.url)) {
       req.resume();
       sendEmpty(res, 401);
       return;
@@ -150,26 +194,27 @@ export class ApiHandler {
       await this.batch(res, body);
       return;
     }
+    sendReply(res, await this.methodReply(method, body, req.headers));
+  }
+
+  /** One method request with its body read: decode, check, run, and the reply (400 for a malformed body). */
+  private async methodReply(method: CommandMethod, body: Buffer, headers: Headers): Promise<MethodReply> {
     const parsed = parseApiJson(body);
-    if (!parsed.ok) {
-      sendText(res, 400, 'Bad Request');
-      return;
-    }
-    const value = parsed.value;
+    if (!parsed.ok) return BAD_REQUEST;
     let cmd;
     try {
-      cmd = parseCommand(method, value);
+      cmd = parseCommand(method, parsed.value);
     } catch (err) {
-      if (err instanceof SchemaError) return sendText(res, 400, 'Bad Request');
+      if (err instanceof SchemaError) return BAD_REQUEST;
       throw err;
     }
     try {
       const result = await this.executor.run(cmd);
-      sendJson(res, 200, stringifyJson({ result }));
+      return jsonReply(200, stringifyJson({ result }));
     } catch (err) {
       const apiErr = err instanceof ApiError ? err : ApiErrors.internal();
-      if (this.transportErrorMode(req)) sendJson(res, transportErrorStatus(apiErr.code), stringifyJson(errorBody(apiErr)));
-      else sendJson(res, 200, stringifyJson({ error: errorBody(apiErr) }));
+      if (this.transportErrorMode(headers)) return jsonReply(transportErrorStatus(apiErr.code), stringifyJson(errorBody(apiErr)));
+      return jsonReply(200, stringifyJson({ error: errorBody(apiErr) }));
     }
   }
 
@@ -195,8 +240,8 @@ export class ApiHandler {
     res.end();
   }
 
-  private transportErrorMode(req: IncomingMessage): boolean {
-    return this.auth.error_mode === 'transport' || header(req, 'x-centrifugo-error-mode').toLowerCase() === 'transport';
+  private transportErrorMode(headers: Headers): boolean {
+    return this.auth.error_mode === 'transport' || header(headers, 'x-centrifugo-error-mode').toLowerCase() === 'transport';
   }
 
   private async legacy(res: ServerResponse, body: Buffer): Promise<void> {

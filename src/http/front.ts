@@ -2,16 +2,20 @@
 // itself. A WebSocket upgrade is answered here without Node's http machinery (no HTTPParser, IncomingMessage
 // or per-request objects: the cheapest handshake under connection bursts); every other request, with the
 // bytes read so far pushed back, goes to the regular http.Server, as documented for Duplex 'connection'.
+// Plain keep-alive POSTs to the server API's method endpoints are answered here too (./direct.ts); such a
+// connection stays with the front for its next request.
 import { createServer } from 'node:net';
 import type { Server as NetServer, Socket } from 'node:net';
 import type { Server as HttpServer } from 'node:http';
 import { createServer as createTlsServer } from 'node:tls';
 import type { TlsOptions } from 'node:tls';
 import { findHeadEnd, headText, MAX_HEAD_BYTES, parseRequestHead } from '../transports/handshake.js';
-import type { RequestHead } from '../transports/handshake.js';
+import type { HeaderMap, RequestHead } from '../transports/handshake.js';
 import { performance } from 'node:perf_hooks';
 import { metrics, parity } from '../metrics/registry.js';
 import type { RejectionLog } from '../util/rejection-log.js';
+import { directBodyLength, serializeReply } from './direct.js';
+import type { DirectTarget } from './direct.js';
 
 /** Takes over a parsed upgrade request. Returns false to let the http.Server handle it instead. */
 export interface UpgradeTarget {
@@ -23,6 +27,8 @@ export interface FrontOptions {
   /** Receives every connection that is not taken by `upgrade`. */
   http: HttpServer;
   upgrade?: UpgradeTarget | undefined;
+  /** Requests answered without the http.Server (the server API's method endpoints on this port). */
+  direct?: DirectTarget | undefined;
   /** A head not complete after this long gets 408 (default: the http.Server's `headersTimeout`). */
   headersTimeoutMs?: number;
   maxHeadBytes?: number;
@@ -33,6 +39,7 @@ export interface FrontOptions {
 }
 
 const GET = Buffer.from('GET ', 'latin1');
+const POST = Buffer.from('POST ', 'latin1');
 const TOO_LARGE = 'HTTP/1.1 431 Request Header Fields Too Large\r\nConnection: close\r\n\r\n';
 const TIMEOUT = 'HTTP/1.1 408 Request Timeout\r\nConnection: close\r\n\r\n';
 
@@ -41,8 +48,18 @@ interface Pending {
   front: HttpFront;
   buf: Buffer | null;
   deadline: number;
-  /** performance.now() at accept. */
+  /** performance.now() at accept (or at the first byte of a request after a direct one). */
   started: number;
+  /** Still counted in handshakesInflight (only until its first request is taken). */
+  counted: boolean;
+  /** A direct request is being answered: reading is paused, bytes already read wait in `buf`. */
+  busy: boolean;
+  /** Between keep-alive requests with nothing read yet: at `deadline` the connection closes without a reply. */
+  idle: boolean;
+  /** Close once the request being answered is answered (the front stops accepting). */
+  closeAfter: boolean;
+  /** Where the head of a direct request whose body is still coming ends; -1 otherwise. */
+  headEnd: number;
 }
 const kPending = Symbol('gyre.front.pending');
 type FrontSocket = Socket & { [kPending]?: Pending | undefined };
@@ -53,6 +70,7 @@ export class HttpFront {
   readonly server: NetServer;
   private readonly http: HttpServer;
   private readonly upgrade: UpgradeTarget | undefined;
+  private readonly direct: DirectTarget | undefined;
   private readonly timeoutMs: number;
   private readonly maxHead: number;
   /** Sockets still reading their head; one sweep timer for all of them instead of a timer per connection. */
@@ -62,6 +80,7 @@ export class HttpFront {
   constructor(opts: FrontOptions) {
     this.http = opts.http;
     this.upgrade = opts.upgrade;
+    this.direct = opts.direct;
     this.timeoutMs = opts.headersTimeoutMs ?? (opts.http.headersTimeout > 0 ? opts.http.headersTimeout : 60_000);
     this.maxHead = opts.maxHeadBytes ?? MAX_HEAD_BYTES;
     const netOpts = { noDelay: true, keepAlive: true };
@@ -83,7 +102,17 @@ export class HttpFront {
 
   private readonly onConnection = (socket: FrontSocket): void => {
     socket.on('error', ignore);
-    socket[kPending] = { front: this, buf: null, deadline: Date.now() + this.timeoutMs, started: performance.now() };
+    socket[kPending] = {
+      front: this,
+      buf: null,
+      deadline: Date.now() + this.timeoutMs,
+      started: performance.now(),
+      counted: true,
+      busy: false,
+      idle: false,
+      closeAfter: false,
+      headEnd: -1,
+    };
     parity.handshakesInflight.inc();
     this.pending.add(socket);
     this.sweepTimer ??= setInterval(this.sweep, Math.min(1000, Math.max(10, this.timeoutMs / 4))).unref();
@@ -95,13 +124,32 @@ export class HttpFront {
     const p = socket[kPending];
     if (p === undefined) return;
     const prevLen = p.buf === null ? 0 : p.buf.length;
-    const buf = p.buf === null ? chunk : Buffer.concat([p.buf, chunk]);
-    p.buf = buf;
-    // Anything that does not start like a GET is not ours: hand it over without waiting for the head.
+    p.buf = p.buf === null ? chunk : Buffer.concat([p.buf, chunk]);
+    if (p.idle) {
+      p.idle = false;
+      p.deadline = Date.now() + this.timeoutMs;
+      p.started = performance.now();
+    }
+    if (!p.busy) this.advance(socket, p, prevLen);
+  }
+
+  /** Acts on the bytes read so far: waits for more, refuses, upgrades, answers directly or hands over. */
+  private advance(socket: FrontSocket, p: Pending, prevLen: number): void {
+    const buf = p.buf;
+    if (buf === null) return;
+    // Anything that does not start like a GET (or a POST when there is a direct target) is not ours: hand it
+    // over without waiting for the head.
     const n = Math.min(buf.length, 4);
-    if (buf.compare(GET, 0, n, 0, n) !== 0) return this.handOff(socket, buf);
-    if (buf.length < 4) return;
-    const end = findHeadEnd(buf, prevLen);
+    const get = buf.compare(GET, 0, n, 0, n) === 0;
+    if (!get && (this.direct === undefined || buf.compare(POST, 0, Math.min(buf.length, 5), 0, Math.min(buf.length, 5)) !== 0)) {
+      return this.handOff(socket, buf);
+    }
+    if (buf.length < (get ? 4 : 5)) return;
+    if (!get && !this.postForDirect(buf)) {
+      if (buf.indexOf(0x0a) === -1 && buf.length <= this.maxHead) return; // the request line is still coming
+      return this.handOff(socket, buf);
+    }
+    const end = p.headEnd >= 0 ? p.headEnd : findHeadEnd(buf, prevLen);
     if (end === -1) {
       if (buf.length > this.maxHead) this.refuse(socket, TOO_LARGE);
       return;
@@ -111,13 +159,75 @@ export class HttpFront {
     // Node's parser refuses bare-LF line ends that Centrifugo reads: it gets the same head in CRLF form.
     const forHttp = rewritten ? Buffer.concat([Buffer.from(`${text}\r\n\r\n`, 'latin1'), buf.subarray(end)]) : buf;
     const head = parseRequestHead(text);
+    if (head !== null && !rewritten && !head.isUpgrade && this.direct !== undefined) {
+      const len = directBodyLength(head, text, this.direct);
+      if (len >= 0) {
+        if (buf.length < end + len) {
+          p.headEnd = end; // the body is still coming
+          return;
+        }
+        return this.answer(socket, p, this.direct, head.url, head.headers, buf, end, len);
+      }
+    }
+    // A POST the front does not answer goes over as read (Node refuses a bare-LF one, as before the front read POSTs).
+    if (!get) return this.handOff(socket, buf);
     if (head === null || !head.isUpgrade || this.upgrade === undefined) return this.handOff(socket, forHttp);
     this.release(socket);
     if (!this.upgrade.tryUpgrade(head, socket, buf.subarray(end), p.started)) this.giveToHttp(socket, forHttp);
   }
 
+  /** True when `buf` starts with a complete `POST <target> ` whose path the direct target takes. */
+  private postForDirect(buf: Buffer): boolean {
+    const eol = buf.indexOf(0x0a);
+    const line = buf.toString('latin1', 5, eol === -1 ? Math.min(buf.length, 5 + 2048) : eol);
+    const sp = line.indexOf(' ');
+    if (sp <= 0) return false;
+    const q = line.indexOf('?');
+    return this.direct?.accepts(line.slice(0, q !== -1 && q < sp ? q : sp)) === true;
+  }
+
+  /** Answers one direct request; then the connection waits for its next request here. */
+  private answer(
+    socket: FrontSocket,
+    p: Pending,
+    target: DirectTarget,
+    url: string,
+    headers: HeaderMap,
+    buf: Buffer,
+    end: number,
+    len: number,
+  ): void {
+    if (p.counted) {
+      p.counted = false;
+      parity.handshakesInflight.dec();
+    }
+    p.busy = true;
+    p.headEnd = -1;
+    socket.pause();
+    const body = buf.subarray(end, end + len);
+    void target.serve({ path: splitPath(url), url, headers, body }).then((reply) => {
+      p.busy = false;
+      if (socket.destroyed || socket[kPending] !== p) return;
+      socket.write(serializeReply(reply, this.http.keepAliveTimeout));
+      if (p.closeAfter) {
+        this.release(socket);
+        socket.end();
+        return;
+      }
+      // Bytes read before reading paused (a pipelined request) follow this request's body.
+      const all = p.buf ?? buf;
+      const rest = all.length > end + len ? all.subarray(end + len) : null;
+      p.buf = rest;
+      p.idle = rest === null;
+      p.deadline = Date.now() + (rest === null ? this.http.keepAliveTimeout : this.timeoutMs);
+      p.started = performance.now();
+      socket.resume();
+      if (rest !== null) this.advance(socket, p, 0);
+    });
+  }
+
   private release(socket: FrontSocket): void {
-    if (socket[kPending] !== undefined) parity.handshakesInflight.dec();
+    if (socket[kPending]?.counted === true) parity.handshakesInflight.dec();
     socket.removeListener('data', onData);
     socket.removeListener('error', ignore);
     socket[kPending] = undefined;
@@ -152,7 +262,13 @@ export class HttpFront {
       const p = s[kPending];
       if (s.destroyed || p === undefined) {
         this.release(s);
-      } else if (p.deadline <= now) {
+      } else if (p.busy || p.deadline > now) {
+        continue;
+      } else if (p.idle) {
+        // An idle keep-alive connection past its timeout: closed without a reply, as the http.Server does.
+        this.release(s);
+        s.destroy();
+      } else {
         this.refuse(s, TIMEOUT);
       }
     }
@@ -177,6 +293,11 @@ export class HttpFront {
     if (this.server.listening) this.server.close(() => onClosed?.());
     else onClosed?.();
     for (const s of this.pending) {
+      const p = s[kPending];
+      if (p?.busy === true) {
+        p.closeAfter = true;
+        continue;
+      }
       this.release(s);
       s.destroy();
     }
@@ -185,6 +306,11 @@ export class HttpFront {
     // Clears the http.Server's connection-check timer and closes its idle keep-alive connections.
     this.http.close();
   }
+}
+
+function splitPath(url: string): string {
+  const q = url.indexOf('?');
+  return q === -1 ? url : url.slice(0, q);
 }
 
 /** Shared 'data' listener (no closure per connection). */

@@ -37,10 +37,14 @@ export function sendText(res: ServerResponse, status: number, text: string, head
   res.end(body);
 }
 
+/**
+ * The body goes to `end` as a string: Node then writes status line, headers and body as one string in one
+ * write, where a Buffer body costs a corked writev of two chunks (measured: the writev was a quarter of the
+ * CPU of a paced API publish).
+ */
 export function sendJson(res: ServerResponse, status: number, json: string): void {
-  const body = Buffer.from(json);
-  res.writeHead(status, { 'Content-Type': 'application/json', 'Content-Length': body.byteLength });
-  res.end(body);
+  res.writeHead(status, { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(json) });
+  res.end(json);
 }
 
 export function sendEmpty(res: ServerResponse, status: number): void {
