@@ -5,7 +5,8 @@
 # (both nodes, from /proc/<pid>/stat) and Redis CPU.
 #   usage: bench/redis-fanout.sh [OUT_DIR]   env: N (subscribers, default 2000), CHANNELS (default 20),
 #          RATES (publications/s stages, default "100,400"), DURATION (per stage, default 10s),
-#          PEERS ("gyre centrifugo"), CENTRIFUGO_BIN (default ~/go/bin/centrifugo)
+#          PEERS ("gyre centrifugo"), CENTRIFUGO_BIN (default ~/go/bin/centrifugo),
+#          GYRE_NODE_ARGS (extra node flags for the Gyre nodes, e.g. "--cpu-prof --cpu-prof-dir=DIR")
 set -u
 cd "$(dirname "$0")/.."
 out=${1:-bench/results/redis-fanout-$(date -u +%Y%m%dT%H%M%SZ)}
@@ -41,7 +42,7 @@ for kind in $peers; do
  "channel":{"without_namespace":{"allow_subscribe_for_client":true}}}
 JSON
     if [ "$kind" = gyre ]; then
-      setsid node dist/src/main.js -c "$work/$kind-$i.json" >"$work/$kind-$i.log" 2>&1 </dev/null &
+      setsid node ${GYRE_NODE_ARGS:-} dist/src/main.js -c "$work/$kind-$i.json" >"$work/$kind-$i.log" 2>&1 </dev/null &
     else
       setsid "$centrifugo" -c "$work/$kind-$i.json" >"$work/$kind-$i.log" 2>&1 </dev/null &
     fi

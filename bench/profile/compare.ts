@@ -4,11 +4,16 @@
 //
 //   node --import tsx bench/profile/compare.ts [--reps 3] [--goals connect,idle,fan1,fan1000]
 //        [--gyre-dist DIR] [--bench-cli FILE] [--out FILE.json] [--node-flags "--max-semi-space-size=…"]
+//        [--engine memory|redis]
+//
+// --engine redis: one redis-server (no persistence) is started for the whole run and every server uses it with
+// its own prefix; the connect goal then also reports Redis CPU and SUBSCRIBE commands during the burst.
 //
 // --gyre-dist: directory with the compiled Gyre (default: dist/ after scripts/ensure-build.mjs).
 // --bench-cli: the gyre-bench entry (default bin/gyre-bench.js; pass a frozen dist/loadtest/src/cli.js to keep
 // the generator fixed while its sources change).
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { existsSync, writeFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
@@ -26,6 +31,39 @@ interface Args {
   out: string | null;
   nodeFlags: string[];
   servers: ServerKind[];
+  engine: 'memory' | 'redis';
+}
+
+/** The run's redis-server when --engine redis. */
+interface RedisRun {
+  port: number;
+  pid: number;
+  child: ChildProcess;
+}
+let redisRun: RedisRun | undefined;
+
+function redisCli(args: string[]): string {
+  if (redisRun === undefined) return '';
+  return spawnSync('redis-cli', ['-p', String(redisRun.port), ...args], { encoding: 'utf8' }).stdout;
+}
+
+/** Calls of SUBSCRIBE (and friends) so far on the run's Redis. */
+function redisSubscribeCalls(): number {
+  const m = /^cmdstat_subscribe:calls=(\d+)/m.exec(redisCli(['info', 'commandstats']));
+  return m === null ? 0 : Number(m[1]);
+}
+
+async function startRedis(): Promise<RedisRun> {
+  const port = 16_300 + Math.floor(Math.random() * 1000);
+  const child = spawn('redis-server', ['--port', String(port), '--bind', HOST, '--save', '', '--appendonly', 'no'], { stdio: 'ignore' });
+  for (let i = 0; i < 100; i++) {
+    if (spawnSync('redis-cli', ['-p', String(port), 'ping'], { encoding: 'utf8' }).stdout.trim() === 'PONG') {
+      return { port, pid: child.pid ?? -1, child };
+    }
+    await sleep(100);
+  }
+  child.kill('SIGKILL');
+  throw new Error('redis-server did not start');
 }
 
 function parseArgs(argv: string[]): Args {
@@ -41,6 +79,7 @@ function parseArgs(argv: string[]): Args {
     out: get('--out') ?? null,
     nodeFlags: (get('--node-flags') ?? '').split(' ').filter((s) => s !== ''),
     servers: (get('--servers') ?? 'gyre,centrifugo').split(',') as ServerKind[],
+    engine: get('--engine') === 'redis' ? 'redis' : 'memory',
   };
 }
 
@@ -114,7 +153,9 @@ const GOALS: Record<string, Goal> = {
     extract(r, _pid, before) {
       const j = rep(r);
       const cpu = cpuBetween(before, r.marks['done']);
+      const redis = redisRun !== undefined ? { redisCpuSec: cpuBetween(redisBefore, redisAtDone), redisSubscribeCalls: redisSubsAtDone - redisSubsBefore } : {};
       return {
+        ...redis,
         failed: j.clients.failed,
         subscribed: j.clients.subscribed,
         ttsP50ms: j.timeToSubscribed.p50,
@@ -162,11 +203,16 @@ async function runOne(kind: ServerKind, goalName: string, port: number, a: Args)
     centrifugoBin: process.env['CENTRIFUGO_BIN'] ?? join(homedir(), 'go', 'bin', 'centrifugo'),
     nodeFlags: a.nodeFlags,
   };
+  if (redisRun !== undefined) opts.engine = { type: 'redis', redis: { address: [`${HOST}:${redisRun.port}`], prefix: `cmp-${kind}-${port}` } };
   const srv: Running = await startServer(kind, port, opts);
   try {
     await sleep(1500);
     const before = sample(srv.pid);
     if (before === null) throw new Error(`${kind} pid ${srv.pid} not readable`);
+    if (redisRun !== undefined) {
+      redisBefore = sample(redisRun.pid) ?? undefined;
+      redisSubsBefore = redisSubscribeCalls();
+    }
     const base = `${HOST}:${port}`;
     const args = [
       ...goal.args,
@@ -177,7 +223,11 @@ async function runOne(kind: ServerKind, goalName: string, port: number, a: Args)
       '--source-ips', SRC_IPS,
       '--server-pid', String(srv.pid),
     ];
-    const r = await runBench(REPO, a.benchCli, args, srv.pid, goal.markers, goal.timeoutMs);
+    const r = await runBench(REPO, a.benchCli, args, srv.pid, goal.markers, goal.timeoutMs, () => {
+      if (redisRun === undefined) return;
+      redisAtDone = sample(redisRun.pid) ?? undefined;
+      redisSubsAtDone = redisSubscribeCalls();
+    });
     const failures = (r.report as { clients?: { failures?: Record<string, number> } } | null)?.clients?.failures;
     if (failures !== undefined && Object.keys(failures).length > 0) process.stderr.write(`  ${goalName}/${kind} failures: ${JSON.stringify(failures)}\n`);
     return goal.extract(r, srv.pid, before);
@@ -187,8 +237,14 @@ async function runOne(kind: ServerKind, goalName: string, port: number, a: Args)
   }
 }
 
+let redisBefore: Sample | undefined;
+let redisAtDone: Sample | undefined;
+let redisSubsBefore = 0;
+let redisSubsAtDone = 0;
+
 async function main(): Promise<void> {
   const a = parseArgs(process.argv.slice(2));
+  if (a.engine === 'redis') redisRun = await startRedis();
   if (a.gyreDist === join(REPO, 'dist')) spawnSync(process.execPath, ['scripts/ensure-build.mjs'], { cwd: REPO, stdio: 'inherit' });
   if (!existsSync(join(a.gyreDist, 'src', 'main.js'))) throw new Error(`no compiled Gyre in ${a.gyreDist}`);
   const results: Record<string, Record<string, Metrics[]>> = {};
@@ -237,7 +293,9 @@ async function main(): Promise<void> {
   }
 }
 
-main().catch((err: unknown) => {
-  process.stderr.write(`compare: ${String(err)}\n`);
-  process.exit(1);
-});
+main()
+  .catch((err: unknown) => {
+    process.stderr.write(`compare: ${String(err)}\n`);
+    process.exitCode = 1;
+  })
+  .finally(() => redisRun?.child.kill('SIGTERM'));

@@ -1,5 +1,6 @@
 // Summarises a V8 .cpuprofile (node --cpu-prof): self time per function and per file, top N.
-//   node --import tsx bench/profile/cpuprofile-top.ts FILE.cpuprofile [N]
+//   node --import tsx bench/profile/cpuprofile-top.ts FILE.cpuprofile [N] [INCL_RE] [CALLEES_RE]
+//   env FROM_S: count only samples taken at least that many seconds after the profile started (skips start-up)
 import { readFileSync } from 'node:fs';
 
 interface CallFrame {
@@ -25,8 +26,12 @@ const p = JSON.parse(readFileSync(file, 'utf8')) as Profile;
 const byId = new Map<number, ProfileNode>();
 for (const n of p.nodes) byId.set(n.id, n);
 const selfUs = new Map<number, number>();
+const fromUs = Number(process.env['FROM_S'] ?? 0) * 1e6;
+let clockUs = 0;
 for (let i = 0; i < p.samples.length; i++) {
   const id = p.samples[i]!;
+  clockUs += p.timeDeltas[i] ?? 0;
+  if (clockUs < fromUs) continue;
   selfUs.set(id, (selfUs.get(id) ?? 0) + (p.timeDeltas[i] ?? 0));
 }
 const short = (u: string): string => u.replace(/^file:\/\/.*?\/(node_modules|dist|src)\//, '$1/');

@@ -19,6 +19,8 @@ export interface ServerOpts {
   centrifugoBin: string;
   /** Extra node flags for Gyre (e.g. --cpu-prof). */
   nodeFlags: string[];
+  /** The `engine` config section (default: the memory engine). */
+  engine?: Record<string, unknown>;
 }
 
 export interface Running {
@@ -28,11 +30,11 @@ export interface Running {
   stop(): Promise<void>;
 }
 
-export function config(port: number): Record<string, unknown> {
+export function config(port: number, engine: Record<string, unknown> = { type: 'memory' }): Record<string, unknown> {
   return {
     http_server: { address: HOST, port },
     log: { level: 'error' },
-    engine: { type: 'memory' },
+    engine,
     client: { token: { hmac_secret_key: HMAC }, ping_interval: '25s', pong_timeout: '8s' },
     http_api: { key: API_KEY },
     channel: { without_namespace: { allow_subscribe_for_client: true } },
@@ -72,7 +74,7 @@ function exited(child: ChildProcess, ms: number): Promise<boolean> {
 export async function startServer(kind: ServerKind, port: number, o: ServerOpts): Promise<Running> {
   const dir = mkdtempSync(join(tmpdir(), `gyre-profile-${kind}-`));
   const cfg = join(dir, 'config.json');
-  writeFileSync(cfg, JSON.stringify(config(port)));
+  writeFileSync(cfg, JSON.stringify(config(port, o.engine)));
   const cmd = kind === 'gyre' ? process.execPath : o.centrifugoBin;
   const args = kind === 'gyre' ? [...o.nodeFlags, join(o.gyreDist, 'src', 'main.js'), '-c', cfg] : ['-c', cfg];
   const child = spawn(cmd, args, { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'] });
@@ -140,6 +142,8 @@ export function runBench(
   serverPid: number,
   markers: Record<string, RegExp>,
   timeoutMs: number,
+  /** Called when a marker line is seen (after the server was sampled), e.g. to sample other processes too. */
+  onMark?: (name: string) => void,
 ): Promise<BenchRun> {
   const json = join(mkdtempSync(join(tmpdir(), 'gyre-profile-run-')), 'report.json');
   const child = spawn(process.execPath, [cli, ...args, '--json', json], {
@@ -159,6 +163,7 @@ export function runBench(
         if (marks[name] === undefined && re.test(l)) {
           const s = sample(serverPid);
           if (s !== null) marks[name] = s;
+          onMark?.(name);
         }
       }
     }
