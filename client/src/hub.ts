@@ -32,7 +32,22 @@ interface ChannelState {
   since: StreamPos | undefined;
   first: SubWant;
   subscribedCtx: unknown;
+  /**
+   * Tabs that joined the channel after the hub's subscription was made, from a stream position of their own (a
+   * tab that greets a new hub late, or a page that passed `since`): their events wait here while the hub reads
+   * what they missed from history (catchUp), so they get it first, in offset order.
+   */
+  late: Map<string, LateTab>;
 }
+
+interface LateTab {
+  since: StreamPos;
+  queue: Array<[SubEventName, unknown]>;
+  started: boolean;
+}
+
+/** History pages read for one late tab at the most (the server caps each page). */
+const CATCH_UP_PAGES = 10;
 
 interface PendingAsk {
   tab: string;
@@ -210,13 +225,17 @@ export class Hub {
     tab.subs.set(want.channel, want);
     let ch = this.channels.get(want.channel);
     if (ch === undefined) {
-      ch = { tabs: new Set(), sub: undefined, since: want.since, first: want, subscribedCtx: undefined };
+      ch = { tabs: new Set(), sub: undefined, since: want.since, first: want, subscribedCtx: undefined, late: new Map() };
       this.channels.set(want.channel, ch);
     } else if (ch.sub === undefined && want.since !== undefined) {
       ch.since = minSince(ch.since, want.since);
     }
     ch.tabs.add(tabId);
-    if (ch.sub !== undefined && ch.sub.state === SubscriptionState.Subscribed) {
+    if (ch.sub !== undefined && want.since !== undefined) {
+      // The hub's subscription started from another position: this tab may have missed publications.
+      ch.late.set(tabId, { since: want.since, queue: [], started: false });
+      if (ch.sub.state === SubscriptionState.Subscribed) this.catchUp(want.channel, ch, tabId);
+    } else if (ch.sub !== undefined && ch.sub.state === SubscriptionState.Subscribed) {
       tab.send({ t: 'sub', channel: want.channel, ev: 'subscribed', ctx: ch.subscribedCtx });
     }
     this.schedule();
@@ -227,6 +246,7 @@ export class Hub {
     const ch = this.channels.get(channel);
     if (ch === undefined) return;
     ch.tabs.delete(tabId);
+    ch.late.delete(tabId);
     if (ch.tabs.size > 0) return;
     this.channels.delete(channel);
     if (ch.sub !== undefined) {
@@ -248,7 +268,12 @@ export class Hub {
     for (const ev of subEvents) {
       sub.on(ev, (ctx: unknown) => {
         if (ev === 'subscribed') ch.subscribedCtx = ctx;
-        for (const t of ch.tabs) this.tabs.get(t)?.send({ t: 'sub', channel, ev, ctx });
+        for (const t of ch.tabs) {
+          const late = ch.late.get(t);
+          if (late !== undefined) late.queue.push([ev, ctx]);
+          else this.tabs.get(t)?.send({ t: 'sub', channel, ev, ctx });
+        }
+        if (ev === 'subscribed') for (const t of ch.late.keys()) this.catchUp(channel, ch, t);
         if (ev === 'unsubscribed' && this.channels.get(channel) === ch) {
           // Unsubscribed by the server (or a terminal error): every tab's subscription ends with it.
           this.channels.delete(channel);
@@ -258,6 +283,45 @@ export class Hub {
       });
     }
     sub.subscribe();
+  }
+
+  /**
+   * Sends a late tab what it missed since its own position, read from history through the hub's subscription:
+   * a subscribed event (recovered or not, as the plain client would see it), the missed publications, then the
+   * events queued meanwhile (the tab drops offsets it already has, so the overlap is harmless).
+   */
+  private catchUp(channel: string, ch: ChannelState, tabId: string): void {
+    const late = ch.late.get(tabId);
+    const sub = ch.sub;
+    if (late === undefined || late.started || sub === undefined) return;
+    late.started = true;
+    const read = async (): Promise<{ pubs: unknown[]; pos: StreamPos } | undefined> => {
+      const pubs: unknown[] = [];
+      let since = late.since;
+      for (let page = 0; page < CATCH_UP_PAGES; page++) {
+        const r = await sub.history({ since, limit: 100 });
+        if (r.epoch !== late.since.epoch) return undefined;
+        pubs.push(...r.publications);
+        const last = r.publications[r.publications.length - 1]?.offset;
+        if (r.publications.length === 0 || last === undefined || last >= r.offset) return { pubs, pos: { offset: r.offset, epoch: r.epoch } };
+        since = { offset: last, epoch: r.epoch };
+      }
+      return undefined;
+    };
+    const finish = (got: { pubs: unknown[]; pos: StreamPos } | undefined): void => {
+      if (ch.late.get(tabId) !== late) return; // the tab left or joined again meanwhile
+      ch.late.delete(tabId);
+      const tab = this.tabs.get(tabId);
+      if (tab === undefined) return;
+      const base = (ch.subscribedCtx ?? { channel }) as Record<string, unknown>;
+      const ctx = got !== undefined
+        ? { ...base, wasRecovering: true, recovered: true, streamPosition: got.pos, positioned: true, recoverable: true }
+        : { ...base, wasRecovering: true, recovered: false };
+      tab.send({ t: 'sub', channel, ev: 'subscribed', ctx });
+      for (const p of got?.pubs ?? []) tab.send({ t: 'sub', channel, ev: 'publication', ctx: p });
+      for (const [ev, c] of late.queue) tab.send({ t: 'sub', channel, ev, ctx: c });
+    };
+    read().then(finish, () => finish(undefined));
   }
 
   /** Connect / disconnect / create subscriptions, after the settle window and any first-connect delay. */

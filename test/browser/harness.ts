@@ -44,6 +44,14 @@ T.sub = (ch) => {
   }
   s.subscribe();
 };
+T.subFrom = (ch, since) => {
+  const s = T.c.newSubscription(ch, { since });
+  T.pubs[ch] = [];
+  s.__wired = true;
+  s.on('publication', (ctx) => T.pubs[ch].push(ctx.data));
+  s.on('subscribed', (ctx) => { T.subscribed[ch] = (T.subscribed[ch] || 0) + 1; T.recovered = ctx.recovered; });
+  s.subscribe();
+};
 T.unsub = (ch) => T.c.getSubscription(ch).unsubscribe();
 T.count = (ch) => (T.pubs[ch] || []).length;
 T.seq = (ch) => (T.pubs[ch] || []).map((d) => d.n);

@@ -164,6 +164,28 @@ export function sharedSuite(mode: Mode, kind: ServerKind): void {
       if (mode === 'leader') assert.ok(handoverMs <= 2000, `hand-over took ${handoverMs} ms`);
     });
 
+    it('a tab that joins a shared channel late, from its own stream position, first gets what it missed', async () => {
+      // What a tab that greets a new hub late during a hand-over goes through: the hub's subscription started
+      // from another tab's position, so the late tab's gap is read from history before its live publications.
+      const ctx = await newContext();
+      const ch = `rec:late-${mode}`;
+      const first = await openTab(ctx, 'dave', [ch]);
+      await allReady([first], () => [ch]);
+      for (let n = 1; n <= 5; n++) await server.publish(ch, { n });
+      await waitFor(async () => (await ev<number>(first, `T.count('${ch}')`)) === 5, { what: 'first tab has 5' });
+      const top = await ev<{ offset: number; epoch: string }>(first, `T.c.getSubscription('${ch}').history({ limit: 0 })`);
+      assert.equal(top.offset, 5);
+      const late = await openTab(ctx, 'dave', []);
+      await late.evaluate(`T.subFrom('${ch}', ${JSON.stringify({ offset: 2, epoch: top.epoch })})`);
+      await waitFor(async () => (await ev<number>(late, `T.count('${ch}')`)) === 3, { what: 'late tab caught up' });
+      await server.publish(ch, { n: 6 });
+      await waitFor(async () => (await ev<number>(late, `T.count('${ch}')`)) === 4, { what: 'late tab live' });
+      assert.deepEqual(await ev(late, `T.seq('${ch}')`), [3, 4, 5, 6], 'missed ones first, in order, then live; no duplicate');
+      assert.equal(await ev(late, 'T.recovered'), true);
+      assert.deepEqual(await ev(first, `T.seq('${ch}')`), [1, 2, 3, 4, 5, 6], 'the other tab is not affected');
+      assert.equal(await server.present(ch), 1, 'still one connection');
+    });
+
     it("a token refresh goes through a tab's getToken", async () => {
       const ctx = await newContext();
       const ch = `rec:tok-${mode}`;
