@@ -106,18 +106,25 @@ type Envelope =
 
 export class LeaderLink implements HubLink {
   readonly kind = 'leader';
-  private readonly bc: BroadcastChannel;
+  private bc: BroadcastChannel;
   private hub: Hub | undefined;
   private releaseLeader: (() => void) | undefined;
   private stopped = false;
+  /** Frozen or in the back-forward cache (the BroadcastChannel is closed meanwhile). */
+  private suspended = false;
 
   constructor(
     private readonly key: string,
     private readonly tab: () => string,
     private readonly host: LinkHost,
   ) {
-    this.bc = new BroadcastChannel(`gyre-shared:${key}`);
-    this.bc.onmessage = (ev: MessageEvent<Envelope>): void => this.onEnvelope(ev.data);
+    this.bc = this.openChannel();
+  }
+
+  private openChannel(): BroadcastChannel {
+    const bc = new BroadcastChannel(`gyre-shared:${this.key}`);
+    bc.onmessage = (ev: MessageEvent<Envelope>): void => this.onEnvelope(ev.data);
+    return bc;
   }
 
   start(): void {
@@ -135,6 +142,16 @@ export class LeaderLink implements HubLink {
   }
 
   suspend(): void {
+    if (this.suspended) return;
+    this.suspended = true;
+    this.leave();
+    // Chromium evicts a page from the back-forward cache when a message reaches its open BroadcastChannel: close
+    // it while suspended, so the page stays cached and comes back with its state.
+    this.bc.close();
+  }
+
+  /** Stops leading (and stops standing for election). */
+  private leave(): void {
     this.stopped = true;
     this.hub?.close();
     this.hub = undefined;
@@ -143,6 +160,9 @@ export class LeaderLink implements HubLink {
   }
 
   resume(): void {
+    if (!this.suspended) return;
+    this.suspended = false;
+    this.bc = this.openChannel();
     this.stopped = false;
     this.host.greet();
     this.elect();
@@ -170,7 +190,7 @@ export class LeaderLink implements HubLink {
         watchTab: (tab, onGone) => {
           void navigator.locks.request(lockNames.tab(this.key, tab), () => onGone());
         },
-        die: () => this.suspend(),
+        die: () => this.leave(),
       });
       this.bc.postMessage({ dir: 'announce', hub: hubId } satisfies Envelope);
       this.host.greet();

@@ -64,13 +64,17 @@ export interface StaticServer {
   close(): Promise<void>;
 }
 
-/** Serves /page.html, /client/dist/*, /vendor/centrifuge.js (the official browser bundle) and /token on a free loopback port. */
+/** Serves /page.html, /elsewhere (a page to navigate to, for the back-forward cache), /client/dist/*, /vendor/centrifuge.js (the official browser bundle) and /token on a free loopback port. */
 export async function startStatic(): Promise<StaticServer> {
   const dist = join(REPO_ROOT, 'client', 'dist');
   const server: Server = createServer((req, res) => {
     const url = new URL(req.url ?? '/', 'http://x');
     if (url.pathname === '/page.html') {
       res.writeHead(200, { 'content-type': 'text/html' }).end(PAGE);
+      return;
+    }
+    if (url.pathname === '/elsewhere') {
+      res.writeHead(200, { 'content-type': 'text/html' }).end('<!doctype html><title>elsewhere</title>elsewhere');
       return;
     }
     if (url.pathname === '/token') {
@@ -123,6 +127,8 @@ export function buildClient(): void {
 
 export async function launchChromium(): Promise<Browser> {
   return await chromium.launch({
+    // Playwright turns the back-forward cache off by default; the add-on must cope with it, so the tests keep it.
+    ignoreDefaultArgs: ['--disable-back-forward-cache'],
     executablePath: process.env['CHROMIUM_BIN'] ?? '/usr/bin/chromium',
     args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking'],
   });

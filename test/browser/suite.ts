@@ -186,6 +186,48 @@ export function sharedSuite(mode: Mode, kind: ServerKind): void {
       assert.equal(await server.present(ch), 1, 'still one connection');
     });
 
+    // Chromium keeps no page with an open WebSocket in the back-forward cache, so a leader tab leaving unloads (the
+    // hand-over case above); a tab without the connection is cached, lets go of its subscriptions, and recovers.
+    it('a tab put in the back-forward cache lets go; restored, it recovers with no gap and no duplicate', async () => {
+      const ctx = await newContext();
+      const ch = `rec:bfcache-${mode}`;
+      const pages: Page[] = [];
+      for (let i = 0; i < 3; i++) pages.push(await openTab(ctx, 'erin', [ch]));
+      await allReady(pages, () => [ch]);
+      let away = 0;
+      if (mode === 'leader') {
+        for (let i = 0; i < pages.length; i++) if (!(await ev<boolean>(pages[i]!, 'T.c.hubHere()'))) away = i;
+      }
+      const total = 40;
+      const stream = (async () => {
+        for (let n = 1; n <= total; n++) {
+          await server.publish(ch, { n });
+          await sleep(50);
+        }
+      })();
+      await sleep(500);
+      const page = pages[away]!;
+      await page.goto(`${web.origin}/elsewhere`);
+      const survivors = pages.filter((_, i) => i !== away);
+      await stream;
+      const want = Array.from({ length: total }, (_, i) => i + 1);
+      for (const p of survivors) {
+        await waitFor(async () => (await ev<number>(p, `T.count('${ch}')`)) >= total, { what: 'whole stream in a live tab', timeoutMs: 10_000 });
+        assert.deepEqual(await ev(p, `T.seq('${ch}')`), want, 'live tabs: no gap, no duplicate');
+      }
+      // A restore from the back-forward cache fires no load event: wait for the commit only.
+      await page.goBack({ waitUntil: 'commit' });
+      await waitFor(async () => (await ev<boolean>(page, "typeof T === 'object' && T.c !== undefined")) === true, {
+        what: 'the page restored from the back-forward cache (its state kept)',
+        timeoutMs: 5000,
+      });
+      await waitFor(async () => (await ev<number>(page, `T.count('${ch}')`)) >= total, { what: 'the restored tab caught up', timeoutMs: 10_000 });
+      assert.deepEqual(await ev(page, `T.seq('${ch}')`), want, 'the restored tab: no gap, no duplicate');
+      await server.publish(ch, { n: total + 1 });
+      for (const p of pages) await waitFor(async () => (await ev<number>(p, `T.count('${ch}')`)) === total + 1, { what: 'live again everywhere' });
+      await waitFor(async () => (await server.present(ch)) === 1, { what: 'one connection' });
+    });
+
     it("a token refresh goes through a tab's getToken", async () => {
       const ctx = await newContext();
       const ch = `rec:tok-${mode}`;
