@@ -201,12 +201,43 @@ const postgresConsumer = z.object({
   use_try_lock: bool(false),
 });
 
+/** consumers[].kafka (Centrifugo v6 configtypes KafkaConsumerConfig; no AWS MSK IAM, so no assume_role_arn). */
+const kafkaConsumer = z.object({
+  brokers: stringList([]),
+  topics: stringList([]),
+  consumer_group: str(),
+  max_poll_records: int(100),
+  fetch_max_bytes: int(0),
+  fetch_max_wait: dur('500ms'),
+  fetch_read_uncommitted: bool(false),
+  partition_queue_max_size: int(1000, -1),
+  dial_timeout: dur('3s'),
+  tls: tlsConfig.prefault({}),
+  sasl_mechanism: z.enum(['', 'plain', 'scram-sha-256', 'scram-sha-512']).default(''),
+  sasl_user: str(),
+  sasl_password: str(),
+  instance_id: str(),
+  method_header: str('centrifugo-method'),
+  publication_data_mode: z
+    .object({
+      enabled: bool(false),
+      channels_header: str('centrifugo-channels'),
+      idempotency_key_header: str('centrifugo-idempotency-key'),
+      delta_header: str('centrifugo-delta'),
+      version_header: str('centrifugo-version'),
+      version_epoch_header: str('centrifugo-version-epoch'),
+      tags_header_prefix: str('centrifugo-tag-'),
+    })
+    .prefault({}),
+});
+
 /** One entry of `consumers` (src/consumers). Only enabled entries run; `type` is checked in validate.ts. */
 const consumer = z.object({
   name: str(),
   enabled: bool(false),
   type: str(),
   postgresql: postgresConsumer.prefault({}),
+  kafka: kafkaConsumer.prefault({}),
 });
 
 export const configSchema = z.object({

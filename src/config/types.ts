@@ -185,6 +185,42 @@ export interface PostgresConsumerConfig {
   use_try_lock: boolean;
 }
 
+/** consumers[].kafka (Centrifugo v6 KafkaConsumerConfig, without AWS MSK IAM). Durations in ms. */
+export interface KafkaConsumerConfig {
+  /** Seed brokers, `host:port`. */
+  brokers: string[];
+  topics: string[];
+  consumer_group: string;
+  /** Records buffered from the broker at most (the fetch stream's high-water mark). */
+  max_poll_records: number;
+  /** Most bytes per fetch; 0 ⇒ the client's default. */
+  fetch_max_bytes: number;
+  fetch_max_wait: number; // ms
+  fetch_read_uncommitted: boolean;
+  /** Fetching pauses while this many records wait to be run (-1: after every fetch). */
+  partition_queue_max_size: number;
+  dial_timeout: number; // ms
+  tls: TlsConfig;
+  sasl_mechanism: '' | 'plain' | 'scram-sha-256' | 'scram-sha-512';
+  sasl_user: string;
+  sasl_password: string;
+  /** Static group membership (group.instance.id). */
+  instance_id: string;
+  /** Header naming the API method; absent ⇒ the value is a `{"method","payload"}` envelope. */
+  method_header: string;
+  /** The value is publication data; channels and options come from headers. */
+  publication_data_mode: {
+    enabled: boolean;
+    channels_header: string;
+    idempotency_key_header: string;
+    delta_header: string;
+    /** Read and checked (a malformed value skips the record) but not enforced: Gyre has no publication versions. */
+    version_header: string;
+    version_epoch_header: string;
+    tags_header_prefix: string;
+  };
+}
+
 /** One entry of `consumers` (Centrifugo v6 configtypes Consumer, the types Gyre implements). */
 export interface ConsumerConfig {
   /** Matches ^[a-zA-Z0-9_]{2,}$, unique; names the consumer in logs, metrics and the advisory lock keys. */
@@ -193,6 +229,7 @@ export interface ConsumerConfig {
   /** "postgresql" | "kafka" when enabled (validate.ts). */
   type: string;
   postgresql: PostgresConsumerConfig;
+  kafka: KafkaConsumerConfig;
 }
 
 export interface GyreConfig {

@@ -15,7 +15,7 @@ const KNOWN_TYPES: ReadonlySet<string> = new Set([
   'azure_service_bus',
 ]);
 /** The types Gyre runs (src/consumers). */
-export const GYRE_CONSUMER_TYPES: ReadonlySet<string> = new Set(['postgresql']);
+export const GYRE_CONSUMER_TYPES: ReadonlySet<string> = new Set(['postgresql', 'kafka']);
 /** A table name as it goes into the SQL text: plain or double-quoted identifiers, optionally schema-qualified. */
 const TABLE_NAME = /^(?:[A-Za-z_][A-Za-z0-9_$]*|"(?:[^"]|"")+")(?:\.(?:[A-Za-z_][A-Za-z0-9_$]*|"(?:[^"]|"")+"))?$/;
 
@@ -41,6 +41,15 @@ export function validateConsumers(consumers: readonly ConsumerConfig[]): void {
       if (pg.outbox_table_name === '') fail(`${p}.postgresql.outbox_table_name`, 'no PostgreSQL outbox table name provided');
       if (!TABLE_NAME.test(pg.outbox_table_name)) {
         fail(`${p}.postgresql.outbox_table_name`, 'must be a table name, optionally schema-qualified (identifiers or "quoted identifiers")');
+      }
+    }
+    if (c.type === 'kafka') {
+      const k = c.kafka;
+      if (k.brokers.length === 0) fail(`${p}.kafka.brokers`, 'no Kafka brokers provided');
+      if (k.topics.length === 0) fail(`${p}.kafka.topics`, 'no Kafka topics provided');
+      if (k.consumer_group === '') fail(`${p}.kafka.consumer_group`, 'no Kafka consumer group provided');
+      if (k.publication_data_mode.enabled && k.publication_data_mode.channels_header === '') {
+        fail(`${p}.kafka.publication_data_mode.channels_header`, 'no Kafka channels header provided for publication data mode');
       }
     }
   });

@@ -13,10 +13,10 @@ import { parseApiJson, API_MAX_DEPTH } from '../api/decode.js';
 import { SchemaError } from '../api/errors.js';
 import type { ApiExecutor } from '../api/executor.js';
 import type { JsonObject } from '../api/json.js';
-import { parseCommand, type CommandMethod } from '../api/schemas.js';
+import { parseCommand, type ApiCommand, type CommandMethod, type PublishPayload } from '../api/schemas.js';
 import { ApiError } from '../protocol/errors.js';
 import { parseJson } from '../protocol/json-scan.js';
-import { RetryableDispatchError, type CommandDispatcher, type DispatchOutcome } from './types.js';
+import { RetryableDispatchError, type CommandDispatcher, type ConsumedPublication, type DispatchOutcome } from './types.js';
 
 const CONSUMABLE: ReadonlySet<string> = new Set<CommandMethod>([
   'publish',
@@ -78,6 +78,17 @@ export class ConsumedCommandDispatcher implements CommandDispatcher {
     return this.run(method, payload);
   }
 
+  async dispatchPublication(channels: readonly string[], pub: ConsumedPublication): Promise<DispatchOutcome> {
+    if (channels.length === 0) return 'skipped';
+    const payload: PublishPayload = { data: pub.data, skip_history: false, idempotency_key: pub.idempotencyKey, delta: pub.delta };
+    if (pub.tags !== undefined) payload.tags = pub.tags;
+    const cmd: ApiCommand =
+      channels.length === 1
+        ? { method: 'publish', req: { channel: channels[0] ?? '', ...payload } }
+        : { method: 'broadcast', req: { channels: [...channels], ...payload } };
+    return this.execute(cmd);
+  }
+
   private async run(method: string, payload: Uint8Array): Promise<DispatchOutcome> {
     if (!CONSUMABLE.has(method)) {
       this.logger.info({ method }, 'skip unsupported API command method');
@@ -93,6 +104,11 @@ export class ConsumedCommandDispatcher implements CommandDispatcher {
       this.logger.error({ method, err: 'invalid data' }, 'non retryable error during consuming, skip message');
       return 'skipped';
     }
+    return this.execute(cmd);
+  }
+
+  private async execute(cmd: ApiCommand): Promise<DispatchOutcome> {
+    const method = cmd.method;
     let result: JsonObject;
     try {
       result = await this.executor.run(cmd);

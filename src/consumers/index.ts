@@ -6,6 +6,7 @@ import { ApiExecutor } from '../api/executor.js';
 import type { ConsumerConfig } from '../config/types.js';
 import type { NodeApi } from '../core/types.js';
 import { ConsumedCommandDispatcher } from './dispatcher.js';
+import { KafkaConsumer } from './kafka.js';
 import { PostgresConsumer } from './postgresql.js';
 import type { Consumer } from './types.js';
 
@@ -22,6 +23,8 @@ export function createConsumers(configs: readonly ConsumerConfig[], node: NodeAp
     switch (c.type) {
       case 'postgresql':
         return new PostgresConsumer({ name: c.name, config: c.postgresql, dispatcher, logger });
+      case 'kafka':
+        return new KafkaConsumer({ name: c.name, config: c.kafka, dispatcher, logger });
       default:
         throw new Error(`consumer type ${c.type} is not supported`);
     }

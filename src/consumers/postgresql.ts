@@ -15,11 +15,10 @@
 // partition_notification_channel carrying the partition number.
 import pg from 'pg';
 import type { Logger } from 'pino';
-import type { ConnectionOptions } from 'node:tls';
-import type { PostgresConsumerConfig, TlsConfig } from '../config/types.js';
-import { loadPem } from '../http/tls.js';
+import type { PostgresConsumerConfig } from '../config/types.js';
 import { Waker, nextBackoffMs, sleep } from './backoff.js';
 import { consumerMetrics } from './metrics.js';
+import { clientTls } from './tls.js';
 import { RetryableDispatchError, type CommandDispatcher, type Consumer } from './types.js';
 
 const DEFAULT_PARTITIONS = 1;
@@ -68,17 +67,6 @@ interface OutboxRow {
 }
 
 const textDecoder = new TextDecoder();
-
-export function clientTls(t: TlsConfig, path: string): ConnectionOptions | undefined {
-  if (!t.enabled) return undefined;
-  const o: ConnectionOptions = { minVersion: 'TLSv1.2' };
-  if (t.server_ca_pem !== '') o.ca = loadPem(t.server_ca_pem, `${path}.server_ca_pem`);
-  if (t.cert_pem !== '') o.cert = loadPem(t.cert_pem, `${path}.cert_pem`);
-  if (t.key_pem !== '') o.key = loadPem(t.key_pem, `${path}.key_pem`);
-  if (t.server_name !== '') o.servername = t.server_name;
-  if (t.insecure_skip_verify) o.rejectUnauthorized = false;
-  return o;
-}
 
 export interface PostgresConsumerOptions {
   name: string;

@@ -18,6 +18,19 @@ export interface CommandDispatcher {
    * be consumed again (the queue keeps it).
    */
   dispatch(method: string, payload: Uint8Array): Promise<DispatchOutcome>;
+  /**
+   * Publishes ready publication data (Kafka's publication data mode): `publish` for one channel, `broadcast`
+   * for several. Same outcomes and retry rule as dispatch().
+   */
+  dispatchPublication(channels: readonly string[], pub: ConsumedPublication): Promise<DispatchOutcome>;
+}
+
+/** Publication data and options taken from a consumed message's headers. */
+export interface ConsumedPublication {
+  data: Uint8Array;
+  idempotencyKey: string;
+  delta: boolean;
+  tags?: Record<string, string>;
 }
 
 /** The command failed with an internal error (API code 100): the consumer keeps it and retries after a backoff. */
@@ -31,7 +44,7 @@ export class RetryableDispatchError extends Error {
   }
 }
 
-export type ConsumerType = 'postgresql';
+export type ConsumerType = 'postgresql' | 'kafka';
 
 export interface Consumer {
   readonly name: string;

@@ -61,6 +61,7 @@ const REFUSED: ReadonlyArray<readonly [string, Record<string, unknown>]> = [
   ['grpc_api.reflection', { grpc_api: { enabled: true, reflection: true } }],
   // An enabled consumer of a type Gyre does not run (src/config/validate-consumers.ts).
   ['consumers[0].type', { consumers: [{ name: 'js', enabled: true, type: 'nats_jetstream' }] }],
+  ['consumers[0].kafka.assume_role_arn', { consumers: [{ name: 'kk', enabled: true, type: 'kafka', kafka: { assume_role_arn: 'arn:aws:iam::1:role/x' } }] }],
   ['admin.web_path', { admin: { enabled: true, web_path: '/srv/admin' } }],
   ['broker.nats.raw_mode.enabled', { broker: { enabled: true, type: 'nats', nats: { raw_mode: { enabled: true } } } }],
   

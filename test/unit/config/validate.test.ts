@@ -125,4 +125,16 @@ describe('validateConsumers', () => {
       assert.equal(r.config.consumers?.[0]?.postgresql.partition_poll_interval, 300);
     }
   });
+
+  it('an enabled kafka consumer needs brokers, topics and a consumer group', () => {
+    const base = { name: 'ab', type: 'kafka', enabled: true };
+    const k = { brokers: ['127.0.0.1:9092'], topics: ['t'], consumer_group: 'g' };
+    assert.equal(errorFor(consumers([{ ...base, kafka: { ...k, brokers: [] } }])).path, 'consumers[0].kafka.brokers');
+    assert.equal(errorFor(consumers([{ ...base, kafka: { ...k, topics: [] } }])).path, 'consumers[0].kafka.topics');
+    assert.equal(errorFor(consumers([{ ...base, kafka: { ...k, consumer_group: '' } }])).path, 'consumers[0].kafka.consumer_group');
+    assert.equal(errorFor(consumers([{ ...base, kafka: { ...k, sasl_mechanism: 'aws-msk-iam' } }])).path, 'consumers[0].kafka.sasl_mechanism');
+    const r = loadConfig({ file: EMPTY, env: consumers([{ ...base, kafka: k }]) });
+    assert.equal(r.config.consumers?.[0]?.kafka.method_header, 'centrifugo-method');
+    assert.equal(r.config.consumers?.[0]?.kafka.fetch_max_wait, 500);
+  });
 });

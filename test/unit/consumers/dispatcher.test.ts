@@ -86,6 +86,23 @@ describe('ConsumedCommandDispatcher', () => {
     );
   });
 
+  it('dispatchPublication: publish for one channel, broadcast for several, options kept', async () => {
+    const { node, d } = setup();
+    assert.equal(await d.dispatchPublication(['a'], { data: bytes('{"x" : 1}'), idempotencyKey: 'k', delta: false, tags: { t: 'v' } }), 'done');
+    assert.equal(await d.dispatchPublication(['b', 'c'], { data: bytes('2'), idempotencyKey: '', delta: false }), 'done');
+    assert.equal(await d.dispatchPublication([], { data: bytes('3'), idempotencyKey: '', delta: false }), 'skipped');
+    assert.deepEqual(
+      node.calls.map((c) => c.args),
+      [
+        ['a', '{"x" : 1}', { idempotencyKey: 'k', tags: { t: 'v' } }],
+        ['b', '2', {}],
+        ['c', '2', {}],
+      ],
+    );
+    node.failWith = new Error('down');
+    await assert.rejects(d.dispatchPublication(['a'], { data: bytes('1'), idempotencyKey: '', delta: false }), RetryableDispatchError);
+  });
+
   it('decodeEnvelope: method and payload bytes', () => {
     const e = decodeEnvelope(bytes('{"payload": {"a" : 1}, "method":"publish"}'));
     assert.equal(e?.method, 'publish');
