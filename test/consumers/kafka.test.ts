@@ -81,8 +81,10 @@ describe('consumers: Kafka', { skip }, () => {
     const feeds = [await subscribe('rec:k0'), await subscribe('rec:k1')];
     const N = 80;
     let sent = 0;
+    const firstSeen = waitFor(() => feeds[0]!.pubs.length + feeds[1]!.pubs.length >= 10, { what: 'first publications', timeoutMs: 30_000 });
     const writer = (async () => {
       for (let b = 0; b < N / 10; b++) {
+        if (b === 2) await firstSeen; // the rest is produced while Gyre restarts
         const messages = [];
         for (let i = b * 10; i < b * 10 + 10; i++) {
           const p = i % 2;
@@ -95,7 +97,7 @@ describe('consumers: Kafka', { skip }, () => {
         await sleep(150);
       }
     })();
-    await waitFor(() => feeds[0]!.pubs.length + feeds[1]!.pubs.length >= 10, { what: 'first publications', timeoutMs: 30_000 });
+    await firstSeen;
     assert.ok(sent < N, 'the restart happens while records are still being produced');
     const exit = await gyre!.stop();
     assert.equal(exit.code, 0, 'graceful stop');

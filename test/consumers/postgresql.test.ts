@@ -114,10 +114,12 @@ describe('consumers: PostgreSQL outbox', { skip }, () => {
     const N = 120;
     // A writer that keeps inserting while Gyre restarts: 12 transactions of 10 rows, alternating partitions.
     let written = 0;
+    const firstSeen = waitFor(() => feeds[0]!.pubs.length + feeds[1]!.pubs.length >= 20, { what: 'first publications', timeoutMs: 15_000 });
     const writer = (async () => {
       const c = await pg!.client();
       try {
         for (let b = 0; b < N / 10; b++) {
+          if (b === 3) await firstSeen; // the rest is written while Gyre restarts
           await c.query('BEGIN');
           for (let i = b * 10; i < b * 10 + 10; i++) {
             const p = i % 2;
@@ -136,7 +138,7 @@ describe('consumers: PostgreSQL outbox', { skip }, () => {
       }
     })();
     // Restart once some rows went through and the writer is still running.
-    await waitFor(() => feeds[0]!.pubs.length + feeds[1]!.pubs.length >= 20, { what: 'first publications', timeoutMs: 15_000 });
+    await firstSeen;
     assert.ok(written < N, 'the restart happens while rows are still being written');
     const exit = await gyre!.stop();
     assert.equal(exit.code, 0, 'graceful stop');
