@@ -4,7 +4,11 @@
 //
 //   node --import tsx bench/profile/compare.ts [--reps 3] [--goals connect,idle,fan1,fan1000]
 //        [--gyre-dist DIR] [--bench-cli FILE] [--out FILE.json] [--node-flags "--max-semi-space-size=…"]
-//        [--engine memory|redis]
+//        [--engine memory|redis] [--workers N] [--sched none|rr] [--servers gyre,centrifugo]
+//
+// --workers: Gyre runs with `--workers N` (server CPU and RSS are summed over the primary and its workers);
+// --sched: how connections reach them (node.workers_scheduling; Gyre's default none). The connect goal then
+// also reports how the connections spread over the processes (`ss -tnp` when the burst is done).
 //
 // --engine redis: one redis-server (no persistence) is started for the whole run and every server uses it with
 // its own prefix; the connect goal then also reports Redis CPU and SUBSCRIBE commands during the burst.
@@ -18,7 +22,7 @@ import { existsSync, writeFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { API_KEY, HMAC, HOST, runBench, sample, sleep, startServer } from './procs.js';
+import { API_KEY, HMAC, HOST, runBench, sample, socketsByPid, sleep, startServer } from './procs.js';
 import type { BenchRun, Running, Sample, ServerKind, ServerOpts } from './procs.js';
 
 const REPO = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
@@ -32,6 +36,8 @@ interface Args {
   nodeFlags: string[];
   servers: ServerKind[];
   engine: 'memory' | 'redis';
+  workers: number;
+  sched: 'rr' | 'none' | undefined;
 }
 
 /** The run's redis-server when --engine redis. */
@@ -80,6 +86,8 @@ function parseArgs(argv: string[]): Args {
     nodeFlags: (get('--node-flags') ?? '').split(' ').filter((s) => s !== ''),
     servers: (get('--servers') ?? 'gyre,centrifugo').split(',') as ServerKind[],
     engine: get('--engine') === 'redis' ? 'redis' : 'memory',
+    workers: Number(get('--workers') ?? 1),
+    sched: get('--sched') as 'rr' | 'none' | undefined,
   };
 }
 
@@ -154,8 +162,13 @@ const GOALS: Record<string, Goal> = {
       const j = rep(r);
       const cpu = cpuBetween(before, r.marks['done']);
       const redis = redisRun !== undefined ? { redisCpuSec: cpuBetween(redisBefore, redisAtDone), redisSubscribeCalls: redisSubsAtDone - redisSubsBefore } : {};
+      // Share of the connections held by the busiest process (0.5 = even over 2 workers; 1 = one took all).
+      const counts = Object.values(spreadAtDone ?? {});
+      const held = counts.reduce((x, y) => x + y, 0);
       return {
         ...redis,
+        busiestShare: counts.length > 0 && held > 0 ? Math.max(...counts) / held : null,
+        processesHolding: counts.length,
         failed: j.clients.failed,
         subscribed: j.clients.subscribed,
         ttsP50ms: j.timeToSubscribed.p50,
@@ -202,6 +215,8 @@ async function runOne(kind: ServerKind, goalName: string, port: number, a: Args)
     gyreDist: a.gyreDist,
     centrifugoBin: process.env['CENTRIFUGO_BIN'] ?? join(homedir(), 'go', 'bin', 'centrifugo'),
     nodeFlags: a.nodeFlags,
+    workers: a.workers,
+    ...(a.sched !== undefined ? { sched: a.sched } : {}),
   };
   if (redisRun !== undefined) opts.engine = { type: 'redis', redis: { address: [`${HOST}:${redisRun.port}`], prefix: `cmp-${kind}-${port}` } };
   const srv: Running = await startServer(kind, port, opts);
@@ -223,7 +238,9 @@ async function runOne(kind: ServerKind, goalName: string, port: number, a: Args)
       '--source-ips', SRC_IPS,
       '--server-pid', String(srv.pid),
     ];
-    const r = await runBench(REPO, a.benchCli, args, srv.pid, goal.markers, goal.timeoutMs, () => {
+    spreadAtDone = null;
+    const r = await runBench(REPO, a.benchCli, args, srv.pid, goal.markers, goal.timeoutMs, (name) => {
+      if (name === 'done' && goalName === 'connect') spreadAtDone = socketsByPid(port);
       if (redisRun === undefined) return;
       redisAtDone = sample(redisRun.pid) ?? undefined;
       redisSubsAtDone = redisSubscribeCalls();
@@ -237,6 +254,7 @@ async function runOne(kind: ServerKind, goalName: string, port: number, a: Args)
   }
 }
 
+let spreadAtDone: Record<string, number> | null = null;
 let redisBefore: Sample | undefined;
 let redisAtDone: Sample | undefined;
 let redisSubsBefore = 0;

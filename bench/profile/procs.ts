@@ -1,8 +1,8 @@
 // Process plumbing for the side-by-side comparison: start Gyre (compiled) or Centrifugo with the same config on
 // a loopback port, sample its /proc CPU and RSS, run gyre-bench as a child and watch its log lines.
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -21,6 +21,10 @@ export interface ServerOpts {
   nodeFlags: string[];
   /** The `engine` config section (default: the memory engine). */
   engine?: Record<string, unknown>;
+  /** Gyre worker processes (`--workers N`); absent or 1 = one process. */
+  workers?: number;
+  /** node.workers_scheduling: 'none' (Gyre's default, workers accept) or 'rr' (the primary accepts). */
+  sched?: 'rr' | 'none';
 }
 
 export interface Running {
@@ -60,6 +64,22 @@ function waitTcp(port: number, timeoutMs: number): Promise<void> {
   });
 }
 
+/** Until the API's info lists `n` nodes (every worker serving). */
+async function waitNodes(port: number, n: number, timeoutMs: number): Promise<void> {
+  const until = Date.now() + timeoutMs;
+  while (Date.now() < until) {
+    try {
+      const r = await fetch(`http://${HOST}:${port}/api/info`, { method: 'POST', headers: { 'X-API-Key': API_KEY }, body: '{}' });
+      const j = (await r.json()) as { result?: { nodes?: unknown[] } };
+      if ((j.result?.nodes?.length ?? 0) >= n) return;
+    } catch {
+      /* not yet */
+    }
+    await sleep(200);
+  }
+  throw new Error(`info did not list ${n} nodes within ${timeoutMs} ms`);
+}
+
 function exited(child: ChildProcess, ms: number): Promise<boolean> {
   if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve(true);
   return new Promise((resolve) => {
@@ -76,7 +96,10 @@ export async function startServer(kind: ServerKind, port: number, o: ServerOpts)
   const cfg = join(dir, 'config.json');
   writeFileSync(cfg, JSON.stringify(config(port, o.engine)));
   const cmd = kind === 'gyre' ? process.execPath : o.centrifugoBin;
+  const workers = kind === 'gyre' ? (o.workers ?? 1) : 1;
   const args = kind === 'gyre' ? [...o.nodeFlags, join(o.gyreDist, 'src', 'main.js'), '-c', cfg] : ['-c', cfg];
+  if (workers > 1) args.push('--workers', String(workers));
+  if (workers > 1 && o.sched !== undefined) args.push('--node.workers_scheduling', o.sched);
   const child = spawn(cmd, args, { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
   const keep = (b: Buffer): void => {
@@ -86,6 +109,7 @@ export async function startServer(kind: ServerKind, port: number, o: ServerOpts)
   child.stderr?.on('data', keep);
   try {
     await waitTcp(port, 30_000);
+    if (workers > 1) await waitNodes(port, workers, 60_000);
   } catch (err) {
     child.kill('SIGKILL');
     throw new Error(`${kind} did not start: ${String(err)}\n${out}`);
@@ -111,7 +135,7 @@ export interface Sample {
   rssKb: number;
 }
 
-export function sample(pid: number): Sample | null {
+function sampleOne(pid: number): Sample | null {
   try {
     const st = readFileSync(`/proc/${pid}/stat`, 'utf8');
     const f = st.slice(st.lastIndexOf(')') + 2).split(' ');
@@ -123,12 +147,69 @@ export function sample(pid: number): Sample | null {
   }
 }
 
+/** `pid` and its descendants (Gyre's worker processes), from each process's parent in /proc/<pid>/stat. */
+export function processTree(pid: number): number[] {
+  const parent = new Map<number, number>();
+  for (const name of readdirSync('/proc')) {
+    if (!/^\d+$/.test(name)) continue;
+    try {
+      const st = readFileSync(`/proc/${name}/stat`, 'utf8');
+      parent.set(Number(name), Number(st.slice(st.lastIndexOf(')') + 2).split(' ')[1]));
+    } catch {
+      /* gone */
+    }
+  }
+  const out = [pid];
+  for (let i = 0; i < out.length; i++) for (const [c, p] of parent) if (p === out[i]) out.push(c);
+  return out;
+}
+
+/** CPU and RSS of `pid` plus its descendants: one process, or a Gyre primary with its workers. */
+export function sample(pid: number): Sample | null {
+  const root = sampleOne(pid);
+  if (root === null) return null;
+  let children: number[] = [];
+  try {
+    children = processTree(pid).slice(1);
+  } catch {
+    children = [];
+  }
+  for (const c of children) {
+    const s = sampleOne(c);
+    if (s === null) continue;
+    root.cpuSec += s.cpuSec;
+    root.rssKb += s.rssKb;
+  }
+  return root;
+}
+
+/** Per-process CPU seconds of the tree at `pid` (for how the work spread over worker processes). */
+export function cpuByProcess(pid: number): Map<number, number> {
+  const out = new Map<number, number>();
+  for (const p of processTree(pid)) {
+    const s = sampleOne(p);
+    if (s !== null) out.set(p, s.cpuSec);
+  }
+  return out;
+}
+
 export interface BenchRun {
   code: number | null;
   report: unknown;
   /** Server samples taken when a log line matched a marker, keyed by the marker name. */
   marks: Record<string, Sample>;
   log: string;
+}
+
+/** Established TCP connections on local `port`, per owning process (`ss -tnp`). */
+export function socketsByPid(port: number): Record<string, number> {
+  const r = spawnSync('ss', ['-Htnp', 'state', 'established', `( sport = :${port} )`], { encoding: 'utf8', timeout: 20_000, maxBuffer: 64 * 1024 * 1024 });
+  const out: Record<string, number> = {};
+  for (const line of (r.stdout ?? '').split('\n')) {
+    const m = /pid=(\d+)/.exec(line);
+    if (m !== null) out[m[1]!] = (out[m[1]!] ?? 0) + 1;
+  }
+  return out;
 }
 
 /**

@@ -58,6 +58,8 @@ export function runPrimary(opts: PrimaryOptions): Promise<void> {
   const { config, logger, workers: count } = opts;
   // Payload bytes cross IPC as Uint8Array (v8 serialisation), not as JSON arrays of numbers.
   cluster.setupPrimary({ serialization: 'advanced' });
+  // Before the first fork (docs/workers.md: both were measured on a connect burst).
+  cluster.schedulingPolicy = config.node.workers_scheduling === 'rr' ? cluster.SCHED_RR : cluster.SCHED_NONE;
   const host = new PrimaryEngineHost();
   const aggregator = new MetricsAggregator();
   const policy = new RestartPolicy();

@@ -329,6 +329,11 @@ export interface GyreConfig {
      * 'auto' = one per CPU. 1 = no workers (this process serves).
      */
     workers: number | 'auto';
+    /**
+     * Gyre extension: how connections reach the workers. 'none': every worker accepts on the shared listen
+     * socket (measured cheaper, docs/workers.md); 'rr': the primary accepts and hands each one over round-robin.
+     */
+    workers_scheduling: 'none' | 'rr';
   };
   pid_file: string;
   /** Async consumers of server API commands (src/consumers, docs/consumers.md). Optional in hand-built configs. */

@@ -179,6 +179,7 @@ describe('the key tables', () => {
       'http_server.max_handshakes_in_flight',
       'http_server.warmup_connections',
       'node.workers',
+      'node.workers_scheduling',
       'shutdown.drain_duration',
       'shutdown.pre_drain_delay',
     ]);
