@@ -62,8 +62,8 @@ interface Sub {
   sub: Subscription;
   channel: number;
   seqs: number[];
-  /** Publications in the order the server wrote them (subscribe replies' lists and pushes, over every socket). */
-  wire: Array<{ seq: number; offset: number }>;
+  /** Per socket, the publications in the order the server wrote them (subscribe replies' lists and pushes). */
+  wire: Array<Array<{ seq: number; offset: number }>>;
   /** What happened to this subscriber, for the report of a violation: `pub seq@offset`, `subscribed`, `lost`. */
   events: string[];
   lostAt: number | undefined;
@@ -179,42 +179,45 @@ function startPublisher(apiUrl: string, o: RollingOptions): Publisher {
 }
 
 /**
- * What the server wrote, in order (`wire`): every acknowledged publication once and in publish order, nothing
- * twice, stream offsets strictly increasing. A publication whose request failed may still have been applied,
- * later than the next one: it may appear anywhere, once. What the application saw (`seqs`): the same set,
- * each once. Its order is not checked: centrifuge-js 5.7.4 can emit a push that arrives in the frame right
- * after a subscribe reply before that reply's `subscribed` event and recovered publications (both frames in one
- * socket read; see docs/deploy.md, "Known client race").
+ * What the server wrote on each socket (`wire`), in order: acknowledged publications in publish order, stream
+ * offsets strictly increasing, nothing twice. (A socket may repeat what an earlier one carried: a publication
+ * written just before a close that the client no longer processed is recovered on the next socket.) What the
+ * application saw (`seqs`): every acknowledged publication, each once. A publication whose request failed
+ * may still have been applied, later than the next one: it may appear anywhere, once. The application's
+ * order is not checked: centrifuge-js 5.7.4 can emit a push that arrives in the frame right after a subscribe
+ * reply before that reply's `subscribed` event and recovered publications (both frames in one socket read;
+ * docs/deploy.md, "A client race to know about").
  */
 function checkSubscriber(s: Sub, index: number, acked: readonly number[]): string | undefined {
-  const who = `client ${index} (ch-${s.channel}) [${s.events.slice(-40).join(', ')}]`;
+  const say = (what: string): string => `client ${index} (ch-${s.channel}): ${what} [${s.events.slice(-40).join(', ')}]`;
   const isAcked = new Set(acked);
-  const wire = s.wire.map((w) => w.seq);
-  const inOrder = wire.filter((q) => isAcked.has(q));
-  for (let i = 1; i < inOrder.length; i++) {
-    if ((inOrder[i] as number) <= (inOrder[i - 1] as number)) return `${who}: server wrote seq ${String(inOrder[i])} after ${String(inOrder[i - 1])}`;
+  for (const [k, socket] of s.wire.entries()) {
+    for (let i = 1; i < socket.length; i++) {
+      const [a, b] = [socket[i - 1]!, socket[i]!];
+      if (b.offset <= a.offset) return say(`socket ${k}: server wrote offset ${b.offset} (seq ${b.seq}) after offset ${a.offset} (seq ${a.seq})`);
+    }
+    const inOrder = socket.map((w) => w.seq).filter((q) => isAcked.has(q));
+    for (let i = 1; i < inOrder.length; i++) {
+      if ((inOrder[i] as number) <= (inOrder[i - 1] as number)) return say(`socket ${k}: server wrote seq ${String(inOrder[i])} after ${String(inOrder[i - 1])}`);
+    }
   }
-  for (let i = 1; i < s.wire.length; i++) {
-    const [a, b] = [s.wire[i - 1]!, s.wire[i]!];
-    if (b.offset <= a.offset) return `${who}: server wrote offset ${b.offset} (seq ${b.seq}) after offset ${a.offset} (seq ${a.seq})`;
-  }
-  for (const [what, list] of [['server wrote', wire], ['application got', s.seqs]] as const) {
-    const have = new Set(list);
-    if (have.size !== list.length) return `${who}: ${what} a publication twice`;
-    const missing = acked.filter((q) => !have.has(q));
-    if (missing.length > 0) return `${who}: ${what} ${missing.length} acknowledged missing, first ${String(missing[0])}`;
-  }
+  const have = new Set(s.seqs);
+  if (have.size !== s.seqs.length) return say('application got a publication twice');
+  const missing = acked.filter((q) => !have.has(q));
+  if (missing.length > 0) return say(`application got ${missing.length} acknowledged missing, first ${String(missing[0])}`);
   return undefined;
 }
 
 /** A `ws` WebSocket for centrifuge-js that notes the publications of every frame the server wrote. */
-function tapClass(s: { wire: Array<{ seq: number; offset: number }> }): new (address: string, protocols?: string | string[]) => WebSocket {
-  const note = (p: { data?: { seq?: unknown }; offset?: unknown } | undefined): void => {
-    if (typeof p?.data?.seq === 'number') s.wire.push({ seq: p.data.seq, offset: Number(p.offset ?? 0) });
-  };
+function tapClass(s: { wire: Array<Array<{ seq: number; offset: number }>> }): new (address: string, protocols?: string | string[]) => WebSocket {
   return class Tap extends WebSocket {
     constructor(address: string, protocols?: string | string[]) {
       super(address, protocols);
+      const mine: Array<{ seq: number; offset: number }> = [];
+      s.wire.push(mine);
+      const note = (p: { data?: { seq?: unknown }; offset?: unknown } | undefined): void => {
+        if (typeof p?.data?.seq === 'number') mine.push({ seq: p.data.seq, offset: Number(p.offset ?? 0) });
+      };
       this.on('message', (data: Buffer) => {
         for (const line of data.toString('utf8').split('\n')) {
           if (!line.includes('"seq"')) continue;
@@ -239,7 +242,14 @@ export async function runRollingRestart(o: RollingOptions): Promise<RollingResul
     const ports = nodes.map((n) => n.port);
     // fail_timeout 1 s: a restarted node is taken back within a second (the default 10 s can leave both nodes
     // marked failed when B drains soon after A came back: "no live upstreams", 502).
-    nginx = await startNginx(ports, { retry503: true, serverParams: 'max_fails=1 fail_timeout=1s', workerShutdownTimeout: '1s' });
+    // worker_connections: each client holds 2 (client side + upstream side); during a reload the old and the new
+    // worker each need their own.
+    nginx = await startNginx(ports, {
+      retry503: true,
+      serverParams: 'max_fails=1 fail_timeout=1s',
+      workerShutdownTimeout: '1s',
+      workerConnections: 2 * o.clients + 1024,
+    });
     const url = `ws://127.0.0.1:${nginx.port}/connection/websocket`;
     const token = await connToken({ sub: 'roll', expIn: 3600 });
 

@@ -1,0 +1,107 @@
+// The 20,000-client burst against one process (docs/storm.md §1): gyre-bench `connect` opens every client at once
+// (connect + subscribe in the first frame), spread over worker processes and 127.0.0.x source addresses, each
+// with a 5 s deadline to be subscribed: the official centrifuge client's `timeout` (it aborts a socket not
+// answered within 5 s: "WebSocket is closed before the connection is established"). Three servers, one
+// after the other within each run: Gyre with the adaptive guard (http_server.handshake_wait_budget 2 s, the
+// default), Gyre without it (0), and Centrifugo, all with the same config (memory engine). Reported per side:
+// clients aborted by the 5 s timeout, clients refused with a 503 (answered at once, they retry), other
+// failures, and time-to-subscribed of those that got in. Medians over runs.
+// Usage: node --import tsx bench/admission-burst.bench.ts [--clients 20000] [--runs 3] [--processes 4]
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { runProcess } from './lib/run-process.js';
+import { REPO_ROOT, startServer, type PeerName } from './lib/servers.js';
+
+function arg(name: string, d: number): number {
+  const i = process.argv.indexOf(`--${name}`);
+  return i === -1 ? d : Number(process.argv[i + 1]);
+}
+const N = arg('clients', 20_000);
+const RUNS = Math.max(1, Math.min(5, arg('runs', 3)));
+const PROCESSES = Math.max(1, Math.min(8, arg('processes', 4)));
+
+interface Side {
+  name: string;
+  peer: PeerName;
+  config: Record<string, unknown>;
+}
+const SIDES: Side[] = [
+  { name: 'Gyre, guard on (2 s)', peer: 'gyre', config: { http_server: { handshake_wait_budget: '2s' } } },
+  { name: 'Gyre, guard off', peer: 'gyre', config: { http_server: { handshake_wait_budget: '0s' } } },
+  { name: 'Centrifugo 6.9.1', peer: 'centrifugo', config: {} },
+];
+
+interface Outcome {
+  subscribed: number;
+  timeouts: number;
+  refused503: number;
+  other: Record<string, number>;
+  p50: number;
+  p99: number;
+  max: number;
+}
+
+async function burst(side: Side): Promise<Outcome> {
+  const server = await startServer(side.peer, { configOverride: side.config });
+  const dir = mkdtempSync(join(tmpdir(), 'gyre-admission-'));
+  try {
+    const json = join(dir, 'report.json');
+    const res = await runProcess(
+      process.execPath,
+      [
+        'bin/gyre-bench.js', 'connect', '--url', server.clientUrl, '--hmac-secret', server.hmacSecret,
+        '-c', String(N), '--processes', String(PROCESSES), '--workers', '2', '--source-ips', '127.0.0.1-127.0.0.16',
+        '--connect-timeout', '5s', '--timeout', '90s', '--json', json, '-q',
+      ],
+      { cwd: REPO_ROOT, timeoutMs: 150_000 },
+    );
+    if (res.code !== 0) console.error(`gyre-bench exited ${String(res.code ?? res.signal)}: ${res.stderr.slice(-2000)}`);
+    const r = JSON.parse(readFileSync(json, 'utf8')) as {
+      clients: { subscribed: number; failures: Record<string, number> };
+      timeToSubscribed: { p50: number; p99: number; max: number };
+    };
+    const other: Record<string, number> = {};
+    let timeouts = 0;
+    let refused503 = 0;
+    for (const [k, v] of Object.entries(r.clients.failures)) {
+      if (k === 'timeout') timeouts += v;
+      else if (k === 'http_503') refused503 += v;
+      else other[k] = v;
+    }
+    return { subscribed: r.clients.subscribed, timeouts, refused503, other, ...r.timeToSubscribed };
+  } finally {
+    await server.stop();
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+const median = (xs: number[]): number => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length % 2 === 1 ? (s[(s.length - 1) / 2] as number) : ((s[s.length / 2 - 1] as number) + (s[s.length / 2] as number)) / 2;
+};
+
+const all = new Map<string, Outcome[]>();
+for (let run = 0; run < RUNS; run++) {
+  for (const side of SIDES) {
+    const o = await burst(side);
+    all.set(side.name, [...(all.get(side.name) ?? []), o]);
+    console.error(`[run ${run + 1}] ${side.name}: ${JSON.stringify(o)}`);
+    await new Promise((r) => setTimeout(r, 2000)); // TIME_WAIT and the kernel settle between sides
+  }
+}
+const fmt = (n: number): string => Math.round(n).toLocaleString('en-US');
+console.log(`\nnode --import tsx bench/admission-burst.bench.ts --clients ${N} --runs ${RUNS} --processes ${PROCESSES}`);
+console.log(`${N} clients at once, 5 s to be subscribed; medians of ${RUNS} runs (each run's value in brackets)\n`);
+console.log('| server | aborted by the 5 s timeout | refused with 503 | other failures | subscribed | time-to-subscribed p50 / p99 / max (ms) |');
+console.log('|---|---|---|---|---|---|');
+for (const side of SIDES) {
+  const os = all.get(side.name) ?? [];
+  const col = (f: (o: Outcome) => number): string => `${fmt(median(os.map(f)))} [${os.map((o) => fmt(f(o))).join(', ')}]`;
+  const other = os.map((o) => JSON.stringify(o.other)).join(' ');
+  console.log(
+    `| ${side.name} | ${col((o) => o.timeouts)} | ${col((o) => o.refused503)} | ${other} | ${col((o) => o.subscribed)} | ` +
+      `${fmt(median(os.map((o) => o.p50)))} / ${fmt(median(os.map((o) => o.p99)))} / ${fmt(median(os.map((o) => o.max)))} |`,
+  );
+}
+process.exit(0);
