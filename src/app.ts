@@ -225,6 +225,7 @@ export async function startServer(config: Readonly<GyreConfig>, opts: StartOptio
       logger.info({ port: grpcPort, tls: config.grpc_api.tls.enabled }, 'serving GRPC API');
     }
     const port = await listen(front.server, hs.address, hs.port, hs.backlog);
+    ws?.setListenPort(port);
     const internalPort = internal !== undefined ? await listen(internal, internalAddress, internalPortCfg, hs.backlog) : port;
     logger.info({ port, internalPort, version, tls: tls.main !== undefined, internalTls: tls.internal !== undefined }, 'gyre listening');
     await startConsumers(consumers);

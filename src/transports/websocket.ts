@@ -34,6 +34,7 @@ import type { SessionAcceptor, SessionPort, Transport, TransportInfo } from './t
 import { splitUrl } from '../http/url.js';
 import { abortHandshake, chooseSubprotocol, formatOf, rejectUpgrade } from './upgrade.js';
 import { Admission, refuseBusy, type AdmissionLimits } from './admission.js';
+import { readAcceptQueue } from '../metrics/accept-queue.js';
 import type { FdWatch } from '../metrics/fds.js';
 
 /** How long we wait for the peer's close frame before dropping the TCP connection. */
@@ -350,6 +351,7 @@ export class WebSocketHandler implements UpgradeTarget {
   private readonly transports = new Set<WebSocketTransport>();
   private readonly rejections: RejectionLog;
   private closed = false;
+  private listenPort = 0;
 
   constructor(private readonly opts: WebSocketHandlerOptions) {
     const ws = opts.websocket;
@@ -365,6 +367,7 @@ export class WebSocketHandler implements UpgradeTarget {
         open: () => this.transports.size,
         inFlight: () => Math.max(0, this.transports.size - (acceptor.connectedClients ?? this.transports.size)),
         shuttingDown: () => acceptor.shuttingDown,
+        acceptQueue: () => (this.listenPort === 0 ? 0 : (readAcceptQueue(this.listenPort) ?? 0)),
       },
       opts.fds,
     );
@@ -377,6 +380,11 @@ export class WebSocketHandler implements UpgradeTarget {
       handleProtocols: (protocols) => chooseSubprotocol(protocols),
       WebSocket: GyreWebSocket,
     });
+  }
+
+  /** The main port once bound: the admission guard watches its accept queue. */
+  setListenPort(port: number): void {
+    this.listenPort = port;
   }
 
   /** Config reload: the Origin check and the client admission limits apply to the next handshake. */
