@@ -29,6 +29,7 @@ import { enableRecoveredPublications } from './metrics/observe.js';
 import { HttpFront } from './http/front.js';
 import { rejectUpgrade } from './transports/upgrade.js';
 import { WebSocketHandler } from './transports/websocket.js';
+import { mountHttpTransports, type HttpTransports } from './app-transports.js';
 import { FdWatch, installFdWatch, readFdLimits } from './metrics/fds.js';
 import { readinessHandler } from './http/health.js';
 import { VERSION } from './version.js';
@@ -102,6 +103,12 @@ export async function startServer(config: Readonly<GyreConfig>, opts: StartOptio
   installFdWatch(fds);
   let ws: WebSocketHandler | undefined;
   let api: ApiHandler | undefined;
+  const httpTransports: HttpTransports = mountHttpTransports(mainRouter, config, {
+    acceptor: node,
+    logger,
+    fds,
+    wsConnections: () => ws?.connections ?? 0,
+  });
   if (!config.websocket.disabled) {
     ws = new WebSocketHandler({
       websocket: config.websocket,
@@ -110,6 +117,7 @@ export async function startServer(config: Readonly<GyreConfig>, opts: StartOptio
       acceptor: node,
       logger,
       fds,
+      otherOpen: () => httpTransports.open,
     });
     mainRouter.add(config.websocket.handler_prefix, (req, res) => {
       req.resume();
@@ -186,6 +194,7 @@ export async function startServer(config: Readonly<GyreConfig>, opts: StartOptio
     const verifier = createTokenVerifier(next.client); // first: if it throws, nothing has changed
     node.reconfigure(next, verifier);
     ws?.reconfigure(next.client);
+    httpTransports.reconfigure(next.client);
     api?.reconfigure(next.http_api);
     admin?.reconfigure(next.admin);
   };
@@ -205,6 +214,7 @@ export async function startServer(config: Readonly<GyreConfig>, opts: StartOptio
       }
       fds.close();
       const grpcStopped = grpcApi?.close();
+      httpTransports.close();
       const stopped = [closeFront(front), ...servers.filter((s) => s !== main).map((s) => closeServer(s))];
       await ws?.close();
       try {

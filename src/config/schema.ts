@@ -127,7 +127,28 @@ const client = z.object({
   subscribe_to_user_personal_channel: z
     .object({ enabled: bool(false), personal_channel_namespace: str(), single_connection: bool(false) })
     .prefault({}),
+  connect_code_to_unidirectional_disconnect: z
+    .object({
+      enabled: bool(false),
+      transforms: z
+        .array(
+          z.object({
+            code: z.number().int().min(1),
+            to: z.object({ code: z.number().int().min(1), reason: z.string().refine((r) => [...r].every((ch) => ch.charCodeAt(0) < 128), 'reason must be ASCII').default('') }),
+          }),
+        )
+        .default(() => []),
+    })
+    .prefault({}),
 });
+
+/** http_stream / sse: the bidirectional emulation transports. */
+const emulationTransport = (prefix: string) =>
+  z.object({ enabled: bool(false), handler_prefix: str(prefix), max_request_body_size: int(65536, 1) }).prefault({});
+
+/** uni_sse / uni_http_stream. */
+const uniHttpTransport = (prefix: string) =>
+  z.object({ enabled: bool(false), handler_prefix: str(prefix), max_request_body_size: int(65536, 1) }).prefault({});
 
 const channel = z.object({
   without_namespace: channelOptions.prefault({}),
@@ -310,6 +331,22 @@ export const configSchema = z.object({
       message_size_limit: int(65536, 1),
     })
     .prefault({}),
+  http_stream: emulationTransport('/connection/http_stream'),
+  sse: emulationTransport('/connection/sse'),
+  emulation: z.object({ handler_prefix: str('/emulation'), max_request_body_size: int(65536, 1) }).prefault({}),
+  uni_websocket: z
+    .object({
+      enabled: bool(false),
+      handler_prefix: str('/connection/uni_websocket'),
+      write_timeout: dur('1000ms'),
+      message_size_limit: int(65536, 1),
+      join_push_messages: bool(false),
+      disable_disconnect_push: bool(false),
+      disable_closing_handshake: bool(false),
+    })
+    .prefault({}),
+  uni_sse: uniHttpTransport('/connection/uni_sse'),
+  uni_http_stream: uniHttpTransport('/connection/uni_http_stream'),
   health: z
     .object({ enabled: bool(false), handler_prefix: str('/health'), ready_handler_prefix: str('/ready') })
     .prefault({}),

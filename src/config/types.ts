@@ -90,6 +90,36 @@ export interface ClientConfig {
     personal_channel_namespace: string;
     single_connection: boolean;
   };
+  /** Unidirectional transports: connect error code → disconnect (src/core/uni-connect.ts). */
+  connect_code_to_unidirectional_disconnect: {
+    enabled: boolean;
+    transforms: { code: number; to: { code: number; reason: string } }[];
+  };
+}
+
+/** http_stream and sse (bidirectional emulation). */
+export interface EmulationTransportConfig {
+  enabled: boolean;
+  handler_prefix: string;
+  /** bytes: initial request body (413 above it). */
+  max_request_body_size: number;
+}
+
+/** uni_sse and uni_http_stream. */
+export interface UniHttpTransportConfig {
+  enabled: boolean;
+  handler_prefix: string;
+  max_request_body_size: number;
+}
+
+export interface UniWebSocketConfig {
+  enabled: boolean;
+  handler_prefix: string;
+  write_timeout: number; // ms
+  message_size_limit: number; // bytes
+  join_push_messages: boolean;
+  disable_disconnect_push: boolean;
+  disable_closing_handshake: boolean;
 }
 
 export interface ChannelConfig {
@@ -302,6 +332,13 @@ export interface GyreConfig {
     write_timeout: number; // ms
     message_size_limit: number; // bytes
   };
+  http_stream: EmulationTransportConfig;
+  sse: EmulationTransportConfig;
+  /** `/emulation`: served when http_stream or sse is enabled. */
+  emulation: { handler_prefix: string; max_request_body_size: number };
+  uni_websocket: UniWebSocketConfig;
+  uni_sse: UniHttpTransportConfig;
+  uni_http_stream: UniHttpTransportConfig;
   /** ready_handler_prefix (Gyre extension): readiness, 503 from the start of a shutdown. */
   health: { enabled: boolean; handler_prefix: string; ready_handler_prefix: string };
   prometheus: { enabled: boolean; handler_prefix: string; recovered_publications_histogram: boolean };

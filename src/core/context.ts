@@ -22,6 +22,8 @@ export interface CoreContext {
   readonly tokenVerifier: TokenVerifier;
   readonly logger: Logger;
   readonly version: string;
+  /** This node's id (control plane uid; the `node` of emulation connect results). */
+  readonly nodeId: string;
   readonly codecs: { readonly json: Codec; readonly protobuf: Codec };
   readonly dispatch: CommandDispatcher;
   /** True once shutdown started. */

@@ -19,6 +19,8 @@ export class ChannelEntry {
 export class Hub {
   readonly sessions = new Map<string, Session>();
   readonly users = new Map<string, Set<Session>>();
+  /** Emulation and unidirectional sessions by their session id (`/emulation` requests, API `session` targets). */
+  private readonly bySessionId = new Map<string, Session>();
   readonly channels = new Map<string, ChannelEntry>();
   private readonly brokerSubs: BrokerSubscriptions;
   /** > 0 while a fan-out loop iterates a subscriber array: removals are deferred until it ends. */
@@ -38,6 +40,7 @@ export class Hub {
   addSession(s: Session): void {
     countAction('add_client', '');
     this.sessions.set(s.id, s);
+    if (s.sessionId !== '') this.bySessionId.set(s.sessionId, s);
     let set = this.users.get(s.user);
     if (set === undefined) {
       set = new Set();
@@ -50,11 +53,17 @@ export class Hub {
     if (this.sessions.get(s.id) !== s) return;
     countAction('remove_client', '');
     this.sessions.delete(s.id);
+    if (s.sessionId !== '') this.bySessionId.delete(s.sessionId);
     const set = this.users.get(s.user);
     if (set !== undefined) {
       set.delete(s);
       if (set.size === 0) this.users.delete(s.user);
     }
+  }
+
+  /** The connected session with this session id (emulation and unidirectional transports only). */
+  sessionBySessionId(sessionId: string): Session | undefined {
+    return this.bySessionId.get(sessionId);
   }
 
   userSessions(user: string): ReadonlySet<Session> | undefined {

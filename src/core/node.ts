@@ -12,7 +12,9 @@ import type { Engine } from '../engines/types.js';
 import { codecFor } from '../protocol/index.js';
 import { Disconnects } from '../protocol/errors.js';
 import type { ClientInfo, Publication, StreamPosition } from '../protocol/types.js';
-import type { SessionAcceptor, SessionPort, Transport } from '../transports/types.js';
+import type { EmulationOutcome, SessionAcceptor, SessionPort, Transport } from '../transports/types.js';
+import { encodeEmulationRequest, type EmulationRequest } from '../protocol/emulation.js';
+import { EMULATION_OP } from './emulation.js';
 import { metrics } from '../metrics/registry.js';
 import { ApiNode } from './api-node.js';
 import { checkEngineCapabilities } from './capabilities.js';
@@ -96,6 +98,7 @@ export class Node implements NodeApi, SessionAcceptor {
       },
       logger: opts.logger,
       version: opts.version,
+      nodeId: this.uid,
       codecs,
       dispatch: dispatchCommand,
       get shuttingDown(): boolean {
@@ -149,6 +152,17 @@ export class Node implements NodeApi, SessionAcceptor {
       return closedPort;
     }
     return new Session(this.ctx, transport);
+  }
+
+  async emulate(req: EmulationRequest): Promise<EmulationOutcome> {
+    if (!this.cluster.registry.has(req.node)) return 'node_not_found';
+    try {
+      const outcome = await this.cluster.survey(EMULATION_OP, encodeEmulationRequest(req), req.node);
+      return outcome.answers.has(req.node) ? 'ok' : 'failed';
+    } catch (err) {
+      this.logger.warn({ err, node: req.node }, 'emulation request not delivered');
+      return 'failed';
+    }
   }
 
   /** Closes every session with 3001 (paced, jittered, bounded), then the engine. Idempotent. */

@@ -16,6 +16,7 @@ import { SessionState } from './session-state.js';
 import { SessionTimers } from './session-timers.js';
 import { SubState, type Subscription } from './subscription.js';
 import { Writer } from './writer.js';
+import { uniConnectDisconnect } from './uni-connect.js';
 
 /** Label objects shared by every session with the same transport and format (they never change). */
 const recvLabelCache = new Map<string, { transport: string; frame_type: string; channel_namespace: string }>();
@@ -63,6 +64,15 @@ function nextTurn(): Promise<void> {
 
 export class Session implements SessionPort {
   readonly id: string = randomUUID();
+  /**
+   * The session id of emulation and unidirectional transports (Centrifugo's: a second UUID, sent in the connect
+   * result; `/emulation` requests and API `session` targets name it). '' on WebSocket.
+   */
+  readonly sessionId: string;
+  /** Unidirectional transport: pushes go out bare and connect errors become disconnects. */
+  readonly uni: boolean;
+  /** A `disconnect` push is written before the transport closes (emulation and unidirectional transports). */
+  private readonly disconnectPush: boolean;
   state: SessionState = SessionState.Connecting;
   /** After a connect error reply the connection is unusable: any further command ⇒ 3501. */
   unusable = false;
@@ -102,6 +112,10 @@ export class Session implements SessionPort {
   ) {
     const info = transport.info;
     this.transportName = info.name;
+    this.uni = info.unidirectional;
+    const emulation = info.emulation === true;
+    this.sessionId = this.uni || emulation ? randomUUID() : '';
+    this.disconnectPush = info.disconnectPush ?? (this.uni || emulation);
     this.json = info.protocol === 'json';
     this.codec = this.json ? ctx.codecs.json : ctx.codecs.protobuf;
     this.writer = new Writer({
@@ -264,6 +278,13 @@ export class Session implements SessionPort {
   }
 
   private handleCommandError(cmd: Command, err: unknown): void {
+    if (this.uni && cmd.kind === 'connect' && err instanceof ProtocolError) {
+      // No reply channel on a unidirectional transport: the error becomes a disconnect (docs/transports.md).
+      this.noteConnectRejected(err.message, err.code);
+      metrics.replyErrors.inc({ method: cmd.kind, code: String(err.code), channel_namespace: '' });
+      this.close(uniConnectDisconnect(err.code, this.ctx.config.client.connect_code_to_unidirectional_disconnect));
+      return;
+    }
     if (err instanceof Disconnect) {
       if (cmd.kind === 'connect' && err.code !== DisconnectCode.Shutdown) this.noteConnectRejected(err.reason, err.code);
       this.close(err);
@@ -301,8 +322,9 @@ export class Session implements SessionPort {
   // ---- outbound
 
   /** Hot path: one encoded message for this connection (batched into one frame per macrotask / inbound frame). */
-  deliver(bytes: Uint8Array): void {
+  deliver(message: Uint8Array): void {
     if (this.state === SessionState.Closed) return;
+    const bytes = this.uni ? this.codec.barePush(message) : message;
     const held = this.held;
     if (held !== null) {
       held.push(bytes);
@@ -397,6 +419,10 @@ export class Session implements SessionPort {
     try {
       if (flush) {
         if (held !== null) for (let i = 0; i < held.length; i++) this.writer.enqueue(held[i]!);
+        if (this.disconnectPush && d.code !== DisconnectCode.ConnectionClosed) {
+          const push = this.codec.encodePush({ disconnect: { code: d.code, reason: d.reason } });
+          this.writer.enqueue(this.uni ? this.codec.barePush(push) : push);
+        }
         this.writer.flush();
       }
     } catch (err) {

@@ -1,6 +1,7 @@
 // This node's answers to surveys from the cluster (its own included). Ops and payloads are Centrifugo's, so
 // Centrifugo nodes can ask Gyre nodes and the other way round: today `channels` (active channels with their local
-// subscriber counts, filtered by a glob pattern), and Gyre's own `gyre.user_connections` (the admin page).
+// subscriber counts, filtered by a glob pattern), `centrifuge_emulation` (core/emulation.ts), and Gyre's own
+// `gyre.user_connections` (the admin page).
 import type { CoreContext } from './context.js';
 import { CHANNELS_OP, decodeChannelsRequest, encodeChannelsResult, type ChannelCounts } from './control/channels-survey.js';
 import {
@@ -11,6 +12,7 @@ import {
 } from './control/connections-survey.js';
 import { SurveyCode } from './control/messages.js';
 import type { SurveyAnswer } from './control/survey.js';
+import { answerEmulation, EMULATION_OP } from './emulation.js';
 
 const EMPTY = new Uint8Array(0);
 
@@ -66,5 +68,6 @@ export function answerSurvey(ctx: CoreContext, op: string, data: Uint8Array): Pr
     if (user === undefined) return Promise.resolve({ code: SurveyCode.InvalidRequest, data: EMPTY });
     return Promise.resolve({ code: SurveyCode.Ok, data: encodeUserConnectionsResult(localUserConnections(ctx, user)) });
   }
+  if (op === EMULATION_OP) return Promise.resolve(answerEmulation(ctx, data));
   return Promise.resolve({ code: SurveyCode.MethodNotFound, data: EMPTY });
 }

@@ -17,8 +17,16 @@ export function targetSessions(ctx: CoreContext, t: ControlTarget): Session[] {
   // Label filters narrow the target by connection labels, which Gyre does not have: apply to nobody rather than
   // to more connections than asked.
   if (t.labelFilter) return out;
-  // Session ids exist only for emulation/unidirectional transports, which Gyre does not serve yet.
-  if (t.session !== '') return out;
+  // Session ids exist only for emulation and unidirectional transports; the session must also match the user
+  // and client when those are given.
+  if (t.session !== '') {
+    const s = ctx.hub.sessionBySessionId(t.session);
+    if (s === undefined || s.state !== SessionState.Connected) return out;
+    if ((t.user !== '' || !t.allUsers) && s.user !== t.user) return out;
+    if (t.client !== '' && s.id !== t.client) return out;
+    out.push(s);
+    return out;
+  }
   const pool: Iterable<Session> | undefined =
     t.user === '' && t.allUsers ? ctx.hub.sessions.values() : ctx.hub.userSessions(t.user);
   if (pool === undefined) return out;

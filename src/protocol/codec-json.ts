@@ -15,6 +15,7 @@ const PUB_KEY = encoder.encode(',"pub":');
 const CLOSE_TWO = encoder.encode('}}');
 /** Length of `{"push":`, the wrapper a bare (unidirectional) push does not have. */
 const PUSH_WRAPPER_PREFIX = 8;
+const PUSH_WRAPPER = encoder.encode('{"push":');
 
 /** A push reply `{"push":X}` → a view of the bare push `X` (unidirectional transports), without copying. */
 export function bareJsonPush(pushReply: Uint8Array): Uint8Array {
@@ -68,6 +69,12 @@ export class JsonCodec implements Codec {
     writePublication(w, pub);
     w.bytes(CLOSE_TWO);
     return w.finish();
+  }
+
+  barePush(message: Uint8Array): Uint8Array {
+    if (message.length <= PUSH_WRAPPER_PREFIX + 1) return message;
+    for (let i = 0; i < PUSH_WRAPPER_PREFIX; i++) if (message[i] !== PUSH_WRAPPER[i]) return message;
+    return bareJsonPush(message);
   }
 
   joinFrames(messages: readonly Uint8Array[]): Uint8Array {

@@ -179,6 +179,16 @@ export class ProtobufCodec implements Codec {
   /** An empty Reply serialises to zero bytes; framed it is the single byte 0x00. */
   readonly pingMessage: Uint8Array = new Uint8Array(0);
   private readonly cursor: VarintCursor = { pos: 0, value: 0 };
+  private readonly pushCursor: VarintCursor = { pos: 0, value: 0 };
+
+  /** A Reply holding only `push` (field 4, length-delimited: tag 0x22) → the Push bytes. */
+  barePush(message: Uint8Array): Uint8Array {
+    if (message.length < 2 || message[0] !== 0x22) return message;
+    const cur = this.pushCursor;
+    cur.pos = 1;
+    if (!readVarint(message, cur) || cur.pos + cur.value !== message.length) return message;
+    return message.subarray(cur.pos);
+  }
 
   decodeCommands(frame: Uint8Array): DecodeResult {
     return this.decodeSome(frame, { pos: 0 }, Infinity);

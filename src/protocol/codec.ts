@@ -34,6 +34,11 @@ export interface Codec {
    * shared by every subscriber. Payload bytes are spliced in, never parsed.
    */
   encodePublicationPush(channel: string, pub: Publication): Uint8Array;
+  /**
+   * The bare Push inside a push Reply (unidirectional transports send pushes without the Reply wrapper), as a
+   * view without copying; any other message (the ping) is returned as is.
+   */
+  barePush(message: Uint8Array): Uint8Array;
   /** The server ping (empty Reply): JSON `{}`, protobuf zero-length message. */
   readonly pingMessage: Uint8Array;
   /** Join several encoded messages into one transport frame (JSON: '\n'-joined; protobuf: varint prefixes). */

@@ -172,8 +172,11 @@ export class Admission {
     return true;
   }
 
-  /** The connection was let in: count it against its address until its socket closes. */
-  admitted(socket: Duplex, remote: string | undefined): void {
+  /**
+   * The connection was let in: count it against its address until it closes (a socket, or the response of an
+   * HTTP streaming connection).
+   */
+  admitted(socket: { once(event: 'close', listener: () => void): unknown }, remote: string | undefined): void {
     this.admittedInWindow++;
     if (this.limits.ipLimit === 0 || remote === undefined) return;
     this.perIp.set(remote, (this.perIp.get(remote) ?? 0) + 1);

@@ -1,11 +1,33 @@
 // The Transport seam: one live connection as the core sees it.
 import type { Disconnect } from '../protocol/errors.js';
 import type { ProtocolFormat } from '../protocol/types.js';
+import type { EmulationRequest } from '../protocol/emulation.js';
+
+/** Transport names as Centrifugo reports them (metrics labels, logs). */
+export type TransportName =
+  | 'websocket'
+  | 'http_stream'
+  | 'sse'
+  | 'uni_websocket'
+  | 'uni_sse'
+  | 'uni_http_stream'
+  | 'uni_grpc';
 
 export interface TransportInfo {
-  readonly name: 'websocket';
+  readonly name: TransportName;
   readonly protocol: ProtocolFormat;
+  /** Server → client only: pushes go out bare (no Reply wrapper), the connect result as a `connect` push. */
   readonly unidirectional: boolean;
+  /**
+   * Bidirectional emulation (HTTP-streaming, SSE): client → server commands arrive through `/emulation`, so
+   * the connect result carries the session id and this node's id.
+   */
+  readonly emulation?: boolean;
+  /**
+   * A `disconnect` push is written before the transport closes (default: for emulation and unidirectional
+   * transports; uni_websocket.disable_disconnect_push turns it off there).
+   */
+  readonly disconnectPush?: boolean;
   readonly remoteAddress: string;
   /** Request headers of the upgrade (lower-cased names), for user_id_http_header and proxies later. */
   readonly headers: Readonly<Record<string, string | string[] | undefined>>;
@@ -40,7 +62,15 @@ export interface SessionAcceptor {
   /** Sessions past their connect reply (admission counts the others as handshakes in flight). */
   readonly connectedClients?: number;
   accept(transport: Transport): SessionPort;
+  /**
+   * Delivers an `/emulation` request to the node owning its session (this one or another, over the control
+   * plane). 'ok' also when that node has no such session (dropped there, as in Centrifugo).
+   */
+  emulate?(req: EmulationRequest): Promise<EmulationOutcome>;
 }
+
+/** ok ⇒ 204, node_not_found ⇒ 404, failed (bus error, no answer in time) ⇒ 500. */
+export type EmulationOutcome = 'ok' | 'node_not_found' | 'failed';
 
 /** What a transport feeds: the session created for it by the node. */
 export interface SessionPort {

@@ -321,6 +321,8 @@ export interface WebSocketHandlerOptions {
   logger: Logger;
   /** File descriptor watch: admission refuses with reason "fds" near the limit. */
   fds?: FdWatch | undefined;
+  /** Connections of the other transports (HTTP streams), counted in client.connection_limit too. */
+  otherOpen?: () => number;
 }
 
 function admissionLimits(
@@ -361,11 +363,12 @@ export class WebSocketHandler implements UpgradeTarget {
     this.originOk = createOriginCheck(opts.client.allowed_origins);
     this.server = opts.server;
     const acceptor = opts.acceptor;
+    const open = (): number => this.transports.size + (opts.otherOpen?.() ?? 0);
     this.admission = new Admission(
       admissionLimits(opts.client, opts.server),
       {
-        open: () => this.transports.size,
-        inFlight: () => Math.max(0, this.transports.size - (acceptor.connectedClients ?? this.transports.size)),
+        open,
+        inFlight: () => Math.max(0, open() - (acceptor.connectedClients ?? open())),
         shuttingDown: () => acceptor.shuttingDown,
         acceptQueue: () => (this.listenPort === 0 ? 0 : (readAcceptQueue(this.listenPort) ?? 0)),
       },

@@ -166,8 +166,12 @@ export async function handleConnect(s: Session, id: number, req: ConnectRequest)
     if (s.timers.pongExpected) result.pong = true;
   }
   if (established.length > 0) result.subs = subsResult;
+  if (s.sessionId !== '') result.session = s.sessionId;
+  if (s.transport.info.emulation === true) result.node = ctx.nodeId;
   if (c.connect_include_server_time) result.time = Date.now();
-  s.sendReply({ id, connect: result });
+  // A unidirectional transport gets the result as its first push (no reply channel there).
+  if (s.uni) s.sendPush({ connect: result }, 'connect');
+  else s.sendReply({ id, connect: result });
   for (let i = 0; i < established.length; i++) established[i]!.complete();
   s.timers.onConnected();
   const name = s.clientName.slice(0, 16);

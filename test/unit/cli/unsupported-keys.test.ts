@@ -85,8 +85,8 @@ const notSupported = (path: string) => new RegExp(`^config error: ${path.replace
 describe('unsupported Centrifugo keys (node bin/gyre.js)', () => {
   it('refuses them from the file, env and flags before binding the port; unknown keys warn; checkconfig reports both', async () => {
     const keys = [
-      'sse.enabled',
-      'uni_websocket.enabled',
+      'webtransport.enabled',
+      'graphite.enabled',
       'grpc_api.reflection',
       'admin.web_path',
       'http_server.tls_autocert.enabled',
@@ -95,8 +95,8 @@ describe('unsupported Centrifugo keys (node bin/gyre.js)', () => {
       'channel.proxy.publish.endpoint',
     ];
     const many = file({
-      sse: { enabled: true },
-      uni_websocket: { enabled: true },
+      webtransport: { enabled: true },
+      graphite: { enabled: true },
       grpc_api: { enabled: true, reflection: true },
       admin: { enabled: true, web_path: '/srv/admin' },
       http_server: { tls_autocert: { enabled: true } },
@@ -107,28 +107,28 @@ describe('unsupported Centrifugo keys (node bin/gyre.js)', () => {
       typo_key: 1,
     });
     const plain = file({});
-    const mixed = file({ uni_sse: { enabled: true }, typo_key: 1 });
-    const unknownOnly = file({ typo_key: 1, sse: { enabled: false } });
+    const mixed = file({ webtransport: { enabled: true }, typo_key: 1 });
+    const unknownOnly = file({ typo_key: 1, webtransport: { enabled: false } });
     const [fromFile, consumer, redis, fromEnv, fromFlag, eqFlag, check, checkOk] = await Promise.all([
       refusedRun(['-c', many]),
       // The consumers list is implemented; an enabled consumer of a type Gyre does not run is refused by name.
       refusedRun(['-c', file({ consumers: [{ name: 'js', enabled: true, type: 'nats_jetstream' }] })]),
       refusedRun(['-c', file({ engine: { type: 'redis', redis: { history_use_lists: true } } })]),
-      refusedRun(['-c', plain], { CENTRIFUGO_UNI_SSE_ENABLED: 'true' }),
-      refusedRun(['-c', plain, '--http_stream.enabled']),
-      refusedRun([`-c=${plain}`, '--uni_http_stream.enabled=true']),
+      refusedRun(['-c', plain], { CENTRIFUGO_WEBTRANSPORT_ENABLED: 'true' }),
+      refusedRun(['-c', plain, '--debug.enabled']),
+      refusedRun([`-c=${plain}`, '--swagger.enabled=true']),
       gyre(['checkconfig', '-c', mixed]),
       gyre(['checkconfig', '-c', unknownOnly]),
     ]);
     for (const k of keys) assert.match(fromFile.stderr, notSupported(k), fromFile.stderr);
     assert.match(consumer.stderr, /^config error: consumers\[0\]\.type: consumer type "nats_jetstream" is not supported by Gyre/m);
     assert.match(redis.stderr, /^config error: engine\.redis\.history_use_lists: /m);
-    assert.match(fromEnv.stderr, notSupported('uni_sse.enabled'));
-    assert.match(fromFlag.stderr, notSupported('http_stream.enabled'));
-    assert.match(eqFlag.stderr, notSupported('uni_http_stream.enabled'));
+    assert.match(fromEnv.stderr, notSupported('webtransport.enabled'));
+    assert.match(fromFlag.stderr, notSupported('debug.enabled'));
+    assert.match(eqFlag.stderr, notSupported('swagger.enabled'));
     assert.equal(check.code, 1);
     assert.match(check.stderr, /^warning: unknown config key typo_key$/m);
-    assert.match(check.stderr, notSupported('uni_sse.enabled'));
+    assert.match(check.stderr, notSupported('webtransport.enabled'));
     assert.equal(checkOk.code, 0, checkOk.stderr);
     assert.match(checkOk.stderr, /^warning: unknown config key typo_key$/m);
 
@@ -136,7 +136,7 @@ describe('unsupported Centrifugo keys (node bin/gyre.js)', () => {
     const port = await freePort();
     const child = spawn(
       process.execPath,
-      ['bin/gyre.js', 'serve', '-c', unknownOnly, '-p', String(port), '-a', '127.0.0.1', '--sse.enabled=false'],
+      ['bin/gyre.js', 'serve', '-c', unknownOnly, '-p', String(port), '-a', '127.0.0.1', '--swagger.enabled=false'],
       { cwd: root, env: { PATH: process.env['PATH'] ?? '', GYRE_HTTP_SERVER_WARMUP_CONNECTIONS: '0' }, stdio: ['ignore', 'pipe', 'pipe'] },
     );
     let stdout = '';

@@ -52,11 +52,10 @@ const REFUSED: ReadonlyArray<readonly [string, Record<string, unknown>]> = [
   ['client.proxy.refresh.enabled', { client: { proxy: { refresh: { enabled: true } } } }],
   ['rpc.without_namespace.proxy_enabled', { rpc: { without_namespace: { proxy_enabled: true } } }],
   ['http_server.tls_autocert.enabled', { http_server: { tls_autocert: { enabled: true } } }],
-  ['sse.enabled', { sse: { enabled: true } }],
-  ['http_stream.enabled', { http_stream: { enabled: true } }],
-  ['uni_websocket.enabled', { uni_websocket: { enabled: true } }],
-  ['uni_sse.enabled', { uni_sse: { enabled: true } }],
-  ['uni_http_stream.enabled', { uni_http_stream: { enabled: true } }],
+  ['webtransport.enabled', { webtransport: { enabled: true } }],
+  ['uni_sse.connect_code_to_http_response.enabled', { uni_sse: { enabled: true, connect_code_to_http_response: { enabled: true } } }],
+  ['uni_http_stream.connect_code_to_http_response.enabled', { uni_http_stream: { enabled: true, connect_code_to_http_response: { enabled: true } } }],
+  ['uni_websocket.compression', { uni_websocket: { enabled: true, compression: true } }],
   ['uni_grpc.enabled', { uni_grpc: { enabled: true } }],
   ['grpc_api.reflection', { grpc_api: { enabled: true, reflection: true } }],
   // An enabled consumer of a type Gyre does not run (src/config/validate-consumers.ts).
@@ -66,7 +65,7 @@ const REFUSED: ReadonlyArray<readonly [string, Record<string, unknown>]> = [
   ['broker.nats.raw_mode.enabled', { broker: { enabled: true, type: 'nats', nats: { raw_mode: { enabled: true } } } }],
   
   ['websocket.use_write_buffer_pool', { websocket: { use_write_buffer_pool: true } }],
-  ['sse', { sse: true }],
+  ['webtransport', { webtransport: true }],
   ['proxies[0].name', { proxies: [{ name: 'p', endpoint: 'http://127.0.0.1:9/p' }] }],
 ];
 
@@ -83,10 +82,10 @@ describe('Centrifugo keys Gyre does not implement', () => {
   }
 
   it('names every refused key at once, and keeps the unknown-key warnings', () => {
-    const e = refused({ sse: { enabled: true }, uni_sse: { enabled: true }, typo_key: 1 });
+    const e = refused({ webtransport: { enabled: true }, graphite: { enabled: true }, typo_key: 1 });
     assert.deepEqual(
       e.issues.map((i) => i.path),
-      ['sse.enabled', 'uni_sse.enabled'],
+      ['webtransport.enabled', 'graphite.enabled'],
     );
     assert.match(e.issues[0]?.reason ?? '', /not supported by Gyre yet/);
     assert.deepEqual(e.warnings, ['unknown config key typo_key']);
@@ -94,7 +93,7 @@ describe('Centrifugo keys Gyre does not implement', () => {
 
   it('accepts them at their default or switched off by their own section', () => {
     const r = load({
-      sse: { enabled: false, handler_prefix: '/connection/sse' },
+      webtransport: { enabled: false, handler_prefix: '/connection/webtransport' },
       uni_grpc: { port: 11000 },
       // inert: the section is disabled, the type is another one, the matching *_enabled is false
       http_server: { tls_autocert: { enabled: false, email: 'a@b.c' }, h2c_external: false },
@@ -142,21 +141,21 @@ describe('Centrifugo keys Gyre does not implement', () => {
 
   it('environment variables go through the same rule', () => {
     for (const [variable, path] of [
-      ['CENTRIFUGO_SSE_ENABLED', 'sse.enabled'],
-      ['GYRE_UNI_WEBSOCKET_ENABLED', 'uni_websocket.enabled'],
+      ['CENTRIFUGO_WEBTRANSPORT_ENABLED', 'webtransport.enabled'],
+      ['GYRE_GRAPHITE_ENABLED', 'graphite.enabled'],
       ['CENTRIFUGO_HTTP_SERVER_TLS_AUTOCERT_ENABLED', 'http_server.tls_autocert.enabled'],
       ['CENTRIFUGO_CHANNEL_NAMESPACES_CHAT_PUBLISH_PROXY_ENABLED', 'channel.namespaces[0].publish_proxy_enabled'],
     ] as const) {
       const e = refused(ns({}), { env: { [variable]: 'true' } });
       assert.equal(e.issues[0]?.path, path, variable);
     }
-    assert.deepEqual(load({}, { env: { CENTRIFUGO_SSE_ENABLED: 'false', CENTRIFUGO_GRPC_API_PORT: '10000' } }).warnings, []);
+    assert.deepEqual(load({}, { env: { CENTRIFUGO_WEBTRANSPORT_ENABLED: 'false', CENTRIFUGO_GRPC_API_PORT: '10000' } }).warnings, []);
   });
 
   it('flags go through the same rule', () => {
     assert.equal(refused({}, { flags: { 'grpc_api.enabled': true, 'grpc_api.reflection': true } }).issues[0]?.path, 'grpc_api.reflection');
-    assert.equal(refused({}, { flags: { 'uni_sse.enabled': 'true' } }).issues[0]?.path, 'uni_sse.enabled');
-    assert.deepEqual(load({}, { flags: { 'sse.enabled': 'false', 'uni_grpc.port': '11000' } }).warnings, []);
+    assert.equal(refused({}, { flags: { 'webtransport.enabled': 'true' } }).issues[0]?.path, 'webtransport.enabled');
+    assert.deepEqual(load({}, { flags: { 'webtransport.enabled': 'false', 'uni_grpc.port': '11000' } }).warnings, []);
   });
 });
 

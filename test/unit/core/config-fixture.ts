@@ -129,6 +129,7 @@ export function makeConfig(o: ConfigOverrides = {}): GyreConfig {
     user_id_http_header: '',
     insecure: false,
     subscribe_to_user_personal_channel: { enabled: false, personal_channel_namespace: '', single_connection: false },
+    connect_code_to_unidirectional_disconnect: { enabled: false, transforms: [] },
     ...o.client,
   };
   return {
@@ -164,6 +165,20 @@ export function makeConfig(o: ConfigOverrides = {}): GyreConfig {
     http_api: { disabled: false, handler_prefix: '/api', key: '', error_mode: '', external: false, insecure: false, max_request_body_size: 10 * 1024 * 1024, max_batch_size: 1_000_000 },
     grpc_api: { enabled: false, error_mode: '', address: '', port: 10000, key: '', tls: noTls(), max_receive_message_size: 0 },
     websocket: { disabled: false, handler_prefix: '/connection/websocket', compression: false, write_timeout: 1000, message_size_limit: 65536 },
+    http_stream: { enabled: false, handler_prefix: '/connection/http_stream', max_request_body_size: 65536 },
+    sse: { enabled: false, handler_prefix: '/connection/sse', max_request_body_size: 65536 },
+    emulation: { handler_prefix: '/emulation', max_request_body_size: 65536 },
+    uni_websocket: {
+      enabled: false,
+      handler_prefix: '/connection/uni_websocket',
+      write_timeout: 1000,
+      message_size_limit: 65536,
+      join_push_messages: false,
+      disable_disconnect_push: false,
+      disable_closing_handshake: false,
+    },
+    uni_sse: { enabled: false, handler_prefix: '/connection/uni_sse', max_request_body_size: 65536 },
+    uni_http_stream: { enabled: false, handler_prefix: '/connection/uni_http_stream', max_request_body_size: 65536 },
     health: { enabled: false, handler_prefix: '/health', ready_handler_prefix: '/ready' },
     prometheus: { enabled: false, handler_prefix: '/metrics', recovered_publications_histogram: false },
     admin: { enabled: false, handler_prefix: '', password: '', secret: '', insecure: false, external: false, token_ttl: 86_400_000 },

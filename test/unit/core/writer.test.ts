@@ -18,6 +18,7 @@ const codec: Codec = {
   encodeReply: () => new Uint8Array(),
   encodePush: () => new Uint8Array(),
   encodePublicationPush: () => new Uint8Array(),
+  barePush: (m) => m,
   pingMessage: msg('{}'),
   joinFrames(messages: readonly Uint8Array[]): Uint8Array {
     return msg(messages.map((m) => dec.decode(m)).join('\n'));

@@ -1,0 +1,100 @@
+// Admission of the HTTP-based connection endpoints (http_stream, sse, uni_sse, uni_http_stream): the same checks as
+// WebSocket upgrades (transports/admission.ts) on the same limits, answered with 503 and a jittered Retry-After.
+// Open streams are counted here; the WebSocket handler adds them to its own count, so client.connection_limit
+// holds for all transports together.
+import type { ServerResponse } from 'node:http';
+import type { Logger } from 'pino';
+import type { ClientConfig, GyreConfig } from '../config/types.js';
+import { metrics } from '../metrics/registry.js';
+import type { FdWatch } from '../metrics/fds.js';
+import { rejectionLogFor } from '../util/rejection-log.js';
+import type { RejectionLog } from '../util/rejection-log.js';
+import { Admission, admissionRefused, jitteredRetryAfter, type AdmissionLimits } from './admission.js';
+import type { SessionAcceptor } from './types.js';
+
+type ClientKeys = 'connection_limit' | 'connection_rate_limit' | 'ip_connection_limit';
+type ServerKeys = 'max_handshakes_in_flight' | 'handshake_wait_budget';
+
+export interface HttpGateOptions {
+  client: Pick<ClientConfig, ClientKeys>;
+  server?: Pick<GyreConfig['http_server'], ServerKeys> | undefined;
+  acceptor: SessionAcceptor;
+  logger: Logger;
+  fds?: FdWatch | undefined;
+  /** Connections of the other transports (WebSocket) for the node-wide limit. */
+  otherOpen?: () => number;
+}
+
+function limitsOf(client: Pick<ClientConfig, ClientKeys>, server: HttpGateOptions['server']): AdmissionLimits {
+  return {
+    connectionLimit: client.connection_limit,
+    rateLimit: client.connection_rate_limit,
+    ipLimit: client.ip_connection_limit,
+    maxInFlight: server?.max_handshakes_in_flight ?? 0,
+    waitBudgetMs: server?.handshake_wait_budget ?? 0,
+  };
+}
+
+export class HttpGate {
+  private readonly admission: Admission;
+  private readonly rejections: RejectionLog;
+  private openStreams = 0;
+
+  constructor(private readonly opts: HttpGateOptions) {
+    this.rejections = rejectionLogFor(opts.logger);
+    const acceptor = opts.acceptor;
+    const total = (): number => this.openStreams + (opts.otherOpen?.() ?? 0);
+    this.admission = new Admission(
+      limitsOf(opts.client, opts.server),
+      {
+        open: total,
+        inFlight: () => Math.max(0, total() - (acceptor.connectedClients ?? total())),
+        shuttingDown: () => acceptor.shuttingDown,
+      },
+      opts.fds,
+    );
+  }
+
+  /** Open streaming connections. */
+  get open(): number {
+    return this.openStreams;
+  }
+
+  reconfigure(client: Pick<ClientConfig, ClientKeys>): void {
+    this.admission.reconfigure(limitsOf(client, this.opts.server));
+  }
+
+  /**
+   * True: admitted, and counted until `res` closes. False: answered 503 (counted and logged through the
+   * rate-limited rejection log).
+   */
+  admit(res: ServerResponse, remote: string | undefined, transport: string): boolean {
+    const refused = this.admission.check(remote);
+    if (refused !== null) {
+      admissionRefused.labels(refused).inc();
+      metrics.handshakeRejected.labels(refused).inc();
+      this.rejections.note('handshake', refused === 'connection_limit' ? 'connection limit reached' : `busy: ${refused}`, {
+        status: 503,
+        reason: refused,
+        remote,
+        transport,
+      });
+      const body = `Service Unavailable: ${refused}`;
+      res.writeHead(503, {
+        'Retry-After': String(jitteredRetryAfter()),
+        'Content-Type': 'text/plain',
+        'Content-Length': Buffer.byteLength(body),
+      });
+      res.end(body);
+      return false;
+    }
+    this.admission.admitted(res, remote);
+    this.openStreams++;
+    res.once('close', () => this.openStreams--);
+    return true;
+  }
+
+  close(): void {
+    this.admission.close();
+  }
+}
