@@ -30,6 +30,7 @@ import { HttpFront } from './http/front.js';
 import { rejectUpgrade } from './transports/upgrade.js';
 import { WebSocketHandler } from './transports/websocket.js';
 import { mountHttpTransports, type HttpTransports } from './app-transports.js';
+import { UpgradeRouter } from './transports/upgrade-router.js';
 import { FdWatch, installFdWatch, readFdLimits } from './metrics/fds.js';
 import { readinessHandler } from './http/health.js';
 import { VERSION } from './version.js';
@@ -178,11 +179,12 @@ export async function startServer(config: Readonly<GyreConfig>, opts: StartOptio
   const servers: Server[] = [];
   const main = createHttpServer(mainRouter.handle);
   // Upgrades the front hands over (permessage-deflate offers, non-GET upgrades) still come this way.
-  main.on('upgrade', ws !== undefined ? ws.onUpgrade : (_req, socket) => rejectUpgrade(socket, 404));
+  const upgrades = new UpgradeRouter(ws, httpTransports.uniWebSocket);
+  main.on('upgrade', upgrades.onUpgrade);
   servers.push(main);
   // The API's method endpoints on the main port are answered by the front itself (src/http/direct.ts).
   const direct = api !== undefined && (config.http_api.external || !separate) ? api.directTarget() : undefined;
-  const front = new HttpFront({ http: main, upgrade: ws, direct, tls: tls.main, rejections: rejectionLogFor(logger) });
+  const front = new HttpFront({ http: main, upgrade: upgrades, direct, tls: tls.main, rejections: rejectionLogFor(logger) });
   let internal: Server | undefined;
   if (separate) {
     internal = createHttpServer(internalRouter.handle, tls.internal);

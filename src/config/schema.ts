@@ -338,7 +338,6 @@ export const configSchema = z.object({
     .object({
       enabled: bool(false),
       handler_prefix: str('/connection/uni_websocket'),
-      write_timeout: dur('1000ms'),
       message_size_limit: int(65536, 1),
       join_push_messages: bool(false),
       disable_disconnect_push: bool(false),

@@ -115,7 +115,6 @@ export interface UniHttpTransportConfig {
 export interface UniWebSocketConfig {
   enabled: boolean;
   handler_prefix: string;
-  write_timeout: number; // ms
   message_size_limit: number; // bytes
   join_push_messages: boolean;
   disable_disconnect_push: boolean;

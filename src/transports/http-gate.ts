@@ -3,13 +3,14 @@
 // Open streams are counted here; the WebSocket handler adds them to its own count, so client.connection_limit
 // holds for all transports together.
 import type { ServerResponse } from 'node:http';
+import type { Duplex } from 'node:stream';
 import type { Logger } from 'pino';
 import type { ClientConfig, GyreConfig } from '../config/types.js';
 import { metrics } from '../metrics/registry.js';
 import type { FdWatch } from '../metrics/fds.js';
 import { rejectionLogFor } from '../util/rejection-log.js';
 import type { RejectionLog } from '../util/rejection-log.js';
-import { Admission, admissionRefused, jitteredRetryAfter, type AdmissionLimits } from './admission.js';
+import { Admission, admissionRefused, jitteredRetryAfter, refuseBusy, type AdmissionLimits, type RefusalReason } from './admission.js';
 import type { SessionAcceptor } from './types.js';
 
 type ClientKeys = 'connection_limit' | 'connection_rate_limit' | 'ip_connection_limit';
@@ -69,16 +70,9 @@ export class HttpGate {
    * rate-limited rejection log).
    */
   admit(res: ServerResponse, remote: string | undefined, transport: string): boolean {
-    const refused = this.admission.check(remote);
+    const refused = this.check(remote, transport);
     if (refused !== null) {
       admissionRefused.labels(refused).inc();
-      metrics.handshakeRejected.labels(refused).inc();
-      this.rejections.note('handshake', refused === 'connection_limit' ? 'connection limit reached' : `busy: ${refused}`, {
-        status: 503,
-        reason: refused,
-        remote,
-        transport,
-      });
       const body = `Service Unavailable: ${refused}`;
       res.writeHead(503, {
         'Retry-After': String(jitteredRetryAfter()),
@@ -88,10 +82,38 @@ export class HttpGate {
       res.end(body);
       return false;
     }
-    this.admission.admitted(res, remote);
-    this.openStreams++;
-    res.once('close', () => this.openStreams--);
+    this.track(res, remote);
     return true;
+  }
+
+  /** The same for an upgrade request (uni_websocket): refused with 503 on the raw socket before any 101. */
+  admitUpgrade(socket: Duplex, remote: string | undefined, transport: string): boolean {
+    const refused = this.check(remote, transport);
+    if (refused !== null) {
+      refuseBusy(socket, refused);
+      return false;
+    }
+    this.track(socket, remote);
+    return true;
+  }
+
+  private check(remote: string | undefined, transport: string): RefusalReason | null {
+    const refused = this.admission.check(remote);
+    if (refused === null) return null;
+    metrics.handshakeRejected.labels(refused).inc();
+    this.rejections.note('handshake', refused === 'connection_limit' ? 'connection limit reached' : `busy: ${refused}`, {
+      status: 503,
+      reason: refused,
+      remote,
+      transport,
+    });
+    return refused;
+  }
+
+  private track(c: { once(event: 'close', listener: () => void): unknown }, remote: string | undefined): void {
+    this.admission.admitted(c, remote);
+    this.openStreams++;
+    c.once('close', () => this.openStreams--);
   }
 
   close(): void {

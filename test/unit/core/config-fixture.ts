@@ -171,7 +171,6 @@ export function makeConfig(o: ConfigOverrides = {}): GyreConfig {
     uni_websocket: {
       enabled: false,
       handler_prefix: '/connection/uni_websocket',
-      write_timeout: 1000,
       message_size_limit: 65536,
       join_push_messages: false,
       disable_disconnect_push: false,

@@ -1,0 +1,42 @@
+// Unidirectional HTTP-streaming (docs/transports.md): `POST /connection/uni_http_stream` with a JSON ConnectRequest
+// body; the answer is a 200 stream of bare pushes, each followed by a newline, the connect push first and a
+// disconnect push last.
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { UniHttpTransportConfig } from '../config/types.js';
+import { answerPreflight, answerStatus, applyCors, readCappedBody, STREAM_HEADERS } from './http-common.js';
+import { remoteOf, startSession, type HttpEndpointContext } from './http-endpoint.js';
+import { newlineTerminated, ResponseTransport } from './response-transport.js';
+import { uniConnectFrameFromBytes } from './uni-connect-request.js';
+
+export class UniHttpStreamHandler {
+  constructor(
+    private readonly ctx: HttpEndpointContext,
+    private readonly config: UniHttpTransportConfig,
+  ) {}
+
+  readonly handle = (req: IncomingMessage, res: ServerResponse): void => {
+    applyCors(req, res, this.ctx.originOk());
+    if (req.method === 'OPTIONS') return answerPreflight(res);
+    if (req.method !== 'POST') {
+      req.resume();
+      return answerStatus(res, 405);
+    }
+    void this.stream(req, res);
+  };
+
+  private async stream(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const body = await readCappedBody(req, res, this.config.max_request_body_size);
+    if (body === null) return;
+    const connect = uniConnectFrameFromBytes(body);
+    if (connect === undefined) return answerStatus(res, 400);
+    if (!this.ctx.gate.admit(res, remoteOf(req), 'uni_http_stream')) return;
+    res.writeHead(200, { ...STREAM_HEADERS, 'Content-Type': 'text/plain; charset=utf-8' });
+    const transport = new ResponseTransport(
+      req,
+      res,
+      { name: 'uni_http_stream', protocol: 'json', unidirectional: true, emulation: false },
+      newlineTerminated,
+    );
+    startSession(this.ctx, transport, res, connect);
+  }
+}
