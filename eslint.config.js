@@ -139,6 +139,11 @@ export default defineConfig(
               ['types'],
             ),
             intoSrcFolder('(api|http|admin|cli)', 'src/core never imports the API/HTTP/CLI layers (docs/style.md §2).'),
+            intoSrcFolder('proxy', 'src/core uses proxies through the context: proxy/types, outcome and none only.', [
+              'types',
+              'outcome',
+              'none',
+            ]),
             { regex: '^(\\.\\./)+app(\\.js)?$', message: 'Only main.ts/cli may import the composition root.' },
           ],
         },
@@ -261,6 +266,25 @@ export default defineConfig(
             intoSrcFolder(
               '(core|engines|transports|api|http|admin|cli|metrics)',
               'src/auth depends on config types, protocol and util only (docs/style.md §2).',
+            ),
+            { regex: '^(\\.\\./)+app(\\.js)?$', message: 'Only main.ts/cli may import the composition root.' },
+          ],
+        },
+      ],
+    },
+  },
+  {
+    // proxy: calls to the application backend, from config types, protocol errors and JSON; never the node,
+    // engines, transports or the HTTP/API layers (the core reaches it through the context, never the reverse).
+    files: ['src/proxy/**/*.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            intoSrcFolder(
+              '(core|engines|transports|api|http|admin|cli|auth)',
+              'src/proxy depends on config types, protocol and util only (docs/style.md §2).',
             ),
             { regex: '^(\\.\\./)+app(\\.js)?$', message: 'Only main.ts/cli may import the composition root.' },
           ],

@@ -17,6 +17,8 @@ import { createTokenVerifier } from './auth/jwt.js';
 import { closeConsumers, createConsumers, startConsumers } from './consumers/index.js';
 import type { GyreConfig } from './config/types.js';
 import { Node } from './core/node.js';
+import { createProxies } from './proxy/registry.js';
+import type { ProxyRegistry } from './proxy/types.js';
 import { healthHandler } from './http/health.js';
 import { metricsHandler } from './http/metrics.js';
 import { Router, sendText } from './http/router.js';
@@ -69,10 +71,18 @@ export async function startServer(config: Readonly<GyreConfig>, opts: StartOptio
 
   const engine = await createEngine(config, logger, worker !== undefined ? workerEngineFactories(logger) : engineFactories);
   const tokenVerifier = createTokenVerifier(config.client);
-  const node = new Node({ config, engine, tokenVerifier, logger, version: `${version} Gyre` });
+  let proxies: ProxyRegistry;
+  try {
+    proxies = createProxies(config);
+  } catch (err) {
+    await engine.close().catch(() => undefined);
+    throw err;
+  }
+  const node = new Node({ config, engine, tokenVerifier, proxies, logger, version: `${version} Gyre` });
   try {
     await node.start();
   } catch (err) {
+    proxies.close();
     await engine.close().catch(() => undefined);
     throw err;
   }
@@ -194,7 +204,17 @@ export async function startServer(config: Readonly<GyreConfig>, opts: StartOptio
 
   const reconfigure = (next: Readonly<GyreConfig>): void => {
     const verifier = createTokenVerifier(next.client); // first: if it throws, nothing has changed
-    node.reconfigure(next, verifier);
+    const nextProxies = createProxies(next);
+    try {
+      node.reconfigure(next, verifier, nextProxies);
+    } catch (err) {
+      nextProxies.close();
+      throw err;
+    }
+    const previous = proxies;
+    proxies = nextProxies;
+    // Calls in flight on the old proxies finish on their own (each has its deadline); new ones use the new.
+    setTimeout(() => previous.close(), 60_000).unref();
     ws?.reconfigure(next.client);
     httpTransports.reconfigure(next.client);
     api?.reconfigure(next.http_api);
@@ -219,6 +239,7 @@ export async function startServer(config: Readonly<GyreConfig>, opts: StartOptio
       httpTransports.close();
       const stopped = [closeFront(front), ...servers.filter((s) => s !== main).map((s) => closeServer(s))];
       await ws?.close();
+      proxies.close();
       try {
         await engine.close();
       } catch (err) {

@@ -79,6 +79,12 @@ export const channelOptionsShape = {
   channel_regex: str(),
   publication_data_format: dataFormat(),
   subscription_type: z.enum(['', 'stream']).default(''),
+  subscribe_proxy_enabled: bool(false),
+  subscribe_proxy_name: str('default'),
+  publish_proxy_enabled: bool(false),
+  publish_proxy_name: str('default'),
+  sub_refresh_proxy_enabled: bool(false),
+  sub_refresh_proxy_name: str('default'),
 };
 
 const channelOptions = z.object(channelOptionsShape);
@@ -97,6 +103,32 @@ const tokenShape = {
   issuer_regex: str(),
   user_id_claim: str(),
 };
+
+// ---- Proxies to the application backend (src/proxy, docs/proxy.md). TLS blocks are not implemented (refused).
+const stringMap = () => z.record(z.string(), z.string()).default(() => ({}));
+const statusTransform = z.object({
+  status_code: int(0),
+  to_error: z.object({ code: int(0), message: str(), temporary: bool(false) }).prefault({}),
+  to_disconnect: z.object({ code: int(0), reason: str() }).prefault({}),
+});
+const proxyShape = {
+  endpoint: str(),
+  timeout: dur('1s'),
+  http_headers: strings(),
+  grpc_metadata: strings(),
+  emulated_headers: strings(),
+  binary_encoding: bool(false),
+  include_connection_meta: bool(false),
+  http: z
+    .object({ static_headers: stringMap(), status_to_code_transforms: z.array(statusTransform).default(() => []) })
+    .prefault({}),
+  grpc: z
+    .object({ credentials_key: str(), credentials_value: str(), compression: bool(false), static_metadata: stringMap() })
+    .prefault({}),
+};
+const proxy = z.object(proxyShape);
+const switchedProxy = z.object({ enabled: bool(false), ...proxyShape });
+const rpcOptionsShape = { proxy_enabled: bool(false), proxy_name: str('default') };
 
 const client = z.object({
   allowed_origins: strings(),
@@ -140,6 +172,7 @@ const client = z.object({
         .default(() => []),
     })
     .prefault({}),
+  proxy: z.object({ connect: switchedProxy.prefault({}), refresh: switchedProxy.prefault({}) }).prefault({}),
 });
 
 /** http_stream / sse: the bidirectional emulation transports. */
@@ -151,6 +184,9 @@ const uniHttpTransport = (prefix: string) =>
   z.object({ enabled: bool(false), handler_prefix: str(prefix), max_request_body_size: int(65536, 1) }).prefault({});
 
 const channel = z.object({
+  proxy: z
+    .object({ subscribe: proxy.prefault({}), publish: proxy.prefault({}), sub_refresh: proxy.prefault({}) })
+    .prefault({}),
   without_namespace: channelOptions.prefault({}),
   namespaces: z.array(namespace).default(() => []),
   history_meta_ttl: dur('720h'),
@@ -298,7 +334,16 @@ export const configSchema = z.object({
     .prefault({}),
   client: client.prefault({}),
   channel: channel.prefault({}),
-  rpc: z.object({ ping: z.object({ enabled: bool(false), method: str('ping') }).prefault({}) }).prefault({}),
+  rpc: z
+    .object({
+      ping: z.object({ enabled: bool(false), method: str('ping') }).prefault({}),
+      proxy: proxy.prefault({}),
+      without_namespace: z.object(rpcOptionsShape).prefault({}),
+      namespaces: z.array(z.object({ name: z.string(), ...rpcOptionsShape })).default(() => []),
+      namespace_boundary: str(':'),
+    })
+    .prefault({}),
+  proxies: z.array(z.object({ name: z.string(), ...proxyShape })).default(() => []),
   http_api: z
     .object({
       disabled: bool(false),

@@ -33,6 +33,47 @@ export interface ChannelOptions {
   channel_regex: string;
   publication_data_format: '' | 'json' | 'json_object' | 'binary';
   subscription_type: '' | 'stream';
+  /** Proxies (src/proxy): a `*_proxy_name` of "default" is the matching `channel.proxy.*` block. */
+  subscribe_proxy_enabled: boolean;
+  subscribe_proxy_name: string;
+  publish_proxy_enabled: boolean;
+  publish_proxy_name: string;
+  sub_refresh_proxy_enabled: boolean;
+  sub_refresh_proxy_name: string;
+}
+
+/** One HTTP status answered by the backend, turned into a client error or a disconnect (HTTP proxies only). */
+export interface StatusToCodeTransform {
+  status_code: number;
+  to_error: { code: number; message: string; temporary: boolean };
+  to_disconnect: { code: number; reason: string };
+}
+
+/** A proxy to the application backend: `http(s)://` endpoints are HTTP, anything else GRPC (host:port). */
+export interface ProxyConfig {
+  endpoint: string;
+  timeout: number; // ms
+  /** Client request header names forwarded to the backend (case-insensitive). */
+  http_headers: string[];
+  /** GRPC metadata keys forwarded from GRPC transports (none yet in Gyre). */
+  grpc_metadata: string[];
+  /** Header names taken from the connect command's `headers` (emulated headers, client-controlled). */
+  emulated_headers: string[];
+  /** Payloads travel as base64 (`b64data`/`b64info`) instead of raw JSON. */
+  binary_encoding: boolean;
+  /** Send the connection's `meta` (from the connect proxy or the token) with each call. */
+  include_connection_meta: boolean;
+  http: { static_headers: Record<string, string>; status_to_code_transforms: StatusToCodeTransform[] };
+  grpc: { credentials_key: string; credentials_value: string; compression: boolean; static_metadata: Record<string, string> };
+}
+
+export interface NamedProxyConfig extends ProxyConfig {
+  name: string;
+}
+
+export interface RpcOptions {
+  proxy_enabled: boolean;
+  proxy_name: string;
 }
 
 export interface NamespaceConfig extends ChannelOptions {
@@ -95,6 +136,8 @@ export interface ClientConfig {
     enabled: boolean;
     transforms: { code: number; to: { code: number; reason: string } }[];
   };
+  /** Connect and refresh proxies (src/proxy); a refresh proxy makes connection refresh server-side. */
+  proxy: { connect: ProxyConfig & { enabled: boolean }; refresh: ProxyConfig & { enabled: boolean } };
 }
 
 /** http_stream and sse (bidirectional emulation). */
@@ -122,6 +165,8 @@ export interface UniWebSocketConfig {
 }
 
 export interface ChannelConfig {
+  /** The "default" subscribe, publish and sub_refresh proxies. */
+  proxy: { subscribe: ProxyConfig; publish: ProxyConfig; sub_refresh: ProxyConfig };
   without_namespace: ChannelOptions;
   namespaces: NamespaceConfig[];
   history_meta_ttl: number; // ms
@@ -299,7 +344,15 @@ export interface GyreConfig {
   presence_manager?: { enabled: boolean; type: EngineType; redis: RedisPresenceConfig };
   client: ClientConfig;
   channel: ChannelConfig;
-  rpc: { ping: { enabled: boolean; method: string } };
+  rpc: {
+    ping: { enabled: boolean; method: string };
+    proxy: ProxyConfig;
+    without_namespace: RpcOptions;
+    namespaces: Array<RpcOptions & { name: string }>;
+    namespace_boundary: string;
+  };
+  /** Named proxies, referenced by `*_proxy_name` (Centrifugo's `proxies` list). */
+  proxies: NamedProxyConfig[];
   http_api: {
     disabled: boolean;
     handler_prefix: string;

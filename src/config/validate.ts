@@ -5,6 +5,7 @@ import { X509Certificate, createPublicKey } from 'node:crypto';
 import { ConfigError } from './errors.js';
 import type { ChannelOptions, GyreConfig, RedisPresenceConfig } from './types.js';
 import { validateConsumers } from './validate-consumers.js';
+import { validateProxies } from './validate-proxies.js';
 
 const NAMESPACE_NAME = /^[-a-zA-Z0-9_.]{2,}$/;
 const DELTA_TYPES: ReadonlySet<string> = new Set(['fossil']);
@@ -82,6 +83,7 @@ export function validateConfig(c: GyreConfig): void {
     fail('client.ping_interval', `ping_interval (${c.client.ping_interval}ms) must be greater than client.pong_timeout (${c.client.pong_timeout}ms)`);
   }
   checkRedis(c.engine.redis);
+  validateProxies(c);
   if (c.presence_manager?.enabled === true && c.presence_manager.type === 'redis') checkRedis(c.presence_manager.redis, 'presence_manager.redis');
   for (const section of ['token', 'subscription_token'] as const) {
     const t = c.client[section];

@@ -4,6 +4,7 @@ import type { TokenVerifier } from '../auth/types.js';
 import type { GyreConfig } from '../config/types.js';
 import type { Engine } from '../engines/types.js';
 import type { Codec } from '../protocol/codec.js';
+import type { ProxyRegistry } from '../proxy/types.js';
 import type { Command } from '../protocol/types.js';
 import type { ChannelResolver } from './channels.js';
 import type { Hub } from './hub.js';
@@ -20,6 +21,8 @@ export interface CoreContext {
   readonly resolver: ChannelResolver;
   readonly publisher: Publisher;
   readonly tokenVerifier: TokenVerifier;
+  /** Proxies to the application backend (src/proxy); replaced with the config on reload. */
+  readonly proxies: ProxyRegistry;
   readonly logger: Logger;
   readonly version: string;
   /** This node's id (control plane uid; the `node` of emulation connect results). */

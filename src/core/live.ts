@@ -6,6 +6,7 @@
 import type { TokenVerifier } from '../auth/types.js';
 import type { GyreConfig } from '../config/types.js';
 import type { Broker } from '../engines/types.js';
+import type { ProxyRegistry } from '../proxy/types.js';
 import { ChannelResolver } from './channels.js';
 import { Publisher } from './publisher.js';
 
@@ -14,13 +15,20 @@ export interface LiveParts {
   readonly resolver: ChannelResolver;
   readonly publisher: Publisher;
   readonly tokenVerifier: TokenVerifier;
+  readonly proxies: ProxyRegistry;
 }
 
-export function buildLiveParts(config: Readonly<GyreConfig>, broker: Broker, tokenVerifier: TokenVerifier): LiveParts {
+export function buildLiveParts(
+  config: Readonly<GyreConfig>,
+  broker: Broker,
+  tokenVerifier: TokenVerifier,
+  proxies: ProxyRegistry,
+): LiveParts {
   return Object.freeze({
     config,
     resolver: new ChannelResolver(config.channel),
     publisher: new Publisher(broker, config.channel.history_meta_ttl),
     tokenVerifier,
+    proxies,
   });
 }

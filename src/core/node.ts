@@ -9,6 +9,8 @@ import type { ChannelResolver } from './channels.js';
 import { withActionCounts } from './engine-actions.js';
 import { clusterUserConnections, type UserConnections } from './user-connections.js';
 import type { Engine } from '../engines/types.js';
+import { NO_PROXIES } from '../proxy/none.js';
+import type { ProxyRegistry } from '../proxy/types.js';
 import { codecFor } from '../protocol/index.js';
 import { Disconnects } from '../protocol/errors.js';
 import type { ClientInfo, Publication, StreamPosition } from '../protocol/types.js';
@@ -79,7 +81,7 @@ export class Node implements NodeApi, SessionAcceptor {
     });
     const codecs = { json: codecFor('json'), protobuf: codecFor('protobuf') };
     const isShuttingDown = (): boolean => this.shuttingDownFlag;
-    this.live = buildLiveParts(opts.config, opts.engine.broker, opts.tokenVerifier);
+    this.live = buildLiveParts(opts.config, opts.engine.broker, opts.tokenVerifier, opts.proxies ?? NO_PROXIES);
     const live = (): LiveParts => this.live;
     this.ctx = {
       get config(): GyreConfig {
@@ -95,6 +97,9 @@ export class Node implements NodeApi, SessionAcceptor {
       },
       get tokenVerifier() {
         return live().tokenVerifier;
+      },
+      get proxies() {
+        return live().proxies;
       },
       logger: opts.logger,
       version: opts.version,
@@ -141,9 +146,9 @@ export class Node implements NodeApi, SessionAcceptor {
    * limits) and `tokenVerifier`. Keys that only matter at start-up are the caller's business (config/diff.ts).
    * Throws ConfigError, changing nothing, when a namespace does not fit the engine.
    */
-  reconfigure(config: Readonly<GyreConfig>, tokenVerifier: TokenVerifier): void {
+  reconfigure(config: Readonly<GyreConfig>, tokenVerifier: TokenVerifier, proxies?: ProxyRegistry): void {
     checkEngineCapabilities(config, this.engine); // ConfigError, before anything changes
-    this.live = buildLiveParts(config, this.engine.broker, tokenVerifier);
+    this.live = buildLiveParts(config, this.engine.broker, tokenVerifier, proxies ?? this.live.proxies);
   }
 
   accept(transport: Transport): SessionPort {

@@ -3,12 +3,14 @@
 // and the session sits in the shared TimerWheel under the earliest one; all disarmed on close.
 import { performance } from 'node:perf_hooks';
 import { observePingPong } from '../metrics/observe.js';
+import type { ProxyClient } from '../proxy/types.js';
 import { Disconnects, Unsubscribe } from '../protocol/errors.js';
 import { UnsubscribeCode } from '../protocol/codes.js';
 import { SessionState } from './session-state.js';
 import type { Session } from './session.js';
 import { SubState } from './subscription.js';
 import { sharedWheel, type TimerWheel, type WheelEntry } from './timer-wheel.js';
+import { refreshConnection, refreshSubscription } from './commands/refresh-proxy.js';
 
 /** Uniform in [ms/2, ms): spreads first pings/ticks of a connect burst. */
 function halfJitter(ms: number): number {
@@ -51,6 +53,10 @@ export class SessionTimers implements WheelEntry {
   /** performance.now() when the outstanding ping went out (ping/pong duration metric). */
   private pingSentAt = 0;
   private tickRunning = false;
+  /** A refresh proxy call for the connection is in flight. */
+  private refreshing = false;
+  /** Subscriptions whose sub_refresh proxy call is in flight. */
+  private readonly subRefreshing = new Set<string>();
   private cleared = false;
   private readonly wheel: TimerWheel;
 
@@ -92,12 +98,16 @@ export class SessionTimers implements WheelEntry {
     return true;
   }
 
-  /** (Re)arms the connection expiration check at expireAt + client.expired_close_delay. */
+  /**
+   * (Re)arms the connection expiration check at expireAt + client.expired_close_delay, or at expireAt itself when
+   * a refresh proxy refreshes the connection server-side.
+   */
   armExpire(): void {
     this.expireAt = 0;
     if (this.cleared) return;
     if (this.s.expireAt > 0) {
-      const delay = Math.max(0, this.s.expireAt * 1000 - Date.now()) + this.s.ctx.config.client.expired_close_delay;
+      const grace = this.s.ctx.proxies.refresh !== undefined ? 0 : this.s.ctx.config.client.expired_close_delay;
+      const delay = Math.max(0, this.s.expireAt * 1000 - Date.now()) + grace;
       this.expireAt = Date.now() + Math.min(delay, MAX_DELAY_MS);
     }
     this.rearm();
@@ -146,6 +156,20 @@ export class SessionTimers implements WheelEntry {
   private checkExpired(): void {
     this.expireAt = 0;
     if (this.s.expireAt <= 0) return;
+    const proxy = this.s.ctx.proxies.refresh;
+    if (proxy !== undefined) {
+      if (this.refreshing || Date.now() < this.s.expireAt * 1000) {
+        if (!this.refreshing) this.armExpire();
+        return;
+      }
+      this.refreshing = true;
+      refreshConnection(this.s, proxy)
+        .catch((err: unknown) => this.s.internalError('refresh proxy', err))
+        .finally(() => {
+          this.refreshing = false;
+        });
+      return;
+    }
     const deadline = this.s.expireAt * 1000 + this.s.ctx.config.client.expired_close_delay;
     if (Date.now() >= deadline) this.s.close(Disconnects.expired());
     else this.armExpire();
@@ -171,7 +195,17 @@ export class SessionTimers implements WheelEntry {
     const tasks: Promise<void>[] = [];
     for (const sub of [...s.subs.values()]) {
       if (sub.state !== SubState.Subscribed || s.closed) continue;
-      if (sub.expireAt > 0 && now > sub.expireAt * 1000 + c.expired_sub_close_delay) {
+      const subProxy = sub.expireAt > 0 ? this.subRefreshProxy(sub.channel) : undefined;
+      if (subProxy !== undefined) {
+        if (now >= sub.expireAt * 1000 && !this.subRefreshing.has(sub.channel)) {
+          this.subRefreshing.add(sub.channel);
+          tasks.push(
+            refreshSubscription(s, sub, subProxy).finally(() => {
+              this.subRefreshing.delete(sub.channel);
+            }),
+          );
+        }
+      } else if (sub.expireAt > 0 && now > sub.expireAt * 1000 + c.expired_sub_close_delay) {
         if (sub.serverSide) {
           s.close(Disconnects.subExpired());
           return;
@@ -204,6 +238,17 @@ export class SessionTimers implements WheelEntry {
       }
     }
     await Promise.all(tasks);
+  }
+
+  /** The sub_refresh proxy of the channel's namespace, when it refreshes subscriptions server-side. */
+  private subRefreshProxy(channel: string): ProxyClient | undefined {
+    let o;
+    try {
+      o = this.s.ctx.resolver.resolve(channel).options;
+    } catch {
+      return undefined; // its namespace was removed by a config reload
+    }
+    return o.sub_refresh_proxy_enabled ? this.s.ctx.proxies.subRefresh(o.sub_refresh_proxy_name) : undefined;
   }
 
   clear(): void {

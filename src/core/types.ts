@@ -5,6 +5,7 @@ import type { Logger } from 'pino';
 import type { TokenVerifier } from '../auth/types.js';
 import type { GyreConfig } from '../config/types.js';
 import type { Engine } from '../engines/types.js';
+import type { ProxyRegistry } from '../proxy/types.js';
 
 export interface ApiPublishOptions {
   skipHistory?: boolean;
@@ -70,6 +71,8 @@ export interface NodeOptions {
   config: GyreConfig;
   engine: Engine;
   tokenVerifier: TokenVerifier;
+  /** Proxies to the application backend (src/proxy/registry.ts); none when absent. */
+  proxies?: ProxyRegistry;
   logger: Logger;
   /** Version string sent in ConnectResult.version, e.g. "0.1.0 Gyre". */
   version: string;

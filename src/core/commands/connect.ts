@@ -11,6 +11,8 @@ import type { Session } from '../session.js';
 import { SessionState } from '../session-state.js';
 import { establish, isSubscriptionGone, type Established } from '../subscribe-flow.js';
 import { nowSeconds, ttlSeconds } from './common.js';
+import { proxyConnect, type ProxyCredentials } from './connect-proxy.js';
+import { setConnectionMeta } from './proxied.js';
 
 interface ServerSub {
   r: ResolvedChannel;
@@ -55,13 +57,26 @@ export async function handleConnect(s: Session, id: number, req: ConnectRequest)
   let user: string;
   let info: Uint8Array | undefined;
   let expireAt = 0;
+  let connectData: Uint8Array | undefined;
   const serverSubs = new Map<string, ServerSub>();
   const tokenChannels: string[] = [];
-  if (req.token !== undefined && req.token !== '') {
+  let credentials: ProxyCredentials | undefined;
+  if ((req.token === undefined || req.token === '') && ctx.proxies.connect !== undefined) {
+    credentials = await proxyConnect(s, ctx.proxies.connect, req);
+    if (s.closed) return;
+  }
+  if (credentials !== undefined) {
+    user = credentials.user;
+    info = credentials.info;
+    expireAt = credentials.expireAt;
+    connectData = credentials.data;
+    for (const [channel, sub] of credentials.subs) serverSubs.set(channel, sub);
+  } else if (req.token !== undefined && req.token !== '') {
     const claims = await verifyConnectToken(s, req.token);
     if (claims.sub === '' && c.disallow_anonymous_connection_tokens) throw Disconnects.permissionDenied();
     user = claims.sub;
     info = claims.info;
+    if (claims.meta !== undefined) setConnectionMeta(s, new TextEncoder().encode(JSON.stringify(claims.meta)));
     expireAt = c.insecure ? 0 : connExpireAt(claims);
     for (const [channel, opts] of tokenSubList(claims)) {
       const r = ctx.resolver.resolve(channel); // unknown namespace ⇒ 102
@@ -70,6 +85,8 @@ export async function handleConnect(s: Session, id: number, req: ConnectRequest)
     }
   } else if (c.allow_anonymous_connect_without_token || c.insecure) {
     user = '';
+  } else if (ctx.proxies.connect !== undefined) {
+    throw Disconnects.badRequest(); // the backend gave no credentials (Centrifugo: 3501)
   } else {
     const header = c.user_id_http_header !== '' ? s.transport.info.headers[c.user_id_http_header.toLowerCase()] : undefined;
     const value = Array.isArray(header) ? header[0] : header;
@@ -156,7 +173,9 @@ export async function handleConnect(s: Session, id: number, req: ConnectRequest)
   }
 
   const result: ConnectResult = { client: s.id, version: ctx.version };
-  if (expireAt > 0) {
+  if (connectData !== undefined) result.data = connectData;
+  // With a refresh proxy the server refreshes the connection itself: the client is not told it expires.
+  if (expireAt > 0 && ctx.proxies.refresh === undefined) {
     result.expires = true;
     result.ttl = ttlSeconds(expireAt);
   }

@@ -6,7 +6,9 @@ import { isJsonPayload } from '../../protocol/json-scan.js';
 import type { PublishRequest } from '../../protocol/types.js';
 import { canPublish } from '../permissions.js';
 import type { Session } from '../session.js';
+import type { PublishInput } from '../publisher.js';
 import { isSubscribed, requireChannel, resolveForClient } from './common.js';
+import { proxyPublish } from './publish-proxy.js';
 
 /** publication_data_format check (namespace value overrides the global one); empty data is always 107. */
 export function checkPublicationData(cfg: GyreConfig, o: ChannelOptions, data: Uint8Array | undefined): Uint8Array {
@@ -33,15 +35,26 @@ export async function handlePublish(s: Session, id: number, req: PublishRequest)
   const ctx = s.ctx;
   const channel = requireChannel(req.channel);
   const r = resolveForClient(s, channel);
-  const data = checkPublicationData(ctx.config, r.options, req.data);
+  let data = checkPublicationData(ctx.config, r.options, req.data);
   const subscribed = isSubscribed(s, channel);
-  if (!canPublish({ r, user: s.user, insecure: ctx.config.client.insecure, subscribed })) {
+  let extra: Omit<PublishInput, 'options' | 'clientInfo'> = {};
+  if (r.options.publish_proxy_enabled) {
+    // The backend decides instead of the allow_publish_* options, and may replace the data.
+    const proxy = ctx.proxies.publish(r.options.publish_proxy_name);
+    if (proxy === undefined) throw Errors.notAvailable();
+    const decided = await proxyPublish(s, proxy, channel, data);
+    if (s.closed) return;
+    data = decided.data;
+    extra = decided.input;
+  } else if (!canPublish({ r, user: s.user, insecure: ctx.config.client.insecure, subscribed })) {
     throw Errors.permissionDenied();
   }
   const sub = s.subs.get(channel);
+  const stillSubscribed = isSubscribed(s, channel);
   await ctx.publisher.publish(channel, data, {
     options: r.options,
-    clientInfo: s.clientInfo(subscribed ? sub?.chanInfo : undefined),
+    clientInfo: s.clientInfo(stillSubscribed ? sub?.chanInfo : undefined),
+    ...extra,
   });
   s.sendReply({ id, publish: {} });
 }

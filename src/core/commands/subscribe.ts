@@ -7,6 +7,7 @@ import { canSubscribe, resolveSubscribeOptions } from '../permissions.js';
 import type { Session } from '../session.js';
 import { establish, isSubscriptionGone } from '../subscribe-flow.js';
 import { nowSeconds, requireChannel, resolveForClient } from './common.js';
+import { proxySubscribe } from './subscribe-proxy.js';
 
 const REJECT_UNRECOVERED = 2;
 
@@ -50,6 +51,7 @@ export async function handleSubscribe(s: Session, id: number, req: SubscribeRequ
   let chanInfo: Uint8Array | undefined;
   let data: Uint8Array | undefined;
   let expireAt = 0;
+  let proxied = false;
   if (req.token !== undefined && req.token !== '') {
     const claims = await verifySubscribeToken(s, req.token, channel);
     override = claims.override;
@@ -58,17 +60,32 @@ export async function handleSubscribe(s: Session, id: number, req: SubscribeRequ
     expireAt = subExpireAt(claims);
   } else {
     if (r.isPrivate) throw Errors.permissionDenied();
-    if (!canSubscribe({ r, user: s.user, insecure })) throw Errors.permissionDenied();
+    // User-limited channels keep their own rule (Centrifugo asks the proxy only about the others).
+    if (r.options.subscribe_proxy_enabled && r.allowedUsers === undefined) {
+      const proxy = ctx.proxies.subscribe(r.options.subscribe_proxy_name);
+      if (proxy === undefined) throw Errors.notAvailable();
+      const granted = await proxySubscribe(s, proxy, channel, req.data);
+      if (s.closed) return;
+      override = granted.override;
+      chanInfo = granted.info;
+      data = granted.data;
+      expireAt = granted.expireAt;
+      proxied = true;
+    } else if (!canSubscribe({ r, user: s.user, insecure })) throw Errors.permissionDenied();
   }
   if (expireAt > 0 && expireAt <= nowSeconds()) throw Errors.expired();
+  if (s.subs.has(channel)) throw Errors.alreadySubscribed(); // subscribed again while the proxy answered
 
   const opts = resolveSubscribeOptions({
     r,
-    req: {
-      ...(req.positioned !== undefined ? { positioned: req.positioned } : {}),
-      ...(req.recoverable !== undefined ? { recoverable: req.recoverable } : {}),
-      ...(req.join_leave !== undefined ? { join_leave: req.join_leave } : {}),
-    },
+    // A proxied subscription takes the namespace options and the backend's override, not the client's flags.
+    req: proxied
+      ? {}
+      : {
+          ...(req.positioned !== undefined ? { positioned: req.positioned } : {}),
+          ...(req.recoverable !== undefined ? { recoverable: req.recoverable } : {}),
+          ...(req.join_leave !== undefined ? { join_leave: req.join_leave } : {}),
+        },
     user: s.user,
     insecure,
     ...(override !== undefined ? { override } : {}),
@@ -87,7 +104,8 @@ export async function handleSubscribe(s: Session, id: number, req: SubscribeRequ
       epoch: req.epoch ?? '',
       rejectUnrecovered: ((req.flag ?? 0) & REJECT_UNRECOVERED) !== 0,
       expireAt,
-      clientExpires: true,
+      // With a sub_refresh proxy the server refreshes the subscription: the client is not told it expires.
+      clientExpires: !r.options.sub_refresh_proxy_enabled,
       ...(chanInfo !== undefined ? { chanInfo } : {}),
       ...(data !== undefined ? { data } : {}),
       ...(delta ? { delta: true } : {}),

@@ -90,9 +90,8 @@ describe('unsupported Centrifugo keys (node bin/gyre.js)', () => {
       'grpc_api.reflection',
       'admin.web_path',
       'http_server.tls_autocert.enabled',
-      'channel.namespaces[0].publish_proxy_enabled',
-      'channel.namespaces[0].subscribe_proxy_enabled',
-      'channel.proxy.publish.endpoint',
+      'channel.namespaces[0].subscribe_stream_proxy_enabled',
+      'channel.proxy.subscribe_stream.endpoint',
     ];
     const many = file({
       webtransport: { enabled: true },
@@ -101,8 +100,8 @@ describe('unsupported Centrifugo keys (node bin/gyre.js)', () => {
       admin: { enabled: true, web_path: '/srv/admin' },
       http_server: { tls_autocert: { enabled: true } },
       channel: {
-        namespaces: [{ name: 'chat', publish_proxy_enabled: true, subscribe_proxy_enabled: true }],
-        proxy: { publish: { endpoint: 'http://127.0.0.1:9/publish' } },
+        namespaces: [{ name: 'chat', subscribe_stream_proxy_enabled: true }],
+        proxy: { subscribe_stream: { endpoint: 'http://127.0.0.1:9/stream' } },
       },
       typo_key: 1,
     });

@@ -41,16 +41,9 @@ const ns = (options: Record<string, unknown>) => ({ channel: { namespaces: [{ na
 
 /** [refused key path, config] */
 const REFUSED: ReadonlyArray<readonly [string, Record<string, unknown>]> = [
-  ['channel.namespaces[0].publish_proxy_enabled', ns({ publish_proxy_enabled: true })],
-  ['channel.namespaces[0].subscribe_proxy_enabled', ns({ subscribe_proxy_enabled: true })],
-  ['channel.namespaces[0].sub_refresh_proxy_enabled', ns({ sub_refresh_proxy_enabled: true })],
   ['channel.namespaces[0].subscribe_stream_proxy_enabled', ns({ subscribe_stream_proxy_enabled: true })],
-  ['channel.without_namespace.publish_proxy_enabled', { channel: { without_namespace: { publish_proxy_enabled: true } } }],
-  ['channel.without_namespace.subscribe_proxy_enabled', { channel: { without_namespace: { subscribe_proxy_enabled: true } } }],
-  ['channel.proxy.subscribe.endpoint', { channel: { proxy: { subscribe: { endpoint: 'http://127.0.0.1:9/sub' } } } }],
-  ['client.proxy.connect.enabled', { client: { proxy: { connect: { enabled: true } } } }],
-  ['client.proxy.refresh.enabled', { client: { proxy: { refresh: { enabled: true } } } }],
-  ['rpc.without_namespace.proxy_enabled', { rpc: { without_namespace: { proxy_enabled: true } } }],
+  ['channel.proxy.subscribe.http.tls.enabled', { channel: { proxy: { subscribe: { http: { tls: { enabled: true } } } } } }],
+  ['proxies[0].grpc.tls.enabled', { proxies: [{ name: 'p', endpoint: '127.0.0.1:9', grpc: { tls: { enabled: true } } }] }],
   ['http_server.tls_autocert.enabled', { http_server: { tls_autocert: { enabled: true } } }],
   ['webtransport.enabled', { webtransport: { enabled: true } }],
   ['uni_sse.connect_code_to_http_response.enabled', { uni_sse: { enabled: true, connect_code_to_http_response: { enabled: true } } }],
@@ -66,7 +59,6 @@ const REFUSED: ReadonlyArray<readonly [string, Record<string, unknown>]> = [
   
   ['websocket.use_write_buffer_pool', { websocket: { use_write_buffer_pool: true } }],
   ['webtransport', { webtransport: true }],
-  ['proxies[0].name', { proxies: [{ name: 'p', endpoint: 'http://127.0.0.1:9/p' }] }],
 ];
 
 describe('Centrifugo keys Gyre does not implement', () => {
@@ -144,7 +136,7 @@ describe('Centrifugo keys Gyre does not implement', () => {
       ['CENTRIFUGO_WEBTRANSPORT_ENABLED', 'webtransport.enabled'],
       ['GYRE_GRAPHITE_ENABLED', 'graphite.enabled'],
       ['CENTRIFUGO_HTTP_SERVER_TLS_AUTOCERT_ENABLED', 'http_server.tls_autocert.enabled'],
-      ['CENTRIFUGO_CHANNEL_NAMESPACES_CHAT_PUBLISH_PROXY_ENABLED', 'channel.namespaces[0].publish_proxy_enabled'],
+      ['CENTRIFUGO_CHANNEL_NAMESPACES_CHAT_SUBSCRIBE_STREAM_PROXY_ENABLED', 'channel.namespaces[0].subscribe_stream_proxy_enabled'],
     ] as const) {
       const e = refused(ns({}), { env: { [variable]: 'true' } });
       assert.equal(e.issues[0]?.path, path, variable);

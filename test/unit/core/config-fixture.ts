@@ -1,10 +1,12 @@
 // A complete GyreConfig with Centrifugo v6 defaults (docs/protocol.md §8.3) for core unit tests, independent of the
 // config loader. Durations in ms.
 import type {
+  ChannelConfig,
   ChannelOptions,
   ClientConfig,
   GyreConfig,
   NamespaceConfig,
+  ProxyConfig,
   RedisEngineConfig,
   TokenConfig,
 } from '../../../src/config/types.js';
@@ -36,6 +38,26 @@ export function redisEngineDefaults(over: Partial<RedisEngineConfig> = {}): Redi
     presence_user_mapping: false,
     ...over,
   };
+}
+
+/** A proxy block at Centrifugo's defaults (no endpoint). */
+export function proxyDefaults(): ProxyConfig {
+  return {
+    endpoint: '',
+    timeout: 1000,
+    http_headers: [],
+    grpc_metadata: [],
+    emulated_headers: [],
+    binary_encoding: false,
+    include_connection_meta: false,
+    http: { static_headers: {}, status_to_code_transforms: [] },
+    grpc: { credentials_key: '', credentials_value: '', compression: false, static_metadata: {} },
+  };
+}
+
+/** channel.proxy at its defaults. */
+export function channelProxyDefaults(): ChannelConfig['proxy'] {
+  return { subscribe: proxyDefaults(), publish: proxyDefaults(), sub_refresh: proxyDefaults() };
 }
 
 export function channelOptions(over: Partial<ChannelOptions> = {}): ChannelOptions {
@@ -70,6 +92,12 @@ export function channelOptions(over: Partial<ChannelOptions> = {}): ChannelOptio
     channel_regex: '',
     publication_data_format: '',
     subscription_type: '',
+    subscribe_proxy_enabled: false,
+    subscribe_proxy_name: 'default',
+    publish_proxy_enabled: false,
+    publish_proxy_name: 'default',
+    sub_refresh_proxy_enabled: false,
+    sub_refresh_proxy_name: 'default',
     ...over,
   };
 }
@@ -130,6 +158,7 @@ export function makeConfig(o: ConfigOverrides = {}): GyreConfig {
     insecure: false,
     subscribe_to_user_personal_channel: { enabled: false, personal_channel_namespace: '', single_connection: false },
     connect_code_to_unidirectional_disconnect: { enabled: false, transforms: [] },
+    proxy: { connect: { ...proxyDefaults(), enabled: false }, refresh: { ...proxyDefaults(), enabled: false } },
     ...o.client,
   };
   return {
@@ -151,6 +180,7 @@ export function makeConfig(o: ConfigOverrides = {}): GyreConfig {
     engine: { type: 'memory', redis: redisEngineDefaults() },
     client,
     channel: {
+      proxy: channelProxyDefaults(),
       without_namespace: channelOptions(o.withoutNamespace),
       namespaces: o.namespaces ?? [],
       history_meta_ttl: 720 * 3600 * 1000,
@@ -161,7 +191,14 @@ export function makeConfig(o: ConfigOverrides = {}): GyreConfig {
       user_boundary: '#',
       user_separator: ',',
     },
-    rpc: { ping: o.rpcPing ?? { enabled: false, method: 'ping' } },
+    rpc: {
+      ping: o.rpcPing ?? { enabled: false, method: 'ping' },
+      proxy: proxyDefaults(),
+      without_namespace: { proxy_enabled: false, proxy_name: 'default' },
+      namespaces: [],
+      namespace_boundary: ':',
+    },
+    proxies: [],
     http_api: { disabled: false, handler_prefix: '/api', key: '', error_mode: '', external: false, insecure: false, max_request_body_size: 10 * 1024 * 1024, max_batch_size: 1_000_000 },
     grpc_api: { enabled: false, error_mode: '', address: '', port: 10000, key: '', tls: noTls(), max_receive_message_size: 0 },
     websocket: { disabled: false, handler_prefix: '/connection/websocket', compression: false, write_timeout: 1000, message_size_limit: 65536 },

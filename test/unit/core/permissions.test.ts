@@ -12,6 +12,7 @@ import {
   checkPublish,
   resolveSubscribeOptions,
 } from '../../../src/core/permissions.js';
+import { channelProxyDefaults } from './config-fixture.js';
 import type { ChannelConfig, ChannelOptions } from '../../../src/config/types.js';
 import { ProtocolError } from '../../../src/protocol/errors.js';
 
@@ -25,13 +26,16 @@ function opts(over: Partial<ChannelOptions> = {}): ChannelOptions {
     allow_publish_for_anonymous: false, allow_presence_for_client: false, allow_presence_for_subscriber: false,
     allow_presence_for_anonymous: false, allow_history_for_client: false, allow_history_for_subscriber: false,
     allow_history_for_anonymous: false, allow_user_limited_channels: false, channel_regex: '',
-    publication_data_format: '', subscription_type: '', ...over,
+    publication_data_format: '', subscription_type: '', subscribe_proxy_enabled: false,
+    subscribe_proxy_name: 'default', publish_proxy_enabled: false, publish_proxy_name: 'default',
+    sub_refresh_proxy_enabled: false, sub_refresh_proxy_name: 'default', ...over,
   };
 }
 
 /** Resolves `channel` with `over` as without_namespace options. */
 function rc(channel: string, over: Partial<ChannelOptions> = {}): ResolvedChannel {
   const cfg: ChannelConfig = {
+    proxy: channelProxyDefaults(),
     without_namespace: opts(over), namespaces: [], history_meta_ttl: 1000, publication_data_format: '',
     max_length: 255, private_prefix: '$', namespace_boundary: ':', user_boundary: '#', user_separator: ',',
   };

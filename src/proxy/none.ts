@@ -1,0 +1,12 @@
+// The registry of a configuration without proxies (the core's default when none is given).
+import type { ProxyRegistry } from './types.js';
+
+export const NO_PROXIES: ProxyRegistry = {
+  connect: undefined,
+  refresh: undefined,
+  subscribe: () => undefined,
+  publish: () => undefined,
+  subRefresh: () => undefined,
+  rpc: () => undefined,
+  close: () => undefined,
+};

@@ -1,0 +1,111 @@
+// Builds the proxies of one configuration (docs/proxy.md): connect and refresh from client.proxy, and one client
+// per name used by a namespace or RPC namespace. The name "default" means the matching channel.proxy.* or
+// rpc.proxy block; any other name is looked up in the `proxies` list (unknown ⇒ ConfigError at start).
+// `http://` and `https://` endpoints are HTTP proxies, anything else is a GRPC target.
+import { ConfigError } from '../config/errors.js';
+import type { ChannelOptions, GyreConfig, ProxyConfig } from '../config/types.js';
+import { GrpcProxyClient } from './grpc.js';
+import { HttpProxyClient } from './http.js';
+import type { ProxyClient, ProxyRegistry } from './types.js';
+
+const DEFAULT = 'default';
+
+function isHttp(endpoint: string): boolean {
+  return endpoint.startsWith('http://') || endpoint.startsWith('https://');
+}
+
+export function createProxyClient(name: string, path: string, config: ProxyConfig): ProxyClient {
+  if (config.endpoint === '') throw new ConfigError('cross_field', `${path}.endpoint`, 'a proxy in use needs an endpoint');
+  if (isHttp(config.endpoint)) {
+    try {
+      new URL(config.endpoint);
+    } catch {
+      throw new ConfigError('cross_field', `${path}.endpoint`, `invalid URL ${JSON.stringify(config.endpoint)}`);
+    }
+    return new HttpProxyClient(name, config);
+  }
+  return new GrpcProxyClient(name, config);
+}
+
+class Registry implements ProxyRegistry {
+  connect: ProxyClient | undefined = undefined;
+  refresh: ProxyClient | undefined = undefined;
+  private readonly byKind = {
+    subscribe: new Map<string, ProxyClient>(),
+    publish: new Map<string, ProxyClient>(),
+    sub_refresh: new Map<string, ProxyClient>(),
+    rpc: new Map<string, ProxyClient>(),
+  };
+  private readonly all: ProxyClient[] = [];
+
+  constructor(config: Readonly<GyreConfig>) {
+    try {
+      this.build(config);
+    } catch (e) {
+      this.close();
+      throw e;
+    }
+  }
+
+  private build(config: Readonly<GyreConfig>): void {
+    const cp = config.client.proxy;
+    if (cp.connect.enabled) this.connect = this.keep(createProxyClient('connect', 'client.proxy.connect', cp.connect));
+    if (cp.refresh.enabled) this.refresh = this.keep(createProxyClient('refresh', 'client.proxy.refresh', cp.refresh));
+    const named = new Map(config.proxies.map((p, i) => [p.name, { p, path: `proxies[${i}]` }]));
+    const use = (kind: keyof Registry['byKind'], name: string, where: string, fallback: ProxyConfig, fallbackPath: string): void => {
+      const map = this.byKind[kind];
+      if (map.has(name)) return;
+      if (name === DEFAULT) {
+        map.set(name, this.keep(createProxyClient(name, fallbackPath, fallback)));
+        return;
+      }
+      const n = named.get(name);
+      if (n === undefined) throw new ConfigError('cross_field', where, `proxy ${JSON.stringify(name)} not found in proxies`);
+      map.set(name, this.keep(createProxyClient(name, n.path, n.p)));
+    };
+    const chp = config.channel.proxy;
+    const channel = (o: ChannelOptions, path: string): void => {
+      if (o.subscribe_proxy_enabled) use('subscribe', o.subscribe_proxy_name, `${path}.subscribe_proxy_name`, chp.subscribe, 'channel.proxy.subscribe');
+      if (o.publish_proxy_enabled) use('publish', o.publish_proxy_name, `${path}.publish_proxy_name`, chp.publish, 'channel.proxy.publish');
+      if (o.sub_refresh_proxy_enabled) {
+        use('sub_refresh', o.sub_refresh_proxy_name, `${path}.sub_refresh_proxy_name`, chp.sub_refresh, 'channel.proxy.sub_refresh');
+      }
+    };
+    channel(config.channel.without_namespace, 'channel.without_namespace');
+    config.channel.namespaces.forEach((ns, i) => channel(ns, `channel.namespaces[${i}]`));
+    const rpc = config.rpc;
+    if (rpc.without_namespace.proxy_enabled) {
+      use('rpc', rpc.without_namespace.proxy_name, 'rpc.without_namespace.proxy_name', rpc.proxy, 'rpc.proxy');
+    }
+    rpc.namespaces.forEach((ns, i) => {
+      if (ns.proxy_enabled) use('rpc', ns.proxy_name, `rpc.namespaces[${i}].proxy_name`, rpc.proxy, 'rpc.proxy');
+    });
+  }
+
+  private keep(c: ProxyClient): ProxyClient {
+    this.all.push(c);
+    return c;
+  }
+
+  subscribe(name: string): ProxyClient | undefined {
+    return this.byKind.subscribe.get(name);
+  }
+  publish(name: string): ProxyClient | undefined {
+    return this.byKind.publish.get(name);
+  }
+  subRefresh(name: string): ProxyClient | undefined {
+    return this.byKind.sub_refresh.get(name);
+  }
+  rpc(name: string): ProxyClient | undefined {
+    return this.byKind.rpc.get(name);
+  }
+
+  close(): void {
+    for (const c of this.all) c.close();
+  }
+}
+
+/** The proxies `config` uses (ConfigError naming the key when one cannot be built; nothing is left open then). */
+export function createProxies(config: Readonly<GyreConfig>): ProxyRegistry {
+  return new Registry(config);
+}

@@ -1,0 +1,4 @@
+// Proxies to the application backend over GRPC (docs/proxy.md): the shared suite in proxy.suite.ts.
+import { proxySuite } from './proxy.suite.js';
+
+proxySuite('grpc');
