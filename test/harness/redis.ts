@@ -189,8 +189,14 @@ export interface SentinelSet {
   masterName: string;
   sentinelAddress: string;
   masterPort(): number;
-  /** Kills the current master and waits until the Sentinel reports the replica as the new master. */
-  failover(): Promise<void>;
+  /**
+   * Kills the current master and waits until the Sentinel reports the replica as the new master. With
+   * `replicatedFirst`, writes are paused on the master (CLIENT PAUSE WRITE) and the kill waits until the replica
+   * has everything the master acknowledged: replication is asynchronous, so otherwise the last writes before a
+   * crash may be lost by Redis itself (writes sent during the pause never run: they fail like any write to a
+   * dead master).
+   */
+  failover(opts?: { replicatedFirst?: boolean }): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -241,8 +247,19 @@ export async function startSentinelSet(): Promise<SentinelSet> {
     masterName,
     sentinelAddress: `127.0.0.1:${sPort}`,
     masterPort: () => masterPort,
-    async failover() {
+    async failover(opts = {}) {
       const old = masterPort;
+      if (opts.replicatedFirst === true) {
+        await redisCli(old, 'client', 'pause', '30000', 'write');
+        const offsetOf = (info: string, key: string): number => Number(new RegExp(`^${key}:(\\d+)`, 'm').exec(info)?.[1] ?? -1);
+        const want = offsetOf(await redisCli(old, 'info', 'replication'), 'master_repl_offset');
+        const replica = [...byPort.keys()].find((p) => p !== old)!;
+        const until = Date.now() + 10_000;
+        while (offsetOf(await redisCli(replica, 'info', 'replication'), 'slave_repl_offset') < want) {
+          if (Date.now() > until) throw new Error('replica did not catch up before the failover');
+          await sleep(20);
+        }
+      }
       await stopSpawned(byPort.get(old), 'SIGKILL');
       const deadline = Date.now() + 20_000;
       for (;;) {
