@@ -12,6 +12,7 @@ import { DeltaFrames } from './delta.js';
 import type { Hub } from './hub.js';
 import { checkPosition, withEpoch } from './recovery.js';
 import { SubState, type Subscription } from './subscription.js';
+import { matchTags } from './tags-filter.js';
 
 export class Fanout implements BrokerEventHandler {
   /** Reused scratch lists of actions that must not run inside the loop. */
@@ -66,6 +67,7 @@ export class Fanout implements BrokerEventHandler {
           if (epoch !== undefined && sub.epoch === '') sub.epoch = epoch;
           sub.positionCheckedAt = Date.now();
         }
+        if (sub.tagsFilter !== undefined && !matchTags(sub.tagsFilter, pub.tags)) continue;
         const session = sub.session;
         if (session.json) {
           if (jsonOk === -1) jsonOk = this.json.canCarry(pub.data) ? 1 : 0;

@@ -13,6 +13,7 @@ import { fullForDelta, recoveredForDelta } from './delta.js';
 import { cacheRecovery, checkPosition, mergeRecovered, streamRecovery, withEpoch } from './recovery.js';
 import type { Session } from './session.js';
 import { SubState, Subscription } from './subscription.js';
+import { matchTags, type TagsFilter } from './tags-filter.js';
 import { ttlSeconds } from './commands/common.js';
 
 export interface SubscribeFlags {
@@ -41,6 +42,8 @@ export interface EstablishInput {
   data?: Uint8Array;
   /** Delta compression negotiated for this subscription. */
   delta?: boolean;
+  /** Publication tags filter (client `tf`, validated). */
+  tagsFilter?: TagsFilter;
 }
 
 export interface Established {
@@ -66,6 +69,7 @@ export async function establish(s: Session, input: EstablishInput): Promise<Esta
     positioned: flags.positioned || flags.recoverable,
     recoverable: flags.recoverable,
     delta: input.delta === true,
+    ...(input.tagsFilter !== undefined ? { tagsFilter: input.tagsFilter } : {}),
   });
   sub.expireAt = input.expireAt;
   sub.chanInfo = input.chanInfo;
@@ -90,10 +94,22 @@ export async function establish(s: Session, input: EstablishInput): Promise<Esta
       let ok = false;
       const recoverStarted = wantRecover ? performance.now() : 0;
       if (wantRecover && flags.recoveryMode === 'cache') {
-        read = await history.read(channel, { limit: 1, reverse: true, metaTtlMs });
-        const res = cacheRecovery({ offset: input.offset, epoch: input.epoch }, read);
+        const tf = sub.tagsFilter;
+        if (tf === undefined) {
+          read = await history.read(channel, { limit: 1, reverse: true, metaTtlMs });
+        } else {
+          // With a tags filter the client gets the newest publication that passes it (as Centrifugo).
+          const max = ctx.config.client.recovery_max_publication_limit;
+          read = await history.read(channel, { limit: max > 0 ? max : -1, reverse: true, metaTtlMs });
+        }
+        const latest = read.publications.slice(0, 1);
+        const res = cacheRecovery({ offset: input.offset, epoch: input.epoch }, { publications: latest, position: read.position });
         ok = res.recovered;
         recovered = res.publications;
+        if (tf !== undefined && recovered.length > 0) {
+          const match = read.publications.find((p) => matchTags(tf, p.tags));
+          recovered = match === undefined ? [] : [match];
+        }
       } else if (wantRecover) {
         const max = ctx.config.client.recovery_max_publication_limit;
         try {
@@ -141,10 +157,12 @@ export async function establish(s: Session, input: EstablishInput): Promise<Esta
             flags.recoveryMode === 'stream' ? input.offset : undefined,
           );
           if (merged === null) throw Disconnects.insufficientState();
-          // Cache mode: only the latest matters, unless deltas chain through all of them (as Centrifugo).
-          recovered = flags.recoveryMode === 'cache' && merged.length > 1 && !sub.delta ? merged.slice(-1) : merged;
-          result.offset = flags.recoveryMode === 'cache' ? top.offset : input.offset;
           const last = merged.length > 0 ? (merged[merged.length - 1]!.offset ?? 0) : 0;
+          const tf = sub.tagsFilter;
+          const passed = tf === undefined ? merged : merged.filter((p) => matchTags(tf, p.tags));
+          // Cache mode: only the latest matters, unless deltas chain through all of them (as Centrifugo).
+          recovered = flags.recoveryMode === 'cache' && passed.length > 1 && !sub.delta ? passed.slice(-1) : passed;
+          result.offset = flags.recoveryMode === 'cache' ? top.offset : input.offset;
           if (last > sub.offset) sub.offset = last;
           if (sub.delta) {
             // The client now holds the base of the next delta (Centrifugo allows deltas after a recovery).
@@ -245,6 +263,7 @@ export function deliverOne(s: Session, sub: Subscription, pub: Publication, posi
     sub.offset = offset;
     if (position !== undefined && sub.epoch === '') sub.epoch = position.epoch;
   }
+  if (sub.tagsFilter !== undefined && !matchTags(sub.tagsFilter, pub.tags)) return true;
   if (s.json && !s.codec.canCarry(pub.data)) {
     s.close(Disconnects.inappropriateProtocol());
     return false;

@@ -2,6 +2,7 @@
 // publications arriving while the subscribe is still in progress (docs/protocol.md §1.11).
 import type { Publication, StreamPosition } from '../protocol/types.js';
 import type { Session } from './session.js';
+import type { TagsFilter } from './tags-filter.js';
 
 export const SubState = {
   Subscribing: 0,
@@ -24,6 +25,8 @@ export interface SubscriptionFlags {
   recoverable: boolean;
   /** Delta compression negotiated (`delta: "fossil"` allowed by the namespace). */
   delta?: boolean;
+  /** Publication tags filter requested by the client (`tf`). */
+  tagsFilter?: TagsFilter;
 }
 
 export class Subscription {
@@ -40,6 +43,8 @@ export class Subscription {
   delta: boolean;
   /** The client holds the previous publication of the stream, so the next one may be a delta. */
   deltaReady = false;
+  /** Only publications whose tags match are delivered (positioned: the offset still advances). */
+  tagsFilter: TagsFilter | undefined;
   /** Last delivered offset and the stream epoch (positioned subscriptions). */
   offset = 0;
   epoch = '';
@@ -64,6 +69,7 @@ export class Subscription {
     this.positioned = flags.positioned;
     this.recoverable = flags.recoverable;
     this.delta = flags.delta === true;
+    this.tagsFilter = flags.tagsFilter;
   }
 
   bufferPublication(pub: Publication, position: StreamPosition | undefined): void {

@@ -6,6 +6,7 @@ import type { SubscribeRequest } from '../../protocol/types.js';
 import { canSubscribe, resolveSubscribeOptions } from '../permissions.js';
 import type { Session } from '../session.js';
 import { establish, isSubscriptionGone } from '../subscribe-flow.js';
+import { parseTagsFilter, type TagsFilter } from '../tags-filter.js';
 import { nowSeconds, requireChannel, resolveForClient } from './common.js';
 import { proxySubscribe } from './subscribe-proxy.js';
 
@@ -44,7 +45,12 @@ export async function handleSubscribe(s: Session, id: number, req: SubscribeRequ
 
   const r = resolveForClient(s, channel);
   if ((req.type ?? 0) !== 0) throw Errors.permissionDenied();
-  if (req.tf !== undefined && req.tf !== null && !r.options.allow_tags_filter) throw Errors.badRequest();
+  let tagsFilter: TagsFilter | undefined;
+  if (req.tf !== undefined && req.tf !== null) {
+    if (!r.options.allow_tags_filter) throw Errors.badRequest();
+    tagsFilter = parseTagsFilter(req.tf);
+    if (tagsFilter === undefined) throw Errors.badRequest();
+  }
 
   const insecure = cfg.client.insecure;
   let override: BoolOverride | undefined;
@@ -92,7 +98,6 @@ export async function handleSubscribe(s: Session, id: number, req: SubscribeRequ
   });
   // Delta compression: granted when the namespace allows the requested type (otherwise full payloads, as Centrifugo).
   const delta = req.delta === 'fossil' && r.options.allowed_delta_types.includes('fossil');
-  // Tags filters (`tf`) allowed by the namespace are accepted but not applied.
   let est;
   try {
     est = await establish(s, {
@@ -109,6 +114,7 @@ export async function handleSubscribe(s: Session, id: number, req: SubscribeRequ
       ...(chanInfo !== undefined ? { chanInfo } : {}),
       ...(data !== undefined ? { data } : {}),
       ...(delta ? { delta: true } : {}),
+      ...(tagsFilter !== undefined ? { tagsFilter } : {}),
     });
   } catch (err) {
     if (isSubscriptionGone(err) && s.closed) return;
