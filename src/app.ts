@@ -88,7 +88,7 @@ export async function startServer(config: Readonly<GyreConfig>, opts: StartOptio
   }
 
   // Async consumers (src/consumers): built now, started once the ports are open, stopped before the drain.
-  const consumers = createConsumers(config.consumers ?? [], node, logger);
+  const consumers = createConsumers(config.consumers ?? [], node, logger, Math.min(5000, config.shutdown.timeout / 4));
 
   const hs = config.http_server;
   const internalAddress = hs.internal_address === '' ? hs.address : hs.internal_address;

@@ -1,5 +1,5 @@
 // Retry pacing and wake-ups for consumer loops: Centrifugo's consumer backoff (10 ms plus up to 10 ms of jitter,
-// doubled per retry, capped at 5 s), an abortable sleep and a Waker, a one-slot signal that ends a poll wait early (a NOTIFY, a stop).
+// doubled per retry, capped at 5 s), an abortable sleep, a bounded wait for a stop (settlesWithin) and a Waker, a one-slot signal that ends a poll wait early (a NOTIFY, a stop).
 
 const MIN_BACKOFF_MS = 10;
 const MAX_BACKOFF_MS = 5000;
@@ -22,6 +22,22 @@ export async function sleep(ms: number, signal: AbortSignal): Promise<void> {
     const timer = setTimeout(done, ms);
     signal.addEventListener('abort', done, { once: true });
   });
+}
+
+/** Whether `p` settles within `ms` (a stop's grace period); the timer never outlives the call. */
+export async function settlesWithin(p: Promise<unknown>, ms: number): Promise<boolean> {
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    return await Promise.race([
+      p.then(
+        () => true,
+        () => true,
+      ),
+      new Promise<boolean>((resolve) => (timer = setTimeout(() => resolve(false), ms))),
+    ]);
+  } finally {
+    clearTimeout(timer);
+  }
 }
 
 /**

@@ -12,7 +12,11 @@ import type { Consumer } from './types.js';
 
 export type { Consumer } from './types.js';
 
-export function createConsumers(configs: readonly ConsumerConfig[], node: NodeApi, logger: Logger): Consumer[] {
+/**
+ * `closeGraceMs`: how long close() waits for a consumer's work in flight before dropping its connections; keep it
+ * well inside shutdown.timeout.
+ */
+export function createConsumers(configs: readonly ConsumerConfig[], node: NodeApi, logger: Logger, closeGraceMs: number): Consumer[] {
   const enabled = configs.filter((c) => {
     if (!c.enabled) logger.info({ consumer: c.name, type: c.type }, 'consumer is not enabled, skip');
     return c.enabled;
@@ -22,9 +26,9 @@ export function createConsumers(configs: readonly ConsumerConfig[], node: NodeAp
   return enabled.map((c): Consumer => {
     switch (c.type) {
       case 'postgresql':
-        return new PostgresConsumer({ name: c.name, config: c.postgresql, dispatcher, logger });
+        return new PostgresConsumer({ name: c.name, config: c.postgresql, dispatcher, logger, closeGraceMs });
       case 'kafka':
-        return new KafkaConsumer({ name: c.name, config: c.kafka, dispatcher, logger });
+        return new KafkaConsumer({ name: c.name, config: c.kafka, dispatcher, logger, closeGraceMs });
       default:
         throw new Error(`consumer type ${c.type} is not supported`);
     }

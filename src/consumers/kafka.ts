@@ -10,7 +10,7 @@
 import { Consumer as KafkaClient, MessagesStreamModes, type Message, type MessagesStream, type SASLOptions } from '@platformatic/kafka';
 import type { Logger } from 'pino';
 import type { KafkaConsumerConfig } from '../config/types.js';
-import { nextBackoffMs, sleep } from './backoff.js';
+import { nextBackoffMs, settlesWithin, sleep } from './backoff.js';
 import { consumerMetrics } from './metrics.js';
 import { clientTls } from './tls.js';
 import { RetryableDispatchError, type CommandDispatcher, type Consumer, type ConsumedPublication, type DispatchOutcome } from './types.js';
@@ -18,7 +18,6 @@ import { RetryableDispatchError, type CommandDispatcher, type Consumer, type Con
 type Record = Message<Buffer, Buffer, Buffer, Buffer>;
 
 const COMMIT_INTERVAL_MS = 1000;
-const CLOSE_GRACE_MS = 5000;
 const RESTART_MS = 1000;
 
 interface PartitionQueue {
@@ -28,6 +27,10 @@ interface PartitionQueue {
   /** Last record that ran, and the last one committed. */
   done: Record | undefined;
   committed: Record | undefined;
+}
+
+function queueKey(topic: string, partition: number): string {
+  return `${topic}\u0000${partition}`;
 }
 
 function header(m: Record, name: string): string {
@@ -48,6 +51,8 @@ export interface KafkaConsumerOptions {
   config: KafkaConsumerConfig;
   dispatcher: CommandDispatcher;
   logger: Logger;
+  /** How long close() waits for the work in flight before dropping connections. */
+  closeGraceMs: number;
 }
 
 export class KafkaConsumer implements Consumer {
@@ -93,6 +98,12 @@ export class KafkaConsumer implements Consumer {
 
   async start(): Promise<void> {
     consumerMetrics.init(this.name);
+    // A rebalance is coming: commit what ran while the partitions are still ours. After it, forget what was
+    // queued for partitions now assigned elsewhere (their new owner reads them from the committed offset).
+    this.client.on('consumer:group:rebalance', () => void this.commit());
+    this.client.on('consumer:group:join', (p: { assignments?: ReadonlyArray<{ topic: string; partitions: readonly number[] }> }) => {
+      if (p.assignments !== undefined) this.keepAssigned(p.assignments);
+    });
     // Like Centrifugo: brokers that cannot be reached at start-up fail the start.
     await this.openStream();
     this.commitTimer = setInterval(() => void this.commit(), COMMIT_INTERVAL_MS);
@@ -113,13 +124,7 @@ export class KafkaConsumer implements Consumer {
         q.items.length = 0;
       }
       const running = Promise.all([...this.queues.values()].map((q) => q.running ?? Promise.resolve()));
-      let timer: NodeJS.Timeout | undefined;
-      const late = await Promise.race([
-        running.then(() => false),
-        new Promise<boolean>((resolve) => (timer = setTimeout(() => resolve(true), CLOSE_GRACE_MS))),
-      ]);
-      clearTimeout(timer);
-      if (late) this.logger.warn('a consumed record did not finish in time; it is not committed and runs again after a restart');
+      if (!(await settlesWithin(running, this.opts.closeGraceMs))) this.logger.warn('a consumed record did not finish in time; it is not committed and runs again after a restart');
       await this.commit();
       try {
         await this.client.close();
@@ -128,6 +133,17 @@ export class KafkaConsumer implements Consumer {
       }
     })();
     return this.closing;
+  }
+
+  private keepAssigned(assignments: ReadonlyArray<{ topic: string; partitions: readonly number[] }>): void {
+    const mine = new Set<string>();
+    for (const a of assignments) for (const part of a.partitions) mine.add(queueKey(a.topic, part));
+    for (const [key, q] of this.queues) {
+      if (mine.has(key)) continue;
+      this.queued -= q.items.length;
+      q.items.length = 0;
+      q.done = q.committed; // not ours to commit any more
+    }
   }
 
   private async openStream(): Promise<void> {
@@ -171,7 +187,7 @@ export class KafkaConsumer implements Consumer {
 
   private enqueue(m: Record): void {
     if (this.stopping) return;
-    const key = `${m.topic}\u0000${m.partition}`;
+    const key = queueKey(m.topic, m.partition);
     let q = this.queues.get(key);
     if (q === undefined) {
       q = { items: [], running: undefined, done: undefined, committed: undefined };

@@ -16,7 +16,7 @@
 import pg from 'pg';
 import type { Logger } from 'pino';
 import type { PostgresConsumerConfig } from '../config/types.js';
-import { Waker, nextBackoffMs, sleep } from './backoff.js';
+import { Waker, nextBackoffMs, settlesWithin, sleep } from './backoff.js';
 import { consumerMetrics } from './metrics.js';
 import { clientTls } from './tls.js';
 import { RetryableDispatchError, type CommandDispatcher, type Consumer } from './types.js';
@@ -25,8 +25,6 @@ const DEFAULT_PARTITIONS = 1;
 const DEFAULT_SELECT_LIMIT = 100;
 const DEFAULT_POLL_MS = 300;
 const CONNECT_TIMEOUT_MS = 10_000;
-/** How long close() waits for a loop stuck in a database call before it drops the connections. */
-const CLOSE_GRACE_MS = 5000;
 const NOTIFY_RETRY_MS = 1000;
 
 const BYTEA_OID = 17;
@@ -73,6 +71,8 @@ export interface PostgresConsumerOptions {
   config: PostgresConsumerConfig;
   dispatcher: CommandDispatcher;
   logger: Logger;
+  /** How long close() waits for the work in flight before dropping connections. */
+  closeGraceMs: number;
 }
 
 export class PostgresConsumer implements Consumer {
@@ -83,6 +83,8 @@ export class PostgresConsumer implements Consumer {
   private readonly logger: Logger;
   private readonly wakers: Waker[] = [];
   private readonly loops: Promise<void>[] = [];
+  /** Connections checked out by the partition loops right now. */
+  private readonly active = new Set<pg.PoolClient>();
   private readonly selectSql: string;
   private readonly deleteSql: string;
   private readonly lockSql: string;
@@ -142,13 +144,11 @@ export class PostgresConsumer implements Consumer {
       this.listener = undefined;
       await listener?.end().catch(() => undefined);
       const all = Promise.all([...this.loops, this.listenLoop]);
-      let timer: NodeJS.Timeout | undefined;
-      const late = await Promise.race([
-        all.then(() => false),
-        new Promise<boolean>((resolve) => (timer = setTimeout(() => resolve(true), CLOSE_GRACE_MS))),
-      ]);
-      clearTimeout(timer);
-      if (late) this.logger.warn('consumer loops did not stop in time; dropping their connections (their open batch is rolled back)');
+      if (!(await settlesWithin(all, this.opts.closeGraceMs))) {
+        this.logger.warn('consumer loops did not stop in time; dropping their connections (their open batch is rolled back)');
+        // Ending a connection fails the query it waits in (a partition lock held elsewhere, a slow statement).
+        for (const c of this.active) void c.end().catch(() => undefined);
+      }
       await this.pool.end().catch(() => undefined);
       await all;
     })();
@@ -181,6 +181,7 @@ export class PostgresConsumer implements Consumer {
   /** One transaction: lock the partition, dispatch a batch, delete what was dispatched, commit. The count of rows done. */
   private async processOnce(partition: number): Promise<number> {
     const client = await this.pool.connect();
+    this.active.add(client);
     let broken: unknown;
     try {
       await client.query('BEGIN ISOLATION LEVEL READ COMMITTED');
@@ -194,6 +195,7 @@ export class PostgresConsumer implements Consumer {
       broken ??= err instanceof RetryableDispatchError || err instanceof LockNotAcquired ? undefined : err;
       throw err;
     } finally {
+      this.active.delete(client);
       // A connection whose state is unknown (a failed query, a failed rollback) is dropped, not reused.
       client.release(broken instanceof Error ? broken : broken !== undefined);
     }

@@ -6,14 +6,14 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { Admin, Producer } from '@platformatic/kafka';
-import type { PublicationContext, Subscription } from 'centrifuge';
 import { baseConfig } from '../compat/base-config.js';
-import { ClientPool, collect } from '../harness/clients.js';
-import { mergeConfig, startGyre, type GyreProcess } from '../harness/gyre.js';
+import { ClientPool, callApi } from '../harness/clients.js';
+import { mergeConfig, type GyreProcess } from '../harness/gyre.js';
+import { expectEachOnceInOrder, startGyreOnPort, subscribeFeed } from './common.js';
 import { prepareKafka, startKafka, type KafkaBroker } from '../harness/kafka.js';
 import { freePort } from '../harness/ports.js';
 import { redisAvailable, startRedis, type RedisServer } from '../harness/redis.js';
-import { nextEvent, sleep, waitFor } from '../harness/wait.js';
+import { sleep, waitFor } from '../harness/wait.js';
 
 const prepared = (await redisAvailable()) ? prepareKafka() : { ok: false as const, reason: 'redis-server is not installed' };
 const skip = prepared.ok ? false : prepared.reason;
@@ -31,7 +31,6 @@ describe('consumers: Kafka', { skip }, () => {
   const start = async (): Promise<GyreProcess> => {
     const kafkaBase = { brokers: [kafka!.address], fetch_max_wait: '100ms' };
     const config = mergeConfig(baseConfig(), {
-      http_server: { port, address: '127.0.0.1' },
       engine: { type: 'redis', redis: { address: [redis!.address], prefix: `gyrekafka${port}` } },
       shutdown: { timeout: '8s', drain_duration: '0s' },
       consumers: [
@@ -44,20 +43,9 @@ describe('consumers: Kafka', { skip }, () => {
         },
       ],
     });
-    const proc = await startGyre(config, { portInFile: true, probeUrl: `http://127.0.0.1:${port}/health` });
-    const base = `http://127.0.0.1:${port}`;
-    return { ...proc, port, baseUrl: base, apiUrl: `${base}/api`, url: `ws://127.0.0.1:${port}/connection/websocket` };
+    return await startGyreOnPort(port, config);
   };
 
-  const subscribe = async (channel: string): Promise<{ sub: Subscription; pubs: PublicationContext[] }> => {
-    const { client } = await pool.connected(gyre!.url, { sub: 'kafka-reader' });
-    const sub = client.newSubscription(channel);
-    const pubs = collect<PublicationContext>(sub, 'publication');
-    const subscribed = nextEvent(sub, 'subscribed');
-    sub.subscribe();
-    await subscribed;
-    return { sub, pubs };
-  };
 
   before(async () => {
     if (!prepared.ok) return;
@@ -78,7 +66,7 @@ describe('consumers: Kafka', { skip }, () => {
   });
 
   it('records become publications exactly once, in order per partition, across a Gyre restart mid-stream', async () => {
-    const feeds = [await subscribe('rec:k0'), await subscribe('rec:k1')];
+    const feeds = [await subscribeFeed(pool, gyre!.url, 'rec:k0'), await subscribeFeed(pool, gyre!.url, 'rec:k1')];
     const N = 80;
     let sent = 0;
     const firstSeen = waitFor(() => feeds[0]!.pubs.length + feeds[1]!.pubs.length >= 10, { what: 'first publications', timeoutMs: 30_000 });
@@ -103,23 +91,13 @@ describe('consumers: Kafka', { skip }, () => {
     assert.equal(exit.code, 0, 'graceful stop');
     gyre = await start();
     await writer;
-    for (const [p, f] of feeds.entries()) {
-      await waitFor(() => f.pubs.length >= N / 2, { what: `all publications on rec:k${p} (have ${f.pubs.length})`, timeoutMs: 60_000 });
-    }
-    await sleep(500); // a duplicate would arrive now
-    for (const [p, f] of feeds.entries()) {
-      assert.deepEqual(
-        f.pubs.map((x) => (x.data as { n: number }).n),
-        Array.from({ length: N / 2 }, (_, k) => 2 * k + p),
-        `rec:k${p}: each record once, in offset order`,
-      );
-    }
+    await expectEachOnceInOrder(feeds, N, 'rec:k');
   });
 
   it('bad records are skipped and the next ones run; publication data mode reads channels and tags from headers', async () => {
-    const cmd = await subscribe('rec:kbad');
-    const d1 = await subscribe('rec:d1');
-    const d2 = await subscribe('rec:d2');
+    const cmd = await subscribeFeed(pool, gyre!.url, 'rec:kbad');
+    const d1 = await subscribeFeed(pool, gyre!.url, 'rec:d1');
+    const d2 = await subscribeFeed(pool, gyre!.url, 'rec:d2');
     await producer!.send({
       messages: [
         { topic: 'commands', partition: 0, value: Buffer.from([0xff, 0x00, 0x7b]), headers: headers({ 'centrifugo-method': 'publish' }) },
@@ -153,5 +131,21 @@ describe('consumers: Kafka', { skip }, () => {
     );
     assert.deepEqual(d2.pubs[0]?.tags, { color: 'red' });
     assert.equal((await fetch(`${gyre!.baseUrl}/health`)).status, 200);
+  });
+
+  it('an internal error (Redis down) holds the record; it is published once, when Redis is back', async () => {
+    await redis!.kill();
+    await producer!.send({
+      messages: [{ topic: 'commands', partition: 1, value: Buffer.from('{"channel":"rec:kretry","data":{"r":1}}'), headers: headers({ 'centrifugo-method': 'publish' }) }],
+    });
+    await waitFor(() => /error processing consumed record/.test(gyre!.stdout() + gyre!.stderr()), { what: 'a failed attempt', timeoutMs: 10_000 });
+    await redis!.restart();
+    const history = async (): Promise<unknown[]> => {
+      const { body } = await callApi(gyre!.apiUrl, 'history', { channel: 'rec:kretry', limit: 10 });
+      return (body as { result?: { publications?: Array<{ data: unknown }> } }).result?.publications?.map((x) => x.data) ?? [];
+    };
+    await waitFor(async () => (await history()).length > 0, { what: 'the retried publication in history', timeoutMs: 20_000 });
+    await sleep(500);
+    assert.deepEqual(await history(), [{ r: 1 }]);
   });
 });

@@ -5,14 +5,14 @@
 // them; payload bytes arrive exactly as stored; an internal error keeps the row until it can be published.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import type { PublicationContext, Subscription } from 'centrifuge';
 import { baseConfig } from '../compat/base-config.js';
-import { ClientPool, callApi, collect } from '../harness/clients.js';
-import { mergeConfig, startGyre, type GyreProcess } from '../harness/gyre.js';
+import { ClientPool, callApi } from '../harness/clients.js';
+import { mergeConfig, type GyreProcess } from '../harness/gyre.js';
+import { expectEachOnceInOrder, startGyreOnPort, subscribeFeed } from './common.js';
 import { freePort } from '../harness/ports.js';
 import { postgresUnavailable, startPostgres, type PostgresServer } from '../harness/postgres.js';
 import { redisAvailable, startRedis, type RedisServer } from '../harness/redis.js';
-import { nextEvent, sleep, waitFor } from '../harness/wait.js';
+import { sleep, waitFor } from '../harness/wait.js';
 
 const pgMissing = postgresUnavailable();
 const skip = pgMissing ?? ((await redisAvailable()) ? false : 'redis-server is not installed');
@@ -50,7 +50,6 @@ describe('consumers: PostgreSQL outbox', { skip }, () => {
 
   const start = async (): Promise<GyreProcess> => {
     const config = mergeConfig(baseConfig(), {
-      http_server: { port, address: '127.0.0.1' },
       engine: { type: 'redis', redis: { address: [redis!.address], prefix: `gyrepg${port}` } },
       shutdown: { timeout: '5s', drain_duration: '0s' },
       consumers: [
@@ -78,21 +77,9 @@ describe('consumers: PostgreSQL outbox', { skip }, () => {
         { name: 'later', enabled: false, type: 'nats_jetstream', nats_jetstream: { stream_name: 'x' } },
       ],
     });
-    // The same port on every start, so clients reconnect to the restarted process.
-    const proc = await startGyre(config, { portInFile: true, probeUrl: `http://127.0.0.1:${port}/health` });
-    const base = `http://127.0.0.1:${port}`;
-    return { ...proc, port, baseUrl: base, apiUrl: `${base}/api`, url: `ws://127.0.0.1:${port}/connection/websocket` };
+    return await startGyreOnPort(port, config);
   };
 
-  const subscribe = async (url: string, channel: string): Promise<{ sub: Subscription; pubs: PublicationContext[] }> => {
-    const { client } = await pool.connected(url, { sub: 'outbox-reader' });
-    const sub = client.newSubscription(channel);
-    const pubs = collect<PublicationContext>(sub, 'publication');
-    const subscribed = nextEvent(sub, 'subscribed');
-    sub.subscribe();
-    await subscribed;
-    return { sub, pubs };
-  };
 
   const rowsLeft = async (table: string): Promise<number> => Number((await pg!.query(`SELECT count(*) AS n FROM ${table}`)).rows[0].n);
 
@@ -109,8 +96,7 @@ describe('consumers: PostgreSQL outbox', { skip }, () => {
   });
 
   it('rows become publications exactly once, in id order per partition, across a Gyre restart mid-stream', async () => {
-    const url = gyre!.url;
-    const feeds = [await subscribe(url, 'rec:p0'), await subscribe(url, 'rec:p1')];
+    const feeds = [await subscribeFeed(pool, gyre!.url, 'rec:p0'), await subscribeFeed(pool, gyre!.url, 'rec:p1')];
     const N = 120;
     // A writer that keeps inserting while Gyre restarts: 12 transactions of 10 rows, alternating partitions.
     let written = 0;
@@ -144,25 +130,12 @@ describe('consumers: PostgreSQL outbox', { skip }, () => {
     assert.equal(exit.code, 0, 'graceful stop');
     gyre = await start();
     await writer;
-    for (const [p, f] of feeds.entries()) {
-      await waitFor(() => f.pubs.length >= N / 2, { what: `all publications on rec:p${p} (have ${f.pubs.length})`, timeoutMs: 30_000 });
-    }
-    await sleep(300); // a duplicate would arrive now
-    for (const [p, f] of feeds.entries()) {
-      const got = f.pubs.map((x) => (x.data as { n: number }).n);
-      const want = Array.from({ length: N / 2 }, (_, k) => 2 * k + p);
-      assert.deepEqual(got, want, `rec:p${p}: each row once, in id order`);
-    }
+    await expectEachOnceInOrder(feeds, N, 'rec:p');
     assert.equal(await rowsLeft('outbox'), 0, 'every consumed row deleted');
   });
 
   it('payload bytes arrive as stored; bad rows are logged and skipped, the rows after them still run', async () => {
-    const { client } = await pool.connected(gyre!.url, { sub: 'raw-reader' });
-    const sub = client.newSubscription('rec:raw');
-    const pubs = collect<PublicationContext>(sub, 'publication');
-    const subscribed = nextEvent(sub, 'subscribed');
-    sub.subscribe();
-    await subscribed;
+    const { pubs } = await subscribeFeed(pool, gyre!.url, 'rec:raw');
     const exact = '{"n":1.50,"e":"\\u00e9"}';
     const rows: Array<[string, Buffer]> = [
       ['publish', Buffer.from([0xff, 0x00, 0x7b, 0x22])], // not JSON
@@ -213,5 +186,35 @@ describe('consumers: PostgreSQL outbox', { skip }, () => {
       pubs.map((x) => x.data),
       [{ r: 1 }],
     );
+  });
+
+  it("a partition locked by another holder of Centrifugo's lock key waits; the others run; a stop is not held up by it", async () => {
+    const p0 = await subscribeFeed(pool, gyre!.url, 'rec:lock0');
+    const p1 = await subscribeFeed(pool, gyre!.url, 'rec:lock1');
+    // What a Centrifugo node consuming partition 0 of the consumer "outbox" holds.
+    const holder = await pg!.client();
+    try {
+      await holder.query('BEGIN');
+      await holder.query("SELECT pg_advisory_xact_lock(hashtext('centrifugo_partition_lock_outbox0'))");
+      for (const p of [0, 1]) {
+        await pg!.query('INSERT INTO outbox (method, payload, partition) VALUES ($1, $2, $3)', ['publish', JSON.stringify({ channel: `rec:lock${p}`, data: { p } }), p]);
+      }
+      await waitFor(() => p1.pubs.length === 1, { what: 'partition 1 consumed', timeoutMs: 10_000 });
+      await sleep(300);
+      assert.equal(p0.pubs.length, 0, 'partition 0 waits for its lock');
+      await holder.query('COMMIT');
+      await waitFor(() => p0.pubs.length === 1, { what: 'partition 0 consumed once the lock is free', timeoutMs: 10_000 });
+      // Again, then stop while partition 0 waits in the lock: the stop drops that connection after its grace.
+      await holder.query('BEGIN');
+      await holder.query("SELECT pg_advisory_xact_lock(hashtext('centrifugo_partition_lock_outbox0'))");
+      await pg!.query('INSERT INTO outbox (method, payload, partition) VALUES ($1, $2, $3)', ['publish', JSON.stringify({ channel: 'rec:lock0', data: { p: 'late' } }), 0]);
+      await sleep(300);
+      const exit = await gyre!.stop('SIGTERM', 15_000);
+      assert.equal(exit.code, 0, 'graceful stop despite the waiting partition');
+      assert.equal(await rowsLeft('outbox'), 1, 'the row of the locked partition is still there');
+      await holder.query('ROLLBACK');
+    } finally {
+      await holder.end();
+    }
   });
 });

@@ -2,34 +2,19 @@
 // jars: `mvn dependency:copy-dependencies` of test/fixtures/kafka/pom.xml into node_modules/.cache/gyre-kafka
 // (done once when missing; .ci/run does the same right after `npm ci`), then `java -cp 'libs/*' kafka.Kafka` on free
 // loopback ports with a temp log dir, stopped by its PID (SIGKILLed on process exit). Needs java ≥ 17 and mvn.
-import { execFile, spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { execFile, spawnSync } from 'node:child_process';
 import { createConnection } from 'node:net';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, mkdirSync, readdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { REPO_ROOT } from './gyre.js';
 import { freePort } from './ports.js';
-import { sleep } from './wait.js';
+import { removeTempDir, startServerProcess, tempDir } from './server-process.js';
 
 const run = promisify(execFile);
 const POM = join(REPO_ROOT, 'test', 'fixtures', 'kafka', 'pom.xml');
 export const KAFKA_VERSION = '4.1.1';
 const LIBS = join(REPO_ROOT, 'node_modules', '.cache', 'gyre-kafka', KAFKA_VERSION, 'libs');
-const live = new Set<ChildProcess>();
-const dirs = new Set<string>();
-
-process.once('exit', () => {
-  for (const c of live) {
-    try {
-      c.kill('SIGKILL');
-    } catch {
-      /* gone */
-    }
-  }
-  for (const d of dirs) rmSync(d, { recursive: true, force: true });
-});
-
 function hasTool(cmd: string, args: string[]): boolean {
   const r = spawnSync(cmd, args, { stdio: 'ignore', timeout: 30_000 });
   return r.error === undefined && r.status === 0;
@@ -90,8 +75,7 @@ export interface KafkaBroker {
 }
 
 export async function startKafka(libs: string): Promise<KafkaBroker> {
-  const dir = mkdtempSync(join(tmpdir(), 'gyre-kafka-'));
-  dirs.add(dir);
+  const dir = tempDir('gyre-kafka-');
   const [port, controller] = [await freePort(), await freePort()];
   const props = join(dir, 'server.properties');
   writeFileSync(
@@ -120,42 +104,14 @@ export async function startKafka(libs: string): Promise<KafkaBroker> {
   const jvm = ['-Xms128m', '-Xmx512m', '-XX:+UseSerialGC', '-XX:TieredStopAtLevel=1', '-cp', cp];
   // A fixed cluster id (a base64 UUID, as `kafka-storage random-uuid` prints): each broker has its own log dir.
   await run('java', [...jvm, 'kafka.tools.StorageTool', 'format', '-t', 'MkU3OEVBNTcwNTJENDM2Qg', '-c', props], { timeout: 120_000 });
-  const child = spawn('java', [...jvm, 'kafka.Kafka', props], { cwd: dir, stdio: ['ignore', 'ignore', 'pipe'] });
-  live.add(child);
-  let err = '';
-  child.stderr?.setEncoding('utf8').on('data', (s: string) => {
-    if (err.length < 65536) err += s;
-  });
-  const exited = new Promise<void>((resolve) => {
-    child.once('exit', () => {
-      live.delete(child);
-      resolve();
-    });
-    child.once('error', () => {
-      live.delete(child);
-      resolve();
-    });
-  });
-  let gone = false;
-  void exited.then(() => (gone = true));
-  const deadline = Date.now() + 90_000;
-  while (!(await portOpen(port))) {
-    if (gone) throw new Error(`kafka exited at start:\n${err}`);
-    if (Date.now() > deadline) throw new Error(`kafka did not listen on ${port} within 90 s:\n${err}`);
-    await sleep(100);
-  }
+  const server = startServerProcess('java', [...jvm, 'kafka.Kafka', props], { cwd: dir });
+  await server.waitReady(`kafka on port ${port}`, () => portOpen(port), 90_000);
   return {
     address: `127.0.0.1:${port}`,
-    pid: () => child.pid ?? -1,
+    pid: () => server.pid(),
     async stop() {
-      if (child.exitCode === null && child.signalCode === null) {
-        child.kill('SIGTERM');
-        const t = setTimeout(() => child.kill('SIGKILL'), 10_000);
-        await exited;
-        clearTimeout(t);
-      }
-      rmSync(dir, { recursive: true, force: true });
-      dirs.delete(dir);
+      await server.stop('SIGTERM', 10_000);
+      removeTempDir(dir);
     },
   };
 }

@@ -3,30 +3,15 @@
 // fast shutdown) and SIGKILLed on process exit. PostgreSQL refuses to run as root: as root, initdb and postgres
 // run as the `postgres` user (created by Debian's package) through spawn's uid/gid, and the temp dir is handed
 // to that user. Binaries come from /usr/lib/postgresql/<version>/bin (newest version first) or PATH.
-import { execFile, spawn, type ChildProcess } from 'node:child_process';
-import { chmodSync, chownSync, existsSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { execFile } from 'node:child_process';
+import { chmodSync, chownSync, existsSync, readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import pg from 'pg';
 import { freePort } from './ports.js';
-import { sleep } from './wait.js';
+import { removeTempDir, startServerProcess, tempDir } from './server-process.js';
 
 const run = promisify(execFile);
-const live = new Set<ChildProcess>();
-const dirs = new Set<string>();
-
-process.once('exit', () => {
-  for (const c of live) {
-    try {
-      c.kill('SIGKILL');
-    } catch {
-      /* gone */
-    }
-  }
-  for (const d of dirs) rmSync(d, { recursive: true, force: true });
-});
-
 /** The directory holding initdb and postgres, or undefined when PostgreSQL is not installed. */
 function binDir(): string | undefined {
   const base = '/usr/lib/postgresql';
@@ -91,8 +76,7 @@ export async function startPostgres(): Promise<PostgresServer> {
   const bin = binDir();
   if (bin === undefined) throw new Error('PostgreSQL is not installed');
   const as = runAs();
-  const dir = mkdtempSync(join(tmpdir(), 'gyre-pg-'));
-  dirs.add(dir);
+  const dir = tempDir('gyre-pg-');
   if (as !== undefined) {
     chmodSync(dir, 0o700);
     chownSync(dir, as.uid, as.gid);
@@ -106,36 +90,13 @@ export async function startPostgres(): Promise<PostgresServer> {
     timeout: 60_000,
   });
   const port = await freePort();
-  const child = spawn(
+  const server = startServerProcess(
     join(bin, 'postgres'),
     ['-D', data, '-p', String(port), '-k', dir, '-c', 'listen_addresses=127.0.0.1', '-c', 'fsync=off', '-c', 'synchronous_commit=off', '-c', 'full_page_writes=off'],
-    { ...ids, cwd: dir, stdio: ['ignore', 'ignore', 'pipe'] },
+    { ...ids, cwd: dir },
   );
-  live.add(child);
-  let err = '';
-  child.stderr?.setEncoding('utf8').on('data', (s: string) => {
-    if (err.length < 65536) err += s;
-  });
-  const exited = new Promise<void>((resolve) => {
-    child.once('exit', () => {
-      live.delete(child);
-      resolve();
-    });
-    child.once('error', () => {
-      live.delete(child);
-      resolve();
-    });
-  });
-  let gone = false;
-  void exited.then(() => (gone = true));
   const dsn = `postgres://postgres@127.0.0.1:${port}/postgres`;
-  const deadline = Date.now() + 30_000;
-  for (;;) {
-    if (gone) throw new Error(`postgres on port ${port} exited at start:\n${err}`);
-    if (await canConnect(dsn)) break;
-    if (Date.now() > deadline) throw new Error(`postgres on port ${port} did not accept connections within 30 s:\n${err}`);
-    await sleep(50);
-  }
+  await server.waitReady(`postgres on port ${port}`, () => canConnect(dsn), 30_000);
   const client = async (): Promise<pg.Client> => {
     const c = new pg.Client({ connectionString: dsn });
     await c.connect();
@@ -144,7 +105,7 @@ export async function startPostgres(): Promise<PostgresServer> {
   return {
     port,
     dsn,
-    pid: () => child.pid ?? -1,
+    pid: () => server.pid(),
     client,
     async query(sql, params) {
       const c = await client();
@@ -155,14 +116,8 @@ export async function startPostgres(): Promise<PostgresServer> {
       }
     },
     async stop() {
-      if (child.exitCode === null && child.signalCode === null) {
-        child.kill('SIGINT');
-        const t = setTimeout(() => child.kill('SIGKILL'), 5000);
-        await exited;
-        clearTimeout(t);
-      }
-      rmSync(dir, { recursive: true, force: true });
-      dirs.delete(dir);
+      await server.stop('SIGINT', 5000); // SIGINT: fast shutdown
+      removeTempDir(dir);
     },
   };
 }
