@@ -1,4 +1,5 @@
 #!/usr/bin/env node
+/* global fetch, AbortSignal */
 // Runs the official centrifuge-js client's own test suite (tag 5.7.1, jest) against a server on localhost:8000:
 // Gyre (`node bin/gyre.js`) or real Centrifugo, both with the suite's upstream test config (centrifugo_test.json).
 // Not part of `npm test`: the suite is not committed, it is read from a cache.
