@@ -12,6 +12,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { runProcess } from './lib/run-process.js';
 import { REPO_ROOT, startServer, type PeerName } from './lib/servers.js';
+import { median as medianOf } from './lib/summary.js';
 
 function arg(name: string, d: number): number {
   const i = process.argv.indexOf(`--${name}`);
@@ -76,10 +77,7 @@ async function burst(side: Side): Promise<Outcome> {
   }
 }
 
-const median = (xs: number[]): number => {
-  const s = [...xs].sort((a, b) => a - b);
-  return s.length % 2 === 1 ? (s[(s.length - 1) / 2] as number) : ((s[s.length / 2 - 1] as number) + (s[s.length / 2] as number)) / 2;
-};
+const median = (xs: number[]): number => medianOf(xs) ?? NaN;
 
 const all = new Map<string, Outcome[]>();
 for (let run = 0; run < RUNS; run++) {

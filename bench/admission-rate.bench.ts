@@ -10,6 +10,7 @@ import { connToken } from '../test/harness/tokens.js';
 import { sleep } from '../test/harness/wait.js';
 import { baseConfig } from '../test/compat/base-config.js';
 import { metricValue, probeUpgrade, scrape } from '../test/storm/probe.js';
+import { median as medianOf } from './lib/summary.js';
 
 function arg(name: string, d: number): number {
   const i = process.argv.indexOf(`--${name}`);
@@ -21,10 +22,7 @@ const CLIENTS = arg('clients', 1000);
 const RUNS = Math.max(1, Math.min(5, arg('runs', 3)));
 
 const pct = (s: number[], p: number): number => (s.length === 0 ? NaN : (s[Math.min(s.length - 1, Math.floor(s.length * p))] as number));
-const median = (xs: number[]): number => {
-  const s = [...xs].sort((a, b) => a - b);
-  return s.length % 2 === 1 ? (s[(s.length - 1) / 2] as number) : ((s[s.length / 2 - 1] as number) + (s[s.length / 2] as number)) / 2;
-};
+const median = (xs: number[]): number => medianOf(xs) ?? NaN;
 
 interface Figures {
   ok101: number;

@@ -4,12 +4,13 @@
 // to answer 503 after the signal (polled every ~5 ms), and whether upgrades made during the drain were refused
 // (503 "shutdown", slowest answer). Medians over runs. (The npm test version is test/storm/drain.test.ts.)
 // Usage: node --import tsx bench/drain-window.bench.ts [--clients 1000] [--window 4] [--runs 3]
-import { RawWebSocket, targetFor, type RawWsHandler } from '../loadtest/src/raw-ws.js';
+import { RawWebSocket, targetFor } from '../loadtest/src/raw-ws.js';
 import { mergeConfig, startGyre } from '../test/harness/gyre.js';
 import { connToken } from '../test/harness/tokens.js';
 import { sleep, waitFor } from '../test/harness/wait.js';
 import { baseConfig } from '../test/compat/base-config.js';
-import { probeUpgrade, type ProbeResult } from '../test/storm/probe.js';
+import { drainClientHandler, probeUpgrade, type DrainClient, type ProbeResult } from '../test/storm/probe.js';
+import { median as medianOf } from './lib/summary.js';
 
 function arg(name: string, d: number): number {
   const i = process.argv.indexOf(`--${name}`);
@@ -18,13 +19,6 @@ function arg(name: string, d: number): number {
 const N = arg('clients', 1000);
 const WINDOW_MS = arg('window', 4) * 1000;
 const RUNS = Math.max(1, Math.min(5, arg('runs', 3)));
-
-interface Client {
-  connected: boolean;
-  closedAt: number;
-  code: number;
-  reason: string;
-}
 
 interface RunFigures {
   with3001: number;
@@ -46,22 +40,11 @@ async function run(): Promise<RunFigures> {
     }),
     { bin: true },
   );
-  const sockets: RawWebSocket<Client>[] = [];
+  const sockets: RawWebSocket<DrainClient>[] = [];
   try {
     const token = await connToken({ sub: 'drain', expIn: 3600 });
     const connectCmd = `{"connect":{"token":"${token}"},"id":1}`;
-    const h: RawWsHandler<Client> = {
-      onOpen: (ws) => void ws.send(connectCmd),
-      onMessage(ws, data) {
-        if (data.toString('utf8').includes('"connect"')) ws.ctx.connected = true;
-      },
-      onError: () => undefined,
-      onClose(ws, code, reason) {
-        ws.ctx.closedAt = performance.now();
-        ws.ctx.code = code;
-        ws.ctx.reason = reason;
-      },
-    };
+    const h = drainClientHandler(connectCmd);
     const target = targetFor(gyre.url);
     for (let i = 0; i < N; i++) sockets.push(new RawWebSocket(target, h, { connected: false, closedAt: 0, code: 0, reason: '' }));
     await waitFor(() => sockets.every((s) => s.ctx.connected), { what: `${N} connected`, timeoutMs: 60_000, intervalMs: 50 });
@@ -110,10 +93,7 @@ for (let i = 0; i < RUNS; i++) {
   figures.push(f);
   console.error(`[run ${i + 1}] ${JSON.stringify(f)}`);
 }
-const median = (xs: number[]): number => {
-  const s = [...xs].sort((a, b) => a - b);
-  return s.length % 2 === 1 ? (s[(s.length - 1) / 2] as number) : ((s[s.length / 2 - 1] as number) + (s[s.length / 2] as number)) / 2;
-};
+const median = (xs: number[]): number => medianOf(xs) ?? NaN;
 const col = (f: (x: RunFigures) => number, digits = 0): string =>
   `${median(figures.map(f)).toFixed(digits)} [${figures.map((x) => f(x).toFixed(digits)).join(', ')}]`;
 console.log(`\nnode --import tsx bench/drain-window.bench.ts --clients ${N} --window ${WINDOW_MS / 1000} --runs ${RUNS}`);

@@ -6,6 +6,7 @@
 // Runs alternate drain on / off; medians over runs at the end.
 // Usage: node --import tsx bench/rolling-restart.bench.ts [--clients 2000] [--drain 10] [--runs 2]
 import { pct, runRollingRestart, type RollingResult } from '../test/storm/rolling.js';
+import { median as medianOf } from './lib/summary.js';
 
 function arg(name: string, d: number): number {
   const i = process.argv.indexOf(`--${name}`);
@@ -15,10 +16,7 @@ const N = arg('clients', 2000);
 const DRAIN_S = arg('drain', 10);
 const RUNS = Math.max(1, Math.min(5, arg('runs', 2)));
 
-const median = (xs: number[]): number => {
-  const s = [...xs].sort((a, b) => a - b);
-  return s.length === 0 ? NaN : s.length % 2 === 1 ? (s[(s.length - 1) / 2] as number) : ((s[s.length / 2 - 1] as number) + (s[s.length / 2] as number)) / 2;
-};
+const median = (xs: number[]): number => medianOf(xs) ?? NaN;
 
 const results: Array<{ drainS: number; r: RollingResult }> = [];
 for (let run = 0; run < RUNS; run++) {
@@ -45,28 +43,30 @@ for (let run = 0; run < RUNS; run++) {
 const fmt = (n: number): string => (Number.isFinite(n) ? Math.round(n).toLocaleString('en-US') : '–');
 console.log(`\nnode --import tsx bench/rolling-restart.bench.ts --clients ${N} --drain ${DRAIN_S} --runs ${RUNS}`);
 console.log(`${N} clients, 20 channels, 50 pub/s; medians of ${RUNS} run(s) per side\n`);
-console.log('| step | drain | moved | reconnect p50 / p95 / max (ms) | peak connects/s at the node(s) taking them | refused upgrades |');
-console.log('|---|---|---|---|---|---|');
+console.log('| step | drain | moved | reconnect p50 / p95 / max (ms) | peak connects/s at the node(s) taking them, 500 ms windows | same, 100 ms windows | refused upgrades |');
+console.log('|---|---|---|---|---|---|---|');
 const peaks = new Map<string, number>();
 for (const step of ['restart A', 'restart B', 'nginx reload']) {
   for (const drainS of [DRAIN_S, 0]) {
-    const runs = results.filter((x) => x.drainS === drainS).map((x) => x.r.steps.find((s) => s.step === step));
-    const got = runs.filter((s) => s !== undefined);
+    const got = results
+      .filter((x) => x.drainS === drainS)
+      .map((x) => x.r.steps.find((s) => s.step === step))
+      .filter((s) => s !== undefined);
     const m = (f: (s: (typeof got)[number]) => number): number => median(got.map(f));
-    const peak = m((s) => s.peakPerS);
-    peaks.set(`${step}/${drainS}`, peak);
-    const refused = got.map((s) => JSON.stringify(s.refused)).join(' ');
+    const runs = (f: (s: (typeof got)[number]) => number): string => `${fmt(m(f))} [${got.map((s) => fmt(f(s))).join(', ')}]`;
+    peaks.set(`${step}/${drainS}`, m((s) => s.peak.per500ms));
+    peaks.set(`${step}/${drainS}/100`, m((s) => s.peak.per100ms));
     console.log(
       `| ${step} | ${drainS === 0 ? 'off (0 s)' : `${drainS} s`} | ${fmt(m((s) => s.reconnected))} | ` +
         `${fmt(m((s) => pct(s.reconnectMs, 0.5)))} / ${fmt(m((s) => pct(s.reconnectMs, 0.95)))} / ${fmt(m((s) => s.reconnectMs.at(-1) ?? NaN))} | ` +
-        `${fmt(peak)} (runs: ${got.map((s) => fmt(s.peakPerS)).join(', ')}) | ${refused} |`,
+        `${runs((s) => s.peak.per500ms)} | ${runs((s) => s.peak.per100ms)} | ${got.map((s) => JSON.stringify(s.refused)).join(' ')} |`,
     );
   }
 }
 for (const step of ['restart A', 'restart B']) {
-  const on = peaks.get(`${step}/${DRAIN_S}`) ?? NaN;
-  const off = peaks.get(`${step}/0`) ?? NaN;
-  console.log(`\n${step}: peak with the drain on is 1/${(off / on).toFixed(1)} of the peak with it off`);
+  const ratio = (suffix: string): string =>
+    ((peaks.get(`${step}/0${suffix}`) ?? NaN) / (peaks.get(`${step}/${DRAIN_S}${suffix}`) ?? NaN)).toFixed(1);
+  console.log(`\n${step}: peak with the drain on is 1/${ratio('')} of the peak with it off (500 ms windows; 1/${ratio('/100')} over 100 ms)`);
 }
 const wrong = results.filter((x) => x.r.violations.length > 0 || x.r.stuck > 0 || x.r.unrecovered > 0).length;
 console.log(`\ncorrectness: ${results.length - wrong} of ${results.length} runs with every acknowledged publication once and in order, nobody stuck`);

@@ -3,40 +3,20 @@
 // moment spread over shutdown.drain_duration (coarse check of the close times' distribution).
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { RawWebSocket, targetFor, type RawWsHandler } from '../../loadtest/src/raw-ws.js';
+import { RawWebSocket, targetFor } from '../../loadtest/src/raw-ws.js';
 import { mergeConfig, startGyre, type GyreProcess } from '../harness/gyre.js';
 import { connToken } from '../harness/tokens.js';
 import { sleep, waitFor } from '../harness/wait.js';
 import { baseConfig } from '../compat/base-config.js';
-import { probeUpgrade } from './probe.js';
+import { drainClientHandler, probeUpgrade, type DrainClient } from './probe.js';
 
 const N = 200;
 const WINDOW_MS = 2000;
 const PRE_DRAIN_MS = 300;
 
-interface Client {
-  connected: boolean;
-  closedAt: number;
-  code: number;
-  reason: string;
-}
-
-const handler: RawWsHandler<Client> = {
-  onOpen: () => undefined,
-  onMessage(ws, data) {
-    if (data.toString('utf8').includes('"connect"')) ws.ctx.connected = true;
-  },
-  onError: () => undefined,
-  onClose(ws, code, reason) {
-    ws.ctx.closedAt = performance.now();
-    ws.ctx.code = code;
-    ws.ctx.reason = reason;
-  },
-};
-
 describe('storm: paced drain', () => {
   let gyre: GyreProcess;
-  const sockets: RawWebSocket<Client>[] = [];
+  const sockets: RawWebSocket<DrainClient>[] = [];
   before(async () => {
     gyre = await startGyre(
       mergeConfig(baseConfig(), {
@@ -55,7 +35,7 @@ describe('storm: paced drain', () => {
     const token = await connToken({ sub: 'drain', expIn: 3600 });
     const target = targetFor(gyre.url);
     const connectCmd = `{"connect":{"token":"${token}"},"id":1}`;
-    const h: RawWsHandler<Client> = { ...handler, onOpen: (ws) => void ws.send(connectCmd) };
+    const h = drainClientHandler(connectCmd);
     for (let i = 0; i < N; i++) sockets.push(new RawWebSocket(target, h, { connected: false, closedAt: 0, code: 0, reason: '' }));
     await waitFor(() => sockets.every((s) => s.ctx.connected), { what: `${N} connected`, timeoutMs: 20_000 });
     assert.equal((await fetch(`${gyre.baseUrl}/ready`)).status, 200);

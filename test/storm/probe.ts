@@ -1,6 +1,7 @@
 // Raw-socket helpers for the storm tests: an upgrade probe that reports exactly what came back (status,
 // Retry-After, time to answer, or a reset / a hang), a metric reader, and a readiness poller.
 import { connect } from 'node:net';
+import type { RawWsHandler } from '../../loadtest/src/raw-ws.js';
 
 export interface ProbeResult {
   /** HTTP status, or 'reset' (ECONNRESET / closed without an answer) or 'hang' (no answer within the limit). */
@@ -71,4 +72,28 @@ export async function acceptedConnections(baseUrl: string): Promise<number> {
     if (line.startsWith('centrifugo_client_connections_accepted{')) sum += Number(line.split(' ').pop());
   }
   return sum;
+}
+
+/** A raw client of the drain checks: connected once its connect reply came, then how and when it was closed. */
+export interface DrainClient {
+  connected: boolean;
+  closedAt: number;
+  code: number;
+  reason: string;
+}
+
+/** Handler for RawWebSockets that send `connectCmd` on open and note their close (test/storm/drain.test.ts). */
+export function drainClientHandler(connectCmd: string): RawWsHandler<DrainClient> {
+  return {
+    onOpen: (ws) => void ws.send(connectCmd),
+    onMessage(ws, data) {
+      if (data.toString('utf8').includes('"connect"')) ws.ctx.connected = true;
+    },
+    onError: () => undefined,
+    onClose(ws, code, reason) {
+      ws.ctx.closedAt = performance.now();
+      ws.ctx.code = code;
+      ws.ctx.reason = reason;
+    },
+  };
 }

@@ -36,8 +36,8 @@ export interface StepStats {
   reconnected: number;
   /** Lost connection → connected again, ms, sorted. */
   reconnectMs: number[];
-  /** Highest connect rate (per s, over ≥100 ms windows) at the node(s) that took the clients. */
-  peakPerS: number;
+  /** Highest connect rate (per s) at the node(s) that took the clients. */
+  peak: Peaks;
   /** Upgrades those node(s) refused during the step, by reason (gyre_admission_refused_total). */
   refused: Record<string, number>;
 }
@@ -102,27 +102,45 @@ async function refusedByReason(nodes: readonly GyreProcess[]): Promise<Map<strin
   return out;
 }
 
-/** Samples the summed accepted-connection counters of `nodes` until stop(); returns the peak rate per second. */
-function sampleRate(nodes: () => GyreProcess[]): { stop: () => Promise<number> } {
+/** Peak connect rates (per second) over windows of at least 100 ms and at least 500 ms. */
+export interface Peaks {
+  per100ms: number;
+  per500ms: number;
+}
+
+/** Highest (v_i − v_j) / (t_i − t_j) over sample pairs at least `windowMs` apart (the closest such pair for each i). */
+export function peakRate(samples: ReadonlyArray<{ at: number; v: number }>, windowMs: number): number {
+  let peak = 0;
+  let j = 0;
+  for (let i = 1; i < samples.length; i++) {
+    const cur = samples[i]!;
+    while (j + 1 < i && cur.at - samples[j + 1]!.at >= windowMs) j++;
+    const from = samples[j]!;
+    if (cur.at - from.at < windowMs || cur.v < from.v) continue;
+    peak = Math.max(peak, ((cur.v - from.v) * 1000) / (cur.at - from.at));
+  }
+  return peak;
+}
+
+/**
+ * Samples the summed accepted-connection counters of `nodes` every ~100 ms until stop(). The 100 ms figure is
+ * noisy (a scrape delayed by the node's own work moves connections into the next window); 500 ms smooths that.
+ */
+function sampleRate(nodes: () => GyreProcess[]): { stop: () => Promise<Peaks> } {
   let running = true;
-  const done = (async (): Promise<number> => {
+  const done = (async (): Promise<Peaks> => {
     const read = async (): Promise<number> => {
       let sum = 0;
       for (const n of nodes()) sum += await acceptedConnections(n.baseUrl).catch(() => 0);
       return sum;
     };
-    let prev = await read();
-    let prevAt = performance.now();
-    let peak = 0;
+    const samples = [{ v: await read(), at: performance.now() }];
     for (let i = 0; i < 100_000 && running; i++) {
       await sleep(100);
       const v = await read();
-      const at = performance.now();
-      if (v >= prev) peak = Math.max(peak, ((v - prev) * 1000) / (at - prevAt));
-      prev = v;
-      prevAt = at;
+      samples.push({ v, at: performance.now() });
     }
-    return peak;
+    return { per100ms: peakRate(samples, 100), per500ms: peakRate(samples, 500) };
   })();
   return {
     stop: async () => {
@@ -286,21 +304,30 @@ export async function runRollingRestart(o: RollingOptions): Promise<RollingResul
       subs.push(s);
     }
     const allUp = (): boolean => subs.every((s) => s.client.state === State.Connected && s.sub.state === SubscriptionState.Subscribed);
-    await waitFor(allUp, { what: `${o.clients} clients subscribed`, timeoutMs: 60_000, intervalMs: 100 });
+    const states = (): string => {
+      const c = subs.filter((x) => x.client.state === State.Connected).length;
+      const sub = subs.filter((x) => x.sub.state === SubscriptionState.Subscribed).length;
+      return `${c} connected, ${sub} subscribed of ${o.clients}`;
+    };
+    await waitFor(allUp, { what: `${o.clients} clients subscribed`, timeoutMs: o.settleTimeoutMs, intervalMs: 100 }).catch((err: unknown) => {
+      throw new Error(`${err instanceof Error ? err.message : String(err)}: ${states()}`);
+    });
     log(`${o.clients} subscribed through nginx; publishing ${o.publishRate}/s over ${o.channels} channels`);
     const pub = startPublisher(`http://127.0.0.1:${nginx.port}/api`, o);
     await sleep(1000);
 
     const steps: StepStats[] = [];
-    const finishStep = async (name: string, measure: () => Promise<number>, survivors: GyreProcess[], before: Map<string, number>): Promise<void> => {
-      await waitFor(allUp, { what: `every client back after ${name}`, timeoutMs: o.settleTimeoutMs, intervalMs: 100 });
+    const finishStep = async (name: string, measure: () => Promise<Peaks>, survivors: GyreProcess[], before: Map<string, number>): Promise<void> => {
+      await waitFor(allUp, { what: `every client back after ${name}`, timeoutMs: o.settleTimeoutMs, intervalMs: 100 }).catch((err: unknown) => {
+        throw new Error(`${err instanceof Error ? err.message : String(err)}: ${states()}`);
+      });
       await sleep(500);
-      const peakPerS = await measure();
+      const peak = await measure();
       const reconnectMs = (times.get(name) ?? []).sort((x, y) => x - y);
       const refused: Record<string, number> = {};
       for (const [k, v] of await refusedByReason(survivors)) if (v - (before.get(k) ?? 0) > 0) refused[k] = v - (before.get(k) ?? 0);
-      steps.push({ step: name, reconnected: reconnectMs.length, reconnectMs, peakPerS, refused });
-      log(`${name}: ${reconnectMs.length} reconnected, p50 ${Math.round(pct(reconnectMs, 0.5))} ms, max ${Math.round(reconnectMs.at(-1) ?? NaN)} ms, peak ${Math.round(peakPerS)}/s, refused ${JSON.stringify(refused)}`);
+      steps.push({ step: name, reconnected: reconnectMs.length, reconnectMs, peak, refused });
+      log(`${name}: ${reconnectMs.length} reconnected, p50 ${Math.round(pct(reconnectMs, 0.5))} ms, max ${Math.round(reconnectMs.at(-1) ?? NaN)} ms, peak ${Math.round(peak.per100ms)}/s (100 ms) ${Math.round(peak.per500ms)}/s (500 ms), refused ${JSON.stringify(refused)}`);
     };
     for (const idx of [0, 1]) {
       const name = `restart ${idx === 0 ? 'A' : 'B'}`;
