@@ -309,8 +309,9 @@ export async function runRollingRestart(o: RollingOptions): Promise<RollingResul
       const sub = subs.filter((x) => x.sub.state === SubscriptionState.Subscribed).length;
       return `${c} connected, ${sub} subscribed of ${o.clients}`;
     };
-    await waitFor(allUp, { what: `${o.clients} clients subscribed`, timeoutMs: o.settleTimeoutMs, intervalMs: 100 }).catch((err: unknown) => {
-      throw new Error(`${err instanceof Error ? err.message : String(err)}: ${states()}`);
+    await waitFor(allUp, { what: `${o.clients} clients subscribed`, timeoutMs: o.settleTimeoutMs, intervalMs: 100 }).catch(async (err: unknown) => {
+      const refused = JSON.stringify(Object.fromEntries(await refusedByReason(nodes)));
+      throw new Error(`${err instanceof Error ? err.message : String(err)}: ${states()}; refused ${refused}; nginx: ${nginx?.errorLog().slice(-600) ?? ''}`);
     });
     log(`${o.clients} subscribed through nginx; publishing ${o.publishRate}/s over ${o.channels} channels`);
     const pub = startPublisher(`http://127.0.0.1:${nginx.port}/api`, o);
