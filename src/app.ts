@@ -1,7 +1,7 @@
 // Composition root: the only module that knows every piece (concrete engines via app-engines.ts). config → engine
 // (checked against the namespaces) → token verifier → Node →
 // HTTP server(s) with the WebSocket transport, server API, health and metrics endpoints → async consumers; the GRPC
-// API on its own port. The main server listens through a front that answers WebSocket upgrades without Node's http
+// API and uni_grpc on their own ports. The main server listens through a front that answers WebSocket upgrades without Node's http
 // machinery.
 import type { Server } from 'node:http';
 import type { Logger } from 'pino';
@@ -11,6 +11,7 @@ import { UiAssets } from './admin/ui-assets.js';
 import { ApiHandler } from './api/handler.js';
 import { GrpcApiServer } from './grpc/api-service.js';
 import { grpcCredentials } from './grpc/server.js';
+import { UniGrpcServer } from './grpc/uni-stream.js';
 import { createEngine, engineFactories, workerEngineFactories } from './app-engines.js';
 import type { WorkerLink } from './cluster/worker.js';
 import { createTokenVerifier } from './auth/jwt.js';
@@ -68,6 +69,7 @@ export async function startServer(config: Readonly<GyreConfig>, opts: StartOptio
   // Certificates are read (and a bad one refused) before anything starts.
   const tls = serverTls(config.http_server);
   const grpcApiCreds = config.grpc_api.enabled ? grpcCredentials(config.grpc_api.tls, 'grpc_api.tls') : undefined;
+  const uniGrpcCreds = config.uni_grpc.enabled ? grpcCredentials(config.uni_grpc.tls, 'uni_grpc.tls') : undefined;
 
   const engine = await createEngine(config, logger, worker !== undefined ? workerEngineFactories(logger) : engineFactories);
   const tokenVerifier = createTokenVerifier(config.client);
@@ -165,6 +167,7 @@ export async function startServer(config: Readonly<GyreConfig>, opts: StartOptio
   }
 
   const grpcApi = grpcApiCreds !== undefined ? new GrpcApiServer({ config: config.grpc_api, credentials: grpcApiCreds, node, logger }) : undefined;
+  const uniGrpc = uniGrpcCreds !== undefined ? new UniGrpcServer({ config: config.uni_grpc, credentials: uniGrpcCreds, acceptor: node, logger }) : undefined;
 
   let admin: AdminHandler | undefined;
   let live: LiveSampler | undefined;
@@ -235,7 +238,7 @@ export async function startServer(config: Readonly<GyreConfig>, opts: StartOptio
         logger.error({ err }, 'node shutdown failed');
       }
       fds.close();
-      const grpcStopped = grpcApi?.close();
+      const grpcStopped = Promise.all([grpcApi?.close(), uniGrpc?.close()]);
       httpTransports.close();
       const stopped = [closeFront(front), ...servers.filter((s) => s !== main).map((s) => closeServer(s))];
       await ws?.close();
@@ -256,6 +259,10 @@ export async function startServer(config: Readonly<GyreConfig>, opts: StartOptio
     if (grpcApi !== undefined) {
       const grpcPort = await grpcApi.listen();
       logger.info({ port: grpcPort, tls: config.grpc_api.tls.enabled }, 'serving GRPC API');
+    }
+    if (uniGrpc !== undefined) {
+      const uniPort = await uniGrpc.listen();
+      logger.info({ port: uniPort, tls: config.uni_grpc.tls.enabled }, 'serving unidirectional GRPC');
     }
     const port = await listen(front.server, hs.address, hs.port, hs.backlog);
     ws?.setListenPort(port);

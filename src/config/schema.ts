@@ -356,6 +356,15 @@ export const configSchema = z.object({
       max_batch_size: int(1_000_000, 1),
     })
     .prefault({}),
+  uni_grpc: z
+    .object({
+      enabled: bool(false),
+      address: str(),
+      port: port(11000),
+      max_receive_message_size: int(0),
+      tls: tlsConfig.prefault({}),
+    })
+    .prefault({}),
   grpc_api: z
     .object({
       enabled: bool(false),

@@ -365,7 +365,16 @@ export interface GyreConfig {
     /** Gyre extension: most commands in one `/api/batch` (⇒ 400 above it). */
     max_batch_size: number;
   };
-  /** The GRPC server API (src/grpc/api-server.ts, docs/grpc.md), on its own port. */
+  /** The unidirectional GRPC transport (src/grpc/uni-stream.ts, docs/grpc.md), on its own port. */
+  uni_grpc: {
+    enabled: boolean;
+    address: string;
+    port: number;
+    /** Largest request (ConnectRequest) in bytes; 0 ⇒ 4 MiB, the GRPC default. */
+    max_receive_message_size: number;
+    tls: TlsConfig;
+  };
+  /** The GRPC server API (src/grpc/api-service.ts, docs/grpc.md), on its own port. */
   grpc_api: {
     enabled: boolean;
     error_mode: '' | 'transport';

@@ -77,10 +77,16 @@ export class SessionTimers implements WheelEntry {
     this.staleAt = 0;
     const c = this.s.ctx.config.client;
     const now = Date.now();
-    if (c.ping_interval > 0) this.pingAt = now + halfJitter(c.ping_interval);
+    const pingMs = this.pingInterval;
+    if (pingMs > 0) this.pingAt = now + halfJitter(pingMs);
     if (c.presence_update_interval > 0) this.tickAt = now + halfJitter(c.presence_update_interval);
     this.armExpire();
     this.rearm();
+  }
+
+  /** ms between server pings: the transport's own interval when it has one (uni_grpc), else client.ping_interval. */
+  get pingInterval(): number {
+    return this.s.transport.info.pingInterval ?? this.s.ctx.config.client.ping_interval;
   }
 
   /** Whether a pong is expected by the client (advertised in ConnectResult.pong). */
@@ -143,13 +149,12 @@ export class SessionTimers implements WheelEntry {
   }
 
   private sendPing(now: number): void {
-    const c = this.s.ctx.config.client;
-    this.pingAt = now + c.ping_interval;
+    this.pingAt = now + this.pingInterval;
     this.s.sendPing();
     if (this.pongExpected && !this.pongOutstanding) {
       this.pongOutstanding = true;
       this.pingSentAt = performance.now();
-      this.pongAt = now + c.pong_timeout;
+      this.pongAt = now + this.s.ctx.config.client.pong_timeout;
     }
   }
 

@@ -28,6 +28,8 @@ export interface TransportInfo {
    * transports; uni_websocket.disable_disconnect_push turns it off there).
    */
   readonly disconnectPush?: boolean;
+  /** ms between server pings on this transport, overriding client.ping_interval (uni_grpc: Centrifugo's fixed 25 s). */
+  readonly pingInterval?: number;
   readonly remoteAddress: string;
   /** Request headers of the upgrade (lower-cased names), for user_id_http_header and proxies later. */
   readonly headers: Readonly<Record<string, string | string[] | undefined>>;

@@ -95,4 +95,44 @@ export function rawUnary(
   });
 }
 
+/** An open uni_grpc stream: every Push received (decoded, absent fields left out) and how the stream ended. */
+export interface UniStream {
+  pushes: Msg[];
+  /** Resolves with the final status (OK when the server ended the stream). */
+  ended: Promise<grpc.StatusObject>;
+  /** Resolves with the n-th push (1-based) once it has arrived (rejects after 10 s). */
+  push(n: number): Promise<Msg>;
+  cancel(): void;
+}
+
+/** Calls CentrifugoUniStream.Consume(req) (unistream.proto) on `address`. */
+export function consumeUni(address: string, req: Msg, opts: grpc.ClientOptions = {}): { stream: UniStream; client: grpc.Client } {
+  const Ctor = service('unistream.proto', ['centrifugal', 'centrifugo', 'unistream'], 'CentrifugoUniStream');
+  const client = new Ctor(address, grpc.credentials.createInsecure(), opts);
+  const call = (client as unknown as { Consume(r: Msg): grpc.ClientReadableStream<Msg> }).Consume(req);
+  const pushes: Msg[] = [];
+  const waiters: (() => void)[] = [];
+  call.on('data', (m: Msg) => {
+    pushes.push(m);
+    for (const w of waiters.splice(0)) w();
+  });
+  call.on('error', () => {
+    /* the status is reported through `ended` */
+  });
+  const ended = new Promise<grpc.StatusObject>((resolve) => call.on('status', resolve));
+  const push = (n: number): Promise<Msg> =>
+    new Promise((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`no push #${n} within 10 s (got ${JSON.stringify(pushes)})`)), 10_000);
+      const check = (): void => {
+        const m = pushes[n - 1];
+        if (m !== undefined) {
+          clearTimeout(timer);
+          resolve(m);
+        } else waiters.push(check);
+      };
+      check();
+    });
+  return { stream: { pushes, ended, push, cancel: () => call.cancel() }, client };
+}
+
 export { grpc };

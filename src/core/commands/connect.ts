@@ -179,9 +179,10 @@ export async function handleConnect(s: Session, id: number, req: ConnectRequest)
     result.expires = true;
     result.ttl = ttlSeconds(expireAt);
   }
-  if (c.ping_interval > 0) {
+  const pingMs = s.timers.pingInterval;
+  if (pingMs > 0) {
     // Whole seconds, rounded up: the client allows ping + maxServerPingDelay, so we must not under-advertise.
-    result.ping = Math.ceil(c.ping_interval / 1000);
+    result.ping = Math.ceil(pingMs / 1000);
     if (s.timers.pongExpected) result.pong = true;
   }
   if (established.length > 0) result.subs = subsResult;

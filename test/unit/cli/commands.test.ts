@@ -43,7 +43,7 @@ describe('cli (in-process)', () => {
     for (const args of [['--help'], ['serve', '--help']]) {
       const r = await gyre(args);
       assert.equal(r.code, 0, r.stderr);
-      for (const hidden of ['admin.web_path', 'webtransport', 'grpc_api.reflection', 'uni_grpc', 'swagger', 'debug.']) {
+      for (const hidden of ['admin.web_path', 'webtransport', 'grpc_api.reflection', 'swagger', 'debug.']) {
         assert.ok(!r.stdout.includes(`--${hidden}`), `${args.join(' ')} advertises --${hidden}`);
       }
       for (const key of ['http_server.port', 'health.enabled', 'admin.enabled', 'admin.insecure', ...gyreExtensionKeys()]) {

@@ -49,7 +49,6 @@ const REFUSED: ReadonlyArray<readonly [string, Record<string, unknown>]> = [
   ['uni_sse.connect_code_to_http_response.enabled', { uni_sse: { enabled: true, connect_code_to_http_response: { enabled: true } } }],
   ['uni_http_stream.connect_code_to_http_response.enabled', { uni_http_stream: { enabled: true, connect_code_to_http_response: { enabled: true } } }],
   ['uni_websocket.compression', { uni_websocket: { enabled: true, compression: true } }],
-  ['uni_grpc.enabled', { uni_grpc: { enabled: true } }],
   ['grpc_api.reflection', { grpc_api: { enabled: true, reflection: true } }],
   // An enabled consumer of a type Gyre does not run (src/config/validate-consumers.ts).
   ['consumers[0].type', { consumers: [{ name: 'js', enabled: true, type: 'nats_jetstream' }] }],
