@@ -176,6 +176,37 @@ export function proxySuite(mode: Mode): void {
       assert.equal(h['x-forward-me-too'], undefined);
     });
 
+    it('with a refresh proxy the connect reply hides expiry and a client refresh is answered by the backend', async () => {
+      backend.program = (kind, body) => {
+        if (kind === 'connect') return { body: { result: { user: 'x1', expire_at: now() + 600 } } };
+        if (kind === 'refresh') return { body: { result: { expire_at: now() + 100 } } };
+        return grantAll(kind, body);
+      };
+      const ws = new WebSocket(gyre.url);
+      ws.on('error', () => undefined);
+      await new Promise((r) => ws.once('open', r));
+      interface Frame {
+        id?: number;
+        connect?: { expires?: boolean };
+        refresh?: { expires?: boolean; ttl: number };
+      }
+      const replies: Frame[] = [];
+      ws.on('message', (m: Buffer) => {
+        for (const line of m.toString().split('\n')) if (line !== '') replies.push(JSON.parse(line) as Frame);
+      });
+      ws.send(JSON.stringify({ id: 1, connect: {} }));
+      await waitFor(() => replies.find((r) => r.id === 1), { what: 'connect reply' });
+      ws.send(JSON.stringify({ id: 2, refresh: {} }));
+      const refresh = await waitFor(() => replies.find((r) => r.id === 2), { what: 'refresh reply' });
+      ws.terminate();
+      const connect = replies.find((r) => r.id === 1)!;
+      assert.equal(connect.connect?.expires, undefined, JSON.stringify(connect));
+      assert.equal(refresh.refresh?.expires, true, JSON.stringify(refresh));
+      assert.ok(refresh.refresh !== undefined && refresh.refresh.ttl > 0 && refresh.refresh.ttl <= 100, JSON.stringify(refresh));
+      assert.equal(lastCall('refresh')!.body.user, 'x1');
+      backend.program = grantAll;
+    });
+
     it("passes the backend's error and disconnect to the client", async () => {
       backend.program = (kind) => (kind === 'connect' ? { body: { error: { code: 4000, message: 'try later', temporary: true } } } : grantAll(kind, {}));
       const a = pool.json(gyre.url).client;

@@ -6,8 +6,17 @@ import type { RefreshRequest, RefreshResult } from '../../protocol/types.js';
 import type { Session } from '../session.js';
 import { nowSeconds, ttlSeconds } from './common.js';
 import { connExpireAt, tokenSubList } from './connect.js';
+import { refreshConnection } from './refresh-proxy.js';
 
 export async function handleRefresh(s: Session, id: number, req: RefreshRequest): Promise<void> {
+  const proxy = s.ctx.proxies.refresh;
+  if (proxy !== undefined) {
+    // With a refresh proxy the backend answers a client's refresh too, token or not (as in Centrifugo).
+    await refreshConnection(s, proxy);
+    if (s.closed) return;
+    s.sendReply({ id, refresh: s.expireAt > 0 ? { expires: true, ttl: ttlSeconds(s.expireAt) } : {} });
+    return;
+  }
   if (req.token === undefined || req.token === '') throw Disconnects.badRequest();
   let claims: ConnectTokenClaims;
   try {
