@@ -2,6 +2,7 @@
 // fields (`data`, `conn_info`, `chan_info`) are the stored bytes; each entry point renders them its own way: the
 // HTTP API as raw JSON (result-json.ts), the GRPC API as protobuf `bytes` (src/grpc). Zero values are left out
 // (`undefined`), as protobuf and Centrifugo's JSON do.
+import type { NodeInfo } from '../core/types.js';
 import type { ApiError } from '../protocol/errors.js';
 import type { CommandMethod } from './schemas.js';
 
@@ -52,16 +53,8 @@ export type ChannelsResult = {
   channels: Record<string, { num_clients?: number | undefined }>;
 };
 
-export type NodeOut = {
-  uid: string;
-  name: string;
-  version: string;
-  num_clients: number;
-  num_users: number;
-  num_channels: number;
-  uptime?: number | undefined;
-  num_subs: number;
-};
+/** NodeInfo with a zero uptime left out. */
+export type NodeOut = Omit<NodeInfo, 'uptime'> & { uptime?: number | undefined };
 
 export type InfoResult = {
   nodes: NodeOut[];

@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { API_KEY } from '../harness/clients.js';
 import { findCentrifugo, startCentrifugo, type CentrifugoProcess } from '../harness/centrifugo.js';
-import { GrpcApiClient, rawUnary, type CallResult, type Msg } from '../harness/grpc.js';
+import { comparable, GrpcApiClient, rawUnary, type CallResult, type Msg } from '../harness/grpc.js';
 import { mergeConfig, startGyre, type GyreProcess } from '../harness/gyre.js';
 import { freePort } from '../harness/ports.js';
 import { baseConfig } from './base-config.js';
@@ -13,18 +13,8 @@ import { baseConfig } from './base-config.js';
 const centrifugoBin = findCentrifugo();
 const SERVICE = '/centrifugal.centrifugo.api.CentrifugoApi';
 
-/** A call's outcome with run-specific values replaced (epoch strings, node identity and counters). */
-function normalize(v: unknown, key = ''): unknown {
-  if (Buffer.isBuffer(v)) return `bytes:${v.toString('hex')}`;
-  if (Array.isArray(v)) return v.map((x) => normalize(x, key));
-  if (v !== null && typeof v === 'object') {
-    const out: Record<string, unknown> = {};
-    for (const [k, x] of Object.entries(v)) out[k] = normalize(x, k);
-    return out;
-  }
-  if (key === 'epoch' && typeof v === 'string') return '<epoch>';
-  return v;
-}
+/** Epoch strings differ by run. */
+const normalize = (v: unknown): unknown => comparable(v, { epoch: (e) => (typeof e === 'string' ? '<epoch>' : e) });
 
 function outcome(r: CallResult): unknown {
   if (r.error !== undefined) return { status: r.error.code, details: r.error.details };

@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { API_KEY } from '../harness/clients.js';
 import { findCentrifugo, startCentrifugo, type CentrifugoProcess } from '../harness/centrifugo.js';
-import { consumeUni, grpc, GrpcApiClient, rawUnary, type Msg } from '../harness/grpc.js';
+import { comparable, consumeUni, grpc, GrpcApiClient, rawUnary, type Msg } from '../harness/grpc.js';
 import { mergeConfig, startGyre } from '../harness/gyre.js';
 import { freePort } from '../harness/ports.js';
 import { connToken } from '../harness/tokens.js';
@@ -44,20 +44,18 @@ async function centrifugoServer(binary: string): Promise<Server> {
   return { uni: `127.0.0.1:${p.uni}`, api: new GrpcApiClient(`127.0.0.1:${p.api}`, API_KEY), stop: () => c.stop() };
 }
 
-/** Run-specific values (ids, versions, epochs, the token's remaining seconds) replaced, bytes as hex, so two servers' pushes compare. */
-function shape(v: unknown, key = ''): unknown {
-  if (Buffer.isBuffer(v)) return `bytes:${v.toString('hex')}`;
-  if (Array.isArray(v)) return v.map((x) => shape(x, key));
-  if (v !== null && typeof v === 'object') {
-    const out: Record<string, unknown> = {};
-    for (const [k, x] of Object.entries(v)) out[k] = shape(x, k);
-    return out;
-  }
-  if (['client', 'version', 'epoch', 'session', 'node'].includes(key) && typeof v === 'string') return `<${key}>`;
-  // Seconds left of the token, read at slightly different moments.
-  if (key === 'ttl' && typeof v === 'number') return v > 3590 && v <= 3600 ? '<ttl about 3600>' : v;
-  return v;
-}
+const placeholder = (name: string) => (v: unknown) => (typeof v === 'string' ? `<${name}>` : v);
+/** Run-specific values (ids, versions, epochs, the token's remaining seconds) replaced, so two servers' pushes compare. */
+const shape = (v: unknown): unknown =>
+  comparable(v, {
+    client: placeholder('client'),
+    version: placeholder('version'),
+    epoch: placeholder('epoch'),
+    session: placeholder('session'),
+    node: placeholder('node'),
+    // Seconds left of the token, read at slightly different moments.
+    ttl: (t) => (typeof t === 'number' && t > 3590 && t <= 3600 ? '<ttl about 3600>' : t),
+  });
 
 /** The scenario both servers run: connect with a server-side channel, one publication, disconnect from the API. */
 async function scenario(s: Server, user: string): Promise<{ pushes: Msg[]; status: grpc.StatusObject }> {

@@ -135,4 +135,20 @@ export function consumeUni(address: string, req: Msg, opts: grpc.ClientOptions =
   return { stream: { pushes, ended, push, cancel: () => call.cancel() }, client };
 }
 
+/**
+ * A decoded message with bytes as hex and the leaves `replace` names rewritten (per key: the new value, given the
+ * old), so that two servers' messages compare with deepEqual.
+ */
+export function comparable(v: unknown, replace: Readonly<Record<string, (old: unknown) => unknown>>, key = ''): unknown {
+  if (Buffer.isBuffer(v)) return `bytes:${v.toString('hex')}`;
+  if (Array.isArray(v)) return v.map((x) => comparable(x, replace, key));
+  if (v !== null && typeof v === 'object') {
+    const out: Record<string, unknown> = {};
+    for (const [k, x] of Object.entries(v)) out[k] = comparable(x, replace, k);
+    return out;
+  }
+  const r = replace[key];
+  return r !== undefined ? r(v) : v;
+}
+
 export { grpc };
