@@ -39,6 +39,20 @@ export interface AdmissionLimits {
   waitBudgetMs: number;
 }
 
+/** The limits from their config keys (client.* and the Gyre http_server.* extensions; absent server ⇒ off). */
+export function admissionLimits(
+  client: { connection_limit: number; connection_rate_limit: number; ip_connection_limit: number },
+  server: { max_handshakes_in_flight: number; handshake_wait_budget: number } | undefined,
+): AdmissionLimits {
+  return {
+    connectionLimit: client.connection_limit,
+    rateLimit: client.connection_rate_limit,
+    ipLimit: client.ip_connection_limit,
+    maxInFlight: server?.max_handshakes_in_flight ?? 0,
+    waitBudgetMs: server?.handshake_wait_budget ?? 0,
+  };
+}
+
 /** What the admission reads from the rest of the node. */
 export interface AdmissionSource {
   /** Open WebSocket connections. */

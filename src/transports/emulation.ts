@@ -7,7 +7,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Logger } from 'pino';
 import { parseEmulationBody } from '../protocol/emulation.js';
 import { metrics } from '../metrics/registry.js';
-import { answerPreflight, answerStatus, applyCors, isProtobufRequest, readCappedBody } from './http-common.js';
+import { answerStatus, isProtobufRequest, postEndpoint, readCappedBody } from './http-common.js';
 import type { OriginCheck } from './origin.js';
 import type { SessionAcceptor } from './types.js';
 
@@ -21,19 +21,14 @@ export interface EmulationHandlerOptions {
 export class EmulationHandler {
   constructor(private readonly opts: EmulationHandlerOptions) {}
 
-  readonly handle = (req: IncomingMessage, res: ServerResponse): void => {
-    applyCors(req, res, this.opts.originOk());
-    if (req.method === 'OPTIONS') return answerPreflight(res);
-    if (req.method !== 'POST') {
-      req.resume();
-      return answerStatus(res, 405);
-    }
-    this.deliver(req, res).catch((err: unknown) => {
-      this.opts.logger.error({ err }, 'emulation request failed');
-      metrics.internalErrors.labels('emulation').inc();
-      if (!res.writableEnded) answerStatus(res, 500);
+  readonly handle = (req: IncomingMessage, res: ServerResponse): void =>
+    postEndpoint(req, res, this.opts.originOk(), (q, r) => {
+      this.deliver(q, r).catch((err: unknown) => {
+        this.opts.logger.error({ err }, 'emulation request failed');
+        metrics.internalErrors.labels('emulation').inc();
+        if (!r.writableEnded) answerStatus(r, 500);
+      });
     });
-  };
 
   private async deliver(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const body = await readCappedBody(req, res, this.opts.maxBodySize);

@@ -33,6 +33,25 @@ export function answerPreflight(res: ServerResponse): void {
   answerStatus(res, 204);
 }
 
+/**
+ * The method handling of the POST endpoints (http_stream, uni_http_stream, emulation): CORS first, OPTIONS is the
+ * preflight, anything but POST is 405; a POST goes to `run`.
+ */
+export function postEndpoint(
+  req: IncomingMessage,
+  res: ServerResponse,
+  originOk: OriginCheck,
+  run: (req: IncomingMessage, res: ServerResponse) => void,
+): void {
+  applyCors(req, res, originOk);
+  if (req.method === 'OPTIONS') return answerPreflight(res);
+  if (req.method !== 'POST') {
+    req.resume();
+    return answerStatus(res, 405);
+  }
+  run(req, res);
+}
+
 /** A bodiless answer (Content-Length: 0 except on 204), as Go's WriteHeader without a body gives. */
 export function answerStatus(res: ServerResponse, status: number): void {
   if (res.headersSent) {

@@ -10,7 +10,7 @@ import { metrics } from '../metrics/registry.js';
 import type { FdWatch } from '../metrics/fds.js';
 import { rejectionLogFor } from '../util/rejection-log.js';
 import type { RejectionLog } from '../util/rejection-log.js';
-import { Admission, admissionRefused, jitteredRetryAfter, refuseBusy, type AdmissionLimits, type RefusalReason } from './admission.js';
+import { Admission, admissionLimits, admissionRefused, jitteredRetryAfter, refuseBusy, type RefusalReason } from './admission.js';
 import type { SessionAcceptor } from './types.js';
 
 type ClientKeys = 'connection_limit' | 'connection_rate_limit' | 'ip_connection_limit';
@@ -26,16 +26,6 @@ export interface HttpGateOptions {
   otherOpen?: () => number;
 }
 
-function limitsOf(client: Pick<ClientConfig, ClientKeys>, server: HttpGateOptions['server']): AdmissionLimits {
-  return {
-    connectionLimit: client.connection_limit,
-    rateLimit: client.connection_rate_limit,
-    ipLimit: client.ip_connection_limit,
-    maxInFlight: server?.max_handshakes_in_flight ?? 0,
-    waitBudgetMs: server?.handshake_wait_budget ?? 0,
-  };
-}
-
 export class HttpGate {
   private readonly admission: Admission;
   private readonly rejections: RejectionLog;
@@ -46,7 +36,7 @@ export class HttpGate {
     const acceptor = opts.acceptor;
     const total = (): number => this.openStreams + (opts.otherOpen?.() ?? 0);
     this.admission = new Admission(
-      limitsOf(opts.client, opts.server),
+      admissionLimits(opts.client, opts.server),
       {
         open: total,
         inFlight: () => Math.max(0, total() - (acceptor.connectedClients ?? total())),
@@ -62,7 +52,7 @@ export class HttpGate {
   }
 
   reconfigure(client: Pick<ClientConfig, ClientKeys>): void {
-    this.admission.reconfigure(limitsOf(client, this.opts.server));
+    this.admission.reconfigure(admissionLimits(client, this.opts.server));
   }
 
   /**

@@ -3,7 +3,7 @@
 // by a newline, protobuf varint-delimited. Later commands arrive through `/emulation` (transports/emulation.ts).
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { EmulationTransportConfig } from '../config/types.js';
-import { answerPreflight, answerStatus, applyCors, isProtobufRequest, readCappedBody, STREAM_HEADERS } from './http-common.js';
+import { isProtobufRequest, postEndpoint, readCappedBody, STREAM_HEADERS } from './http-common.js';
 import { remoteOf, startSession, type HttpEndpointContext } from './http-endpoint.js';
 import { newlineTerminated, rawFrames, ResponseTransport } from './response-transport.js';
 
@@ -13,15 +13,8 @@ export class HttpStreamHandler {
     private readonly config: EmulationTransportConfig,
   ) {}
 
-  readonly handle = (req: IncomingMessage, res: ServerResponse): void => {
-    applyCors(req, res, this.ctx.originOk());
-    if (req.method === 'OPTIONS') return answerPreflight(res);
-    if (req.method !== 'POST') {
-      req.resume();
-      return answerStatus(res, 405);
-    }
-    void this.stream(req, res);
-  };
+  readonly handle = (req: IncomingMessage, res: ServerResponse): void =>
+    postEndpoint(req, res, this.ctx.originOk(), (q, r) => void this.stream(q, r));
 
   private async stream(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const body = await readCappedBody(req, res, this.config.max_request_body_size);

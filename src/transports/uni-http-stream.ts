@@ -3,7 +3,7 @@
 // disconnect push last.
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { UniHttpTransportConfig } from '../config/types.js';
-import { answerPreflight, answerStatus, applyCors, readCappedBody, STREAM_HEADERS } from './http-common.js';
+import { answerStatus, postEndpoint, readCappedBody, STREAM_HEADERS } from './http-common.js';
 import { remoteOf, startSession, type HttpEndpointContext } from './http-endpoint.js';
 import { newlineTerminated, ResponseTransport } from './response-transport.js';
 import { uniConnectFrameFromBytes } from './uni-connect-request.js';
@@ -14,15 +14,8 @@ export class UniHttpStreamHandler {
     private readonly config: UniHttpTransportConfig,
   ) {}
 
-  readonly handle = (req: IncomingMessage, res: ServerResponse): void => {
-    applyCors(req, res, this.ctx.originOk());
-    if (req.method === 'OPTIONS') return answerPreflight(res);
-    if (req.method !== 'POST') {
-      req.resume();
-      return answerStatus(res, 405);
-    }
-    void this.stream(req, res);
-  };
+  readonly handle = (req: IncomingMessage, res: ServerResponse): void =>
+    postEndpoint(req, res, this.ctx.originOk(), (q, r) => void this.stream(q, r));
 
   private async stream(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const body = await readCappedBody(req, res, this.config.max_request_body_size);

@@ -33,7 +33,7 @@ import type { HandshakeError, HeaderMap, RequestHead } from './handshake.js';
 import type { SessionAcceptor, SessionPort, Transport, TransportInfo } from './types.js';
 import { splitUrl } from '../http/url.js';
 import { abortHandshake, chooseSubprotocol, formatOf, rejectUpgrade } from './upgrade.js';
-import { Admission, refuseBusy, type AdmissionLimits } from './admission.js';
+import { Admission, admissionLimits, refuseBusy } from './admission.js';
 import { readAcceptQueue } from '../metrics/accept-queue.js';
 import type { FdWatch } from '../metrics/fds.js';
 
@@ -323,19 +323,6 @@ export interface WebSocketHandlerOptions {
   fds?: FdWatch | undefined;
   /** Connections of the other transports (HTTP streams), counted in client.connection_limit too. */
   otherOpen?: () => number;
-}
-
-function admissionLimits(
-  client: Pick<ClientConfig, AdmissionClientKeys>,
-  server: Pick<GyreConfig['http_server'], AdmissionServerKeys> | undefined,
-): AdmissionLimits {
-  return {
-    connectionLimit: client.connection_limit,
-    rateLimit: client.connection_rate_limit,
-    ipLimit: client.ip_connection_limit,
-    maxInFlight: server?.max_handshakes_in_flight ?? 0,
-    waitBudgetMs: server?.handshake_wait_budget ?? 0,
-  };
 }
 
 /**

@@ -10,6 +10,9 @@ import { redisAvailable, startRedis, type RedisServer } from '../harness/redis.j
 import { connToken } from '../harness/tokens.js';
 import { waitFor } from '../harness/wait.js';
 import { baseConfig } from '../compat/base-config.js';
+import { Centrifuge } from 'centrifuge';
+import WebSocket from 'ws';
+import { nextEvent } from '../harness/wait.js';
 import { runEmulationScenario } from './emulation-client.js';
 
 let seq = 0;
@@ -144,6 +147,60 @@ describe('emulation: one node', () => {
       { id: 2, error: { code: 103, message: 'permission denied' } },
       { push: { disconnect: { code: 3501, reason: 'bad request' } } },
     ]);
+  });
+
+  it('transport fallback: WebSocket refused, the official client moves on to http_stream', async () => {
+    const client = new Centrifuge(
+      [
+        { transport: 'websocket', endpoint: `${gyre.url.replace('/connection/websocket', '/blocked')}` },
+        { transport: 'http_stream', endpoint: `${gyre.baseUrl}/connection/http_stream` },
+      ],
+      {
+        token: await connToken({ sub: 'fallback', expIn: 3600 }),
+        websocket: WebSocket,
+        fetch: globalThis.fetch,
+        readableStream: ReadableStream,
+        emulationEndpoint: `${gyre.baseUrl}/emulation`,
+        timeout: 8000,
+      },
+    );
+    try {
+      const connected = nextEvent<{ transport: string }>(client, 'connected');
+      client.connect();
+      assert.equal((await connected).transport, 'http_stream');
+      const err = await client.rpc('nothing', {}).then(
+        () => undefined,
+        (e: { code: number }) => e,
+      );
+      assert.equal(err?.code, 108, 'a command through /emulation is answered');
+    } finally {
+      client.disconnect();
+    }
+  });
+
+  it('API commands target one emulation session by its id', async () => {
+    const token = await connToken({ sub: 'two-tabs', expIn: 3600 });
+    const dec = new TextDecoder();
+    const open = async (): Promise<{ reader: ReadableStreamDefaultReader<Uint8Array>; session: string }> => {
+      const res = await fetch(`${gyre.baseUrl}/connection/http_stream`, { method: 'POST', body: JSON.stringify({ id: 1, connect: { token } }) });
+      const reader = res.body!.getReader();
+      let buf = '';
+      while (!buf.includes('\n')) buf += dec.decode((await reader.read()).value as Uint8Array, { stream: true });
+      return { reader, session: (JSON.parse(buf.slice(0, buf.indexOf('\n'))) as { connect: { session: string } }).connect.session };
+    };
+    const a = await open();
+    const b = await open();
+    const r = await callApi(gyre.apiUrl, 'disconnect', { user: 'two-tabs', session: a.session });
+    assert.equal(r.status, 200, r.text);
+    let rest = '';
+    for (;;) {
+      const { done, value } = await a.reader.read();
+      if (done) break;
+      rest += dec.decode(value, { stream: true });
+    }
+    assert.equal(rest, '{"push":{"disconnect":{"code":3503,"reason":"force disconnect"}}}\n');
+    assert.equal(await numClients(gyre.apiUrl), 1, 'the other session stays');
+    await b.reader.cancel();
   });
 
   it('bad initial requests: truncated, empty or oversized bodies, no cf_connect, wrong methods', async () => {
