@@ -13,6 +13,7 @@ import { mergeConfig, startGyre, type GyreProcess } from '../harness/gyre.js';
 import { connToken } from '../harness/tokens.js';
 import { nextEvent, waitFor } from '../harness/wait.js';
 import { baseConfig } from './base-config.js';
+import { seededRandom as rng } from '../harness/rng.js';
 
 const DELTA_NS = [
   { name: 'dl', history_size: 200, history_ttl: '300s', force_positioning: true, allowed_delta_types: ['fossil'], allow_subscribe_for_client: true },
@@ -25,18 +26,6 @@ function deltaConfig(): Record<string, unknown> {
   const base = baseConfig();
   const channel = base['channel'] as { namespaces: unknown[] };
   return mergeConfig(base, { channel: { namespaces: [...channel.namespaces, ...DELTA_NS] } });
-}
-
-/** Deterministic pseudo-random numbers (mulberry32). */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 /**

@@ -4,18 +4,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { DecorrelatedJitter, initialDelay } from '../../../client/src/backoff.js';
-
-/** A seeded generator (mulberry32) so the runs are repeatable. */
-function seeded(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { seededRandom as seeded } from '../../harness/rng.js';
 
 describe('client: decorrelated jitter', () => {
   it('stays in [base, cap] and never exceeds 3× the previous delay', () => {

@@ -4,22 +4,11 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { codecFor } from '../../../src/protocol/index.js';
 import type { Command, DecodeResult } from '../../../src/protocol/index.js';
+import { seededRandom as rng } from '../../harness/rng.js';
 
 const json = codecFor('json');
 const pb = codecFor('protobuf');
 const enc = (s: string): Uint8Array => new TextEncoder().encode(s);
-
-/** mulberry32: small seeded PRNG so failures reproduce. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const KINDS = new Set(['pong', 'connect', 'subscribe', 'unsubscribe', 'publish', 'presence', 'presence_stats', 'history', 'rpc', 'send', 'refresh', 'sub_refresh', 'unknown']);
 
