@@ -5,16 +5,10 @@
 // macrotask after the last publish, every transport.write done) before the clock stops.
 // Prints deliveries/s, median of 5 runs, and the ratio.
 // Run: node --import tsx bench/fanout.bench.ts [N...]   (default 5000 20000)
-import pino from 'pino';
-import type { ConnectTokenClaims, SubscribeTokenClaims, TokenVerifier } from '../src/auth/types.js';
-import type { GyreConfig } from '../src/config/types.js';
-import { Node } from '../src/core/node.js';
+import type { Node } from '../src/core/node.js';
 import { Writer } from '../src/core/writer.js';
-import { createMemoryEngine } from '../src/engines/memory/index.js';
-import type { Disconnect } from '../src/protocol/errors.js';
 import { codecFor } from '../src/protocol/index.js';
-import type { Transport, TransportInfo } from '../src/transports/types.js';
-import { makeConfig } from '../test/unit/core/config-fixture.js';
+import { CountingTransport, median, nextMacrotask, subscribedNode } from './lib/fake-node.js';
 
 const RUNS = 5;
 const MESSAGES = 50;
@@ -23,54 +17,8 @@ const CHANNEL = 'index';
 const enc = new TextEncoder();
 const payload = enc.encode('{"text":"hello world","user":"someone","n":12345}');
 
-class CountingTransport implements Transport {
-  readonly info: TransportInfo = { name: 'websocket', protocol: 'json', unidirectional: false, remoteAddress: '127.0.0.1', headers: {} };
-  readonly bufferedBytes = 0;
-  onceDrained(cb: () => void): void {
-    setImmediate(cb);
-  }
-  pauseReading(): void {}
-  resumeReading(): void {}
-  frames = 0;
-  bytes = 0;
-  write(frame: Uint8Array): void {
-    this.frames++;
-    this.bytes += frame.byteLength;
-  }
-  close(_d?: Disconnect): void {}
-}
-
-const noTokens: TokenVerifier = {
-  verifyConnectToken: (): Promise<ConnectTokenClaims> => Promise.reject(new Error('unused')),
-  verifySubscribeToken: (): Promise<SubscribeTokenClaims> => Promise.reject(new Error('unused')),
-};
-
-const nextMacrotask = (): Promise<void> => new Promise((r) => setImmediate(r));
-
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  return s[Math.floor(s.length / 2)]!;
-}
-
 async function setupGyre(n: number): Promise<{ node: Node; transports: CountingTransport[] }> {
-  const config: GyreConfig = makeConfig({ client: { insecure: true, queue_max_size: 64 << 20, ping_interval: 0, presence_update_interval: 0 } });
-  const node = new Node({ config, engine: createMemoryEngine(), tokenVerifier: noTokens, logger: pino({ level: 'silent' }), version: 'bench' });
-  await node.start();
-  const transports: CountingTransport[] = [];
-  const frame = enc.encode(`{"id":1,"connect":{}}\n{"id":2,"subscribe":{"channel":"${CHANNEL}"}}`);
-  for (let i = 0; i < n; i++) {
-    const t = new CountingTransport();
-    node.accept(t).handleFrame(frame);
-    transports.push(t);
-  }
-  const deadline = Date.now() + 30_000;
-  // Every session answered its connect + subscribe frame (one reply frame each).
-  while (transports.reduce((a, t) => a + (t.frames > 0 ? 1 : 0), 0) < n) {
-    if (Date.now() > deadline) throw new Error('setup timed out');
-    await new Promise((r) => setTimeout(r, 5));
-  }
-  if ((node.hub.channels.get(CHANNEL)?.subs.length ?? 0) !== n) throw new Error('not every session subscribed');
-  return { node, transports };
+  return subscribedNode(n, CHANNEL, `{"channel":"${CHANNEL}"}`);
 }
 
 async function runGyre(node: Node): Promise<number> {
