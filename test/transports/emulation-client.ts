@@ -3,6 +3,7 @@
 // subscribe, publish, history, presence, then recovery of what was published while the client was away.
 import assert from 'node:assert/strict';
 import { Centrifuge } from 'centrifuge';
+import { Centrifuge as CentrifugeProtobuf } from 'centrifuge/build/protobuf';
 import type { PublicationContext, SubscribedContext } from 'centrifuge';
 import { EventSource } from 'eventsource';
 import { callApi } from '../harness/clients.js';
@@ -20,8 +21,10 @@ export interface EmulationEndpoints {
   apiUrl: string;
 }
 
-export function emulationClient(transport: EmulationTransport, ep: EmulationEndpoints, token: string): Centrifuge {
-  return new Centrifuge([{ transport, endpoint: `${ep.stream}/connection/${transport}` }], {
+/** The JSON client, or with `protobuf` the official protobuf build (http_stream only: SSE is JSON only). */
+export function emulationClient(transport: EmulationTransport, ep: EmulationEndpoints, token: string, protobuf = false): Centrifuge {
+  const Ctor = protobuf ? (CentrifugeProtobuf as unknown as typeof Centrifuge) : Centrifuge;
+  return new Ctor([{ transport, endpoint: `${ep.stream}/connection/${transport}` }], {
     token,
     emulationEndpoint: `${ep.emulation}/emulation`,
     fetch: globalThis.fetch,
@@ -34,8 +37,18 @@ export function emulationClient(transport: EmulationTransport, ep: EmulationEndp
 }
 
 /** Runs the whole scenario on `channel` (a namespace with history, recovery and presence for subscribers). */
-export async function runEmulationScenario(transport: EmulationTransport, ep: EmulationEndpoints, channel: string, user: string): Promise<void> {
-  const client = emulationClient(transport, ep, await connToken({ sub: user, expIn: 3600 }));
+export async function runEmulationScenario(
+  transport: EmulationTransport,
+  ep: EmulationEndpoints,
+  channel: string,
+  user: string,
+  protobuf = false,
+): Promise<void> {
+  const client = emulationClient(transport, ep, await connToken({ sub: user, expIn: 3600 }), protobuf);
+  // Protobuf clients carry payloads as bytes: the same JSON, encoded.
+  const payload = (n: number): unknown => (protobuf ? new TextEncoder().encode(JSON.stringify({ n })) : { n });
+  const numberOf = (data: unknown): number =>
+    protobuf ? (JSON.parse(new TextDecoder().decode(data as Uint8Array)) as { n: number }).n : (data as { n: number }).n;
   try {
     const connected = nextEvent<{ client: string; transport: string }>(client, 'connected');
     client.connect();
@@ -44,17 +57,17 @@ export async function runEmulationScenario(transport: EmulationTransport, ep: Em
 
     const sub = client.newSubscription(channel);
     const got: number[] = [];
-    sub.on('publication', (p: PublicationContext) => got.push((p.data as { n: number }).n));
+    sub.on('publication', (p: PublicationContext) => got.push(numberOf(p.data)));
     const subscribed = nextEvent<SubscribedContext>(sub, 'subscribed');
     sub.subscribe();
     const first = await subscribed;
     assert.equal(first.recoverable, true);
 
-    await sub.publish({ n: 1 });
+    await sub.publish(payload(1));
     await waitFor(() => got.includes(1), { what: 'own publication back over the stream' });
 
     const history = await sub.history({ limit: 10 });
-    assert.deepEqual(history.publications.map((p) => (p.data as { n: number }).n), [1]);
+    assert.deepEqual(history.publications.map((p) => numberOf(p.data)), [1]);
     const presence = await sub.presence();
     assert.ok(c.client in presence.clients, 'own client in presence');
     assert.equal(presence.clients[c.client]?.user, user);

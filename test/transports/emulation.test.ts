@@ -87,6 +87,11 @@ describe('emulation: one node', () => {
     });
   }
 
+  it('official protobuf client on http_stream only (varint-delimited stream, protobuf EmulationRequest posts)', async () => {
+    const base = gyre.baseUrl;
+    await runEmulationScenario('http_stream', { stream: base, emulation: base, apiUrl: gyre.apiUrl }, uniq('emu:pb'), 'u-pb', true);
+  });
+
   it('connect reply carries session and node; /emulation answers 204 / 400 / 404 / 405 / 413 as Centrifugo', async () => {
     const token = await connToken({ sub: 'raw', expIn: 3600 });
     const res = await fetch(`${gyre.baseUrl}/connection/http_stream`, {
@@ -258,4 +263,7 @@ describe('emulation: two nodes on Redis, no sticky sessions', async () => {
       await waitFor(async () => (await numClients(a.apiUrl)) === 0, { what: 'sessions closed on both nodes' });
     });
   }
+  it('protobuf http_stream: stream on node A, /emulation posts to node B', { skip }, async () => {
+    await runEmulationScenario('http_stream', { stream: a.baseUrl, emulation: b.baseUrl, apiUrl: b.apiUrl }, uniq('emu:two-pb'), 'c-pb', true);
+  });
 });
