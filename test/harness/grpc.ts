@@ -31,9 +31,10 @@ export class GrpcApiClient {
     readonly address: string,
     private readonly key: string | null,
     opts: grpc.ClientOptions = {},
+    creds: grpc.ChannelCredentials = grpc.credentials.createInsecure(),
   ) {
     const Ctor = service('api.proto', ['centrifugal', 'centrifugo', 'api'], 'CentrifugoApi');
-    this.client = new Ctor(address, grpc.credentials.createInsecure(), opts);
+    this.client = new Ctor(address, creds, opts);
   }
 
   /** Calls `method` (the GRPC name, e.g. "Publish"); resolves either way, with the response or the error. */
@@ -106,9 +107,14 @@ export interface UniStream {
 }
 
 /** Calls CentrifugoUniStream.Consume(req) (unistream.proto) on `address`. */
-export function consumeUni(address: string, req: Msg, opts: grpc.ClientOptions = {}): { stream: UniStream; client: grpc.Client } {
+export function consumeUni(
+  address: string,
+  req: Msg,
+  opts: grpc.ClientOptions = {},
+  creds: grpc.ChannelCredentials = grpc.credentials.createInsecure(),
+): { stream: UniStream; client: grpc.Client } {
   const Ctor = service('unistream.proto', ['centrifugal', 'centrifugo', 'unistream'], 'CentrifugoUniStream');
-  const client = new Ctor(address, grpc.credentials.createInsecure(), opts);
+  const client = new Ctor(address, creds, opts);
   const call = (client as unknown as { Consume(r: Msg): grpc.ClientReadableStream<Msg> }).Consume(req);
   const pushes: Msg[] = [];
   const waiters: (() => void)[] = [];
