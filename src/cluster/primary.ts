@@ -57,9 +57,10 @@ function sendTo(w: Worker, m: PrimaryMessage): void {
 export function runPrimary(opts: PrimaryOptions): Promise<void> {
   const { config, logger, workers: count } = opts;
   // Payload bytes cross IPC as Uint8Array (v8 serialisation), not as JSON arrays of numbers.
-  cluster.setupPrimary({ serialization: 'advanced' });
-  // Before the first fork (docs/workers.md: both were measured on a connect burst).
+  // Frozen by setupPrimary or the first fork, whichever comes first: set it before both (docs/workers.md: both
+  // were measured on a connect burst).
   cluster.schedulingPolicy = config.node.workers_scheduling === 'rr' ? cluster.SCHED_RR : cluster.SCHED_NONE;
+  cluster.setupPrimary({ serialization: 'advanced' });
   const host = new PrimaryEngineHost();
   const aggregator = new MetricsAggregator();
   const policy = new RestartPolicy();

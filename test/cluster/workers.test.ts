@@ -152,6 +152,18 @@ describe('worker processes with the memory engine', { timeout: 120_000 }, () => 
     for (const m of members) assert.equal(m.subscribed[0]!.streamPosition?.epoch, r.epoch, 'one epoch on every worker');
   });
 
+  it('runs control commands (API subscribe) on the worker that holds the user, whichever worker got the call', async () => {
+    const got = members.map((m) => collect<{ channel: string }>(m.client, 'subscribed'));
+    for (const m of members) {
+      const r = await callApi(g.apiUrl, 'subscribe', { user: m.user, channel: 'room:server-side' });
+      assert.equal(r.status, 200);
+      assert.deepEqual(r.body, { result: {} });
+    }
+    for (const [i, m] of members.entries()) {
+      await waitFor(() => got[i]!.some((c) => c.channel === 'room:server-side'), { what: `${m.user} got the server-side subscription` });
+    }
+  });
+
   it('aggregates presence and crosses joins and leaves between workers', async () => {
     const users = members.map((m) => m.user).sort();
     const first = members[0]!;
