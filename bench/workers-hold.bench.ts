@@ -3,7 +3,7 @@
 // the connections from several generator processes and source addresses; the server's RSS is summed over the
 // primary and its workers, and the connections each worker holds are counted with `ss`.
 //
-//   node --import tsx bench/workers-hold.bench.ts [--clients 38000] [--workers 2] [--sched none|rr]
+//   node --import tsx bench/workers-hold.bench.ts [--clients 38000] [--workers 2] [--sched rr|none]
 //        [--rate 2000] [--hold 20s] [--processes 3] [--out FILE.json]
 import { spawnSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
@@ -23,7 +23,7 @@ function arg(name: string, d: string): string {
 async function main(): Promise<void> {
   const clients = Number(arg('--clients', '38000'));
   const workers = Number(arg('--workers', '2'));
-  const sched = arg('--sched', 'none') as 'none' | 'rr';
+  const sched = arg('--sched', 'rr') as 'none' | 'rr';
   const out = arg('--out', '');
   spawnSync(process.execPath, ['scripts/ensure-build.mjs'], { cwd: REPO, stdio: 'inherit' });
   const port = 18_400 + Math.floor(Math.random() * 500);

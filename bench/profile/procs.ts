@@ -23,7 +23,7 @@ export interface ServerOpts {
   engine?: Record<string, unknown>;
   /** Gyre worker processes (`--workers N`); absent or 1 = one process. */
   workers?: number;
-  /** node.workers_scheduling: 'none' (Gyre's default, workers accept) or 'rr' (the primary accepts). */
+  /** node.workers_scheduling: 'rr' (Gyre's default, the primary accepts) or 'none' (workers accept). */
   sched?: 'rr' | 'none';
 }
 

@@ -431,7 +431,7 @@ export const configSchema = z.object({
           z.union([z.literal('auto'), z.number().int().min(1).max(1024)]),
         )
         .default(1),
-      workers_scheduling: z.enum(['none', 'rr']).default('none'),
+      workers_scheduling: z.enum(['rr', 'none']).default('rr'),
     })
     .prefault({}),
   pid_file: str(),

@@ -428,10 +428,11 @@ export interface GyreConfig {
      */
     workers: number | 'auto';
     /**
-     * Gyre extension: how connections reach the workers. 'none': every worker accepts on the shared listen
-     * socket (measured cheaper, docs/workers.md); 'rr': the primary accepts and hands each one over round-robin.
+     * Gyre extension: how connections reach the workers. 'rr': the primary accepts and hands each one over
+     * round-robin (measured: no refused connects under load, docs/workers.md); 'none': every worker accepts on
+     * the shared listen socket (less CPU).
      */
-    workers_scheduling: 'none' | 'rr';
+    workers_scheduling: 'rr' | 'none';
   };
   pid_file: string;
   /** Async consumers of server API commands (src/consumers, docs/consumers.md). Optional in hand-built configs. */

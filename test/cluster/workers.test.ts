@@ -47,7 +47,7 @@ function servingWorkers(g: GyreProcess): Map<number, { pid: number; nodeId: stri
   return out;
 }
 
-describe('worker processes with the memory engine', { timeout: 120_000 }, () => {
+describe('worker processes with the memory engine', { timeout: 300_000 }, () => {
   const pool = new ClientPool();
   const members: Member[] = [];
   let g: GyreProcess;
@@ -79,7 +79,7 @@ describe('worker processes with the memory engine', { timeout: 120_000 }, () => 
       }),
       { args: ['--workers', '2'], env: { GYRE_HTTP_SERVER_WARMUP_CONNECTIONS: '20' } },
     );
-    await waitFor(() => g.stdout().includes('2 workers serving'), { what: 'both workers serving', timeoutMs: 30_000 });
+    await waitFor(() => g.stdout().includes('2 workers serving'), { what: 'both workers serving', timeoutMs: 90_000 });
   });
 
   after(async () => {
