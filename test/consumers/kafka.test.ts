@@ -9,7 +9,7 @@ import { Admin, Producer } from '@platformatic/kafka';
 import { baseConfig } from '../compat/base-config.js';
 import { ClientPool, callApi } from '../harness/clients.js';
 import { mergeConfig, type GyreProcess } from '../harness/gyre.js';
-import { expectEachOnceInOrder, startGyreOnPort, subscribeFeed } from './common.js';
+import { expectEachReceived, expectPublishedOnceInOrder, startGyreOnPort, subscribeFeed } from './common.js';
 import { prepareKafka, startKafka, type KafkaBroker } from '../harness/kafka.js';
 import { freePort } from '../harness/ports.js';
 import { redisAvailable, startRedis, type RedisServer } from '../harness/redis.js';
@@ -91,7 +91,8 @@ describe('consumers: Kafka', { skip }, () => {
     assert.equal(exit.code, 0, 'graceful stop');
     gyre = await start();
     await writer;
-    await expectEachOnceInOrder(feeds, N, 'rec:k');
+    await expectPublishedOnceInOrder(gyre.apiUrl, N, 'rec:k');
+    await expectEachReceived(feeds, N, 'rec:k');
   });
 
   it('bad records are skipped and the next ones run; publication data mode reads channels and tags from headers', async () => {

@@ -8,7 +8,7 @@ import { after, before, describe, it } from 'node:test';
 import { baseConfig } from '../compat/base-config.js';
 import { ClientPool, callApi } from '../harness/clients.js';
 import { mergeConfig, type GyreProcess } from '../harness/gyre.js';
-import { expectEachOnceInOrder, startGyreOnPort, subscribeFeed } from './common.js';
+import { expectEachReceived, expectPublishedOnceInOrder, startGyreOnPort, subscribeFeed } from './common.js';
 import { freePort } from '../harness/ports.js';
 import { postgresUnavailable, startPostgres, type PostgresServer } from '../harness/postgres.js';
 import { redisAvailable, startRedis, type RedisServer } from '../harness/redis.js';
@@ -130,7 +130,8 @@ describe('consumers: PostgreSQL outbox', { skip }, () => {
     assert.equal(exit.code, 0, 'graceful stop');
     gyre = await start();
     await writer;
-    await expectEachOnceInOrder(feeds, N, 'rec:p');
+    await expectPublishedOnceInOrder(gyre.apiUrl, N, 'rec:p');
+    await expectEachReceived(feeds, N, 'rec:p');
     assert.equal(await rowsLeft('outbox'), 0, 'every consumed row deleted');
   });
 
