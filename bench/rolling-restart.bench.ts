@@ -35,7 +35,7 @@ for (let run = 0; run < RUNS; run++) {
       `[run ${run + 1}, drain ${drainS} s] acknowledged ${r.acked}, not acknowledged ${JSON.stringify(r.unacked)}, ` +
         `violations ${r.violations.length}, stuck ${r.stuck}, unrecovered ${r.unrecovered} → ${ok ? 'correct' : 'WRONG'}`,
     );
-    for (const v of r.violations.slice(0, 3)) console.error(`  ${v.slice(0, 400)}`);
+    for (const v of r.violations.slice(0, 3)) console.error(`  ${v.slice(0, 200)} … ${v.slice(-700)}`);
     for (const e of r.nginxErrors) console.error(`  nginx: ${e}`);
   }
 }

@@ -72,9 +72,11 @@ const SAMPLE_MS = 250;
  * one core does for token-authenticated connects (BENCHMARKS.md).
  */
 const PRIOR_CAPACITY = 1000;
+/** The measured capacity never goes below this, so that a few slow windows cannot shut the guard for good. */
+const MIN_CAPACITY = 100;
 /**
- * The accept queue is read from /proc at most this often, and only while upgrades arrive: one read costs ~1.5 ms
- * of CPU on a host with 20,000 sockets (the kernel walks its listening hash), ~1.5 % of a core during a burst.
+ * The accept queue is read from /proc at most this often, and only when an upgrade is checked: one read costs
+ * ~1.5 ms of CPU on a host with 20,000 sockets (the kernel walks its listening hash), ~1.5 % of a core in a burst.
  */
 const ACCEPT_QUEUE_MAX_AGE_MS = 100;
 
@@ -94,10 +96,8 @@ export class Admission {
   private capacity = PRIOR_CAPACITY;
   private admittedInWindow = 0;
   private prevInFlight = 0;
-  private overloadInWindow = 0;
   private acceptQueued = 0;
   private acceptQueuedAt = -Infinity;
-  private prevAcceptQueued = 0;
 
   constructor(
     limits: AdmissionLimits,
@@ -123,18 +123,13 @@ export class Admission {
     const inFlight = this.src.inFlight();
     const completed = Math.max(0, this.admittedInWindow - (inFlight - this.prevInFlight));
     const rate = (completed * 1000) / SAMPLE_MS;
-    const active = this.admittedInWindow > 0 || this.overloadInWindow > 0;
-    const accepting = this.limits.waitBudgetMs > 0 && active ? this.readAcceptQueue() : 0;
-    // Busy: handshakes queued all through the window (in flight, or, with nothing refused for overload, in the
-    // accept queue; while the guard refuses, admissions are throttled and would under-measure the capacity).
-    const busy =
-      (this.prevInFlight >= MIN_QUEUE_FOR_GUARD && inFlight >= MIN_QUEUE_FOR_GUARD) ||
-      (this.overloadInWindow === 0 && this.prevAcceptQueued >= MIN_QUEUE_FOR_GUARD && accepting >= MIN_QUEUE_FOR_GUARD);
-    if (busy && rate > 0) this.capacity = 0.7 * this.capacity + 0.3 * rate;
+    // Busy: handshakes in flight all through the window. (Not the accept queue: while the guard refuses,
+    // admissions are throttled, and a capacity measured then would keep the guard shut; a run of 2,000 clients
+    // behind nginx stayed refused for 90 s that way.)
+    const busy = this.prevInFlight >= MIN_QUEUE_FOR_GUARD && inFlight >= MIN_QUEUE_FOR_GUARD;
+    if (busy && rate > 0) this.capacity = Math.max(MIN_CAPACITY, 0.7 * this.capacity + 0.3 * rate);
     this.prevInFlight = inFlight;
-    this.prevAcceptQueued = accepting;
     this.admittedInWindow = 0;
-    this.overloadInWindow = 0;
   };
 
   private readAcceptQueue(): number {
@@ -167,10 +162,7 @@ export class Admission {
     if (l.connectionLimit > 0 && this.src.open() >= l.connectionLimit) return 'connection_limit';
     if (l.ipLimit > 0 && remote !== undefined && (this.perIp.get(remote) ?? 0) >= l.ipLimit) return 'ip_limit';
     if (l.maxInFlight > 0 && this.src.inFlight() >= l.maxInFlight) return 'handshakes';
-    if (l.waitBudgetMs > 0 && this.estimatedWaitMs() > l.waitBudgetMs) {
-      this.overloadInWindow++;
-      return 'overload';
-    }
+    if (l.waitBudgetMs > 0 && this.estimatedWaitMs() > l.waitBudgetMs) return 'overload';
     if (l.rateLimit > 0 && !this.takeToken()) return 'rate';
     return null;
   }

@@ -222,7 +222,11 @@ function checkSubscriber(s: Sub, index: number, acked: readonly number[]): strin
   const have = new Set(s.seqs);
   if (have.size !== s.seqs.length) return say('application got a publication twice');
   const missing = acked.filter((q) => !have.has(q));
-  if (missing.length > 0) return say(`application got ${missing.length} acknowledged missing, first ${String(missing[0])}`);
+  if (missing.length > 0) {
+    const q = missing[0] as number;
+    const on = s.wire.flatMap((w, k) => (w.some((x) => x.seq === q) ? [k] : []));
+    return say(`application got ${missing.length} acknowledged missing, first ${String(q)} (written on socket(s) [${on.join(', ')}] of ${s.wire.length})`);
+  }
   return undefined;
 }
 
