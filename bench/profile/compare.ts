@@ -36,6 +36,7 @@ interface Args {
   nodeFlags: string[];
   servers: ServerKind[];
   engine: 'memory' | 'redis';
+  noGuard: boolean;
   workers: number;
   sched: 'rr' | 'none' | undefined;
 }
@@ -86,6 +87,7 @@ function parseArgs(argv: string[]): Args {
     nodeFlags: (get('--node-flags') ?? '').split(' ').filter((s) => s !== ''),
     servers: (get('--servers') ?? 'gyre,centrifugo').split(',') as ServerKind[],
     engine: get('--engine') === 'redis' ? 'redis' : 'memory',
+    noGuard: argv.includes('--no-guard'),
     workers: Number(get('--workers') ?? 1),
     sched: get('--sched') as 'rr' | 'none' | undefined,
   };
@@ -218,6 +220,7 @@ async function runOne(kind: ServerKind, goalName: string, port: number, a: Args)
     workers: a.workers,
     ...(a.sched !== undefined ? { sched: a.sched } : {}),
   };
+  if (a.noGuard) opts.noGuard = true;
   if (redisRun !== undefined) opts.engine = { type: 'redis', redis: { address: [`${HOST}:${redisRun.port}`], prefix: `cmp-${kind}-${port}` } };
   const srv: Running = await startServer(kind, port, opts);
   try {

@@ -21,6 +21,11 @@ export interface ServerOpts {
   nodeFlags: string[];
   /** The `engine` config section (default: the memory engine). */
   engine?: Record<string, unknown>;
+  /**
+   * Gyre without its adaptive admission guard (`http_server.handshake_wait_budget: 0`): on a loaded machine it
+   * answers part of a 10,000 burst 503 (the generator does not retry), which hides the cost per connection.
+   */
+  noGuard?: boolean;
   /** Gyre worker processes (`--workers N`); absent or 1 = one process. */
   workers?: number;
   /** node.workers_scheduling: 'rr' (Gyre's default, the primary accepts) or 'none' (workers accept). */
@@ -94,7 +99,9 @@ function exited(child: ChildProcess, ms: number): Promise<boolean> {
 export async function startServer(kind: ServerKind, port: number, o: ServerOpts): Promise<Running> {
   const dir = mkdtempSync(join(tmpdir(), `gyre-profile-${kind}-`));
   const cfg = join(dir, 'config.json');
-  writeFileSync(cfg, JSON.stringify(config(port, o.engine)));
+  const c = config(port, o.engine);
+  if (kind === 'gyre' && o.noGuard === true) (c['http_server'] as Record<string, unknown>)['handshake_wait_budget'] = '0';
+  writeFileSync(cfg, JSON.stringify(c));
   const cmd = kind === 'gyre' ? process.execPath : o.centrifugoBin;
   const workers = kind === 'gyre' ? (o.workers ?? 1) : 1;
   const args = kind === 'gyre' ? [...o.nodeFlags, join(o.gyreDist, 'src', 'main.js'), '-c', cfg] : ['-c', cfg];
