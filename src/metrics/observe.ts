@@ -1,6 +1,7 @@
 // Hot-path observers for the Centrifugo-parity metrics (registry.ts, "Centrifugo parity" block). Each keeps the
 // prom-client children of its label sets in a Map, so one observation costs a Map lookup, not a label hash.
 import type { Histogram, LabelValues, Summary } from 'prom-client';
+import { BatchedCounter } from './batched.js';
 import { childOf, metrics, parity, registry } from './registry.js';
 
 type HistogramChild = ReturnType<Histogram['labels']>;
@@ -49,11 +50,16 @@ export function countOutgoingClose(transport: string, code: number): void {
   childOf(closeChildren, `${transport}\u0000${code}`, () => parity.outgoingClose.labels(transport, String(code))).inc();
 }
 
-const actionChildren = new Map<string, ReturnType<typeof parity.actionCount.labels>>();
+/**
+ * Batched (./batched.ts): there are several actions per connect and subscribe, and a prom-client child still
+ * hashes its labels on every inc() (measured: 0.6-1.1 µs per increment through the child, 0.15-0.3 µs batched;
+ * in a profile of a 10,000 connect burst these increments were the largest metrics cost).
+ */
+const actions = new BatchedCounter(parity.actionCount);
 
 /** One node action (Centrifugo's action names) in `namespace` ('' for client-level actions). */
 export function countAction(action: string, namespace: string): void {
-  childOf(actionChildren, `${action}\u0000${namespace}`, () => parity.actionCount.labels(action, namespace)).inc();
+  actions.inc(`${action}\u0000${namespace}`, { action, channel_namespace: namespace });
 }
 
 const subsInflightChildren = new Map<string, ReturnType<typeof parity.subscriptionsInflight.labels>>();

@@ -3,9 +3,10 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { withActionCounts } from '../../../src/core/engine-actions.js';
 import { createMemoryEngine } from '../../../src/engines/memory/index.js';
-import { registry } from '../../../src/metrics/registry.js';
+import { flushMetrics, registry } from '../../../src/metrics/registry.js';
 
 async function actionCount(action: string, namespace: string): Promise<number> {
+  flushMetrics(); // action counts are batched; a scrape flushes them first (src/http/metrics.ts)
   const m = await registry.getSingleMetric('centrifugo_node_action_count')!.get();
   return m.values.find((v) => v.labels['action'] === action && v.labels['channel_namespace'] === namespace)?.value ?? 0;
 }
