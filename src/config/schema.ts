@@ -179,9 +179,29 @@ const client = z.object({
 const emulationTransport = (prefix: string) =>
   z.object({ enabled: bool(false), handler_prefix: str(prefix), max_request_body_size: int(65536, 1) }).prefault({});
 
-/** uni_sse / uni_http_stream. */
+/** uni_sse / uni_http_stream; `connect_code_to_http_response` answers a refused connect with a status. */
+const connectCodeToHttpResponse = z
+  .object({
+    enabled: bool(false),
+    transforms: z
+      .array(
+        z.object({
+          code: z.number().int().min(1),
+          to: z.object({ status_code: z.number().int().min(100).max(599), body: str('') }),
+        }),
+      )
+      .default(() => []),
+  })
+  .prefault({});
 const uniHttpTransport = (prefix: string) =>
-  z.object({ enabled: bool(false), handler_prefix: str(prefix), max_request_body_size: int(65536, 1) }).prefault({});
+  z
+    .object({
+      enabled: bool(false),
+      handler_prefix: str(prefix),
+      max_request_body_size: int(65536, 1),
+      connect_code_to_http_response: connectCodeToHttpResponse,
+    })
+    .prefault({});
 
 const channel = z.object({
   proxy: z

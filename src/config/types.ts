@@ -153,6 +153,14 @@ export interface UniHttpTransportConfig {
   enabled: boolean;
   handler_prefix: string;
   max_request_body_size: number;
+  /** A connect refused before the stream starts is answered as an HTTP status (docs/transports.md). */
+  connect_code_to_http_response: ConnectCodeToHttpResponse;
+}
+
+export interface ConnectCodeToHttpResponse {
+  enabled: boolean;
+  /** First match by code wins; an empty body is the error's message or the disconnect's reason. */
+  transforms: { code: number; to: { status_code: number; body: string } }[];
 }
 
 export interface UniWebSocketConfig {

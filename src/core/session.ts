@@ -72,7 +72,7 @@ export class Session implements SessionPort {
   /** Unidirectional transport: pushes go out bare and connect errors become disconnects. */
   readonly uni: boolean;
   /** A `disconnect` push is written before the transport closes (emulation and unidirectional transports). */
-  private readonly disconnectPush: boolean;
+  private disconnectPush: boolean;
   state: SessionState = SessionState.Connecting;
   /** After a connect error reply the connection is unusable: any further command ⇒ 3501. */
   unusable = false;
@@ -282,11 +282,15 @@ export class Session implements SessionPort {
       // No reply channel on a unidirectional transport: the error becomes a disconnect (docs/transports.md).
       this.noteConnectRejected(err.message, err.code);
       metrics.replyErrors.inc({ method: cmd.kind, code: String(err.code), channel_namespace: '' });
+      if (this.transport.rejectConnect?.(err.code, err.message) === true) this.disconnectPush = false;
       this.close(uniConnectDisconnect(err.code, this.ctx.config.client.connect_code_to_unidirectional_disconnect));
       return;
     }
     if (err instanceof Disconnect) {
       if (cmd.kind === 'connect' && err.code !== DisconnectCode.Shutdown) this.noteConnectRejected(err.reason, err.code);
+      if (this.uni && cmd.kind === 'connect' && this.transport.rejectConnect?.(err.code, err.reason) === true) {
+        this.disconnectPush = false;
+      }
       this.close(err);
       return;
     }

@@ -3,6 +3,7 @@
 // (the session has written its disconnect push just before). The peer going away closes the session.
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Disconnect } from '../protocol/errors.js';
+import { answerRejectedConnect, type DeferredStart } from './connect-http-response.js';
 import type { ProtocolFormat } from '../protocol/types.js';
 import type { SessionPort, Transport, TransportInfo, TransportName } from './types.js';
 
@@ -65,6 +66,8 @@ export class ResponseTransport implements Transport {
     private readonly res: ServerResponse,
     kind: { name: TransportName; protocol: ProtocolFormat; unidirectional: boolean; emulation: boolean },
     private readonly writeFrame: FrameWriter,
+    /** Set when the headers wait for the first frame (connect_code_to_http_response). */
+    private deferred?: DeferredStart,
   ) {
     this.info = new ResponseInfo(kind.name, kind.protocol, kind.unidirectional, kind.emulation, req);
     res.once('close', this.onClose);
@@ -79,6 +82,10 @@ export class ResponseTransport implements Transport {
   write(frame: Uint8Array): void {
     if (this.closed || this.res.writableEnded) return;
     const res = this.res;
+    if (this.deferred !== undefined) {
+      this.deferred.begin(res);
+      this.deferred = undefined;
+    }
     res.cork();
     this.writeFrame(res, frame);
     process.nextTick(uncork, res);
@@ -109,6 +116,16 @@ export class ResponseTransport implements Transport {
   /** Nothing is read after the initial request. */
   pauseReading(): void {}
   resumeReading(): void {}
+
+  /** Answers a refused connect with an HTTP status while the headers still wait (see Transport). */
+  rejectConnect(code: number, text: string): boolean {
+    if (this.deferred === undefined || this.closed || this.res.headersSent) return false;
+    const cfg = this.deferred.rejection;
+    this.deferred = undefined;
+    this.closed = true;
+    answerRejectedConnect(this.res, cfg, code, text);
+    return true;
+  }
 
   /** The disconnect itself went out as a push (written by the session just before). */
   close(_disconnect?: Disconnect): void {

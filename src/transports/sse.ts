@@ -6,6 +6,7 @@ import type { EmulationTransportConfig } from '../config/types.js';
 import { answerStatus, applyCors, queryParam, readCappedBody, STREAM_HEADERS } from './http-common.js';
 import { remoteOf, startSession, type HttpEndpointContext } from './http-endpoint.js';
 import { ResponseTransport, sseEvents } from './response-transport.js';
+import type { DeferredStart } from './connect-http-response.js';
 import type { TransportName } from './types.js';
 
 const PREAMBLE = Buffer.from('\r\n');
@@ -17,8 +18,14 @@ export function beginEventStream(res: ServerResponse): void {
 }
 
 /** A transport writing SSE events on `res`. */
-export function eventStreamTransport(req: IncomingMessage, res: ServerResponse, name: TransportName, uni: boolean): ResponseTransport {
-  return new ResponseTransport(req, res, { name, protocol: 'json', unidirectional: uni, emulation: !uni }, sseEvents);
+export function eventStreamTransport(
+  req: IncomingMessage,
+  res: ServerResponse,
+  name: TransportName,
+  uni: boolean,
+  deferred?: DeferredStart,
+): ResponseTransport {
+  return new ResponseTransport(req, res, { name, protocol: 'json', unidirectional: uni, emulation: !uni }, sseEvents, deferred);
 }
 
 export class SseHandler {

@@ -55,6 +55,11 @@ export interface Transport {
    * (Centrifugo's 3000: no code is written to the client). Idempotent.
    */
   close(disconnect?: Disconnect): void;
+  /**
+   * A unidirectional connect failed before anything was written. A transport that answers it itself (an HTTP
+   * status instead of a stream) does so and returns true; the session then writes no disconnect push.
+   */
+  rejectConnect?(code: number, text: string): boolean;
 }
 
 /** The node as transports see it: it makes a session for each new connection. */

@@ -1,6 +1,6 @@
 // Unidirectional HTTP-streaming (docs/transports.md): `POST /connection/uni_http_stream` with a JSON ConnectRequest
 // body; the answer is a 200 stream of bare pushes, each followed by a newline, the connect push first and a
-// disconnect push last.
+// disconnect push last. With connect_code_to_http_response the headers wait for the connect.
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { UniHttpTransportConfig } from '../config/types.js';
 import { answerStatus, postEndpoint, readCappedBody, STREAM_HEADERS } from './http-common.js';
@@ -23,13 +23,19 @@ export class UniHttpStreamHandler {
     const connect = uniConnectFrameFromBytes(body);
     if (connect === undefined) return answerStatus(res, 400);
     if (!this.ctx.gate.admit(res, remoteOf(req), 'uni_http_stream')) return;
-    res.writeHead(200, { ...STREAM_HEADERS, 'Content-Type': 'text/plain; charset=utf-8' });
+    const rejection = this.config.connect_code_to_http_response;
+    if (!rejection.enabled) beginStream(res);
     const transport = new ResponseTransport(
       req,
       res,
       { name: 'uni_http_stream', protocol: 'json', unidirectional: true, emulation: false },
       newlineTerminated,
+      rejection.enabled ? { begin: beginStream, rejection } : undefined,
     );
     startSession(this.ctx, transport, res, connect);
   }
+}
+
+function beginStream(res: ServerResponse): void {
+  res.writeHead(200, { ...STREAM_HEADERS, 'Content-Type': 'text/plain; charset=utf-8' });
 }

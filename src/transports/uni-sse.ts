@@ -1,6 +1,6 @@
 // Unidirectional SSE (docs/transports.md): `GET /connection/uni_sse` with an optional `cf_connect` ConnectRequest, or
 // a POST with it as the body; the answer is an event stream of bare pushes (`\r\n`, then `data: <push>` events), the
-// connect push first and a disconnect push last.
+// connect push first and a disconnect push last. With connect_code_to_http_response the headers wait for the connect.
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { UniHttpTransportConfig } from '../config/types.js';
 import { answerStatus, applyCors, queryParam, readCappedBody } from './http-common.js';
@@ -37,7 +37,13 @@ export class UniSseHandler {
 
   private stream(req: IncomingMessage, res: ServerResponse, connect: Uint8Array): void {
     if (!this.ctx.gate.admit(res, remoteOf(req), 'uni_sse')) return;
-    beginEventStream(res);
-    startSession(this.ctx, eventStreamTransport(req, res, 'uni_sse', true), res, connect);
+    const rejection = this.config.connect_code_to_http_response;
+    if (!rejection.enabled) {
+      beginEventStream(res);
+      startSession(this.ctx, eventStreamTransport(req, res, 'uni_sse', true), res, connect);
+      return;
+    }
+    const deferred = { begin: beginEventStream, rejection };
+    startSession(this.ctx, eventStreamTransport(req, res, 'uni_sse', true, deferred), res, connect);
   }
 }

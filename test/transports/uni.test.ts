@@ -191,3 +191,45 @@ describe('unidirectional transports', () => {
     await waitFor(async () => (await numClients(gyre.apiUrl)) === 0, { what: 'no connection left behind' });
   });
 });
+
+describe('connect_code_to_http_response (uni_sse, uni_http_stream)', () => {
+  let gyre: GyreProcess;
+  before(async () => {
+    const rejection = (to: { status_code: number; body?: string }) => ({ enabled: true, transforms: [{ code: 3500, to }] });
+    gyre = await startGyre(
+      mergeConfig(baseConfig(), {
+        uni_sse: { enabled: true, connect_code_to_http_response: rejection({ status_code: 401 }) },
+        uni_http_stream: { enabled: true, connect_code_to_http_response: rejection({ status_code: 403, body: 'nope' }) },
+      }),
+    );
+  });
+  after(async () => {
+    await gyre?.stop();
+  });
+
+  it('a refused connect is a status with the transform body (or the reason), unmatched codes are 500; a good one streams', async () => {
+    const hs = (token: string) => fetch(`${gyre.baseUrl}/connection/uni_http_stream`, { method: 'POST', body: JSON.stringify({ token }) });
+    const answer = async (r: Response) => ({ status: r.status, type: r.headers.get('content-type'), body: await r.text() });
+    const text = 'text/plain; charset=utf-8';
+    const cf = encodeURIComponent(JSON.stringify({ token: 'not-a-token' }));
+    assert.deepEqual(await answer(await fetch(`${gyre.baseUrl}/connection/uni_sse?cf_connect=${cf}`)), {
+      status: 401,
+      type: text,
+      body: 'invalid token',
+    });
+    assert.deepEqual(await answer(await hs('not-a-token')), { status: 403, type: text, body: 'nope' });
+    const expired = await connToken({ sub: 'e', expIn: -10 }); // error 109: no transform for it
+    assert.deepEqual(await answer(await hs(expired)), { status: 500, type: text, body: 'Internal Server Error' });
+
+    const ok = await fetch(`${gyre.baseUrl}/connection/uni_http_stream`, {
+      method: 'POST',
+      body: JSON.stringify({ token: await connToken({ sub: uniq('ok'), expIn: 3600 }) }),
+    });
+    assert.equal(ok.status, 200);
+    const reader = ok.body!.getReader();
+    const first = new TextDecoder().decode((await reader.read()).value as Uint8Array);
+    assert.ok((JSON.parse(first.split('\n')[0]!) as Push)['connect'] !== undefined, first);
+    await reader.cancel();
+    await waitFor(async () => (await numClients(gyre.apiUrl)) === 0, { what: 'no connection left behind' });
+  });
+});

@@ -46,8 +46,6 @@ const REFUSED: ReadonlyArray<readonly [string, Record<string, unknown>]> = [
   ['proxies[0].grpc.tls.enabled', { proxies: [{ name: 'p', endpoint: '127.0.0.1:9', grpc: { tls: { enabled: true } } }] }],
   ['http_server.tls_autocert.enabled', { http_server: { tls_autocert: { enabled: true } } }],
   ['webtransport.enabled', { webtransport: { enabled: true } }],
-  ['uni_sse.connect_code_to_http_response.enabled', { uni_sse: { enabled: true, connect_code_to_http_response: { enabled: true } } }],
-  ['uni_http_stream.connect_code_to_http_response.enabled', { uni_http_stream: { enabled: true, connect_code_to_http_response: { enabled: true } } }],
   ['uni_websocket.compression', { uni_websocket: { enabled: true, compression: true } }],
   ['grpc_api.reflection', { grpc_api: { enabled: true, reflection: true } }],
   // An enabled consumer of a type Gyre does not run (src/config/validate-consumers.ts).
