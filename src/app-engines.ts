@@ -5,7 +5,7 @@
 // see the config module.
 import type { Logger } from 'pino';
 import { ConfigError } from './config/errors.js';
-import type { GyreConfig } from './config/types.js';
+import type { GyreConfig, RedisEngineConfig } from './config/types.js';
 import { createMemoryEngine } from './engines/memory/index.js';
 import { connectPrimary, createPrimaryEngine, processPort, type PrimaryLink } from './engines/primary/index.js';
 import { createNatsEngine } from './engines/nats/index.js';
@@ -30,19 +30,14 @@ export type EngineFactory = (input: EngineFactoryInput) => Promise<Engine>;
 export const engineFactories: Readonly<Record<string, EngineFactory>> = {
   memory: () => Promise.resolve(createMemoryEngine()),
   redis: ({ config, section, logger }) => {
-    if (section === 'broker') {
-      return Promise.reject(new ConfigError('unsupported', 'broker.type', 'redis is available as engine.type and presence_manager.type'));
-    }
-    const slice =
-      section === 'presence_manager' && config.presence_manager !== undefined
-        ? { ...config.presence_manager.redis, history_use_lists: false }
-        : config.engine.redis;
+    const { slice, at } = redisSlice(config, section);
     const e = createRedisEngine(slice, {
+      configPath: at,
       onError: (err, ctx) => logger.warn({ err, ...ctx }, 'redis connection problem'),
     });
-    // When only the presence part is used (a presence_manager, or an engine under an enabled broker), nothing else
-    // starts the shards: start them here.
-    if (section === 'engine' && config.broker?.enabled !== true) return Promise.resolve(e);
+    // The broker part starts the shards (broker.start). When only the presence part is used (a presence_manager,
+    // or an engine under an enabled broker), nothing else does: start them here.
+    if (section === 'broker' || (section === 'engine' && config.broker?.enabled !== true)) return Promise.resolve(e);
     return e.shards.start().then(
       () => e,
       async (err: unknown) => {
@@ -74,6 +69,22 @@ export function workerEngineFactories(logger: Logger): Readonly<Record<string, E
       return Promise.resolve(createPrimaryEngine(link));
     },
   };
+}
+
+/**
+ * The Redis slice of `section` as a full engine.redis shape. A section's own slice lacks the other part's keys
+ * (broker.redis has no presence keys, presence_manager.redis no history keys); those parts are never used from it.
+ */
+function redisSlice(config: Readonly<GyreConfig>, section: EngineSection): { slice: RedisEngineConfig; at: string } {
+  const e = config.engine.redis;
+  if (section === 'broker' && config.broker !== undefined) {
+    const presence = { presence_ttl: e.presence_ttl, presence_hash_field_ttl: false, presence_user_mapping: false };
+    return { slice: { ...config.broker.redis, ...presence }, at: 'broker.redis' };
+  }
+  if (section === 'presence_manager' && config.presence_manager !== undefined) {
+    return { slice: { ...config.presence_manager.redis, history_use_lists: false }, at: 'presence_manager.redis' };
+  }
+  return { slice: e, at: 'engine.redis' };
 }
 
 function typeKey(section: EngineSection): string {

@@ -69,7 +69,7 @@ export function warmupConfig(config: Readonly<GyreConfig>, secret: string, apiKe
   c.shutdown = { ...c.shutdown, drain_duration: 0, pre_drain_delay: 0 };
   // Never the user's engine: a Redis-backed copy would join the cluster (node info, control messages, publishes).
   c.engine = { ...c.engine, type: 'memory' };
-  c.broker = { enabled: false, type: 'memory', nats: d.broker!.nats };
+  c.broker = { enabled: false, type: 'memory', redis: d.broker!.redis, nats: d.broker!.nats };
   c.presence_manager = { enabled: false, type: 'memory', redis: d.presence_manager!.redis };
   return c;
 }

@@ -342,6 +342,7 @@ export const configSchema = z.object({
     .object({
       enabled: bool(false),
       type: z.enum(['memory', 'redis', 'nats']).default('memory'),
+      redis: redisEngine.omit({ presence_ttl: true, presence_hash_field_ttl: true, presence_user_mapping: true }).prefault({}),
       nats: natsBroker.prefault({}),
     })
     .prefault({}),

@@ -236,6 +236,9 @@ export interface RedisEngineConfig {
 /** presence_manager.redis (Centrifugo v6 configtypes RedisPresenceManager): engine.redis without broker keys. */
 export type RedisPresenceConfig = Omit<RedisEngineConfig, 'history_use_lists'>;
 
+/** broker.redis (Centrifugo v6 configtypes RedisBroker): engine.redis without presence keys. */
+export type RedisBrokerConfig = Omit<RedisEngineConfig, 'presence_ttl' | 'presence_hash_field_ttl' | 'presence_user_mapping'>;
+
 /** broker.nats (Centrifugo v6 configtypes NatsBroker, the keys Gyre implements). Durations in ms. */
 export interface NatsBrokerConfig {
   /** One NATS URL, or several comma-separated (`nats://host:port`). */
@@ -347,7 +350,7 @@ export interface GyreConfig {
    * Centrifugo v6's split set-up: when enabled, the broker (PUB/SUB, history, control plane) comes from this type
    * instead of `engine`. Optional so hand-built configs may omit it; loadConfig always fills it.
    */
-  broker?: { enabled: boolean; type: BrokerType; nats: NatsBrokerConfig };
+  broker?: { enabled: boolean; type: BrokerType; redis: RedisBrokerConfig; nats: NatsBrokerConfig };
   /** Like `broker`, for the presence manager. */
   presence_manager?: { enabled: boolean; type: EngineType; redis: RedisPresenceConfig };
   client: ClientConfig;

@@ -3,7 +3,7 @@
 
 import { X509Certificate, createPublicKey } from 'node:crypto';
 import { ConfigError } from './errors.js';
-import type { ChannelOptions, GyreConfig, RedisPresenceConfig } from './types.js';
+import type { ChannelOptions, GyreConfig, RedisEngineConfig } from './types.js';
 import { validateConsumers } from './validate-consumers.js';
 import { validateProxies } from './validate-proxies.js';
 
@@ -66,12 +66,16 @@ function validateChannelOptions(p: string, o: ChannelOptions, globalMetaTtl: num
 }
 
 /** Centrifugo engine.redis keys Gyre does not implement are refused rather than silently ignored. */
-function checkRedis(r: RedisPresenceConfig & { history_use_lists?: boolean }, base = 'engine.redis'): void {
+/** The keys checked; each section's slice has its own subset (broker.redis lacks presence keys and vice versa). */
+type RedisChecked = Pick<RedisEngineConfig, 'replica_client' | 'sentinel_address' | 'cluster_address' | 'sentinel_master_name'> &
+  Partial<Pick<RedisEngineConfig, 'history_use_lists' | 'presence_hash_field_ttl'>>;
+
+function checkRedis(r: RedisChecked, base = 'engine.redis'): void {
   const no = (path: string, what: string): never => {
     throw new ConfigError('unsupported', `${base}.${path}`, `${what} is not supported`);
   };
   if (r.history_use_lists === true) no('history_use_lists', 'history in Redis lists');
-  if (r.presence_hash_field_ttl) no('presence_hash_field_ttl', 'presence with hash field TTL');
+  if (r.presence_hash_field_ttl === true) no('presence_hash_field_ttl', 'presence with hash field TTL');
   if (r.replica_client.enabled) no('replica_client.enabled', 'reading from Redis replicas');
   if (r.sentinel_address.length > 0 && r.cluster_address.length === 0 && r.sentinel_master_name === '') {
     fail(`${base}.sentinel_master_name`, 'master name must be set when using Redis Sentinel');
@@ -85,6 +89,7 @@ export function validateConfig(c: GyreConfig): void {
   checkRedis(c.engine.redis);
   validateProxies(c);
   if (c.presence_manager?.enabled === true && c.presence_manager.type === 'redis') checkRedis(c.presence_manager.redis, 'presence_manager.redis');
+  if (c.broker?.enabled === true && c.broker.type === 'redis') checkRedis(c.broker.redis, 'broker.redis');
   for (const section of ['token', 'subscription_token'] as const) {
     const t = c.client[section];
     checkRegex(`client.${section}.audience_regex`, t.audience_regex);

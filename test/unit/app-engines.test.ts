@@ -3,11 +3,12 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { pino } from 'pino';
 import { createEngine, engineFactories, type EngineFactory, type EngineSection } from '../../src/app-engines.js';
-import { defaultConfig } from '../../src/config/index.js';
+import { defaultConfig, validateConfig } from '../../src/config/index.js';
 import { ConfigError } from '../../src/config/errors.js';
 import type { GyreConfig } from '../../src/config/types.js';
 import { checkEngineCapabilities } from '../../src/core/capabilities.js';
 import { createMemoryEngine } from '../../src/engines/memory/index.js';
+import { RedisConfigError } from '../../src/engines/redis/index.js';
 import type { Engine } from '../../src/engines/types.js';
 
 const logger = pino({ level: 'silent' });
@@ -109,6 +110,37 @@ describe('createEngine', () => {
     const err = await configErrorAsync(createEngine(c, logger, factories));
     assert.equal(err.path, 'presence_manager.type');
     assert.deepEqual(made.map((m) => m.closed), [true]);
+  });
+});
+
+describe('broker.type redis: config errors name broker.redis keys', () => {
+  const redisBroker = (redis: Partial<NonNullable<GyreConfig['broker']>['redis']>): GyreConfig => {
+    const c = defaultConfig();
+    c.broker = { ...c.broker!, enabled: true, type: 'redis', redis: { ...c.broker!.redis, ...redis } };
+    return c;
+  };
+
+  it('a malformed broker.redis address is refused before any connection, naming the key', async () => {
+    await assert.rejects(createEngine(redisBroker({ address: ['127.0.0.1:6379', 'no-port'] }), logger), (e: unknown) => {
+      assert.ok(e instanceof RedisConfigError);
+      assert.equal(e.path, 'broker.redis.address[1]');
+      return true;
+    });
+    await assert.rejects(createEngine(redisBroker({ sentinel_address: ['127.0.0.1:26379'] }), logger), (e: unknown) => {
+      assert.ok(e instanceof RedisConfigError);
+      assert.equal(e.path, 'broker.redis.sentinel_master_name');
+      return true;
+    });
+  });
+
+  it('validation refuses what Gyre lacks under broker.redis, and only when that broker is in use', () => {
+    const err = configError(() => validateConfig(redisBroker({ history_use_lists: true })));
+    assert.equal(err.path, 'broker.redis.history_use_lists');
+    assert.match(err.message, /not supported/);
+    assert.equal(configError(() => validateConfig(redisBroker({ replica_client: { enabled: true } }))).path, 'broker.redis.replica_client.enabled');
+    const off = redisBroker({ history_use_lists: true });
+    off.broker = { ...off.broker!, type: 'nats' };
+    validateConfig(off);
   });
 });
 

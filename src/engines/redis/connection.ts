@@ -85,7 +85,7 @@ export function tlsOptions(path: string, t: TlsConfig): ConnectionOptions | unde
   return o;
 }
 
-function base(cfg: RedisEngineConfig, mode: ShardMode, addresses: HostPort[], label: string): ShardSpec {
+function base(cfg: RedisEngineConfig, at: string, mode: ShardMode, addresses: HostPort[], label: string): ShardSpec {
   return {
     mode,
     addresses,
@@ -93,20 +93,20 @@ function base(cfg: RedisEngineConfig, mode: ShardMode, addresses: HostPort[], la
     username: cfg.user,
     password: cfg.password,
     clientName: cfg.client_name,
-    tls: tlsOptions('engine.redis.tls', cfg.tls),
+    tls: tlsOptions(`${at}.tls`, cfg.tls),
     connectTimeoutMs: cfg.connect_timeout,
     ioTimeoutMs: cfg.io_timeout,
     label,
   };
 }
 
-function sentinelOf(cfg: RedisEngineConfig, masterName: string): NonNullable<ShardSpec['sentinel']> {
+function sentinelOf(cfg: RedisEngineConfig, at: string, masterName: string): NonNullable<ShardSpec['sentinel']> {
   return {
     masterName,
     username: cfg.sentinel_user,
     password: cfg.sentinel_password,
     clientName: cfg.sentinel_client_name,
-    tls: tlsOptions('engine.redis.sentinel_tls', cfg.sentinel_tls),
+    tls: tlsOptions(`${at}.sentinel_tls`, cfg.sentinel_tls),
   };
 }
 
@@ -116,7 +116,7 @@ function queryDuration(path: string, key: string, v: string): number {
   return r.ms;
 }
 
-function fromUrl(path: string, address: string, cfg: RedisEngineConfig): ShardSpec {
+function fromUrl(path: string, address: string, cfg: RedisEngineConfig, at: string): ShardSpec {
   let u: URL;
   try {
     u = new URL(address);
@@ -131,7 +131,7 @@ function fromUrl(path: string, address: string, cfg: RedisEngineConfig): ShardSp
   if (sentinel && masterName === '') throw new RedisConfigError(path, 'sentinel_master_name must be set for Redis Sentinel');
   const mode: ShardMode = cluster ? 'cluster' : sentinel ? 'sentinel' : 'standalone';
   if (scheme === 'unix') {
-    const spec = base(cfg, 'standalone', [], address);
+    const spec = base(cfg, at, 'standalone', [], address);
     spec.path = u.pathname;
     return spec;
   }
@@ -139,7 +139,7 @@ function fromUrl(path: string, address: string, cfg: RedisEngineConfig): ShardSp
     throw new RedisConfigError(path, `unsupported scheme ${JSON.stringify(scheme)}`);
   }
   const addrs = [hostPort(path, u.host), ...q.getAll('addr').map((a) => hostPort(path, a))];
-  const spec = base(cfg, mode, addrs, addrs.map((a) => `${a.host}:${a.port}`).join(','));
+  const spec = base(cfg, at, mode, addrs, addrs.map((a) => `${a.host}:${a.port}`).join(','));
   if (u.pathname !== '' && u.pathname !== '/') {
     const db = Number(u.pathname.slice(1));
     if (!Number.isInteger(db) || db < 0) throw new RedisConfigError(path, `DB ${JSON.stringify(u.pathname)} is not a number`);
@@ -153,7 +153,7 @@ function fromUrl(path: string, address: string, cfg: RedisEngineConfig): ShardSp
   if (io !== null) spec.ioTimeoutMs = queryDuration(path, 'io_timeout', io);
   if (scheme.startsWith('rediss') || q.get('tls_enabled') === 'true') spec.tls ??= { minVersion: 'TLSv1.2' };
   if (sentinel) {
-    spec.sentinel = sentinelOf(cfg, masterName);
+    spec.sentinel = sentinelOf(cfg, at, masterName);
     const su = q.get('sentinel_user');
     if (su !== null) spec.sentinel.username = su;
     const sp = q.get('sentinel_password');
@@ -165,33 +165,36 @@ function fromUrl(path: string, address: string, cfg: RedisEngineConfig): ShardSp
 
 const URL_SCHEME = /^(redis|rediss|redis\+sentinel|rediss\+sentinel|redis\+cluster|unix|tcp):\/\//;
 
-/** One spec per shard. Throws RedisConfigError naming the key when an address is malformed. */
-export function shardSpecs(cfg: RedisEngineConfig): ShardSpec[] {
+/**
+ * One spec per shard. Throws RedisConfigError naming the key (under `at`, the config section the slice came from)
+ * when an address is malformed.
+ */
+export function shardSpecs(cfg: RedisEngineConfig, at = 'engine.redis'): ShardSpec[] {
   if (cfg.cluster_address.length > 0) {
     return cfg.cluster_address.map((entry, i) => {
-      const path = `engine.redis.cluster_address[${i}]`;
+      const path = `${at}.cluster_address[${i}]`;
       const addrs = entry.split(',').map((a) => hostPort(path, a));
-      return base(cfg, 'cluster', addrs, entry);
+      return base(cfg, at, 'cluster', addrs, entry);
     });
   }
   if (cfg.sentinel_address.length > 0) {
     if (cfg.sentinel_master_name === '') {
-      throw new RedisConfigError('engine.redis.sentinel_master_name', 'master name must be set when using Redis Sentinel');
+      throw new RedisConfigError(`${at}.sentinel_master_name`, 'master name must be set when using Redis Sentinel');
     }
     return cfg.sentinel_address.map((entry, i) => {
-      const path = `engine.redis.sentinel_address[${i}]`;
+      const path = `${at}.sentinel_address[${i}]`;
       const addrs = entry.split(',').map((a) => hostPort(path, a));
-      const spec = base(cfg, 'sentinel', addrs, entry);
-      spec.sentinel = sentinelOf(cfg, cfg.sentinel_master_name);
+      const spec = base(cfg, at, 'sentinel', addrs, entry);
+      spec.sentinel = sentinelOf(cfg, at, cfg.sentinel_master_name);
       return spec;
     });
   }
   const list = cfg.address.length > 0 ? cfg.address : ['127.0.0.1:6379'];
   return list.map((entry, i) => {
-    const path = `engine.redis.address[${i}]`;
-    if (URL_SCHEME.test(entry)) return fromUrl(path, entry, cfg);
+    const path = `${at}.address[${i}]`;
+    if (URL_SCHEME.test(entry)) return fromUrl(path, entry, cfg, at);
     const hp = hostPort(path, entry);
-    return base(cfg, 'standalone', [hp], entry);
+    return base(cfg, at, 'standalone', [hp], entry);
   });
 }
 

@@ -20,6 +20,8 @@ export interface RedisEngineOptions {
   /** Connection-level errors (logged by the caller, rate-limited there if needed). */
   onError?: (err: unknown, context: { shard: string; what: string }) => void;
   tuning?: ShardTuning;
+  /** The config section `cfg` came from, named in config errors (default `engine.redis`). */
+  configPath?: string;
 }
 
 export interface RedisEngine extends Engine {
@@ -32,25 +34,25 @@ export interface RedisEngine extends Engine {
 }
 
 /** Keys Centrifugo has that this engine does not implement: refused at start with the key path. */
-export function checkRedisConfig(cfg: RedisEngineConfig): void {
+export function checkRedisConfig(cfg: RedisEngineConfig, at = 'engine.redis'): void {
   if (cfg.history_use_lists) {
-    throw new RedisConfigError('engine.redis.history_use_lists', 'history in Redis lists is not supported (streams only)');
+    throw new RedisConfigError(`${at}.history_use_lists`, 'history in Redis lists is not supported (streams only)');
   }
   if (cfg.presence_hash_field_ttl) {
-    throw new RedisConfigError('engine.redis.presence_hash_field_ttl', 'hash field TTL presence is not supported');
+    throw new RedisConfigError(`${at}.presence_hash_field_ttl`, 'hash field TTL presence is not supported');
   }
   if (cfg.replica_client.enabled) {
-    throw new RedisConfigError('engine.redis.replica_client.enabled', 'reading from replicas is not supported');
+    throw new RedisConfigError(`${at}.replica_client.enabled`, 'reading from replicas is not supported');
   }
-  shardSpecs(cfg);
+  shardSpecs(cfg, at);
 }
 
 export function createRedisEngine(cfg: RedisEngineConfig, opts: RedisEngineOptions = {}): RedisEngine {
-  checkRedisConfig(cfg);
+  checkRedisConfig(cfg, opts.configPath);
   // Filled right below; shard events start only with shards.start(), after both exist.
   const parts: { broker?: RedisBroker; controller?: RedisController } = {};
   const shards = new RedisShards(
-    shardSpecs(cfg),
+    shardSpecs(cfg, opts.configPath),
     cfg.prefix === '' ? 'centrifugo' : cfg.prefix,
     {
       message(shard, channel, payload) {
