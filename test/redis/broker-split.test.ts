@@ -1,35 +1,46 @@
 // Centrifugo v6's split set-up on Redis: `broker.type: redis` (PUB/SUB, history, control plane) with its own
 // broker.redis keys, under the memory engine's presence or with presence_manager.type redis on a second Redis.
 // Two Gyre nodes exchange publications, history and recovery across nodes; `info` lists both; each Redis holds
-// only the keys of its part.
+// only the keys of its part. A real Centrifugo v6 node with the same split config joins the same cluster.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
+import { findCentrifugo, startCentrifugo, type CentrifugoProcess } from '../harness/centrifugo.js';
 import { ClientPool } from '../harness/clients.js';
 import { mergeConfig, startGyre } from '../harness/gyre.js';
 import { redisAvailable, redisCli, startRedis, type RedisServer } from '../harness/redis.js';
 import { baseConfig } from '../compat/base-config.js';
 import type { GyreNode } from './nodes.js';
-import { crossNodePublications, historyAndRecovery, infoLists, presenceAggregates, scenarioNamespaces } from './scenarios.js';
+import {
+  crossNodePublications,
+  historyAndRecovery,
+  infoLists,
+  presenceAggregates,
+  scenarioNamespaces,
+  type ServerNode,
+} from './scenarios.js';
 
 const ok = await redisAvailable();
 const NAMES = ['gyre-a', 'gyre-b'];
 const PREFIX = 'gyresplit';
 
+/** Server config (Gyre and Centrifugo read the same keys): memory engine, Redis broker, optional Redis presence. */
+function splitConfig(brokerRedis: RedisServer, presenceRedis: RedisServer | undefined, name: string): Record<string, unknown> {
+  return mergeConfig(baseConfig(), {
+    // engine.redis points nowhere: only broker.redis and presence_manager.redis may be used.
+    engine: { type: 'memory', redis: { address: ['127.0.0.1:1'] } },
+    broker: { enabled: true, type: 'redis', redis: { address: [brokerRedis.address], prefix: PREFIX } },
+    ...(presenceRedis !== undefined
+      ? { presence_manager: { enabled: true, type: 'redis', redis: { address: [presenceRedis.address], prefix: PREFIX } } }
+      : {}),
+    node: { name },
+    channel: { namespaces: scenarioNamespaces() },
+  });
+}
+
 async function startNodes(brokerRedis: RedisServer, presenceRedis: RedisServer | undefined): Promise<GyreNode[]> {
   return await Promise.all(
     NAMES.map(async (name) => {
-      const proc = await startGyre(
-        mergeConfig(baseConfig(), {
-          // engine.redis points nowhere: only broker.redis and presence_manager.redis may be used.
-          engine: { type: 'memory', redis: { address: ['127.0.0.1:1'] } },
-          broker: { enabled: true, type: 'redis', redis: { address: [brokerRedis.address], prefix: PREFIX } },
-          ...(presenceRedis !== undefined
-            ? { presence_manager: { enabled: true, type: 'redis', redis: { address: [presenceRedis.address], prefix: PREFIX } } }
-            : {}),
-          node: { name },
-          channel: { namespaces: scenarioNamespaces() },
-        }),
-      );
+      const proc = await startGyre(splitConfig(brokerRedis, presenceRedis, name));
       return { name, url: proc.url, apiUrl: proc.apiUrl, proc };
     }),
   );
@@ -92,5 +103,40 @@ describe('redis: broker.type redis and presence_manager.type redis on two Redis 
     assert.ok(b.some((x) => x.startsWith(`${PREFIX}.stream.`)), `streams in the broker Redis: ${b.join(' ')}`);
     assert.ok(!b.some((x) => x.startsWith(`${PREFIX}.presence.`)), `no presence in the broker Redis: ${b.join(' ')}`);
     assert.ok(!p.some((x) => x.startsWith(`${PREFIX}.stream.`)), `no streams in the presence Redis: ${p.join(' ')}`);
+  });
+});
+
+const binary = findCentrifugo();
+const mixedSkip = !ok ? 'redis-server is not installed' : binary === undefined ? 'centrifugo binary not installed (scripts/install-centrifugo.sh)' : false;
+
+describe('redis: a Gyre node and a Centrifugo node, both with broker.type redis and presence_manager.type redis', { skip: mixedSkip }, () => {
+  let brokerRedis: RedisServer | undefined;
+  let presenceRedis: RedisServer | undefined;
+  let gyre: GyreNode | undefined;
+  let cf: CentrifugoProcess | undefined;
+  const pool = new ClientPool();
+  before(async () => {
+    [brokerRedis, presenceRedis] = await Promise.all([startRedis(), startRedis()]);
+    const [proc, c] = await Promise.all([
+      startGyre(splitConfig(brokerRedis, presenceRedis, 'gyre-1')),
+      startCentrifugo(splitConfig(brokerRedis, presenceRedis, 'centrifugo-1'), binary === undefined ? {} : { binary }),
+    ]);
+    gyre = { name: 'gyre-1', url: proc.url, apiUrl: proc.apiUrl, proc };
+    cf = c;
+  });
+  after(async () => {
+    pool.closeAll();
+    await Promise.all([gyre?.proc.stop(), cf?.stop()]);
+    await Promise.all([brokerRedis?.stop(), presenceRedis?.stop()]);
+  });
+
+  it('publications, history, recovery and presence cross in both directions; info lists both nodes', async () => {
+    const c: ServerNode = { name: 'centrifugo-1', url: cf!.url, apiUrl: cf!.apiUrl };
+    await crossNodePublications(pool, [gyre!, c]);
+    await crossNodePublications(pool, [c, gyre!]);
+    await historyAndRecovery(pool, gyre!, c);
+    await historyAndRecovery(pool, c, gyre!);
+    await presenceAggregates(pool, [c, gyre!]);
+    await infoLists([gyre!, c], ['gyre-1', 'centrifugo-1']);
   });
 });
