@@ -6,6 +6,7 @@ import { ConfigError } from '../config/errors.js';
 import type { ChannelOptions, GyreConfig, ProxyConfig } from '../config/types.js';
 import { GrpcProxyClient } from './grpc.js';
 import { HttpProxyClient } from './http.js';
+import { MeteredProxyClient } from './metered.js';
 import type { ProxyClient, ProxyRegistry } from './types.js';
 
 const DEFAULT = 'default';
@@ -22,9 +23,9 @@ export function createProxyClient(name: string, path: string, config: ProxyConfi
     } catch {
       throw new ConfigError('cross_field', `${path}.endpoint`, `invalid URL ${JSON.stringify(config.endpoint)}`);
     }
-    return new HttpProxyClient(name, config);
+    return new MeteredProxyClient(new HttpProxyClient(name, config));
   }
-  return new GrpcProxyClient(name, config);
+  return new MeteredProxyClient(new GrpcProxyClient(name, config));
 }
 
 class Registry implements ProxyRegistry {

@@ -10,6 +10,7 @@ import WebSocket from 'ws';
 import { ClientPool } from '../harness/clients.js';
 import { mergeConfig, startGyre, type GyreProcess } from '../harness/gyre.js';
 import { freePort } from '../harness/ports.js';
+import { scrape, total } from '../harness/prom-text.js';
 import { startGrpcBackend, startHttpBackend, type Backend, type Kind, type Program } from '../harness/proxy-backend.js';
 import { nextEvent, waitFor, withTimeout } from '../harness/wait.js';
 import { baseConfig } from './base-config.js';
@@ -50,6 +51,7 @@ export function proxySuite(mode: Mode): void {
       { status_code: 403, to_disconnect: { code: 4403, reason: 'go away' } },
     ];
     const config = mergeConfig(baseConfig(), {
+      prometheus: { enabled: true },
       client: {
         presence_update_interval: '200ms',
         proxy: {
@@ -95,6 +97,7 @@ export function proxySuite(mode: Mode): void {
       ],
     });
     const deadConfig = mergeConfig(baseConfig(), {
+      prometheus: { enabled: true },
       client: { proxy: { connect: { enabled: true, endpoint: dead.replace(/\/rpc$/, '/connect'), ...short } } },
     });
     [gyre, deadGyre] = await Promise.all([startGyre(config), startGyre(deadConfig)]);
@@ -253,6 +256,29 @@ export function proxySuite(mode: Mode): void {
       assert.deepEqual(codes.slice(0, 2), [100, 100]);
       assert.equal(client.state, 'connecting');
       client.disconnect();
+    });
+  });
+
+  describe(`proxies over ${mode}: metrics`, () => {
+    it('centrifugo_proxy_* move with a proxied connect; a dead backend counts errors', async () => {
+      const labels = { protocol: mode, type: 'connect', name: 'default' };
+      const count = async (g: GyreProcess, name: string) => total(await scrape(`${g.baseUrl}/metrics`), name, labels);
+      const calls = await count(gyre, 'centrifugo_proxy_duration_seconds_histogram_count');
+      const before = await count(gyre, 'centrifugo_proxy_errors'); // earlier tests had garbage answers
+      const { client } = await connected();
+      client.disconnect();
+      assert.equal(await count(gyre, 'centrifugo_proxy_duration_seconds_histogram_count'), calls + 1);
+      assert.equal(await count(gyre, 'centrifugo_proxy_duration_seconds_count'), calls + 1);
+      assert.equal(await count(gyre, 'centrifugo_proxy_inflight_requests'), 0);
+      assert.equal(await count(gyre, 'centrifugo_proxy_errors'), before, 'a granted connect is no error');
+
+      const errors = await count(deadGyre, 'centrifugo_proxy_errors');
+      const dead = pool.json(deadGyre.url).client;
+      const failed = nextEvent(dead, 'error');
+      dead.connect();
+      await failed;
+      dead.disconnect();
+      assert.ok((await count(deadGyre, 'centrifugo_proxy_errors')) > errors);
     });
   });
 

@@ -1,0 +1,50 @@
+// A ProxyClient that feeds Centrifugo's proxy metrics (src/metrics/proxy.ts): inflight while a call runs, its
+// duration when it ends either way, and an error when it produced no usable answer (ProxyCallError). A backend's
+// own error or disconnect answer is a successful call, as in Centrifugo.
+import { proxyMetrics } from '../metrics/proxy.js';
+import type { CallContext, ProxyClient, ProxyKind, ProxyMessages, ProxyResponse } from './types.js';
+
+export class MeteredProxyClient implements ProxyClient {
+  constructor(private readonly inner: ProxyClient) {}
+
+  get name(): string {
+    return this.inner.name;
+  }
+  get protocol(): 'http' | 'grpc' {
+    return this.inner.protocol;
+  }
+  get endpoint(): string {
+    return this.inner.endpoint;
+  }
+  get binary(): boolean {
+    return this.inner.binary;
+  }
+  get includeMeta(): boolean {
+    return this.inner.includeMeta;
+  }
+
+  async call<K extends ProxyKind>(kind: K, req: ProxyMessages[K]['req'], ctx: CallContext): Promise<ProxyResponse<K>> {
+    const labels = {
+      protocol: this.inner.protocol,
+      type: kind,
+      name: kind === 'connect' || kind === 'refresh' ? 'default' : this.inner.name,
+    };
+    const started = performance.now();
+    proxyMetrics.inflight.inc(labels);
+    try {
+      return await this.inner.call(kind, req, ctx);
+    } catch (err) {
+      proxyMetrics.errors.inc(labels);
+      throw err;
+    } finally {
+      proxyMetrics.inflight.dec(labels);
+      const seconds = (performance.now() - started) / 1000;
+      proxyMetrics.duration.observe(labels, seconds);
+      proxyMetrics.durationSummary.observe(labels, seconds);
+    }
+  }
+
+  close(): void {
+    this.inner.close();
+  }
+}
