@@ -20,8 +20,8 @@ import type { OriginCheck } from './origin.js';
 import type { SessionAcceptor, SessionPort, Transport, TransportInfo } from './types.js';
 import { abortHandshake, rejectUpgrade } from './upgrade.js';
 import { uniConnectFrame } from './uni-connect-request.js';
+import { closeGraceMs } from './close-grace.js';
 
-const CLOSE_GRACE_MS = 5000;
 const DEFAULT_PING_MS = 25_000;
 const DEFAULT_PONG_MS = 10_000;
 const MAX_REASON_BYTES = 123;
@@ -152,7 +152,7 @@ class UniWebSocketTransport implements Transport {
       return;
     }
     countOutgoingClose('uni_websocket', disconnect.code);
-    this.killTimer = setTimeout(() => this.ws.terminate(), CLOSE_GRACE_MS);
+    this.killTimer = setTimeout(() => this.ws.terminate(), closeGraceMs(disconnect.code));
     this.killTimer.unref();
   }
 

@@ -36,9 +36,8 @@ import { abortHandshake, chooseSubprotocol, formatOf, rejectUpgrade } from './up
 import { Admission, admissionLimits, refuseBusy } from './admission.js';
 import { readAcceptQueue } from '../metrics/accept-queue.js';
 import type { FdWatch } from '../metrics/fds.js';
+import { closeGraceMs } from './close-grace.js';
 
-/** How long we wait for the peer's close frame before dropping the TCP connection. */
-export const CLOSE_GRACE_MS = 5000;
 const MAX_REASON_BYTES = 123;
 
 const WS_OPEN = 1;
@@ -288,7 +287,7 @@ export class WebSocketTransport implements Transport {
       return;
     }
     countOutgoingClose('websocket', disconnect?.code ?? 3000);
-    this.killTimer = setTimeout(() => this.ws.terminate(), CLOSE_GRACE_MS);
+    this.killTimer = setTimeout(() => this.ws.terminate(), closeGraceMs(disconnect?.code));
     this.killTimer.unref();
   }
 

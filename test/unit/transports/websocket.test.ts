@@ -2,12 +2,13 @@ import assert from 'node:assert/strict';
 import { createServer } from 'node:http';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { after, before, describe, it } from 'node:test';
+import { after, before, describe, it, mock } from 'node:test';
 import { pino } from 'pino';
 import WebSocket from 'ws';
 import { registry } from '../../../src/metrics/registry.js';
 import { Disconnect } from '../../../src/protocol/errors.js';
 import { WebSocketHandler } from '../../../src/transports/websocket.js';
+import { CLOSE_GRACE_MS, SLOW_CLOSE_GRACE_MS } from '../../../src/transports/close-grace.js';
 import { withTimeout, waitFor } from '../../harness/wait.js';
 import { FakeAcceptor } from './fake-acceptor.js';
 
@@ -309,6 +310,41 @@ describe('WebSocket compression', () => {
       }
     }
   });
+});
+
+describe('close grace', () => {
+  // The peer's socket is paused, so it never answers the close frame: the kill timer decides when the server
+  // drops it. Timers are mocked, so this is about which deadline is armed, not about elapsed time.
+  for (const [code, grace] of [
+    [3008, SLOW_CLOSE_GRACE_MS],
+    [3001, CLOSE_GRACE_MS],
+  ] as const) {
+    it(`a ${code} close of a peer that does not read is dropped after ${grace} ms`, async () => {
+      const s = await setup();
+      try {
+        const ws = await open(s.url);
+        ws.on('error', () => undefined);
+        await waitFor(() => s.acceptor.transports.length === 1, { what: 'transport' });
+        (ws as unknown as { _socket: { pause(): void } })._socket.pause();
+        const server = (s.acceptor.transports[0] as unknown as { ws: WebSocket }).ws;
+        mock.timers.enable({ apis: ['setTimeout'] });
+        try {
+          s.acceptor.transports[0]!.close(Disconnect.of(code));
+          mock.timers.tick(grace - 1);
+          assert.equal(server.readyState, WebSocket.CLOSING, 'still waiting for the close reply');
+          assert.equal((server as unknown as { _socket: { destroyed: boolean } })._socket.destroyed, false);
+          mock.timers.tick(1);
+          assert.equal((server as unknown as { _socket: { destroyed: boolean } })._socket.destroyed, true);
+        } finally {
+          mock.timers.reset();
+        }
+        await waitFor(() => s.acceptor.closedSessions === 1, { what: 'session closed' });
+        ws.terminate();
+      } finally {
+        await teardown(s);
+      }
+    });
+  }
 });
 
 describe('handler close', () => {
