@@ -5,7 +5,15 @@ import { proxyMetrics } from '../metrics/proxy.js';
 import type { CallContext, ProxyClient, ProxyKind, ProxyMessages, ProxyResponse } from './types.js';
 
 export class MeteredProxyClient implements ProxyClient {
-  constructor(private readonly inner: ProxyClient) {}
+  /** The error and inflight series of the kind it serves start at 0, as Centrifugo shows them before any call. */
+  constructor(
+    private readonly inner: ProxyClient,
+    kind: ProxyKind,
+  ) {
+    const labels = labelsOf(inner, kind);
+    proxyMetrics.errors.inc(labels, 0);
+    proxyMetrics.inflight.inc(labels, 0);
+  }
 
   get name(): string {
     return this.inner.name;
@@ -24,11 +32,7 @@ export class MeteredProxyClient implements ProxyClient {
   }
 
   async call<K extends ProxyKind>(kind: K, req: ProxyMessages[K]['req'], ctx: CallContext): Promise<ProxyResponse<K>> {
-    const labels = {
-      protocol: this.inner.protocol,
-      type: kind,
-      name: kind === 'connect' || kind === 'refresh' ? 'default' : this.inner.name,
-    };
+    const labels = labelsOf(this.inner, kind);
     const started = performance.now();
     proxyMetrics.inflight.inc(labels);
     try {
@@ -47,4 +51,8 @@ export class MeteredProxyClient implements ProxyClient {
   close(): void {
     this.inner.close();
   }
+}
+
+function labelsOf(c: ProxyClient, kind: ProxyKind): { protocol: string; type: string; name: string } {
+  return { protocol: c.protocol, type: kind, name: kind === 'connect' || kind === 'refresh' ? 'default' : c.name };
 }

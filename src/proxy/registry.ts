@@ -7,7 +7,7 @@ import type { ChannelOptions, GyreConfig, ProxyConfig } from '../config/types.js
 import { GrpcProxyClient } from './grpc.js';
 import { HttpProxyClient } from './http.js';
 import { MeteredProxyClient } from './metered.js';
-import type { ProxyClient, ProxyRegistry } from './types.js';
+import type { ProxyClient, ProxyKind, ProxyRegistry } from './types.js';
 
 const DEFAULT = 'default';
 
@@ -15,7 +15,7 @@ function isHttp(endpoint: string): boolean {
   return endpoint.startsWith('http://') || endpoint.startsWith('https://');
 }
 
-export function createProxyClient(name: string, path: string, config: ProxyConfig): ProxyClient {
+export function createProxyClient(kind: ProxyKind, name: string, path: string, config: ProxyConfig): ProxyClient {
   if (config.endpoint === '') throw new ConfigError('cross_field', `${path}.endpoint`, 'a proxy in use needs an endpoint');
   if (isHttp(config.endpoint)) {
     try {
@@ -23,9 +23,9 @@ export function createProxyClient(name: string, path: string, config: ProxyConfi
     } catch {
       throw new ConfigError('cross_field', `${path}.endpoint`, `invalid URL ${JSON.stringify(config.endpoint)}`);
     }
-    return new MeteredProxyClient(new HttpProxyClient(name, config));
+    return new MeteredProxyClient(new HttpProxyClient(name, config), kind);
   }
-  return new MeteredProxyClient(new GrpcProxyClient(name, config));
+  return new MeteredProxyClient(new GrpcProxyClient(name, config), kind);
 }
 
 class Registry implements ProxyRegistry {
@@ -50,19 +50,19 @@ class Registry implements ProxyRegistry {
 
   private build(config: Readonly<GyreConfig>): void {
     const cp = config.client.proxy;
-    if (cp.connect.enabled) this.connect = this.keep(createProxyClient('connect', 'client.proxy.connect', cp.connect));
-    if (cp.refresh.enabled) this.refresh = this.keep(createProxyClient('refresh', 'client.proxy.refresh', cp.refresh));
+    if (cp.connect.enabled) this.connect = this.keep(createProxyClient('connect', 'connect', 'client.proxy.connect', cp.connect));
+    if (cp.refresh.enabled) this.refresh = this.keep(createProxyClient('refresh', 'refresh', 'client.proxy.refresh', cp.refresh));
     const named = new Map(config.proxies.map((p, i) => [p.name, { p, path: `proxies[${i}]` }]));
     const use = (kind: keyof Registry['byKind'], name: string, where: string, fallback: ProxyConfig, fallbackPath: string): void => {
       const map = this.byKind[kind];
       if (map.has(name)) return;
       if (name === DEFAULT) {
-        map.set(name, this.keep(createProxyClient(name, fallbackPath, fallback)));
+        map.set(name, this.keep(createProxyClient(kind, name, fallbackPath, fallback)));
         return;
       }
       const n = named.get(name);
       if (n === undefined) throw new ConfigError('cross_field', where, `proxy ${JSON.stringify(name)} not found in proxies`);
-      map.set(name, this.keep(createProxyClient(name, n.path, n.p)));
+      map.set(name, this.keep(createProxyClient(kind, name, n.path, n.p)));
     };
     const chp = config.channel.proxy;
     const channel = (o: ChannelOptions, path: string): void => {

@@ -272,6 +272,11 @@ export function proxySuite(mode: Mode): void {
       assert.equal(await count(gyre, 'centrifugo_proxy_inflight_requests'), 0);
       assert.equal(await count(gyre, 'centrifugo_proxy_errors'), before, 'a granted connect is no error');
 
+      // Series of a configured proxy exist at 0 before its first call, as in Centrifugo (the rpc tests come later).
+      const idle = { protocol: mode, type: 'rpc', name: 'bin' };
+      const samples = (await scrape(`${gyre.baseUrl}/metrics`)).samples.filter((x) => x.name === 'centrifugo_proxy_errors');
+      assert.ok(samples.some((x) => Object.entries(idle).every(([k, v]) => x.labels[k] === v) && x.value === 0), 'idle rpc proxy series');
+
       const errors = await count(deadGyre, 'centrifugo_proxy_errors');
       const dead = pool.json(deadGyre.url).client;
       const failed = nextEvent(dead, 'error');
