@@ -9,34 +9,9 @@ import type { NodeInfo } from '../core/types.js';
 import type { EngineHealth } from '../engines/types.js';
 import { readListenCounters } from '../metrics/host-tcp.js';
 import { metrics, redisMetrics } from '../metrics/registry.js';
+import type { LiveSample } from './ui/live-sample.js';
 
-export interface LiveSample {
-  /** Unix ms. */
-  t: number;
-  clients: number;
-  users: number;
-  subscriptions: number;
-  channels: number;
-  /** Per second over the last interval. */
-  connectRate: number;
-  refusals: Record<string, number>;
-  disconnects: Record<string, number>;
-  fanoutRate: number;
-  /** Mean publish-to-deliver lag in ms over the last interval (Redis: measured at fan-out; memory: API publish). */
-  publishLagMs: number | null;
-  /** Event-loop delay over the last interval, ms (p99 and max). */
-  loopLagP99Ms: number;
-  loopLagMaxMs: number;
-  fds: number | null;
-  fdLimit: number | null;
-  /** Host accept-queue overflows during the interval (null without /proc). */
-  acceptOverflows: number | null;
-  engine: EngineHealth;
-  /** Engine recovery actions during the interval: Redis PUB/SUB connections rebuilt (per second). */
-  engineReconnects: number;
-  draining: boolean;
-  nodes: NodeInfo[];
-}
+export type { LiveSample } from './ui/live-sample.js';
 
 export interface LiveSources {
   stats(): { clients: number; users: number; subscriptions: number; channels: number };

@@ -3,25 +3,9 @@
 import uPlot from 'uplot';
 import { liveStream } from './api.js';
 import { h } from './dom.js';
+import type { LiveSample } from './live-sample.js';
 
-interface Sample {
-  t: number;
-  clients: number;
-  connectRate: number;
-  refusals: Record<string, number>;
-  disconnects: Record<string, number>;
-  fanoutRate: number;
-  publishLagMs: number | null;
-  loopLagP99Ms: number;
-  loopLagMaxMs: number;
-  fds: number | null;
-  fdLimit: number | null;
-  acceptOverflows: number | null;
-  engine: { ok: boolean; problems: string[] };
-  engineReconnects: number;
-  draining: boolean;
-  nodes: { name: string; uid: string; num_clients: number }[];
-}
+type Sample = LiveSample;
 
 type Pick = (s: Sample) => Record<string, number | null>;
 
