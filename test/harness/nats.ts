@@ -1,12 +1,10 @@
 // Real nats-server processes for tests: one server on a free loopback port (restartable on the same port), stopped
 // by PID (and SIGKILLed on process exit). Ready once it answers the NATS INFO greeting.
-import { execFile, spawn, type ChildProcess } from 'node:child_process';
-import { createConnection } from 'node:net';
-import { promisify } from 'node:util';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { freePort } from './ports.js';
+import { commandRuns, firstLineStarts } from './probe.js';
 import { sleep } from './wait.js';
 
-const run = promisify(execFile);
 const live = new Set<ChildProcess>();
 
 process.once('exit', () => {
@@ -20,32 +18,10 @@ process.once('exit', () => {
 });
 
 /** True when nats-server can be started here (tests skip with a reason otherwise). */
-export async function natsAvailable(): Promise<boolean> {
-  try {
-    await run('nats-server', ['--version']);
-    return true;
-  } catch {
-    return false;
-  }
-}
+export const natsAvailable = (): Promise<boolean> => commandRuns('nats-server', ['--version']);
 
 /** True once something on `port` greets with NATS's `INFO {...}` line. */
-async function greets(port: number): Promise<boolean> {
-  return await new Promise<boolean>((resolve) => {
-    const sock = createConnection({ host: '127.0.0.1', port });
-    let buf = '';
-    const done = (ok: boolean): void => {
-      sock.destroy();
-      resolve(ok);
-    };
-    sock.setTimeout(500, () => done(false));
-    sock.once('error', () => done(false));
-    sock.on('data', (d) => {
-      buf += d.toString();
-      if (buf.includes('\r\n')) done(buf.startsWith('INFO '));
-    });
-  });
-}
+const greets = (port: number): Promise<boolean> => firstLineStarts(port, 'INFO ');
 
 export interface NatsServer {
   port: number;

@@ -7,6 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { freePort } from './ports.js';
+import { commandRuns } from './probe.js';
 import { sleep } from './wait.js';
 
 const run = promisify(execFile);
@@ -15,14 +16,7 @@ process.once('exit', () => {
   for (const c of live) c.kill('SIGKILL');
 });
 
-export async function nginxAvailable(): Promise<boolean> {
-  try {
-    await run('nginx', ['-v']);
-    return true;
-  } catch {
-    return false;
-  }
-}
+export const nginxAvailable = (): Promise<boolean> => commandRuns('nginx', ['-v']);
 
 export interface NginxProcess {
   port: number;

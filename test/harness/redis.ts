@@ -5,9 +5,9 @@ import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createConnection } from 'node:net';
 import { promisify } from 'node:util';
 import { freePort } from './ports.js';
+import { commandRuns, firstLineStarts } from './probe.js';
 import { sleep } from './wait.js';
 
 const run = promisify(execFile);
@@ -27,32 +27,9 @@ function killAll(): void {
 process.once('exit', killAll);
 
 /** True when redis-server can be started here (tests skip with a reason otherwise). */
-export async function redisAvailable(): Promise<boolean> {
-  try {
-    await run('redis-server', ['--version']);
-    return true;
-  } catch {
-    return false;
-  }
-}
+export const redisAvailable = (): Promise<boolean> => commandRuns('redis-server', ['--version']);
 
-async function ping(port: number): Promise<boolean> {
-  return await new Promise<boolean>((resolve) => {
-    const sock = createConnection({ host: '127.0.0.1', port });
-    let buf = '';
-    const done = (ok: boolean): void => {
-      sock.destroy();
-      resolve(ok);
-    };
-    sock.setTimeout(500, () => done(false));
-    sock.once('error', () => done(false));
-    sock.once('connect', () => sock.write('PING\r\n'));
-    sock.on('data', (d) => {
-      buf += d.toString();
-      if (buf.includes('\r\n')) done(buf.startsWith('+PONG'));
-    });
-  });
-}
+const ping = (port: number): Promise<boolean> => firstLineStarts(port, '+PONG', 'PING\r\n');
 
 export async function redisCli(port: number, ...args: string[]): Promise<string> {
   const { stdout } = await run('redis-cli', ['-h', '127.0.0.1', '-p', String(port), ...args], { timeout: 20_000 });
