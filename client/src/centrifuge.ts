@@ -14,7 +14,7 @@ import {
   type SubscriptionOptions,
   type TransportEndpoint,
 } from 'centrifuge';
-import { Emitter } from './emitter.js';
+import { Emitter, waitForState } from './emitter.js';
 import { LeaderLink, WorkerLink, type HubLink, type LinkHost } from './links.js';
 import { lockNames, randomId, toWireError, type CallOp, type SubWant, type ToHub, type ToTab } from './messages.js';
 import { readSharedSettings, stripOptions, type SharedSettings } from './settings.js';
@@ -90,23 +90,7 @@ export class Centrifuge extends Emitter<ClientEvents> implements SubOwner, LinkH
   ready(timeout?: number): Promise<void> {
     if (this.state === 'connected') return Promise.resolve();
     if (this.state === 'disconnected') return Promise.reject(new Error('client disconnected'));
-    return new Promise<void>((resolve, reject) => {
-      let timer: ReturnType<typeof setTimeout> | undefined;
-      const onState = (ctx: { newState: string }): void => {
-        if (ctx.newState === 'connecting') return;
-        this.off('state', onState);
-        if (timer !== undefined) clearTimeout(timer);
-        if (ctx.newState === 'connected') resolve();
-        else reject(new Error('client disconnected'));
-      };
-      this.on('state', onState);
-      if (timeout !== undefined) {
-        timer = setTimeout(() => {
-          this.off('state', onState);
-          reject(new Error('timeout'));
-        }, timeout);
-      }
-    });
+    return waitForState(this, 'connected', 'connecting', 'client disconnected', timeout);
   }
 
   newSubscription(channel: string, options: SubscriptionOptions = {}): Subscription {

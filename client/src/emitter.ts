@@ -68,3 +68,33 @@ export class Emitter<E extends EventMap> {
     return this;
   }
 }
+
+/** What `waitForState` needs of a client or subscription: its `state` event. */
+interface StateEvents {
+  on(event: 'state', fn: (ctx: { newState: string }) => void): unknown;
+  off(event: 'state', fn: (ctx: { newState: string }) => void): unknown;
+}
+
+/**
+ * The `ready()` of a client or subscription once it is neither there nor finished: resolves when the state becomes
+ * `good`, rejects with `failure` on any state other than `pending`, or with 'timeout' after `timeout` ms.
+ */
+export function waitForState(target: StateEvents, good: string, pending: string, failure: string, timeout?: number): Promise<void> {
+  return new Promise<void>((resolve, reject) => {
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const onState = (ctx: { newState: string }): void => {
+      if (ctx.newState === pending) return;
+      target.off('state', onState);
+      if (timer !== undefined) clearTimeout(timer);
+      if (ctx.newState === good) resolve();
+      else reject(new Error(failure));
+    };
+    target.on('state', onState);
+    if (timeout !== undefined) {
+      timer = setTimeout(() => {
+        target.off('state', onState);
+        reject(new Error('timeout'));
+      }, timeout);
+    }
+  });
+}

@@ -11,7 +11,7 @@ import type {
   SubscriptionEvents,
   SubscriptionOptions,
 } from 'centrifuge';
-import { Emitter } from './emitter.js';
+import { Emitter, waitForState } from './emitter.js';
 import type { CallOp, StreamPos, SubEventName, SubWant } from './messages.js';
 import { stripOptions } from './settings.js';
 
@@ -59,23 +59,7 @@ export class Subscription extends Emitter<SubscriptionEvents> {
   ready(timeout?: number): Promise<void> {
     if (this.state === 'subscribed') return Promise.resolve();
     if (this.state === 'unsubscribed') return Promise.reject(new Error('subscription unsubscribed'));
-    return new Promise<void>((resolve, reject) => {
-      let timer: ReturnType<typeof setTimeout> | undefined;
-      const onState = (ctx: { newState: string }): void => {
-        if (ctx.newState === 'subscribing') return;
-        this.off('state', onState);
-        if (timer !== undefined) clearTimeout(timer);
-        if (ctx.newState === 'subscribed') resolve();
-        else reject(new Error('subscription unsubscribed'));
-      };
-      this.on('state', onState);
-      if (timeout !== undefined) {
-        timer = setTimeout(() => {
-          this.off('state', onState);
-          reject(new Error('timeout'));
-        }, timeout);
-      }
-    });
+    return waitForState(this, 'subscribed', 'subscribing', 'subscription unsubscribed', timeout);
   }
 
   publish(data: unknown): Promise<PublishResult> {

@@ -72,6 +72,8 @@ export function sharedSuite(mode: Mode, kind: ServerKind): void {
       for (let i = 0; i < TABS; i++) pages.push(await openTab(ctx, 'alice', chans(i)));
       await allReady(pages, chans);
       const shared = `rec:shared-${mode}`;
+      // ready() of the client and of a subscription resolve once connected / subscribed.
+      assert.equal(await ev(pages[0]!, `Promise.all([T.c.ready(1000), T.c.getSubscription('${shared}').ready(1000)]).then(() => 'ready')`), 'ready');
       assert.equal(await server.present(shared), 1, 'one connection in the shared channel');
       await waitFor(async () => (await server.clients()) === 1, { what: 'server info: one client', timeoutMs: 2000 + server.infoLagMs });
 
