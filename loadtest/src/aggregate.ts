@@ -149,7 +149,7 @@ export class Aggregator {
     return s;
   }
 
-  /** Connect replies per 100 ms bucket from `fromMs` (epoch ms) on, as [offset ms, count] pairs. */
+  /** Reconnect replies (connects of clients coming back) per 100 ms bucket from `fromMs` (epoch ms) on, as [offset ms, count] pairs. */
   connectRate(fromMs: number): { atMs: number; count: number }[] {
     const first = Math.floor(fromMs / 100);
     const keys = [...this.connectBuckets.keys()].filter((k) => k >= first).sort((a, b) => a - b);

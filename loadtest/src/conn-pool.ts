@@ -177,7 +177,10 @@ export class ConnPool implements ClientSink {
 
   // ---- ClientSink ---------------------------------------------------------------------------------
 
-  onConnected(): void {
+  onConnected(c: LeanClient): void {
+    // The storm's connect rate is about clients coming back: initial connects (which may share a 100 ms bucket
+    // with the start of the storm window, or be stamped by another process's clock) are not counted.
+    if (c.reconnectAttempts === 0) return;
     const b = String(Math.floor(nowMs() / 100));
     this.connectBuckets[b] = (this.connectBuckets[b] ?? 0) + 1;
   }

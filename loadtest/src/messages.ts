@@ -87,7 +87,7 @@ export interface WorkerTick {
   connectHist: SerializedRecorder | null;
   reconnectHist: SerializedRecorder | null;
   latencyHist: SerializedRecorder | null;
-  /** Successful connect replies per 100 ms bucket (key: floor(epoch ms / 100)). */
+  /** Successful connect replies of reconnecting clients per 100 ms bucket (key: floor(epoch ms / 100)). */
   connectBuckets: Record<string, number>;
   /** Recovery outcomes of resubscribes (absent from older senders). */
   recovery?: RecoveryStats;

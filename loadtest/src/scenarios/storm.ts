@@ -48,9 +48,7 @@ export function runStorm(o: StormOptions, ctx: RunContext): Promise<ScenarioRun>
     const base: Totals = g.totals();
     const dropsBefore = sum(base.drops);
     const reconnectedBefore = base.reconnected;
-    // Connect-rate buckets are 100 ms wide: start the storm window on a fresh bucket so the initial
-    // connects that finished just before the trigger are not counted as reconnects.
-    await new Promise((r) => setTimeout(r, 101 - (nowMs() % 100)));
+    // The connect-rate buckets count reconnects only (conn-pool), so the window can start now.
     const stormStartEpoch = nowMs();
     const t0 = performance.now();
     let exitCode: number | null = null;
