@@ -8,6 +8,7 @@ import type {
   Command,
   ConnectRequest,
   HistoryRequest,
+  KeyedItem,
   Publication,
   PublishRequest,
   Push,
@@ -24,6 +25,7 @@ type PbConnectRequest = centrifugal.centrifuge.protocol.ConnectRequest.$Properti
 type PbSubscribeRequest = centrifugal.centrifuge.protocol.SubscribeRequest.$Properties;
 type PbHistoryRequest = centrifugal.centrifuge.protocol.HistoryRequest.$Properties;
 type PbFilterNode = centrifugal.centrifuge.protocol.FilterNode.$Properties;
+type PbSubRefreshRequest = centrifugal.centrifuge.protocol.SubRefreshRequest.$Properties;
 
 // gen/client.ts is generated JS under @ts-nocheck; its declarations live in gen/client-types.d.ts.
 const pb: Pb = (generated as unknown as typeof centrifugal).centrifuge.protocol;
@@ -120,6 +122,24 @@ function connectRequest(r: PbConnectRequest): ConnectRequest {
   return out;
 }
 
+function subRefreshRequest(r: PbSubRefreshRequest): SubRefreshRequest {
+  const out: SubRefreshRequest = { channel: r.channel ?? '' };
+  put(out, 'token', str(r.token));
+  put(out, 'type', num(r.type));
+  if (r.track && r.track.length > 0) {
+    out.track = r.track.map((b) => ({
+      signature: b.signature ?? '',
+      items: (b.items ?? []).map((it) => {
+        const item: KeyedItem = { key: it.key ?? '' };
+        put(item, 'version', num(it.version));
+        return item;
+      }),
+    }));
+  }
+  if (r.untrack && r.untrack.length > 0) out.untrack = r.untrack.slice();
+  return out;
+}
+
 function historyRequest(r: PbHistoryRequest): HistoryRequest {
   const out: HistoryRequest = { channel: r.channel ?? '' };
   put(out, 'limit', num(r.limit));
@@ -160,11 +180,7 @@ function toCommand(m: PbCommand): Command {
   }
   if (present(m.send)) return { kind: 'send', id, send: withData({}, m.send.data) };
   if (present(m.refresh)) return { kind: 'refresh', id, refresh: { token: m.refresh.token ?? '' } };
-  if (present(m.sub_refresh)) {
-    const sub_refresh: SubRefreshRequest = { channel: m.sub_refresh.channel ?? '' };
-    put(sub_refresh, 'token', str(m.sub_refresh.token));
-    return { kind: 'sub_refresh', id, sub_refresh };
-  }
+  if (present(m.sub_refresh)) return { kind: 'sub_refresh', id, sub_refresh: subRefreshRequest(m.sub_refresh) };
   return id === 0 ? { kind: 'pong', id: 0 } : { kind: 'unknown', id };
 }
 

@@ -11,12 +11,14 @@ import type {
   Command,
   ConnectRequest,
   HistoryRequest,
+  KeyedItem,
   PublishRequest,
   Raw,
   RpcRequest,
   SubRefreshRequest,
   StreamPosition,
   SubscribeRequest,
+  TrackBatch,
 } from './types.js';
 
 const decoder = new TextDecoder();
@@ -174,6 +176,45 @@ function historyRequest(r: Obj): HistoryRequest {
   return out;
 }
 
+/** An optional array member (JSON null counts as absent). */
+function arr(o: Obj, k: string): unknown[] | undefined {
+  const v = o[k];
+  if (v === undefined || v === null) return undefined;
+  if (!Array.isArray(v)) fail(`${k}: array expected`);
+  return v as unknown[];
+}
+
+function strList(o: Obj, k: string): string[] | undefined {
+  const a = arr(o, k);
+  if (a === undefined || a.length === 0) return undefined;
+  for (const x of a) if (typeof x !== 'string') fail(`${k}: strings expected`);
+  return a as string[];
+}
+
+function trackBatches(o: Obj): TrackBatch[] | undefined {
+  const a = arr(o, 'track');
+  if (a === undefined || a.length === 0) return undefined;
+  return a.map((b): TrackBatch => {
+    if (!isObj(b)) fail('track: objects expected');
+    const items = (arr(b, 'items') ?? []).map((it): KeyedItem => {
+      if (!isObj(it)) fail('items: objects expected');
+      const item: KeyedItem = { key: str(it, 'key') ?? '' };
+      put(item, 'version', uint64(it, 'version'));
+      return item;
+    });
+    return { signature: str(b, 'signature') ?? '', items };
+  });
+}
+
+function subRefreshRequest(r: Obj): SubRefreshRequest {
+  const out: SubRefreshRequest = channelOnly(r);
+  put(out, 'token', str(r, 'token'));
+  put(out, 'type', int32(r, 'type'));
+  put(out, 'track', trackBatches(r));
+  put(out, 'untrack', strList(r, 'untrack'));
+  return out;
+}
+
 function withData<T extends { data?: Raw }>(out: T, r: Obj): T {
   const b = raw(r);
   if (b !== undefined) out.data = b;
@@ -220,11 +261,8 @@ function toCommand(kind: (typeof REQUEST_FIELDS)[number], id: number, r: Obj): C
       return { kind, id, send: withData({}, r) };
     case 'refresh':
       return { kind, id, refresh: { token: str(r, 'token') ?? '' } };
-    case 'sub_refresh': {
-      const sub_refresh: SubRefreshRequest = channelOnly(r);
-      put(sub_refresh, 'token', str(r, 'token'));
-      return { kind, id, sub_refresh };
-    }
+    case 'sub_refresh':
+      return { kind, id, sub_refresh: subRefreshRequest(r) };
   }
 }
 

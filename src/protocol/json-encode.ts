@@ -82,7 +82,10 @@ export function writePublication(w: JsonWriter, pub: Publication): void {
   trueField(w, 'delta', pub.delta);
   numField(w, 'time', pub.time);
   strField(w, 'channel', pub.channel);
+  strField(w, 'key', pub.key);
+  trueField(w, 'removed', pub.removed);
   strField(w, 'epoch', pub.epoch);
+  numField(w, 'version', pub.version);
   w.close();
 }
 
@@ -119,6 +122,7 @@ function writeSubscribeResult(w: JsonWriter, r: SubscribeResult): void {
   rawField(w, 'data', r.data);
   trueField(w, 'was_recovering', r.was_recovering);
   trueField(w, 'delta', r.delta);
+  numField(w, 'type', r.type);
   w.close();
 }
 
@@ -291,9 +295,14 @@ export function writeReply(w: JsonWriter, reply: Reply): void {
     writeExpiresTtl(w, r);
     w.close();
   } else if ('sub_refresh' in reply) {
+    const r = reply.sub_refresh;
     w.field('sub_refresh');
     w.open();
-    writeExpiresTtl(w, reply.sub_refresh);
+    writeExpiresTtl(w, r);
+    if (r.items !== undefined && r.items.length > 0) {
+      w.field('items');
+      writePublications(w, r.items);
+    }
     w.close();
   }
   w.close();

@@ -29,8 +29,14 @@ export interface Publication {
   delta?: boolean;
   time?: number;
   channel?: string;
+  /** Item key (keyed subscriptions: shared poll, map). */
+  key?: string;
+  /** The keyed item was removed (keyed subscriptions). */
+  removed?: boolean;
   /** Stream epoch; Centrifugo sets it only on the publication with offset 1 so clients learn the epoch. */
   epoch?: string;
+  /** Item version (keyed subscriptions); a client keeps the highest it has seen per key. */
+  version?: number;
 }
 
 // ---------------------------------------------------------------------------------------------------
@@ -92,9 +98,25 @@ export interface SendRequest {
 export interface RefreshRequest {
   token: string;
 }
+/** A keyed item as a client tracks it: its key and the version the client holds (0 = none). */
+export interface KeyedItem {
+  key: string;
+  version?: number;
+}
+
+/** One signed batch of a shared-poll track request: the signature covers exactly these keys. */
+export interface TrackBatch {
+  signature: string;
+  items: KeyedItem[];
+}
+
+/** `type` 0 refreshes the subscription token; 1 tracks (`track`) and 2 untracks (`untrack`) shared-poll keys. */
 export interface SubRefreshRequest {
   channel: string;
   token?: string;
+  type?: number;
+  track?: TrackBatch[];
+  untrack?: string[];
 }
 
 /**
@@ -141,6 +163,8 @@ export interface SubscribeResult {
   data?: Raw;
   was_recovering?: boolean;
   delta?: boolean;
+  /** Subscription type echoed back (0 stream, 4 shared poll, …). */
+  type?: number;
 }
 
 export interface ConnectResult {
@@ -166,6 +190,8 @@ export interface RefreshResult {
 export interface SubRefreshResult {
   expires?: boolean;
   ttl?: number;
+  /** Shared-poll track: publications the server already holds for the tracked keys. */
+  items?: Publication[];
 }
 export interface PresenceResult {
   presence: Record<string, ClientInfo>;
