@@ -104,7 +104,18 @@ const tokenShape = {
   user_id_claim: str(),
 };
 
-// ---- Proxies to the application backend (src/proxy, docs/proxy.md). TLS blocks are not implemented (refused).
+/** Centrifugo's TLSConfig; each *_pem is raw PEM, base64-encoded PEM or a file path (src/http/tls.ts). */
+const tlsConfig = z.object({
+  enabled: bool(false),
+  cert_pem: str(),
+  key_pem: str(),
+  server_ca_pem: str(),
+  client_ca_pem: str(),
+  insecure_skip_verify: bool(false),
+  server_name: str(),
+});
+
+// ---- Proxies to the application backend (src/proxy, docs/proxy.md).
 const stringMap = () => z.record(z.string(), z.string()).default(() => ({}));
 const statusTransform = z.object({
   status_code: int(0),
@@ -120,10 +131,20 @@ const proxyShape = {
   binary_encoding: bool(false),
   include_connection_meta: bool(false),
   http: z
-    .object({ static_headers: stringMap(), status_to_code_transforms: z.array(statusTransform).default(() => []) })
+    .object({
+      static_headers: stringMap(),
+      status_to_code_transforms: z.array(statusTransform).default(() => []),
+      tls: tlsConfig.prefault({}),
+    })
     .prefault({}),
   grpc: z
-    .object({ credentials_key: str(), credentials_value: str(), compression: bool(false), static_metadata: stringMap() })
+    .object({
+      credentials_key: str(),
+      credentials_value: str(),
+      compression: bool(false),
+      static_metadata: stringMap(),
+      tls: tlsConfig.prefault({}),
+    })
     .prefault({}),
 };
 const proxy = z.object(proxyShape);
@@ -216,17 +237,6 @@ const channel = z.object({
   namespace_boundary: str(':'),
   user_boundary: str('#'),
   user_separator: str(','),
-});
-
-/** Centrifugo's TLSConfig; each *_pem is raw PEM, base64-encoded PEM or a file path (src/http/tls.ts). */
-const tlsConfig = z.object({
-  enabled: bool(false),
-  cert_pem: str(),
-  key_pem: str(),
-  server_ca_pem: str(),
-  client_ca_pem: str(),
-  insecure_skip_verify: bool(false),
-  server_name: str(),
 });
 
 /** A list of strings; a single string (env vars, flags) becomes a one-element list. */

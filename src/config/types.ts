@@ -63,8 +63,16 @@ export interface ProxyConfig {
   binary_encoding: boolean;
   /** Send the connection's `meta` (from the connect proxy or the token) with each call. */
   include_connection_meta: boolean;
-  http: { static_headers: Record<string, string>; status_to_code_transforms: StatusToCodeTransform[] };
-  grpc: { credentials_key: string; credentials_value: string; compression: boolean; static_metadata: Record<string, string> };
+  /** `tls` applies to https:// endpoints (config/pem.ts). */
+  http: { static_headers: Record<string, string>; status_to_code_transforms: StatusToCodeTransform[]; tls: TlsConfig };
+  /** `tls` on: the channel uses TLS instead of plaintext. */
+  grpc: {
+    credentials_key: string;
+    credentials_value: string;
+    compression: boolean;
+    static_metadata: Record<string, string>;
+    tls: TlsConfig;
+  };
 }
 
 export interface NamedProxyConfig extends ProxyConfig {

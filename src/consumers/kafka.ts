@@ -12,7 +12,7 @@ import type { Logger } from 'pino';
 import type { KafkaConsumerConfig } from '../config/types.js';
 import { nextBackoffMs, settlesWithin, sleep } from './backoff.js';
 import { consumerMetrics } from './metrics.js';
-import { clientTls } from './tls.js';
+import { clientTls } from '../config/pem.js';
 import { RetryableDispatchError, type CommandDispatcher, type Consumer, type ConsumedPublication, type DispatchOutcome } from './types.js';
 
 type Record = Message<Buffer, Buffer, Buffer, Buffer>;

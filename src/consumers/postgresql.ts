@@ -18,7 +18,7 @@ import type { Logger } from 'pino';
 import type { PostgresConsumerConfig } from '../config/types.js';
 import { Waker, nextBackoffMs, settlesWithin, sleep } from './backoff.js';
 import { consumerMetrics } from './metrics.js';
-import { clientTls } from './tls.js';
+import { clientTls } from '../config/pem.js';
 import { RetryableDispatchError, type CommandDispatcher, type Consumer } from './types.js';
 
 const DEFAULT_PARTITIONS = 1;

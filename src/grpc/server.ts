@@ -4,7 +4,7 @@
 import { Server, ServerCredentials, type ChannelOptions } from '@grpc/grpc-js';
 import type { TlsConfig } from '../config/types.js';
 import { ConfigError } from '../config/errors.js';
-import { loadPem } from '../http/tls.js';
+import { loadPem } from '../config/pem.js';
 
 export interface GrpcListenConfig {
   address: string;

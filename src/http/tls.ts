@@ -1,39 +1,13 @@
 // TLS for the HTTP servers from Centrifugo's `http_server.tls` / `internal_tls` blocks. Each *_pem value is
-// read the way Centrifugo reads it, in this order: raw PEM text, base64-encoded PEM, then a path to a PEM
+// read the way Centrifugo reads it (config/pem.ts): raw PEM text, base64-encoded PEM, then a path to a PEM
 // file. TLS 1.2 is the minimum, as in Centrifugo; `client_ca_pem` turns on mutual TLS (a client certificate
 // signed by that CA is required). The server-side keys only: `server_ca_pem`, `server_name` and
 // `insecure_skip_verify` configure Centrifugo's outgoing TLS and are accepted and unused here.
-import { existsSync, readFileSync } from 'node:fs';
 import { createSecureContext } from 'node:tls';
 import type { TlsOptions } from 'node:tls';
 import { ConfigError } from '../config/errors.js';
+import { loadPem } from '../config/pem.js';
 import type { GyreConfig, TlsConfig } from '../config/types.js';
-
-const PEM_RE = /-----BEGIN [A-Z0-9 ]+-----[\s\S]+?-----END [A-Z0-9 ]+-----/;
-
-function isPem(text: string): boolean {
-  return PEM_RE.test(text);
-}
-
-/** The PEM bytes a *_pem value stands for; a ConfigError naming `path` when it is none of the three forms. */
-export function loadPem(value: string, path: string): Buffer {
-  if (isPem(value)) return Buffer.from(value, 'utf8');
-  if (/^[A-Za-z0-9+/=\s]+$/.test(value)) {
-    const decoded = Buffer.from(value, 'base64').toString('utf8');
-    if (isPem(decoded)) return Buffer.from(decoded, 'utf8');
-  }
-  if (value !== '' && existsSync(value)) {
-    let content: string;
-    try {
-      content = readFileSync(value, 'utf8');
-    } catch (err) {
-      throw new ConfigError('invalid_value', path, `cannot read ${JSON.stringify(value)}: ${(err as Error).message}`);
-    }
-    if (!isPem(content)) throw new ConfigError('invalid_value', path, `file ${JSON.stringify(value)} contains no PEM data`);
-    return Buffer.from(content, 'utf8');
-  }
-  throw new ConfigError('invalid_value', path, 'not PEM text, base64-encoded PEM or the path of an existing PEM file');
-}
 
 /** Node TLS server options for an enabled block at `path` ("http_server.tls"), or a ConfigError. */
 export function tlsServerOptions(tls: TlsConfig, path: string): TlsOptions {

@@ -1,13 +1,14 @@
 // A proxy over GRPC (docs/proxy.md): unary calls of Centrifugo's CentrifugoProxy service (proxy.proto, encoded
-// with protobufjs) on one grpc-js channel per proxy, each with a deadline of the proxy's timeout. Static metadata,
-// the credentials pair and forwarded client headers travel as call metadata.
+// with protobufjs) on one grpc-js channel per proxy (grpc-channel.ts: plaintext or TLS, call metadata), each with
+// a deadline of the proxy's timeout.
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { Client, Metadata, credentials, status as GrpcStatus, type ServiceError } from '@grpc/grpc-js';
+import { status as GrpcStatus, type Client, type ServiceError } from '@grpc/grpc-js';
 import protobuf from 'protobufjs';
 import type { ProxyConfig } from '../config/types.js';
 import { decodeResponse } from './decode.js';
-import { callTimeout, forwardedHeaders } from './headers.js';
+import { PROXY_PACKAGE as PACKAGE, callMetadata, proxyGrpcClient } from './grpc-channel.js';
+import { callTimeout } from './headers.js';
 import {
   ProxyCallError,
   type CallContext,
@@ -16,8 +17,6 @@ import {
   type ProxyMessages,
   type ProxyResponse,
 } from './types.js';
-
-const PACKAGE = 'centrifugal.centrifugo.proxy';
 
 const METHODS: { readonly [K in ProxyKind]: { rpc: string; req: string; res: string } } = {
   connect: { rpc: 'Connect', req: 'ConnectRequest', res: 'ConnectResponse' },
@@ -39,15 +38,15 @@ export function protoPath(): string {
 
 let root: protobuf.Root | undefined;
 
-function types(kind: ProxyKind): { req: protobuf.Type; res: protobuf.Type } {
+/** A message type of proxy.proto ("SubscribeRequest"), loaded once. */
+export function proxyType(name: string): protobuf.Type {
   root ??= new protobuf.Root().loadSync(protoPath(), { keepCase: true });
-  const m = METHODS[kind];
-  return { req: root.lookupType(`${PACKAGE}.${m.req}`), res: root.lookupType(`${PACKAGE}.${m.res}`) };
+  return root.lookupType(`${PACKAGE}.${name}`);
 }
 
-/** Endpoint forms Centrifugo accepts: `grpc://host:port` or `host:port`. */
-function grpcTarget(endpoint: string): string {
-  return endpoint.startsWith('grpc://') ? new URL(endpoint).host : endpoint;
+function types(kind: ProxyKind): { req: protobuf.Type; res: protobuf.Type } {
+  const m = METHODS[kind];
+  return { req: proxyType(m.req), res: proxyType(m.res) };
 }
 
 export class GrpcProxyClient implements ProxyClient {
@@ -56,15 +55,15 @@ export class GrpcProxyClient implements ProxyClient {
   readonly includeMeta: boolean;
   private readonly client: Client;
 
+  /** `path` names the config block (for errors about its TLS files). */
   constructor(
     readonly name: string,
     private readonly config: ProxyConfig,
+    path: string,
   ) {
     this.binary = config.binary_encoding;
     this.includeMeta = config.include_connection_meta;
-    const options: Record<string, number> = {};
-    if (config.grpc.compression) options['grpc.default_compression_algorithm'] = 2; // gzip
-    this.client = new Client(grpcTarget(config.endpoint), credentials.createInsecure(), options);
+    this.client = proxyGrpcClient(config, path);
   }
 
   get endpoint(): string {
@@ -73,14 +72,7 @@ export class GrpcProxyClient implements ProxyClient {
 
   call<K extends ProxyKind>(kind: K, req: ProxyMessages[K]['req'], ctx: CallContext): Promise<ProxyResponse<K>> {
     const t = types(kind);
-    const md = new Metadata();
-    for (const [k, v] of Object.entries(this.config.grpc.static_metadata)) md.set(k.toLowerCase(), v);
-    for (const [k, v] of forwardedHeaders(this.config, ctx)) {
-      if (k.startsWith(':') || k.endsWith('-bin')) continue;
-      md.remove(k);
-      for (const one of Array.isArray(v) ? v : [v]) md.add(k, one);
-    }
-    if (this.config.grpc.credentials_key !== '') md.set(this.config.grpc.credentials_key.toLowerCase(), this.config.grpc.credentials_value);
+    const md = callMetadata(this.config, ctx);
     const timeout = callTimeout(this.config);
     return new Promise((resolve, reject) => {
       this.client.makeUnaryRequest<object, unknown>(

@@ -1,10 +1,12 @@
 // A proxy over HTTP (docs/proxy.md): one JSON POST per call to the endpoint, keep-alive connections, and one
 // deadline for the whole exchange (connect, send, answer read), so a slow or dead backend costs the client at
 // most `timeout`. A non-200 status is a failure unless http.status_to_code_transforms maps it to an error or a
-// disconnect for the client.
+// disconnect for the client. `http.tls` sets the CA, client certificate, server name and verification of
+// https:// endpoints.
 import { request as httpRequest, Agent as HttpAgent, type IncomingMessage, type OutgoingHttpHeaders } from 'node:http';
 import { request as httpsRequest, Agent as HttpsAgent } from 'node:https';
 import type { ProxyConfig } from '../config/types.js';
+import { clientTls } from '../config/pem.js';
 import { callTimeout, forwardedHeaders } from './headers.js';
 import { decodeJsonResponse, encodeRequest } from './json.js';
 import {
@@ -27,13 +29,18 @@ export class HttpProxyClient implements ProxyClient {
   private readonly agent: HttpAgent;
   private readonly send: typeof httpRequest;
 
+  /** `path` names the config block (for errors about its TLS files). */
   constructor(
     readonly name: string,
     private readonly config: ProxyConfig,
+    path: string,
   ) {
     this.url = new URL(config.endpoint);
     const tls = this.url.protocol === 'https:';
-    this.agent = tls ? new HttpsAgent({ keepAlive: true, maxSockets: 255 }) : new HttpAgent({ keepAlive: true, maxSockets: 255 });
+    // `http.tls` applies to https:// endpoints only (Go's transport uses its TLS config for https alone).
+    const tlsOptions = tls ? clientTls(config.http.tls, `${path}.http.tls`) : undefined;
+    const pool = { keepAlive: true, maxSockets: 255 };
+    this.agent = tls ? new HttpsAgent({ ...pool, ...tlsOptions }) : new HttpAgent(pool);
     this.send = tls ? httpsRequest : httpRequest;
     this.binary = config.binary_encoding;
     this.includeMeta = config.include_connection_meta;

@@ -23,9 +23,9 @@ export function createProxyClient(kind: ProxyKind, name: string, path: string, c
     } catch {
       throw new ConfigError('cross_field', `${path}.endpoint`, `invalid URL ${JSON.stringify(config.endpoint)}`);
     }
-    return new MeteredProxyClient(new HttpProxyClient(name, config), kind);
+    return new MeteredProxyClient(new HttpProxyClient(name, config, path), kind);
   }
-  return new MeteredProxyClient(new GrpcProxyClient(name, config), kind);
+  return new MeteredProxyClient(new GrpcProxyClient(name, config, path), kind);
 }
 
 class Registry implements ProxyRegistry {

@@ -2,7 +2,8 @@
 // server (CentrifugoProxy from src/proxy/proxy.proto, loaded with @grpc/proto-loader, independent of Gyre's
 // own protobufjs encoding). Tests program the answer per proxy kind; every request is recorded. Payload members
 // (data, info, meta) are plain JS values on both sides: JSON on HTTP, JSON text in bytes fields on GRPC.
-import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
+import { createServer, type IncomingHttpHeaders, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import * as grpc from '@grpc/grpc-js';
 import * as protoLoader from '@grpc/proto-loader';
@@ -27,6 +28,13 @@ export interface Recorded {
 
 export type Program = (kind: Kind, body: Record<string, unknown>) => Answer;
 
+/** Serve TLS with this certificate; with `clientCa`, a client certificate signed by it is required (mutual TLS). */
+export interface BackendTls {
+  cert: string;
+  key: string;
+  clientCa?: string;
+}
+
 export interface Backend {
   readonly endpoint: string;
   readonly calls: Recorded[];
@@ -50,11 +58,11 @@ function firstValues(h: IncomingHttpHeaders): Record<string, string> {
   return out;
 }
 
-/** HTTP backend on a free loopback port; the endpoint of kind K is `${endpoint}/${K}`. */
-export async function startHttpBackend(program: Program = () => ({ body: {} })): Promise<Backend> {
+/** HTTP(S) backend on a free loopback port; the endpoint of kind K is `${endpoint}/${K}`. */
+export async function startHttpBackend(program: Program = () => ({ body: {} }), tls?: BackendTls): Promise<Backend> {
   const calls: Recorded[] = [];
   const b: Backend = { endpoint: '', calls, program, close: () => Promise.resolve() };
-  const server: Server = createServer((req, res) => {
+  const handler = (req: IncomingMessage, res: ServerResponse): void => {
     const chunks: Buffer[] = [];
     req.on('data', (c: Buffer) => chunks.push(c));
     req.on('end', () => {
@@ -78,11 +86,18 @@ export async function startHttpBackend(program: Program = () => ({ body: {} })):
         res.end(JSON.stringify(a.body));
       }
     });
-  });
+  };
+  const server: Server =
+    tls === undefined
+      ? createServer(handler)
+      : createHttpsServer(
+          { cert: tls.cert, key: tls.key, ...(tls.clientCa !== undefined ? { ca: tls.clientCa, requestCert: true, rejectUnauthorized: true } : {}) },
+          handler,
+        );
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const port = (server.address() as AddressInfo).port;
   return Object.assign(b, {
-    endpoint: `http://127.0.0.1:${port}`,
+    endpoint: `${tls === undefined ? 'http' : 'https'}://127.0.0.1:${port}`,
     close: () =>
       new Promise<void>((resolve) => {
         server.closeAllConnections();
@@ -124,8 +139,8 @@ const RPC_KINDS: Record<string, Kind> = {
   RPC: 'rpc',
 };
 
-/** GRPC backend on a free loopback port; the endpoint is `127.0.0.1:PORT` for every kind. */
-export async function startGrpcBackend(program: Program = () => ({ body: {} })): Promise<Backend> {
+/** GRPC backend (TLS with `tls`) on a free loopback port; the endpoint is `127.0.0.1:PORT` for every kind. */
+export async function startGrpcBackend(program: Program = () => ({ body: {} }), tls?: BackendTls): Promise<Backend> {
   const calls: Recorded[] = [];
   const b: Backend = { endpoint: '', calls, program, close: () => Promise.resolve() };
   const def = protoLoader.loadSync(`${REPO_ROOT}src/proxy/proxy.proto`, { keepCase: true, longs: Number, defaults: false });
@@ -154,7 +169,7 @@ export async function startGrpcBackend(program: Program = () => ({ body: {} })):
   const server = new grpc.Server();
   server.addService(service, impl);
   const port = await new Promise<number>((resolve, reject) =>
-    server.bindAsync('127.0.0.1:0', grpc.ServerCredentials.createInsecure(), (err, p) => (err ? reject(err) : resolve(p))),
+    server.bindAsync('127.0.0.1:0', serverCredentials(tls), (err, p) => (err ? reject(err) : resolve(p))),
   );
   return Object.assign(b, {
     endpoint: `127.0.0.1:${port}`,
@@ -163,4 +178,10 @@ export async function startGrpcBackend(program: Program = () => ({ body: {} })):
       return Promise.resolve();
     },
   });
+}
+
+function serverCredentials(tls: BackendTls | undefined): grpc.ServerCredentials {
+  if (tls === undefined) return grpc.ServerCredentials.createInsecure();
+  const ca = tls.clientCa !== undefined ? Buffer.from(tls.clientCa) : null;
+  return grpc.ServerCredentials.createSsl(ca, [{ cert_chain: Buffer.from(tls.cert), private_key: Buffer.from(tls.key) }], ca !== null);
 }

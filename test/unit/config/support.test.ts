@@ -42,8 +42,7 @@ const ns = (options: Record<string, unknown>) => ({ channel: { namespaces: [{ na
 /** [refused key path, config] */
 const REFUSED: ReadonlyArray<readonly [string, Record<string, unknown>]> = [
   ['channel.namespaces[0].subscribe_stream_proxy_enabled', ns({ subscribe_stream_proxy_enabled: true })],
-  ['channel.proxy.subscribe.http.tls.enabled', { channel: { proxy: { subscribe: { http: { tls: { enabled: true } } } } } }],
-  ['proxies[0].grpc.tls.enabled', { proxies: [{ name: 'p', endpoint: '127.0.0.1:9', grpc: { tls: { enabled: true } } }] }],
+  ['http_server.http3.enabled', { http_server: { http3: { enabled: true } } }],
   ['http_server.tls_autocert.enabled', { http_server: { tls_autocert: { enabled: true } } }],
   ['webtransport.enabled', { webtransport: { enabled: true } }],
   ['uni_websocket.compression', { uni_websocket: { enabled: true, compression: true } }],

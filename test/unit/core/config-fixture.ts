@@ -50,8 +50,8 @@ export function proxyDefaults(): ProxyConfig {
     emulated_headers: [],
     binary_encoding: false,
     include_connection_meta: false,
-    http: { static_headers: {}, status_to_code_transforms: [] },
-    grpc: { credentials_key: '', credentials_value: '', compression: false, static_metadata: {} },
+    http: { static_headers: {}, status_to_code_transforms: [], tls: noTls() },
+    grpc: { credentials_key: '', credentials_value: '', compression: false, static_metadata: {}, tls: noTls() },
   };
 }
 
