@@ -312,6 +312,23 @@ export const parity = {
     buckets: [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.2, 0.5, 1, 2, 5, 10],
     registers: [registry],
   }),
+  surveyDurationSummary: new Summary({
+    name: `${ns}_node_survey_duration_seconds`,
+    help: 'Survey duration summary (Centrifugo marks it deprecated in favour of the histogram; both are exposed)',
+    labelNames: ['op'],
+    percentiles: [0.5, 0.99, 0.999],
+    maxAgeSeconds: 60,
+    ageBuckets: 2,
+    registers: [registry],
+  }),
+  surveyDuration: new Histogram({
+    name: `${ns}_node_survey_duration_seconds_histogram`,
+    help: 'Survey duration histogram',
+    labelNames: ['op'],
+    // Centrifugo's buckets.
+    buckets: [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+    registers: [registry],
+  }),
   clientConnectionLimit: new Counter({
     name: `${ns}_node_client_connection_limit`,
     help: 'Number of refused requests due to node client connection limit',

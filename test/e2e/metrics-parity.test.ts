@@ -52,6 +52,8 @@ const COMPATIBLE: Record<string, string> = {
   centrifugo_transport_outgoing_close_count: 'counter',
   centrifugo_node_action_count: 'counter',
   centrifugo_api_command_duration_seconds_histogram: 'histogram',
+  centrifugo_node_survey_duration_seconds: 'summary',
+  centrifugo_node_survey_duration_seconds_histogram: 'histogram',
 };
 
 /**
@@ -91,6 +93,9 @@ async function scenario(t: Target, pool: ClientPool, user: string, mid?: () => P
   await waitFor(() => subscribed.length === 1 && refusals.length > 0, { what: 'subscribed and refused' });
   await cent.publish({ channel, data: { n: 1 } });
   await waitFor(() => pubs.length === 1, { what: 'live publication' });
+  // The `channels` API method asks every node with a survey (one node here: it answers itself).
+  const listed = await cent.getChannels({ pattern: channel });
+  assert.ok(Object.keys(listed.channels ?? {}).includes(channel), 'channels lists the subscribed channel');
   if (mid !== undefined) await mid();
   client.disconnect();
   await cent.publish({ channel, data: { n: 2 } });
@@ -197,6 +202,8 @@ describe('metrics: Centrifugo parity', () => {
       ['centrifugo_node_action_count{action=history_recover}', total(s, 'centrifugo_node_action_count', { action: 'history_recover', channel_namespace: 'rec' })],
       ['centrifugo_node_action_count{action=broker_unsubscribe}', total(s, 'centrifugo_node_action_count', { action: 'broker_unsubscribe', channel_namespace: 'rec' })],
       ['gyre_handshake_duration_seconds_count', total(s, 'gyre_handshake_duration_seconds_count')],
+      ['centrifugo_node_survey_duration_seconds_histogram_count{op=channels}', total(s, 'centrifugo_node_survey_duration_seconds_histogram_count', { op: 'channels' })],
+      ['centrifugo_node_survey_duration_seconds_count{op=channels}', total(s, 'centrifugo_node_survey_duration_seconds_count', { op: 'channels' })],
       ['gyre_client_recovery_duration_seconds_count', total(s, 'gyre_client_recovery_duration_seconds_count', { channel_namespace: 'rec' })],
       ['centrifugo_client_subscriptions_inflight (mid-scenario)', subsInflightMid],
       ['gyre_handshakes_inflight (half-sent head)', handshakesMid],

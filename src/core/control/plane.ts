@@ -5,7 +5,8 @@
 // are applied directly by the sender, exactly once (publish to the others first, then apply here).
 import type { Logger } from 'pino';
 import type { Controller } from '../../engines/types.js';
-import { metrics } from '../../metrics/registry.js';
+import { performance } from 'node:perf_hooks';
+import { metrics, parity } from '../../metrics/registry.js';
 import { decodeControl, encodeControl } from './codec.js';
 import type {
   ControlBody,
@@ -134,6 +135,8 @@ export class ControlPlane {
     const targets = toNodeId !== undefined && toNodeId !== '' ? [toNodeId] : this.registry.ids();
     const others = targets.filter((uid) => uid !== this.uid);
     const { id, outcome } = this.surveys.begin(targets, this.surveyTimeoutMs);
+    const started = performance.now();
+    void outcome.then(() => observeSurvey(op, (performance.now() - started) / 1000));
     if (targets.includes(this.uid)) {
       this.surveys.answer(id, this.uid, await this.answerSurvey(op, data));
     }
@@ -243,4 +246,10 @@ export class ControlPlane {
       }
     }
   }
+}
+
+/** Centrifugo's survey duration, both as the (deprecated there) summary and the histogram, labelled by op. */
+function observeSurvey(op: string, seconds: number): void {
+  parity.surveyDurationSummary.observe({ op }, seconds);
+  parity.surveyDuration.observe({ op }, seconds);
 }
