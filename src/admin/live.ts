@@ -8,7 +8,7 @@ import type { Counter, Histogram } from 'prom-client';
 import type { NodeInfo } from '../core/types.js';
 import type { EngineHealth } from '../engines/types.js';
 import { readListenCounters } from '../metrics/host-tcp.js';
-import { metrics, redisMetrics } from '../metrics/registry.js';
+import { metrics, parity, redisMetrics } from '../metrics/registry.js';
 import type { LiveSample } from './ui/live-sample.js';
 
 export type { LiveSample } from './ui/live-sample.js';
@@ -156,8 +156,9 @@ export class LiveSampler {
     ]);
     const refusals = new Map(handshake);
     for (const [code, n] of connectErrors) refusals.set(`connect_${code}`, n);
-    const redisLag = await histogramTotals(redisMetrics.fanoutLag);
-    const lag = redisLag.count > 0 ? redisLag : await histogramTotals(metrics.apiCommandDuration, (l) => l['method'] === 'publish');
+    // Publication time to fan-out here, on every engine; an API publish's duration before any fan-out was seen.
+    const fanoutLag = await histogramTotals(parity.pubSubLag);
+    const lag = fanoutLag.count > 0 ? fanoutLag : await histogramTotals(metrics.apiCommandDuration, (l) => l['method'] === 'publish');
     return {
       at: performance.now(),
       accepted: accepted.get('') ?? 0,

@@ -251,12 +251,6 @@ export const redisMetrics = {
     help: 'Redis commands sent and not yet answered (buffered in the client pipeline)',
     registers: [registry],
   }),
-  fanoutLag: new Histogram({
-    name: 'gyre_redis_publish_fanout_lag_seconds',
-    help: 'Publish-to-fan-out lag: from the publication time set by the publishing node to its delivery here',
-    buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
-    registers: [registry],
-  }),
 } as const;
 
 // ---- Centrifugo parity (issue 12): more of Centrifugo's names, types, labels and buckets for dashboard 13039,

@@ -14,7 +14,8 @@ export interface LiveSample {
   refusals: Record<string, number>;
   disconnects: Record<string, number>;
   fanoutRate: number;
-  /** Mean publish-to-deliver lag in ms over the last interval (Redis: measured at fan-out; memory: API publish). */
+  /** Mean publish-to-deliver lag in ms over the last interval (publication time to fan-out here, from
+   * centrifugo_node_pub_sub_lag_seconds; the API publish duration until a fan-out is seen). */
   publishLagMs: number | null;
   /** Event-loop delay over the last interval, ms (p99 and max). */
   loopLagP99Ms: number;

@@ -146,7 +146,6 @@ export class RedisBroker implements Broker, HistoryStore {
     }
     if (msg.kind === 'publication') {
       const { pub, timeMs } = msg.decoded;
-      if (timeMs > 0) redisMetrics.fanoutLag.observe(Math.max(0, Date.now() - timeMs) / 1000);
       if (msg.position !== undefined) pub.offset = msg.position.offset;
       h.onPublication(channel, pub, msg.position, timeMs > 0 ? timeMs : undefined);
     } else if (msg.kind === 'join') {
