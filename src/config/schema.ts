@@ -85,6 +85,9 @@ export const channelOptionsShape = {
   publish_proxy_name: str('default'),
   sub_refresh_proxy_enabled: bool(false),
   sub_refresh_proxy_name: str('default'),
+  subscribe_stream_proxy_enabled: bool(false),
+  subscribe_stream_proxy_name: str('default'),
+  subscribe_stream_proxy_bidirectional: bool(false),
 };
 
 const channelOptions = z.object(channelOptionsShape);
@@ -226,7 +229,12 @@ const uniHttpTransport = (prefix: string) =>
 
 const channel = z.object({
   proxy: z
-    .object({ subscribe: proxy.prefault({}), publish: proxy.prefault({}), sub_refresh: proxy.prefault({}) })
+    .object({
+      subscribe: proxy.prefault({}),
+      publish: proxy.prefault({}),
+      sub_refresh: proxy.prefault({}),
+      subscribe_stream: proxy.prefault({}),
+    })
     .prefault({}),
   without_namespace: channelOptions.prefault({}),
   namespaces: z.array(namespace).default(() => []),

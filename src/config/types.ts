@@ -40,6 +40,11 @@ export interface ChannelOptions {
   publish_proxy_name: string;
   sub_refresh_proxy_enabled: boolean;
   sub_refresh_proxy_name: string;
+  /** Subscriptions stream from the backend (GRPC subscribe stream proxy, docs/proxy.md). */
+  subscribe_stream_proxy_enabled: boolean;
+  subscribe_stream_proxy_name: string;
+  /** The stream also carries the client's publications to the backend. */
+  subscribe_stream_proxy_bidirectional: boolean;
 }
 
 /** One HTTP status answered by the backend, turned into a client error or a disconnect (HTTP proxies only). */
@@ -182,7 +187,7 @@ export interface UniWebSocketConfig {
 
 export interface ChannelConfig {
   /** The "default" subscribe, publish and sub_refresh proxies. */
-  proxy: { subscribe: ProxyConfig; publish: ProxyConfig; sub_refresh: ProxyConfig };
+  proxy: { subscribe: ProxyConfig; publish: ProxyConfig; sub_refresh: ProxyConfig; subscribe_stream: ProxyConfig };
   without_namespace: ChannelOptions;
   namespaces: NamespaceConfig[];
   history_meta_ttl: number; // ms

@@ -1,5 +1,7 @@
 // Cross-field rules of the proxy keys (docs/proxy.md): every proxy in use has an endpoint, and every
-// `*_proxy_name` other than "default" names an entry of the `proxies` list (names there are unique).
+// `*_proxy_name` other than "default" names an entry of the `proxies` list (names there are unique). A
+// subscribe stream proxy is GRPC only and excludes the subscribe, publish and sub_refresh proxies of its
+// namespace (Centrifugo's rules).
 import { ConfigError } from './errors.js';
 import type { ChannelOptions, GyreConfig, ProxyConfig } from './types.js';
 
@@ -7,9 +9,13 @@ function fail(path: string, reason: string): never {
   throw new ConfigError('cross_field', path, reason);
 }
 
+function isHttpEndpoint(endpoint: string): boolean {
+  return endpoint.startsWith('http://') || endpoint.startsWith('https://');
+}
+
 function needsEndpoint(path: string, p: ProxyConfig): void {
   if (p.endpoint === '') fail(`${path}.endpoint`, 'a proxy in use needs an endpoint');
-  if (p.endpoint.startsWith('http://') || p.endpoint.startsWith('https://')) {
+  if (isHttpEndpoint(p.endpoint)) {
     try {
       new URL(p.endpoint);
     } catch {
@@ -40,6 +46,14 @@ export function validateProxies(c: GyreConfig): void {
     use(o.subscribe_proxy_enabled, o.subscribe_proxy_name, `${p}.subscribe_proxy_name`, chp.subscribe, 'channel.proxy.subscribe');
     use(o.publish_proxy_enabled, o.publish_proxy_name, `${p}.publish_proxy_name`, chp.publish, 'channel.proxy.publish');
     use(o.sub_refresh_proxy_enabled, o.sub_refresh_proxy_name, `${p}.sub_refresh_proxy_name`, chp.sub_refresh, 'channel.proxy.sub_refresh');
+    if (!o.subscribe_stream_proxy_enabled) return;
+    if (o.subscribe_proxy_enabled || o.publish_proxy_enabled || o.sub_refresh_proxy_enabled) {
+      fail(`${p}.subscribe_stream_proxy_enabled`, "can't use subscribe stream proxy together with subscribe, publish or sub refresh proxies");
+    }
+    const name = o.subscribe_stream_proxy_name;
+    use(true, name, `${p}.subscribe_stream_proxy_name`, chp.subscribe_stream, 'channel.proxy.subscribe_stream');
+    const [sp, spPath] = name === 'default' ? [chp.subscribe_stream, 'channel.proxy.subscribe_stream'] : [c.proxies[named.get(name)!]!, `proxies[${named.get(name)!}]`];
+    if (isHttpEndpoint(sp.endpoint)) fail(`${spPath}.endpoint`, 'a subscribe stream proxy needs a GRPC endpoint (only GRPC is supported)');
   };
   channel(c.channel.without_namespace, 'channel.without_namespace');
   c.channel.namespaces.forEach((ns, i) => channel(ns, `channel.namespaces[${i}]`));

@@ -385,6 +385,9 @@ export class Session implements SessionPort {
     if (this.subs.get(sub.channel) === sub) this.subs.delete(sub.channel);
     this.ctx.hub.removeSub(sub);
     sub.buffer = null;
+    const onRemoved = sub.onRemoved;
+    sub.onRemoved = undefined;
+    if (onRemoved !== undefined) onRemoved();
     const engine = this.ctx.engine;
     if (sub.presence) {
       engine.presence.remove(sub.channel, this.id, this.user).catch((err: unknown) => this.engineError('presence remove', err));

@@ -55,6 +55,8 @@ export class Subscription {
   positionCheckedAt = 0;
   /** Publications received while subscribing; null once subscribed. */
   buffer: BufferedPublication[] | null = [];
+  /** Called once when the subscription is removed (a subscribe stream proxy ends its stream there). */
+  onRemoved: (() => void) | undefined = undefined;
 
   constructor(
     readonly session: Session,

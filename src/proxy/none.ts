@@ -8,5 +8,6 @@ export const NO_PROXIES: ProxyRegistry = {
   publish: () => undefined,
   subRefresh: () => undefined,
   rpc: () => undefined,
+  subscribeStream: () => undefined,
   close: () => undefined,
 };

@@ -1,13 +1,15 @@
 // Builds the proxies of one configuration (docs/proxy.md): connect and refresh from client.proxy, and one client
 // per name used by a namespace or RPC namespace. The name "default" means the matching channel.proxy.* or
 // rpc.proxy block; any other name is looked up in the `proxies` list (unknown ⇒ ConfigError at start).
-// `http://` and `https://` endpoints are HTTP proxies, anything else is a GRPC target.
+// `http://` and `https://` endpoints are HTTP proxies, anything else is a GRPC target. Subscribe stream proxies
+// (stream.ts) are GRPC only.
 import { ConfigError } from '../config/errors.js';
 import type { ChannelOptions, GyreConfig, ProxyConfig } from '../config/types.js';
 import { GrpcProxyClient } from './grpc.js';
 import { HttpProxyClient } from './http.js';
 import { MeteredProxyClient } from './metered.js';
-import type { ProxyClient, ProxyKind, ProxyRegistry } from './types.js';
+import { GrpcStreamProxy } from './stream.js';
+import type { ProxyClient, ProxyKind, ProxyRegistry, SubscribeStreamProxy } from './types.js';
 
 const DEFAULT = 'default';
 
@@ -37,7 +39,8 @@ class Registry implements ProxyRegistry {
     sub_refresh: new Map<string, ProxyClient>(),
     rpc: new Map<string, ProxyClient>(),
   };
-  private readonly all: ProxyClient[] = [];
+  private readonly streams = new Map<string, SubscribeStreamProxy>();
+  private readonly all: Array<{ close(): void }> = [];
 
   constructor(config: Readonly<GyreConfig>) {
     try {
@@ -71,6 +74,19 @@ class Registry implements ProxyRegistry {
       if (o.sub_refresh_proxy_enabled) {
         use('sub_refresh', o.sub_refresh_proxy_name, `${path}.sub_refresh_proxy_name`, chp.sub_refresh, 'channel.proxy.sub_refresh');
       }
+      if (o.subscribe_stream_proxy_enabled) stream(o.subscribe_stream_proxy_name, `${path}.subscribe_stream_proxy_name`);
+    };
+    // Subscribe stream proxies are GRPC only, as in Centrifugo.
+    const stream = (name: string, where: string): void => {
+      if (this.streams.has(name)) return;
+      const n = name === DEFAULT ? undefined : named.get(name);
+      if (name !== DEFAULT && n === undefined) throw new ConfigError('cross_field', where, `proxy ${JSON.stringify(name)} not found in proxies`);
+      const [p, path] = n === undefined ? [chp.subscribe_stream, 'channel.proxy.subscribe_stream'] : [n.p, n.path];
+      if (p.endpoint === '') throw new ConfigError('cross_field', `${path}.endpoint`, 'a proxy in use needs an endpoint');
+      if (isHttp(p.endpoint)) throw new ConfigError('cross_field', `${path}.endpoint`, 'a subscribe stream proxy needs a GRPC endpoint');
+      const sp = new GrpcStreamProxy(name, p, path);
+      this.all.push(sp);
+      this.streams.set(name, sp);
     };
     channel(config.channel.without_namespace, 'channel.without_namespace');
     config.channel.namespaces.forEach((ns, i) => channel(ns, `channel.namespaces[${i}]`));
@@ -99,6 +115,9 @@ class Registry implements ProxyRegistry {
   }
   rpc(name: string): ProxyClient | undefined {
     return this.byKind.rpc.get(name);
+  }
+  subscribeStream(name: string): SubscribeStreamProxy | undefined {
+    return this.streams.get(name);
   }
 
   close(): void {

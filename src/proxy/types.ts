@@ -182,5 +182,45 @@ export interface ProxyRegistry {
   publish(name: string): ProxyClient | undefined;
   subRefresh(name: string): ProxyClient | undefined;
   rpc(name: string): ProxyClient | undefined;
+  subscribeStream(name: string): SubscribeStreamProxy | undefined;
+  close(): void;
+}
+
+// ---- Subscribe stream proxies (stream.ts): GRPC only, as in Centrifugo.
+
+/** A publication the backend streams to one subscriber. */
+export interface StreamPublication {
+  data: Uint8Array;
+  tags: Record<string, string>;
+}
+
+/** What the backend streams after its first answer; neither is called once the stream was cancelled. */
+export interface StreamHandlers {
+  onPublication(pub: StreamPublication): void;
+  /** The stream ended: `eof` = the backend finished it (GRPC OK), `error` = any other end. Called once. */
+  onEnd(reason: 'eof' | 'error'): void;
+}
+
+/** An open stream, after the backend's first message. */
+export interface OpenStream {
+  /** The backend's subscribe answer (its first message). */
+  readonly answer: ProxyResponse<'subscribe'>;
+  /** Bidirectional streams: sends a client publication to the backend (false once the stream ended). */
+  publish(data: Uint8Array): boolean;
+  /** Ends the stream from Gyre's side (idempotent); no handler is called afterwards. */
+  cancel(): void;
+}
+
+/** One configured subscribe stream proxy. */
+export interface SubscribeStreamProxy {
+  readonly name: string;
+  readonly endpoint: string;
+  readonly binary: boolean;
+  readonly includeMeta: boolean;
+  /**
+   * Opens a stream and waits for the backend's first message, at most the proxy's timeout (ProxyCallError
+   * otherwise, and the stream is cancelled). Handlers start after it resolved.
+   */
+  open(bidirectional: boolean, req: SubscribeProxyRequest, ctx: CallContext, handlers: StreamHandlers): Promise<OpenStream>;
   close(): void;
 }

@@ -4,7 +4,7 @@
 import type { Logger } from 'pino';
 import { Errors } from '../../protocol/errors.js';
 import { rejectFromAnswer, toBase64 } from '../../proxy/outcome.js';
-import type { BaseRequest, ProxyClient, ProxyKind, ProxyMessages } from '../../proxy/types.js';
+import type { BaseRequest, CallContext, ProxyClient, ProxyKind, ProxyMessages } from '../../proxy/types.js';
 import type { Session } from '../session.js';
 
 /** Per-connection proxy state: the meta the connect proxy (or token) gave, and the connect command's headers. */
@@ -32,7 +32,10 @@ export function setEmulatedHeaders(s: Session, headers: Record<string, string> |
   if (headers !== undefined && Object.keys(headers).length > 0) stateOf(s).emulatedHeaders = headers;
 }
 
-export function baseRequest(s: Session, p: ProxyClient): BaseRequest {
+/** What the request builders read of a proxy (a ProxyClient or a SubscribeStreamProxy). */
+type ProxyTraits = Pick<ProxyClient, 'binary' | 'includeMeta'>;
+
+export function baseRequest(s: Session, p: ProxyTraits): BaseRequest {
   return {
     client: s.id,
     transport: s.transportName,
@@ -42,13 +45,13 @@ export function baseRequest(s: Session, p: ProxyClient): BaseRequest {
 }
 
 /** `data` (raw JSON) or `b64data` (binary_encoding) for a request payload. */
-export function payload(p: ProxyClient, data: Uint8Array | undefined): { data?: Uint8Array; b64data?: string } {
+export function payload(p: ProxyTraits, data: Uint8Array | undefined): { data?: Uint8Array; b64data?: string } {
   if (data === undefined || data.length === 0) return {};
   return p.binary ? { b64data: toBase64(data) } : { data };
 }
 
 /** `meta` when the proxy includes the connection meta and the connection has one. */
-export function metaOf(s: Session, p: ProxyClient): { meta?: Uint8Array } {
+export function metaOf(s: Session, p: ProxyTraits): { meta?: Uint8Array } {
   const meta = states.get(s)?.meta;
   return p.includeMeta && meta !== undefined ? { meta } : {};
 }
@@ -56,7 +59,12 @@ export function metaOf(s: Session, p: ProxyClient): { meta?: Uint8Array } {
 const LOG_WINDOW_MS = 10_000;
 const lastLogged = new Map<string, { at: number; suppressed: number }>();
 
-function logFailure(logger: Logger, p: ProxyClient, kind: ProxyKind, err: unknown, client: string): void {
+/** The client headers a call may forward (transport headers, emulated connect headers). */
+export function callContext(s: Session): CallContext {
+  return { headers: s.transport.info.headers, emulatedHeaders: states.get(s)?.emulatedHeaders };
+}
+
+export function logFailure(logger: Logger, p: Pick<ProxyClient, 'name' | 'endpoint'>, kind: string, err: unknown, client: string): void {
   const reason = err instanceof Error ? ((err as { reason?: string }).reason ?? err.name) : 'error';
   const key = `${p.name}\u0000${kind}\u0000${reason}`;
   const now = Date.now();
@@ -87,7 +95,7 @@ export async function tryProxy<K extends ProxyKind>(
 ): Promise<{ result: ProxyMessages[K]['res'] | undefined } | undefined> {
   let answer;
   try {
-    answer = await p.call(kind, req, { headers: s.transport.info.headers, emulatedHeaders: states.get(s)?.emulatedHeaders });
+    answer = await p.call(kind, req, callContext(s));
   } catch (err) {
     if (!s.closed) logFailure(s.ctx.logger, p, kind, err, s.id);
     return undefined;

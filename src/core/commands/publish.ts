@@ -9,6 +9,7 @@ import type { Session } from '../session.js';
 import type { PublishInput } from '../publisher.js';
 import { isSubscribed, requireChannel, resolveForClient } from './common.js';
 import { proxyPublish } from './publish-proxy.js';
+import { publishToStream } from './subscribe-stream.js';
 
 /** publication_data_format check (namespace value overrides the global one); empty data is always 107. */
 export function checkPublicationData(cfg: GyreConfig, o: ChannelOptions, data: Uint8Array | undefined): Uint8Array {
@@ -46,6 +47,11 @@ export async function handlePublish(s: Session, id: number, req: PublishRequest)
     if (s.closed) return;
     data = decided.data;
     extra = decided.input;
+  } else if (r.options.subscribe_stream_proxy_enabled) {
+    // The namespace streams from the backend: a publication goes into the client's own stream, nowhere else.
+    publishToStream(s, channel, r.options, data);
+    s.sendReply({ id, publish: {} });
+    return;
   } else if (!canPublish({ r, user: s.user, insecure: ctx.config.client.insecure, subscribed })) {
     throw Errors.permissionDenied();
   }

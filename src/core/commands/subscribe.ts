@@ -9,6 +9,7 @@ import { establish, isSubscriptionGone } from '../subscribe-flow.js';
 import { parseTagsFilter, type TagsFilter } from '../tags-filter.js';
 import { nowSeconds, requireChannel, resolveForClient } from './common.js';
 import { proxySubscribe } from './subscribe-proxy.js';
+import { subscribeStream } from './subscribe-stream.js';
 
 const REJECT_UNRECOVERED = 2;
 
@@ -66,7 +67,8 @@ export async function handleSubscribe(s: Session, id: number, req: SubscribeRequ
     expireAt = subExpireAt(claims);
   } else {
     if (r.isPrivate) throw Errors.permissionDenied();
-    // User-limited channels keep their own rule (Centrifugo asks the proxy only about the others).
+    // User-limited channels keep their own rule (Centrifugo asks the proxies only about the others).
+    if (r.options.subscribe_stream_proxy_enabled && r.allowedUsers === undefined) return subscribeStream(s, id, req, r);
     if (r.options.subscribe_proxy_enabled && r.allowedUsers === undefined) {
       const proxy = ctx.proxies.subscribe(r.options.subscribe_proxy_name);
       if (proxy === undefined) throw Errors.notAvailable();

@@ -90,8 +90,8 @@ describe('unsupported Centrifugo keys (node bin/gyre.js)', () => {
       'grpc_api.reflection',
       'admin.web_path',
       'http_server.tls_autocert.enabled',
-      'channel.namespaces[0].subscribe_stream_proxy_enabled',
-      'channel.proxy.subscribe_stream.endpoint',
+      'opentelemetry.enabled',
+      'opentelemetry.api',
     ];
     const many = file({
       webtransport: { enabled: true },
@@ -99,10 +99,7 @@ describe('unsupported Centrifugo keys (node bin/gyre.js)', () => {
       grpc_api: { enabled: true, reflection: true },
       admin: { enabled: true, web_path: '/srv/admin' },
       http_server: { tls_autocert: { enabled: true } },
-      channel: {
-        namespaces: [{ name: 'chat', subscribe_stream_proxy_enabled: true }],
-        proxy: { subscribe_stream: { endpoint: 'http://127.0.0.1:9/stream' } },
-      },
+      opentelemetry: { enabled: true, api: true },
       typo_key: 1,
     });
     const plain = file({});

@@ -41,7 +41,7 @@ const ns = (options: Record<string, unknown>) => ({ channel: { namespaces: [{ na
 
 /** [refused key path, config] */
 const REFUSED: ReadonlyArray<readonly [string, Record<string, unknown>]> = [
-  ['channel.namespaces[0].subscribe_stream_proxy_enabled', ns({ subscribe_stream_proxy_enabled: true })],
+  ['opentelemetry.enabled', { opentelemetry: { enabled: true } }],
   ['http_server.http3.enabled', { http_server: { http3: { enabled: true } } }],
   ['http_server.tls_autocert.enabled', { http_server: { tls_autocert: { enabled: true } } }],
   ['webtransport.enabled', { webtransport: { enabled: true } }],
@@ -132,7 +132,7 @@ describe('Centrifugo keys Gyre does not implement', () => {
       ['CENTRIFUGO_WEBTRANSPORT_ENABLED', 'webtransport.enabled'],
       ['GYRE_GRAPHITE_ENABLED', 'graphite.enabled'],
       ['CENTRIFUGO_HTTP_SERVER_TLS_AUTOCERT_ENABLED', 'http_server.tls_autocert.enabled'],
-      ['CENTRIFUGO_CHANNEL_NAMESPACES_CHAT_SUBSCRIBE_STREAM_PROXY_ENABLED', 'channel.namespaces[0].subscribe_stream_proxy_enabled'],
+      ['CENTRIFUGO_OPENTELEMETRY_ENABLED', 'opentelemetry.enabled'],
     ] as const) {
       const e = refused(ns({}), { env: { [variable]: 'true' } });
       assert.equal(e.issues[0]?.path, path, variable);

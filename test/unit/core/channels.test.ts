@@ -17,7 +17,9 @@ function opts(over: Partial<ChannelOptions> = {}): ChannelOptions {
     allow_history_for_anonymous: false, allow_user_limited_channels: false, channel_regex: '',
     publication_data_format: '', subscription_type: '', subscribe_proxy_enabled: false,
     subscribe_proxy_name: 'default', publish_proxy_enabled: false, publish_proxy_name: 'default',
-    sub_refresh_proxy_enabled: false, sub_refresh_proxy_name: 'default', ...over,
+    sub_refresh_proxy_enabled: false, sub_refresh_proxy_name: 'default',
+    subscribe_stream_proxy_enabled: false, subscribe_stream_proxy_name: 'default', subscribe_stream_proxy_bidirectional: false,
+    ...over,
   };
 }
 const ns = (name: string, over: Partial<ChannelOptions> = {}): NamespaceConfig => ({ ...opts(over), name });

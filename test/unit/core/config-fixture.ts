@@ -57,7 +57,7 @@ export function proxyDefaults(): ProxyConfig {
 
 /** channel.proxy at its defaults. */
 export function channelProxyDefaults(): ChannelConfig['proxy'] {
-  return { subscribe: proxyDefaults(), publish: proxyDefaults(), sub_refresh: proxyDefaults() };
+  return { subscribe: proxyDefaults(), publish: proxyDefaults(), sub_refresh: proxyDefaults(), subscribe_stream: proxyDefaults() };
 }
 
 export function channelOptions(over: Partial<ChannelOptions> = {}): ChannelOptions {
@@ -98,6 +98,9 @@ export function channelOptions(over: Partial<ChannelOptions> = {}): ChannelOptio
     publish_proxy_name: 'default',
     sub_refresh_proxy_enabled: false,
     sub_refresh_proxy_name: 'default',
+    subscribe_stream_proxy_enabled: false,
+    subscribe_stream_proxy_name: 'default',
+    subscribe_stream_proxy_bidirectional: false,
     ...over,
   };
 }
