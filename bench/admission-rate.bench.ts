@@ -1,15 +1,21 @@
 // client.connection_rate_limit below the burst rate (docs/storm.md §1), on a real `node bin/gyre.js`:
-// (a) a burst of B raw upgrades at once: outcomes, and how fast each refused one got its 503 (goal: < 100 ms);
+// (a) a burst of B raw upgrades at once: outcomes, and how fast each refused one got its 503 (goal: < 100 ms),
+//     counted from the client's connect() and from the TCP handshake's completion. The same burst also goes
+//     to a floor: a bare Node process that writes a fixed 503 on each connection's first bytes and nothing
+//     else (the least any Node server can do, with this generator), and to Centrifugo 6.9.1 with the same
+//     limit (its bucket refills at 1/s, so it refuses more; docs/storm.md §1);
 // (b) C official centrifuge clients started at once (default backoff: full jitter 0.5–20 s, 5 s timeout): do all
 //     end up connected, how long it takes, how many attempts were refused on the way. Medians over runs.
 // Usage: node --import tsx bench/admission-rate.bench.ts [--rate 200] [--burst 2000] [--clients 1000] [--runs 3]
+import { spawn } from 'node:child_process';
 import { Centrifuge } from 'centrifuge';
 import WebSocket from 'ws';
+import { findCentrifugo, startCentrifugo } from '../test/harness/centrifugo.js';
 import { mergeConfig, startGyre } from '../test/harness/gyre.js';
 import { connToken } from '../test/harness/tokens.js';
 import { sleep } from '../test/harness/wait.js';
 import { baseConfig } from '../test/compat/base-config.js';
-import { metricValue, probeUpgrade, scrape } from '../test/storm/probe.js';
+import { metricValue, probeUpgrade, scrape, type ProbeResult } from '../test/storm/probe.js';
 import { median as medianOf } from './lib/summary.js';
 
 function arg(name: string, d: number): number {
@@ -24,7 +30,7 @@ const RUNS = Math.max(1, Math.min(5, arg('runs', 3)));
 const pct = (s: number[], p: number): number => (s.length === 0 ? NaN : (s[Math.min(s.length - 1, Math.floor(s.length * p))] as number));
 const median = (xs: number[]): number => medianOf(xs) ?? NaN;
 
-interface Figures {
+interface BurstFigures {
   ok101: number;
   refused: number;
   other: number;
@@ -32,9 +38,35 @@ interface Figures {
   p99: number;
   max: number;
   under100: number;
+  /** The same from the TCP handshake's completion. */
+  estP50: number;
+  estP99: number;
+  estUnder100: number;
+}
+
+interface Figures extends BurstFigures {
   connected: number;
   allConnectedMs: number;
   refusedAttempts: number;
+}
+
+function burstFigures(results: ProbeResult[]): BurstFigures {
+  const refused = results.filter((r) => r.outcome === 503);
+  const ms = refused.map((r) => r.ms).sort((a, b) => a - b);
+  const est = refused.map((r) => r.ms - r.connectedMs).sort((a, b) => a - b);
+  const ok101 = results.filter((r) => r.outcome === 101).length;
+  return {
+    ok101,
+    refused: refused.length,
+    other: results.length - ok101 - refused.length,
+    p50: pct(ms, 0.5),
+    p99: pct(ms, 0.99),
+    max: ms.at(-1) ?? NaN,
+    under100: ms.filter((x) => x < 100).length,
+    estP50: pct(est, 0.5),
+    estP99: pct(est, 0.99),
+    estUnder100: est.filter((x) => x < 100).length,
+  };
 }
 
 async function run(): Promise<Figures> {
@@ -49,9 +81,7 @@ async function run(): Promise<Figures> {
   );
   const clients: Centrifuge[] = [];
   try {
-    const results = await Promise.all(Array.from({ length: BURST }, () => probeUpgrade(gyre.port)));
-    const refused = results.filter((r) => r.outcome === 503).map((r) => r.ms).sort((a, b) => a - b);
-    const ok101 = results.filter((r) => r.outcome === 101).length;
+    const burst = burstFigures(await Promise.all(Array.from({ length: BURST }, () => probeUpgrade(gyre.port))));
     await sleep(2000); // the raw sockets are gone and the bucket is full again
     const before = metricValue(await scrape(gyre.baseUrl), 'gyre_admission_refused_total', 'reason="rate"');
     const token = await connToken({ sub: 'rate', expIn: 3600 });
@@ -69,39 +99,84 @@ async function run(): Promise<Figures> {
     }
     for (let i = 0; i < 1200 && connected < CLIENTS; i++) await sleep(50);
     const after = metricValue(await scrape(gyre.baseUrl), 'gyre_admission_refused_total', 'reason="rate"');
-    return {
-      ok101,
-      refused: refused.length,
-      other: BURST - ok101 - refused.length,
-      p50: pct(refused, 0.5),
-      p99: pct(refused, 0.99),
-      max: refused.at(-1) ?? NaN,
-      under100: refused.filter((ms) => ms < 100).length,
-      connected,
-      allConnectedMs: allAt,
-      refusedAttempts: after - before,
-    };
+    return { ...burst, connected, allConnectedMs: allAt, refusedAttempts: after - before };
   } finally {
     for (const c of clients) c.disconnect();
     await gyre.stop('SIGKILL');
   }
 }
 
+/** A Node process that answers every connection's first chunk with a fixed 503 and closes: the floor. */
+const FLOOR_SCRIPT = `
+const net = require('node:net');
+const answer = Buffer.from('HTTP/1.1 503 Service Unavailable\\r\\nConnection: close\\r\\nRetry-After: 1\\r\\nContent-Length: 0\\r\\n\\r\\n');
+const srv = net.createServer((s) => { s.on('error', () => {}); s.once('data', () => s.end(answer, () => s.destroy())); });
+srv.listen({ host: '127.0.0.1', port: 0, backlog: 65535 }, () => console.log(srv.address().port));
+`;
+
+async function floorBurst(): Promise<BurstFigures> {
+  const child = spawn(process.execPath, ['-e', FLOOR_SCRIPT], { stdio: ['ignore', 'pipe', 'inherit'] });
+  try {
+    const port = await new Promise<number>((resolve, reject) => {
+      child.stdout.once('data', (d: Buffer) => resolve(Number(d.toString().trim())));
+      child.once('exit', () => reject(new Error('floor server exited')));
+    });
+    return burstFigures(await Promise.all(Array.from({ length: BURST }, () => probeUpgrade(port))));
+  } finally {
+    child.kill('SIGKILL');
+  }
+}
+
+async function centrifugoBurst(): Promise<BurstFigures | undefined> {
+  if (findCentrifugo() === undefined) return undefined;
+  const c = await startCentrifugo(mergeConfig(baseConfig(), { log: { level: 'error' }, client: { connection_rate_limit: RATE } }));
+  try {
+    return burstFigures(await Promise.all(Array.from({ length: BURST }, () => probeUpgrade(c.port))));
+  } finally {
+    await c.stop();
+  }
+}
+
 const figs: Figures[] = [];
+const floors: BurstFigures[] = [];
+const cfs: BurstFigures[] = [];
 for (let i = 0; i < RUNS; i++) {
   const f = await run();
   figs.push(f);
-  console.error(`[run ${i + 1}] ${JSON.stringify(f)}`);
+  console.error(`[run ${i + 1}] gyre ${JSON.stringify(f)}`);
+  await sleep(1000);
+  const fl = await floorBurst();
+  floors.push(fl);
+  console.error(`[run ${i + 1}] floor ${JSON.stringify(fl)}`);
+  await sleep(1000);
+  const cf = await centrifugoBurst();
+  if (cf !== undefined) {
+    cfs.push(cf);
+    console.error(`[run ${i + 1}] centrifugo ${JSON.stringify(cf)}`);
+  }
+  await sleep(1000);
 }
-const col = (f: (x: Figures) => number, d = 0): string => `${median(figs.map(f)).toFixed(d)} [${figs.map((x) => f(x).toFixed(d)).join(', ')}]`;
+const colOf = <T>(xs: T[], f: (x: T) => number, d = 0): string =>
+  xs.length === 0 ? '–' : `${median(xs.map(f)).toFixed(d)} [${xs.map((x) => f(x).toFixed(d)).join(', ')}]`;
 console.log(`\nnode --import tsx bench/admission-rate.bench.ts --rate ${RATE} --burst ${BURST} --clients ${CLIENTS} --runs ${RUNS}`);
 console.log(`client.connection_rate_limit ${RATE}; medians of ${RUNS} runs [each run]\n`);
-console.log('| figure | measured |');
+console.log('| figure | Gyre | floor: bare Node 503 | Centrifugo 6.9.1 |');
+console.log('|---|---|---|---|');
+const row = (name: string, f: (x: BurstFigures) => number, d = 0): void =>
+  console.log(`| ${name} | ${colOf(figs, f, d)} | ${colOf(floors, f, d)} | ${colOf(cfs, f, d)} |`);
+row(`raw burst of ${BURST}: answered 101`, (x) => x.ok101);
+row('answered 503', (x) => x.refused);
+row('anything else (reset, hang, other status)', (x) => x.other);
+row('connect() → 503, p50 (ms)', (x) => x.p50, 1);
+row('connect() → 503, p99 (ms)', (x) => x.p99, 1);
+row('connect() → 503, max (ms)', (x) => x.max, 1);
+row('refused answered < 100 ms from connect() (%)', (x) => (100 * x.under100) / Math.max(1, x.refused), 1);
+row('TCP established → 503, p50 (ms)', (x) => x.estP50, 1);
+row('TCP established → 503, p99 (ms)', (x) => x.estP99, 1);
+row('refused answered < 100 ms from TCP established (%)', (x) => (100 * x.estUnder100) / Math.max(1, x.refused), 1);
+console.log(`\n| ${CLIENTS} official clients started at once (Gyre) | measured |`);
 console.log('|---|---|');
-console.log(`| raw burst of ${BURST}: 101 / 503 / anything else | ${col((x) => x.ok101)} / ${col((x) => x.refused)} / ${col((x) => x.other)} |`);
-console.log(`| time to the 503, p50 / p99 / max (ms) | ${col((x) => x.p50, 1)} / ${col((x) => x.p99, 1)} / ${col((x) => x.max, 1)} |`);
-console.log(`| refused clients answered in under 100 ms | ${col((x) => (100 * x.under100) / Math.max(1, x.refused), 1)} % |`);
-console.log(`| ${CLIENTS} official clients at once: connected in the end | ${col((x) => x.connected)} |`);
-console.log(`| time until the last one connected (ms) | ${col((x) => x.allConnectedMs)} |`);
-console.log(`| attempts refused with 503 rate on the way | ${col((x) => x.refusedAttempts)} |`);
+console.log(`| connected in the end | ${colOf(figs, (x) => x.connected)} |`);
+console.log(`| time until the last one connected (ms) | ${colOf(figs, (x) => x.allConnectedMs)} |`);
+console.log(`| attempts refused with 503 rate on the way | ${colOf(figs, (x) => x.refusedAttempts)} |`);
 process.exit(0);

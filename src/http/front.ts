@@ -21,6 +21,11 @@ import type { DirectTarget } from './direct.js';
 export interface UpgradeTarget {
   /** `startedAt`: performance.now() when the connection was accepted (handshake duration metric). */
   tryUpgrade(head: RequestHead, socket: Socket, rest: Buffer, startedAt: number): boolean;
+  /**
+   * Asked with the first bytes of a new connection, before any parsing: a refusal that answers it at once
+   * (an upgrade to this target while the node refuses every new client), or null for the normal path.
+   */
+  earlyRefusal?(first: Buffer): ((socket: Socket) => void) | null;
 }
 
 export interface FrontOptions {
@@ -123,6 +128,16 @@ export class HttpFront {
   read(socket: FrontSocket, chunk: Buffer): void {
     const p = socket[kPending];
     if (p === undefined) return;
+    if (p.buf === null && p.counted) {
+      // The cheapest refusal in a storm: a WebSocket upgrade while the node is shut gets its 503 from the first
+      // chunk, before the head is parsed (never /health, /metrics or the API: those are not the target's path).
+      const refuse = this.upgrade?.earlyRefusal?.(chunk);
+      if (refuse !== undefined && refuse !== null) {
+        this.release(socket);
+        refuse(socket);
+        return;
+      }
+    }
     const prevLen = p.buf === null ? 0 : p.buf.length;
     p.buf = p.buf === null ? chunk : Buffer.concat([p.buf, chunk]);
     if (p.idle) {

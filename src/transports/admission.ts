@@ -156,6 +156,26 @@ export class Admission {
 
   /** null: admit (the caller then calls `admitted`). Otherwise the reason to refuse. */
   check(remote: string | undefined): RefusalReason | null {
+    const shut = this.nodeWide(remote);
+    if (shut !== null) return shut;
+    if (this.limits.rateLimit > 0 && !this.takeToken()) return 'rate';
+    return null;
+  }
+
+  /**
+   * The reason every upgrade would be refused right now, whoever sends it, or null: what `check` says without
+   * the per-address limit, with the rate bucket only looked at (no token taken). Cheap enough to ask for each
+   * accepted connection before its head is parsed (http/front.ts answers 503 from the first bytes then).
+   */
+  shut(): RefusalReason | null {
+    const shut = this.nodeWide(undefined);
+    if (shut !== null) return shut;
+    if (this.limits.rateLimit > 0 && this.refill() < 1) return 'rate';
+    return null;
+  }
+
+  /** Every check but the rate bucket; the per-address limit only with `remote`. */
+  private nodeWide(remote: string | undefined): RefusalReason | null {
     const l = this.limits;
     if (this.src.shuttingDown()) return 'shutdown';
     if (this.fds !== undefined && this.fds.nearLimit()) return 'fds';
@@ -163,19 +183,22 @@ export class Admission {
     if (l.ipLimit > 0 && remote !== undefined && (this.perIp.get(remote) ?? 0) >= l.ipLimit) return 'ip_limit';
     if (l.maxInFlight > 0 && this.src.inFlight() >= l.maxInFlight) return 'handshakes';
     if (l.waitBudgetMs > 0 && this.estimatedWaitMs() > l.waitBudgetMs) return 'overload';
-    if (l.rateLimit > 0 && !this.takeToken()) return 'rate';
     return null;
   }
 
   /** Token bucket of capacity N refilled continuously at N per second: N per second, sustained. */
   private takeToken(): boolean {
+    if (this.refill() < 1) return false;
+    this.tokens -= 1;
+    return true;
+  }
+
+  private refill(): number {
     const now = performance.now();
     const n = this.limits.rateLimit;
     this.tokens = Math.min(n, this.tokens + ((now - this.lastRefill) * n) / 1000);
     this.lastRefill = now;
-    if (this.tokens < 1) return false;
-    this.tokens -= 1;
-    return true;
+    return this.tokens;
   }
 
   /**
@@ -204,26 +227,59 @@ export function jitteredRetryAfter(rand: () => number = Math.random): number {
   return 1 + Math.floor(rand() * 5);
 }
 
-/** 503 with Retry-After and the reason as body, then the socket is dropped once written (never a reset). */
-export function refuseBusy(socket: Duplex, reason: RefusalReason, retryAfterS = jitteredRetryAfter()): void {
-  admissionRefused.labels(reason).inc();
+/** The refusal counter's child per reason (prom-client hashes the labels on every `labels()` call). */
+const refusedByReason = new Map<RefusalReason, { inc(): void }>();
+/** Whole 503 answers by reason and Retry-After, built once: a storm of refusals only copies bytes. */
+const answers = new Map<string, Buffer>();
+
+function answer(reason: RefusalReason, retryAfterS: number): Buffer {
+  const key = `${reason}:${retryAfterS}`;
+  let b = answers.get(key);
+  if (b === undefined) {
+    const body = `Service Unavailable: ${reason}`;
+    b = Buffer.from(
+      `HTTP/1.1 503 Service Unavailable\r\nConnection: close\r\nRetry-After: ${retryAfterS}\r\n` +
+        `Content-Type: text/plain\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`,
+      'latin1',
+    );
+    if (answers.size < 256) answers.set(key, b);
+  }
+  return b;
+}
+
+/** Counts one refusal in gyre_admission_refused_total (and Centrifugo's connection-limit counter). */
+export function countRefusal(reason: RefusalReason): void {
+  let c = refusedByReason.get(reason);
+  if (c === undefined) {
+    c = admissionRefused.labels(reason);
+    refusedByReason.set(reason, c);
+  }
+  c.inc();
   if (reason === 'connection_limit') parity.clientConnectionLimit.inc();
+}
+
+/**
+ * 503 with Retry-After and the reason as body, then the socket is closed as soon as the answer is handed to the
+ * kernel (a refused socket must not hold its fd: in a storm at the fd limit, those fds are the next clients'),
+ * never reset. A socket whose write does not finish within 1 s is destroyed.
+ */
+export function refuseBusy(socket: Duplex, reason: RefusalReason, retryAfterS = jitteredRetryAfter()): void {
+  countRefusal(reason);
   socket.on('error', ignore);
   if (!socket.writable) {
     socket.destroy();
     return;
   }
-  const body = `Service Unavailable: ${reason}`;
-  const timer = setTimeout(() => socket.destroy(), 1000);
-  timer.unref();
-  socket.end(
-    `HTTP/1.1 503 Service Unavailable\r\nConnection: close\r\nRetry-After: ${retryAfterS}\r\n` +
-      `Content-Type: text/plain\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`,
-    () => {
-      clearTimeout(timer);
-      socket.destroy();
-    },
-  );
+  let timer: NodeJS.Timeout | undefined;
+  socket.end(answer(reason, retryAfterS), () => {
+    if (timer !== undefined) clearTimeout(timer);
+    socket.destroy();
+  });
+  // The answer is ~150 bytes on a fresh socket: it almost always went to the kernel synchronously.
+  if (!socket.destroyed && socket.writableLength > 0) {
+    timer = setTimeout(() => socket.destroy(), 1000);
+    timer.unref();
+  }
 }
 
 function ignore(): void {}

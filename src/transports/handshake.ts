@@ -276,3 +276,13 @@ export function switchingProtocols(key: string, protocol: string | false): strin
 export function offersDeflate(extensions: string | undefined): boolean {
   return extensions !== undefined && extensions.toLowerCase().includes('permessage-deflate');
 }
+
+/** True when `buf` is a whole request head (ends with CRLF CRLF) of `GET <prefix>` followed by a space or `?`. */
+export function isWholeGetOf(buf: Buffer, getPrefix: Buffer): boolean {
+  const n = getPrefix.length;
+  if (buf.length < n + 5 || buf.compare(getPrefix, 0, n, 0, n) !== 0) return false;
+  const next = buf[n];
+  if (next !== 0x20 && next !== 0x3f) return false;
+  const e = buf.length;
+  return buf[e - 4] === 0x0d && buf[e - 3] === 0x0a && buf[e - 2] === 0x0d && buf[e - 1] === 0x0a;
+}

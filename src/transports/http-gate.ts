@@ -10,7 +10,7 @@ import { metrics } from '../metrics/registry.js';
 import type { FdWatch } from '../metrics/fds.js';
 import { rejectionLogFor } from '../util/rejection-log.js';
 import type { RejectionLog } from '../util/rejection-log.js';
-import { Admission, admissionLimits, admissionRefused, jitteredRetryAfter, refuseBusy, type RefusalReason } from './admission.js';
+import { Admission, admissionLimits, countRefusal, jitteredRetryAfter, refuseBusy, type RefusalReason } from './admission.js';
 import type { SessionAcceptor } from './types.js';
 
 type ClientKeys = 'connection_limit' | 'connection_rate_limit' | 'ip_connection_limit';
@@ -62,7 +62,7 @@ export class HttpGate {
   admit(res: ServerResponse, remote: string | undefined, transport: string): boolean {
     const refused = this.check(remote, transport);
     if (refused !== null) {
-      admissionRefused.labels(refused).inc();
+      countRefusal(refused);
       const body = `Service Unavailable: ${refused}`;
       res.writeHead(503, {
         'Retry-After': String(jitteredRetryAfter()),

@@ -22,6 +22,10 @@ export class UpgradeRouter implements UpgradeTarget {
     return true;
   }
 
+  earlyRefusal(first: Buffer): ((socket: Socket) => void) | null {
+    return this.ws?.earlyRefusal(first) ?? null;
+  }
+
   readonly onUpgrade = (req: IncomingMessage, socket: Duplex, head: Buffer): void => {
     if (this.uni?.matches(req.url) === true) this.uni.onUpgrade(req, socket, head);
     else if (this.ws !== undefined) this.ws.onUpgrade(req, socket, head);

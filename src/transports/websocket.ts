@@ -23,6 +23,7 @@ import type { OriginCheck } from './origin.js';
 import type { UpgradeTarget } from '../http/front.js';
 import {
   isHandshakeError,
+  isWholeGetOf,
   offersDeflate,
   splitTarget,
   switchingProtocols,
@@ -33,7 +34,7 @@ import type { HandshakeError, HeaderMap, RequestHead } from './handshake.js';
 import type { SessionAcceptor, SessionPort, Transport, TransportInfo } from './types.js';
 import { splitUrl } from '../http/url.js';
 import { abortHandshake, chooseSubprotocol, formatOf, rejectUpgrade } from './upgrade.js';
-import { Admission, admissionLimits, refuseBusy } from './admission.js';
+import { Admission, admissionLimits, refuseBusy, type RefusalReason } from './admission.js';
 import { readAcceptQueue } from '../metrics/accept-queue.js';
 import type { FdWatch } from '../metrics/fds.js';
 import { closeGraceMs } from './close-grace.js';
@@ -331,6 +332,8 @@ export interface WebSocketHandlerOptions {
 export class WebSocketHandler implements UpgradeTarget {
   private readonly wss: WebSocketServer;
   private readonly prefix: string;
+  /** `GET <prefix>`, for the early refusal's match on raw bytes. */
+  private readonly getPrefix: Buffer;
   private originOk: OriginCheck;
   private allowedOrigins: readonly string[];
   private server: Pick<GyreConfig['http_server'], AdmissionServerKeys> | undefined;
@@ -344,6 +347,7 @@ export class WebSocketHandler implements UpgradeTarget {
   constructor(private readonly opts: WebSocketHandlerOptions) {
     const ws = opts.websocket;
     this.prefix = ws.handler_prefix;
+    this.getPrefix = Buffer.from(`GET ${ws.handler_prefix}`, 'latin1');
     this.rejections = rejectionLogFor(opts.logger);
     this.allowedOrigins = opts.client.allowed_origins;
     this.originOk = createOriginCheck(opts.client.allowed_origins);
@@ -439,17 +443,33 @@ export class WebSocketHandler implements UpgradeTarget {
     }
     const refused = this.admission.check(remote);
     if (refused !== null) {
-      metrics.handshakeRejected.labels(refused).inc();
-      this.rejections.note('handshake', refused === 'connection_limit' ? 'connection limit reached' : `busy: ${refused}`, {
-        status: 503,
-        reason: refused,
-        remote,
-      });
-      refuseBusy(socket, refused);
+      this.refuseBusy(socket, refused, remote);
       return false;
     }
     this.admission.admitted(socket, remote);
     return true;
+  }
+
+  private refuseBusy(socket: Duplex, reason: RefusalReason, remote: string | undefined): void {
+    handshakeRejectedBy(reason).inc();
+    this.rejections.note('handshake', reason === 'connection_limit' ? 'connection limit reached' : `busy: ${reason}`, {
+      status: 503,
+      reason,
+      remote,
+    });
+    refuseBusy(socket, reason);
+  }
+
+  /**
+   * The front's early refusal (http/front.ts): when the node refuses every new client (shutdown, fds, limits,
+   * the adaptive guard, an empty rate bucket), an upgrade to this path whose whole head came in the first chunk
+   * is answered 503 from those bytes, without parsing it. Nothing is left unread, so closing never resets.
+   */
+  earlyRefusal(first: Buffer): ((socket: Socket) => void) | null {
+    if (this.closed) return null;
+    const reason = this.admission.shut();
+    if (reason === null || !isWholeGetOf(first, this.getPrefix)) return null;
+    return (socket) => this.refuseBusy(socket, reason, socket.remoteAddress);
   }
 
   private refuseInvalid(socket: Duplex, e: HandshakeError, remote: string | undefined): void {
@@ -576,3 +596,15 @@ export class WebSocketHandler implements UpgradeTarget {
     this.transports.clear();
   }
 }
+
+/** handshakeRejected's child per reason, looked up once. */
+const rejectedBy = new Map<string, { inc(): void }>();
+function handshakeRejectedBy(reason: string): { inc(): void } {
+  let c = rejectedBy.get(reason);
+  if (c === undefined) {
+    c = metrics.handshakeRejected.labels(reason);
+    rejectedBy.set(reason, c);
+  }
+  return c;
+}
+

@@ -8,7 +8,10 @@ export interface ProbeResult {
   outcome: number | 'reset' | 'hang';
   retryAfter: string | undefined;
   body: string;
+  /** From connect() to the answer (or the reset / the limit). */
   ms: number;
+  /** From connect() to the TCP handshake's completion ('connect' event), NaN if it never completed. */
+  connectedMs: number;
 }
 
 const KEY = 'dGhlIHNhbXBsZSBub25jZQ==';
@@ -20,6 +23,7 @@ export function probeUpgrade(port: number, path = '/connection/websocket', limit
     const s = connect({ host: '127.0.0.1', port });
     let buf = Buffer.alloc(0);
     let done = false;
+    let connectedMs = NaN;
     const finish = (outcome: ProbeResult['outcome'], text = ''): void => {
       if (done) return;
       done = true;
@@ -27,10 +31,11 @@ export function probeUpgrade(port: number, path = '/connection/websocket', limit
       s.destroy();
       const retry = /\r\nretry-after:\s*([^\r]*)/i.exec(text)?.[1];
       const bodyAt = text.indexOf('\r\n\r\n');
-      resolve({ outcome, retryAfter: retry, body: bodyAt === -1 ? '' : text.slice(bodyAt + 4), ms: performance.now() - t0 });
+      resolve({ outcome, retryAfter: retry, body: bodyAt === -1 ? '' : text.slice(bodyAt + 4), ms: performance.now() - t0, connectedMs });
     };
     const timer = setTimeout(() => finish('hang'), limitMs);
     s.on('connect', () => {
+      connectedMs = performance.now() - t0;
       s.write(
         `GET ${path} HTTP/1.1\r\nHost: 127.0.0.1:${port}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n` +
           `Sec-WebSocket-Key: ${KEY}\r\nSec-WebSocket-Version: 13\r\n\r\n`,

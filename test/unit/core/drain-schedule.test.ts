@@ -71,6 +71,24 @@ describe('admission', () => {
     }
   });
 
+  it('shut(): the node-wide reason without the per-address limit; the rate bucket is looked at, not drawn from', () => {
+    const a = new Admission({ ...limits, rateLimit: 2, ipLimit: 1 }, src());
+    const b = new Admission({ ...limits, connectionLimit: 10 }, src(10));
+    try {
+      a.admitted(new PassThrough(), 'x');
+      assert.equal(a.check('x'), 'ip_limit');
+      assert.equal(a.shut(), null);
+      for (let i = 0; i < 5; i++) assert.equal(a.shut(), null); // no token taken
+      assert.equal(a.check('y'), null);
+      assert.equal(a.check('y'), null);
+      assert.equal(a.shut(), 'rate');
+      assert.equal(b.shut(), 'connection_limit');
+    } finally {
+      a.close();
+      b.close();
+    }
+  });
+
   it('the guard refuses a long handshake queue at the assumed capacity (1,000/s)', () => {
     const a = new Admission({ ...limits, waitBudgetMs: 2000 }, src(0, 2500));
     const b = new Admission({ ...limits, waitBudgetMs: 2000 }, src(0, 1500));

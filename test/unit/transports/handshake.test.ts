@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { describe, it } from 'node:test';
 import {
+  isWholeGetOf,
   acceptKey,
   findHeadEnd,
   headText,
@@ -106,6 +107,23 @@ describe('request head parsing', () => {
     assert.equal(head(['Upgrade: websocket']).isUpgrade, false);
     assert.equal(head(['Upgrade: websocket', 'Connection: keep-alive']).isUpgrade, false);
     assert.equal(head(['Connection: upgrade']).isUpgrade, false);
+  });
+});
+
+describe('early refusal match (isWholeGetOf)', () => {
+  const pre = Buffer.from('GET /connection/websocket', 'latin1');
+  const head = (line: string, end = '\r\n\r\n'): Buffer => Buffer.from(`${line}\r\nHost: x\r\nUpgrade: websocket${end}`, 'latin1');
+  it('matches a whole head for the path, with or without a query', () => {
+    assert.equal(isWholeGetOf(head('GET /connection/websocket HTTP/1.1'), pre), true);
+    assert.equal(isWholeGetOf(head('GET /connection/websocket?format=protobuf HTTP/1.1'), pre), true);
+  });
+  it('not another path, a longer path, another method, or a head not yet complete', () => {
+    assert.equal(isWholeGetOf(head('GET /health HTTP/1.1'), pre), false);
+    assert.equal(isWholeGetOf(head('GET /connection/websocketx HTTP/1.1'), pre), false);
+    assert.equal(isWholeGetOf(head('GET /connection/uni_websocket HTTP/1.1'), pre), false);
+    assert.equal(isWholeGetOf(head('POST /connection/websocket HTTP/1.1'), pre), false);
+    assert.equal(isWholeGetOf(head('GET /connection/websocket HTTP/1.1', '\r\n'), pre), false);
+    assert.equal(isWholeGetOf(Buffer.from('GET /connection/websocket', 'latin1'), pre), false);
   });
 });
 
