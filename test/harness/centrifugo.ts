@@ -74,11 +74,12 @@ async function healthy(port: number): Promise<boolean> {
 
 export async function startCentrifugo(
   config: Record<string, unknown>,
-  opts: { binary?: string; startTimeoutMs?: number } = {},
+  /** `port`: listen there (a restart on the same port) instead of a free one. */
+  opts: { binary?: string; startTimeoutMs?: number; port?: number } = {},
 ): Promise<CentrifugoProcess> {
   const binary = opts.binary ?? findCentrifugo();
   if (binary === undefined) throw new Error('centrifugo binary not found (run scripts/install-centrifugo.sh)');
-  const port = await freePort();
+  const port = opts.port ?? (await freePort());
   const dir = mkdtempSync(join(tmpdir(), 'centrifugo-compat-'));
   const file = join(dir, 'config.json');
   const full = mergeConfig(

@@ -39,6 +39,8 @@ export async function startNginx(
     serverParams?: string;
     /** `worker_shutdown_timeout`: after a reload, old workers cut their remaining connections after this. */
     workerShutdownTimeout?: string;
+    /** Every response (101s included) carries `X-Upstream: <address:port of the node that answered>`. */
+    tagUpstream?: boolean;
   } = {},
 ): Promise<NginxProcess> {
   const dir = mkdtempSync(join(tmpdir(), 'gyre-nginx-'));
@@ -72,6 +74,7 @@ http {
       proxy_read_timeout 3600s;
       proxy_send_timeout 3600s;
       ${retry}
+      ${opts.tagUpstream === true ? 'add_header X-Upstream $upstream_addr always;' : ''}
     }
   }
 }

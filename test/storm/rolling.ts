@@ -5,18 +5,23 @@
 // restarted (SIGTERM → paced drain → exit → start again on its port), then node B, then nginx is reloaded with a
 // short worker_shutdown_timeout (its old worker cuts every WebSocket, as ingress-nginx does). The result says
 // which acknowledged publications each subscriber missed, saw twice or out of order, which clients are not
-// connected and subscribed at the end, and per step the reconnect times and the peak connect rate at the
-// node(s) that took the clients.
+// connected and subscribed at the end, and per step the reconnect times, the peak connect rate at the node(s)
+// that took the clients (from the exact time each client's 101 came back, and which node nginx says answered
+// it) and how the draining node spread its closes. `server: 'centrifugo'` runs the same scenario on 2 real
+// Centrifugo 6.9.1 nodes (no paced drain there).
+import type { IncomingMessage } from 'node:http';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { Centrifuge, State, SubscriptionState, type Subscription } from 'centrifuge';
 import WebSocket from 'ws';
 import { API_KEY } from '../harness/clients.js';
-import { mergeConfig, startGyre, type GyreProcess } from '../harness/gyre.js';
+import { startCentrifugo } from '../harness/centrifugo.js';
+import { mergeConfig, startGyre } from '../harness/gyre.js';
 import { startNginx, type NginxProcess } from '../harness/nginx.js';
 import { startRedis, type RedisServer } from '../harness/redis.js';
 import { connToken } from '../harness/tokens.js';
 import { sleep, waitFor } from '../harness/wait.js';
 import { baseConfig } from '../compat/base-config.js';
-import { acceptedConnections, scrape } from './probe.js';
+import { scrape } from './probe.js';
 
 export interface RollingOptions {
   clients: number;
@@ -27,6 +32,13 @@ export interface RollingOptions {
   drainMs: number;
   /** How long each step may take for every client to be connected again. */
   settleTimeoutMs: number;
+  /** The nodes: Gyre (default) or the real Centrifugo (drainMs must be 0: it closes everyone at once). */
+  server?: 'gyre' | 'centrifugo';
+  /**
+   * How the clients' `ws` hands frames to centrifuge-js: 'sync' (ws's default: every frame of one socket read
+   * in the same tick) or 'task' (one macrotask per frame, as a browser's WebSocket does). docs/deploy.md §5.
+   */
+  clientEvents?: 'sync' | 'task';
   log?: (line: string) => void;
 }
 
@@ -38,6 +50,10 @@ export interface StepStats {
   reconnectMs: number[];
   /** Highest connect rate (per s) at the node(s) that took the clients. */
   peak: Peaks;
+  /** The draining node's closes (3001 seen by the clients), over the drain window; undefined without closes. */
+  closes: CloseSpread | undefined;
+  /** Largest event-loop delay of the process running the clients during the step (ms): how exact its clock was. */
+  clientLagMs: number;
   /** Upgrades those node(s) refused during the step, by reason (gyre_admission_refused_total). */
   refused: Record<string, number>;
 }
@@ -91,7 +107,7 @@ export function pct(sorted: readonly number[], p: number): number {
   return sorted.length === 0 ? NaN : (sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * p))] as number);
 }
 
-async function refusedByReason(nodes: readonly GyreProcess[]): Promise<Map<string, number>> {
+async function refusedByReason(nodes: readonly RollNode[]): Promise<Map<string, number>> {
   const out = new Map<string, number>();
   for (const n of nodes) {
     const text = await scrape(n.baseUrl).catch(() => '');
@@ -102,52 +118,53 @@ async function refusedByReason(nodes: readonly GyreProcess[]): Promise<Map<strin
   return out;
 }
 
-/** Peak connect rates (per second) over windows of at least 100 ms and at least 500 ms. */
+/** Peak connect rates (per second) over windows of 100 ms and 500 ms. */
 export interface Peaks {
   per100ms: number;
   per500ms: number;
 }
 
-/** Highest (v_i − v_j) / (t_i − t_j) over sample pairs at least `windowMs` apart (the closest such pair for each i). */
-export function peakRate(samples: ReadonlyArray<{ at: number; v: number }>, windowMs: number): number {
-  let peak = 0;
+/** Most events inside any window of `windowMs` (sliding, starting at an event), as a rate per second. */
+export function peakRate(sortedAt: readonly number[], windowMs: number): number {
+  let most = 0;
   let j = 0;
-  for (let i = 1; i < samples.length; i++) {
-    const cur = samples[i]!;
-    while (j + 1 < i && cur.at - samples[j + 1]!.at >= windowMs) j++;
-    const from = samples[j]!;
-    if (cur.at - from.at < windowMs || cur.v < from.v) continue;
-    peak = Math.max(peak, ((cur.v - from.v) * 1000) / (cur.at - from.at));
+  for (let i = 0; i < sortedAt.length; i++) {
+    while ((sortedAt[i] as number) - (sortedAt[j] as number) >= windowMs) j++;
+    most = Math.max(most, i - j + 1);
   }
-  return peak;
+  return (most * 1000) / windowMs;
 }
 
-/**
- * Samples the summed accepted-connection counters of `nodes` every ~100 ms until stop(). The 100 ms figure is
- * noisy (a scrape delayed by the node's own work moves connections into the next window); 500 ms smooths that.
- */
-function sampleRate(nodes: () => GyreProcess[]): { stop: () => Promise<Peaks> } {
-  let running = true;
-  const done = (async (): Promise<Peaks> => {
-    const read = async (): Promise<number> => {
-      let sum = 0;
-      for (const n of nodes()) sum += await acceptedConnections(n.baseUrl).catch(() => 0);
-      return sum;
-    };
-    const samples = [{ v: await read(), at: performance.now() }];
-    for (let i = 0; i < 100_000 && running; i++) {
-      await sleep(100);
-      const v = await read();
-      samples.push({ v, at: performance.now() });
-    }
-    return { per100ms: peakRate(samples, 100), per500ms: peakRate(samples, 500) };
-  })();
+/** How the closes of a drain fell over its window. */
+export interface CloseSpread {
+  count: number;
+  /** First to last close ÷ the window. */
+  spanOfWindow: number;
+  /** Share of the closes in each quarter of the window, counted from the first close. */
+  quarters: number[];
+  /** Peak close rate over 100 ms windows (per s). */
+  peakPer100ms: number;
+}
+
+export function closeSpread(sortedAt: readonly number[], windowMs: number): CloseSpread | undefined {
+  if (sortedAt.length === 0) return undefined;
+  const first = sortedAt[0] as number;
+  const w = Math.max(1, windowMs);
+  const quarters = [0, 0, 0, 0];
+  for (const t of sortedAt) quarters[Math.min(3, Math.floor(((t - first) * 4) / w))]! += 1 / sortedAt.length;
   return {
-    stop: async () => {
-      running = false;
-      return await done;
-    },
+    count: sortedAt.length,
+    spanOfWindow: ((sortedAt.at(-1) as number) - first) / w,
+    quarters,
+    peakPer100ms: peakRate(sortedAt, 100),
   };
+}
+
+/** A running node of either kind: its port, where to scrape it, and how to stop it. */
+interface RollNode {
+  port: number;
+  baseUrl: string;
+  stop(signal: NodeJS.Signals, killAfterMs: number): Promise<{ code: number | null }>;
 }
 
 /** One request in flight per channel; each channel publishes every channels / rate seconds. */
@@ -200,11 +217,11 @@ function startPublisher(apiUrl: string, o: RollingOptions): Publisher {
  * What the server wrote on each socket (`wire`), in order: acknowledged publications in publish order, stream
  * offsets strictly increasing, nothing twice. (A socket may repeat what an earlier one carried: a publication
  * written just before a close that the client no longer processed is recovered on the next socket.) What the
- * application saw (`seqs`): every acknowledged publication, each once. A publication whose request failed
- * may still have been applied, later than the next one: it may appear anywhere, once. The application's
- * order is not checked: centrifuge-js 5.7.4 can emit a push that arrives in the frame right after a subscribe
- * reply before that reply's `subscribed` event and recovered publications (both frames in one socket read;
- * docs/deploy.md, "A client race to know about").
+ * application saw (`seqs`): every acknowledged publication, each once, in publish order. A publication whose
+ * request failed may still have been applied, later than the next one: it may appear anywhere, once.
+ * With `clientEvents: 'sync'` centrifuge-js 5.7.4 can hand a frame's later messages to the application after
+ * the next frame's (both frames in one socket read; docs/deploy.md §5): those runs show up here as order
+ * violations, not as the server's.
  */
 function checkSubscriber(s: Sub, index: number, acked: readonly number[]): string | undefined {
   const say = (what: string): string => `client ${index} (ch-${s.channel}): ${what} [${s.events.slice(-40).join(', ')}]`;
@@ -227,21 +244,47 @@ function checkSubscriber(s: Sub, index: number, acked: readonly number[]): strin
     const on = s.wire.flatMap((w, k) => (w.some((x) => x.seq === q) ? [k] : []));
     return say(`application got ${missing.length} acknowledged missing, first ${String(q)} (written on socket(s) [${on.join(', ')}] of ${s.wire.length})`);
   }
+  const appOrder = s.seqs.filter((q) => isAcked.has(q));
+  for (let i = 1; i < appOrder.length; i++) {
+    if ((appOrder[i] as number) <= (appOrder[i - 1] as number)) return say(`application got seq ${String(appOrder[i])} after ${String(appOrder[i - 1])}`);
+  }
   return undefined;
 }
 
-/** A `ws` WebSocket for centrifuge-js that notes the publications of every frame the server wrote. */
-function tapClass(s: { wire: Array<Array<{ seq: number; offset: number }>> }): new (address: string, protocols?: string | string[]) => WebSocket {
+/** When a client's 101 came back and from which node (nginx's X-Upstream port). */
+interface Connect {
+  at: number;
+  port: number;
+}
+
+/**
+ * A `ws` WebSocket for centrifuge-js that notes the publications of every frame the server wrote, and when and
+ * from which node each 101 came.
+ */
+function tapClass(
+  s: { wire: Array<Array<{ seq: number; offset: number }>>; frames?: string[] },
+  connects: Connect[],
+  clientEvents: 'sync' | 'task',
+): new (address: string, protocols?: string | string[]) => WebSocket {
   return class Tap extends WebSocket {
     constructor(address: string, protocols?: string | string[]) {
-      super(address, protocols);
+      super(address, protocols, { allowSynchronousEvents: clientEvents === 'sync' });
       const mine: Array<{ seq: number; offset: number }> = [];
       s.wire.push(mine);
+      this.once('upgrade', (res: IncomingMessage) => {
+        const up = res.headers['x-upstream'];
+        const port = Number((typeof up === 'string' ? up : '').split(', ').pop()?.split(':').pop() ?? 0);
+        connects.push({ at: performance.now(), port });
+      });
       const note = (p: { data?: { seq?: unknown }; offset?: unknown } | undefined): void => {
         if (typeof p?.data?.seq === 'number') mine.push({ seq: p.data.seq, offset: Number(p.offset ?? 0) });
       };
       this.on('message', (data: Buffer) => {
-        for (const line of data.toString('utf8').split('\n')) {
+        const lines = data.toString('utf8').split('\n');
+        if (lines.length > 1 || lines[0]?.includes('"subscribe"') === true) {
+          s.frames?.push(`frame[${lines.map((l) => (l.includes('"subscribe"') ? 'reply' : l.includes('"pub"') ? `pub ${/"seq":(\d+)/.exec(l)?.[1] ?? '?'}` : l.length <= 2 ? 'ping' : 'other')).join(',')}]`);
+        }
+        for (const line of lines) {
           if (!line.includes('"seq"')) continue;
           const m = JSON.parse(line) as { push?: { pub?: Parameters<typeof note>[0] }; subscribe?: { publications?: Array<Parameters<typeof note>[0]> } };
           note(m.push?.pub);
@@ -252,15 +295,38 @@ function tapClass(s: { wire: Array<Array<{ seq: number; offset: number }>> }): n
   };
 }
 
+/** Config of a Centrifugo node: the same scenario without Gyre's own keys. */
+function centrifugoConfig(redisAddress: string): Record<string, unknown> {
+  return mergeConfig(baseConfig(), {
+    log: { level: 'error' },
+    prometheus: { enabled: true },
+    engine: { type: 'redis', redis: { address: [redisAddress], prefix: 'roll' } },
+    channel: {
+      namespaces: [
+        { name: NS, history_size: 5000, history_ttl: '600s', force_recovery: true, allow_subscribe_for_client: true },
+      ],
+    },
+  });
+}
+
 export async function runRollingRestart(o: RollingOptions): Promise<RollingResult> {
   const log = o.log ?? ((): void => undefined);
+  const server = o.server ?? 'gyre';
+  if (server === 'centrifugo' && o.drainMs !== 0) throw new Error('Centrifugo has no paced drain: drainMs must be 0');
   const redis: RedisServer = await startRedis();
   let nginx: NginxProcess | undefined;
-  const nodes: GyreProcess[] = [];
+  const nodes: RollNode[] = [];
   const subs: Sub[] = [];
+  const names = ['roll-a', 'roll-b'];
+  const startNode = async (idx: number, port?: number): Promise<RollNode> => {
+    if (server === 'gyre') {
+      return startGyre(nodeConfig(redis.address, names[idx] as string, o.drainMs), { bin: true, ...(port !== undefined ? { port } : {}) });
+    }
+    const c = await startCentrifugo(centrifugoConfig(redis.address), port !== undefined ? { port } : {});
+    return { port: c.port, baseUrl: c.baseUrl, stop: async () => ((await c.stop()), { code: 0 }) };
+  };
   try {
-    const cfg = [nodeConfig(redis.address, 'roll-a', o.drainMs), nodeConfig(redis.address, 'roll-b', o.drainMs)];
-    nodes.push(...(await Promise.all(cfg.map((c) => startGyre(c, { bin: true })))));
+    nodes.push(...(await Promise.all([0, 1].map((i) => startNode(i)))));
     const ports = nodes.map((n) => n.port);
     // fail_timeout 1 s: a restarted node is taken back within a second (the default 10 s can leave both nodes
     // marked failed when B drains soon after A came back: "no live upstreams", 502).
@@ -271,19 +337,25 @@ export async function runRollingRestart(o: RollingOptions): Promise<RollingResul
       serverParams: 'max_fails=1 fail_timeout=1s',
       workerShutdownTimeout: '1s',
       workerConnections: 2 * o.clients + 1024,
+      tagUpstream: true,
     });
     const url = `ws://127.0.0.1:${nginx.port}/connection/websocket`;
     const token = await connToken({ sub: 'roll', expIn: 3600 });
 
     let step = 'initial';
     const times = new Map<string, number[]>();
+    const connects: Connect[] = [];
+    /** When clients saw a 3001 (shutdown) close. */
+    const shutdownCloses: number[] = [];
     let unrecovered = 0;
     for (let i = 0; i < o.clients; i++) {
       const wire: Sub['wire'] = [];
-      const client = new Centrifuge(url, { token, websocket: tapClass({ wire }) });
-      const s: Sub = { client, sub: client.newSubscription(`${NS}:ch-${i % o.channels}`), channel: i % o.channels, seqs: [], wire, events: [], lostAt: undefined };
+      const events: string[] = [];
+      const client = new Centrifuge(url, { token, websocket: tapClass({ wire, frames: events }, connects, o.clientEvents ?? 'sync') });
+      const s: Sub = { client, sub: client.newSubscription(`${NS}:ch-${i % o.channels}`), channel: i % o.channels, seqs: [], wire, events, lostAt: undefined };
       client.on('connecting', (ctx) => {
         s.events.push(`${step}: lost ${ctx.code}`);
+        if (ctx.code === 3001) shutdownCloses.push(performance.now());
         if (s.lostAt === undefined && step !== 'initial') s.lostAt = performance.now();
       });
       client.on('connected', () => {
@@ -322,40 +394,55 @@ export async function runRollingRestart(o: RollingOptions): Promise<RollingResul
     await sleep(1000);
 
     const steps: StepStats[] = [];
-    const finishStep = async (name: string, measure: () => Promise<Peaks>, survivors: GyreProcess[], before: Map<string, number>): Promise<void> => {
+    const lag = monitorEventLoopDelay({ resolution: 10 });
+    lag.enable();
+    /** A step's figures from the marks taken since `from` (performance.now()), at the nodes listening on `ports`. */
+    const finishStep = async (name: string, from: number, at: readonly number[], survivors: RollNode[], before: Map<string, number>): Promise<void> => {
       await waitFor(allUp, { what: `every client back after ${name}`, timeoutMs: o.settleTimeoutMs, intervalMs: 100 }).catch((err: unknown) => {
         throw new Error(`${err instanceof Error ? err.message : String(err)}: ${states()}`);
       });
       await sleep(500);
-      const peak = await measure();
+      const mine = connects.filter((c) => c.at >= from && at.includes(c.port)).map((c) => c.at).sort((x, y) => x - y);
+      const peak = { per100ms: peakRate(mine, 100), per500ms: peakRate(mine, 500) };
+      const closes = closeSpread(shutdownCloses.filter((t) => t >= from).sort((x, y) => x - y), o.drainMs);
+      const clientLagMs = lag.max / 1e6;
+      lag.reset();
       const reconnectMs = (times.get(name) ?? []).sort((x, y) => x - y);
       const refused: Record<string, number> = {};
       for (const [k, v] of await refusedByReason(survivors)) if (v - (before.get(k) ?? 0) > 0) refused[k] = v - (before.get(k) ?? 0);
-      steps.push({ step: name, reconnected: reconnectMs.length, reconnectMs, peak, refused });
-      log(`${name}: ${reconnectMs.length} reconnected, p50 ${Math.round(pct(reconnectMs, 0.5))} ms, max ${Math.round(reconnectMs.at(-1) ?? NaN)} ms, peak ${Math.round(peak.per100ms)}/s (100 ms) ${Math.round(peak.per500ms)}/s (500 ms), refused ${JSON.stringify(refused)}`);
+      steps.push({ step: name, reconnected: reconnectMs.length, reconnectMs, peak, closes, clientLagMs, refused });
+      log(
+        `${name}: ${reconnectMs.length} reconnected, p50 ${Math.round(pct(reconnectMs, 0.5))} ms, max ${Math.round(reconnectMs.at(-1) ?? NaN)} ms, ` +
+          `${mine.length} connects at port(s) ${at.join('+')}, peak ${Math.round(peak.per100ms)}/s (100 ms) ${Math.round(peak.per500ms)}/s (500 ms), ` +
+          `closes ${closes === undefined ? 'none' : `${closes.count} over ${(100 * closes.spanOfWindow).toFixed(0)} % of the window, quarters ${closes.quarters.map((q) => (100 * q).toFixed(0)).join('/')} %`}, ` +
+          `client lag max ${Math.round(clientLagMs)} ms, refused ${JSON.stringify(refused)}`,
+      );
     };
     for (const idx of [0, 1]) {
       const name = `restart ${idx === 0 ? 'A' : 'B'}`;
-      const other = nodes[1 - idx] as GyreProcess;
-      const sampler = sampleRate(() => [other]);
+      const other = nodes[1 - idx] as RollNode;
       const before = await refusedByReason([other]);
       step = name;
-      const exit = await (nodes[idx] as GyreProcess).stop('SIGTERM', o.drainMs + 15_000);
+      lag.reset();
+      const from = performance.now();
+      const exit = await (nodes[idx] as RollNode).stop('SIGTERM', o.drainMs + 15_000);
       if (exit.code !== 0) throw new Error(`${name}: exit ${JSON.stringify(exit)}`);
-      nodes[idx] = await startGyre(cfg[idx] as Record<string, unknown>, { bin: true, port: ports[idx] as number });
+      nodes[idx] = await startNode(idx, ports[idx]);
       // nginx keeps a node it saw failing out for fail_timeout (1 s here). Draining the next node sooner leaves it
       // no upstream at all ("no live upstreams", 502); a rolling restart waits that long after a node is ready.
       await sleep(1500);
-      await finishStep(name, sampler.stop, [other], before);
+      await finishStep(name, from, [other.port], [other], before);
     }
     {
-      const sampler = sampleRate(() => nodes);
       const before = await refusedByReason(nodes);
       step = 'nginx reload';
+      lag.reset();
+      const from = performance.now();
       await nginx.reload();
       await sleep(1500); // the old worker cuts its WebSockets after worker_shutdown_timeout (1 s)
-      await finishStep(step, sampler.stop, nodes, before);
+      await finishStep(step, from, ports, nodes, before);
     }
+    lag.disable();
     await sleep(1000);
     await pub.stop();
     const acked = pub.acked;
@@ -384,7 +471,7 @@ export async function runRollingRestart(o: RollingOptions): Promise<RollingResul
   } finally {
     for (const s of subs) s.client.disconnect();
     await nginx?.stop();
-    await Promise.all(nodes.map((n) => n.stop('SIGKILL')));
+    await Promise.all(nodes.map((n) => n.stop('SIGKILL', 5000)));
     await redis.stop();
   }
 }
