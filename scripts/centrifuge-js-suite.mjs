@@ -6,6 +6,8 @@
 //
 //   node scripts/centrifuge-js-suite.mjs [--server gyre|centrifugo] [--source <centrifuge-js git dir>] [--cache <dir>]
 //                                        [--without-map]   (drop the map and shared-poll namespaces from the config)
+//                                        [--drop poll]     (drop only the shared_poll block and shared-poll namespaces)
+//                                        [--test <regex>]  (run only the suite files matching it, e.g. map)
 //
 // The suite is taken from the cache (default ~/.cache/gyre/centrifuge-js-5.7.1, overridable with
 // GYRE_CJS_SUITE_CACHE) when it is there, so later runs work offline; otherwise it is exported with
@@ -30,6 +32,8 @@ const server = arg('server', 'gyre');
 const cache = resolve(arg('cache', process.env.GYRE_CJS_SUITE_CACHE ?? join(homedir(), '.cache', 'gyre', `centrifuge-js-${TAG}`)));
 const source = arg('source', process.env.GYRE_CJS_SOURCE);
 const withoutMap = process.argv.includes('--without-map');
+const drop = arg('drop', '');
+const testPattern = arg('test', '');
 
 function prepare() {
   if (!existsSync(join(cache, 'package.json'))) {
@@ -59,6 +63,11 @@ function config() {
     delete cfg.map_broker;
     delete cfg.shared_poll;
     cfg.channel.namespaces = cfg.channel.namespaces.filter((ns) => ns.subscription_type === undefined && ns.shared_poll === undefined);
+  }
+  if (drop === 'poll') {
+    // Only shared poll goes: the map namespaces stay, so map tests run against a server without shared poll.
+    delete cfg.shared_poll;
+    cfg.channel.namespaces = cfg.channel.namespaces.filter((ns) => ns.subscription_type !== 'shared_poll' && ns.shared_poll === undefined);
   }
   cfg.http_server = { ...(cfg.http_server ?? {}), port: 8000 };
   const file = join(cache, 'centrifugo_test.local.json');
@@ -116,7 +125,9 @@ if (!(await healthy())) {
   process.exit(1);
 }
 
-const jest = spawn(process.execPath, [join(cache, 'node_modules', 'jest', 'bin', 'jest.js'), '--ci', '--forceExit'], {
+const jestArgs = [join(cache, 'node_modules', 'jest', 'bin', 'jest.js'), '--ci', '--forceExit'];
+if (testPattern !== '') jestArgs.push(testPattern);
+const jest = spawn(process.execPath, jestArgs, {
   cwd: cache,
   stdio: ['ignore', 'inherit', 'pipe'],
 });
