@@ -3,6 +3,7 @@
 // HTTP server(s) with the WebSocket transport, server API, health and metrics endpoints → async consumers; the GRPC
 // API and uni_grpc on their own ports. The main server listens through a front that answers WebSocket upgrades without Node's http
 // machinery.
+import { MemoryMapBroker } from './engines/memory/map-broker.js';
 import type { Server } from 'node:http';
 import type { Logger } from 'pino';
 import { AdminHandler } from './admin/http.js';
@@ -80,7 +81,8 @@ export async function startServer(config: Readonly<GyreConfig>, opts: StartOptio
     await engine.close().catch(() => undefined);
     throw err;
   }
-  const node = new Node({ config, engine, tokenVerifier, proxies, logger, version: `${version} Gyre` });
+  const mapBroker = new MemoryMapBroker(); // map subscriptions (validate-map.ts refuses the other map brokers)
+  const node = new Node({ config, engine, tokenVerifier, proxies, logger, version: `${version} Gyre`, mapBroker });
   try {
     await node.start();
   } catch (err) {

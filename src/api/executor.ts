@@ -8,6 +8,7 @@ import { metrics } from '../metrics/registry.js';
 import { ApiError, ProtocolError } from '../protocol/errors.js';
 import type { ClientInfo, Publication } from '../protocol/types.js';
 import { ApiErrors, errorBody } from './errors.js';
+import { executeMap } from './map-executor.js';
 import type { JsonObject } from './json.js';
 import { batchReplyJson, resultJson } from './result-json.js';
 import type { ApiOutcome, BatchOutcome, BroadcastResult, ChannelsResult, ClientInfoOut, NodeOut, PublicationOut, PublishResult } from './results.js';
@@ -206,6 +207,8 @@ export class ApiExecutor {
       case 'rpc':
         // No server-side RPC extensions exist: a named method is simply not found.
         throw cmd.req.method === '' ? ApiErrors.badRequest() : ApiErrors.notFound();
+      default:
+        return executeMap(this.node, cmd);
     }
   }
 

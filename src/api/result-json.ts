@@ -3,6 +3,7 @@
 import { errorBody } from './errors.js';
 import { rawField, rawOrBase64 } from './json.js';
 import type { JsonObject, JsonOut } from './json.js';
+import type { MapOutcome } from './map-results.js';
 import type { ApiOutcome, BatchOutcome, ClientInfoOut, PublicationOut } from './results.js';
 
 function clientInfoJson(ci: ClientInfoOut): JsonObject {
@@ -49,7 +50,35 @@ export function resultJson(o: ApiOutcome): JsonObject {
     case 'rpc':
       // These results carry no payload bytes: they are JSON values as they are.
       return o.result;
+    default:
+      return mapResultJson(o);
   }
+}
+
+/** Map method results: entries' data as raw JSON (or b64data), empty lists left out as Centrifugo does. */
+function mapResultJson(o: MapOutcome): JsonObject {
+  switch (o.method) {
+    case 'map_publish':
+    case 'map_remove':
+    case 'map_stats':
+    case 'map_clear':
+      return o.result;
+    case 'map_read_state':
+    case 'map_read_stream':
+      break;
+  }
+  const entries = o.result.entries.map((e): JsonObject => {
+    const d = e.data !== undefined ? rawOrBase64(e.data) : undefined;
+    return {
+      key: e.key,
+      data: d !== undefined && 'raw' in d ? d.raw : undefined,
+      b64data: d !== undefined && 'b64' in d ? d.b64 : undefined,
+      tags: e.tags,
+      offset: e.offset,
+      removed: e.removed,
+    };
+  });
+  return { entries: entries.length > 0 ? entries : undefined, offset: o.result.offset, epoch: o.result.epoch, cursor: o.result.cursor };
 }
 
 /** One batch reply: `{"<method>":result}` or `{"error":…}`. */

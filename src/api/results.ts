@@ -2,6 +2,8 @@
 // fields (`data`, `conn_info`, `chan_info`) are the stored bytes; each entry point renders them its own way: the
 // HTTP API as raw JSON (result-json.ts), the GRPC API as protobuf `bytes` (src/grpc). Zero values are left out
 // (`undefined`), as protobuf and Centrifugo's JSON do.
+import type { MapOutcome } from './map-results.js';
+import type { MapMethod } from './map-schemas.js';
 import type { NodeInfo } from '../core/types.js';
 import type { ApiError } from '../protocol/errors.js';
 import type { CommandMethod } from './schemas.js';
@@ -71,7 +73,8 @@ export type ApiOutcome =
   | { method: 'history'; result: HistoryResult }
   | { method: 'channels'; result: ChannelsResult }
   | { method: 'info'; result: InfoResult }
-  | { method: Exclude<CommandMethod, 'publish' | 'broadcast' | 'presence' | 'presence_stats' | 'history' | 'channels' | 'info'>; result: EmptyResult };
+  | { method: Exclude<CommandMethod, 'publish' | 'broadcast' | 'presence' | 'presence_stats' | 'history' | 'channels' | 'info' | MapMethod>; result: EmptyResult }
+  | MapOutcome;
 
 /** One reply of a batch: the command's outcome, or its error (107 for a null item, 104 for no known method). */
 export type BatchOutcome = ApiOutcome | { method: 'error'; error: ApiError };

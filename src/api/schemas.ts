@@ -4,6 +4,7 @@
 import type { StreamPosition } from '../protocol/types.js';
 import { apiRaw } from './decode.js';
 import { SchemaError } from './errors.js';
+import { parseMapCommand, type MapApiCommand } from './map-schemas.js';
 
 type Obj = Record<string, unknown>;
 export type OverrideKey = 'presence' | 'join_leave' | 'force_recovery' | 'force_positioning' | 'force_push_join_leave';
@@ -80,10 +81,14 @@ export type ApiCommand =
   | { method: 'history_remove'; req: ChannelReq }
   | { method: 'channels'; req: ChannelsReq }
   | { method: 'info'; req: Record<string, never> }
-  | { method: 'rpc'; req: RpcReq };
+  | { method: 'rpc'; req: RpcReq }
+  | MapApiCommand;
 
 export type CommandMethod = ApiCommand['method'];
 export type ApiMethod = CommandMethod | 'batch';
+
+/** The map subscription methods (map-schemas.ts decodes them). */
+export const MAP_METHODS = ['map_publish', 'map_remove', 'map_read_state', 'map_read_stream', 'map_stats', 'map_clear'] as const;
 
 /** Method names in the order a batch command object is inspected. */
 export const COMMAND_METHODS: readonly CommandMethod[] = [
@@ -100,6 +105,7 @@ export const COMMAND_METHODS: readonly CommandMethod[] = [
   'rpc',
   'refresh',
   'channels',
+  ...MAP_METHODS,
 ];
 export const API_METHODS: readonly ApiMethod[] = ['batch', ...COMMAND_METHODS];
 
@@ -120,37 +126,37 @@ export interface BatchReq {
 function fail(field: string): never {
   throw new SchemaError(`invalid field ${field}`);
 }
-function object(v: unknown, field: string): Obj | undefined {
+export function object(v: unknown, field: string): Obj | undefined {
   if (v === undefined || v === null) return undefined;
   if (typeof v !== 'object' || Array.isArray(v)) fail(field);
   return v as Obj;
 }
-function str(o: Obj, k: string): string {
+export function str(o: Obj, k: string): string {
   const v = o[k];
   if (v === undefined || v === null) return '';
   if (typeof v !== 'string') fail(k);
   return v;
 }
-function optStr(o: Obj, k: string): string | undefined {
+export function optStr(o: Obj, k: string): string | undefined {
   const v = o[k];
   if (v === undefined || v === null) return undefined;
   if (typeof v !== 'string') fail(k);
   return v;
 }
-function bool(o: Obj, k: string): boolean {
+export function bool(o: Obj, k: string): boolean {
   const v = o[k];
   if (v === undefined || v === null) return false;
   if (typeof v !== 'boolean') fail(k);
   return v;
 }
-function int(o: Obj, k: string, min: number, max: number): number {
+export function int(o: Obj, k: string, min: number, max: number): number {
   const v = o[k];
   if (v === undefined || v === null) return 0;
   if (typeof v !== 'number' || !Number.isInteger(v) || v < min || v > max) fail(k);
   return v;
 }
 /** A payload member as the bytes received (parseApiJson kept them); JSON null counts as absent. */
-function raw(o: Obj, k: 'data' | 'info' | 'params'): Uint8Array | undefined {
+export function raw(o: Obj, k: 'data' | 'info' | 'params'): Uint8Array | undefined {
   const v = o[k];
   if (v === undefined || v === null) return undefined;
   return apiRaw(o, k) ?? fail(k);
@@ -164,7 +170,7 @@ function strArray(o: Obj, k: string): string[] {
     return x;
   });
 }
-function strMap(o: Obj, k: string): Record<string, string> | undefined {
+export function strMap(o: Obj, k: string): Record<string, string> | undefined {
   const m = object(o[k], k);
   if (m === undefined) return undefined;
   const out: Record<string, string> = {};
@@ -265,6 +271,8 @@ export function parseCommand(method: CommandMethod, body: unknown): ApiCommand {
       setOpt(req, 'params', raw(o, 'params'));
       return { method, req };
     }
+    default:
+      return parseMapCommand(method, o);
   }
 }
 

@@ -48,6 +48,28 @@ const unixSeconds = () =>
 
 const dataFormat = () => z.enum(['', 'json', 'json_object', 'binary']).default('');
 
+/** A namespace's `map` block (map subscription types); cross-key rules in validate-map.ts. */
+const mapOptions = z.object({
+  mode: str(),
+  key_ttl: dur('0s'),
+  stream_size: z.number().int().default(0),
+  stream_ttl: dur('0s'),
+  meta_ttl: dur('0s'),
+  remove_client_on_unsubscribe: bool(false),
+  client_key: str(),
+  allow_publish_for_client: bool(false),
+  allow_publish_for_subscriber: bool(false),
+  allow_publish_for_anonymous: bool(false),
+  allow_remove_for_client: bool(false),
+  allow_remove_for_subscriber: bool(false),
+  allow_remove_for_anonymous: bool(false),
+  default_page_size: z.number().int().default(0),
+  min_page_size: z.number().int().default(0),
+  max_page_size: z.number().int().default(0),
+  live_transition_max_publication_limit: int(0),
+  subscribe_catch_up_timeout: dur('0s'),
+});
+
 export const channelOptionsShape = {
   presence: bool(false),
   join_leave: bool(false),
@@ -78,7 +100,11 @@ export const channelOptionsShape = {
   allow_user_limited_channels: bool(false),
   channel_regex: str(),
   publication_data_format: dataFormat(),
-  subscription_type: z.enum(['', 'stream']).default(''),
+  subscription_type: z.enum(['', 'stream', 'map', 'map_clients', 'map_users']).default(''),
+  // Map subscriptions (src/core/map, docs/map-subscriptions.md): present only when set in the config.
+  map: mapOptions.optional(),
+  map_clients_presence_channel_prefix: z.string().optional(),
+  map_users_presence_channel_prefix: z.string().optional(),
   subscribe_proxy_enabled: bool(false),
   subscribe_proxy_name: str('default'),
   publish_proxy_enabled: bool(false),
@@ -474,6 +500,8 @@ export const configSchema = z.object({
     })
     .prefault({}),
   pid_file: str(),
+  // The store of map subscriptions; only the in-memory one is built (validate-map.ts refuses the others).
+  map_broker: z.object({ type: z.enum(['memory', 'redis', 'postgres']).default('memory') }).prefault({}),
   consumers: z.array(consumer).default(() => []),
 });
 

@@ -2,6 +2,30 @@
 // config/load.ts + validate.ts). Key names are Centrifugo v6's (docs/protocol.md §8.3): they are the compatibility
 // contract. Durations are parsed once: every duration field below is a number of MILLISECONDS.
 
+export type MapSubscriptionType = 'map' | 'map_clients' | 'map_users';
+
+/** A namespace's `map` block. Durations in ms; 0 = unset (Centrifugo's defaults apply, src/core/map/options.ts). */
+export interface MapOptions {
+  mode: string;
+  key_ttl: number;
+  stream_size: number;
+  stream_ttl: number;
+  meta_ttl: number;
+  remove_client_on_unsubscribe: boolean;
+  client_key: string;
+  allow_publish_for_client: boolean;
+  allow_publish_for_subscriber: boolean;
+  allow_publish_for_anonymous: boolean;
+  allow_remove_for_client: boolean;
+  allow_remove_for_subscriber: boolean;
+  allow_remove_for_anonymous: boolean;
+  default_page_size: number;
+  min_page_size: number;
+  max_page_size: number;
+  live_transition_max_publication_limit: number;
+  subscribe_catch_up_timeout: number;
+}
+
 export interface ChannelOptions {
   presence: boolean;
   join_leave: boolean;
@@ -32,7 +56,13 @@ export interface ChannelOptions {
   allow_user_limited_channels: boolean;
   channel_regex: string;
   publication_data_format: '' | 'json' | 'json_object' | 'binary';
-  subscription_type: '' | 'stream';
+  subscription_type: '' | 'stream' | MapSubscriptionType;
+  /** Map subscription settings (docs/map-subscriptions.md); absent unless configured. */
+  map?: MapOptions | undefined;
+  /** Map namespaces: a `map_clients` channel named this prefix + the channel tracks its subscribers. */
+  map_clients_presence_channel_prefix?: string | undefined;
+  /** Map namespaces: a `map_users` channel named this prefix + the channel tracks its users. */
+  map_users_presence_channel_prefix?: string | undefined;
   /** Proxies (src/proxy): a `*_proxy_name` of "default" is the matching `channel.proxy.*` block. */
   subscribe_proxy_enabled: boolean;
   subscribe_proxy_name: string;
@@ -461,4 +491,6 @@ export interface GyreConfig {
   pid_file: string;
   /** Async consumers of server API commands (src/consumers, docs/consumers.md). Optional in hand-built configs. */
   consumers?: ConsumerConfig[];
+  /** Store of map subscriptions (only `memory` is built). Optional in hand-built configs. */
+  map_broker?: { type: 'memory' | 'redis' | 'postgres' };
 }

@@ -5,6 +5,7 @@ import { X509Certificate, createPublicKey } from 'node:crypto';
 import { ConfigError } from './errors.js';
 import type { ChannelOptions, GyreConfig, RedisEngineConfig } from './types.js';
 import { validateConsumers } from './validate-consumers.js';
+import { validateMap } from './validate-map.js';
 import { validateProxies } from './validate-proxies.js';
 
 const NAMESPACE_NAME = /^[-a-zA-Z0-9_.]{2,}$/;
@@ -114,4 +115,5 @@ export function validateConfig(c: GyreConfig): void {
     validateChannelOptions(p, ns, meta);
   });
   validateConsumers(c.consumers ?? []);
+  validateMap(c);
 }

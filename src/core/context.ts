@@ -2,6 +2,7 @@
 import type { Logger } from 'pino';
 import type { TokenVerifier } from '../auth/types.js';
 import type { GyreConfig } from '../config/types.js';
+import type { MapBroker } from '../engines/map-types.js';
 import type { Engine } from '../engines/types.js';
 import type { Codec } from '../protocol/codec.js';
 import type { ProxyRegistry } from '../proxy/types.js';
@@ -17,6 +18,8 @@ export type CommandDispatcher = (s: Session, cmd: Command) => Promise<void>;
 export interface CoreContext {
   readonly config: GyreConfig;
   readonly engine: Engine;
+  /** Store of map subscriptions (core/map); undefined when the node was built without one (108). */
+  readonly mapBroker: MapBroker | undefined;
   readonly hub: Hub;
   readonly resolver: ChannelResolver;
   readonly publisher: Publisher;

@@ -24,6 +24,8 @@ import { dispatchCommand } from './commands/index.js';
 import { ControlPlane } from './control/plane.js';
 import type { CoreContext } from './context.js';
 import { Fanout } from './fanout.js';
+import { MapApi } from './map/api.js';
+import { mapDelivery } from './map/delivery.js';
 import { Hub } from './hub.js';
 import { buildLiveParts, type LiveParts } from './live.js';
 import { Session } from './session.js';
@@ -61,6 +63,8 @@ export class Node implements NodeApi, SessionAcceptor {
   /** The cluster control plane (heartbeats, node registry, cross-node commands and surveys). */
   readonly cluster: ControlPlane;
   private readonly api: ApiNode;
+  /** The map_* server API methods. */
+  readonly map: MapApi;
   private readonly fanout: Fanout;
   private readonly engine: Engine;
   private readonly config: GyreConfig;
@@ -88,6 +92,7 @@ export class Node implements NodeApi, SessionAcceptor {
         return live().config;
       },
       engine: withActionCounts(opts.engine, (channel) => namespaceLabel(live().resolver, channel)),
+      mapBroker: opts.mapBroker,
       hub: this.hub,
       get resolver() {
         return live().resolver;
@@ -124,12 +129,14 @@ export class Node implements NodeApi, SessionAcceptor {
       ...opts.control,
     });
     this.api = new ApiNode(this.ctx, this, this.cluster);
+    this.map = new MapApi(this.ctx);
   }
 
   /** Checks the namespaces against the engine (ConfigError when one does not fit), then starts the engine parts. */
   async start(): Promise<void> {
     checkEngineCapabilities(this.config, this.engine);
     await this.engine.broker.start(this.fanout);
+    this.ctx.mapBroker?.start(mapDelivery(this.fanout));
     await this.cluster.start();
   }
 
@@ -189,6 +196,7 @@ export class Node implements NodeApi, SessionAcceptor {
     this.logger.info({ clients: sessions.length, windowMs }, 'draining clients');
     await drainSessions(sessions, { windowMs });
     try {
+      await this.ctx.mapBroker?.close();
       await this.engine.close();
     } catch (err) {
       this.logger.error({ err }, 'engine close failed');

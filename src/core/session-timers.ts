@@ -1,6 +1,7 @@
 // The timers of one session: stale close, ping/pong, connection expiration and the periodic tick (presence
 // refresh, subscription expiry, position check). No Node timer per session: the deadlines are plain numbers
 // and the session sits in the shared TimerWheel under the earliest one; all disarmed on close.
+import { mapTick } from './map/presence.js';
 import { performance } from 'node:perf_hooks';
 import { observePingPong } from '../metrics/observe.js';
 import type { ProxyClient } from '../proxy/types.js';
@@ -199,6 +200,10 @@ export class SessionTimers implements WheelEntry {
     const c = ctx.config.client;
     const tasks: Promise<void>[] = [];
     for (const sub of [...s.subs.values()]) {
+      if (sub.map !== undefined && !s.closed) {
+        const t = mapTick(s, sub, now);
+        if (t !== undefined) tasks.push(t);
+      }
       if (sub.state !== SubState.Subscribed || s.closed) continue;
       const subProxy = sub.expireAt > 0 ? this.subRefreshProxy(sub.channel) : undefined;
       if (subProxy !== undefined) {

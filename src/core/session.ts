@@ -1,6 +1,7 @@
 // One connection's state machine (connecting → connected → closed) and command dispatch. Commands are
 // processed strictly sequentially in arrival order, in bounded slices per event-loop turn; the replies (and
 // pushes) produced while one inbound frame (or one slice of a large frame) is processed leave together.
+import { removeMapPresence } from './map/presence.js';
 import { randomUUID } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
 import type { Codec, FrameCursor } from '../protocol/codec.js';
@@ -392,6 +393,7 @@ export class Session implements SessionPort {
     if (sub.presence) {
       engine.presence.remove(sub.channel, this.id, this.user).catch((err: unknown) => this.engineError('presence remove', err));
     }
+    if (sub.map !== undefined && wasSubscribed) removeMapPresence(this, sub);
     if (sub.joinLeave && wasSubscribed) {
       engine.broker
         .publishLeave(sub.channel, this.clientInfo(sub.chanInfo))

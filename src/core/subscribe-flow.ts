@@ -218,7 +218,8 @@ export function isSubscriptionGone(err: unknown): boolean {
   return err instanceof SubscriptionGone;
 }
 
-function takeBuffered(sub: Subscription): Publication[] {
+/** Publications buffered so far (offsets filled in from their positions); the buffer keeps collecting. */
+export function takeBuffered(sub: Subscription): Publication[] {
   const buf = sub.buffer ?? [];
   sub.buffer = [];
   const out: Publication[] = [];
@@ -230,7 +231,8 @@ function takeBuffered(sub: Subscription): Publication[] {
   return out;
 }
 
-function complete(s: Session, sub: Subscription): void {
+/** Switches a subscription to live delivery after its reply: buffered publications first, then the join. */
+export function complete(s: Session, sub: Subscription): void {
   if (sub.state !== SubState.Subscribing || s.closed) return;
   sub.state = SubState.Subscribed;
   const buf = sub.buffer;

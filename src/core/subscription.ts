@@ -1,6 +1,7 @@
 // One channel subscription of one session: its negotiated options, stream position and the buffer that holds
 // publications arriving while the subscribe is still in progress (docs/protocol.md §1.11).
 import type { Publication, StreamPosition } from '../protocol/types.js';
+import type { MapSubscriptionState } from './map/state.js';
 import type { Session } from './session.js';
 import type { TagsFilter } from './tags-filter.js';
 
@@ -57,6 +58,8 @@ export class Subscription {
   buffer: BufferedPublication[] | null = [];
   /** Called once when the subscription is removed (a subscribe stream proxy ends its stream there). */
   onRemoved: (() => void) | undefined = undefined;
+  /** Map subscriptions (types 1–3): their paginated subscribe and presence keys (core/map). */
+  map: MapSubscriptionState | undefined = undefined;
 
   constructor(
     readonly session: Session,

@@ -5,6 +5,8 @@ import type { Logger } from 'pino';
 import type { TokenVerifier } from '../auth/types.js';
 import type { GyreConfig } from '../config/types.js';
 import type { Engine } from '../engines/types.js';
+import type { MapBroker } from '../engines/map-types.js';
+import type { MapApi } from './map/api.js';
 import type { ProxyRegistry } from '../proxy/types.js';
 
 export interface ApiPublishOptions {
@@ -49,6 +51,8 @@ export interface NodeInfo {
 }
 
 export interface NodeApi {
+  /** Map subscriptions' server API (core/map/api.ts); absent on nodes built without it. */
+  readonly map?: MapApi;
   publish(channel: string, data: Uint8Array, opts: ApiPublishOptions): Promise<ApiPublishResult>;
   subscribe(opts: ApiSubscribeOptions): Promise<void>;
   unsubscribe(target: ApiTarget & { channel: string }): Promise<void>;
@@ -78,6 +82,8 @@ export interface NodeOptions {
   version: string;
   /** Control-plane timings (tests shorten or stop them); defaults are centrifuge's. */
   control?: ControlTimings;
+  /** Store of map subscriptions (docs/map-subscriptions.md); map commands answer 108 without one. */
+  mapBroker?: MapBroker;
 }
 
 export interface ControlTimings {

@@ -34,6 +34,12 @@ const REQUEST_TYPES: { readonly [M in CommandMethod]: { decode(b: Uint8Array): o
   rpc: pb.RPCRequest,
   refresh: pb.RefreshRequest,
   channels: pb.ChannelsRequest,
+  map_publish: pb.MapPublishRequest,
+  map_remove: pb.MapRemoveRequest,
+  map_read_state: pb.MapReadStateRequest,
+  map_read_stream: pb.MapReadStreamRequest,
+  map_stats: pb.MapStatsRequest,
+  map_clear: pb.MapClearRequest,
 };
 
 function isLong(v: object): v is { toNumber(): number } {
@@ -119,8 +125,18 @@ export function encodeResultResponse(o: ApiOutcome): Uint8Array {
     case 'refresh':
     case 'history_remove':
     case 'rpc':
+    case 'map_clear':
       // Empty results: `result` is an empty message (field 2, length 0), the same bytes for every method.
       return pb.SubscribeResponse.encode({ result: {} }).finish();
+    case 'map_publish':
+    case 'map_remove':
+      return pb.MapPublishResponse.encode({ result: o.result as centrifugal.centrifugo.api.MapPublishResult.$Properties }).finish();
+    case 'map_read_state':
+      return pb.MapReadStateResponse.encode({ result: o.result as centrifugal.centrifugo.api.MapReadStateResult.$Properties }).finish();
+    case 'map_read_stream':
+      return pb.MapReadStreamResponse.encode({ result: o.result as centrifugal.centrifugo.api.MapReadStreamResult.$Properties }).finish();
+    case 'map_stats':
+      return pb.MapStatsResponse.encode({ result: o.result as centrifugal.centrifugo.api.MapStatsResult.$Properties }).finish();
   }
 }
 

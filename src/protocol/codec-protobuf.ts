@@ -88,6 +88,10 @@ function subscribeRequest(r: PbSubscribeRequest): SubscribeRequest {
   if (r.tf !== null && r.tf !== undefined) out.tf = filterNode(r.tf);
   put(out, 'flag', num(r.flag));
   put(out, 'type', num(r.type));
+  put(out, 'phase', num(r.phase));
+  put(out, 'cursor', str(r.cursor));
+  put(out, 'limit', num(r.limit));
+  put(out, 'asc', bool(r.asc));
   return out;
 }
 
@@ -166,6 +170,9 @@ function toCommand(m: PbCommand): Command {
   if (present(m.unsubscribe)) return { kind: 'unsubscribe', id, unsubscribe: { channel: m.unsubscribe.channel ?? '' } };
   if (present(m.publish)) {
     const publish: PublishRequest = { channel: m.publish.channel ?? '' };
+    put(publish, 'type', num(m.publish.type));
+    put(publish, 'key', str(m.publish.key));
+    put(publish, 'removed', bool(m.publish.removed));
     return { kind: 'publish', id, publish: withData(publish, m.publish.data) };
   }
   if (present(m.presence)) return { kind: 'presence', id, presence: { channel: m.presence.channel ?? '' } };

@@ -85,6 +85,7 @@ export const Errors = {
   tokenExpired: () => ProtocolError.of(ErrorCode.TokenExpired),
   expired: () => ProtocolError.of(ErrorCode.Expired),
   unrecoverablePosition: () => ProtocolError.of(ErrorCode.UnrecoverablePosition),
+  concurrentPagination: () => ProtocolError.of(ErrorCode.ConcurrentPagination),
 } as const;
 
 export const Disconnects = {

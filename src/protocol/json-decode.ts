@@ -137,6 +137,18 @@ function subscribeRequest(r: Obj): SubscribeRequest {
   put(out, 'tf', obj(r, 'tf'));
   put(out, 'flag', int64(r, 'flag'));
   put(out, 'type', int32(r, 'type'));
+  put(out, 'phase', int32(r, 'phase'));
+  put(out, 'cursor', str(r, 'cursor'));
+  put(out, 'limit', int32(r, 'limit'));
+  put(out, 'asc', bool(r, 'asc'));
+  return out;
+}
+
+function publishRequest(r: Obj): PublishRequest {
+  const out = withData<PublishRequest>(channelOnly(r), r);
+  put(out, 'type', int32(r, 'type'));
+  put(out, 'key', str(r, 'key'));
+  put(out, 'removed', bool(r, 'removed'));
   return out;
 }
 
@@ -245,7 +257,7 @@ function toCommand(kind: (typeof REQUEST_FIELDS)[number], id: number, r: Obj): C
     case 'unsubscribe':
       return { kind, id, unsubscribe: channelOnly(r) };
     case 'publish':
-      return { kind, id, publish: withData<PublishRequest>(channelOnly(r), r) };
+      return { kind, id, publish: publishRequest(r) };
     case 'presence':
       return { kind, id, presence: channelOnly(r) };
     case 'presence_stats':

@@ -123,6 +123,13 @@ function writeSubscribeResult(w: JsonWriter, r: SubscribeResult): void {
   trueField(w, 'was_recovering', r.was_recovering);
   trueField(w, 'delta', r.delta);
   numField(w, 'type', r.type);
+  numField(w, 'phase', r.phase);
+  strField(w, 'cursor', r.cursor);
+  if (r.state !== undefined && r.state.length > 0) {
+    w.field('state');
+    writePublications(w, r.state);
+  }
+  numField(w, 'publish_debounce', r.publish_debounce);
   w.close();
 }
 

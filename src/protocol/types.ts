@@ -67,6 +67,11 @@ export interface SubscribeRequest {
   tf?: unknown;
   flag?: number;
   type?: number;
+  /** Map subscriptions: 2 state, 1 stream, 0 live (the phase asked for), page cursor and size, score order. */
+  phase?: number;
+  cursor?: string;
+  limit?: number;
+  asc?: boolean;
 }
 
 export interface UnsubscribeRequest {
@@ -75,6 +80,10 @@ export interface UnsubscribeRequest {
 export interface PublishRequest {
   channel: string;
   data?: Raw;
+  /** 1 = a map publish (or, with `removed`, a map remove) of `key`. */
+  type?: number;
+  key?: string;
+  removed?: boolean;
 }
 export interface PresenceRequest {
   channel: string;
@@ -165,6 +174,12 @@ export interface SubscribeResult {
   delta?: boolean;
   /** Subscription type echoed back (0 stream, 4 shared poll, …). */
   type?: number;
+  /** Map subscriptions: the phase answered (0 live, 1 stream, 2 state), next cursor, state entries. */
+  phase?: number;
+  cursor?: string;
+  state?: Publication[];
+  /** ms; the client debounces its publishes to the channel. */
+  publish_debounce?: number;
 }
 
 export interface ConnectResult {

@@ -12,6 +12,8 @@ import { handleSend } from './send.js';
 import { handleSubRefresh } from './sub-refresh.js';
 import { handleSubscribe } from './subscribe.js';
 import { handleUnsubscribe } from './unsubscribe.js';
+import { handleMapPublish } from '../map/publish.js';
+import { handleMapSubscribe } from '../map/subscribe.js';
 
 function assertNever(x: never): never {
   throw new Error(`unexpected command ${String(x)}`);
@@ -22,12 +24,15 @@ export function dispatchCommand(s: Session, cmd: Command): Promise<void> {
   switch (cmd.kind) {
     case 'connect':
       return handleConnect(s, cmd.id, cmd.connect);
-    case 'subscribe':
-      return handleSubscribe(s, cmd.id, cmd.subscribe);
+    case 'subscribe': {
+      const t = cmd.subscribe.type ?? 0;
+      // Types 1–3 are map subscriptions (core/map).
+      return t >= 1 && t <= 3 ? handleMapSubscribe(s, cmd.id, cmd.subscribe) : handleSubscribe(s, cmd.id, cmd.subscribe);
+    }
     case 'unsubscribe':
       return handleUnsubscribe(s, cmd.id, cmd.unsubscribe);
     case 'publish':
-      return handlePublish(s, cmd.id, cmd.publish);
+      return cmd.publish.type === 1 ? handleMapPublish(s, cmd.id, cmd.publish) : handlePublish(s, cmd.id, cmd.publish);
     case 'presence':
       return handlePresence(s, cmd.id, cmd.presence);
     case 'presence_stats':

@@ -3,6 +3,7 @@ import { Buffer } from 'node:buffer';
 import { InvalidTokenError, TokenExpiredError, type BoolOverride, type SubscribeTokenClaims } from '../../auth/types.js';
 import { Disconnects, Errors } from '../../protocol/errors.js';
 import type { SubscribeRequest } from '../../protocol/types.js';
+import { isMapNamespace } from '../map/options.js';
 import { canSubscribe, resolveSubscribeOptions } from '../permissions.js';
 import type { Session } from '../session.js';
 import { establish, isSubscriptionGone } from '../subscribe-flow.js';
@@ -46,6 +47,7 @@ export async function handleSubscribe(s: Session, id: number, req: SubscribeRequ
 
   const r = resolveForClient(s, channel);
   if ((req.type ?? 0) !== 0) throw Errors.permissionDenied();
+  if (isMapNamespace(r.options)) throw Errors.permissionDenied(); // a map namespace takes map subscriptions only
   let tagsFilter: TagsFilter | undefined;
   if (req.tf !== undefined && req.tf !== null) {
     if (!r.options.allow_tags_filter) throw Errors.badRequest();
