@@ -132,6 +132,7 @@ export default defineConfig(
           patterns: [
             intoSrcFolder('engines', 'src/core never imports a concrete engine; use engines/types (docs/style.md §2).', [
               'types',
+              'map-types',
             ]),
             intoSrcFolder(
               'transports',
@@ -212,7 +213,7 @@ export default defineConfig(
         {
           patterns: [
             intoSrcFolder('core', 'src/api uses the NodeApi facade in core/types only (docs/style.md §2).', ['types']),
-            intoSrcFolder('engines', 'src/api never imports a concrete engine (docs/style.md §2).', ['types']),
+            intoSrcFolder('engines', 'src/api never imports a concrete engine (docs/style.md §2).', ['types', 'map-types']),
             intoSrcFolder('(transports|admin|cli)', 'src/api never imports transports, admin or the CLI (docs/style.md §2).'),
             { regex: '^(\\.\\./)+app(\\.js)?$', message: 'Only main.ts/cli may import the composition root.' },
           ],

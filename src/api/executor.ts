@@ -207,7 +207,12 @@ export class ApiExecutor {
       case 'rpc':
         // No server-side RPC extensions exist: a named method is simply not found.
         throw cmd.req.method === '' ? ApiErrors.badRequest() : ApiErrors.notFound();
-      default:
+      case 'map_publish':
+      case 'map_remove':
+      case 'map_read_state':
+      case 'map_read_stream':
+      case 'map_stats':
+      case 'map_clear':
         return executeMap(this.node, cmd);
     }
   }

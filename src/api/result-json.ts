@@ -50,7 +50,12 @@ export function resultJson(o: ApiOutcome): JsonObject {
     case 'rpc':
       // These results carry no payload bytes: they are JSON values as they are.
       return o.result;
-    default:
+    case 'map_publish':
+    case 'map_remove':
+    case 'map_read_state':
+    case 'map_read_stream':
+    case 'map_stats':
+    case 'map_clear':
       return mapResultJson(o);
   }
 }

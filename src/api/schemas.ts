@@ -271,7 +271,12 @@ export function parseCommand(method: CommandMethod, body: unknown): ApiCommand {
       setOpt(req, 'params', raw(o, 'params'));
       return { method, req };
     }
-    default:
+    case 'map_publish':
+    case 'map_remove':
+    case 'map_read_state':
+    case 'map_read_stream':
+    case 'map_stats':
+    case 'map_clear':
       return parseMapCommand(method, o);
   }
 }
