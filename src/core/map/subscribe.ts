@@ -37,8 +37,6 @@ export async function handleMapSubscribe(s: Session, id: number, req: SubscribeR
   const ctx = s.ctx;
   const channel = requireChannel(req.channel);
   if (req.delta !== undefined && req.delta !== '' && req.delta !== 'fossil') throw Disconnects.badRequest();
-  const broker = ctx.mapBroker;
-  if (broker === undefined) throw Errors.notAvailable();
   const phase = req.phase ?? PHASE_LIVE;
   if (phase !== PHASE_LIVE && phase !== PHASE_STREAM && phase !== PHASE_STATE) throw Errors.badRequest();
   const existing = s.subs.get(channel);
@@ -115,6 +113,7 @@ async function authorize(s: Session, channel: string, req: SubscribeRequest): Pr
   if (s.closed) throw Errors.permissionDenied();
   if (expireAt > 0 && expireAt <= nowSeconds()) throw Errors.expired();
   if (s.subs.has(channel)) throw Errors.alreadySubscribed();
+  if (ctx.mapBroker === undefined) throw Errors.notAvailable();
   const settings = mapSettings(o);
   const stream = hasStream(settings);
   const sub = new Subscription(s, channel, r.namespace, {
