@@ -1,0 +1,184 @@
+// Map subscriptions (docs/map-subscriptions.md) with the official centrifuge client 5.7.4 against a Gyre process:
+// state on subscribe, live changes from the API and from the client, key TTL expiry, stream recovery after a
+// dropped connection, map_clients presence, the protobuf client, and the codes for bad input.
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import type { MapSyncContext, MapUpdateContext, SubscribedContext } from 'centrifuge';
+import { Centrifuge as PbCentrifuge } from 'centrifuge/build/protobuf';
+import WebSocket from 'ws';
+import { ClientPool, callApi, type TestClient } from '../harness/clients.js';
+import { connToken } from '../harness/tokens.js';
+import { mergeConfig, startGyre, type GyreProcess } from '../harness/gyre.js';
+import { nextEvent, waitFor } from '../harness/wait.js';
+import { baseConfig } from './base-config.js';
+
+function mapConfig(): Record<string, unknown> {
+  const base = baseConfig();
+  const channel = base['channel'] as { namespaces: unknown[] };
+  const rw = { allow_publish_for_client: true, allow_remove_for_client: true };
+  return mergeConfig(base, {
+    channel: {
+      namespaces: [
+        ...channel.namespaces,
+        { name: 'eph', subscription_type: 'map', map: { mode: 'ephemeral', key_ttl: '60s', ...rw }, allow_subscribe_for_client: true, map_clients_presence_channel_prefix: 'who:' },
+        { name: 'ttl', subscription_type: 'map', map: { mode: 'ephemeral', key_ttl: '1s', ...rw }, allow_subscribe_for_client: true },
+        { name: 'per', subscription_type: 'map', map: { mode: 'persistent', ...rw }, allow_subscribe_for_client: true },
+        { name: 'who', subscription_type: 'map_clients', map: { mode: 'ephemeral', key_ttl: '60s' }, allow_subscribe_for_client: true },
+      ],
+    },
+  });
+}
+
+describe('compat: map subscriptions', () => {
+  let gyre: GyreProcess;
+  const pool = new ClientPool();
+  let n = 0;
+  const chan = (ns: string): string => `${ns}:m${++n}`;
+  const api = async (method: string, body: unknown): Promise<Record<string, unknown>> =>
+    (await callApi(gyre.apiUrl, method, body)).body as Record<string, unknown>;
+
+  before(async () => {
+    gyre = await startGyre(mapConfig());
+  });
+  after(async () => {
+    pool.closeAll();
+    await gyre?.stop();
+  });
+
+  async function connected(): Promise<TestClient & { id: string }> {
+    return pool.connected(gyre.url, { sub: `u${++n}`, expIn: 3600 });
+  }
+
+  it('subscribe gets the state; API and client changes arrive as updates', async () => {
+    const ch = chan('eph');
+    await api('map_publish', { channel: ch, key: 'a', data: { v: 1 } });
+    await api('map_publish', { channel: ch, key: 'b', data: { v: 2 }, tags: { t: 'x' } });
+    const { client } = await connected();
+    const sub = client.newMapSubscription(ch);
+    const sync = nextEvent<MapSyncContext>(sub, 'sync');
+    sub.subscribe();
+    const s = await sync;
+    assert.deepEqual(s.entries.map((e) => [e.key, e.data]).sort(), [['a', { v: 1 }], ['b', { v: 2 }]]);
+    const updates: MapUpdateContext[] = [];
+    sub.on('update', (u) => updates.push(u));
+    await api('map_publish', { channel: ch, key: 'c', data: { v: 3 } });
+    await sub.publish('d', { v: 4 });
+    await sub.remove('a');
+    await api('map_remove', { channel: ch, key: 'b' });
+    await waitFor(() => updates.length === 4, { what: 'four updates' });
+    assert.deepEqual(updates.map((u) => [u.key, u.removed === true]), [['c', false], ['d', false], ['a', true], ['b', true]]);
+    const state = await api('map_read_state', { channel: ch, limit: -1 });
+    const entries = ((state['result'] as { entries?: Array<{ key: string }> }).entries ?? []).map((e) => e.key).sort();
+    assert.deepEqual(entries, ['c', 'd']);
+    assert.deepEqual(await api('map_stats', { channel: ch }), { result: { num_keys: 2 } });
+  });
+
+  it('an ephemeral key expires after key_ttl: the subscriber gets its removal', async () => {
+    const ch = chan('ttl');
+    const { client } = await connected();
+    const sub = client.newMapSubscription(ch);
+    sub.subscribe();
+    await sub.ready(5000);
+    const updates: MapUpdateContext[] = [];
+    sub.on('update', (u) => updates.push(u));
+    await api('map_publish', { channel: ch, key: 'gone', data: { v: 1 } });
+    await waitFor(() => updates.some((u) => u.removed === true), { what: 'expiry removal', timeoutMs: 8000 });
+    assert.deepEqual(updates.map((u) => [u.key, u.removed === true]), [['gone', false], ['gone', true]]);
+  });
+
+  it('persistent mode: a dropped connection recovers the changes it missed, without a new sync', async () => {
+    const ch = chan('per');
+    const { client, rec } = await connected();
+    const sub = client.newMapSubscription(ch);
+    const first = nextEvent<SubscribedContext>(sub, 'subscribed');
+    sub.subscribe();
+    assert.equal((await first).recoverable, true);
+    const updates: MapUpdateContext[] = [];
+    sub.on('update', (u) => updates.push(u));
+    await api('map_publish', { channel: ch, key: 'k1', data: { v: 1 } });
+    await waitFor(() => updates.length === 1, { what: 'live update' });
+    let syncs = 0;
+    sub.on('sync', () => syncs++);
+    const again = nextEvent<SubscribedContext>(sub, 'subscribed', 15_000);
+    rec.sockets[rec.sockets.length - 1]?.terminate();
+    await api('map_publish', { channel: ch, key: 'k2', data: { v: 2 } });
+    await api('map_remove', { channel: ch, key: 'k1' });
+    const re = await again;
+    assert.equal(re.recovered, true);
+    await waitFor(() => updates.length === 3, { what: 'recovered updates' });
+    assert.deepEqual(updates.slice(1).map((u) => [u.key, u.removed === true]), [['k2', false], ['k1', true]]);
+    assert.equal(syncs, 0);
+  });
+
+  it('map_clients presence: subscribers of the channel are listed under their client id', async () => {
+    const ch = chan('eph');
+    const watcher = await connected();
+    const pres = watcher.client.newMapClientsSubscription(`who:${ch}`);
+    const sync = nextEvent<MapSyncContext>(pres, 'sync');
+    pres.subscribe();
+    assert.equal((await sync).entries.length, 0);
+    const changes: MapUpdateContext[] = [];
+    pres.on('update', (u) => changes.push(u));
+    const member = await connected();
+    const sub = member.client.newMapSubscription(ch);
+    sub.subscribe();
+    await waitFor(() => changes.length === 1, { what: 'presence add' });
+    assert.equal(changes[0]?.key, member.id);
+    assert.equal(changes[0]?.info?.client, member.id);
+    sub.unsubscribe();
+    await waitFor(() => changes.length === 2, { what: 'presence removal' });
+    assert.deepEqual([changes[1]?.key, changes[1]?.removed], [member.id, true]);
+  });
+
+  it('the protobuf client gets the state and binary updates', async (t) => {
+    const ch = chan('per');
+    await api('map_publish', { channel: ch, key: 'p', data: { v: 1 } });
+    const c = new PbCentrifuge(gyre.url.replace('websocket', 'websocket?format=protobuf'), { websocket: WebSocket, token: await connToken({ sub: 'pb', expIn: 3600 }) });
+    t.after(() => c.disconnect());
+    c.connect();
+    const sub = c.newMapSubscription(ch);
+    const sync = nextEvent<MapSyncContext>(sub, 'sync');
+    sub.subscribe();
+    const s = await sync;
+    const decode = (d: unknown): unknown => JSON.parse(new TextDecoder().decode(d as Uint8Array));
+    assert.deepEqual(s.entries.map((e) => [e.key, decode(e.data)]), [['p', { v: 1 }]]);
+    const upd = nextEvent<MapUpdateContext>(sub, 'update');
+    await api('map_publish', { channel: ch, key: 'q', data: { v: 2 } });
+    const u = await upd;
+    assert.deepEqual([u.key, decode(u.data)], ['q', { v: 2 }]);
+  });
+
+  it('bad input gets Centrifugo codes', async () => {
+    assert.deepEqual(await api('map_publish', { channel: chan('eph'), data: { v: 1 } }), { error: { code: 107, message: 'bad request' } });
+    assert.equal(((await api('map_publish', { channel: 'open:x', key: 'k', data: {} }))['error'] as { code: number }).code, 107);
+    assert.equal(((await api('map_publish', { channel: 'nope:x', key: 'k', data: {} }))['error'] as { code: number }).code, 102);
+    assert.equal(((await api('map_publish', { channel: chan('eph'), key: 'k', key_mode: 'sometimes' }))['error'] as { code: number }).code, 107);
+    const res = await callApi(gyre.apiUrl, 'map_read_stream', { channel: chan('per'), since_offset: 'x' });
+    assert.equal(res.status, 400);
+
+    // Raw protocol: wrong subscription type either way, a stream page without a subscribe, a map publish without key.
+    const ws = pool.raw(gyre.url);
+    await new Promise((r) => ws.once('open', r));
+    const replies = new Map<number, Record<string, unknown>>();
+    ws.on('message', (d: Buffer) => {
+      for (const line of d.toString().split('\n')) {
+        const m = JSON.parse(line) as Record<string, unknown> & { id?: number };
+        if (m.id !== undefined) replies.set(m.id, m);
+      }
+    });
+    const call = async (id: number, cmd: Record<string, unknown>): Promise<number | undefined> => {
+      ws.send(JSON.stringify({ id, ...cmd }));
+      await waitFor(() => replies.has(id), { what: `reply ${id}` });
+      return (replies.get(id)?.['error'] as { code: number } | undefined)?.code;
+    };
+    const token = await connToken({ sub: 'raw', expIn: 3600 });
+    assert.equal(await call(1, { connect: { token } }), undefined);
+    assert.equal(await call(2, { subscribe: { channel: chan('eph') } }), 103);
+    assert.equal(await call(3, { subscribe: { channel: 'open:m', type: 1, phase: 2 } }), 103);
+    assert.equal(await call(4, { subscribe: { channel: chan('per'), type: 1, phase: 1, offset: 3 } }), 103);
+    assert.equal(await call(5, { subscribe: { channel: chan('eph'), type: 1, phase: 2, cursor: 'x' } }), 103);
+    assert.equal(await call(6, { publish: { channel: chan('eph'), type: 1, data: { v: 1 } } }), 107);
+    assert.equal(await call(7, { subscribe: { channel: chan('eph'), type: 1, phase: 1, recover: true } }), 107);
+    assert.equal(ws.readyState, WebSocket.OPEN);
+  });
+});
