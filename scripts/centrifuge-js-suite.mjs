@@ -8,6 +8,7 @@
 //                                        [--without-map]   (drop the map and shared-poll namespaces from the config)
 //                                        [--drop poll]     (drop only the shared_poll block and shared-poll namespaces)
 //                                        [--test <regex>]  (run only the suite files matching it, e.g. map)
+//                                        [--drop map]      (drop only map_broker and the map namespaces)
 //
 // The suite is taken from the cache (default ~/.cache/gyre/centrifuge-js-5.7.1, overridable with
 // GYRE_CJS_SUITE_CACHE) when it is there, so later runs work offline; otherwise it is exported with
@@ -68,6 +69,11 @@ function config() {
     // Only shared poll goes: the map namespaces stay, so map tests run against a server without shared poll.
     delete cfg.shared_poll;
     cfg.channel.namespaces = cfg.channel.namespaces.filter((ns) => ns.subscription_type !== 'shared_poll' && ns.shared_poll === undefined);
+  }
+  if (drop === 'map') {
+    // A partial run: map subscriptions only are left out (their tests fail), shared poll stays.
+    delete cfg.map_broker;
+    cfg.channel.namespaces = cfg.channel.namespaces.filter((ns) => ns.subscription_type === undefined || ns.subscription_type === 'shared_poll');
   }
   cfg.http_server = { ...(cfg.http_server ?? {}), port: 8000 };
   const file = join(cache, 'centrifugo_test.local.json');

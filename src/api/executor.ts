@@ -214,6 +214,13 @@ export class ApiExecutor {
       case 'map_stats':
       case 'map_clear':
         return executeMap(this.node, cmd);
+      case 'shared_poll_publish': {
+        const r = cmd.req;
+        if (this.node.sharedPollPublish === undefined) throw ApiErrors.notAvailable();
+        const data = rawOrB64(r.data, r.b64data) ?? new Uint8Array(0);
+        await this.node.sharedPollPublish({ channel: r.channel, key: r.key, version: r.version, epoch: r.epoch, data });
+        return { method: cmd.method, result: {} };
+      }
     }
   }
 

@@ -48,6 +48,7 @@ export function resultJson(o: ApiOutcome): JsonObject {
     case 'refresh':
     case 'history_remove':
     case 'rpc':
+    case 'shared_poll_publish':
       // These results carry no payload bytes: they are JSON values as they are.
       return o.result;
     case 'map_publish':

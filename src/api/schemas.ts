@@ -63,6 +63,14 @@ export interface HistoryReq extends ChannelReq {
 export interface ChannelsReq {
   pattern: string;
 }
+export interface SharedPollPublishReq {
+  channel: string;
+  key: string;
+  data?: Uint8Array;
+  b64data?: string;
+  version: number;
+  epoch: string;
+}
 export interface RpcReq {
   method: string;
   params?: Uint8Array;
@@ -82,7 +90,8 @@ export type ApiCommand =
   | { method: 'channels'; req: ChannelsReq }
   | { method: 'info'; req: Record<string, never> }
   | { method: 'rpc'; req: RpcReq }
-  | MapApiCommand;
+  | MapApiCommand
+  | { method: 'shared_poll_publish'; req: SharedPollPublishReq };
 
 export type CommandMethod = ApiCommand['method'];
 export type ApiMethod = CommandMethod | 'batch';
@@ -106,6 +115,7 @@ export const COMMAND_METHODS: readonly CommandMethod[] = [
   'refresh',
   'channels',
   ...MAP_METHODS,
+  'shared_poll_publish',
 ];
 export const API_METHODS: readonly ApiMethod[] = ['batch', ...COMMAND_METHODS];
 
@@ -278,6 +288,17 @@ export function parseCommand(method: CommandMethod, body: unknown): ApiCommand {
     case 'map_stats':
     case 'map_clear':
       return parseMapCommand(method, o);
+    case 'shared_poll_publish': {
+      const req: SharedPollPublishReq = {
+        channel: str(o, 'channel'),
+        key: str(o, 'key'),
+        version: int(o, 'version', 0, Number.MAX_SAFE_INTEGER),
+        epoch: str(o, 'epoch'),
+      };
+      setOpt(req, 'data', raw(o, 'data'));
+      setOpt(req, 'b64data', optStr(o, 'b64data'));
+      return { method, req };
+    }
   }
 }
 

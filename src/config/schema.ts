@@ -69,6 +69,19 @@ const mapOptions = z.object({
   live_transition_max_publication_limit: int(0),
   subscribe_catch_up_timeout: dur('0s'),
 });
+/** A namespace's `shared_poll` block (docs/shared-poll.md); zero values mean the built-in defaults. */
+const sharedPollChannel = z
+  .object({
+    proxy_name: str(),
+    refresh_interval: dur('0s'),
+    refresh_batch_size: int(0),
+    max_keys_per_connection: int(0),
+    mode: z.enum(['', 'versionless', 'versioned']).default(''),
+    channel_shutdown_delay: dur('0s'),
+    track_expired_extra_delay: dur('0s'),
+    publish_enabled: bool(false),
+  })
+  .prefault({});
 
 export const channelOptionsShape = {
   presence: bool(false),
@@ -100,11 +113,12 @@ export const channelOptionsShape = {
   allow_user_limited_channels: bool(false),
   channel_regex: str(),
   publication_data_format: dataFormat(),
-  subscription_type: z.enum(['', 'stream', 'map', 'map_clients', 'map_users']).default(''),
+  subscription_type: z.enum(['', 'stream', 'map', 'map_clients', 'map_users', 'shared_poll']).default(''),
   // Map subscriptions (src/core/map, docs/map-subscriptions.md): present only when set in the config.
   map: mapOptions.optional(),
   map_clients_presence_channel_prefix: z.string().optional(),
   map_users_presence_channel_prefix: z.string().optional(),
+  shared_poll: sharedPollChannel,
   subscribe_proxy_enabled: bool(false),
   subscribe_proxy_name: str('default'),
   publish_proxy_enabled: bool(false),
@@ -260,6 +274,7 @@ const channel = z.object({
       publish: proxy.prefault({}),
       sub_refresh: proxy.prefault({}),
       subscribe_stream: proxy.prefault({}),
+      shared_poll_refresh: proxy.prefault({}),
     })
     .prefault({}),
   without_namespace: channelOptions.prefault({}),
@@ -502,6 +517,14 @@ export const configSchema = z.object({
   pid_file: str(),
   // The store of map subscriptions; only the in-memory one is built (validate-map.ts refuses the others).
   map_broker: z.object({ type: z.enum(['memory', 'redis', 'postgres']).default('memory') }).prefault({}),
+  shared_poll: z
+    .object({
+      hmac_secret_key: str(),
+      hmac_previous_secret_key: str(),
+      hmac_previous_secret_key_valid_until: unixSeconds(),
+      concurrency_limit: int(0),
+    })
+    .prefault({}),
   consumers: z.array(consumer).default(() => []),
 });
 

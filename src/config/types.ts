@@ -56,13 +56,15 @@ export interface ChannelOptions {
   allow_user_limited_channels: boolean;
   channel_regex: string;
   publication_data_format: '' | 'json' | 'json_object' | 'binary';
-  subscription_type: '' | 'stream' | MapSubscriptionType;
+  subscription_type: '' | 'stream' | MapSubscriptionType | 'shared_poll';
   /** Map subscription settings (docs/map-subscriptions.md); absent unless configured. */
   map?: MapOptions | undefined;
   /** Map namespaces: a `map_clients` channel named this prefix + the channel tracks its subscribers. */
   map_clients_presence_channel_prefix?: string | undefined;
   /** Map namespaces: a `map_users` channel named this prefix + the channel tracks its users. */
   map_users_presence_channel_prefix?: string | undefined;
+  /** Options of `subscription_type: shared_poll` (docs/shared-poll.md). */
+  shared_poll: SharedPollChannelConfig;
   /** Proxies (src/proxy): a `*_proxy_name` of "default" is the matching `channel.proxy.*` block. */
   subscribe_proxy_enabled: boolean;
   subscribe_proxy_name: string;
@@ -75,6 +77,31 @@ export interface ChannelOptions {
   subscribe_stream_proxy_name: string;
   /** The stream also carries the client's publications to the backend. */
   subscribe_stream_proxy_bidirectional: boolean;
+}
+
+/** A namespace's shared poll options; 0 / "" mean the built-in defaults (docs/shared-poll.md). */
+export interface SharedPollChannelConfig {
+  /** Proxy answering shared_poll_refresh calls; "" or "default" = channel.proxy.shared_poll_refresh. */
+  proxy_name: string;
+  refresh_interval: number; // ms; 0 ⇒ 10s
+  refresh_batch_size: number; // 0 ⇒ 1000
+  max_keys_per_connection: number; // 0 ⇒ 5000
+  /** "" and "versionless": the server detects changes by content; "versioned": the backend's versions. */
+  mode: '' | 'versionless' | 'versioned';
+  channel_shutdown_delay: number; // ms; 0 ⇒ 1s
+  track_expired_extra_delay: number; // ms; 0 ⇒ 25s
+  /** shared_poll_publish is allowed (versioned mode only). */
+  publish_enabled: boolean;
+}
+
+/** Top-level `shared_poll`: the key that signs track requests (with rotation) and the backend call bound. */
+export interface SharedPollConfig {
+  hmac_secret_key: string;
+  hmac_previous_secret_key: string;
+  /** Unix seconds; signatures issued after it are not accepted with the previous key (0 = no bound). */
+  hmac_previous_secret_key_valid_until: number;
+  /** Most backend refresh calls in flight at once on this node; 0 ⇒ 64. */
+  concurrency_limit: number;
 }
 
 /** One HTTP status answered by the backend, turned into a client error or a disconnect (HTTP proxies only). */
@@ -216,8 +243,14 @@ export interface UniWebSocketConfig {
 }
 
 export interface ChannelConfig {
-  /** The "default" subscribe, publish and sub_refresh proxies. */
-  proxy: { subscribe: ProxyConfig; publish: ProxyConfig; sub_refresh: ProxyConfig; subscribe_stream: ProxyConfig };
+  /** The "default" subscribe, publish, sub_refresh, subscribe_stream and shared_poll_refresh proxies. */
+  proxy: {
+    subscribe: ProxyConfig;
+    publish: ProxyConfig;
+    sub_refresh: ProxyConfig;
+    subscribe_stream: ProxyConfig;
+    shared_poll_refresh: ProxyConfig;
+  };
   without_namespace: ChannelOptions;
   namespaces: NamespaceConfig[];
   history_meta_ttl: number; // ms
@@ -489,6 +522,8 @@ export interface GyreConfig {
     workers_scheduling: 'rr' | 'none';
   };
   pid_file: string;
+  /** Shared poll subscriptions (docs/shared-poll.md); optional so hand-built configs may omit it. */
+  shared_poll?: SharedPollConfig;
   /** Async consumers of server API commands (src/consumers, docs/consumers.md). Optional in hand-built configs. */
   consumers?: ConsumerConfig[];
   /** Store of map subscriptions (only `memory` is built). Optional in hand-built configs. */

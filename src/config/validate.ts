@@ -7,6 +7,7 @@ import type { ChannelOptions, GyreConfig, RedisEngineConfig } from './types.js';
 import { validateConsumers } from './validate-consumers.js';
 import { validateMap } from './validate-map.js';
 import { validateProxies } from './validate-proxies.js';
+import { validateSharedPoll } from './validate-shared-poll.js';
 
 const NAMESPACE_NAME = /^[-a-zA-Z0-9_.]{2,}$/;
 const DELTA_TYPES: ReadonlySet<string> = new Set(['fossil']);
@@ -89,6 +90,7 @@ export function validateConfig(c: GyreConfig): void {
   }
   checkRedis(c.engine.redis);
   validateProxies(c);
+  validateSharedPoll(c);
   if (c.presence_manager?.enabled === true && c.presence_manager.type === 'redis') checkRedis(c.presence_manager.redis, 'presence_manager.redis');
   if (c.broker?.enabled === true && c.broker.type === 'redis') checkRedis(c.broker.redis, 'broker.redis');
   for (const section of ['token', 'subscription_token'] as const) {

@@ -71,6 +71,9 @@ export class ApiNode implements NodeApi {
 
   async publish(channel: string, data: Uint8Array, opts: ApiPublishOptions): Promise<ApiPublishResult> {
     const r = this.resolve(channel);
+    // Publications go to stream channels only (shared poll has shared_poll_publish), as Centrifugo answers.
+    const type = r.options.subscription_type;
+    if (type !== '' && type !== 'stream') throw new ApiError(107);
     try {
       checkPublicationData(this.ctx.config, r.options, data);
     } catch (err) {

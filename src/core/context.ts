@@ -11,6 +11,7 @@ import type { ChannelResolver } from './channels.js';
 import type { Hub } from './hub.js';
 import type { Publisher } from './publisher.js';
 import type { Session } from './session.js';
+import type { SharedPollManager } from './shared-poll/manager.js';
 
 /** Runs one client command for a session (commands/index.ts; injected so session.ts does not import the handlers). */
 export type CommandDispatcher = (s: Session, cmd: Command) => Promise<void>;
@@ -32,6 +33,8 @@ export interface CoreContext {
   readonly nodeId: string;
   readonly codecs: { readonly json: Codec; readonly protobuf: Codec };
   readonly dispatch: CommandDispatcher;
+  /** Shared poll subscriptions (docs/shared-poll.md); undefined when no namespace uses them. */
+  readonly sharedPoll: SharedPollManager | undefined;
   /** True once shutdown started. */
   readonly shuttingDown: boolean;
 }

@@ -12,7 +12,8 @@ import type { Engine } from '../engines/types.js';
 import { NO_PROXIES } from '../proxy/none.js';
 import type { ProxyRegistry } from '../proxy/types.js';
 import { codecFor } from '../protocol/index.js';
-import { Disconnects } from '../protocol/errors.js';
+import { Disconnects, Unsubscribe } from '../protocol/errors.js';
+import { UnsubscribeCode } from '../protocol/codes.js';
 import type { ClientInfo, Publication, StreamPosition } from '../protocol/types.js';
 import type { EmulationOutcome, SessionAcceptor, SessionPort, Transport } from '../transports/types.js';
 import { encodeEmulationRequest, type EmulationRequest } from '../protocol/emulation.js';
@@ -29,6 +30,10 @@ import { mapDelivery } from './map/delivery.js';
 import { Hub } from './hub.js';
 import { buildLiveParts, type LiveParts } from './live.js';
 import { Session } from './session.js';
+import { SharedPollManager } from './shared-poll/manager.js';
+import { DEFAULT_CONCURRENCY_LIMIT } from './shared-poll/options.js';
+import { sharedPollRefresher } from './shared-poll/refresh.js';
+import { sharedPollPublish } from './shared-poll/publish.js';
 import { drainMetrics, drainSessions, effectiveDrainWindow } from './shutdown.js';
 import { answerSurvey } from './survey-handlers.js';
 import { applyUserCommand } from './user-commands.js';
@@ -40,6 +45,7 @@ import type {
   NodeApi,
   NodeInfo,
   NodeOptions,
+  SharedPollPublishRequest,
 } from './types.js';
 
 export interface NodeStats {
@@ -69,6 +75,8 @@ export class Node implements NodeApi, SessionAcceptor {
   private readonly engine: Engine;
   private readonly config: GyreConfig;
   private readonly logger: Logger;
+  /** Shared poll channels polled by this node (docs/shared-poll.md). */
+  readonly sharedPoll: SharedPollManager;
   private shuttingDownFlag = false;
   /** Config, resolver, publisher and token verifier; replaced as a whole by reconfigure(). */
   private live: LiveParts;
@@ -87,6 +95,15 @@ export class Node implements NodeApi, SessionAcceptor {
     const isShuttingDown = (): boolean => this.shuttingDownFlag;
     this.live = buildLiveParts(opts.config, opts.engine.broker, opts.tokenVerifier, opts.proxies ?? NO_PROXIES);
     const live = (): LiveParts => this.live;
+    const limit = opts.config.shared_poll?.concurrency_limit ?? 0;
+    this.sharedPoll = new SharedPollManager({
+      refresher: sharedPollRefresher(() => live().proxies),
+      concurrencyLimit: limit > 0 ? limit : DEFAULT_CONCURRENCY_LIMIT,
+      logger: opts.logger,
+      insufficientState: (subs) => {
+        for (const sp of subs) sp.session.unsubscribeWith(sp.sub, Unsubscribe.of(UnsubscribeCode.InsufficientState));
+      },
+    });
     this.ctx = {
       get config(): GyreConfig {
         return live().config;
@@ -111,6 +128,7 @@ export class Node implements NodeApi, SessionAcceptor {
       nodeId: this.uid,
       codecs,
       dispatch: dispatchCommand,
+      sharedPoll: this.sharedPoll,
       get shuttingDown(): boolean {
         return isShuttingDown();
       },
@@ -195,6 +213,7 @@ export class Node implements NodeApi, SessionAcceptor {
     const windowMs = effectiveDrainWindow(sd.drain_duration, sd.timeout, sd.pre_drain_delay);
     this.logger.info({ clients: sessions.length, windowMs }, 'draining clients');
     await drainSessions(sessions, { windowMs });
+    this.sharedPoll.close();
     try {
       await this.ctx.mapBroker?.close();
       await this.engine.close();
@@ -255,6 +274,10 @@ export class Node implements NodeApi, SessionAcceptor {
   }
   info(): Promise<NodeInfo[]> {
     return this.api.info();
+  }
+  sharedPollPublish(req: SharedPollPublishRequest): Promise<void> {
+    sharedPollPublish(this.live.resolver, this.sharedPoll, req);
+    return Promise.resolve();
   }
 }
 

@@ -3,6 +3,7 @@
 import type { Publication, StreamPosition } from '../protocol/types.js';
 import type { MapSubscriptionState } from './map/state.js';
 import type { Session } from './session.js';
+import type { SharedPollSub } from './shared-poll/connection.js';
 import type { TagsFilter } from './tags-filter.js';
 
 export const SubState = {
@@ -60,6 +61,8 @@ export class Subscription {
   onRemoved: (() => void) | undefined = undefined;
   /** Map subscriptions (types 1–3): their paginated subscribe and presence keys (core/map). */
   map: MapSubscriptionState | undefined = undefined;
+  /** A shared poll subscription's tracked keys (docs/shared-poll.md); such a subscription is not in the hub. */
+  sharedPoll: SharedPollSub | undefined = undefined;
 
   constructor(
     readonly session: Session,

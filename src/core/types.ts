@@ -50,6 +50,9 @@ export interface NodeInfo {
   uptime: number;
 }
 
+export type { SharedPollPublishRequest } from './shared-poll/publish.js';
+import type { SharedPollPublishRequest } from './shared-poll/publish.js';
+
 export interface NodeApi {
   /** Map subscriptions' server API (core/map/api.ts); absent on nodes built without it. */
   readonly map?: MapApi;
@@ -68,6 +71,8 @@ export interface NodeApi {
   /** Active channels with their local subscriber counts, filtered by a glob pattern when given. */
   channels(pattern?: string): Promise<Record<string, { num_clients: number }>>;
   info(): Promise<NodeInfo[]>;
+  /** shared_poll_publish (docs/shared-poll.md); absent where shared poll is not served (then 108). */
+  sharedPollPublish?(req: SharedPollPublishRequest): Promise<void>;
 }
 
 /** Construction options of core/node.ts `Node` (which implements NodeApi and SessionAcceptor). */

@@ -40,6 +40,7 @@ const REQUEST_TYPES: { readonly [M in CommandMethod]: { decode(b: Uint8Array): o
   map_read_stream: pb.MapReadStreamRequest,
   map_stats: pb.MapStatsRequest,
   map_clear: pb.MapClearRequest,
+  shared_poll_publish: pb.SharedPollPublishRequest,
 };
 
 function isLong(v: object): v is { toNumber(): number } {
@@ -126,6 +127,7 @@ export function encodeResultResponse(o: ApiOutcome): Uint8Array {
     case 'history_remove':
     case 'rpc':
     case 'map_clear':
+    case 'shared_poll_publish':
       // Empty results: `result` is an empty message (field 2, length 0), the same bytes for every method.
       return pb.SubscribeResponse.encode({ result: {} }).finish();
     case 'map_publish':

@@ -4,7 +4,7 @@
 // In transport error mode (`grpc_api.error_mode: "transport"`, or metadata `x-centrifugo-error-mode: transport` on
 // the call) an error is a GRPC status instead, with the Error message in its details, as Centrifugo sends it.
 // With `grpc_api.key` set, every call must carry metadata `authorization: apikey <key>` (else UNAUTHENTICATED).
-// Methods this server does not have (Centrifugo PRO's and shared-poll methods) answer UNIMPLEMENTED.
+// Methods this server does not have (Centrifugo PRO's) answer UNIMPLEMENTED.
 import { timingSafeEqual } from 'node:crypto';
 import { Metadata, status, type sendUnaryData, type ServerCredentials, type ServerUnaryCall, type ServiceDefinition, type UntypedServiceImplementation } from '@grpc/grpc-js';
 import protobuf from 'protobufjs/minimal.js';
@@ -41,6 +41,7 @@ const METHODS: readonly (readonly [string, CommandMethod])[] = [
   ['MapReadStream', 'map_read_stream'],
   ['MapStats', 'map_stats'],
   ['MapClear', 'map_clear'],
+  ['SharedPollPublish', 'shared_poll_publish'],
 ];
 
 /** Centrifugo's API code → GRPC status code (its MapErrorToGRPCCode). */

@@ -14,6 +14,8 @@ import {
   type PublishProxyResult,
   type RefreshProxyResult,
   type RpcProxyResult,
+  type SharedPollRefreshItem,
+  type SharedPollRefreshProxyResult,
   type SubRefreshProxyResult,
 } from './types.js';
 
@@ -174,6 +176,18 @@ function subRefreshResult(o: Obj): SubRefreshProxyResult {
   return withBytes(out, 'info', bytes(o, 'info'));
 }
 
+function sharedPollRefreshResult(o: Obj): SharedPollRefreshProxyResult {
+  const v = o['items'];
+  if (v !== undefined && v !== null && !Array.isArray(v)) bad('items');
+  const items = ((v ?? []) as unknown[]).map((x): SharedPollRefreshItem => {
+    if (!isObj(x)) bad('items');
+    const item: SharedPollRefreshItem = { key: str(x, 'key'), version: int(x, 'version', 0), removed: bool(x, 'removed') };
+    withBytes(item, 'data', bytes(x, 'data'));
+    return withBytes(item, 'prev_data', bytes(x, 'prev_data'));
+  });
+  return { items, epoch: str(o, 'epoch') };
+}
+
 const RESULT_DECODERS: { readonly [K in ProxyKind]: (o: Obj) => ProxyMessages[K]['res'] } = {
   connect: connectResult,
   refresh: refreshResult,
@@ -181,6 +195,7 @@ const RESULT_DECODERS: { readonly [K in ProxyKind]: (o: Obj) => ProxyMessages[K]
   publish: publishResult,
   sub_refresh: subRefreshResult,
   rpc: rpcResult,
+  shared_poll_refresh: sharedPollRefreshResult,
 };
 
 function errorBody(o: Obj): ProxyErrorBody {

@@ -25,6 +25,7 @@ const METHODS: { readonly [K in ProxyKind]: { rpc: string; req: string; res: str
   publish: { rpc: 'Publish', req: 'PublishRequest', res: 'PublishResponse' },
   sub_refresh: { rpc: 'SubRefresh', req: 'SubRefreshRequest', res: 'SubRefreshResponse' },
   rpc: { rpc: 'RPC', req: 'RPCRequest', res: 'RPCResponse' },
+  shared_poll_refresh: { rpc: 'SharedPollRefresh', req: 'SharedPollRefreshRequest', res: 'SharedPollRefreshResponse' },
 };
 
 /** proxy.proto next to this file (sources), or in src/proxy when running the compiled build from dist/. */

@@ -5,7 +5,7 @@ import { decodeResponse } from './decode.js';
 import { ProxyCallError, type ProxyKind, type ProxyResponse } from './types.js';
 
 const encoder = new TextEncoder();
-const PAYLOAD_KEYS: ReadonlySet<string> = new Set(['data', 'info', 'meta']);
+const PAYLOAD_KEYS: ReadonlySet<string> = new Set(['data', 'info', 'meta', 'prev_data']);
 /** Go's encoding/json refuses deeper documents. */
 const MAX_DEPTH = 10_000;
 

@@ -9,5 +9,6 @@ export const NO_PROXIES: ProxyRegistry = {
   subRefresh: () => undefined,
   rpc: () => undefined,
   subscribeStream: () => undefined,
+  sharedPollRefresh: () => undefined,
   close: () => undefined,
 };

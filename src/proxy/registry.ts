@@ -5,6 +5,7 @@
 // (stream.ts) are GRPC only.
 import { ConfigError } from '../config/errors.js';
 import type { ChannelOptions, GyreConfig, ProxyConfig } from '../config/types.js';
+import { sharedPollProxyName } from '../config/validate-shared-poll.js';
 import { GrpcProxyClient } from './grpc.js';
 import { HttpProxyClient } from './http.js';
 import { MeteredProxyClient } from './metered.js';
@@ -38,6 +39,7 @@ class Registry implements ProxyRegistry {
     publish: new Map<string, ProxyClient>(),
     sub_refresh: new Map<string, ProxyClient>(),
     rpc: new Map<string, ProxyClient>(),
+    shared_poll_refresh: new Map<string, ProxyClient>(),
   };
   private readonly streams = new Map<string, SubscribeStreamProxy>();
   private readonly all: Array<{ close(): void }> = [];
@@ -75,6 +77,10 @@ class Registry implements ProxyRegistry {
         use('sub_refresh', o.sub_refresh_proxy_name, `${path}.sub_refresh_proxy_name`, chp.sub_refresh, 'channel.proxy.sub_refresh');
       }
       if (o.subscribe_stream_proxy_enabled) stream(o.subscribe_stream_proxy_name, `${path}.subscribe_stream_proxy_name`);
+      if (o.subscription_type === 'shared_poll') {
+        const name = sharedPollProxyName(o);
+        use('shared_poll_refresh', name, `${path}.shared_poll.proxy_name`, chp.shared_poll_refresh, 'channel.proxy.shared_poll_refresh');
+      }
     };
     // Subscribe stream proxies are GRPC only, as in Centrifugo.
     const stream = (name: string, where: string): void => {
@@ -118,6 +124,9 @@ class Registry implements ProxyRegistry {
   }
   subscribeStream(name: string): SubscribeStreamProxy | undefined {
     return this.streams.get(name);
+  }
+  sharedPollRefresh(name: string): ProxyClient | undefined {
+    return this.byKind.shared_poll_refresh.get(name === '' ? DEFAULT : name);
   }
 
   close(): void {

@@ -2,7 +2,7 @@
 // and the ProxyClient that carries them over HTTP (http.ts) or GRPC (grpc.ts). Field names are Centrifugo v6's
 // (proxy.proto); payload fields are opaque bytes, raw JSON on the HTTP wire unless binary_encoding is on.
 
-export type ProxyKind = 'connect' | 'refresh' | 'subscribe' | 'publish' | 'sub_refresh' | 'rpc';
+export type ProxyKind = 'connect' | 'refresh' | 'subscribe' | 'publish' | 'sub_refresh' | 'rpc' | 'shared_poll_refresh';
 
 /** Fields every request starts with. */
 export interface BaseRequest {
@@ -114,6 +114,27 @@ export interface SubRefreshProxyResult {
   b64info: string;
 }
 
+/** The keys of one shared poll channel whose state the backend is asked for (docs/shared-poll.md). */
+export interface SharedPollRefreshProxyRequest {
+  channel: string;
+  items: Array<{ key: string; version?: number }>;
+}
+
+/** One key's current state: data with its version (0 in versionless mode), or removed. */
+export interface SharedPollRefreshItem {
+  key: string;
+  data?: Uint8Array;
+  version: number;
+  removed: boolean;
+  prev_data?: Uint8Array;
+}
+
+export interface SharedPollRefreshProxyResult {
+  items: SharedPollRefreshItem[];
+  /** The backend's data epoch (versioned mode): a change resets every key of the channel. */
+  epoch: string;
+}
+
 /** Request and result types per proxy kind. */
 export interface ProxyMessages {
   connect: { req: ConnectProxyRequest; res: ConnectProxyResult };
@@ -122,6 +143,7 @@ export interface ProxyMessages {
   publish: { req: PublishProxyRequest; res: PublishProxyResult };
   sub_refresh: { req: SubRefreshProxyRequest; res: SubRefreshProxyResult };
   rpc: { req: RpcProxyRequest; res: RpcProxyResult };
+  shared_poll_refresh: { req: SharedPollRefreshProxyRequest; res: SharedPollRefreshProxyResult };
 }
 
 export interface ProxyErrorBody {
@@ -183,6 +205,8 @@ export interface ProxyRegistry {
   subRefresh(name: string): ProxyClient | undefined;
   rpc(name: string): ProxyClient | undefined;
   subscribeStream(name: string): SubscribeStreamProxy | undefined;
+  /** The proxy of a shared poll namespace (`shared_poll.proxy_name`, "" = "default"). */
+  sharedPollRefresh(name: string): ProxyClient | undefined;
   close(): void;
 }
 

@@ -14,6 +14,7 @@ import { handleSubscribe } from './subscribe.js';
 import { handleUnsubscribe } from './unsubscribe.js';
 import { handleMapPublish } from '../map/publish.js';
 import { handleMapSubscribe } from '../map/subscribe.js';
+import { isSharedPollChannel } from '../shared-poll/subscribe.js';
 
 function assertNever(x: never): never {
   throw new Error(`unexpected command ${String(x)}`);
@@ -26,8 +27,9 @@ export function dispatchCommand(s: Session, cmd: Command): Promise<void> {
       return handleConnect(s, cmd.id, cmd.connect);
     case 'subscribe': {
       const t = cmd.subscribe.type ?? 0;
-      // Types 1–3 are map subscriptions (core/map).
-      return t >= 1 && t <= 3 ? handleMapSubscribe(s, cmd.id, cmd.subscribe) : handleSubscribe(s, cmd.id, cmd.subscribe);
+      // Types 1–3 are map subscriptions (core/map); a shared poll channel answers any of them itself (107).
+      const map = t >= 1 && t <= 3 && !isSharedPollChannel(s, cmd.subscribe.channel);
+      return map ? handleMapSubscribe(s, cmd.id, cmd.subscribe) : handleSubscribe(s, cmd.id, cmd.subscribe);
     }
     case 'unsubscribe':
       return handleUnsubscribe(s, cmd.id, cmd.unsubscribe);

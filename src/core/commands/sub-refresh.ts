@@ -7,11 +7,14 @@ import type { SubRefreshRequest, SubRefreshResult } from '../../protocol/types.j
 import type { Session } from '../session.js';
 import { isSubscribed, nowSeconds, requireChannel, ttlSeconds } from './common.js';
 import { subExpireAt } from './subscribe.js';
+import { SUB_REFRESH_TRACK, SUB_REFRESH_UNTRACK, handleTrack, handleUntrack } from '../shared-poll/track.js';
 
 export async function handleSubRefresh(s: Session, id: number, req: SubRefreshRequest): Promise<void> {
   const channel = requireChannel(req.channel);
   const sub = s.subs.get(channel);
   if (sub === undefined || !isSubscribed(s, channel)) throw Errors.permissionDenied();
+  if (sub.sharedPoll !== undefined && req.type === SUB_REFRESH_TRACK) return handleTrack(s, id, sub.sharedPoll, req);
+  if (sub.sharedPoll !== undefined && req.type === SUB_REFRESH_UNTRACK) return handleUntrack(s, id, sub.sharedPoll, req);
   if (req.token === undefined || req.token === '') throw Errors.badRequest();
   let claims: SubscribeTokenClaims;
   try {

@@ -11,6 +11,7 @@ import { parseTagsFilter, type TagsFilter } from '../tags-filter.js';
 import { nowSeconds, requireChannel, resolveForClient } from './common.js';
 import { proxySubscribe } from './subscribe-proxy.js';
 import { subscribeStream } from './subscribe-stream.js';
+import { SHARED_POLL_TYPE, handleSharedPollSubscribe, isSharedPollChannel } from '../shared-poll/subscribe.js';
 
 const REJECT_UNRECOVERED = 2;
 
@@ -40,6 +41,13 @@ export async function handleSubscribe(s: Session, id: number, req: SubscribeRequ
   const ctx = s.ctx;
   const cfg = ctx.config;
   const channel = requireChannel(req.channel);
+  // Shared poll first, as Centrifugo: type 4 elsewhere ⇒ 108, another type in a shared_poll namespace ⇒ 107.
+  const sharedPoll = isSharedPollChannel(s, channel);
+  if (req.type === SHARED_POLL_TYPE && !sharedPoll) throw Errors.notAvailable();
+  if (sharedPoll) {
+    if (req.type !== SHARED_POLL_TYPE) throw Errors.badRequest();
+    return handleSharedPollSubscribe(s, id, channel, req);
+  }
   if (req.delta !== undefined && req.delta !== '' && req.delta !== 'fossil') throw Disconnects.badRequest();
   if (Buffer.byteLength(channel) > cfg.channel.max_length) throw Errors.badRequest();
   if (s.subs.has(channel)) throw Errors.alreadySubscribed();

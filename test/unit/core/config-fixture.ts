@@ -8,6 +8,7 @@ import type {
   NamespaceConfig,
   ProxyConfig,
   RedisEngineConfig,
+  SharedPollChannelConfig,
   TokenConfig,
 } from '../../../src/config/types.js';
 
@@ -57,7 +58,27 @@ export function proxyDefaults(): ProxyConfig {
 
 /** channel.proxy at its defaults. */
 export function channelProxyDefaults(): ChannelConfig['proxy'] {
-  return { subscribe: proxyDefaults(), publish: proxyDefaults(), sub_refresh: proxyDefaults(), subscribe_stream: proxyDefaults() };
+  return {
+    subscribe: proxyDefaults(),
+    publish: proxyDefaults(),
+    sub_refresh: proxyDefaults(),
+    subscribe_stream: proxyDefaults(),
+    shared_poll_refresh: proxyDefaults(),
+  };
+}
+
+/** A namespace's shared_poll block at its defaults. */
+export function sharedPollChannelDefaults(): SharedPollChannelConfig {
+  return {
+    proxy_name: '',
+    refresh_interval: 0,
+    refresh_batch_size: 0,
+    max_keys_per_connection: 0,
+    mode: '',
+    channel_shutdown_delay: 0,
+    track_expired_extra_delay: 0,
+    publish_enabled: false,
+  };
 }
 
 export function channelOptions(over: Partial<ChannelOptions> = {}): ChannelOptions {
@@ -92,6 +113,7 @@ export function channelOptions(over: Partial<ChannelOptions> = {}): ChannelOptio
     channel_regex: '',
     publication_data_format: '',
     subscription_type: '',
+    shared_poll: sharedPollChannelDefaults(),
     subscribe_proxy_enabled: false,
     subscribe_proxy_name: 'default',
     publish_proxy_enabled: false,

@@ -12,7 +12,7 @@ import {
   checkPublish,
   resolveSubscribeOptions,
 } from '../../../src/core/permissions.js';
-import { channelProxyDefaults } from './config-fixture.js';
+import { channelProxyDefaults, sharedPollChannelDefaults } from './config-fixture.js';
 import type { ChannelConfig, ChannelOptions } from '../../../src/config/types.js';
 import { ProtocolError } from '../../../src/protocol/errors.js';
 
@@ -26,7 +26,7 @@ function opts(over: Partial<ChannelOptions> = {}): ChannelOptions {
     allow_publish_for_anonymous: false, allow_presence_for_client: false, allow_presence_for_subscriber: false,
     allow_presence_for_anonymous: false, allow_history_for_client: false, allow_history_for_subscriber: false,
     allow_history_for_anonymous: false, allow_user_limited_channels: false, channel_regex: '',
-    publication_data_format: '', subscription_type: '', subscribe_proxy_enabled: false,
+    publication_data_format: '', subscription_type: '', shared_poll: sharedPollChannelDefaults(), subscribe_proxy_enabled: false,
     subscribe_proxy_name: 'default', publish_proxy_enabled: false, publish_proxy_name: 'default',
     sub_refresh_proxy_enabled: false, sub_refresh_proxy_name: 'default',
     subscribe_stream_proxy_enabled: false, subscribe_stream_proxy_name: 'default', subscribe_stream_proxy_bidirectional: false,
