@@ -4,6 +4,7 @@
 // that commit until the table is empty (every row published and deleted). No subscribers: this is the
 // consumer + publish path, not fan-out. Bounded: each drain stops after 120 s.
 // Run: node --import tsx bench/consumers-postgres.bench.ts [N=5000] [partitions=1] [runs=3]
+// GYRE_BENCH_CPU_PROF=<dir>: each Gyre process writes a V8 CPU profile there (node --cpu-prof).
 import { findCentrifugo, startCentrifugo } from '../test/harness/centrifugo.js';
 import { startGyre } from '../test/harness/gyre.js';
 import { postgresUnavailable, startPostgres, type PostgresServer } from '../test/harness/postgres.js';
@@ -13,6 +14,9 @@ const N = Number(process.argv[2] ?? 5000);
 const PARTITIONS = Number(process.argv[3] ?? 1);
 const RUNS = Number(process.argv[4] ?? 3);
 const DRAIN_LIMIT_MS = 120_000;
+const PROF_DIR = process.env['GYRE_BENCH_CPU_PROF'];
+/** Runs Gyre's node under --cpu-prof: the harness puts the wrapper before node's own arguments. */
+const PROF_WRAP = PROF_DIR === undefined ? [] : ['/bin/sh', '-c', 'exec "$0" --cpu-prof --cpu-prof-dir="$GYRE_BENCH_CPU_PROF" "$@"'];
 
 type Peer = 'gyre' | 'centrifugo';
 
@@ -41,7 +45,7 @@ async function drainOnce(pg: PostgresServer, peer: Peer, run: number): Promise<n
   const table = `outbox_${peer}_${run}`;
   await pg.query(`CREATE TABLE ${table} (id BIGSERIAL PRIMARY KEY, method text NOT NULL, payload JSONB NOT NULL, partition INTEGER NOT NULL DEFAULT 0)`);
   const config = consumerConfig(pg, table);
-  const server = peer === 'gyre' ? await startGyre(config) : await startCentrifugo(config);
+  const server = peer === 'gyre' ? await startGyre(config, { wrap: PROF_WRAP }) : await startCentrifugo(config);
   try {
     await sleep(500); // consumer loops polling
     const t0 = performance.now();

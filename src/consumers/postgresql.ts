@@ -12,12 +12,13 @@
 // dispatch and the commit, the rows of that batch are dispatched again by the next holder of the lock
 // (at least once; idempotency keys make such a publish a no-op). A graceful stop finishes the row in flight
 // and commits. A partition with fewer rows than the limit waits partition_poll_interval or a NOTIFY on
-// partition_notification_channel carrying the partition number.
+// partition_notification_channel carrying the partition number. The SQL of a batch and its round trips: ./outbox-sql.ts.
 import pg from 'pg';
 import type { Logger } from 'pino';
 import type { PostgresConsumerConfig } from '../config/types.js';
 import { Waker, nextBackoffMs, settlesWithin, sleep } from './backoff.js';
 import { consumerMetrics } from './metrics.js';
+import { OutboxSql } from './outbox-sql.js';
 import { clientTls } from '../config/pem.js';
 import { RetryableDispatchError, type CommandDispatcher, type Consumer } from './types.js';
 
@@ -85,10 +86,7 @@ export class PostgresConsumer implements Consumer {
   private readonly loops: Promise<void>[] = [];
   /** Connections checked out by the partition loops right now. */
   private readonly active = new Set<pg.PoolClient>();
-  private readonly selectSql: string;
-  private readonly deleteSql: string;
-  private readonly lockSql: string;
-  private readonly lockPrefix: string;
+  private readonly sql: OutboxSql;
   private stopping = false;
   private listener: pg.Client | undefined;
   private listenLoop: Promise<void> | undefined;
@@ -105,11 +103,7 @@ export class PostgresConsumer implements Consumer {
       partition_select_limit: c.partition_select_limit > 0 ? c.partition_select_limit : DEFAULT_SELECT_LIMIT,
       partition_poll_interval: c.partition_poll_interval > 0 ? c.partition_poll_interval : DEFAULT_POLL_MS,
     };
-    const table = c.outbox_table_name; // checked to be an identifier at config validation
-    this.selectSql = `SELECT id, method, payload FROM ${table} WHERE partition = $1 ORDER BY id ASC LIMIT $2 FOR UPDATE`;
-    this.deleteSql = `DELETE FROM ${table} WHERE id = ANY($1::bigint[])`;
-    this.lockSql = c.use_try_lock ? 'SELECT pg_try_advisory_xact_lock(hashtext($1)) AS ok' : 'SELECT pg_advisory_xact_lock(hashtext($1))';
-    this.lockPrefix = `centrifugo_partition_lock_${opts.name}`;
+    this.sql = new OutboxSql(c.outbox_table_name, opts.name);
     const ssl = clientTls(c.tls, 'postgresql.tls');
     this.pool = new pg.Pool({
       connectionString: c.dsn,
@@ -184,14 +178,9 @@ export class PostgresConsumer implements Consumer {
     this.active.add(client);
     let broken: unknown;
     try {
-      await client.query('BEGIN ISOLATION LEVEL READ COMMITTED');
-      try {
-        return await this.batch(client, partition);
-      } catch (err) {
-        await client.query('ROLLBACK').catch((e: unknown) => (broken = e));
-        throw err;
-      }
+      return await this.batch(client, partition);
     } catch (err) {
+      await client.query('ROLLBACK').catch((e: unknown) => (broken = e));
       broken ??= err instanceof RetryableDispatchError || err instanceof LockNotAcquired ? undefined : err;
       throw err;
     } finally {
@@ -202,16 +191,20 @@ export class PostgresConsumer implements Consumer {
   }
 
   private async batch(client: pg.PoolClient, partition: number): Promise<number> {
-    const lock = await client.query<{ ok?: boolean }>(this.lockSql, [`${this.lockPrefix}${partition}`]);
-    if (this.opts.config.use_try_lock && lock.rows[0]?.ok !== true) throw new LockNotAcquired();
-    const rows = await client.query<OutboxRow>({
-      text: this.selectSql,
-      values: [partition, this.cfg.partition_select_limit],
-      types: rawTypes,
-    });
+    const select = this.sql.select(partition, this.cfg.partition_select_limit);
+    let rows: OutboxRow[];
+    if (this.opts.config.use_try_lock) {
+      const lock = results(await client.query(this.sql.begin(partition, true)))[2];
+      if ((lock?.rows[0] as { ok?: unknown } | undefined)?.ok !== true) throw new LockNotAcquired();
+      rows = (await client.query<OutboxRow>({ text: select, types: rawTypes })).rows;
+    } else {
+      const batch = results(await client.query({ text: this.sql.begin(partition, false, select), types: rawTypes }))[3];
+      if (batch === undefined) throw new Error('no batch in the reply to the outbox select');
+      rows = batch.rows as OutboxRow[];
+    }
     const done: string[] = [];
     let retry: RetryableDispatchError | undefined;
-    for (const row of rows.rows) {
+    for (const row of rows) {
       if (this.stopping) break;
       const method = textDecoder.decode(row.method);
       try {
@@ -224,8 +217,7 @@ export class PostgresConsumer implements Consumer {
       }
       done.push(textDecoder.decode(row.id));
     }
-    if (done.length > 0) await client.query(this.deleteSql, [done]);
-    await client.query('COMMIT');
+    await client.query(this.sql.deleteAndCommit(done));
     consumerMetrics.processed.labels(this.name).inc(done.length);
     if (retry !== undefined) throw retry;
     return done.length;
@@ -277,6 +269,12 @@ export class PostgresConsumer implements Consumer {
     }
     w.wake();
   }
+}
+
+/** The results of a multi-statement simple query (node-postgres gives an array then, typed as one result). */
+function results(r: unknown): pg.QueryResult[] {
+  if (!Array.isArray(r)) throw new Error('expected the results of several statements');
+  return r as pg.QueryResult[];
 }
 
 class LockNotAcquired extends Error {
