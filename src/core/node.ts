@@ -27,6 +27,7 @@ import type { CoreContext } from './context.js';
 import { Fanout } from './fanout.js';
 import { MapApi } from './map/api.js';
 import { mapDelivery } from './map/delivery.js';
+import { withMapMetrics } from './map/metered.js';
 import { Hub } from './hub.js';
 import { buildLiveParts, type LiveParts } from './live.js';
 import { Session } from './session.js';
@@ -109,7 +110,7 @@ export class Node implements NodeApi, SessionAcceptor {
         return live().config;
       },
       engine: withActionCounts(opts.engine, (channel) => namespaceLabel(live().resolver, channel)),
-      mapBroker: opts.mapBroker,
+      mapBroker: opts.mapBroker !== undefined ? withMapMetrics(opts.mapBroker, (channel) => namespaceLabel(live().resolver, channel)) : undefined,
       hub: this.hub,
       get resolver() {
         return live().resolver;

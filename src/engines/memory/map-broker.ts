@@ -3,6 +3,7 @@
 // applied, appended and handed to the handler synchronously, so the per-channel order is the offset order. A
 // one-second sweep expires keys (key_ttl: a removal is appended and delivered), streams (stream_ttl: stored
 // changes dropped, offsets kept) and channels (meta_ttl: everything dropped, a new epoch on next use).
+import { mapBrokerMetrics } from '../../metrics/map-broker.js';
 import type { Publication, StreamPosition } from '../../protocol/types.js';
 import { randomLetters } from '../../util/random.js';
 import {
@@ -189,6 +190,8 @@ export class MemoryMapBroker implements MapBroker {
   sweep(): void {
     const now = this.now();
     this.results.sweep(now);
+    let oldest = 0;
+    let removed = 0;
     for (const [name, ch] of this.channels) {
       const unused = ch.state.size === 0 && ch.stream.top === 0 && now - ch.touchedAt > EMPTY_CHANNEL_TTL_MS;
       if (unused || (ch.metaExpireAt > 0 && ch.metaExpireAt <= now)) {
@@ -199,11 +202,17 @@ export class MemoryMapBroker implements MapBroker {
         ch.stream.clear();
         ch.streamExpireAt = 0;
       }
-      if (ch.nextKeyExpiry > 0 && ch.nextKeyExpiry <= now) this.expireKeys(name, ch, now);
+      if (ch.nextKeyExpiry > 0 && ch.nextKeyExpiry <= now) {
+        if (oldest === 0 || ch.nextKeyExpiry < oldest) oldest = ch.nextKeyExpiry;
+        removed += this.expireKeys(name, ch, now);
+      }
     }
+    mapBrokerMetrics.cleanupLag.set({ broker_name: '' }, oldest > 0 ? (now - oldest) / 1000 : 0);
+    if (removed > 0) mapBrokerMetrics.cleanupRemoved.inc({ broker_name: '' }, removed);
   }
 
-  private expireKeys(name: string, ch: MapChannel, now: number): void {
+  /** Removes the channel's expired keys (each removal appended and delivered); returns how many. */
+  private expireKeys(name: string, ch: MapChannel, now: number): number {
     let next = 0;
     const expired: [string, Entry][] = [];
     for (const [key, e] of ch.state) {
@@ -212,7 +221,16 @@ export class MemoryMapBroker implements MapBroker {
       else if (next === 0 || e.expireAt < next) next = e.expireAt;
     }
     ch.nextKeyExpiry = next;
-    for (const [key, e] of expired) this.removeKey(name, ch, key, e, now);
+    let removed = 0;
+    for (const [key, e] of expired) {
+      try {
+        this.removeKey(name, ch, key, e, now);
+        removed++;
+      } catch {
+        mapBrokerMetrics.cleanupErrors.inc({ broker_name: '' });
+      }
+    }
+    return removed;
   }
 
   private removeKey(name: string, ch: MapChannel, key: string, existing: Entry, now: number): StreamPosition {
