@@ -6,7 +6,9 @@ import { after, before, describe, it } from 'node:test';
 import type { MapSyncContext, MapUpdateContext, SubscribedContext } from 'centrifuge';
 import { Centrifuge as PbCentrifuge } from 'centrifuge/build/protobuf';
 import WebSocket from 'ws';
-import { ClientPool, callApi, type TestClient } from '../harness/clients.js';
+import { API_KEY, ClientPool, callApi, type TestClient } from '../harness/clients.js';
+import { GrpcApiClient, type Msg } from '../harness/grpc.js';
+import { freePort } from '../harness/ports.js';
 import { connToken } from '../harness/tokens.js';
 import { mergeConfig, startGyre, type GyreProcess } from '../harness/gyre.js';
 import { nextEvent, waitFor } from '../harness/wait.js';
@@ -31,6 +33,7 @@ function mapConfig(): Record<string, unknown> {
 
 describe('compat: map subscriptions', () => {
   let gyre: GyreProcess;
+  let grpcApi: GrpcApiClient;
   const pool = new ClientPool();
   let n = 0;
   const chan = (ns: string): string => `${ns}:m${++n}`;
@@ -38,9 +41,12 @@ describe('compat: map subscriptions', () => {
     (await callApi(gyre.apiUrl, method, body)).body as Record<string, unknown>;
 
   before(async () => {
-    gyre = await startGyre(mapConfig());
+    const port = await freePort();
+    gyre = await startGyre(mergeConfig(mapConfig(), { grpc_api: { enabled: true, address: '127.0.0.1', port, key: API_KEY } }));
+    grpcApi = new GrpcApiClient(`127.0.0.1:${port}`, API_KEY);
   });
   after(async () => {
+    grpcApi?.close();
     pool.closeAll();
     await gyre?.stop();
   });
@@ -146,6 +152,26 @@ describe('compat: map subscriptions', () => {
     await api('map_publish', { channel: ch, key: 'q', data: { v: 2 } });
     const u = await upd;
     assert.deepEqual([u.key, decode(u.data)], ['q', { v: 2 }]);
+  });
+
+  it('the GRPC API has the map methods: publish, remove, read state and stream, stats, clear', async () => {
+    const ch = chan('per');
+    const p1 = await grpcApi.ok('MapPublish', { channel: ch, key: 'g1', data: Buffer.from('{"v":1}') });
+    assert.equal(p1['offset'], 1);
+    await grpcApi.ok('MapPublish', { channel: ch, key: 'g2', data: Buffer.from([0, 1, 2]) });
+    const dup = await grpcApi.ok('MapPublish', { channel: ch, key: 'g1', data: Buffer.from('{}'), key_mode: 'if_new' });
+    assert.deepEqual([dup['suppressed'], dup['suppress_reason']], [true, 'key_exists']);
+    await grpcApi.ok('MapRemove', { channel: ch, key: 'g2' });
+    const state = await grpcApi.ok('MapReadState', { channel: ch, limit: -1 });
+    const entries = state['entries'] as Msg[];
+    assert.deepEqual(entries.map((e) => [e['key'], Buffer.from(e['data'] as Uint8Array).toString()]), [['g1', '{"v":1}']]);
+    const stream = await grpcApi.ok('MapReadStream', { channel: ch, limit: -1 });
+    assert.deepEqual((stream['entries'] as Msg[]).map((e) => [e['key'], e['removed'] === true]), [['g1', false], ['g2', false], ['g2', true]]);
+    assert.equal((await grpcApi.ok('MapStats', { channel: ch }))['num_keys'], 1);
+    await grpcApi.ok('MapClear', { channel: ch });
+    assert.equal((await grpcApi.ok('MapStats', { channel: ch }))['num_keys'] ?? 0, 0);
+    const bad = await grpcApi.call('MapPublish', { channel: ch, data: Buffer.from('{}') });
+    assert.equal(((bad.response?.['error'] as Msg | undefined)?.['code']), 107);
   });
 
   it('bad input gets Centrifugo codes', async () => {
