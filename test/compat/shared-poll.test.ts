@@ -9,7 +9,9 @@ import type { Centrifuge, SharedPollSubscription, SharedPollUpdateContext } from
 import { Centrifuge as PbCentrifuge } from 'centrifuge/build/protobuf';
 import WebSocket from 'ws';
 import { signTrack } from '../../src/core/shared-poll/signature.js';
-import { callApi, ClientPool } from '../harness/clients.js';
+import { API_KEY, callApi, ClientPool } from '../harness/clients.js';
+import { GrpcApiClient } from '../harness/grpc.js';
+import { freePort } from '../harness/ports.js';
 import { mergeConfig, startGyre, type GyreProcess } from '../harness/gyre.js';
 import { startPollBackend, type PollBackend } from '../harness/poll-backend.js';
 import { parseScrape, total } from '../harness/prom-text.js';
@@ -33,6 +35,7 @@ const unique = (ns: string): string => `${ns}:c${Date.now()}_${++seq}`;
 describe('shared poll', () => {
   let gyre: GyreProcess;
   let backend: PollBackend;
+  let grpcApi: GrpcApiClient;
   const pool = new ClientPool();
 
   before(async () => {
@@ -40,24 +43,32 @@ describe('shared poll', () => {
     const sp = (extra: Record<string, unknown>) => ({ proxy_name: 'poll', refresh_interval: '150ms', channel_shutdown_delay: '100ms', ...extra });
     const base = baseConfig();
     const namespaces = (base['channel'] as { namespaces: unknown[] }).namespaces;
+    const grpcPort = await freePort();
     gyre = await startGyre(
       mergeConfig(base, {
         prometheus: { enabled: true },
         shared_poll: { hmac_secret_key: SECRET, concurrency_limit: 4 },
-        proxies: [{ name: 'poll', endpoint: backend.endpoint, timeout: '400ms' }],
+        proxies: [
+          { name: 'poll', endpoint: backend.endpoint, timeout: '400ms' },
+          { name: 'pollg', endpoint: backend.grpcEndpoint, timeout: '400ms' },
+        ],
+        grpc_api: { enabled: true, address: '127.0.0.1', port: grpcPort, key: API_KEY },
         channel: {
           namespaces: [
             ...namespaces,
             { name: 'poll', subscription_type: 'shared_poll', shared_poll: sp({ mode: 'versioned', max_keys_per_connection: 3 }), allow_subscribe_for_client: true },
             { name: 'pollvl', subscription_type: 'shared_poll', shared_poll: sp({}), allow_subscribe_for_client: true },
             { name: 'pollpub', subscription_type: 'shared_poll', shared_poll: sp({ mode: 'versioned', publish_enabled: true, refresh_interval: '30s' }), allow_subscribe_for_client: true },
+            { name: 'pollg', subscription_type: 'shared_poll', shared_poll: sp({ proxy_name: 'pollg', mode: 'versioned', publish_enabled: true }), allow_subscribe_for_client: true },
           ],
         },
       }),
     );
+    grpcApi = new GrpcApiClient(`127.0.0.1:${grpcPort}`, API_KEY);
   });
 
   after(async () => {
+    grpcApi?.close();
     pool.closeAll();
     await gyre?.stop();
     await backend?.close();
@@ -200,6 +211,23 @@ describe('shared poll', () => {
     assert.deepEqual(JSON.parse(new TextDecoder().decode(u.data as Uint8Array)), { hello: 'pb' });
   });
 
+  it('polls a GRPC backend (SharedPollRefresh) and takes SharedPollPublish over the GRPC API', async () => {
+    const ch = unique('pollg');
+    backend.set(ch, 'g', { data: { via: 'grpc' }, version: 2 });
+    const sub = await subscribed(await connect(), ch);
+    const first = nextUpdate(sub);
+    sub.track(['g']);
+    const u = await first;
+    assert.deepEqual([u.data, u.version], [{ via: 'grpc' }, 2]);
+    assert.ok(backend.requestsFor(ch).length > 0);
+    const next = nextUpdate(sub);
+    assert.deepEqual(await grpcApi.ok('SharedPollPublish', { channel: ch, key: 'g', version: 9, data: Buffer.from('{"via":"api"}') }), {});
+    const p = await next;
+    assert.deepEqual([p.data, p.version], [{ via: 'api' }, 9]);
+    const refused = await grpcApi.call('SharedPollPublish', { channel: unique('poll'), key: 'g', version: 1, data: Buffer.from('{}') });
+    assert.equal((refused.response?.['error'] as { code?: number } | undefined)?.code, 108);
+  });
+
   it('answers bad requests with Centrifugo codes', async () => {
     const ch = unique('poll');
     const sub = await subscribed(await connect(), ch, false);
@@ -239,9 +267,9 @@ describe('shared poll', () => {
     assert.deepEqual(replies.find((r) => r['id'] === 4)?.['subscribe'], { type: 4 });
   });
 
-  it('a failing, garbage-answering or hanging backend stalls nobody else, and polling stops with the last tracker', async () => {
-    const bad = [unique('poll'), unique('poll'), unique('poll')] as const;
-    const behaviours = ['error500', 'garbage', 'hang'] as const;
+  it('a failing, garbage-answering or hanging backend (HTTP or GRPC) stalls nobody else, and polling stops with the last tracker', async () => {
+    const bad = [unique('poll'), unique('poll'), unique('poll'), unique('pollg'), unique('pollg')] as const;
+    const behaviours = ['error500', 'garbage', 'hang', 'garbage', 'error500'] as const;
     const good = unique('poll');
     const c = await connect();
     const badSubs: SharedPollSubscription[] = [];
@@ -263,8 +291,9 @@ describe('shared poll', () => {
     }
     await waitFor(() => versions.includes(4), { what: 'version 4 while three backends fail' });
     const scrape = parseScrape(await (await fetch(`${gyre.baseUrl}/metrics`)).text());
-    assert.ok(total(scrape, 'centrifugo_shared_poll_handler_error_count') >= 3, 'errors counted');
-    assert.ok(total(scrape, 'centrifugo_shared_poll_num_channels') >= 4);
+    assert.ok(total(scrape, 'centrifugo_shared_poll_handler_error_count') >= 5, 'errors counted');
+    assert.ok(total(scrape, 'centrifugo_proxy_errors', { type: 'shared_poll_refresh', protocol: 'grpc' }) >= 2, 'GRPC errors counted');
+    assert.ok(total(scrape, 'centrifugo_shared_poll_num_channels') >= 6);
     // A broken backend that recovers is polled again.
     const up = nextUpdate(badSubs[0]!);
     backend.behave(bad[0], 'ok');
