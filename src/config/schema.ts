@@ -454,6 +454,7 @@ export const configSchema = z.object({
       key: str(),
       tls: tlsConfig.prefault({}),
       max_receive_message_size: int(0),
+      reflection: bool(false),
     })
     .prefault({}),
   websocket: z

@@ -472,6 +472,8 @@ export interface GyreConfig {
     tls: TlsConfig;
     /** Largest request message in bytes; 0 ⇒ 4 MiB, the GRPC default. */
     max_receive_message_size: number;
+    /** Serve GRPC server reflection on the API port (src/grpc/reflection.ts). */
+    reflection: boolean;
   };
   websocket: {
     disabled: boolean;

@@ -16,6 +16,7 @@ import type { GyreConfig } from '../config/types.js';
 import type { NodeApi } from '../core/types.js';
 import { ApiError } from '../protocol/errors.js';
 import { DecodeError, decodeBatch, decodeRequest, encodeBatchResponse, encodeErrorResponse, encodeResultResponse, errorOut, pb } from './api-codec.js';
+import { addReflection } from './reflection.js';
 import { GrpcServer } from './server.js';
 
 const SERVICE = 'centrifugal.centrifugo.api.CentrifugoApi';
@@ -124,6 +125,7 @@ export class GrpcApiServer {
     const impl: UntypedServiceImplementation = { Batch: (call: Call, cb: Callback) => void this.batch(call, cb) };
     for (const [name, method] of METHODS) impl[name] = (call: Call, cb: Callback) => void this.unary(method, call, cb);
     this.grpc.server.addService(definition(), impl);
+    if (opts.config.reflection) addReflection(this.grpc.server);
   }
 
   listen(): Promise<number> {

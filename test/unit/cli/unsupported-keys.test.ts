@@ -87,7 +87,6 @@ describe('unsupported Centrifugo keys (node bin/gyre.js)', () => {
     const keys = [
       'webtransport.enabled',
       'graphite.enabled',
-      'grpc_api.reflection',
       'admin.web_path',
       'http_server.tls_autocert.enabled',
       'opentelemetry.enabled',
@@ -96,7 +95,6 @@ describe('unsupported Centrifugo keys (node bin/gyre.js)', () => {
     const many = file({
       webtransport: { enabled: true },
       graphite: { enabled: true },
-      grpc_api: { enabled: true, reflection: true },
       admin: { enabled: true, web_path: '/srv/admin' },
       http_server: { tls_autocert: { enabled: true } },
       opentelemetry: { enabled: true, api: true },

@@ -46,7 +46,6 @@ const REFUSED: ReadonlyArray<readonly [string, Record<string, unknown>]> = [
   ['http_server.tls_autocert.enabled', { http_server: { tls_autocert: { enabled: true } } }],
   ['webtransport.enabled', { webtransport: { enabled: true } }],
   ['uni_websocket.compression', { uni_websocket: { enabled: true, compression: true } }],
-  ['grpc_api.reflection', { grpc_api: { enabled: true, reflection: true } }],
   // An enabled consumer of a type Gyre does not run (src/config/validate-consumers.ts).
   ['consumers[0].type', { consumers: [{ name: 'js', enabled: true, type: 'nats_jetstream' }] }],
   ['consumers[0].kafka.assume_role_arn', { consumers: [{ name: 'kk', enabled: true, type: 'kafka', kafka: { assume_role_arn: 'arn:aws:iam::1:role/x' } }] }],
@@ -141,7 +140,7 @@ describe('Centrifugo keys Gyre does not implement', () => {
   });
 
   it('flags go through the same rule', () => {
-    assert.equal(refused({}, { flags: { 'grpc_api.enabled': true, 'grpc_api.reflection': true } }).issues[0]?.path, 'grpc_api.reflection');
+    assert.equal(refused({}, { flags: { 'opentelemetry.enabled': true, 'opentelemetry.api': true } }).issues[0]?.path, 'opentelemetry.enabled');
     assert.equal(refused({}, { flags: { 'webtransport.enabled': 'true' } }).issues[0]?.path, 'webtransport.enabled');
     assert.deepEqual(load({}, { flags: { 'webtransport.enabled': 'false', 'uni_grpc.port': '11000' } }).warnings, []);
   });

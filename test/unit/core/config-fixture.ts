@@ -226,7 +226,7 @@ export function makeConfig(o: ConfigOverrides = {}): GyreConfig {
     proxies: [],
     http_api: { disabled: false, handler_prefix: '/api', key: '', error_mode: '', external: false, insecure: false, max_request_body_size: 10 * 1024 * 1024, max_batch_size: 1_000_000 },
     uni_grpc: { enabled: false, address: '', port: 11000, max_receive_message_size: 0, tls: noTls() },
-    grpc_api: { enabled: false, error_mode: '', address: '', port: 10000, key: '', tls: noTls(), max_receive_message_size: 0 },
+    grpc_api: { enabled: false, error_mode: '', address: '', port: 10000, key: '', tls: noTls(), max_receive_message_size: 0, reflection: false },
     websocket: { disabled: false, handler_prefix: '/connection/websocket', compression: false, write_timeout: 1000, message_size_limit: 65536 },
     http_stream: { enabled: false, handler_prefix: '/connection/http_stream', max_request_body_size: 65536 },
     sse: { enabled: false, handler_prefix: '/connection/sse', max_request_body_size: 65536 },
