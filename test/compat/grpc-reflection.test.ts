@@ -80,7 +80,7 @@ async function config(reflection: boolean): Promise<{ config: Msg; address: stri
   };
 }
 
-describe('grpc_api.reflection', () => {
+describe('grpc_api.reflection', { timeout: 60_000 }, () => {
   const stops: Array<() => Promise<unknown>> = [];
   let gyre: string;
   let gyreOff: string;
