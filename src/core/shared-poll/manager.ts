@@ -29,6 +29,8 @@ export interface SharedPollManagerDeps {
   logger: Logger;
   /** Unsubscribes connections whose channel's epoch changed (2500 insufficient state: they track again). */
   insufficientState(subs: SharedPollSub[]): void;
+  /** How often connections are checked for keys whose track signature expired (default 5 s). */
+  expirySweepMs?: number;
 }
 
 /** How often connections are checked for keys whose track signature expired. */
@@ -58,7 +60,7 @@ export class SharedPollManager {
   attach(sub: SharedPollSub): void {
     this.subs.add(sub);
     if (this.sweepTimer === undefined && !this.closed) {
-      this.sweepTimer = setInterval(() => this.sweepExpired(), EXPIRY_SWEEP_MS);
+      this.sweepTimer = setInterval(() => this.sweepExpired(), this.deps.expirySweepMs ?? EXPIRY_SWEEP_MS);
       this.sweepTimer.unref();
     }
   }

@@ -204,4 +204,29 @@ describe('backend calls', () => {
     await new Promise((r) => setTimeout(r, 50));
     assert.equal(calls, after, 'no new calls after close');
   });
+
+  it('keys whose track signature expired (plus track_expired_extra_delay) stop being tracked', async () => {
+    const manager = new SharedPollManager({
+      concurrencyLimit: 1,
+      logger: pino({ level: 'silent' }),
+      insufficientState: noUnsub,
+      refresher: () => Promise.resolve({ items: [], epoch: '' }),
+      expirySweepMs: 5,
+    });
+    const opts = pollOptions({ ...sharedPollChannelDefaults(), mode: 'versioned', track_expired_extra_delay: 1 });
+    const now = Math.floor(Date.now() / 1000);
+    const { sp } = tracker('p:e', {});
+    sp.tracked.set('old', { version: 0, expireAt: now - 2 });
+    sp.tracked.set('fresh', { version: 0, expireAt: now + 3600 });
+    sp.tracked.set('forever', { version: 0, expireAt: 0 });
+    sp.minExpireAt = now - 2;
+    manager.attach(sp);
+    manager.track(sp, opts, [...sp.tracked.keys()].map((key) => ({ key, version: 0 })));
+    for (let i = 0; i < 200 && sp.tracked.has('old'); i++) await new Promise((r) => setTimeout(r, 5));
+    assert.deepEqual([...sp.tracked.keys()].sort(), ['forever', 'fresh']);
+    assert.equal(sp.minExpireAt, now + 3600);
+    assert.deepEqual(manager.stats(), { channels: 1, keys: 2 });
+    manager.detach(sp);
+    manager.close();
+  });
 });

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { Centrifuge as CentrifugeProtobuf } from 'centrifuge/build/protobuf';
+import { num, official } from './official-codec.js';
 import { codecFor } from '../../../src/protocol/index.js';
 import type { Command, Reply } from '../../../src/protocol/types.js';
 
@@ -10,22 +10,6 @@ const enc = (s: string): Uint8Array => new TextEncoder().encode(s);
 const txt = (b: Uint8Array | undefined): string => new TextDecoder().decode(b);
 const hex = (b: Uint8Array): string => Buffer.from(b).toString('hex');
 
-// The official client's protobuf codec (centrifuge@5.7.4 keeps it in the private `_codec` field). Nothing
-// connects: the client is constructed and never started.
-interface OfficialCodec {
-  encodeCommands(cmds: object[]): Uint8Array;
-  decodeReplies(data: Uint8Array): Array<Record<string, unknown>>;
-}
-const official = (new CentrifugeProtobuf('ws://127.0.0.1:9/connection/websocket', {}) as unknown as { _codec: OfficialCodec })
-  ._codec;
-
-function num(v: unknown): number {
-  if (typeof v === 'number') return v;
-  if (typeof v === 'object' && v !== null && 'toNumber' in v && typeof v.toNumber === 'function') {
-    return (v as { toNumber(): number }).toNumber();
-  }
-  throw new Error(`not a number: ${String(v)}`);
-}
 
 describe('protobuf decodeCommands', () => {
   it('decodes the connect frame captured in docs/protocol.md §11', () => {

@@ -1,17 +1,11 @@
 // Incremental frame decoding (Codec.decodeSome): the same commands and errors as decodeCommands, a few at a time.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { Centrifuge as CentrifugeProtobuf } from 'centrifuge/build/protobuf';
 import type { Codec, DecodeResult } from '../../../src/protocol/codec.js';
 import { codecFor } from '../../../src/protocol/index.js';
+import { official } from './official-codec.js';
 
 const enc = (s: string): Uint8Array => new TextEncoder().encode(s);
-
-interface OfficialCodec {
-  encodeCommands(cmds: object[]): Uint8Array;
-}
-const official = (new CentrifugeProtobuf('ws://127.0.0.1:9/connection/websocket', {}) as unknown as { _codec: OfficialCodec })
-  ._codec;
 
 /** Decodes `frame` `max` commands at a time; returns the concatenation and the number of calls. */
 function inSteps(codec: Codec, frame: Uint8Array, max: number): DecodeResult & { calls: number } {

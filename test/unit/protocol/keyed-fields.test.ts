@@ -3,7 +3,7 @@
 // both codecs, checked against the official client's own protobuf codec.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { Centrifuge as CentrifugeProtobuf } from 'centrifuge/build/protobuf';
+import { num, official } from './official-codec.js';
 import { codecFor } from '../../../src/protocol/index.js';
 import type { Reply } from '../../../src/protocol/types.js';
 
@@ -12,20 +12,6 @@ const json = codecFor('json');
 const enc = (s: string): Uint8Array => new TextEncoder().encode(s);
 const txt = (b: Uint8Array): string => new TextDecoder().decode(b);
 
-interface OfficialCodec {
-  encodeCommands(cmds: object[]): Uint8Array;
-  decodeReplies(data: Uint8Array): Array<Record<string, unknown>>;
-}
-const official = (new CentrifugeProtobuf('ws://127.0.0.1:9/connection/websocket', {}) as unknown as { _codec: OfficialCodec })
-  ._codec;
-
-function num(v: unknown): number {
-  if (typeof v === 'number') return v;
-  if (typeof v === 'object' && v !== null && 'toNumber' in v && typeof v.toNumber === 'function') {
-    return (v as { toNumber(): number }).toNumber();
-  }
-  throw new Error(`not a number: ${String(v)}`);
-}
 
 const track = {
   id: 5,
