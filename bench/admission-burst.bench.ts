@@ -13,6 +13,7 @@ import { join } from 'node:path';
 import { runProcess } from './lib/run-process.js';
 import { REPO_ROOT, startServer, type PeerName } from './lib/servers.js';
 import { median as medianOf } from './lib/summary.js';
+import { readListenCounters, readSomaxconn } from '../src/metrics/host-tcp.js';
 
 function arg(name: string, d: number): number {
   const i = process.argv.indexOf(`--${name}`);
@@ -41,6 +42,8 @@ interface Outcome {
   p50: number;
   p99: number;
   max: number;
+  /** Host-wide TcpExt ListenOverflows during the burst: SYNs / handshake ACKs dropped with the accept queue full. */
+  overflows: number;
 }
 
 async function burst(side: Side): Promise<Outcome> {
@@ -48,6 +51,7 @@ async function burst(side: Side): Promise<Outcome> {
   const dir = mkdtempSync(join(tmpdir(), 'gyre-admission-'));
   try {
     const json = join(dir, 'report.json');
+    const before = readListenCounters();
     const res = await runProcess(
       process.execPath,
       [
@@ -57,6 +61,8 @@ async function burst(side: Side): Promise<Outcome> {
       ],
       { cwd: REPO_ROOT, timeoutMs: 150_000 },
     );
+    const after = readListenCounters();
+    const overflows = before === null || after === null ? NaN : after.overflows - before.overflows;
     if (res.code !== 0) console.error(`gyre-bench exited ${String(res.code ?? res.signal)}: ${res.stderr.slice(-2000)}`);
     const r = JSON.parse(readFileSync(json, 'utf8')) as {
       clients: { subscribed: number; failures: Record<string, number> };
@@ -70,7 +76,7 @@ async function burst(side: Side): Promise<Outcome> {
       else if (k === 'http_503') refused503 += v;
       else other[k] = v;
     }
-    return { subscribed: r.clients.subscribed, timeouts, refused503, other, ...r.timeToSubscribed };
+    return { subscribed: r.clients.subscribed, timeouts, refused503, other, ...r.timeToSubscribed, overflows };
   } finally {
     await server.stop();
     rmSync(dir, { recursive: true, force: true });
@@ -90,16 +96,16 @@ for (let run = 0; run < RUNS; run++) {
 }
 const fmt = (n: number): string => Math.round(n).toLocaleString('en-US');
 console.log(`\nnode --import tsx bench/admission-burst.bench.ts --clients ${N} --runs ${RUNS} --processes ${PROCESSES}`);
-console.log(`${N} clients at once, 5 s to be subscribed; medians of ${RUNS} runs (each run's value in brackets)\n`);
-console.log('| server | aborted by the 5 s timeout | refused with 503 | other failures | subscribed | time-to-subscribed p50 / p99 / max (ms) |');
-console.log('|---|---|---|---|---|---|');
+console.log(`${N} clients at once, 5 s to be subscribed; medians of ${RUNS} runs (each run's value in brackets); somaxconn ${String(readSomaxconn())}\n`);
+console.log('| server | aborted by the 5 s timeout | refused with 503 | other failures | subscribed | time-to-subscribed p50 / p99 / max (ms) | host listen overflows |');
+console.log('|---|---|---|---|---|---|---|');
 for (const side of SIDES) {
   const os = all.get(side.name) ?? [];
   const col = (f: (o: Outcome) => number): string => `${fmt(median(os.map(f)))} [${os.map((o) => fmt(f(o))).join(', ')}]`;
   const other = os.map((o) => JSON.stringify(o.other)).join(' ');
   console.log(
     `| ${side.name} | ${col((o) => o.timeouts)} | ${col((o) => o.refused503)} | ${other} | ${col((o) => o.subscribed)} | ` +
-      `${fmt(median(os.map((o) => o.p50)))} / ${fmt(median(os.map((o) => o.p99)))} / ${fmt(median(os.map((o) => o.max)))} |`,
+      `${fmt(median(os.map((o) => o.p50)))} / ${fmt(median(os.map((o) => o.p99)))} / ${fmt(median(os.map((o) => o.max)))} | ${col((o) => o.overflows)} |`,
   );
 }
 process.exit(0);

@@ -247,7 +247,8 @@ export class Session implements SessionPort {
     this.heldBytes = 0;
     if (held === null || this.state === SessionState.Closed) return;
     for (let i = 0; i < held.length; i++) this.writer.enqueue(held[i]!);
-    this.writer.flush();
+    // Replies (and the pushes held with them) one per frame, in one write: see Writer.flushEach.
+    this.writer.flushEach();
   }
 
   private async dispatch(cmd: Command): Promise<void> {

@@ -122,6 +122,38 @@ export class Writer {
     }
   }
 
+  /**
+   * Writes everything pending now, one message per frame (handed to the kernel together where the transport
+   * corks). For replies: centrifuge-js 5.7.4 under Node's `ws` handles every frame of one socket read in the
+   * same tick, and then a frame's second message can reach the application after the next frame's first
+   * (docs/deploy.md §5). A subscribe reply behind the connect reply was overtaken that way by the next
+   * publication push; frames of one message each are handled in order.
+   */
+  flushEach(): void {
+    if (this.flushing) return;
+    this.scheduled = false;
+    const batch = this.pending;
+    const n = batch.length;
+    if (n === 0 || this.closed) return;
+    this.pending = this.spare;
+    this.spare = batch;
+    this.pendingBytes = 0;
+    this.flushing = true;
+    const t = this.transport;
+    t.cork?.();
+    try {
+      const one: Uint8Array[] = [new Uint8Array(0)];
+      for (let i = 0; i < n; i++) {
+        one[0] = batch[i]!;
+        t.write(this.codec.joinFrames(one));
+      }
+    } finally {
+      t.uncork?.();
+      this.flushing = false;
+      batch.length = 0;
+    }
+  }
+
   /** Cancels pending work and drops queued messages. Idempotent. */
   close(): void {
     this.closed = true;

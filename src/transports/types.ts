@@ -39,6 +39,9 @@ export interface Transport {
   readonly info: TransportInfo;
   /** Enqueue one transport frame (already joined by the codec). Never blocks, never throws. */
   write(frame: Uint8Array): void;
+  /** Optional: hold the writes that follow until `uncork` and hand them to the kernel together. */
+  cork?(): void;
+  uncork?(): void;
   /** Bytes accepted by write() and not yet handed to the kernel (socket + sender backlog). */
   readonly bufferedBytes: number;
   /**

@@ -245,6 +245,14 @@ export class WebSocketTransport implements Transport {
     countSent(this.binary, frame.byteLength);
   }
 
+  cork(): void {
+    this.socket?.cork();
+  }
+
+  uncork(): void {
+    this.socket?.uncork();
+  }
+
   get bufferedBytes(): number {
     return this.ws.bufferedAmount;
   }

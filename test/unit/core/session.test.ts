@@ -145,12 +145,12 @@ describe('protocol rules', () => {
     assert.equal(await c.waitClosed(), 3501);
   });
 
-  it('connect + subscribe in one frame are answered in one frame, in order', async () => {
+  it('connect + subscribe in one frame are answered in order, one reply per frame (docs/deploy.md §5)', async () => {
     tn = await makeNode({ client: { insecure: true } });
     const c = new Client(tn.node);
     c.send({ id: 1, connect: {} }, { id: 2, subscribe: { channel: 'a' } }, { id: 3, subscribe: { channel: 'b' } });
     await c.next(3);
-    assert.equal(c.t.frames.length, 1);
+    assert.equal(c.t.frames.length, 3);
     const ids = c.t.messages().map((m) => m['id']);
     assert.deepEqual(ids, [1, 2, 3]);
   });
