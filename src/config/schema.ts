@@ -68,6 +68,10 @@ const mapOptions = z.object({
   max_page_size: z.number().int().default(0),
   live_transition_max_publication_limit: int(0),
   subscribe_catch_up_timeout: dur('0s'),
+  publish_proxy_enabled: bool(false),
+  publish_proxy_name: str('default'),
+  remove_proxy_enabled: bool(false),
+  remove_proxy_name: str('default'),
 });
 /** A namespace's `shared_poll` block (docs/shared-poll.md); zero values mean the built-in defaults. */
 const sharedPollChannel = z
@@ -275,6 +279,8 @@ const channel = z.object({
       sub_refresh: proxy.prefault({}),
       subscribe_stream: proxy.prefault({}),
       shared_poll_refresh: proxy.prefault({}),
+      map_publish: proxy.prefault({}),
+      map_remove: proxy.prefault({}),
     })
     .prefault({}),
   without_namespace: channelOptions.prefault({}),

@@ -24,6 +24,11 @@ export interface MapOptions {
   max_page_size: number;
   live_transition_max_publication_limit: number;
   subscribe_catch_up_timeout: number;
+  /** Client map publishes / removes go to the backend first ("default" = channel.proxy.map_publish / map_remove). */
+  publish_proxy_enabled: boolean;
+  publish_proxy_name: string;
+  remove_proxy_enabled: boolean;
+  remove_proxy_name: string;
 }
 
 export interface ChannelOptions {
@@ -250,6 +255,8 @@ export interface ChannelConfig {
     sub_refresh: ProxyConfig;
     subscribe_stream: ProxyConfig;
     shared_poll_refresh: ProxyConfig;
+    map_publish: ProxyConfig;
+    map_remove: ProxyConfig;
   };
   without_namespace: ChannelOptions;
   namespaces: NamespaceConfig[];

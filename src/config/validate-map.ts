@@ -42,6 +42,9 @@ function validateMapOptions(c: GyreConfig, p: string, o: ChannelOptions): void {
     if (m.mode !== '' && !MODES.has(m.mode)) fail(`${p}.map.mode`, `unknown map.mode ${JSON.stringify(m.mode)} (ephemeral, recoverable or persistent)`);
     if (isMap && m.mode === '') fail(`${p}.map.mode`, 'map.mode is required when subscription_type is a map type');
     if (m.client_key !== '' && !CLIENT_KEYS.has(m.client_key)) fail(`${p}.map.client_key`, `unknown map.client_key ${JSON.stringify(m.client_key)} (client_id or user_id)`);
+    // The proxy decides the key when it is on, so a server-chosen key would be silently overridden.
+    if (m.client_key !== '' && m.publish_proxy_enabled) fail(`${p}.map.client_key`, 'map.client_key is not compatible with map.publish_proxy_enabled');
+    if (m.client_key !== '' && m.remove_proxy_enabled) fail(`${p}.map.client_key`, 'map.client_key is not compatible with map.remove_proxy_enabled');
     const expiring = m.mode === 'ephemeral' || m.mode === 'recoverable';
     if (expiring && m.key_ttl <= 0) fail(`${p}.map.key_ttl`, `map.key_ttl is required when map.mode is ${JSON.stringify(m.mode)}`);
     if (m.mode === 'persistent' && m.key_ttl !== 0) fail(`${p}.map.key_ttl`, 'map.key_ttl must not be set when map.mode is "persistent"');

@@ -46,6 +46,11 @@ export function validateProxies(c: GyreConfig): void {
     use(o.subscribe_proxy_enabled, o.subscribe_proxy_name, `${p}.subscribe_proxy_name`, chp.subscribe, 'channel.proxy.subscribe');
     use(o.publish_proxy_enabled, o.publish_proxy_name, `${p}.publish_proxy_name`, chp.publish, 'channel.proxy.publish');
     use(o.sub_refresh_proxy_enabled, o.sub_refresh_proxy_name, `${p}.sub_refresh_proxy_name`, chp.sub_refresh, 'channel.proxy.sub_refresh');
+    const m = o.map;
+    if (m !== undefined) {
+      use(m.publish_proxy_enabled, m.publish_proxy_name, `${p}.map.publish_proxy_name`, chp.map_publish, 'channel.proxy.map_publish');
+      use(m.remove_proxy_enabled, m.remove_proxy_name, `${p}.map.remove_proxy_name`, chp.map_remove, 'channel.proxy.map_remove');
+    }
     if (!o.subscribe_stream_proxy_enabled) return;
     if (o.subscribe_proxy_enabled || o.publish_proxy_enabled || o.sub_refresh_proxy_enabled) {
       fail(`${p}.subscribe_stream_proxy_enabled`, "can't use subscribe stream proxy together with subscribe, publish or sub refresh proxies");

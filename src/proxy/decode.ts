@@ -14,6 +14,8 @@ import {
   type PublishProxyResult,
   type RefreshProxyResult,
   type RpcProxyResult,
+  type MapPublishProxyResult,
+  type MapRemoveProxyResult,
   type SharedPollRefreshItem,
   type SharedPollRefreshProxyResult,
   type SubRefreshProxyResult,
@@ -188,6 +190,24 @@ function sharedPollRefreshResult(o: Obj): SharedPollRefreshProxyResult {
   return { items, epoch: str(o, 'epoch') };
 }
 
+function mapPublishResult(o: Obj): MapPublishProxyResult {
+  const out: MapPublishProxyResult = {
+    key: str(o, 'key'),
+    b64data: str(o, 'b64data'),
+    tags: stringMap(o, 'tags'),
+    key_mode: str(o, 'key_mode'),
+    idempotency_key: str(o, 'idempotency_key'),
+    delta: bool(o, 'delta'),
+    version: int(o, 'version', 0),
+    version_epoch: str(o, 'version_epoch'),
+  };
+  return withBytes(out, 'data', bytes(o, 'data'));
+}
+
+function mapRemoveResult(o: Obj): MapRemoveProxyResult {
+  return { key: str(o, 'key'), tags: stringMap(o, 'tags'), idempotency_key: str(o, 'idempotency_key') };
+}
+
 const RESULT_DECODERS: { readonly [K in ProxyKind]: (o: Obj) => ProxyMessages[K]['res'] } = {
   connect: connectResult,
   refresh: refreshResult,
@@ -196,6 +216,8 @@ const RESULT_DECODERS: { readonly [K in ProxyKind]: (o: Obj) => ProxyMessages[K]
   sub_refresh: subRefreshResult,
   rpc: rpcResult,
   shared_poll_refresh: sharedPollRefreshResult,
+  map_publish: mapPublishResult,
+  map_remove: mapRemoveResult,
 };
 
 function errorBody(o: Obj): ProxyErrorBody {

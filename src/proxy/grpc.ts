@@ -26,6 +26,8 @@ const METHODS: { readonly [K in ProxyKind]: { rpc: string; req: string; res: str
   sub_refresh: { rpc: 'SubRefresh', req: 'SubRefreshRequest', res: 'SubRefreshResponse' },
   rpc: { rpc: 'RPC', req: 'RPCRequest', res: 'RPCResponse' },
   shared_poll_refresh: { rpc: 'SharedPollRefresh', req: 'SharedPollRefreshRequest', res: 'SharedPollRefreshResponse' },
+  map_publish: { rpc: 'MapPublish', req: 'MapPublishRequest', res: 'MapPublishResponse' },
+  map_remove: { rpc: 'MapRemove', req: 'MapRemoveRequest', res: 'MapRemoveResponse' },
 };
 
 /** proxy.proto next to this file (sources), or in src/proxy when running the compiled build from dist/. */

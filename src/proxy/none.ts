@@ -10,5 +10,7 @@ export const NO_PROXIES: ProxyRegistry = {
   rpc: () => undefined,
   subscribeStream: () => undefined,
   sharedPollRefresh: () => undefined,
+  mapPublish: () => undefined,
+  mapRemove: () => undefined,
   close: () => undefined,
 };

@@ -40,6 +40,8 @@ class Registry implements ProxyRegistry {
     sub_refresh: new Map<string, ProxyClient>(),
     rpc: new Map<string, ProxyClient>(),
     shared_poll_refresh: new Map<string, ProxyClient>(),
+    map_publish: new Map<string, ProxyClient>(),
+    map_remove: new Map<string, ProxyClient>(),
   };
   private readonly streams = new Map<string, SubscribeStreamProxy>();
   private readonly all: Array<{ close(): void }> = [];
@@ -77,6 +79,9 @@ class Registry implements ProxyRegistry {
         use('sub_refresh', o.sub_refresh_proxy_name, `${path}.sub_refresh_proxy_name`, chp.sub_refresh, 'channel.proxy.sub_refresh');
       }
       if (o.subscribe_stream_proxy_enabled) stream(o.subscribe_stream_proxy_name, `${path}.subscribe_stream_proxy_name`);
+      const m = o.map;
+      if (m?.publish_proxy_enabled === true) use('map_publish', m.publish_proxy_name, `${path}.map.publish_proxy_name`, chp.map_publish, 'channel.proxy.map_publish');
+      if (m?.remove_proxy_enabled === true) use('map_remove', m.remove_proxy_name, `${path}.map.remove_proxy_name`, chp.map_remove, 'channel.proxy.map_remove');
       if (o.subscription_type === 'shared_poll') {
         const name = sharedPollProxyName(o);
         use('shared_poll_refresh', name, `${path}.shared_poll.proxy_name`, chp.shared_poll_refresh, 'channel.proxy.shared_poll_refresh');
@@ -124,6 +129,12 @@ class Registry implements ProxyRegistry {
   }
   subscribeStream(name: string): SubscribeStreamProxy | undefined {
     return this.streams.get(name);
+  }
+  mapPublish(name: string): ProxyClient | undefined {
+    return this.byKind.map_publish.get(name);
+  }
+  mapRemove(name: string): ProxyClient | undefined {
+    return this.byKind.map_remove.get(name);
   }
   sharedPollRefresh(name: string): ProxyClient | undefined {
     return this.byKind.shared_poll_refresh.get(name === '' ? DEFAULT : name);

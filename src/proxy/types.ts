@@ -2,7 +2,16 @@
 // and the ProxyClient that carries them over HTTP (http.ts) or GRPC (grpc.ts). Field names are Centrifugo v6's
 // (proxy.proto); payload fields are opaque bytes, raw JSON on the HTTP wire unless binary_encoding is on.
 
-export type ProxyKind = 'connect' | 'refresh' | 'subscribe' | 'publish' | 'sub_refresh' | 'rpc' | 'shared_poll_refresh';
+export type ProxyKind =
+  | 'connect'
+  | 'refresh'
+  | 'subscribe'
+  | 'publish'
+  | 'sub_refresh'
+  | 'rpc'
+  | 'shared_poll_refresh'
+  | 'map_publish'
+  | 'map_remove';
 
 /** Fields every request starts with. */
 export interface BaseRequest {
@@ -135,6 +144,42 @@ export interface SharedPollRefreshProxyResult {
   epoch: string;
 }
 
+/** A client's map publish (docs/map-subscriptions.md): the backend may change the key, data and options. */
+export interface MapPublishProxyRequest extends BaseRequest {
+  user: string;
+  channel: string;
+  key: string;
+  data?: Uint8Array;
+  b64data?: string;
+  meta?: Uint8Array;
+}
+
+export interface MapPublishProxyResult {
+  key: string;
+  data?: Uint8Array;
+  b64data: string;
+  tags: Record<string, string>;
+  key_mode: string;
+  idempotency_key: string;
+  delta: boolean;
+  version: number;
+  version_epoch: string;
+}
+
+/** A client's map remove; the backend may change the key. */
+export interface MapRemoveProxyRequest extends BaseRequest {
+  user: string;
+  channel: string;
+  key: string;
+  meta?: Uint8Array;
+}
+
+export interface MapRemoveProxyResult {
+  key: string;
+  tags: Record<string, string>;
+  idempotency_key: string;
+}
+
 /** Request and result types per proxy kind. */
 export interface ProxyMessages {
   connect: { req: ConnectProxyRequest; res: ConnectProxyResult };
@@ -144,6 +189,8 @@ export interface ProxyMessages {
   sub_refresh: { req: SubRefreshProxyRequest; res: SubRefreshProxyResult };
   rpc: { req: RpcProxyRequest; res: RpcProxyResult };
   shared_poll_refresh: { req: SharedPollRefreshProxyRequest; res: SharedPollRefreshProxyResult };
+  map_publish: { req: MapPublishProxyRequest; res: MapPublishProxyResult };
+  map_remove: { req: MapRemoveProxyRequest; res: MapRemoveProxyResult };
 }
 
 export interface ProxyErrorBody {
@@ -207,6 +254,9 @@ export interface ProxyRegistry {
   subscribeStream(name: string): SubscribeStreamProxy | undefined;
   /** The proxy of a shared poll namespace (`shared_poll.proxy_name`, "" = "default"). */
   sharedPollRefresh(name: string): ProxyClient | undefined;
+  /** The map publish / remove proxies of map namespaces (`map.publish_proxy_name`, `map.remove_proxy_name`). */
+  mapPublish(name: string): ProxyClient | undefined;
+  mapRemove(name: string): ProxyClient | undefined;
   close(): void;
 }
 

@@ -2,6 +2,7 @@
 // state on subscribe, live changes from the API and from the client, key TTL expiry, stream recovery after a
 // dropped connection, map_clients presence, the protobuf client, and the codes for bad input.
 import assert from 'node:assert/strict';
+import { createServer, type Server } from 'node:http';
 import { after, before, describe, it } from 'node:test';
 import type { MapSyncContext, MapUpdateContext, SubscribedContext } from 'centrifuge';
 import { Centrifuge as PbCentrifuge } from 'centrifuge/build/protobuf';
@@ -14,7 +15,7 @@ import { mergeConfig, startGyre, type GyreProcess } from '../harness/gyre.js';
 import { nextEvent, waitFor } from '../harness/wait.js';
 import { baseConfig } from './base-config.js';
 
-function mapConfig(): Record<string, unknown> {
+function mapConfig(backend = 'http://127.0.0.1:9'): Record<string, unknown> {
   const base = baseConfig();
   const channel = base['channel'] as { namespaces: unknown[] };
   const rw = { allow_publish_for_client: true, allow_remove_for_client: true };
@@ -26,14 +27,23 @@ function mapConfig(): Record<string, unknown> {
         { name: 'ttl', subscription_type: 'map', map: { mode: 'ephemeral', key_ttl: '1s', ...rw }, allow_subscribe_for_client: true },
         { name: 'per', subscription_type: 'map', map: { mode: 'persistent', ...rw }, allow_subscribe_for_client: true },
         { name: 'who', subscription_type: 'map_clients', map: { mode: 'ephemeral', key_ttl: '60s' }, allow_subscribe_for_client: true },
+        {
+          name: 'prx',
+          subscription_type: 'map',
+          allow_subscribe_for_client: true,
+          map: { mode: 'persistent', publish_proxy_enabled: true, publish_proxy_name: 'mapb', remove_proxy_enabled: true, remove_proxy_name: 'mapb' },
+        },
       ],
     },
+    proxies: [{ name: 'mapb', endpoint: backend, timeout: '2s' }],
   });
 }
 
 describe('compat: map subscriptions', () => {
   let gyre: GyreProcess;
   let grpcApi: GrpcApiClient;
+  let backend: Server;
+  const proxied: Array<Record<string, unknown>> = [];
   const pool = new ClientPool();
   let n = 0;
   const chan = (ns: string): string => `${ns}:m${++n}`;
@@ -41,14 +51,36 @@ describe('compat: map subscriptions', () => {
     (await callApi(gyre.apiUrl, method, body)).body as Record<string, unknown>;
 
   before(async () => {
+    // The application backend of the map proxies: it renames keys, wraps data and refuses the key "deny".
+    backend = createServer((req, res) => {
+      let body = '';
+      req.on('data', (c: Buffer) => (body += c.toString()));
+      req.on('end', () => {
+        const r = JSON.parse(body) as Record<string, unknown>;
+        proxied.push(r);
+        const key = String(r['key']);
+        const answer =
+          key === 'deny'
+            ? { error: { code: 4001, message: 'not yours' } }
+            : 'data' in r
+              ? { result: { key: `srv-${key}`, data: { wrapped: r['data'] }, tags: { by: 'backend' } } }
+              : { result: { key: `srv-${key}` } };
+        res.setHeader('Content-Type', 'application/json');
+        res.end(JSON.stringify(answer));
+      });
+    });
+    await new Promise<void>((r) => backend.listen(0, '127.0.0.1', r));
+    const addr = backend.address();
+    const backendUrl = `http://127.0.0.1:${typeof addr === 'object' && addr !== null ? addr.port : 0}/map`;
     const port = await freePort();
-    gyre = await startGyre(mergeConfig(mapConfig(), { grpc_api: { enabled: true, address: '127.0.0.1', port, key: API_KEY } }));
+    gyre = await startGyre(mergeConfig(mapConfig(backendUrl), { grpc_api: { enabled: true, address: '127.0.0.1', port, key: API_KEY } }));
     grpcApi = new GrpcApiClient(`127.0.0.1:${port}`, API_KEY);
   });
   after(async () => {
     grpcApi?.close();
     pool.closeAll();
     await gyre?.stop();
+    await new Promise((r) => backend?.close(r));
   });
 
   async function connected(): Promise<TestClient & { id: string }> {
@@ -172,6 +204,26 @@ describe('compat: map subscriptions', () => {
     assert.equal((await grpcApi.ok('MapStats', { channel: ch }))['num_keys'] ?? 0, 0);
     const bad = await grpcApi.call('MapPublish', { channel: ch, data: Buffer.from('{}') });
     assert.equal(((bad.response?.['error'] as Msg | undefined)?.['code']), 107);
+  });
+
+  it('map publish and remove proxies: the backend picks the key and data, or refuses', async () => {
+    const ch = chan('prx');
+    const { client, id } = await connected();
+    const sub = client.newMapSubscription(ch);
+    sub.subscribe();
+    await sub.ready(5000);
+    const updates: MapUpdateContext[] = [];
+    sub.on('update', (u) => updates.push(u));
+    await sub.publish('a', { v: 1 });
+    await assert.rejects(sub.publish('deny', { v: 2 }), (e: { code: number }) => e.code === 4001);
+    await sub.remove('a');
+    await waitFor(() => updates.length === 2, { what: 'proxied updates' });
+    assert.deepEqual(updates.map((u) => [u.key, u.removed === true, u.data, u.tags]), [
+      ['srv-a', false, { wrapped: { v: 1 } }, { by: 'backend' }],
+      ['srv-a', true, undefined, { by: 'backend' }],
+    ]);
+    const first = proxied.find((r) => r['key'] === 'a' && 'data' in r);
+    assert.deepEqual([first?.['client'], first?.['channel'], first?.['data'], first?.['encoding']], [id, ch, { v: 1 }, 'json']);
   });
 
   it('bad input gets Centrifugo codes', async () => {

@@ -4,10 +4,11 @@
 // the key (the client id or the user id) whatever the client sent. The change is delivered to the channel's
 // subscribers (this connection included) and the reply is `publish: {}`.
 import { Errors } from '../../protocol/errors.js';
-import type { PublishRequest } from '../../protocol/types.js';
+import type { ClientInfo, PublishRequest } from '../../protocol/types.js';
 import { isSubscribed, requireChannel, resolveForClient } from '../commands/common.js';
 import type { Session } from '../session.js';
 import { isMapNamespace, mapSettings } from './options.js';
+import { proxyMapPublish, proxyMapRemove } from './publish-proxy.js';
 
 export async function handleMapPublish(s: Session, id: number, req: PublishRequest): Promise<void> {
   const ctx = s.ctx;
@@ -19,6 +20,27 @@ export async function handleMapPublish(s: Session, id: number, req: PublishReque
   if (!isMapNamespace(o)) throw Errors.badRequest();
   const m = o.map!;
   const remove = req.removed === true;
+  const settings = mapSettings(o);
+  const data = req.data ?? new Uint8Array(0);
+  const proxyOn = remove ? m.remove_proxy_enabled : m.publish_proxy_enabled;
+  if (proxyOn) {
+    // The backend decides instead of the allow_* options, and picks the key.
+    const p = remove ? ctx.proxies.mapRemove(m.remove_proxy_name) : ctx.proxies.mapPublish(m.publish_proxy_name);
+    if (p === undefined) throw Errors.notAvailable();
+    if (remove) {
+      const d = await proxyMapRemove(s, p, channel, req.key ?? '');
+      if (s.closed) return;
+      if (d.key === '') throw Errors.badRequest();
+      await broker.remove(channel, d.key, settings, { idempotencyKey: d.idempotencyKey });
+    } else {
+      const d = await proxyMapPublish(s, p, channel, req.key ?? '', data);
+      if (s.closed) return;
+      if (d.key === '') throw Errors.badRequest();
+      await broker.publish(channel, d.key, settings, { ...d.input, info: publisherInfo(s, channel) });
+    }
+    s.sendReply({ id, publish: {} });
+    return;
+  }
   const anonOk = s.user !== '' || (remove ? m.allow_remove_for_anonymous : m.allow_publish_for_anonymous);
   const forClient = remove ? m.allow_remove_for_client : m.allow_publish_for_client;
   const forSubscriber = remove ? m.allow_remove_for_subscriber : m.allow_publish_for_subscriber;
@@ -32,17 +54,12 @@ export async function handleMapPublish(s: Session, id: number, req: PublishReque
     key = s.user;
   }
   if (key === '') throw Errors.badRequest();
-  const settings = mapSettings(o);
-  if (remove) {
-    await broker.remove(channel, key, settings, {});
-  } else {
-    const data = req.data ?? new Uint8Array(0);
-    const sub = s.subs.get(channel);
-    await broker.publish(channel, key, settings, {
-      data,
-      info: s.clientInfo(isSubscribed(s, channel) ? sub?.chanInfo : undefined),
-      useDelta: o.delta_publish,
-    });
-  }
+  if (remove) await broker.remove(channel, key, settings, {});
+  else await broker.publish(channel, key, settings, { data, info: publisherInfo(s, channel), useDelta: o.delta_publish });
   s.sendReply({ id, publish: {} });
+}
+
+/** The publisher's ClientInfo, with its channel info while subscribed. */
+function publisherInfo(s: Session, channel: string): ClientInfo {
+  return s.clientInfo(isSubscribed(s, channel) ? s.subs.get(channel)?.chanInfo : undefined);
 }

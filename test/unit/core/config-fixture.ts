@@ -64,6 +64,8 @@ export function channelProxyDefaults(): ChannelConfig['proxy'] {
     sub_refresh: proxyDefaults(),
     subscribe_stream: proxyDefaults(),
     shared_poll_refresh: proxyDefaults(),
+    map_publish: proxyDefaults(),
+    map_remove: proxyDefaults(),
   };
 }
 
