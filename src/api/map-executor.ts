@@ -18,13 +18,14 @@ function updateOut(r: MapUpdateResult): MapUpdateResultOut {
   };
 }
 
-function entryOut(p: Publication): MapEntryOut {
+function entryOut(p: Publication, time: number | undefined): MapEntryOut {
   return {
     key: p.key ?? '',
     data: p.data.byteLength > 0 ? p.data : undefined,
     tags: p.tags !== undefined && Object.keys(p.tags).length > 0 ? p.tags : undefined,
     offset: p.offset !== undefined && p.offset > 0 ? p.offset : undefined,
     removed: p.removed === true ? true : undefined,
+    time: time !== undefined && time > 0 ? time : undefined,
   };
 }
 
@@ -66,7 +67,7 @@ export async function executeMap(node: NodeApi, cmd: MapApiCommand): Promise<Map
       return {
         method: cmd.method,
         result: {
-          entries: res.publications.map(entryOut),
+          entries: res.publications.map((p, i) => entryOut(p, res.times[i])),
           offset: res.position.offset > 0 ? res.position.offset : undefined,
           epoch: res.position.epoch !== '' ? res.position.epoch : undefined,
           cursor: res.cursor !== '' ? res.cursor : undefined,
@@ -80,7 +81,7 @@ export async function executeMap(node: NodeApi, cmd: MapApiCommand): Promise<Map
       return {
         method: cmd.method,
         result: {
-          entries: res.publications.map(entryOut),
+          entries: res.publications.map((p, i) => entryOut(p, res.times[i])),
           offset: res.position.offset > 0 ? res.position.offset : undefined,
           epoch: res.position.epoch !== '' ? res.position.epoch : undefined,
         },

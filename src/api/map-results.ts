@@ -12,6 +12,8 @@ export type MapEntryOut = {
   tags?: Record<string, string> | undefined;
   offset?: number | undefined;
   removed?: boolean | undefined;
+  /** ms when the entry (change) was written. */
+  time?: number | undefined;
 };
 export type MapReadResultOut = {
   entries: MapEntryOut[];

@@ -82,6 +82,7 @@ function mapResultJson(o: MapOutcome): JsonObject {
       tags: e.tags,
       offset: e.offset,
       removed: e.removed,
+      time: e.time,
     };
   });
   return { entries: entries.length > 0 ? entries : undefined, offset: o.result.offset, epoch: o.result.epoch, cursor: o.result.cursor };

@@ -65,6 +65,8 @@ export interface MapStateReadOptions {
 export interface MapStateReadResult {
   /** Current entries (key set), ordered by key. */
   publications: Publication[];
+  /** When each entry was written (ms), aligned with `publications` (the API's MapEntry.time). */
+  times: number[];
   position: StreamPosition;
   /** '' on the last page. */
   cursor: string;
@@ -79,6 +81,8 @@ export interface MapStreamReadOptions {
 
 export interface MapStreamReadResult {
   publications: Publication[];
+  /** When each change was made (ms), aligned with `publications`. */
+  times: number[];
   position: StreamPosition;
 }
 

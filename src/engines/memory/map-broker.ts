@@ -64,6 +64,8 @@ const EMPTY_CHANNEL_TTL_MS = 60_000;
 export class MemoryMapBroker implements MapBroker {
   private readonly channels = new Map<string, MapChannel>();
   private readonly results = new IdempotencyCache<StreamPosition>(IDEMPOTENT_RESULT_TTL_MS);
+  /** When each stored change was made: kept beside the publications, which are pushed to clients without it. */
+  private readonly times = new WeakMap<Publication, number>();
   private handler: MapEventHandler | undefined = undefined;
   private timer: NodeJS.Timeout | undefined = undefined;
 
@@ -104,6 +106,7 @@ export class MemoryMapBroker implements MapBroker {
     }
     if (input.keyMode === 'if_exists' && existing === undefined) return done(ch.position(), 'key_not_found');
     const pub: Publication = { data: input.data, key };
+    this.times.set(pub, now);
     if (input.info !== undefined) pub.info = input.info;
     if (input.tags !== undefined && Object.keys(input.tags).length > 0) pub.tags = input.tags;
     const position = this.append(ch, settings, pub, now);
@@ -145,9 +148,10 @@ export class MemoryMapBroker implements MapBroker {
     }
     if (opts.key !== undefined && opts.key !== '') {
       const e = ch.state.get(opts.key);
-      return Promise.resolve({ publications: e === undefined ? [] : [e.pub], position, cursor: '' });
+      const publications = e === undefined ? [] : [e.pub];
+      return Promise.resolve({ publications, times: this.timesOf(publications), position, cursor: '' });
     }
-    if (opts.limit === 0 || ch.state.size === 0) return Promise.resolve({ publications: [], position, cursor: '' });
+    if (opts.limit === 0 || ch.state.size === 0) return Promise.resolve({ publications: [], times: [], position, cursor: '' });
     const keys = ch.sortedKeys();
     let start = 0;
     if (opts.cursor !== '') start = upperBound(keys, opts.cursor);
@@ -155,7 +159,7 @@ export class MemoryMapBroker implements MapBroker {
     const publications: Publication[] = [];
     for (let i = start; i < end; i++) publications.push(ch.state.get(keys[i]!)!.pub);
     const cursor = end < keys.length && end > start ? keys[end - 1]! : '';
-    return Promise.resolve({ publications, position, cursor });
+    return Promise.resolve({ publications, times: this.timesOf(publications), position, cursor });
   }
 
   readStream(channel: string, opts: MapStreamReadOptions): Promise<MapStreamReadResult> {
@@ -165,9 +169,13 @@ export class MemoryMapBroker implements MapBroker {
     if (since !== undefined && since.epoch !== '' && since.epoch !== position.epoch) {
       return Promise.reject(new UnrecoverablePositionError(position));
     }
-    if (opts.limit === 0) return Promise.resolve({ publications: [], position });
+    if (opts.limit === 0) return Promise.resolve({ publications: [], times: [], position });
     const publications = ch.stream.read({ since, limit: opts.limit, reverse: opts.reverse });
-    return Promise.resolve({ publications, position });
+    return Promise.resolve({ publications, times: this.timesOf(publications), position });
+  }
+
+  private timesOf(pubs: readonly Publication[]): number[] {
+    return pubs.map((p) => this.times.get(p) ?? 0);
   }
 
   stats(channel: string): Promise<{ numKeys: number }> {
@@ -237,6 +245,7 @@ export class MemoryMapBroker implements MapBroker {
     ch.state.delete(key);
     ch.sorted = null;
     const pub: Publication = { data: new Uint8Array(0), key, removed: true };
+    this.times.set(pub, now);
     if (existing.pub.tags !== undefined) pub.tags = existing.pub.tags;
     const settings = ch.settings;
     const position = settings === undefined ? ch.position() : this.append(ch, settings, pub, now);
