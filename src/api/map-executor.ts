@@ -1,9 +1,9 @@
 // Runs the map subscription methods of the server API on the node's MapApi (core/map/api.ts).
-import type { MapKeyMode, MapUpdateResult } from '../engines/map-types.js';
+import type { MapKeyMode, MapStreamReadResult, MapUpdateResult } from '../engines/map-types.js';
 import type { NodeApi } from '../core/types.js';
 import type { Publication } from '../protocol/types.js';
 import { ApiErrors } from './errors.js';
-import type { MapEntryOut, MapOutcome, MapUpdateResultOut } from './map-results.js';
+import type { MapEntryOut, MapOutcome, MapReadResultOut, MapUpdateResultOut } from './map-results.js';
 import type { MapApiCommand } from './map-schemas.js';
 
 const KEY_MODES: ReadonlySet<string> = new Set(['', 'if_new', 'if_exists']);
@@ -26,6 +26,15 @@ function entryOut(p: Publication, time: number | undefined): MapEntryOut {
     offset: p.offset !== undefined && p.offset > 0 ? p.offset : undefined,
     removed: p.removed === true ? true : undefined,
     time: time !== undefined && time > 0 ? time : undefined,
+  };
+}
+
+/** Entries and position of a state or stream read. */
+function readOut(res: MapStreamReadResult): MapReadResultOut {
+  return {
+    entries: res.publications.map((p, i) => entryOut(p, res.times[i])),
+    offset: res.position.offset > 0 ? res.position.offset : undefined,
+    epoch: res.position.epoch !== '' ? res.position.epoch : undefined,
   };
 }
 
@@ -64,28 +73,13 @@ export async function executeMap(node: NodeApi, cmd: MapApiCommand): Promise<Map
       const r = cmd.req;
       const revision = position(r.revision_offset, r.revision_epoch);
       const res = await api.readState(r.channel, { cursor: r.cursor, limit: r.limit, key: r.key, ...(revision !== undefined ? { revision } : {}) });
-      return {
-        method: cmd.method,
-        result: {
-          entries: res.publications.map((p, i) => entryOut(p, res.times[i])),
-          offset: res.position.offset > 0 ? res.position.offset : undefined,
-          epoch: res.position.epoch !== '' ? res.position.epoch : undefined,
-          cursor: res.cursor !== '' ? res.cursor : undefined,
-        },
-      };
+      return { method: cmd.method, result: { ...readOut(res), cursor: res.cursor !== '' ? res.cursor : undefined } };
     }
     case 'map_read_stream': {
       const r = cmd.req;
       const since = position(r.since_offset, r.since_epoch);
       const res = await api.readStream(r.channel, { limit: r.limit, reverse: r.reverse, ...(since !== undefined ? { since } : {}) });
-      return {
-        method: cmd.method,
-        result: {
-          entries: res.publications.map((p, i) => entryOut(p, res.times[i])),
-          offset: res.position.offset > 0 ? res.position.offset : undefined,
-          epoch: res.position.epoch !== '' ? res.position.epoch : undefined,
-        },
-      };
+      return { method: cmd.method, result: readOut(res) };
     }
     case 'map_stats': {
       const s = await api.stats(cmd.req.channel);
