@@ -5,6 +5,7 @@
 //   node --import tsx bench/profile/compare.ts [--reps 3] [--goals connect,idle,fan1,fan1000]
 //        [--gyre-dist DIR] [--bench-cli FILE] [--out FILE.json] [--node-flags "--max-semi-space-size=…"]
 //        [--engine memory|redis] [--workers N] [--sched none|rr] [--servers gyre,centrifugo]
+//        [--gyre-args "--http_server.warmup_connections 2000"]
 //
 // --workers: Gyre runs with `--workers N` (server CPU and RSS are summed over the primary and its workers);
 // --sched: how connections reach them (node.workers_scheduling; Gyre's default rr). The connect goal then
@@ -22,7 +23,7 @@ import { existsSync, writeFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { API_KEY, HMAC, HOST, runBench, sample, socketsByPid, sleep, startServer } from './procs.js';
+import { API_KEY, HMAC, HOST, cpuByProcess, runBench, sample, socketsByPid, sleep, startServer } from './procs.js';
 import type { BenchRun, Running, Sample, ServerKind, ServerOpts } from './procs.js';
 
 const REPO = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
@@ -39,6 +40,7 @@ interface Args {
   noGuard: boolean;
   workers: number;
   sched: 'rr' | 'none' | undefined;
+  gyreArgs: string[];
 }
 
 /** The run's redis-server when --engine redis. */
@@ -90,6 +92,7 @@ function parseArgs(argv: string[]): Args {
     noGuard: argv.includes('--no-guard'),
     workers: Number(get('--workers') ?? 1),
     sched: get('--sched') as 'rr' | 'none' | undefined,
+    gyreArgs: (get('--gyre-args') ?? '').split(' ').filter((s) => s !== ''),
   };
 }
 
@@ -157,18 +160,27 @@ function fanoutGoal(clients: number, channels: number, rates: number[], durSec: 
 
 const GOALS: Record<string, Goal> = {
   connect: {
-    args: ['connect', '-c', '10000', '--rate', '0', '--connect-timeout', '30s', '--timeout', '120s'],
+    // --hold: the clients stay connected while `ss` counts them per process (the CPU window ends before).
+    args: ['connect', '-c', '10000', '--rate', '0', '--hold', '3s', '--connect-timeout', '30s', '--timeout', '120s'],
     markers: { done: /^connect phase:/ },
     timeoutMs: 180_000,
-    extract(r, _pid, before) {
+    extract(r, pid, before) {
       const j = rep(r);
       const cpu = cpuBetween(before, r.marks['done']);
+      // With workers: the primary's CPU and the busiest worker's, over the same window.
+      const split: Metrics = {};
+      if (cpuByPidBefore !== null && cpuByPidAtDone !== null && cpuByPidAtDone.size > 1) {
+        const d = (p: number): number => (cpuByPidAtDone?.get(p) ?? 0) - (cpuByPidBefore?.get(p) ?? 0);
+        split['primaryCpuSec'] = d(pid);
+        split['maxWorkerCpuSec'] = Math.max(...[...cpuByPidAtDone.keys()].filter((p) => p !== pid).map(d));
+      }
       const redis = redisRun !== undefined ? { redisCpuSec: cpuBetween(redisBefore, redisAtDone), redisSubscribeCalls: redisSubsAtDone - redisSubsBefore } : {};
       // Share of the connections held by the busiest process (0.5 = even over 2 workers; 1 = one took all).
       const counts = Object.values(spreadAtDone ?? {});
       const held = counts.reduce((x, y) => x + y, 0);
       return {
         ...redis,
+        ...split,
         busiestShare: counts.length > 0 && held > 0 ? Math.max(...counts) / held : null,
         processesHolding: counts.length,
         failed: j.clients.failed,
@@ -218,6 +230,7 @@ async function runOne(kind: ServerKind, goalName: string, port: number, a: Args)
     centrifugoBin: process.env['CENTRIFUGO_BIN'] ?? join(homedir(), 'go', 'bin', 'centrifugo'),
     nodeFlags: a.nodeFlags,
     workers: a.workers,
+    gyreArgs: a.gyreArgs,
     ...(a.sched !== undefined ? { sched: a.sched } : {}),
   };
   if (a.noGuard) opts.noGuard = true;
@@ -226,6 +239,8 @@ async function runOne(kind: ServerKind, goalName: string, port: number, a: Args)
   try {
     await sleep(1500);
     const before = sample(srv.pid);
+    cpuByPidBefore = cpuByProcess(srv.pid);
+    cpuByPidAtDone = null;
     if (before === null) throw new Error(`${kind} pid ${srv.pid} not readable`);
     if (redisRun !== undefined) {
       redisBefore = sample(redisRun.pid) ?? undefined;
@@ -243,7 +258,10 @@ async function runOne(kind: ServerKind, goalName: string, port: number, a: Args)
     ];
     spreadAtDone = null;
     const r = await runBench(REPO, a.benchCli, args, srv.pid, goal.markers, goal.timeoutMs, (name) => {
-      if (name === 'done' && goalName === 'connect') spreadAtDone = socketsByPid(port);
+      if (name === 'done' && goalName === 'connect') {
+        cpuByPidAtDone = cpuByProcess(srv.pid);
+        spreadAtDone = socketsByPid(port);
+      }
       if (redisRun === undefined) return;
       redisAtDone = sample(redisRun.pid) ?? undefined;
       redisSubsAtDone = redisSubscribeCalls();
@@ -258,6 +276,8 @@ async function runOne(kind: ServerKind, goalName: string, port: number, a: Args)
 }
 
 let spreadAtDone: Record<string, number> | null = null;
+let cpuByPidBefore: Map<number, number> | null = null;
+let cpuByPidAtDone: Map<number, number> | null = null;
 let redisBefore: Sample | undefined;
 let redisAtDone: Sample | undefined;
 let redisSubsBefore = 0;

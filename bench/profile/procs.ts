@@ -30,6 +30,8 @@ export interface ServerOpts {
   workers?: number;
   /** node.workers_scheduling: 'rr' (Gyre's default, the primary accepts) or 'none' (workers accept). */
   sched?: 'rr' | 'none';
+  /** Extra Gyre command-line flags (e.g. `--http_server.warmup_connections 2000`). */
+  gyreArgs?: string[];
 }
 
 export interface Running {
@@ -107,6 +109,7 @@ export async function startServer(kind: ServerKind, port: number, o: ServerOpts)
   const args = kind === 'gyre' ? [...o.nodeFlags, join(o.gyreDist, 'src', 'main.js'), '-c', cfg] : ['-c', cfg];
   if (workers > 1) args.push('--workers', String(workers));
   if (workers > 1 && o.sched !== undefined) args.push('--node.workers_scheduling', o.sched);
+  if (kind === 'gyre' && o.gyreArgs !== undefined) args.push(...o.gyreArgs);
   const child = spawn(cmd, args, { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
   const keep = (b: Buffer): void => {

@@ -1,0 +1,131 @@
+// 10,000-client connect+subscribe bursts against one Gyre server, with each server process's user and system CPU
+// and context switches over each burst (the primary and every worker apart), and the connections each process
+// holds (`ss`, while the generator holds them 3 s). Later bursts against the same process run on code V8 has
+// already optimised: `--bursts 2` separates the first-burst cost from the steady cost per connect.
+//   node --import tsx bench/profile/burst-split.ts [--reps 1] [--bursts 1] [--workers 2] [--sched rr|none]
+//        [--no-guard] [--clients 10000] [--first-clients N] [--node-flags "..."] [--gyre-args "..."]
+// Each line of output is one burst. `window` is the burst in CLOCK_MONOTONIC seconds, to cut a
+// `perf record -k CLOCK_MONOTONIC -a -g` (with --node-flags --perf-basic-prof) to it: `perf script --time A,B`.
+import { readFileSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { API_KEY, HMAC, HOST, processTree, runBench, sleep, socketsByPid, startServer } from './procs.js';
+
+const REPO = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
+
+interface ProcStat {
+  user: number;
+  sys: number;
+  /** Voluntary and involuntary context switches. */
+  vcs: number;
+  ivcs: number;
+}
+
+function stat(pid: number): ProcStat | null {
+  try {
+    const st = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const f = st.slice(st.lastIndexOf(')') + 2).split(' ');
+    const s = readFileSync(`/proc/${pid}/status`, 'utf8');
+    const v = /^voluntary_ctxt_switches:\s+(\d+)/m.exec(s);
+    const iv = /^nonvoluntary_ctxt_switches:\s+(\d+)/m.exec(s);
+    return { user: Number(f[11]) / 100, sys: Number(f[12]) / 100, vcs: Number(v?.[1] ?? 0), ivcs: Number(iv?.[1] ?? 0) };
+  } catch {
+    return null;
+  }
+}
+
+function snapshot(pid: number): Map<number, ProcStat> {
+  const out = new Map<number, ProcStat>();
+  for (const p of processTree(pid)) {
+    const s = stat(p);
+    if (s !== null) out.set(p, s);
+  }
+  return out;
+}
+
+const argv = process.argv.slice(2);
+const get = (n: string): string | undefined => {
+  const i = argv.indexOf(n);
+  return i >= 0 ? argv[i + 1] : undefined;
+};
+const words = (s: string | undefined): string[] => (s ?? '').split(' ').filter((w) => w !== '');
+const reps = Number(get('--reps') ?? 1);
+const bursts = Number(get('--bursts') ?? 1);
+const workers = Number(get('--workers') ?? 2);
+const sched = get('--sched') as 'rr' | 'none' | undefined;
+const clients = get('--clients') ?? '10000';
+const firstClients = get('--first-clients') ?? clients;
+const mono = (): number => Number(process.hrtime.bigint()) / 1e9;
+
+async function burst(serverPid: number, port: number, n: string): Promise<Record<string, unknown>> {
+  const before = snapshot(serverPid);
+  const t0 = mono();
+  let tDone = 0;
+  let atDone = new Map<number, ProcStat>();
+  let spread: Record<string, number> = {};
+  const base = `${HOST}:${port}`;
+  const res = await runBench(
+    REPO,
+    join(REPO, 'bin', 'gyre-bench.js'),
+    ['connect', '-c', n, '--rate', '0', '--hold', '3s', '--connect-timeout', '30s', '--timeout', '120s',
+      '--url', `ws://${base}/connection/websocket`, '--api', `http://${base}/api`, '--api-key', API_KEY,
+      '--hmac-secret', HMAC, '--source-ips', '127.0.0.1-127.0.0.4', '--server-pid', String(serverPid)],
+    serverPid,
+    { done: /^connect phase:/ },
+    180_000,
+    () => {
+      atDone = snapshot(serverPid);
+      tDone = mono();
+      spread = socketsByPid(port);
+    },
+  );
+  const rep = res.report as { clients: { failed: number }; timeToSubscribed: { p50: number; p99: number } } | null;
+  const rows = [...atDone].map(([pid, s]) => {
+    const b = before.get(pid) ?? { user: 0, sys: 0, vcs: 0, ivcs: 0 };
+    return {
+      pid,
+      role: pid === serverPid ? 'primary' : 'worker',
+      conns: spread[String(pid)] ?? 0,
+      user: +(s.user - b.user).toFixed(2),
+      sys: +(s.sys - b.sys).toFixed(2),
+      vcs: s.vcs - b.vcs,
+      ivcs: s.ivcs - b.ivcs,
+    };
+  });
+  const total = rows.reduce((a, x) => a + x.user + x.sys, 0);
+  return {
+    p50: rep?.timeToSubscribed.p50,
+    p99: rep?.timeToSubscribed.p99,
+    failed: rep?.clients.failed,
+    totalCpu: +total.toFixed(2),
+    window: `${t0.toFixed(3)},${tDone.toFixed(3)}`,
+    rows,
+  };
+}
+
+async function main(): Promise<void> {
+  for (let r = 0; r < reps; r++) {
+    const port = 18_600 + r;
+    const srv = await startServer('gyre', port, {
+      gyreDist: join(REPO, 'dist'),
+      centrifugoBin: '',
+      nodeFlags: words(get('--node-flags')),
+      workers,
+      gyreArgs: words(get('--gyre-args')),
+      ...(sched !== undefined ? { sched } : {}),
+      ...(argv.includes('--no-guard') ? { noGuard: true } : {}),
+    });
+    try {
+      for (let b = 0; b < bursts; b++) {
+        await sleep(b === 0 ? 1500 : 4000);
+        const out = await burst(srv.pid, port, b === 0 ? firstClients : clients);
+        process.stdout.write(`${JSON.stringify({ rep: r + 1, burst: b + 1, ...out })}\n`);
+      }
+    } finally {
+      await srv.stop();
+      await sleep(1500);
+    }
+  }
+}
+
+void main();
