@@ -267,7 +267,11 @@ export async function startServer(config: Readonly<GyreConfig>, opts: StartOptio
       logger.info({ port: uniPort, tls: config.uni_grpc.tls.enabled }, 'serving unidirectional GRPC');
     }
     const port = await listen(front.server, hs.address, hs.port, hs.backlog);
-    ws?.setListenPort(port);
+    // The admission guard reads the port's kernel accept queue from /proc/net/tcp{,6} (5-20 ms of system CPU a
+    // read on a host with 10,000-50,000 TCP sockets, up to 10 reads a second in a burst). A round-robin worker
+    // never accepts: the primary drains that queue at once and passes each connection on, so the queue says
+    // nothing about this worker's wait and the read is skipped (docs/workers.md).
+    if (worker === undefined || config.node.workers_scheduling !== 'rr') ws?.setListenPort(port);
     const internalPort = internal !== undefined ? await listen(internal, internalAddress, internalPortCfg, hs.backlog) : port;
     logger.info({ port, internalPort, version, tls: tls.main !== undefined, internalTls: tls.internal !== undefined }, 'gyre listening');
     await startConsumers(consumers);
