@@ -34,7 +34,8 @@ import { Session } from './session.js';
 import { SharedPollManager } from './shared-poll/manager.js';
 import { DEFAULT_CONCURRENCY_LIMIT } from './shared-poll/options.js';
 import { sharedPollRefresher } from './shared-poll/refresh.js';
-import { sharedPollPublish } from './shared-poll/publish.js';
+import { checkSharedPollPublish } from './shared-poll/publish.js';
+import { encodePublishSurvey, SHARED_POLL_PUBLISH_OP } from './shared-poll/publish-survey.js';
 import { drainMetrics, drainSessions, effectiveDrainWindow } from './shutdown.js';
 import { answerSurvey } from './survey-handlers.js';
 import { applyUserCommand } from './user-commands.js';
@@ -276,9 +277,16 @@ export class Node implements NodeApi, SessionAcceptor {
   info(): Promise<NodeInfo[]> {
     return this.api.info();
   }
-  sharedPollPublish(req: SharedPollPublishRequest): Promise<void> {
-    sharedPollPublish(this.live.resolver, this.sharedPoll, req);
-    return Promise.resolve();
+  /** Checked here, then applied on every node (this one included) through a cluster survey. */
+  async sharedPollPublish(req: SharedPollPublishRequest): Promise<void> {
+    checkSharedPollPublish(this.live.resolver, req);
+    try {
+      await this.cluster.survey(SHARED_POLL_PUBLISH_OP, encodePublishSurvey(req));
+    } catch (err) {
+      // The control bus failed: this node's trackers still get it (a repeat is skipped by its version).
+      this.logger.warn({ err, channel: req.channel }, 'shared poll publish not sent to the cluster');
+      this.sharedPoll.publish(req.channel, req.key, req.version, req.epoch, req.data);
+    }
   }
 }
 

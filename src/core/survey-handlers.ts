@@ -1,7 +1,7 @@
 // This node's answers to surveys from the cluster (its own included). Ops and payloads are Centrifugo's, so
 // Centrifugo nodes can ask Gyre nodes and the other way round: today `channels` (active channels with their local
 // subscriber counts, filtered by a glob pattern), `centrifuge_emulation` (core/emulation.ts), and Gyre's own
-// `gyre.user_connections` (the admin page).
+// `gyre.user_connections` (the admin page) and `gyre.shared_poll_publish` (core/shared-poll/publish-survey.ts).
 import type { CoreContext } from './context.js';
 import { CHANNELS_OP, decodeChannelsRequest, encodeChannelsResult, type ChannelCounts } from './control/channels-survey.js';
 import {
@@ -13,6 +13,7 @@ import {
 import { SurveyCode } from './control/messages.js';
 import type { SurveyAnswer } from './control/survey.js';
 import { answerEmulation, EMULATION_OP } from './emulation.js';
+import { answerPublishSurvey, SHARED_POLL_PUBLISH_OP } from './shared-poll/publish-survey.js';
 
 const EMPTY = new Uint8Array(0);
 
@@ -69,5 +70,6 @@ export function answerSurvey(ctx: CoreContext, op: string, data: Uint8Array): Pr
     return Promise.resolve({ code: SurveyCode.Ok, data: encodeUserConnectionsResult(localUserConnections(ctx, user)) });
   }
   if (op === EMULATION_OP) return Promise.resolve(answerEmulation(ctx, data));
+  if (op === SHARED_POLL_PUBLISH_OP && ctx.sharedPoll !== undefined) return Promise.resolve(answerPublishSurvey(ctx.sharedPoll, data));
   return Promise.resolve({ code: SurveyCode.MethodNotFound, data: EMPTY });
 }

@@ -1,10 +1,9 @@
 // shared_poll_publish from the server API (docs/shared-poll.md): new data for one key of a versioned shared poll
-// channel, delivered at once to the connections tracking the key on this node when the version is newer than the
-// node's. Checks, as Centrifugo: channel, key and version required (107), known namespace (102), a shared_poll
-// namespace (107) with publish_enabled (108).
+// channel, delivered at once to the connections tracking the key on every node (publish-survey.ts) when the
+// version is newer than that node's. Checks, as Centrifugo: channel, key and version required (107), known
+// namespace (102), a shared_poll namespace (107) with publish_enabled (108).
 import { Errors } from '../../protocol/errors.js';
 import type { ChannelResolver } from '../channels.js';
-import type { SharedPollManager } from './manager.js';
 
 export interface SharedPollPublishRequest {
   channel: string;
@@ -14,10 +13,10 @@ export interface SharedPollPublishRequest {
   data: Uint8Array;
 }
 
-export function sharedPollPublish(resolver: ChannelResolver, manager: SharedPollManager, req: SharedPollPublishRequest): void {
+/** Throws the ProtocolError Centrifugo answers when `req` cannot be published. */
+export function checkSharedPollPublish(resolver: ChannelResolver, req: SharedPollPublishRequest): void {
   if (req.channel === '' || req.key === '' || req.version <= 0) throw Errors.badRequest();
   const r = resolver.resolve(req.channel); // 102
   if (r.options.subscription_type !== 'shared_poll') throw Errors.badRequest();
   if (!r.options.shared_poll.publish_enabled) throw Errors.notAvailable();
-  manager.publish(req.channel, req.key, req.version, req.epoch, req.data);
 }
