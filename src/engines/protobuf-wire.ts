@@ -78,12 +78,17 @@ export function encodeClientInfo(info: ClientInfo): Uint8Array {
   return w.buf;
 }
 
-/** Publication protobuf: data (4), info (5), tags (7), time (9). Offsets travel in the stream id / prefix. */
+/**
+ * Publication protobuf: data (4), info (5), tags (7), delta (8), time (9). Offsets travel in the stream id /
+ * prefix. `delta` marks a publication made with delta on a channel without history: the flag rides in the
+ * Publication there, as centrifuge's brokers carry it, and the receiving node clears it before delivery.
+ */
 export function encodePublication(
   data: Uint8Array,
   info: ClientInfo | undefined,
   tags: Readonly<Record<string, string>> | undefined,
   timeMs: number,
+  delta = false,
 ): Uint8Array {
   let size = data.length > 0 ? fieldSize(data.length) : 0;
   const ei = info !== undefined ? prepareInfo(info) : undefined;
@@ -100,6 +105,7 @@ export function encodePublication(
       size += fieldSize(entry);
     }
   }
+  if (delta) size += 2;
   if (timeMs > 0) size += 1 + varintSize(timeMs);
   const w = new Writer(size);
   if (data.length > 0) w.bytes(0x22, data);
@@ -116,6 +122,10 @@ export function encodePublication(
     w.varint(entry);
     if (kb.length > 0) w.bytes(0x0a, kb);
     if (vb.length > 0) w.bytes(0x12, vb);
+  }
+  if (delta) {
+    w.buf[w.pos++] = 0x40;
+    w.buf[w.pos++] = 1;
   }
   if (timeMs > 0) {
     w.buf[w.pos++] = 0x48;
@@ -213,6 +223,8 @@ export interface DecodedPublication {
   epoch: string;
   /** Publication.time (unix ms) as the publisher set it; 0 when absent. Not delivered to clients. */
   timeMs: number;
+  /** Publication.prev_data (15): the previous data, as centrifuge's map-broker fan-out carries it; not delivered. */
+  prevData?: Uint8Array;
 }
 
 /** Decodes a Publication; `data` and byte fields are views into `buf`. Fields Gyre does not carry are skipped. */
@@ -222,6 +234,7 @@ export function decodePublication(buf: Uint8Array, start = 0, end = buf.length):
   let offset = 0;
   let epoch = '';
   let timeMs = 0;
+  let prevData: Uint8Array | undefined;
   while (r.pos < r.end) {
     const key = r.varint();
     const field = Math.floor(key / 8);
@@ -245,11 +258,14 @@ export function decodePublication(buf: Uint8Array, start = 0, end = buf.length):
     } else if (field === 14 && wt === 2) {
       const [s, e] = r.span();
       epoch = dec.decode(buf.subarray(s, e));
+    } else if (field === 15 && wt === 2) {
+      const [s, e] = r.span();
+      prevData = buf.subarray(s, e);
     } else {
       r.skip(wt);
     }
   }
-  return { pub, offset, epoch, timeMs };
+  return prevData !== undefined && prevData.length > 0 ? { pub, offset, epoch, timeMs, prevData } : { pub, offset, epoch, timeMs };
 }
 
 function decodeTag(buf: Uint8Array, start: number, end: number): [string, string] {

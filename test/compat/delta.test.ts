@@ -13,7 +13,7 @@ import { mergeConfig, startGyre, type GyreProcess } from '../harness/gyre.js';
 import { connToken } from '../harness/tokens.js';
 import { nextEvent, waitFor } from '../harness/wait.js';
 import { baseConfig } from './base-config.js';
-import { seededRandom as rng } from '../harness/rng.js';
+import { deltaPayloads as payloads, publishWithDelta as publish, wirePubs, type WirePub as Wire } from '../harness/delta.js';
 
 const DELTA_NS = [
   { name: 'dl', history_size: 200, history_ttl: '300s', force_positioning: true, allowed_delta_types: ['fossil'], allow_subscribe_for_client: true },
@@ -28,65 +28,11 @@ function deltaConfig(): Record<string, unknown> {
   return mergeConfig(base, { channel: { namespaces: [...channel.namespaces, ...DELTA_NS] } });
 }
 
-/**
- * 100 payloads where each differs a little from the one before: counters, a changing word, JSON escapes, non-ASCII
- * text that every 5th time changes to a character sharing its lead byte (é/è: C3 A9 / C3 A8, so a copy ends inside
- * the character and the JSON patch could not be a string) and, every 25th, a payload unrelated to the previous one.
- */
-function payloads(n: number): Array<Record<string, unknown>> {
-  const r = rng(7);
-  const words = ['alpha', 'beta', 'gamma', 'δέλτα', 'эпсилон', '"quoted"', 'tab\there', '<tag>&amp;', '😀 emoji'];
-  const out: Array<Record<string, unknown>> = [];
-  const items = Array.from({ length: 20 }, (_, i) => ({ id: i, v: Math.floor(r() * 1000) }));
-  for (let i = 0; i < n; i++) {
-    items[Math.floor(r() * items.length)]!.v = Math.floor(r() * 1000);
-    if (i % 25 === 24) {
-      out.push({ reset: i, blob: Array.from({ length: 30 }, () => Math.floor(r() * 1e9).toString(36)).join('') });
-      continue;
-    }
-    out.push({
-      n: i,
-      word: words[i % words.length],
-      accent: `prefix-prefix-prefix-${Math.floor(i / 5) % 2 === 0 ? 'é' : 'è'}-suffix-suffix-suffix`,
-      items: items.map((x) => ({ ...x })),
-    });
-  }
-  return out;
-}
-
-interface Wire {
-  delta: boolean;
-  data: unknown;
-}
-
-/** The publication pushes of `channel` in the recorded JSON frames: the delta flag and the raw data value. */
-function wirePubs(rec: Recorder, channel: string): Wire[] {
-  const out: Wire[] = [];
-  for (const m of rec.messages()) {
-    if (!isRecord(m) || !isRecord(m['push'])) continue;
-    const push = m['push'];
-    if (push['channel'] !== channel || !isRecord(push['pub'])) continue;
-    out.push({ delta: push['pub']['delta'] === true, data: push['pub']['data'] });
-  }
-  return out;
-}
-
 type AnyClient = Centrifuge | PbCentrifuge;
 
 /** Publication data as the app sees it: protobuf clients get bytes (JSON text here). */
 function decoded(data: unknown): unknown {
   return data instanceof Uint8Array ? (JSON.parse(new TextDecoder().decode(data)) as unknown) : data;
-}
-
-interface Published {
-  channel: string;
-  data: unknown;
-  delta?: boolean;
-}
-
-/** Server API publish with the `delta` flag (cent.js 6 passes fields through but does not type this one). */
-function publish(api: CentClient, req: Published): Promise<unknown> {
-  return (api.publish as (r: Published) => Promise<unknown>)(req);
 }
 
 describe('compat: delta compression', () => {

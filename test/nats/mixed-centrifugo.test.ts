@@ -5,14 +5,36 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { connect } from '@nats-io/transport-node';
 import { parseNatsPush, type NatsPush } from '../../src/engines/nats/wire.js';
+import { Reader } from '../../src/engines/protobuf-wire.js';
 import { findCentrifugo, startCentrifugo, type CentrifugoProcess } from '../harness/centrifugo.js';
 import { callApi, ClientPool } from '../harness/clients.js';
 import { waitFor } from '../harness/wait.js';
 import { natsAvailable, startNats, type NatsServer } from '../harness/nats.js';
 import { redisAvailable, startRedis, type RedisServer } from '../harness/redis.js';
+import { deltaAcrossNodes } from '../redis/delta-scenario.js';
 import { apiReachesOtherNode, infoLists, presenceAggregates, uniq, type ServerNode } from '../redis/scenarios.js';
 import { natsNodeConfig, startGyreNatsNodes, type GyreNatsNode } from './nodes.js';
 import { natsCrossNodePublications } from './scenarios.js';
+
+/** Publication.delta (8) of the Push{pub (4)} on a client subject. */
+function publicationDeltaFlag(buf: Uint8Array): boolean {
+  const push = new Reader(buf, 0, buf.length);
+  while (push.pos < push.end) {
+    const key = push.varint();
+    if (key !== 0x22) {
+      push.skip(key & 7);
+      continue;
+    }
+    const [start, end] = push.span();
+    const pub = new Reader(buf, start, end);
+    while (pub.pos < pub.end) {
+      const k = pub.varint();
+      if (k === 0x40) return pub.varint() === 1;
+      pub.skip(k & 7);
+    }
+  }
+  return false;
+}
 
 const binary = findCentrifugo();
 const servers = (await natsAvailable()) && (await redisAvailable());
@@ -83,5 +105,36 @@ describe('nats: a Gyre node and a Centrifugo node on one nats-server, presence_m
   });
   it('info lists both nodes through either API', async () => {
     await infoLists([gyre[0]!, cfNode], ['gyre-1', 'centrifugo-1']);
+  });
+  it('delta: publications with delta through either API reach fossil subscribers on both, in full', async () => {
+    await deltaAcrossNodes(pool, {
+      channel: uniq('dl:mixed'),
+      subscribers: [gyre[0]!, cfNode],
+      publishers: [gyre[0]!, cfNode],
+      count: 100,
+      ascii: true,
+      deltas: false,
+    });
+  });
+  it('a publication with delta is on NATS with Publication.delta set, from Gyre as from Centrifugo', async () => {
+    const nc = await connect({ servers: nats!.url });
+    try {
+      const seen: boolean[] = [];
+      nc.subscribe('mixednats.client.>', {
+        callback: (err, msg) => {
+          if (err === null) seen.push(publicationDeltaFlag(msg.data));
+        },
+      });
+      await nc.flush();
+      const ch = uniq('dl:wire');
+      for (const [i, node] of [cfNode, gyre[0]!, cfNode, gyre[0]!].entries()) {
+        const r = await callApi(node.apiUrl, 'publish', { channel: ch, data: { i }, delta: i < 2 });
+        assert.equal(r.status, 200, r.text);
+        await waitFor(() => seen.length === i + 1, { what: `Push ${i + 1} on NATS` });
+      }
+      assert.deepEqual(seen, [true, true, false, false], 'delta flag: Centrifugo, Gyre with delta; then both without');
+    } finally {
+      await nc.close();
+    }
   });
 });

@@ -4,7 +4,7 @@ import { mergeConfig, startGyre, type GyreProcess } from '../harness/gyre.js';
 import { baseConfig } from '../compat/base-config.js';
 import type { ServerNode } from '../redis/scenarios.js';
 
-/** The namespaces the shared scenarios use (`xx`, `srv`), without history: a NATS broker has none. */
+/** The namespaces the shared scenarios use (`xx`, `srv`, `dl` for delta), without history: a NATS broker has none. */
 export function natsNamespaces(): Record<string, unknown>[] {
   return [
     {
@@ -17,6 +17,7 @@ export function natsNamespaces(): Record<string, unknown>[] {
       allow_presence_for_subscriber: true,
     },
     { name: 'srv' },
+    { name: 'dl', allowed_delta_types: ['fossil'], allow_subscribe_for_client: true },
   ];
 }
 

@@ -7,6 +7,7 @@ import { consistentIndex } from '../../src/engines/redis/shard-index.js';
 import { findCentrifugo, startCentrifugo, type CentrifugoProcess } from '../harness/centrifugo.js';
 import { callApi, ClientPool } from '../harness/clients.js';
 import { redisCli, startRedis, startRedisCluster, type RedisClusterSet, type RedisServer } from '../harness/redis.js';
+import { deltaAcrossNodes } from './delta-scenario.js';
 import { redisClusterConfig, startGyreNodes, type GyreNode } from './nodes.js';
 import {
   apiReachesOtherNode,
@@ -14,6 +15,7 @@ import {
   historyAndRecovery,
   infoLists,
   presenceAggregates,
+  uniq,
   type ServerNode,
 } from './scenarios.js';
 
@@ -59,6 +61,16 @@ describe('redis: a Gyre node and a Centrifugo node in one cluster', { skip }, ()
   });
   it('info on both lists both nodes', async () => {
     await infoLists([gyre[0]!, cfNode], ['gyre-1', 'centrifugo-1']);
+  });
+  it("delta: publications with delta through either API reach fossil subscribers on both as deltas (each reads the other's __d1 frames)", async () => {
+    await deltaAcrossNodes(pool, {
+      channel: uniq('dl:mixed'),
+      subscribers: [gyre[0]!, cfNode],
+      publishers: [gyre[0]!, cfNode],
+      count: 100,
+      ascii: true,
+      deltas: true,
+    });
   });
 });
 

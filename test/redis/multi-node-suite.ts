@@ -2,7 +2,8 @@
 import { after, before, describe, it } from 'node:test';
 import { ClientPool } from '../harness/clients.js';
 import { startGyreNodes, type GyreNode, type Topology } from './nodes.js';
-import { apiReachesOtherNode, crossNodePublications, historyAndRecovery, infoLists, presenceAggregates } from './scenarios.js';
+import { deltaAcrossNodes } from './delta-scenario.js';
+import { apiReachesOtherNode, crossNodePublications, historyAndRecovery, infoLists, presenceAggregates, uniq } from './scenarios.js';
 
 export interface SuiteOptions {
   /** Extra cases that run after the common ones, before the node-kill case. */
@@ -35,6 +36,16 @@ export function runMultiNodeSuite(name: string, start: () => Promise<Topology>, 
     });
     it('API subscribe, unsubscribe, refresh and disconnect reach a user on another node', async () => {
       await apiReachesOtherNode(pool, nodes[0]!, nodes[2]!);
+    });
+    it('delta: the official client with fossil on 2 nodes gets 100 publications exact, as deltas from the second', async () => {
+      await deltaAcrossNodes(pool, {
+        channel: uniq('dl:doc'),
+        subscribers: [nodes[0]!, nodes[1]!],
+        publishers: [nodes[1]!, nodes[2]!],
+        count: 100,
+        ascii: false,
+        deltas: true,
+      });
     });
     opts.extra?.({ nodes: () => nodes, topology: () => topology!, pool });
     it('info lists 3 nodes; a killed node disappears within 10 s', async () => {

@@ -8,6 +8,7 @@ import { CentClient } from 'cent.js';
 import { API_KEY, callApi, collect, isRecord, type ClientPool } from '../harness/clients.js';
 import { connToken } from '../harness/tokens.js';
 import { waitFor } from '../harness/wait.js';
+import { DELTA_NAMESPACE } from './delta-scenario.js';
 
 export interface ServerNode {
   name: string;
@@ -34,6 +35,7 @@ export function scenarioNamespaces(): Record<string, unknown>[] {
       allow_history_for_subscriber: true,
     },
     { name: 'srv', history_size: 10, history_ttl: '300s' },
+    DELTA_NAMESPACE,
   ];
 }
 

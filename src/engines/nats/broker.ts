@@ -105,7 +105,7 @@ export class NatsBroker implements Broker {
 
   publish(channel: string, data: Uint8Array, opts: PublishOptions): Promise<PublishResult> {
     if (!validSubjectToken(channel)) return Promise.reject(Errors.badRequest());
-    const payload = encodePublicationPush(channel, data, opts.clientInfo, opts.tags, Date.now());
+    const payload = encodePublicationPush(channel, data, opts.clientInfo, opts.tags, Date.now(), opts.useDelta === true);
     return this.send(channel, payload).then(() => ({ suppressed: false }));
   }
 

@@ -33,15 +33,19 @@ function framePush(channel: string, field: number, body: Uint8Array): Uint8Array
   return w.buf;
 }
 
-/** Push carrying a publication, as Centrifugo's NatsBroker.Publish builds it. */
+/**
+ * Push carrying a publication, as Centrifugo's NatsBroker.Publish builds it; `delta` sets Publication.delta for
+ * a publication made with delta (the receiving node clears it: NATS carries no previous publication).
+ */
 export function encodePublicationPush(
   channel: string,
   data: Uint8Array,
   info: ClientInfo | undefined,
   tags: Readonly<Record<string, string>> | undefined,
   timeMs: number,
+  delta = false,
 ): Uint8Array {
-  return framePush(channel, 4, encodePublication(data, info, tags, timeMs));
+  return framePush(channel, 4, encodePublication(data, info, tags, timeMs, delta));
 }
 
 /** Push carrying a join (5) or leave (6): Join/Leave{info (1)}. */

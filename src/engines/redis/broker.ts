@@ -71,12 +71,16 @@ export class RedisBroker implements Broker, HistoryStore {
 
   async publish(channel: string, data: Uint8Array, opts: PublishOptions): Promise<PublishResult> {
     const shard = this.shards.of(channel);
-    const payload = encodePublication(data, opts.clientInfo, opts.tags, Date.now());
+    const withHistory = opts.historySize > 0 && opts.historyTtlMs > 0 && opts.skipHistory !== true;
+    const useDelta = opts.useDelta === true;
+    // Without history the delta flag rides in the Publication (there is no previous one to send along).
+    const payload = encodePublication(data, opts.clientInfo, opts.tags, Date.now(), useDelta && !withHistory);
     const pubsubChannel = shard.keys.pubsub(channel);
     const key = opts.idempotencyKey !== undefined && opts.idempotencyKey !== '' ? opts.idempotencyKey : undefined;
-    if (opts.historySize > 0 && opts.historyTtlMs > 0 && opts.skipHistory !== true) {
+    if (withHistory) {
       const r = await this.history.appendRaw(shard, channel, {
         payload,
+        useDelta,
         size: opts.historySize,
         ttlMs: opts.historyTtlMs,
         metaTtlMs: opts.historyMetaTtlMs,
@@ -147,7 +151,7 @@ export class RedisBroker implements Broker, HistoryStore {
     if (msg.kind === 'publication') {
       const { pub, timeMs } = msg.decoded;
       if (msg.position !== undefined) pub.offset = msg.position.offset;
-      h.onPublication(channel, pub, msg.position, timeMs > 0 ? timeMs : undefined);
+      h.onPublication(channel, pub, msg.position, timeMs > 0 ? timeMs : undefined, msg.prev);
     } else if (msg.kind === 'join') {
       h.onJoin(channel, msg.info);
     } else {

@@ -22,6 +22,8 @@ export interface AppendRequest {
   idempotencyKey: string | undefined;
   /** PUB/SUB channel to publish to in the same script ('' = append only). */
   pubsubChannel: string;
+  /** Publish in the `__d1` frame, with the stream's previous publication (delta compression). */
+  useDelta?: boolean;
 }
 
 export class RedisHistory implements HistoryStore {
@@ -51,6 +53,7 @@ export class RedisHistory implements HistoryStore {
           r.metaTtlMs > 0 ? Math.max(1, Math.round(r.metaTtlMs)) : 0,
           this.newEpoch(),
           key !== '' ? String(IDEMPOTENT_RESULT_TTL_S) : '',
+          r.useDelta === true ? '1' : '',
         ],
       ),
     );

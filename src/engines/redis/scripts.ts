@@ -18,14 +18,16 @@ function script(name: string, lua: string): LuaScript {
 /**
  * Append + publish in one step (atomic per channel). KEYS: stream, meta, result. ARGV: payload, size, ttl ms,
  * PUB/SUB channel ('' = do not publish), meta ttl ms ('0' = none), epoch for a new stream, result ttl seconds
- * ('' = no idempotency key). Returns {offset, epoch, suppressed 0|1}.
+ * ('' = no idempotency key), use delta '1'|''. Returns {offset, epoch, suppressed 0|1}. With delta the message
+ * is centrifuge's `__d1` frame carrying the stream's last Publication before this one (none when the stream is
+ * new or expired), read under the same script so it is exactly the publication before this offset.
  */
 export const publishWithHistory = script(
   'publish_history',
   `
 local stream, meta, result = KEYS[1], KEYS[2], KEYS[3]
 local payload, size, ttl, channel = ARGV[1], ARGV[2], ARGV[3], ARGV[4]
-local meta_ttl, new_epoch, result_ttl = ARGV[5], ARGV[6], ARGV[7]
+local meta_ttl, new_epoch, result_ttl, use_delta = ARGV[5], ARGV[6], ARGV[7], ARGV[8]
 if result_ttl ~= '' then
   local cached = redis.call('hmget', result, 'e', 's')
   if cached[1] then
@@ -41,14 +43,30 @@ local offset = redis.call('hincrby', meta, 's', 1)
 if meta_ttl ~= '0' then
   redis.call('pexpire', meta, meta_ttl)
 end
+local prev = ''
 if offset == 1 then
   -- A new epoch: drop a stream left over from an evicted meta hash.
   redis.call('del', stream)
+elseif use_delta == '1' then
+  local last = redis.call('xrevrange', stream, '+', '-', 'COUNT', 1)
+  if #last > 0 then
+    local fields = last[1][2]
+    for i = 1, #fields, 2 do
+      if fields[i] == 'd' then
+        prev = fields[i + 1]
+        break
+      end
+    end
+  end
 end
 redis.call('xadd', stream, 'MAXLEN', size, offset, 'd', payload)
 redis.call('pexpire', stream, ttl)
 if channel ~= '' then
-  redis.call('publish', channel, '__p1:' .. offset .. ':' .. epoch .. '__' .. payload)
+  if use_delta == '1' then
+    redis.call('publish', channel, '__d1:' .. offset .. ':' .. epoch .. ':' .. #prev .. ':' .. prev .. ':' .. #payload .. ':' .. payload)
+  else
+    redis.call('publish', channel, '__p1:' .. offset .. ':' .. epoch .. '__' .. payload)
+  end
 end
 if result_ttl ~= '' then
   redis.call('hset', result, 'e', epoch, 's', offset)

@@ -2,11 +2,12 @@
 // client.proto field numbers), and the PUB/SUB framing around them:
 //   <Publication>                        publication of a channel without history
 //   __p1:<offset>:<epoch>__<Publication> publication appended to a stream (position travels in the prefix)
-//   __d1:<offset>:<epoch>:<n>:<prev>:<m>:<Publication>   same with the previous publication (delta channels)
+//   __d1:<offset>:<epoch>:<n>:<prev>:<m>:<Publication>   same with the previous Publication of the stream, for a
+//                                        publication made with delta (n = 0 when the stream had none)
 //   __j__<ClientInfo> / __l__<ClientInfo> join / leave
 // A protobuf message never starts with "__" (0x5f would be field 11 with wire type 7, which does not exist),
 // so the prefix is unambiguous. Payload data stays opaque bytes: decoding returns views into the buffer.
-import type { ClientInfo, StreamPosition } from '../../protocol/types.js';
+import type { ClientInfo, Publication, StreamPosition } from '../../protocol/types.js';
 import { decodeClientInfo, decodePublication, encodeClientInfo, WireError, type DecodedPublication } from '../protobuf-wire.js';
 
 export { decodeClientInfo, decodePublication, encodeClientInfo, encodePublication, WireError } from '../protobuf-wire.js';
@@ -30,14 +31,23 @@ export function framePresenceEvent(kind: 'join' | 'leave', info: ClientInfo): Ui
 const UNDERSCORE = 0x5f;
 
 export type PushMessage =
-  | { kind: 'publication'; decoded: DecodedPublication; position: StreamPosition | undefined }
+  | {
+      kind: 'publication';
+      decoded: DecodedPublication;
+      position: StreamPosition | undefined;
+      /**
+       * The channel's previous publication, when the publisher asked for delta: from the `__d1` frame (empty
+       * there when the stream had none), or Publication.prev_data.
+       */
+      prev: Publication | undefined;
+    }
   | { kind: 'join' | 'leave'; info: ClientInfo };
 
 /** Parses one PUB/SUB payload of a client channel. Throws WireError when it is malformed. */
 export function parsePush(buf: Uint8Array): PushMessage {
   if (buf.length < 2 || buf[0] !== UNDERSCORE || buf[1] !== UNDERSCORE) {
     const decoded = decodePublication(buf);
-    return { kind: 'publication', decoded, position: ownPosition(decoded) };
+    return { kind: 'publication', decoded, position: ownPosition(decoded), prev: prevData(decoded) };
   }
   const type = buf[2];
   if (type === 0x6a /* j */ || type === 0x6c /* l */) {
@@ -55,7 +65,7 @@ export function parsePush(buf: Uint8Array): PushMessage {
     if (!Number.isSafeInteger(offset) || offset < 0) throw new WireError('bad offset');
     const epoch = parts.slice(2).join(':');
     const decoded = decodePublication(buf, headerEnd + 2, buf.length);
-    return { kind: 'publication', decoded, position: positionOf(decoded, offset, epoch) };
+    return { kind: 'publication', decoded, position: positionOf(decoded, offset, epoch), prev: prevData(decoded) };
   }
   if (type === 0x64 /* d */) {
     // __d1:<offset>:<epoch>:<prevLen>:<prev>:<len>:<payload>; lengths are byte lengths.
@@ -72,13 +82,21 @@ export function parsePush(buf: Uint8Array): PushMessage {
     const epoch = field();
     const prevLen = Number(field());
     if (!Number.isSafeInteger(offset) || !Number.isSafeInteger(prevLen) || prevLen < 0) throw new WireError('bad delta header');
-    p += prevLen + 1;
+    const prevStart = p;
+    p += prevLen;
+    if (p >= buf.length || buf[p] !== 0x3a) throw new WireError('bad delta previous payload');
+    p++;
     const len = Number(field());
     if (!Number.isSafeInteger(len) || len < 0 || p + len > buf.length) throw new WireError('bad delta payload');
     const decoded = decodePublication(buf, p, p + len);
-    return { kind: 'publication', decoded, position: positionOf(decoded, offset, epoch) };
+    const prev = prevLen > 0 ? decodePublication(buf, prevStart, prevStart + prevLen).pub : prevData(decoded);
+    return { kind: 'publication', decoded, position: positionOf(decoded, offset, epoch), prev };
   }
   throw new WireError('unknown push type');
+}
+
+function prevData(d: DecodedPublication): Publication | undefined {
+  return d.prevData !== undefined ? { data: d.prevData } : undefined;
 }
 
 function ownPosition(d: DecodedPublication): StreamPosition | undefined {

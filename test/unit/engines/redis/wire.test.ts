@@ -57,7 +57,37 @@ describe('redis wire format', () => {
     if (d.kind === 'publication') {
       assert.deepEqual(d.position, { offset: 7, epoch: 'ep' });
       assert.equal(str(d.decoded.pub.data), 'new');
+      assert.equal(str(d.prev?.data ?? new Uint8Array(0)), 'old', 'the previous publication comes along');
     }
+    // The stream had nothing before: an empty previous payload, no base for a delta.
+    const first = parsePush(Buffer.concat([Buffer.from(`__d1:1:ep:0::${pb.length}:`), pb]));
+    assert.ok(first.kind === 'publication' && first.prev === undefined && str(first.decoded.pub.data) === 'new');
+    // A plain append carries none either.
+    const plain = parsePush(Buffer.concat([Buffer.from('__p1:3:ep__'), pb]));
+    assert.ok(plain.kind === 'publication' && plain.prev === undefined);
+  });
+
+  it('a delta frame whose lengths do not fit the bytes is refused', () => {
+    const pb = Buffer.from(encodePublication(text('new'), undefined, undefined, 0));
+    const prev = Buffer.from(encodePublication(text('old'), undefined, undefined, 0));
+    const frames = [
+      Buffer.concat([Buffer.from(`__d1:7:ep:${prev.length + 40}:`), prev, Buffer.from(`:${pb.length}:`), pb]),
+      Buffer.concat([Buffer.from(`__d1:7:ep:${prev.length - 1}:`), prev, Buffer.from(`:${pb.length}:`), pb]),
+      Buffer.concat([Buffer.from(`__d1:7:ep:${prev.length}:`), prev, Buffer.from(`:${pb.length + 1}:`), pb]),
+      Buffer.from('__d1:7:ep:-1::3:abc'),
+    ];
+    for (const f of frames) assert.throws(() => parsePush(f), WireError, f.toString('latin1'));
+  });
+
+  it('Publication.delta (8) is written only when asked, and never decoded into what clients get', () => {
+    const plain = encodePublication(text('x'), undefined, undefined, 5);
+    const flagged = encodePublication(text('x'), undefined, undefined, 5, true);
+    assert.deepEqual([...flagged.subarray(plain.length - 2, plain.length)], [0x40, 0x01], 'field 8 before time (9)');
+    assert.equal(flagged.length, plain.length + 2);
+    const d = parsePush(flagged);
+    assert.ok(d.kind === 'publication');
+    assert.equal(d.decoded.pub.delta, undefined);
+    assert.equal(d.decoded.timeMs, 5);
   });
 
   it('rejects malformed payloads with WireError', () => {
