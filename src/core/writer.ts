@@ -97,6 +97,21 @@ export class Writer {
 
   /** Writes everything pending now, synchronously (e.g. after a batch of replies). */
   flush(): void {
+    this.writePending(this.maxPerFrame);
+  }
+
+  /**
+   * Writes everything pending now, one message per frame (handed to the kernel together where the transport
+   * corks). For replies: centrifuge-js 5.7.4 under Node's `ws` handles every frame of one socket read in the
+   * same tick, and then a frame's second message can reach the application after the next frame's first
+   * (docs/deploy.md §5). A subscribe reply behind the connect reply was overtaken that way by the next
+   * publication push; frames of one message each are handled in order.
+   */
+  flushEach(): void {
+    this.writePending(1);
+  }
+
+  private writePending(max: number): void {
     // A re-entrant flush (from inside transport.write) leaves its messages to the scheduled flush.
     if (this.flushing) return;
     // Still listed in the shared queue: that entry becomes a no-op.
@@ -109,46 +124,17 @@ export class Writer {
     this.spare = batch;
     this.pendingBytes = 0;
     this.flushing = true;
-    try {
-      const max = this.maxPerFrame;
-      if (n <= max) {
-        this.transport.write(this.codec.joinFrames(batch));
-      } else {
-        for (let i = 0; i < n; i += max) this.transport.write(this.codec.joinFrames(batch.slice(i, i + max)));
-      }
-    } finally {
-      this.flushing = false;
-      batch.length = 0;
-    }
-  }
-
-  /**
-   * Writes everything pending now, one message per frame (handed to the kernel together where the transport
-   * corks). For replies: centrifuge-js 5.7.4 under Node's `ws` handles every frame of one socket read in the
-   * same tick, and then a frame's second message can reach the application after the next frame's first
-   * (docs/deploy.md §5). A subscribe reply behind the connect reply was overtaken that way by the next
-   * publication push; frames of one message each are handled in order.
-   */
-  flushEach(): void {
-    if (this.flushing) return;
-    this.scheduled = false;
-    const batch = this.pending;
-    const n = batch.length;
-    if (n === 0 || this.closed) return;
-    this.pending = this.spare;
-    this.spare = batch;
-    this.pendingBytes = 0;
-    this.flushing = true;
     const t = this.transport;
-    t.cork?.();
+    const corked = n > max && t.cork !== undefined;
+    if (corked) t.cork?.();
     try {
-      const one: Uint8Array[] = [new Uint8Array(0)];
-      for (let i = 0; i < n; i++) {
-        one[0] = batch[i]!;
-        t.write(this.codec.joinFrames(one));
+      if (n <= max) {
+        t.write(this.codec.joinFrames(batch));
+      } else {
+        for (let i = 0; i < n; i += max) t.write(this.codec.joinFrames(batch.slice(i, i + max)));
       }
     } finally {
-      t.uncork?.();
+      if (corked) t.uncork?.();
       this.flushing = false;
       batch.length = 0;
     }

@@ -27,6 +27,8 @@ const codec: Codec = {
 };
 
 class FakeTransport implements Transport {
+  cork?: () => void;
+  uncork?: () => void;
   readonly info: TransportInfo = { name: 'websocket', protocol: 'json', unidirectional: false, remoteAddress: '127.0.0.1', headers: {} };
   readonly frames: string[] = [];
   bufferedBytes = 0;
@@ -81,6 +83,22 @@ describe('Writer', () => {
     for (const s of ['1', '2', '3', '4', '5']) w.enqueue(msg(s));
     await tick();
     assert.deepEqual(t.frames, ['1\n2', '3\n4', '5']);
+  });
+
+  it('flushEach: one frame per message, in order, inside one cork of the transport', () => {
+    const { w, t } = track(make());
+    const calls: string[] = [];
+    t.cork = () => void calls.push('cork');
+    t.uncork = () => void calls.push('uncork');
+    const write = t.write.bind(t);
+    t.write = (f) => {
+      calls.push('write');
+      write(f);
+    };
+    for (const s of ['connect', 'subscribe', 'push']) w.enqueue(msg(s));
+    w.flushEach();
+    assert.deepEqual(t.frames, ['connect', 'subscribe', 'push']);
+    assert.deepEqual(calls, ['cork', 'write', 'write', 'write', 'uncork']);
   });
 
   it('defaults to 64 messages per frame', async () => {
