@@ -27,6 +27,8 @@ function mapConfig(backend = 'http://127.0.0.1:9'): Record<string, unknown> {
         { name: 'ttl', subscription_type: 'map', map: { mode: 'ephemeral', key_ttl: '1s', ...rw }, allow_subscribe_for_client: true },
         { name: 'per', subscription_type: 'map', map: { mode: 'persistent', ...rw }, allow_subscribe_for_client: true },
         { name: 'who', subscription_type: 'map_clients', map: { mode: 'ephemeral', key_ttl: '60s' }, allow_subscribe_for_client: true },
+        { name: 'room', subscription_type: 'map', map: { mode: 'ephemeral', key_ttl: '60s' }, allow_subscribe_for_client: true, map_users_presence_channel_prefix: 'usr:' },
+        { name: 'usr', subscription_type: 'map_users', map: { mode: 'ephemeral', key_ttl: '60s' }, allow_subscribe_for_client: true },
         {
           name: 'prx',
           subscription_type: 'map',
@@ -166,6 +168,30 @@ describe('compat: map subscriptions', () => {
     sub.unsubscribe();
     await waitFor(() => changes.length === 2, { what: 'presence removal' });
     assert.deepEqual([changes[1]?.key, changes[1]?.removed], [member.id, true]);
+  });
+
+  it('map_users presence: a user is listed once under the user id and stays after the unsubscribe (its TTL ends it)', async () => {
+    const ch = chan('room');
+    const watcher = await connected();
+    const pres = watcher.client.newMapUsersSubscription(`usr:${ch}`);
+    pres.subscribe();
+    await pres.ready(5000);
+    const changes: MapUpdateContext[] = [];
+    pres.on('update', (u) => changes.push(u));
+    const a = await pool.connected(gyre.url, { sub: 'same-user', expIn: 3600 });
+    const b = await pool.connected(gyre.url, { sub: 'same-user', expIn: 3600 });
+    const subA = a.client.newMapSubscription(ch);
+    subA.subscribe();
+    await subA.ready(5000);
+    const subB = b.client.newMapSubscription(ch);
+    subB.subscribe();
+    await subB.ready(5000);
+    await waitFor(() => changes.length >= 1, { what: 'user presence add' });
+    subA.unsubscribe();
+    subB.unsubscribe();
+    const state = await api('map_read_state', { channel: `usr:${ch}`, limit: -1 });
+    assert.deepEqual(((state['result'] as { entries?: Array<{ key: string }> }).entries ?? []).map((e) => e.key), ['same-user']);
+    assert.deepEqual(changes.map((u) => [u.key, u.removed === true]), [['same-user', false]]);
   });
 
   it('the protobuf client gets the state and binary updates', async (t) => {
