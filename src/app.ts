@@ -24,7 +24,7 @@ import type { ProxyRegistry } from './proxy/types.js';
 import { healthHandler } from './http/health.js';
 import { metricsHandler } from './http/metrics.js';
 import { Router, sendText } from './http/router.js';
-import { closeFront, closeServer, createHttpServer, listen } from './http/server.js';
+import { closeFront, closeServer, createHttpServer, listen, listenFamily } from './http/server.js';
 import { serverTls } from './http/tls.js';
 import { rejectionLogFor } from './util/rejection-log.js';
 import { readSomaxconn } from './metrics/host-tcp.js';
@@ -271,7 +271,7 @@ export async function startServer(config: Readonly<GyreConfig>, opts: StartOptio
     // read on a host with 10,000-50,000 TCP sockets, up to 10 reads a second in a burst). A round-robin worker
     // never accepts: the primary drains that queue at once and passes each connection on, so the queue says
     // nothing about this worker's wait and the read is skipped (docs/workers.md).
-    if (worker === undefined || config.node.workers_scheduling !== 'rr') ws?.setListenPort(port);
+    if (worker === undefined || config.node.workers_scheduling !== 'rr') ws?.setListenPort(port, listenFamily(front.server));
     const internalPort = internal !== undefined ? await listen(internal, internalAddress, internalPortCfg, hs.backlog) : port;
     logger.info({ port, internalPort, version, tls: tls.main !== undefined, internalTls: tls.internal !== undefined }, 'gyre listening');
     await startConsumers(consumers);

@@ -52,6 +52,12 @@ export function listen(server: NetServer, host: string, port: number, backlog: n
   });
 }
 
+/** The address family of a bound server's socket ('IPv4' or 'IPv6'; undefined when it is not bound). */
+export function listenFamily(server: NetServer): string | undefined {
+  const a = server.address();
+  return a !== null && typeof a === 'object' ? a.family : undefined;
+}
+
 /** Stops accepting, then resolves when every connection is gone (idle ones are closed at once). */
 export function closeServer(server: Server): Promise<void> {
   return new Promise((resolve) => {

@@ -5,7 +5,7 @@
 // The kernel lists listening sockets first, so only the head of each file is read.
 import { closeSync, openSync, readSync } from 'node:fs';
 
-const FILES = ['/proc/net/tcp', '/proc/net/tcp6'] as const;
+const FILES = { IPv4: ['/proc/net/tcp'], IPv6: ['/proc/net/tcp6'], any: ['/proc/net/tcp', '/proc/net/tcp6'] } as const;
 const CHUNK = 64 * 1024;
 /** Stop reading a file after this much even if it still lists listeners (a host with very many of them). */
 const MAX_BYTES = 1024 * 1024;
@@ -34,12 +34,17 @@ export function parseAcceptQueue(text: string, port: number): AcceptQueueScan {
   return { queued, complete: false };
 }
 
-/** Connections waiting in the accept queue of `port` (IPv4 + IPv6); undefined where /proc/net is not readable. */
-export function readAcceptQueue(port: number): number | undefined {
+/**
+ * Connections waiting in the accept queue of `port`; undefined where /proc/net is not readable. `family`: the
+ * listening socket's (an IPv6 socket also queues the IPv4 clients of a dual-stack listener), so only its file is
+ * read: each read costs the kernel a walk of its TCP tables, milliseconds of system CPU on a host with tens of
+ * thousands of sockets.
+ */
+export function readAcceptQueue(port: number, family: 'IPv4' | 'IPv6' | 'any' = 'any'): number | undefined {
   let total = 0;
   let readable = false;
   const buf = Buffer.allocUnsafe(CHUNK);
-  for (const file of FILES) {
+  for (const file of FILES[family]) {
     let fd: number;
     try {
       fd = openSync(file, 'r');

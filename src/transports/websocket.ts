@@ -351,6 +351,7 @@ export class WebSocketHandler implements UpgradeTarget {
   private readonly rejections: RejectionLog;
   private closed = false;
   private listenPort = 0;
+  private listenFamily: 'IPv4' | 'IPv6' | 'any' = 'any';
 
   constructor(private readonly opts: WebSocketHandlerOptions) {
     const ws = opts.websocket;
@@ -368,7 +369,7 @@ export class WebSocketHandler implements UpgradeTarget {
         open,
         inFlight: () => Math.max(0, open() - (acceptor.connectedClients ?? open())),
         shuttingDown: () => acceptor.shuttingDown,
-        acceptQueue: () => (this.listenPort === 0 ? 0 : (readAcceptQueue(this.listenPort) ?? 0)),
+        acceptQueue: () => (this.listenPort === 0 ? 0 : (readAcceptQueue(this.listenPort, this.listenFamily) ?? 0)),
       },
       opts.fds,
     );
@@ -384,8 +385,9 @@ export class WebSocketHandler implements UpgradeTarget {
   }
 
   /** The main port once bound: the admission guard watches its accept queue. */
-  setListenPort(port: number): void {
+  setListenPort(port: number, family?: string): void {
     this.listenPort = port;
+    this.listenFamily = family === 'IPv4' || family === 'IPv6' ? family : 'any';
   }
 
   /** Config reload: the Origin check and the client admission limits apply to the next handshake. */

@@ -36,6 +36,9 @@ describe('accept queue', () => {
         Array.from({ length: 40 }, () => new Promise<void>((resolve) => sockets.push(connect(port, '127.0.0.1', () => resolve())))),
       );
       assert.equal(readAcceptQueue(port), 40);
+      // Only the listener's family is read: the IPv4 table has the queue, the IPv6 one does not.
+      assert.equal(readAcceptQueue(port, 'IPv4'), 40);
+      assert.equal(readAcceptQueue(port, 'IPv6') ?? 0, 0);
     } finally {
       for (const s of sockets) s.destroy();
       child.kill('SIGKILL');
