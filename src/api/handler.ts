@@ -136,19 +136,20 @@ export class ApiHandler {
     const prefix = this.opts.config.handler_prefix.replace(/\/+$/, '');
     const methods = new Map<string, CommandMethod>();
     for (const m of API_METHODS) if (m !== 'batch') methods.set(`${prefix}/${m}`, m);
-    return {
-      accepts: (path) => methods.has(path),
-      maxBody: () => this.bodyLimit,
-      serve: (req: DirectRequest) => {
-        const method = methods.get(req.path);
-        if (method === undefined) return Promise.resolve(BAD_REQUEST);
-        if (!this.authorized(req.headers, req.url)) return Promise.resolve(UNAUTHORIZED);
-        return this.methodReply(method, req.body, req.headers).catch((err: unknown) => {
-          this.opts.logger.error({ err }, 'server API request failed');
-          return { status: 500, contentType: 'text/plain; charset=utf-8', body: 'Internal Server Error' };
-        });
-      },
-    };
+    return new ApiDirectTarget(this, methods);
+  }
+
+  /** The front's request: auth, then the method reply; failures are 500 replies. */
+  serveDirect(method: CommandMethod, req: DirectRequest): Promise<DirectReply> {
+    if (!this.authorized(req.headers, req.url)) return Promise.resolve(UNAUTHORIZED);
+    return this.methodReply(method, req.body, req.headers).catch((err: unknown) => {
+      this.opts.logger.error({ err }, 'server API request failed');
+      return { status: 500, contentType: 'text/plain; charset=utf-8', body: 'Internal Server Error' };
+    });
+  }
+
+  get directBodyLimit(): number {
+    return this.bodyLimit;
   }
 
   private authorized(headers: Headers, url: string | undefined): boolean {
@@ -251,5 +252,32 @@ export class ApiHandler {
       return sendText(res, 400, 'Bad Request');
     }
     sendJson(res, 200, await runLegacy(commands, this.executor));
+  }
+}
+
+/**
+ * The method endpoints as the front's DirectTarget. A class, not closures made per handler: the start-up
+ * warm-up runs a private copy of the server first, and V8 code optimised on the copy's calls stays valid for
+ * the real node's only when both call the same functions (per-instance closures made the real node's first
+ * requests deoptimise it).
+ */
+class ApiDirectTarget implements DirectTarget {
+  constructor(
+    private readonly handler: ApiHandler,
+    private readonly methods: ReadonlyMap<string, CommandMethod>,
+  ) {}
+
+  accepts(path: string): boolean {
+    return this.methods.has(path);
+  }
+
+  maxBody(): number {
+    return this.handler.directBodyLimit;
+  }
+
+  serve(req: DirectRequest): Promise<DirectReply> {
+    const method = this.methods.get(req.path);
+    if (method === undefined) return Promise.resolve(BAD_REQUEST);
+    return this.handler.serveDirect(method, req);
   }
 }

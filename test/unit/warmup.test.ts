@@ -6,7 +6,9 @@ import { startServer } from '../../src/app.js';
 import { defaultConfig } from '../../src/config/index.js';
 import type { GyreConfig } from '../../src/config/types.js';
 import { metrics, registry } from '../../src/metrics/registry.js';
-import { warmUp, warmupConfig } from '../../src/warmup.js';
+import { Redis } from 'ioredis';
+import { warmUp, warmupConfig, warmupPayload } from '../../src/warmup.js';
+import { redisAvailable, redisCli, startRedis } from '../harness/redis.js';
 
 function userConfig(n: number): GyreConfig {
   const c = defaultConfig();
@@ -46,12 +48,42 @@ describe('start-up warm-up', () => {
     assert.equal(c.http_api.key, 'w-key');
     assert.equal(c.prometheus.enabled, false);
     assert.equal(c.channel.without_namespace.allow_subscribe_for_client, true);
+    assert.equal(c.engine.type, 'memory');
+    assert.ok(Object.isFrozen(c.http_api), 'frozen like a loaded config');
+  });
+
+  it('a Redis broker is warmed on the same servers under a private prefix, without history or presence', () => {
+    const u = userConfig(10);
+    u.engine.type = 'redis';
+    u.engine.redis.address = ['127.0.0.1:6390'];
+    u.engine.redis.prefix = 'app';
+    u.channel.without_namespace.history_size = 10;
+    u.channel.without_namespace.history_ttl = 60_000;
+    u.channel.without_namespace.presence = true;
+    const c = warmupConfig(u, 's', 'k', 'tag1');
+    assert.equal(c.engine.type, 'redis');
+    assert.deepEqual(c.engine.redis.address, ['127.0.0.1:6390']);
+    assert.equal(c.engine.redis.prefix, 'app.warmup-tag1');
+    assert.equal(u.engine.redis.prefix, 'app', "the user's config is left alone");
+    assert.equal(c.channel.without_namespace.history_size, 0);
+    assert.equal(c.channel.without_namespace.presence, false);
+    assert.notEqual(warmupConfig(u, 's', 'k').engine.redis.prefix, warmupConfig(u, 's', 'k').engine.redis.prefix);
+  });
+
+  it('warm-up payloads are valid JSON of several kinds', () => {
+    const kinds = new Set<string>();
+    for (let i = 0; i < 8; i++) {
+      const v: unknown = JSON.parse(warmupPayload(i));
+      kinds.add(Array.isArray(v) ? 'array' : typeof v);
+    }
+    assert.deepEqual([...kinds].sort(), ['array', 'object']);
   });
 
   it('drives N connect+subscribe handshakes and API publishes, closes its server and leaves no metric behind', async () => {
     let port = 0;
     const res = await warmUp(userConfig(150), {
       logger: pino({ level: 'silent' }),
+      timeoutMs: 60_000, // counts are checked, not speed (a loaded test machine)
       start: async (cfg, opts) => {
         const s = await startServer(cfg, opts);
         port = s.port;
@@ -61,7 +93,7 @@ describe('start-up warm-up', () => {
     assert.ok(res !== null);
     assert.equal(res.connections, 150);
     assert.equal(res.subscribed, 150);
-    assert.equal(res.published, 200);
+    assert.equal(res.published, 1500, '10 API publishes per warm-up connection');
     assert.equal(res.timedOut, false);
     assert.ok(port > 0);
     assert.equal(await refused(port), true, 'the warm-up server must be closed');
@@ -84,5 +116,35 @@ describe('start-up warm-up', () => {
     const res = await warmUp(userConfig(10), { logger: pino({ level: 'silent' }), start: () => Promise.reject(new Error('boom')) });
     assert.ok(res !== null);
     assert.equal(res.subscribed, 0);
+  });
+
+  it('on Redis: publishes through the private prefix only, never on the cluster channels, and writes no key', async (t) => {
+    if (!(await redisAvailable())) return t.skip('redis-server not installed');
+    const redis = await startRedis();
+    const spy = new Redis({ host: '127.0.0.1', port: redis.port, lazyConnect: true });
+    try {
+      await spy.connect();
+      const seen = new Map<string, number>();
+      spy.on('pmessage', (_p: string, channel: string) => seen.set(channel, (seen.get(channel) ?? 0) + 1));
+      await spy.psubscribe('*');
+      const u = userConfig(100);
+      u.engine.type = 'redis';
+      u.engine.redis.address = [redis.address];
+      u.engine.redis.prefix = 'app';
+      const res = await warmUp(u, { logger: pino({ level: 'silent' }), timeoutMs: 60_000, start: (cfg, opts) => startServer(cfg, opts) });
+      assert.ok(res !== null);
+      assert.equal(res.subscribed, 100);
+      assert.equal(res.published, 1000);
+      await redisCli(redis.port, 'PING'); // the spy's messages are in by the time another client's reply is
+      await new Promise((r) => setTimeout(r, 100));
+      const channels = [...seen.keys()];
+      const publications = channels.filter((ch) => /^app\.warmup-[0-9a-f]+\.client\.warmup-(idle-)?\d+$/.test(ch));
+      assert.equal(publications.reduce((n, ch) => n + (seen.get(ch) ?? 0), 0), 1000, 'every publication went through Redis');
+      for (const ch of channels) assert.match(ch, /^app\.warmup-[0-9a-f]+\./, `${ch} is not under the private prefix`);
+      assert.equal((await redisCli(redis.port, 'DBSIZE')).trim(), '0');
+    } finally {
+      spy.disconnect();
+      await redis.stop();
+    }
   });
 });
