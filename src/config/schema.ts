@@ -522,6 +522,8 @@ export const configSchema = z.object({
     })
     .prefault({}),
   pid_file: str(),
+  // Gyre sends no usage statistics: `disabled: true` is what it does anyway, `false` (the default) changes nothing.
+  usage_stats: z.object({ disabled: bool(false) }).prefault({}),
   // The store of map subscriptions; only the in-memory one is built (validate-map.ts refuses the others).
   map_broker: z.object({ type: z.enum(['memory', 'redis', 'postgres']).default('memory') }).prefault({}),
   shared_poll: z

@@ -531,6 +531,8 @@ export interface GyreConfig {
     workers_scheduling: 'rr' | 'none';
   };
   pid_file: string;
+  /** Centrifugo's anonymous usage statistics; Gyre never sends any, whatever `disabled` says. */
+  usage_stats: { disabled: boolean };
   /** Shared poll subscriptions (docs/shared-poll.md); optional so hand-built configs may omit it. */
   shared_poll?: SharedPollConfig;
   /** Async consumers of server API commands (src/consumers, docs/consumers.md). Optional in hand-built configs. */

@@ -117,6 +117,14 @@ describe('Centrifugo keys Gyre does not implement', () => {
     assert.equal(r.config.http_server.internal_tls.cert_pem, 'i.pem');
   });
 
+  it('accepts usage_stats.disabled either way (Gyre sends no usage statistics)', () => {
+    for (const disabled of [true, false]) {
+      const r = load({ usage_stats: { disabled } });
+      assert.deepEqual(r.warnings, []);
+      assert.equal(r.config.usage_stats.disabled, disabled);
+    }
+  });
+
   it('keys neither Centrifugo nor Gyre knows only warn', () => {
     const r = load({ client: { typo: 1 }, sse: { enabled: false, typo: 2 }, ...ns({ typo: 3 }) });
     assert.deepEqual(r.warnings.sort(), [

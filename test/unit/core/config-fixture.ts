@@ -259,6 +259,7 @@ export function makeConfig(o: ConfigOverrides = {}): GyreConfig {
     shutdown: { timeout: 30_000, drain_duration: 0, pre_drain_delay: 0 },
     node: { name: 'test-node', info_metrics_aggregate_interval: 60_000, workers: 1, workers_scheduling: 'rr' },
     pid_file: '',
+    usage_stats: { disabled: false },
   };
 }
 
