@@ -15,6 +15,8 @@ const bool = (d: boolean) => z.boolean().default(d);
 const str = (d = '') => z.string().default(d);
 const int = (d: number, min = 0) => z.number().int().min(min).default(d);
 const strings = () => z.array(z.string()).default(() => []);
+/** permessage-deflate level: zlib's -1 (its default) to 9; Centrifugo's default is 1 (fastest). */
+const compressionLevel = () => z.number().int().min(-1).max(9).default(1);
 
 function dur(d: string) {
   const s = z.unknown().transform((v, ctx): number => {
@@ -468,6 +470,8 @@ export const configSchema = z.object({
       disabled: bool(false),
       handler_prefix: str('/connection/websocket'),
       compression: bool(false),
+      compression_min_size: int(0),
+      compression_level: compressionLevel(),
       write_timeout: dur('1000ms'),
       message_size_limit: int(65536, 1),
     })
@@ -479,6 +483,9 @@ export const configSchema = z.object({
     .object({
       enabled: bool(false),
       handler_prefix: str('/connection/uni_websocket'),
+      compression: bool(false),
+      compression_min_size: int(0),
+      compression_level: compressionLevel(),
       message_size_limit: int(65536, 1),
       join_push_messages: bool(false),
       disable_disconnect_push: bool(false),

@@ -238,7 +238,17 @@ export interface ConnectCodeToHttpResponse {
   transforms: { code: number; to: { status_code: number; body: string } }[];
 }
 
-export interface UniWebSocketConfig {
+/** permessage-deflate for the server's messages (websocket and uni_websocket). */
+export interface WebSocketCompression {
+  /** Offered by the client ⇒ negotiated. */
+  compression: boolean;
+  /** Messages shorter than this many bytes go uncompressed (0 = compress all). */
+  compression_min_size: number;
+  /** zlib level, -1..9. */
+  compression_level: number;
+}
+
+export interface UniWebSocketConfig extends WebSocketCompression {
   enabled: boolean;
   handler_prefix: string;
   message_size_limit: number; // bytes
@@ -482,10 +492,9 @@ export interface GyreConfig {
     /** Serve GRPC server reflection on the API port (src/grpc/reflection.ts). */
     reflection: boolean;
   };
-  websocket: {
+  websocket: WebSocketCompression & {
     disabled: boolean;
     handler_prefix: string;
-    compression: boolean;
     write_timeout: number; // ms
     message_size_limit: number; // bytes
   };

@@ -21,6 +21,7 @@ import type { SessionAcceptor, SessionPort, Transport, TransportInfo } from './t
 import { abortHandshake, rejectUpgrade } from './upgrade.js';
 import { uniConnectFrame } from './uni-connect-request.js';
 import { closeGraceMs } from './close-grace.js';
+import { deflateOptions } from './deflate.js';
 
 const DEFAULT_PING_MS = 25_000;
 const DEFAULT_PONG_MS = 10_000;
@@ -186,7 +187,7 @@ export class UniWebSocketHandler {
       noServer: true,
       clientTracking: false,
       maxPayload: opts.config.message_size_limit,
-      perMessageDeflate: false,
+      perMessageDeflate: deflateOptions(opts.config),
     });
   }
 

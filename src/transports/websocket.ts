@@ -38,6 +38,7 @@ import { Admission, admissionLimits, refuseBusy, type RefusalReason } from './ad
 import { readAcceptQueue } from '../metrics/accept-queue.js';
 import type { FdWatch } from '../metrics/fds.js';
 import { closeGraceMs } from './close-grace.js';
+import { deflateOptions } from './deflate.js';
 
 const MAX_REASON_BYTES = 123;
 
@@ -378,7 +379,7 @@ export class WebSocketHandler implements UpgradeTarget {
       noServer: true,
       clientTracking: false,
       maxPayload: ws.message_size_limit,
-      perMessageDeflate: ws.compression ? { zlibDeflateOptions: { level: 1 }, threshold: 256 } : false,
+      perMessageDeflate: deflateOptions(ws),
       handleProtocols: (protocols) => chooseSubprotocol(protocols),
       WebSocket: GyreWebSocket,
     });

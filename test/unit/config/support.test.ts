@@ -45,7 +45,7 @@ const REFUSED: ReadonlyArray<readonly [string, Record<string, unknown>]> = [
   ['http_server.http3.enabled', { http_server: { http3: { enabled: true } } }],
   ['http_server.tls_autocert.enabled', { http_server: { tls_autocert: { enabled: true } } }],
   ['webtransport.enabled', { webtransport: { enabled: true } }],
-  ['uni_websocket.compression', { uni_websocket: { enabled: true, compression: true } }],
+  ['uni_websocket.write_buffer_size', { uni_websocket: { enabled: true, write_buffer_size: 4096 } }],
   // An enabled consumer of a type Gyre does not run (src/config/validate-consumers.ts).
   ['consumers[0].type', { consumers: [{ name: 'js', enabled: true, type: 'nats_jetstream' }] }],
   ['consumers[0].kafka.assume_role_arn', { consumers: [{ name: 'kk', enabled: true, type: 'kafka', kafka: { assume_role_arn: 'arn:aws:iam::1:role/x' } }] }],

@@ -23,7 +23,7 @@ import { waitFor, withTimeout } from '../../harness/wait.js';
 const pb = (generated as unknown as typeof centrifugal).centrifuge.protocol;
 const API_KEY = 'front-deflate-key';
 const PATH = '/connection/websocket';
-/** Well above the server's 256-byte compression threshold and ws's 1024-byte client threshold. */
+/** Well above the server's compression_min_size (256 here) and ws's 1024-byte client threshold. */
 const BIG_TEXT = 'deflate me '.repeat(600);
 
 function config(compression: boolean): GyreConfig {
@@ -34,6 +34,8 @@ function config(compression: boolean): GyreConfig {
   c.http_api.key = API_KEY;
   c.health.enabled = true;
   c.websocket.compression = compression;
+  // Small replies stay uncompressed (Centrifugo's default 0 would compress every message).
+  c.websocket.compression_min_size = 256;
   c.client.allow_anonymous_connect_without_token = true;
   const o = c.channel.without_namespace;
   o.allow_subscribe_for_client = true;

@@ -26,7 +26,7 @@ interface Setup {
 async function setup(headersTimeoutMs = 10_000): Promise<Setup> {
   const acceptor = new FakeAcceptor();
   const handler = new WebSocketHandler({
-    websocket: { disabled: false, handler_prefix: '/connection/websocket', compression: false, write_timeout: 1000, message_size_limit: 1024 },
+    websocket: { disabled: false, handler_prefix: '/connection/websocket', compression: false, compression_min_size: 0, compression_level: 1, write_timeout: 1000, message_size_limit: 1024 },
     client: { allowed_origins: [], connection_limit: 0, connection_rate_limit: 0, ip_connection_limit: 0 },
     acceptor,
     logger: pino({ level: 'silent' }),

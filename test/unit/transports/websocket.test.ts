@@ -28,6 +28,8 @@ async function setup(opts: { origins?: string[]; limit?: number; maxPayload?: nu
       disabled: false,
       handler_prefix: '/connection/websocket',
       compression: opts.compression ?? false,
+      compression_min_size: 0,
+      compression_level: 1,
       write_timeout: 1000,
       message_size_limit: opts.maxPayload ?? 1024,
     },
