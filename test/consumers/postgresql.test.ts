@@ -71,7 +71,7 @@ describe('consumers: PostgreSQL outbox', { skip }, () => {
           name: 'raw_outbox',
           enabled: true,
           type: 'postgresql',
-          postgresql: { dsn: pg!.dsn, outbox_table_name: 'raw_outbox', partition_poll_interval: '50ms' },
+          postgresql: { dsn: pg!.dsn, outbox_table_name: 'raw_outbox', partition_poll_interval: '50ms', use_try_lock: true },
         },
         // Disabled entries of types Gyre does not run are accepted, as Centrifugo accepts them.
         { name: 'later', enabled: false, type: 'nats_jetstream', nats_jetstream: { stream_name: 'x' } },
@@ -169,6 +169,26 @@ describe('consumers: PostgreSQL outbox', { skip }, () => {
     assert.ok(text.includes(`"data":${exact}`), `history keeps the exact payload bytes: ${text}`);
     assert.equal((await fetch(`${gyre!.baseUrl}/health`)).status, 200, 'Gyre still healthy');
     assert.match(gyre!.stderr() + gyre!.stdout(), /skip/, 'skipped rows are logged');
+  });
+
+  it('use_try_lock: a partition whose lock another holder has is skipped until the lock is free, then consumed once', async () => {
+    const { pubs } = await subscribeFeed(pool, gyre!.url, 'rec:try');
+    const holder = await pg!.client();
+    try {
+      await holder.query('BEGIN');
+      await holder.query("SELECT pg_advisory_xact_lock(hashtext('centrifugo_partition_lock_raw_outbox0'))");
+      await pg!.query('INSERT INTO raw_outbox (method, payload) VALUES ($1, $2)', ['publish', Buffer.from('{"channel":"rec:try","data":{"t":1}}')]);
+      await sleep(400); // 8 poll intervals, each finding the lock taken
+      assert.equal(pubs.length, 0, 'not consumed while the lock is held elsewhere');
+      assert.equal(await rowsLeft('raw_outbox'), 1);
+      await holder.query('COMMIT');
+      await waitFor(async () => (await rowsLeft('raw_outbox')) === 0, { what: 'raw_outbox drained', timeoutMs: 10_000 });
+      await waitFor(() => pubs.length === 1, { what: 'the row published' });
+      await sleep(200);
+      assert.deepEqual(pubs.map((x) => x.data), [{ t: 1 }]);
+    } finally {
+      await holder.end();
+    }
   });
 
   it('an internal error (Redis down) keeps the row; it is published once, when Redis is back', async () => {
