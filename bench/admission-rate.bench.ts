@@ -17,6 +17,7 @@ import { sleep } from '../test/harness/wait.js';
 import { baseConfig } from '../test/compat/base-config.js';
 import { metricValue, probeUpgrade, scrape, type ProbeResult } from '../test/storm/probe.js';
 import { median as medianOf } from './lib/summary.js';
+import { sampleProcess } from './lib/proc-stats.js';
 
 function arg(name: string, d: number): number {
   const i = process.argv.indexOf(`--${name}`);
@@ -42,6 +43,8 @@ interface BurstFigures {
   estP50: number;
   estP99: number;
   estUnder100: number;
+  /** Server CPU over the burst per connection (µs; /proc, 10 ms ticks). */
+  cpuUsPerConn: number;
 }
 
 interface Figures extends BurstFigures {
@@ -50,7 +53,17 @@ interface Figures extends BurstFigures {
   refusedAttempts: number;
 }
 
-function burstFigures(results: ProbeResult[]): BurstFigures {
+/** The burst against `port`, with the CPU the server process `pid` used for it. */
+async function measuredBurst(port: number, pid: number): Promise<BurstFigures> {
+  const before = sampleProcess(pid);
+  const results = await Promise.all(Array.from({ length: BURST }, () => probeUpgrade(port)));
+  await sleep(200); // the last closes
+  const after = sampleProcess(pid);
+  const cpu = before === null || after === null ? NaN : after.cpuSeconds - before.cpuSeconds;
+  return burstFigures(results, (cpu * 1e6) / BURST);
+}
+
+function burstFigures(results: ProbeResult[], cpuUsPerConn: number): BurstFigures {
   const refused = results.filter((r) => r.outcome === 503);
   const ms = refused.map((r) => r.ms).sort((a, b) => a - b);
   const est = refused.map((r) => r.ms - r.connectedMs).sort((a, b) => a - b);
@@ -66,6 +79,7 @@ function burstFigures(results: ProbeResult[]): BurstFigures {
     estP50: pct(est, 0.5),
     estP99: pct(est, 0.99),
     estUnder100: est.filter((x) => x < 100).length,
+    cpuUsPerConn,
   };
 }
 
@@ -81,7 +95,7 @@ async function run(): Promise<Figures> {
   );
   const clients: Centrifuge[] = [];
   try {
-    const burst = burstFigures(await Promise.all(Array.from({ length: BURST }, () => probeUpgrade(gyre.port))));
+    const burst = await measuredBurst(gyre.port, gyre.pid);
     await sleep(2000); // the raw sockets are gone and the bucket is full again
     const before = metricValue(await scrape(gyre.baseUrl), 'gyre_admission_refused_total', 'reason="rate"');
     const token = await connToken({ sub: 'rate', expIn: 3600 });
@@ -121,7 +135,7 @@ async function floorBurst(): Promise<BurstFigures> {
       child.stdout.once('data', (d: Buffer) => resolve(Number(d.toString().trim())));
       child.once('exit', () => reject(new Error('floor server exited')));
     });
-    return burstFigures(await Promise.all(Array.from({ length: BURST }, () => probeUpgrade(port))));
+    return await measuredBurst(port, child.pid ?? -1);
   } finally {
     child.kill('SIGKILL');
   }
@@ -131,7 +145,7 @@ async function centrifugoBurst(): Promise<BurstFigures | undefined> {
   if (findCentrifugo() === undefined) return undefined;
   const c = await startCentrifugo(mergeConfig(baseConfig(), { log: { level: 'error' }, client: { connection_rate_limit: RATE } }));
   try {
-    return burstFigures(await Promise.all(Array.from({ length: BURST }, () => probeUpgrade(c.port))));
+    return await measuredBurst(c.port, c.pid);
   } finally {
     await c.stop();
   }
@@ -174,6 +188,7 @@ row('refused answered < 100 ms from connect() (%)', (x) => (100 * x.under100) / 
 row('TCP established → 503, p50 (ms)', (x) => x.estP50, 1);
 row('TCP established → 503, p99 (ms)', (x) => x.estP99, 1);
 row('refused answered < 100 ms from TCP established (%)', (x) => (100 * x.estUnder100) / Math.max(1, x.refused), 1);
+row('server CPU per connection of the burst (µs)', (x) => x.cpuUsPerConn);
 console.log(`\n| ${CLIENTS} official clients started at once (Gyre) | measured |`);
 console.log('|---|---|');
 console.log(`| connected in the end | ${colOf(figs, (x) => x.connected)} |`);
