@@ -151,6 +151,7 @@ const tokenShape = {
   issuer: str(),
   issuer_regex: str(),
   user_id_claim: str(),
+  insecure_skip_jwks_endpoint_safety_check: bool(false),
 };
 
 /** Centrifugo's TLSConfig; each *_pem is raw PEM, base64-encoded PEM or a file path (src/http/tls.ts). */

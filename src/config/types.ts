@@ -167,6 +167,8 @@ export interface TokenConfig {
   issuer: string;
   issuer_regex: string;
   user_id_claim: string;
+  /** Skips the JWKS template safety check (validate-jwks.ts); Centrifugo's escape hatch, insecure. */
+  insecure_skip_jwks_endpoint_safety_check: boolean;
 }
 
 export interface SubscriptionTokenConfig extends TokenConfig {

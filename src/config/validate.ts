@@ -5,6 +5,7 @@ import { X509Certificate, createPublicKey } from 'node:crypto';
 import { ConfigError } from './errors.js';
 import type { ChannelOptions, GyreConfig, RedisEngineConfig } from './types.js';
 import { validateConsumers } from './validate-consumers.js';
+import { jwksSafetyProblem } from './validate-jwks.js';
 import { validateMap } from './validate-map.js';
 import { validateProxies } from './validate-proxies.js';
 import { validateSharedPoll } from './validate-shared-poll.js';
@@ -100,6 +101,8 @@ export function validateConfig(c: GyreConfig): void {
     checkPublicKey(`client.${section}.rsa_public_key`, t.rsa_public_key);
     checkPublicKey(`client.${section}.ecdsa_public_key`, t.ecdsa_public_key);
     checkUrl(`client.${section}.jwks_public_endpoint`, t.jwks_public_endpoint);
+    const unsafe = t.insecure_skip_jwks_endpoint_safety_check ? undefined : jwksSafetyProblem(t);
+    if (unsafe !== undefined) fail(`client.${section}.${unsafe.key}`, unsafe.reason);
     if (t.user_id_claim !== '' && !/^[A-Za-z0-9_-]+(\.[A-Za-z0-9_-]+)*$/.test(t.user_id_claim)) {
       fail(`client.${section}.user_id_claim`, 'must be a simple dotted path like "user.id"');
     }

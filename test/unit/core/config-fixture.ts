@@ -146,6 +146,7 @@ function token(): TokenConfig {
     issuer: '',
     issuer_regex: '',
     user_id_claim: '',
+    insecure_skip_jwks_endpoint_safety_check: false,
   };
 }
 
