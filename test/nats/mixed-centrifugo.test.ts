@@ -107,14 +107,7 @@ describe('nats: a Gyre node and a Centrifugo node on one nats-server, presence_m
     await infoLists([gyre[0]!, cfNode], ['gyre-1', 'centrifugo-1']);
   });
   it('delta: publications with delta through either API reach fossil subscribers on both, in full', async () => {
-    await deltaAcrossNodes(pool, {
-      channel: uniq('dl:mixed'),
-      subscribers: [gyre[0]!, cfNode],
-      publishers: [gyre[0]!, cfNode],
-      count: 100,
-      ascii: true,
-      deltas: false,
-    });
+    await deltaAcrossNodes(pool, { subscribers: [gyre[0]!, cfNode], publishers: [gyre[0]!, cfNode], ascii: true, deltas: false });
   });
   it('a publication with delta is on NATS with Publication.delta set, from Gyre as from Centrifugo', async () => {
     const nc = await connect({ servers: nats!.url });

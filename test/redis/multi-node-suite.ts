@@ -3,7 +3,7 @@ import { after, before, describe, it } from 'node:test';
 import { ClientPool } from '../harness/clients.js';
 import { startGyreNodes, type GyreNode, type Topology } from './nodes.js';
 import { deltaAcrossNodes } from './delta-scenario.js';
-import { apiReachesOtherNode, crossNodePublications, historyAndRecovery, infoLists, presenceAggregates, uniq } from './scenarios.js';
+import { apiReachesOtherNode, crossNodePublications, historyAndRecovery, infoLists, presenceAggregates } from './scenarios.js';
 
 export interface SuiteOptions {
   /** Extra cases that run after the common ones, before the node-kill case. */
@@ -38,14 +38,7 @@ export function runMultiNodeSuite(name: string, start: () => Promise<Topology>, 
       await apiReachesOtherNode(pool, nodes[0]!, nodes[2]!);
     });
     it('delta: the official client with fossil on 2 nodes gets 100 publications exact, as deltas from the second', async () => {
-      await deltaAcrossNodes(pool, {
-        channel: uniq('dl:doc'),
-        subscribers: [nodes[0]!, nodes[1]!],
-        publishers: [nodes[1]!, nodes[2]!],
-        count: 100,
-        ascii: false,
-        deltas: true,
-      });
+      await deltaAcrossNodes(pool, { subscribers: [nodes[0]!, nodes[1]!], publishers: [nodes[1]!, nodes[2]!], ascii: false, deltas: true });
     });
     opts.extra?.({ nodes: () => nodes, topology: () => topology!, pool });
     it('info lists 3 nodes; a killed node disappears within 10 s', async () => {
