@@ -30,6 +30,12 @@ function mapConfig(backend = 'http://127.0.0.1:9'): Record<string, unknown> {
         { name: 'room', subscription_type: 'map', map: { mode: 'ephemeral', key_ttl: '60s' }, allow_subscribe_for_client: true, map_users_presence_channel_prefix: 'usr:' },
         { name: 'usr', subscription_type: 'map_users', map: { mode: 'ephemeral', key_ttl: '60s' }, allow_subscribe_for_client: true },
         {
+          name: 'slow',
+          subscription_type: 'map',
+          map: { mode: 'ephemeral', key_ttl: '60s', min_page_size: 1, subscribe_catch_up_timeout: '200ms' },
+          allow_subscribe_for_client: true,
+        },
+        {
           name: 'prx',
           subscription_type: 'map',
           allow_subscribe_for_client: true,
@@ -284,5 +290,18 @@ describe('compat: map subscriptions', () => {
     assert.equal(await call(6, { publish: { channel: chan('eph'), type: 1, data: { v: 1 } } }), 107);
     assert.equal(await call(7, { subscribe: { channel: chan('eph'), type: 1, phase: 1, recover: true } }), 107);
     assert.equal(ws.readyState, WebSocket.OPEN);
+
+    // A paginated subscribe that takes longer than subscribe_catch_up_timeout: the next page closes with 3008.
+    const slow = chan('slow');
+    for (const k of ['a', 'b', 'c']) await api('map_publish', { channel: slow, key: k, data: 1 });
+    const page = replies;
+    ws.send(JSON.stringify({ id: 8, subscribe: { channel: slow, type: 1, phase: 2, limit: 1 } }));
+    await waitFor(() => page.has(8), { what: 'first state page' });
+    const first = page.get(8)?.['subscribe'] as { cursor?: string; state?: unknown[] };
+    assert.deepEqual([first.cursor, first.state?.length], ['a', 1]);
+    const closed = new Promise<number>((resolve) => ws.once('close', (code: number) => resolve(code)));
+    await new Promise((r) => setTimeout(r, 400));
+    ws.send(JSON.stringify({ id: 9, subscribe: { channel: slow, type: 1, phase: 2, limit: 1, cursor: 'a' } }));
+    assert.equal(await closed, 3008);
   });
 });
