@@ -4,6 +4,7 @@
 import assert from 'node:assert/strict';
 import type { PublicationContext, SubscribedContext } from 'centrifuge';
 import { CentClient } from 'cent.js';
+import { applyDelta } from 'fossil-delta';
 import { API_KEY, collect, type ClientPool } from '../harness/clients.js';
 import { deltaPayloads, firstSubscribeReply, publishWithDelta, wirePubs } from '../harness/delta.js';
 import { connToken } from '../harness/tokens.js';
@@ -81,4 +82,51 @@ export async function deltaAcrossNodes(pool: ClientPool, run: DeltaRun): Promise
     }
   }
   for (const s of subs) s.client.disconnect();
+}
+
+/**
+ * Bursts: publications with delta sent `parallel` at a time through the publishers, read by a raw WebSocket on
+ * `subscriber` (no client library, so nothing but the server decides the order). Every delta applies to the
+ * publication before it in offset order, and each decodes to what was published at its offset.
+ */
+export async function deltaBursts(pool: ClientPool, subscriber: ServerNode, publishers: readonly ServerNode[], parallel: number): Promise<void> {
+  const channel = uniq('dl:burst');
+  const ws = pool.raw(subscriber.url);
+  const frames: string[] = [];
+  ws.on('message', (d: Buffer) => frames.push(d.toString('utf8')));
+  await new Promise((resolve, reject) => ws.once('open', resolve).once('error', reject));
+  const token = await connToken({ sub: 'delta-burst', expIn: 3600 });
+  ws.send(`${JSON.stringify({ id: 1, connect: { token } })}\n${JSON.stringify({ id: 2, subscribe: { channel, delta: 'fossil' } })}`);
+  const messages = (): Array<Record<string, unknown>> => frames.flatMap((f) => f.split('\n')).map((l) => JSON.parse(l) as Record<string, unknown>);
+  await waitFor(() => messages().some((m) => m['id'] === 2), { what: 'subscribed' });
+  const apis = publishers.map((n) => new CentClient({ url: n.apiUrl, apiKey: API_KEY }));
+  const sent = deltaPayloads(60);
+  const byOffset = new Map<number, unknown>();
+  for (let i = 0; i < sent.length; i += parallel) {
+    await Promise.all(
+      sent.slice(i, i + parallel).map(async (data, j) => {
+        const r = (await publishWithDelta(apis[(i + j) % apis.length]!, { channel, data, delta: true })) as { offset?: number };
+        byOffset.set(Number(r.offset), data);
+      }),
+    );
+  }
+  const pubs = (): Array<{ offset: number; delta?: boolean; data: string }> =>
+    messages().flatMap((m) => {
+      const push = m['push'] as { pub?: { offset: number; delta?: boolean; data: string } } | undefined;
+      return push?.pub !== undefined ? [push.pub] : [];
+    });
+  await waitFor(() => pubs().length === sent.length, { what: `${sent.length} publications` });
+  const enc = new TextEncoder();
+  let base: Uint8Array | undefined;
+  let deltas = 0;
+  for (const [i, p] of pubs().entries()) {
+    assert.equal(p.offset, i + 1, 'offset order');
+    const bytes: Uint8Array = p.delta === true ? new Uint8Array(applyDelta(base!, enc.encode(p.data))) : enc.encode(p.data);
+    if (p.delta === true) deltas++;
+    assert.deepEqual(JSON.parse(new TextDecoder().decode(bytes)), byOffset.get(p.offset), `publication at offset ${p.offset}`);
+    base = bytes;
+  }
+  // Fewer than in order: a burst lands in any order, so neighbours in the stream differ more than in `sent`.
+  assert.ok(deltas >= sent.length / 3, `deltas: ${deltas} of ${sent.length}`);
+  ws.close();
 }

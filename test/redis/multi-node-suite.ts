@@ -2,7 +2,7 @@
 import { after, before, describe, it } from 'node:test';
 import { ClientPool } from '../harness/clients.js';
 import { startGyreNodes, type GyreNode, type Topology } from './nodes.js';
-import { deltaAcrossNodes } from './delta-scenario.js';
+import { deltaAcrossNodes, deltaBursts } from './delta-scenario.js';
 import { apiReachesOtherNode, crossNodePublications, historyAndRecovery, infoLists, presenceAggregates } from './scenarios.js';
 
 export interface SuiteOptions {
@@ -39,6 +39,9 @@ export function runMultiNodeSuite(name: string, start: () => Promise<Topology>, 
     });
     it('delta: the official client with fossil on 2 nodes gets 100 publications exact, as deltas from the second', async () => {
       await deltaAcrossNodes(pool, { subscribers: [nodes[0]!, nodes[1]!], publishers: [nodes[1]!, nodes[2]!], ascii: false, deltas: true });
+    });
+    it('delta in bursts: 10 publications at a time through 2 nodes; every delta has the right base on a third', async () => {
+      await deltaBursts(pool, nodes[0]!, [nodes[1]!, nodes[2]!], 10);
     });
     opts.extra?.({ nodes: () => nodes, topology: () => topology!, pool });
     it('info lists 3 nodes; a killed node disappears within 10 s', async () => {
