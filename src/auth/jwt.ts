@@ -9,6 +9,7 @@ import type { ClientConfig, TokenConfig } from '../config/types.js';
 import { connectClaims, isObject, subscribeClaims, type JsonObject } from './claims.js';
 import { JwksSource } from './jwks.js';
 import { parseJson } from '../protocol/json-scan.js';
+import { goRegExp } from '../util/go-regex.js';
 import {
   InvalidTokenError,
   TokenExpiredError,
@@ -61,8 +62,8 @@ export function publicKeyFromPem(pem: string, what: string): KeyObject {
 }
 
 function keySet(t: TokenConfig, section: string, timeoutMs: number): KeySet {
-  const audienceRegex = t.audience_regex !== '' ? new RegExp(t.audience_regex) : undefined;
-  const issuerRegex = t.issuer_regex !== '' ? new RegExp(t.issuer_regex) : undefined;
+  const audienceRegex = t.audience_regex !== '' ? goRegExp(t.audience_regex) : undefined;
+  const issuerRegex = t.issuer_regex !== '' ? goRegExp(t.issuer_regex) : undefined;
   return {
     hmac: t.hmac_secret_key !== '' ? Buffer.from(encoder.encode(t.hmac_secret_key)) : undefined,
     hmacPrevious:

@@ -2,6 +2,7 @@
 // ConfigError naming the exact key path. Runs once on the parsed config, before it is frozen.
 
 import { X509Certificate, createPublicKey } from 'node:crypto';
+import { goRegExp } from '../util/go-regex.js';
 import { ConfigError } from './errors.js';
 import type { ChannelOptions, GyreConfig, RedisEngineConfig } from './types.js';
 import { validateConsumers } from './validate-consumers.js';
@@ -20,7 +21,7 @@ function fail(path: string, reason: string): never {
 function checkRegex(path: string, source: string): void {
   if (source === '') return;
   try {
-    new RegExp(source);
+    goRegExp(source);
   } catch (e) {
     fail(path, `invalid regular expression: ${(e as Error).message}`);
   }

@@ -2,6 +2,7 @@
 // of resolved channels, so the namespace lookup is done once per channel name, not once per command.
 import type { ChannelConfig, ChannelOptions } from '../config/types.js';
 import { Errors } from '../protocol/errors.js';
+import { goRegExp } from '../util/go-regex.js';
 
 export interface ResolvedChannel {
   channel: string;
@@ -118,7 +119,7 @@ export class ChannelResolver {
 
   private addRegex(ns: string, o: Readonly<ChannelOptions>): void {
     // Config validation already rejected invalid patterns; Go RE2 syntax is close enough to JS for them.
-    if (o.channel_regex !== '') this.regexes.set(ns, new RegExp(o.channel_regex));
+    if (o.channel_regex !== '') this.regexes.set(ns, goRegExp(o.channel_regex));
   }
 }
 

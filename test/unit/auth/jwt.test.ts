@@ -323,6 +323,18 @@ describe('JwtVerifier: JWKS', () => {
     await rejects(v.verifyConnectToken(noIss), InvalidTokenError);
   });
 
+  it("reads Go's (?P<name>) named groups too", async () => {
+    const v = new JwtVerifier(
+      clientCfg((c) => {
+        c.token.jwks_public_endpoint = `${base}/{{tenant}}/jwks`;
+        c.token.issuer_regex = '^https://(?P<tenant>acme|globex)\\.example$';
+      }),
+      clock,
+    );
+    const t = await new SignJWT({ sub: 'g', iss: 'https://acme.example' }).setProtectedHeader({ alg: 'ES256', kid: 'k1' }).sign(privateKey);
+    assert.equal((await v.verifyConnectToken(t)).sub, 'g');
+  });
+
   it('an unreachable JWKS endpoint is an internal error, not an invalid token', async () => {
     const v = new JwtVerifier(clientCfg((c) => (c.token.jwks_public_endpoint = `${base}/hang`)), { ...clock, jwksTimeoutMs: 50 });
     const t = await new SignJWT({ sub: 'jw' }).setProtectedHeader({ alg: 'ES256', kid: 'k1' }).sign(privateKey);

@@ -16,6 +16,8 @@ const ENDPOINT = 'https://auth.example/{{tenant}}/jwks';
 /** [case, token section, refused key (undefined = accepted)] */
 const CASES: ReadonlyArray<readonly [string, Record<string, unknown>, string | undefined]> = [
   ['a bracket class', { jwks_public_endpoint: ENDPOINT, issuer_regex: '^https://(?<tenant>[a-z]+)\\.example$' }, 'issuer_regex'],
+  ["Go's (?P<name>) spelling, a list", { jwks_public_endpoint: ENDPOINT, issuer_regex: '^https://(?P<tenant>acme|globex)\\.example$' }, undefined],
+  ["Go's (?P<name>) spelling, a class", { jwks_public_endpoint: ENDPOINT, issuer_regex: '^https://(?P<tenant>[a-z]+)\\.example$' }, 'issuer_regex'],
   ['a list of values', { jwks_public_endpoint: ENDPOINT, issuer_regex: '^https://(?<tenant>acme|globex)\\.example$' }, undefined],
   ['a wildcard', { jwks_public_endpoint: ENDPOINT, issuer_regex: '^https://(?<tenant>.+)\\.example$' }, 'issuer_regex'],
   ['a dot among values', { jwks_public_endpoint: ENDPOINT, issuer_regex: '^(?<tenant>acme|glo.ex)$' }, 'issuer_regex'],
