@@ -67,6 +67,14 @@ describe('redis wire format', () => {
     assert.ok(plain.kind === 'publication' && plain.prev === undefined);
   });
 
+  it('Publication.prev_data (15) is the base when a frame has none (centrifuge map-broker fan-out)', () => {
+    const pub = Buffer.concat([Buffer.from(encodePublication(text('new'), undefined, undefined, 0)), Buffer.from([0x7a, 3]), Buffer.from('old')]);
+    const d = parsePush(pub);
+    assert.ok(d.kind === 'publication');
+    assert.equal(str(d.decoded.pub.data), 'new');
+    assert.equal(str(d.prev?.data ?? new Uint8Array(0)), 'old');
+  });
+
   it('a delta frame whose lengths do not fit the bytes is refused', () => {
     const pb = Buffer.from(encodePublication(text('new'), undefined, undefined, 0));
     const prev = Buffer.from(encodePublication(text('old'), undefined, undefined, 0));
