@@ -272,14 +272,19 @@ async function goLive(
     result.expires = true;
     result.ttl = ttlSeconds(sub.expireAt);
   }
-  if (sub.state !== SubState.Subscribing || s.closed) return;
+  gone(s, sub);
   if (sub.presence) {
     await s.ctx.engine.presence.add(sub.channel, s.id, s.clientInfo(sub.chanInfo));
-    if (sub.state !== SubState.Subscribing || s.closed) return;
+    gone(s, sub);
   }
   s.sendReply({ id, subscribe: result });
   complete(s, sub);
   addMapPresence(s, sub, r);
+}
+
+/** The subscription ended while its live transition ran (unsubscribe, disconnect): 100, as Centrifugo answers. */
+function gone(s: Session, sub: Subscription): void {
+  if (sub.state !== SubState.Subscribing || s.closed) throw Errors.internal();
 }
 
 /** A read since a known offset must start right after it: a trimmed stream means the client cannot catch up. */
