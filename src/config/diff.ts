@@ -44,6 +44,10 @@ export const LIVE_KEYS: readonly string[] = [
   // Namespaces, channel options and channel name rules (the channel resolver and the publisher's defaults).
   'channel.',
   'rpc.',
+  // Shared poll track signatures (checked at every track: a key rotation needs no restart).
+  'shared_poll.hmac_secret_key',
+  'shared_poll.hmac_previous_secret_key',
+  'shared_poll.hmac_previous_secret_key_valid_until',
   // Server API authentication and error mode.
   'http_api.key',
   'http_api.insecure',

@@ -4,6 +4,7 @@
 // Protobuf protocol, bad input codes, and backends that fail, answer garbage or hang (other channels keep going,
 // the loop stops when the last tracker leaves).
 import assert from 'node:assert/strict';
+import { writeFileSync } from 'node:fs';
 import { after, before, describe, it } from 'node:test';
 import type { Centrifuge, SharedPollSubscription, SharedPollUpdateContext } from 'centrifuge';
 import { Centrifuge as PbCentrifuge } from 'centrifuge/build/protobuf';
@@ -36,6 +37,7 @@ describe('shared poll', () => {
   let gyre: GyreProcess;
   let backend: PollBackend;
   let grpcApi: GrpcApiClient;
+  let startConfig: Record<string, unknown>;
   const pool = new ClientPool();
 
   before(async () => {
@@ -44,8 +46,8 @@ describe('shared poll', () => {
     const base = baseConfig();
     const namespaces = (base['channel'] as { namespaces: unknown[] }).namespaces;
     const grpcPort = await freePort();
-    gyre = await startGyre(
-      mergeConfig(base, {
+    startConfig = mergeConfig(base, {
+        log: { level: 'info' },
         prometheus: { enabled: true },
         shared_poll: { hmac_secret_key: SECRET, concurrency_limit: 4 },
         proxies: [
@@ -62,8 +64,8 @@ describe('shared poll', () => {
             { name: 'pollg', subscription_type: 'shared_poll', shared_poll: sp({ proxy_name: 'pollg', mode: 'versioned', publish_enabled: true }), allow_subscribe_for_client: true },
           ],
         },
-      }),
-    );
+      });
+    gyre = await startGyre(startConfig);
     grpcApi = new GrpcApiClient(`127.0.0.1:${grpcPort}`, API_KEY);
   });
 
@@ -312,5 +314,25 @@ describe('shared poll', () => {
       },
       { what: 'the loop to stop with the last tracker', timeoutMs: 6000, intervalMs: 50 },
     );
+  });
+
+  it('rotates the signing key on SIGHUP: the previous key keeps working, others do not', async () => {
+    const reloaded = (): number => gyre.stdout().split('\n').filter((l) => l.includes('"configuration reloaded"')).length;
+    const before = reloaded();
+    writeFileSync(gyre.configFile, JSON.stringify(mergeConfig(startConfig, { shared_poll: { hmac_secret_key: 'rotated', hmac_previous_secret_key: SECRET } })));
+    process.kill(gyre.pid, 'SIGHUP');
+    await waitFor(() => reloaded() > before, { what: 'the reload', timeoutMs: 15_000 });
+    const ch = unique('poll');
+    for (const k of ['a', 'b', 'c']) backend.set(ch, k, { data: k, version: 1 });
+    const sub = await subscribed(await connect(), ch, false);
+    const got: string[] = [];
+    const errors: number[] = [];
+    sub.on('update', (u) => got.push(u.key));
+    sub.on('error', (e) => errors.push(e.error.code));
+    sub.track([{ key: 'a', version: 0 }], sign(ch, ['a'], 3600, USER, SECRET));
+    sub.track([{ key: 'b', version: 0 }], sign(ch, ['b'], 3600, USER, 'rotated'));
+    sub.track([{ key: 'c', version: 0 }], sign(ch, ['c'], 3600, USER, 'unknown'));
+    await waitFor(() => got.length === 2 && errors.length === 1, { what: 'two updates and one error' });
+    assert.deepEqual([got.sort(), errors], [['a', 'b'], [103]]);
   });
 });
