@@ -36,6 +36,32 @@ export function proxyGrpcClient(config: ProxyConfig, path: string): Client {
   return new Client(grpcTarget(config.endpoint), creds, options);
 }
 
+/** What every GRPC proxy holds: its config, its channel (one per proxy) and the traits the core reads. */
+export abstract class GrpcProxyBase {
+  readonly binary: boolean;
+  readonly includeMeta: boolean;
+  protected readonly client: Client;
+
+  /** `path` names the config block (for errors about its TLS files). */
+  constructor(
+    readonly name: string,
+    protected readonly config: ProxyConfig,
+    path: string,
+  ) {
+    this.binary = config.binary_encoding;
+    this.includeMeta = config.include_connection_meta;
+    this.client = proxyGrpcClient(config, path);
+  }
+
+  get endpoint(): string {
+    return this.config.endpoint;
+  }
+
+  close(): void {
+    this.client.close();
+  }
+}
+
 /** The metadata of one call: static metadata, forwarded client headers, then the credentials pair. */
 export function callMetadata(config: ProxyConfig, ctx: CallContext): Metadata {
   const md = new Metadata();

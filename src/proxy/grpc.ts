@@ -3,11 +3,10 @@
 // a deadline of the proxy's timeout.
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { status as GrpcStatus, type Client, type ServiceError } from '@grpc/grpc-js';
+import { status as GrpcStatus, type ServiceError } from '@grpc/grpc-js';
 import protobuf from 'protobufjs';
-import type { ProxyConfig } from '../config/types.js';
 import { decodeResponse } from './decode.js';
-import { PROXY_PACKAGE as PACKAGE, callMetadata, proxyGrpcClient } from './grpc-channel.js';
+import { GrpcProxyBase, PROXY_PACKAGE as PACKAGE, callMetadata } from './grpc-channel.js';
 import { callTimeout } from './headers.js';
 import {
   ProxyCallError,
@@ -52,26 +51,8 @@ function types(kind: ProxyKind): { req: protobuf.Type; res: protobuf.Type } {
   return { req: proxyType(m.req), res: proxyType(m.res) };
 }
 
-export class GrpcProxyClient implements ProxyClient {
+export class GrpcProxyClient extends GrpcProxyBase implements ProxyClient {
   readonly protocol = 'grpc';
-  readonly binary: boolean;
-  readonly includeMeta: boolean;
-  private readonly client: Client;
-
-  /** `path` names the config block (for errors about its TLS files). */
-  constructor(
-    readonly name: string,
-    private readonly config: ProxyConfig,
-    path: string,
-  ) {
-    this.binary = config.binary_encoding;
-    this.includeMeta = config.include_connection_meta;
-    this.client = proxyGrpcClient(config, path);
-  }
-
-  get endpoint(): string {
-    return this.config.endpoint;
-  }
 
   call<K extends ProxyKind>(kind: K, req: ProxyMessages[K]['req'], ctx: CallContext): Promise<ProxyResponse<K>> {
     const t = types(kind);
@@ -99,9 +80,5 @@ export class GrpcProxyClient implements ProxyClient {
         },
       );
     });
-  }
-
-  close(): void {
-    this.client.close();
   }
 }

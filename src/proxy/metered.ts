@@ -31,21 +31,8 @@ export class MeteredProxyClient implements ProxyClient {
     return this.inner.includeMeta;
   }
 
-  async call<K extends ProxyKind>(kind: K, req: ProxyMessages[K]['req'], ctx: CallContext): Promise<ProxyResponse<K>> {
-    const labels = labelsOf(this.inner, kind);
-    const started = performance.now();
-    proxyMetrics.inflight.inc(labels);
-    try {
-      return await this.inner.call(kind, req, ctx);
-    } catch (err) {
-      proxyMetrics.errors.inc(labels);
-      throw err;
-    } finally {
-      proxyMetrics.inflight.dec(labels);
-      const seconds = (performance.now() - started) / 1000;
-      proxyMetrics.duration.observe(labels, seconds);
-      proxyMetrics.durationSummary.observe(labels, seconds);
-    }
+  call<K extends ProxyKind>(kind: K, req: ProxyMessages[K]['req'], ctx: CallContext): Promise<ProxyResponse<K>> {
+    return metered(labelsOf(this.inner, kind), () => this.inner.call(kind, req, ctx));
   }
 
   close(): void {
@@ -53,6 +40,29 @@ export class MeteredProxyClient implements ProxyClient {
   }
 }
 
-function labelsOf(c: ProxyClient, kind: ProxyKind): { protocol: string; type: string; name: string } {
+export interface ProxyLabels {
+  protocol: string;
+  type: string;
+  name: string;
+}
+
+/** Runs one proxy call (or a stream's opening) under the in-flight gauge, the durations and the error count. */
+export async function metered<T>(labels: ProxyLabels, run: () => Promise<T>): Promise<T> {
+  const started = performance.now();
+  proxyMetrics.inflight.inc(labels);
+  try {
+    return await run();
+  } catch (err) {
+    proxyMetrics.errors.inc(labels);
+    throw err;
+  } finally {
+    proxyMetrics.inflight.dec(labels);
+    const seconds = (performance.now() - started) / 1000;
+    proxyMetrics.duration.observe(labels, seconds);
+    proxyMetrics.durationSummary.observe(labels, seconds);
+  }
+}
+
+function labelsOf(c: ProxyClient, kind: ProxyKind): ProxyLabels {
   return { protocol: c.protocol, type: kind, name: kind === 'connect' || kind === 'refresh' ? 'default' : c.name };
 }

@@ -4,11 +4,12 @@
 // backend. The first message must come within the proxy's timeout; the stream then lives until either side ends
 // it. Metrics as Centrifugo's (type "subscribe_stream"): in flight and duration until the first message, and an
 // error when no usable first message came.
-import { status as GrpcStatus, type Client, type ClientDuplexStream, type ClientReadableStream, type StatusObject } from '@grpc/grpc-js';
+import { status as GrpcStatus, type ClientDuplexStream, type ClientReadableStream, type StatusObject } from '@grpc/grpc-js';
 import type { ProxyConfig } from '../config/types.js';
 import { proxyMetrics } from '../metrics/proxy.js';
 import { decodeResponse } from './decode.js';
-import { PROXY_PACKAGE, callMetadata, proxyGrpcClient } from './grpc-channel.js';
+import { metered, type ProxyLabels } from './metered.js';
+import { GrpcProxyBase, PROXY_PACKAGE, callMetadata } from './grpc-channel.js';
 import { proxyType } from './grpc.js';
 import { callTimeout } from './headers.js';
 import {
@@ -48,44 +49,18 @@ function tagsOf(v: unknown): Record<string, string> {
   return out;
 }
 
-export class GrpcStreamProxy implements SubscribeStreamProxy {
-  readonly binary: boolean;
-  readonly includeMeta: boolean;
-  private readonly client: Client;
-  private readonly labels: { protocol: string; type: string; name: string };
+export class GrpcStreamProxy extends GrpcProxyBase implements SubscribeStreamProxy {
+  private readonly labels: ProxyLabels;
 
-  /** `path` names the config block (for errors about its TLS files). */
-  constructor(
-    readonly name: string,
-    private readonly config: ProxyConfig,
-    path: string,
-  ) {
-    this.binary = config.binary_encoding;
-    this.includeMeta = config.include_connection_meta;
-    this.client = proxyGrpcClient(config, path);
+  constructor(name: string, config: ProxyConfig, path: string) {
+    super(name, config, path);
     this.labels = { protocol: 'grpc', type: 'subscribe_stream', name };
     proxyMetrics.errors.inc(this.labels, 0);
     proxyMetrics.inflight.inc(this.labels, 0);
   }
 
-  get endpoint(): string {
-    return this.config.endpoint;
-  }
-
-  async open(bidirectional: boolean, req: SubscribeProxyRequest, ctx: CallContext, handlers: StreamHandlers): Promise<OpenStream> {
-    const started = performance.now();
-    proxyMetrics.inflight.inc(this.labels);
-    try {
-      return await this.start(bidirectional, req, ctx, handlers);
-    } catch (err) {
-      proxyMetrics.errors.inc(this.labels);
-      throw err;
-    } finally {
-      proxyMetrics.inflight.dec(this.labels);
-      const seconds = (performance.now() - started) / 1000;
-      proxyMetrics.duration.observe(this.labels, seconds);
-      proxyMetrics.durationSummary.observe(this.labels, seconds);
-    }
+  open(bidirectional: boolean, req: SubscribeProxyRequest, ctx: CallContext, handlers: StreamHandlers): Promise<OpenStream> {
+    return metered(this.labels, () => this.start(bidirectional, req, ctx, handlers));
   }
 
   private start(bidirectional: boolean, req: SubscribeProxyRequest, ctx: CallContext, handlers: StreamHandlers): Promise<OpenStream> {
@@ -164,9 +139,5 @@ export class GrpcStreamProxy implements SubscribeStreamProxy {
         handlers.onEnd(s.code === GrpcStatus.OK ? 'eof' : 'error');
       });
     });
-  }
-
-  close(): void {
-    this.client.close();
   }
 }
