@@ -12,7 +12,6 @@ const json = codecFor('json');
 const enc = (s: string): Uint8Array => new TextEncoder().encode(s);
 const txt = (b: Uint8Array): string => new TextDecoder().decode(b);
 
-
 const track = {
   id: 5,
   sub_refresh: {
@@ -25,19 +24,7 @@ const track = {
     untrack: ['k2'],
   },
 };
-const expected = {
-  kind: 'sub_refresh',
-  id: 5,
-  sub_refresh: {
-    channel: 'poll:a',
-    type: 1,
-    track: [
-      { signature: '1:2:ab', items: [{ key: 'k1', version: 7 }, { key: 'k2' }] },
-      { signature: '3:4:cd', items: [{ key: 'k3', version: 2 ** 40 }] },
-    ],
-    untrack: ['k2'],
-  },
-};
+const expected = { kind: 'sub_refresh', id: 5, sub_refresh: track.sub_refresh };
 
 describe('sub_refresh track/untrack requests', () => {
   it('decode alike from JSON and from the official protobuf encoding', () => {
