@@ -14,6 +14,7 @@ import { GrpcApiServer } from './grpc/api-service.js';
 import { grpcCredentials } from './grpc/server.js';
 import { UniGrpcServer } from './grpc/uni-stream.js';
 import { createEngine, engineFactories, workerEngineFactories } from './app-engines.js';
+import { installShareCap, type ShareCap } from './cluster/share-cap.js';
 import type { WorkerLink } from './cluster/worker.js';
 import { createTokenVerifier } from './auth/jwt.js';
 import { closeConsumers, createConsumers, startConsumers } from './consumers/index.js';
@@ -226,6 +227,7 @@ export async function startServer(config: Readonly<GyreConfig>, opts: StartOptio
     admin?.reconfigure(next.admin);
   };
 
+  let shareCap: ShareCap | undefined;
   let closing: Promise<void> | undefined;
   const close = (): Promise<void> => {
     closing ??= (async () => {
@@ -240,6 +242,7 @@ export async function startServer(config: Readonly<GyreConfig>, opts: StartOptio
         logger.error({ err }, 'node shutdown failed');
       }
       fds.close();
+      shareCap?.stop();
       const grpcStopped = Promise.all([grpcApi?.close(), uniGrpc?.close()]);
       httpTransports.close();
       const stopped = [closeFront(front), ...servers.filter((s) => s !== main).map((s) => closeServer(s))];
@@ -272,6 +275,10 @@ export async function startServer(config: Readonly<GyreConfig>, opts: StartOptio
     // never accepts: the primary drains that queue at once and passes each connection on, so the queue says
     // nothing about this worker's wait and the read is skipped (docs/workers.md).
     if (worker === undefined || config.node.workers_scheduling !== 'rr') ws?.setListenPort(port, listenFamily(front.server));
+    // `none` scheduling: a worker well over its share of the connections stops accepting (docs/workers.md).
+    if (worker !== undefined && config.node.workers_scheduling === 'none' && hs.port !== 0) {
+      shareCap = installShareCap(front.server, worker, config, softLimit - hs.fd_reserve, () => listen(front.server, hs.address, hs.port, hs.backlog), logger);
+    }
     const internalPort = internal !== undefined ? await listen(internal, internalAddress, internalPortCfg, hs.backlog) : port;
     logger.info({ port, internalPort, version, tls: tls.main !== undefined, internalTls: tls.internal !== undefined }, 'gyre listening');
     await startConsumers(consumers);

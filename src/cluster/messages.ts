@@ -1,5 +1,6 @@
 // Cluster messages between the primary and its workers that are not engine traffic (that is
-// src/engines/primary/protocol.ts): a worker is up, and the /metrics aggregation round trip.
+// src/engines/primary/protocol.ts): a worker is up, the /metrics aggregation round trip, and the
+// open-connection counts of the share cap.
 import type { MetricObjectWithValues, MetricValue } from 'prom-client';
 
 export const CLUSTER_TAG = 'cluster';
@@ -10,9 +11,11 @@ export type WorkerMetricsJson = Array<MetricObjectWithValues<MetricValue<string>
 export type WorkerMessage =
   | { k: 1; port: number; nodeId: string } // listening, ready to serve
   | { k: 2; id: number } // asks for the aggregated /metrics text
-  | { k: 3; id: number; metrics: WorkerMetricsJson }; // this worker's metrics, answering a collect
+  | { k: 3; id: number; metrics: WorkerMetricsJson } // this worker's metrics, answering a collect
+  | { k: 4; open: number }; // this worker's open connections on the shared port (share cap, ./share-cap.ts)
 
 /** Primary → worker. */
 export type PrimaryMessage =
   | { k: 10; id: number; text: string; contentType: string } // aggregated /metrics text
-  | { k: 11; id: number }; // collect this worker's metrics
+  | { k: 11; id: number } // collect this worker's metrics
+  | { k: 12; others: number }; // the other workers' open connections together (share cap)

@@ -27,6 +27,8 @@ interface Slot {
   worker: Worker | undefined;
   startedAt: number;
   ready: boolean;
+  /** Open connections on the shared port, as the worker last reported (share cap, `none` scheduling). */
+  open: number;
   restartTimer: NodeJS.Timeout | undefined;
 }
 
@@ -89,6 +91,11 @@ export function runPrimary(opts: PrimaryOptions): Promise<void> {
     const live = (): Worker[] => slots.flatMap((s) => (s.worker !== undefined && s.ready ? [s.worker] : []));
     const updateGauge = (): void => workerMetrics.workers.set(slots.filter((s) => s.worker !== undefined).length);
 
+    // Share cap (src/cluster/share-cap.ts): each worker learns the others' open connections together.
+    const shareOthers = (): void => {
+      const total = slots.reduce((a, x) => a + (x.worker !== undefined ? x.open : 0), 0);
+      for (const x of slots) if (x.worker !== undefined) sendTo(x.worker, { k: 12, others: total - x.open });
+    };
     const onWorkerMessage = (s: Slot, w: Worker, message: unknown): void => {
       const ops = opsOf<WorkerMessage>(message, CLUSTER_TAG);
       if (ops === undefined) return;
@@ -116,6 +123,10 @@ export function runPrimary(opts: PrimaryOptions): Promise<void> {
           case 3:
             aggregator.answer(w.id, op.id, op.metrics);
             break;
+          case 4:
+            s.open = op.open;
+            shareOthers();
+            break;
         }
       }
     };
@@ -126,6 +137,7 @@ export function runPrimary(opts: PrimaryOptions): Promise<void> {
       const w = cluster.fork();
       s.worker = w;
       s.ready = false;
+      s.open = 0;
       s.startedAt = Date.now();
       bySlotWorker.set(w.id, s);
       host.attach(w.id, portOf(w));
@@ -144,7 +156,9 @@ export function runPrimary(opts: PrimaryOptions): Promise<void> {
       const wasReady = s.ready;
       s.worker = undefined;
       s.ready = false;
+      s.open = 0;
       updateGauge();
+      shareOthers();
       if (stopping) {
         if (code !== 0) failedCode = 1;
         if (slots.every((x) => x.worker === undefined)) finish(failedCode);
@@ -206,7 +220,7 @@ export function runPrimary(opts: PrimaryOptions): Promise<void> {
 
     logger.info({ workers: count, scheduling: cluster.schedulingPolicy === cluster.SCHED_RR ? 'rr' : 'none' }, 'starting worker processes');
     for (let i = 0; i < count; i++) {
-      const s: Slot = { slot: i + 1, worker: undefined, startedAt: 0, ready: false, restartTimer: undefined };
+      const s: Slot = { slot: i + 1, worker: undefined, startedAt: 0, ready: false, open: 0, restartTimer: undefined };
       slots.push(s);
       fork(s);
     }

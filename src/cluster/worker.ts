@@ -1,5 +1,6 @@
 // A worker process's end of the cluster channel (non-engine part): says when it serves, asks the primary for the
-// aggregated /metrics and answers the primary's collect requests with its own metrics.
+// aggregated /metrics, answers the primary's collect requests with its own metrics, and carries the share
+// cap's counts.
 import cluster from 'node:cluster';
 import { flushMetrics, registry } from '../metrics/registry.js';
 import { opsOf } from '../util/ipc-batch.js';
@@ -14,6 +15,10 @@ export interface WorkerLink {
   setBeforeCollect(fn: () => void): void;
   /** Every worker's metrics, merged by the primary. */
   clusterMetrics(): Promise<{ text: string; contentType: string }>;
+  /** Share cap: tells the primary this worker's open connections on the shared port. */
+  reportOpen(open: number): void;
+  /** Share cap: called with the other workers' open connections together, whenever the primary sends them. */
+  onOthers(fn: (others: number) => void): void;
 }
 
 function send(m: WorkerMessage): void {
@@ -25,6 +30,7 @@ export function workerLink(): WorkerLink | undefined {
   const worker = cluster.worker;
   if (!cluster.isWorker || worker === undefined) return undefined;
   let beforeCollect: () => void = () => undefined;
+  let others: (n: number) => void = () => undefined;
   let nextId = 1;
   const waiting = new Map<number, (v: { text: string; contentType: string }) => void>();
   process.on('message', (message: unknown) => {
@@ -34,6 +40,8 @@ export function workerLink(): WorkerLink | undefined {
       if (op.k === 10) {
         waiting.get(op.id)?.({ text: op.text, contentType: op.contentType });
         waiting.delete(op.id);
+      } else if (op.k === 12) {
+        others(op.others);
       } else {
         try {
           flushMetrics();
@@ -55,6 +63,10 @@ export function workerLink(): WorkerLink | undefined {
     announceReady: (port, nodeId) => send({ k: 1, port, nodeId }),
     setBeforeCollect: (fn) => {
       beforeCollect = fn;
+    },
+    reportOpen: (open) => send({ k: 4, open }),
+    onOthers: (fn) => {
+      others = fn;
     },
     clusterMetrics: () =>
       new Promise((resolve, reject) => {
