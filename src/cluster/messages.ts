@@ -12,10 +12,12 @@ export type WorkerMessage =
   | { k: 1; port: number; nodeId: string } // listening, ready to serve
   | { k: 2; id: number } // asks for the aggregated /metrics text
   | { k: 3; id: number; metrics: WorkerMetricsJson } // this worker's metrics, answering a collect
-  | { k: 4; open: number }; // this worker's open connections on the shared port (share cap, ./share-cap.ts)
+  | { k: 4; open: number } // this worker's open connections on the shared port (share cap, ./share-cap.ts)
+  | { k: 5; listening: boolean }; // false: may I stop accepting? true: I listen again (share cap)
 
 /** Primary → worker. */
 export type PrimaryMessage =
   | { k: 10; id: number; text: string; contentType: string } // aggregated /metrics text
   | { k: 11; id: number } // collect this worker's metrics
-  | { k: 12; others: number }; // the other workers' open connections together (share cap)
+  | { k: 12; others: number } // the other workers' open connections together (share cap)
+  | { k: 13; granted: boolean }; // answers k 5 false: another worker accepts, this one may stop (share cap)

@@ -29,6 +29,8 @@ interface Slot {
   ready: boolean;
   /** Open connections on the shared port, as the worker last reported (share cap, `none` scheduling). */
   open: number;
+  /** Not accepting on the shared port (share cap): the primary granted its pause. */
+  paused: boolean;
   restartTimer: NodeJS.Timeout | undefined;
 }
 
@@ -127,6 +129,15 @@ export function runPrimary(opts: PrimaryOptions): Promise<void> {
             s.open = op.open;
             shareOthers();
             break;
+          case 5:
+            // Were every worker's copy of the shared handle closed, Node's primary would close the socket.
+            if (op.listening) s.paused = false;
+            else {
+              const granted = slots.some((x) => x !== s && x.worker !== undefined && x.ready && !x.paused);
+              if (granted) s.paused = true;
+              sendTo(w, { k: 13, granted });
+            }
+            break;
         }
       }
     };
@@ -138,6 +149,7 @@ export function runPrimary(opts: PrimaryOptions): Promise<void> {
       s.worker = w;
       s.ready = false;
       s.open = 0;
+      s.paused = false;
       s.startedAt = Date.now();
       bySlotWorker.set(w.id, s);
       host.attach(w.id, portOf(w));
@@ -157,6 +169,7 @@ export function runPrimary(opts: PrimaryOptions): Promise<void> {
       s.worker = undefined;
       s.ready = false;
       s.open = 0;
+      s.paused = false;
       updateGauge();
       shareOthers();
       if (stopping) {
@@ -220,7 +233,7 @@ export function runPrimary(opts: PrimaryOptions): Promise<void> {
 
     logger.info({ workers: count, scheduling: cluster.schedulingPolicy === cluster.SCHED_RR ? 'rr' : 'none' }, 'starting worker processes');
     for (let i = 0; i < count; i++) {
-      const s: Slot = { slot: i + 1, worker: undefined, startedAt: 0, ready: false, open: 0, restartTimer: undefined };
+      const s: Slot = { slot: i + 1, worker: undefined, startedAt: 0, ready: false, open: 0, paused: false, restartTimer: undefined };
       slots.push(s);
       fork(s);
     }

@@ -2,7 +2,8 @@
 // socket itself, so a burst can go mostly to one worker. A worker well over its share of the open connections
 // stops accepting (net.Server.close() in a cluster worker drops only this worker's copy of the shared handle;
 // the primary and the other workers keep the socket and its queue) and listens again once it is back near its
-// share. The open counts of the other workers come from the primary (messages k 4 / 12).
+// share. The open counts of the other workers come from the primary (messages k 4 / 12), and the primary lets
+// a worker pause only while another one accepts (k 5 / 13).
 import type { Server as NetServer } from 'node:net';
 import type { Logger } from 'pino';
 import type { GyreConfig } from '../config/types.js';
@@ -17,6 +18,8 @@ export const SHARE_RESUME = 1.05;
 export const SHARE_FLOOR = 256;
 /** At most one report of this worker's count to the primary per this many ms. */
 const REPORT_MS = 50;
+/** After the primary refused a pause (no other worker accepting), ask again no sooner than this. */
+const ASK_AGAIN_MS = 100;
 
 export interface ShareInput {
   own: number;
@@ -50,6 +53,14 @@ export interface ShareCapOptions {
   /** Listens again on the shared port (resolves when listening). */
   relisten: () => Promise<void>;
   report: (open: number) => void;
+  /**
+   * Asks the primary whether this worker may stop accepting; the answer comes to answerPause(). The primary
+   * says yes only while another worker accepts: were every worker's copy of the shared handle closed, the
+   * primary would close the socket itself (queued connections reset, new ones refused).
+   */
+  askPause: () => void;
+  /** Tells the primary that this worker listens again (after the handle came back). */
+  resumed: () => void;
   onPause?: (paused: boolean, own: number, others: number) => void;
   /** SHARE_FLOOR unless told (tests). */
   floor?: number;
@@ -60,8 +71,10 @@ export class ShareCap {
   private own = 0;
   private others = 0;
   private paused = false;
-  /** A listen is on its way (the primary sends the handle back). */
-  private resuming = false;
+  /** A pause request or a listen is on its way to the primary. */
+  private busy = false;
+  /** No new pause request before this time (the primary said no). */
+  private askAfter = 0;
   private stopped = false;
   private reported = -1;
   private reportTimer: NodeJS.Timeout | undefined;
@@ -87,6 +100,23 @@ export class ShareCap {
     this.check();
   }
 
+  /** The primary's answer to askPause. */
+  answerPause(granted: boolean): void {
+    this.busy = false;
+    if (!granted) {
+      this.askAfter = Date.now() + ASK_AGAIN_MS;
+      return;
+    }
+    const still = shouldPause({ own: this.own, others: this.others, workers: this.o.workers, limit: this.o.limit, paused: false, floor: this.o.floor });
+    if (this.stopped || !still || !this.o.server.listening) {
+      this.o.resumed();
+      return;
+    }
+    this.paused = true;
+    this.o.server.close();
+    this.o.onPause?.(true, this.own, this.others);
+  }
+
   /** Shutdown: never listen again; the caller closes the server. */
   stop(): void {
     this.stopped = true;
@@ -108,31 +138,31 @@ export class ShareCap {
   }
 
   private check(): void {
-    if (this.stopped || this.resuming) return;
+    if (this.stopped || this.busy) return;
     const pause = shouldPause({ own: this.own, others: this.others, workers: this.o.workers, limit: this.o.limit, paused: this.paused, floor: this.o.floor });
     if (pause === this.paused) return;
     if (pause) {
-      if (!this.o.server.listening) return;
-      this.paused = true;
-      this.o.server.close();
-      this.o.onPause?.(true, this.own, this.others);
+      if (!this.o.server.listening || Date.now() < this.askAfter) return;
+      this.busy = true;
+      this.o.askPause();
       return;
     }
-    this.resuming = true;
+    this.busy = true;
     this.o.relisten().then(
       () => {
-        this.resuming = false;
+        this.busy = false;
         this.paused = false;
         // A shutdown that began meanwhile found the server closed: close it again.
         if (this.stopped) {
           this.o.server.close();
           return;
         }
+        this.o.resumed();
         this.o.onPause?.(false, this.own, this.others);
         this.check();
       },
       () => {
-        this.resuming = false;
+        this.busy = false;
       },
     );
   }
@@ -156,8 +186,11 @@ export function installShareCap(
       await relisten();
     },
     report: (open) => link.reportOpen(open),
+    askPause: () => link.setListening(false),
+    resumed: () => link.setListening(true),
     onPause: (paused, own, others) => logger.debug({ own, others }, paused ? 'share cap: over its share, not accepting' : 'share cap: accepting again'),
   });
   link.onOthers((n) => cap.setOthers(n));
+  link.onPauseAnswer((granted) => cap.answerPause(granted));
   return cap;
 }

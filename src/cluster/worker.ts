@@ -19,6 +19,10 @@ export interface WorkerLink {
   reportOpen(open: number): void;
   /** Share cap: called with the other workers' open connections together, whenever the primary sends them. */
   onOthers(fn: (others: number) => void): void;
+  /** Share cap: false asks the primary whether this worker may stop accepting; true says it listens again. */
+  setListening(listening: boolean): void;
+  /** Share cap: the primary's answer to setListening(false). */
+  onPauseAnswer(fn: (granted: boolean) => void): void;
 }
 
 function send(m: WorkerMessage): void {
@@ -31,6 +35,7 @@ export function workerLink(): WorkerLink | undefined {
   if (!cluster.isWorker || worker === undefined) return undefined;
   let beforeCollect: () => void = () => undefined;
   let others: (n: number) => void = () => undefined;
+  let pauseAnswer: (granted: boolean) => void = () => undefined;
   let nextId = 1;
   const waiting = new Map<number, (v: { text: string; contentType: string }) => void>();
   process.on('message', (message: unknown) => {
@@ -42,6 +47,8 @@ export function workerLink(): WorkerLink | undefined {
         waiting.delete(op.id);
       } else if (op.k === 12) {
         others(op.others);
+      } else if (op.k === 13) {
+        pauseAnswer(op.granted);
       } else {
         try {
           flushMetrics();
@@ -67,6 +74,10 @@ export function workerLink(): WorkerLink | undefined {
     reportOpen: (open) => send({ k: 4, open }),
     onOthers: (fn) => {
       others = fn;
+    },
+    setListening: (listening) => send({ k: 5, listening }),
+    onPauseAnswer: (fn) => {
+      pauseAnswer = fn;
     },
     clusterMetrics: () =>
       new Promise((resolve, reject) => {

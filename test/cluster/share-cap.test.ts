@@ -36,30 +36,48 @@ describe('ShareCap on a listening server', () => {
     await new Promise<void>((r) => server.listen({ port: 0, host: '127.0.0.1' }, r));
     const port = (server.address() as AddressInfo).port;
     const reports: number[] = [];
-    const cap = new ShareCap({
+    const asks: string[] = [];
+    let grant = false;
+    const cap: ShareCap = new ShareCap({
       server,
       workers: 2,
       limit: Infinity,
       floor: 0,
       relisten: () => new Promise<void>((r) => server.listen({ port, host: '127.0.0.1' }, r)),
       report: (n) => reports.push(n),
+      askPause: () => {
+        asks.push('pause?');
+        queueMicrotask(() => cap.answerPause(grant));
+      },
+      resumed: () => asks.push('listening'),
     });
     const clients: Socket[] = [];
     try {
       cap.setOthers(4);
-      // 5 + 4 open: 5 ≤ 1.15 × 4.5, accepting. The 6th makes 6 > 1.15 × 5: paused.
+      // 5 + 4 open: 5 ≤ 1.15 × 4.5, accepting. The 6th makes 6 > 1.15 × 5: it asks to pause; the primary
+      // says no first (no other worker accepting), so it keeps listening.
       for (let i = 0; i < 6; i++) {
         assert.equal(cap.isPaused, false);
         const c = connect(port, '127.0.0.1');
         clients.push(c);
         await waitFor(() => held.length === i + 1);
       }
-      assert.equal(cap.isPaused, true);
+      await waitFor(() => asks.length === 1);
+      assert.equal(server.listening, true);
+      assert.equal(cap.isPaused, false);
+      // Granted the next time it asks (after ASK_AGAIN_MS, on the next count it gets).
+      grant = true;
+      await waitFor(() => {
+        cap.setOthers(4);
+        return cap.isPaused;
+      });
+      assert.deepEqual(asks, ['pause?', 'pause?']);
       assert.equal(server.listening, false);
       await waitFor(() => reports.at(-1) === 6);
       // The others now hold 8: mean 7, own 6 is under it: listens again and accepts.
       cap.setOthers(8);
       await waitFor(() => server.listening && !cap.isPaused);
+      assert.equal(asks.at(-1), 'listening');
       const c = connect(port, '127.0.0.1');
       clients.push(c);
       await waitFor(() => held.length === 7);
