@@ -537,7 +537,8 @@ export interface GyreConfig {
     /**
      * Gyre extension: how connections reach the workers. 'rr': the primary accepts and hands each one over
      * round-robin (measured: no refused connects under load, docs/workers.md); 'none': every worker accepts on
-     * the shared listen socket (less CPU).
+     * the shared listen socket (less CPU); one over its share of the connections stops accepting for a while
+     * (src/cluster/share-cap.ts).
      */
     workers_scheduling: 'rr' | 'none';
   };
