@@ -20,4 +20,5 @@ export type PrimaryMessage =
   | { k: 10; id: number; text: string; contentType: string } // aggregated /metrics text
   | { k: 11; id: number } // collect this worker's metrics
   | { k: 12; others: number } // the other workers' open connections together (share cap)
-  | { k: 13; granted: boolean }; // answers k 5 false: another worker accepts, this one may stop (share cap)
+  | { k: 13; granted: boolean } // answers k 5 false: another worker accepts, this one may stop (share cap)
+  | { k: 14 }; // listen again now: no other worker accepts any more (one exited; share cap)

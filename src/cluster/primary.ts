@@ -172,6 +172,10 @@ export function runPrimary(opts: PrimaryOptions): Promise<void> {
       s.paused = false;
       updateGauge();
       shareOthers();
+      // Share cap: with no worker accepting, the paused ones must listen again (Node's primary closed the socket).
+      if (!slots.some((x) => x.worker !== undefined && x.ready && !x.paused)) {
+        for (const x of slots) if (x.worker !== undefined && x.paused) sendTo(x.worker, { k: 14 });
+      }
       if (stopping) {
         if (code !== 0) failedCode = 1;
         if (slots.every((x) => x.worker === undefined)) finish(failedCode);

@@ -117,6 +117,13 @@ export class ShareCap {
     this.o.onPause?.(true, this.own, this.others);
   }
 
+  /** No other worker accepts any more (one exited): listen again now, and ask before pausing again. */
+  mustListen(): void {
+    if (!this.paused || this.busy || this.stopped) return;
+    this.askAfter = Date.now() + ASK_AGAIN_MS;
+    this.relisten();
+  }
+
   /** Shutdown: never listen again; the caller closes the server. */
   stop(): void {
     this.stopped = true;
@@ -147,6 +154,10 @@ export class ShareCap {
       this.o.askPause();
       return;
     }
+    this.relisten();
+  }
+
+  private relisten(): void {
     this.busy = true;
     this.o.relisten().then(
       () => {
@@ -192,5 +203,6 @@ export function installShareCap(
   });
   link.onOthers((n) => cap.setOthers(n));
   link.onPauseAnswer((granted) => cap.answerPause(granted));
+  link.onMustListen(() => cap.mustListen());
   return cap;
 }

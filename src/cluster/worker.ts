@@ -23,6 +23,8 @@ export interface WorkerLink {
   setListening(listening: boolean): void;
   /** Share cap: the primary's answer to setListening(false). */
   onPauseAnswer(fn: (granted: boolean) => void): void;
+  /** Share cap: the primary says no other worker accepts any more (one exited): listen again now. */
+  onMustListen(fn: () => void): void;
 }
 
 function send(m: WorkerMessage): void {
@@ -36,6 +38,7 @@ export function workerLink(): WorkerLink | undefined {
   let beforeCollect: () => void = () => undefined;
   let others: (n: number) => void = () => undefined;
   let pauseAnswer: (granted: boolean) => void = () => undefined;
+  let mustListen: () => void = () => undefined;
   let nextId = 1;
   const waiting = new Map<number, (v: { text: string; contentType: string }) => void>();
   process.on('message', (message: unknown) => {
@@ -49,6 +52,8 @@ export function workerLink(): WorkerLink | undefined {
         others(op.others);
       } else if (op.k === 13) {
         pauseAnswer(op.granted);
+      } else if (op.k === 14) {
+        mustListen();
       } else {
         try {
           flushMetrics();
@@ -78,6 +83,9 @@ export function workerLink(): WorkerLink | undefined {
     setListening: (listening) => send({ k: 5, listening }),
     onPauseAnswer: (fn) => {
       pauseAnswer = fn;
+    },
+    onMustListen: (fn) => {
+      mustListen = fn;
     },
     clusterMetrics: () =>
       new Promise((resolve, reject) => {

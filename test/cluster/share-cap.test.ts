@@ -72,6 +72,16 @@ describe('ShareCap on a listening server', () => {
         return cap.isPaused;
       });
       assert.deepEqual(asks, ['pause?', 'pause?']);
+      // The primary says no other worker accepts any more (one exited): it listens again at once, then asks
+      // to pause again (granted here) since it is still over its share.
+      cap.mustListen();
+      await waitFor(() => asks.length === 3 && server.listening);
+      assert.equal(asks[2], 'listening');
+      await waitFor(() => {
+        cap.setOthers(4);
+        return cap.isPaused && !server.listening;
+      });
+      assert.equal(asks.at(-1), 'pause?');
       assert.equal(server.listening, false);
       await waitFor(() => reports.at(-1) === 6);
       // The others now hold 8: mean 7, own 6 is under it: listens again and accepts.
