@@ -11,26 +11,12 @@ import { defaultConfig } from '../src/config/index.js';
 import type { GyreConfig } from '../src/config/types.js';
 import { Node } from '../src/core/node.js';
 import { createMemoryEngine } from '../src/engines/memory/index.js';
-import type { SessionPort, Transport, TransportInfo } from '../src/transports/types.js';
+import type { SessionPort } from '../src/transports/types.js';
+import { CountingTransport } from './lib/fake-node.js';
 
 const N = Math.max(100, Math.min(200_000, Number(process.argv[2] ?? 20_000) || 20_000));
 const ROUNDS = Number(process.env["ROUNDS"] ?? 5);
 const SECRET = 'bench-secret';
-
-class NullTransport implements Transport {
-  readonly info: TransportInfo = { name: 'websocket', protocol: 'json', unidirectional: false, remoteAddress: '127.0.0.1', headers: {} };
-  readonly bufferedBytes = 0;
-  onceDrained(cb: () => void): void {
-    setImmediate(cb);
-  }
-  pauseReading(): void {}
-  resumeReading(): void {}
-  replies = 0;
-  write(): void {
-    this.replies++;
-  }
-  close(): void {}
-}
 
 function token(sub: string): string {
   return signHs256({ sub, exp: Math.floor(Date.now() / 1000) + 3600 }, SECRET);
@@ -47,17 +33,17 @@ function config(): GyreConfig {
 
 async function round(node: Node, frames: Uint8Array[]): Promise<number> {
   const ports: SessionPort[] = [];
-  const transports: NullTransport[] = [];
+  const transports: CountingTransport[] = [];
   const t0 = performance.now();
   for (let i = 0; i < frames.length; i++) {
-    const t = new NullTransport();
+    const t = new CountingTransport();
     transports.push(t);
     const p = node.accept(t);
     ports.push(p);
     p.handleFrame(frames[i]!);
   }
   // Connects finish asynchronously (token verification is async): wait until every transport got its reply.
-  while (transports.some((t) => t.replies === 0)) await new Promise((r) => setImmediate(r));
+  while (transports.some((t) => t.frames === 0)) await new Promise((r) => setImmediate(r));
   const us = ((performance.now() - t0) * 1000) / frames.length;
   for (const p of ports) p.handleTransportClose();
   await new Promise((r) => setTimeout(r, 50));

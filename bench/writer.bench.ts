@@ -7,29 +7,21 @@
 import { closeSync, openSync, writeSync } from 'node:fs';
 import { Writer } from '../src/core/writer.js';
 import { codecFor } from '../src/protocol/index.js';
-import type { Transport, TransportInfo } from '../src/transports/types.js';
+import { CountingTransport } from './lib/fake-node.js';
 
 const RUNS = 5;
 const MESSAGES_PER_RUN = 200_000;
 const BURSTS = [1, 10, 100, 1000] as const;
 
-class CountingTransport implements Transport {
-  readonly info: TransportInfo = { name: 'websocket', protocol: 'json', unidirectional: false, remoteAddress: '127.0.0.1', headers: {} };
-  readonly bufferedBytes = 0;
-  onceDrained(cb: () => void): void {
-    setImmediate(cb);
+/** Counts frames and writes each one to `fd`: one real syscall per frame. */
+class SyscallTransport extends CountingTransport {
+  constructor(private readonly fd: number) {
+    super();
   }
-  pauseReading(): void {}
-  resumeReading(): void {}
-  frames = 0;
-  bytes = 0;
-  constructor(private readonly fd: number) {}
-  write(frame: Uint8Array): void {
-    this.frames++;
-    this.bytes += frame.byteLength;
+  override write(frame: Uint8Array): void {
+    super.write(frame);
     writeSync(this.fd, frame);
   }
-  close(): void {}
 }
 
 const codec = codecFor('json');
@@ -43,7 +35,7 @@ interface RunResult {
 }
 
 async function runBatched(burst: number): Promise<RunResult> {
-  const t = new CountingTransport(devNull);
+  const t = new SyscallTransport(devNull);
   const w = new Writer({ transport: t, codec, maxQueueBytes: 64 << 20, onOverflow: () => undefined });
   const start = performance.now();
   for (let sent = 0; sent < MESSAGES_PER_RUN; ) {
@@ -56,7 +48,7 @@ async function runBatched(burst: number): Promise<RunResult> {
 }
 
 async function runPerMessage(burst: number): Promise<RunResult> {
-  const t = new CountingTransport(devNull);
+  const t = new SyscallTransport(devNull);
   const start = performance.now();
   for (let sent = 0; sent < MESSAGES_PER_RUN; ) {
     for (let i = 0; i < burst && sent < MESSAGES_PER_RUN; i++, sent++) t.write(message);
