@@ -201,6 +201,13 @@ const proxy = z.object(proxyShape);
 const switchedProxy = z.object({ enabled: bool(false), ...proxyShape });
 const rpcOptionsShape = { proxy_enabled: bool(false), proxy_name: str('default') };
 
+/** Centrifugo's `{enabled, transforms: [{code, to}]}` blocks that convert a connect error code; `to` differs by transport kind. */
+function codeTransforms<T extends z.ZodType>(to: T) {
+  return z
+    .object({ enabled: bool(false), transforms: z.array(z.object({ code: z.number().int().min(1), to })).default(() => []) })
+    .prefault({});
+}
+
 const client = z.object({
   allowed_origins: strings(),
   token: z.object(tokenShape).prefault({}),
@@ -230,19 +237,9 @@ const client = z.object({
   subscribe_to_user_personal_channel: z
     .object({ enabled: bool(false), personal_channel_namespace: str(), single_connection: bool(false) })
     .prefault({}),
-  connect_code_to_unidirectional_disconnect: z
-    .object({
-      enabled: bool(false),
-      transforms: z
-        .array(
-          z.object({
-            code: z.number().int().min(1),
-            to: z.object({ code: z.number().int().min(1), reason: z.string().refine((r) => [...r].every((ch) => ch.charCodeAt(0) < 128), 'reason must be ASCII').default('') }),
-          }),
-        )
-        .default(() => []),
-    })
-    .prefault({}),
+  connect_code_to_unidirectional_disconnect: codeTransforms(
+    z.object({ code: z.number().int().min(1), reason: z.string().refine((r) => [...r].every((ch) => ch.charCodeAt(0) < 128), 'reason must be ASCII').default('') }),
+  ),
   proxy: z.object({ connect: switchedProxy.prefault({}), refresh: switchedProxy.prefault({}) }).prefault({}),
 });
 
@@ -251,19 +248,7 @@ const emulationTransport = (prefix: string) =>
   z.object({ enabled: bool(false), handler_prefix: str(prefix), max_request_body_size: int(65536, 1) }).prefault({});
 
 /** uni_sse / uni_http_stream; `connect_code_to_http_response` answers a refused connect with a status. */
-const connectCodeToHttpResponse = z
-  .object({
-    enabled: bool(false),
-    transforms: z
-      .array(
-        z.object({
-          code: z.number().int().min(1),
-          to: z.object({ status_code: z.number().int().min(100).max(599), body: str('') }),
-        }),
-      )
-      .default(() => []),
-  })
-  .prefault({});
+const connectCodeToHttpResponse = codeTransforms(z.object({ status_code: z.number().int().min(100).max(599), body: str('') }));
 const uniHttpTransport = (prefix: string) =>
   z
     .object({
