@@ -135,9 +135,20 @@ export async function startRedisCluster(): Promise<RedisClusterSet> {
   const nodes: { port: number; s: Spawned }[] = [];
   for (let i = 0; i < 3; i++) {
     const port = await freePort();
+    // The cluster bus gets a reserved port of its own: Redis's default (port + 10000) may be a port in use.
+    const busPort = await freePort();
     const sub = mkdtempSync(join(dir, `n${port}-`));
     const s = spawnRedis(
-      baseArgs(port, sub, ['--cluster-enabled', 'yes', '--cluster-config-file', join(sub, 'nodes.conf'), '--cluster-node-timeout', '2000']),
+      baseArgs(port, sub, [
+        '--cluster-enabled',
+        'yes',
+        '--cluster-port',
+        String(busPort),
+        '--cluster-config-file',
+        join(sub, 'nodes.conf'),
+        '--cluster-node-timeout',
+        '2000',
+      ]),
     );
     nodes.push({ port, s });
   }
