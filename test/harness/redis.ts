@@ -152,15 +152,21 @@ export async function startRedisCluster(): Promise<RedisClusterSet> {
     );
     nodes.push({ port, s });
   }
-  for (const n of nodes) await waitUp(n.port, n.s, 'cluster node');
-  await run('redis-cli', ['--cluster', 'create', ...nodes.map((n) => `127.0.0.1:${n.port}`), '--cluster-yes'], { timeout: 30_000 });
-  // Wait until every node reports cluster_state:ok.
-  const deadline = Date.now() + 15_000;
-  for (;;) {
-    const states = await Promise.all(nodes.map((n) => redisCli(n.port, 'cluster', 'info')));
-    if (states.every((s) => s.includes('cluster_state:ok'))) break;
-    if (Date.now() > deadline) throw new Error('redis cluster did not reach cluster_state:ok');
-    await sleep(100);
+  try {
+    for (const n of nodes) await waitUp(n.port, n.s, 'cluster node');
+    await run('redis-cli', ['--cluster', 'create', ...nodes.map((n) => `127.0.0.1:${n.port}`), '--cluster-yes'], { timeout: 30_000 });
+    // Wait until every node reports cluster_state:ok.
+    const deadline = Date.now() + 15_000;
+    for (;;) {
+      const states = await Promise.all(nodes.map((n) => redisCli(n.port, 'cluster', 'info')));
+      if (states.every((s) => s.includes('cluster_state:ok'))) break;
+      if (Date.now() > deadline) throw new Error('redis cluster did not reach cluster_state:ok');
+      await sleep(100);
+    }
+  } catch (err) {
+    // A node that failed to start, or a cluster that never formed: stop the nodes already running.
+    await Promise.all(nodes.map((n) => stopSpawned(n.s)));
+    throw err;
   }
   return {
     ports: nodes.map((n) => n.port),
