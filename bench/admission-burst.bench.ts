@@ -7,9 +7,13 @@
 // clients aborted by the 5 s timeout, clients refused with a 503 (answered at once, they retry), other
 // failures, and time-to-subscribed of those that got in. Medians over runs.
 // Usage: node --import tsx bench/admission-burst.bench.ts [--clients 20000] [--runs 3] [--processes 4]
+//        [--gyre-dist DIR] [--before DIR]
+// --gyre-dist: run Gyre from that compiled build (e.g. dist/) instead of src/ through tsx. --before: add a side,
+// Gyre with the guard on from that other compiled build (e.g. main's, built with `npx tsc -p tsconfig.build.json
+// --outDir DIR`), run in turn with the others for an A/B in one invocation.
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { runProcess } from './lib/run-process.js';
 import { REPO_ROOT, startServer, type PeerName } from './lib/servers.js';
 import { median as medianOf } from './lib/summary.js';
@@ -22,15 +26,26 @@ function arg(name: string, d: number): number {
 const N = arg('clients', 20_000);
 const RUNS = Math.max(1, Math.min(5, arg('runs', 3)));
 const PROCESSES = Math.max(1, Math.min(8, arg('processes', 4)));
+function dirArg(name: string): string | undefined {
+  const i = process.argv.indexOf(`--${name}`);
+  const v = i === -1 ? undefined : process.argv[i + 1];
+  return v === undefined ? undefined : resolve(v);
+}
+const GYRE_DIST = dirArg('gyre-dist');
+const BEFORE = dirArg('before');
 
 interface Side {
   name: string;
   peer: PeerName;
   config: Record<string, unknown>;
+  /** Gyre's compiled build to run (undefined: src/ through tsx). */
+  dist?: string | undefined;
 }
+const guardOn = { http_server: { handshake_wait_budget: '2s' } };
 const SIDES: Side[] = [
-  { name: 'Gyre, guard on (2 s)', peer: 'gyre', config: { http_server: { handshake_wait_budget: '2s' } } },
-  { name: 'Gyre, guard off', peer: 'gyre', config: { http_server: { handshake_wait_budget: '0s' } } },
+  ...(BEFORE !== undefined ? [{ name: 'Gyre, guard on (2 s), before', peer: 'gyre' as const, config: guardOn, dist: BEFORE }] : []),
+  { name: 'Gyre, guard on (2 s)', peer: 'gyre', config: guardOn, dist: GYRE_DIST },
+  { name: 'Gyre, guard off', peer: 'gyre', config: { http_server: { handshake_wait_budget: '0s' } }, dist: GYRE_DIST },
   { name: 'Centrifugo 6.9.1', peer: 'centrifugo', config: {} },
 ];
 
@@ -47,7 +62,7 @@ interface Outcome {
 }
 
 async function burst(side: Side): Promise<Outcome> {
-  const server = await startServer(side.peer, { configOverride: side.config });
+  const server = await startServer(side.peer, { configOverride: side.config, ...(side.dist !== undefined ? { gyreDist: side.dist } : {}) });
   const dir = mkdtempSync(join(tmpdir(), 'gyre-admission-'));
   try {
     const json = join(dir, 'report.json');
@@ -95,7 +110,8 @@ for (let run = 0; run < RUNS; run++) {
   }
 }
 const fmt = (n: number): string => Math.round(n).toLocaleString('en-US');
-console.log(`\nnode --import tsx bench/admission-burst.bench.ts --clients ${N} --runs ${RUNS} --processes ${PROCESSES}`);
+const dirs = `${GYRE_DIST !== undefined ? ` --gyre-dist ${GYRE_DIST}` : ''}${BEFORE !== undefined ? ` --before ${BEFORE}` : ''}`;
+console.log(`\nnode --import tsx bench/admission-burst.bench.ts --clients ${N} --runs ${RUNS} --processes ${PROCESSES}${dirs}`);
 console.log(`${N} clients at once, 5 s to be subscribed; medians of ${RUNS} runs (each run's value in brackets); somaxconn ${String(readSomaxconn())}\n`);
 console.log('| server | aborted by the 5 s timeout | refused with 503 | other failures | subscribed | time-to-subscribed p50 / p99 / max (ms) | host listen overflows |');
 console.log('|---|---|---|---|---|---|---|');

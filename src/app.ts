@@ -14,6 +14,7 @@ import { GrpcApiServer } from './grpc/api-service.js';
 import { grpcCredentials } from './grpc/server.js';
 import { UniGrpcServer } from './grpc/uni-stream.js';
 import { createEngine, engineFactories, workerEngineFactories } from './app-engines.js';
+import { resolveWorkers } from './cluster/count.js';
 import { installShareCap, type ShareCap } from './cluster/share-cap.js';
 import type { WorkerLink } from './cluster/worker.js';
 import { createTokenVerifier } from './auth/jwt.js';
@@ -62,6 +63,8 @@ export interface StartOptions {
   logger: Logger;
   /** Set in a worker process (`node.workers` > 1): the memory engine is the primary's, /metrics is merged. */
   worker?: WorkerLink | undefined;
+  /** Handshakes per second measured by the start-up warm-up: the admission guard's prior (transports/admission.ts). */
+  handshakeRate?: number | undefined;
 }
 
 export async function startServer(config: Readonly<GyreConfig>, opts: StartOptions): Promise<RunningServer> {
@@ -134,6 +137,7 @@ export async function startServer(config: Readonly<GyreConfig>, opts: StartOptio
       logger,
       fds,
       otherOpen: () => httpTransports.open,
+      handshakeRate: opts.handshakeRate,
     });
     mainRouter.add(config.websocket.handler_prefix, (req, res) => {
       req.resume();
@@ -273,8 +277,10 @@ export async function startServer(config: Readonly<GyreConfig>, opts: StartOptio
     // The admission guard reads the port's kernel accept queue from /proc/net/tcp{,6} (5-20 ms of system CPU a
     // read on a host with 10,000-50,000 TCP sockets, up to 10 reads a second in a burst). A round-robin worker
     // never accepts: the primary drains that queue at once and passes each connection on, so the queue says
-    // nothing about this worker's wait and the read is skipped (docs/workers.md).
-    if (worker === undefined || config.node.workers_scheduling !== 'rr') ws?.setListenPort(port, listenFamily(front.server));
+    // nothing about this worker's wait and the read is skipped (docs/workers.md). Under `none` every worker reads
+    // the same shared queue and drains its part of it.
+    if (worker === undefined) ws?.setListenPort(port, listenFamily(front.server));
+    else if (config.node.workers_scheduling !== 'rr') ws?.setListenPort(port, listenFamily(front.server), resolveWorkers(config.node.workers));
     // `none` scheduling: a worker well over its share of the connections stops accepting (docs/workers.md).
     if (worker !== undefined && config.node.workers_scheduling === 'none' && hs.port !== 0) {
       shareCap = installShareCap(front.server, worker, config, softLimit - hs.fd_reserve, () => listen(front.server, hs.address, hs.port, hs.backlog), logger);

@@ -13,6 +13,7 @@
 // about 0.4 s of CPU, 40% of the node's, was V8 still compiling and running that path unoptimised).
 import { randomBytes } from 'node:crypto';
 import { request, Agent } from 'node:http';
+import { performance } from 'node:perf_hooks';
 import { pino, type Logger } from 'pino';
 import WebSocket from 'ws';
 import { signHs256 } from './auth/sign.js';
@@ -34,6 +35,11 @@ export interface WarmupResult {
   subscribed: number;
   /** API publishes that succeeded. */
   published: number;
+  /**
+   * Main-thread busy time of the connect phase (ms): the `subscribed` handshakes, server and client side, both in
+   * this process (the admission guard's prior rate, transports/handshake-rate.ts).
+   */
+  connectActiveMs: number;
   ms: number;
   /** True when the time budget ran out before the end. */
   timedOut: boolean;
@@ -208,7 +214,7 @@ export async function warmUp(
   const deadline = t0 + (opts.timeoutMs ?? 4000);
   const secret = randomBytes(24).toString('hex');
   const apiKey = randomBytes(24).toString('hex');
-  const result: WarmupResult = { connections: n, subscribed: 0, published: 0, ms: 0, timedOut: false };
+  const result: WarmupResult = { connections: n, subscribed: 0, published: 0, connectActiveMs: 0, ms: 0, timedOut: false };
   const sockets: WebSocket[] = [];
   const agent = new Agent({ keepAlive: true, maxSockets: PUBLISH_CONCURRENCY });
   let server: WarmupServer | undefined;
@@ -216,6 +222,7 @@ export async function warmUp(
     server = await opts.start(warmupConfig(config, secret, apiKey), { logger: pino({ level: 'silent' }) });
     const url = `ws://127.0.0.1:${server.port}${config.websocket.handler_prefix}`;
     const nowSec = Math.floor(Date.now() / 1000);
+    const elu = performance.eventLoopUtilization();
     for (let first = 0; first < n && Date.now() < deadline; first += WAVE) {
       const wave: Promise<boolean>[] = [];
       for (let i = first; i < Math.min(n, first + WAVE); i++) {
@@ -224,6 +231,7 @@ export async function warmUp(
       }
       for (const ok of await Promise.all(wave)) if (ok) result.subscribed++;
     }
+    result.connectActiveMs = Math.round(performance.eventLoopUtilization(elu).active);
     const port = server.port;
     const prefix = config.http_api.handler_prefix;
     const total = Math.min(MAX_PUBLISHES, n * PUBLISHES_PER_CONNECTION);

@@ -49,6 +49,8 @@ export interface StartOptions {
   readonly env?: NodeJS.ProcessEnv;
   /** Keys merged (deeply) over centrifugoStyleConfig for gyre and centrifugo, e.g. `{ rpc: { ping: { enabled: true } } }`. */
   readonly configOverride?: Record<string, unknown>;
+  /** Gyre only: run this compiled build (`<dir>/src/main.js`, e.g. an older one for an A/B) instead of src/ through tsx. */
+  readonly gyreDist?: string;
 }
 
 function isPlainObject(v: unknown): v is Record<string, unknown> {
@@ -110,14 +112,15 @@ function commandFor(
   port: number,
   pingSec: number,
   override: Record<string, unknown> = {},
+  gyreDist?: string,
 ): { cmd: string; args: string[] } {
   const tsx = [process.execPath, '--import', 'tsx'] as const;
   switch (peer) {
-    case 'gyre':
-      return {
-        cmd: tsx[0],
-        args: [...tsx.slice(1), 'src/main.ts', '-c', writeConfig(peer, mergeConfig(centrifugoStyleConfig(port, pingSec), override))],
-      };
+    case 'gyre': {
+      const config = writeConfig(peer, mergeConfig(centrifugoStyleConfig(port, pingSec), override));
+      if (gyreDist !== undefined) return { cmd: process.execPath, args: [join(gyreDist, 'src', 'main.js'), '-c', config] };
+      return { cmd: tsx[0], args: [...tsx.slice(1), 'src/main.ts', '-c', config] };
+    }
     case 'centrifugo':
       return {
         cmd: centrifugoBinary(),
@@ -144,7 +147,7 @@ function commandFor(
 async function startOnce(peer: PeerName, opts: StartOptions): Promise<RunningServer> {
   const port = await freePort();
   const pingSec = opts.pingIntervalSec ?? 25;
-  const { cmd, args } = commandFor(peer, port, pingSec, opts.configOverride);
+  const { cmd, args } = commandFor(peer, port, pingSec, opts.configOverride, opts.gyreDist);
   const child: Child = spawnChild(peer, cmd, args, { cwd: REPO_ROOT, env: { ...process.env, ...opts.env } });
   try {
     await waitForTcp(LOOPBACK, port, opts.readyTimeoutMs ?? 30_000, () => child.alive());

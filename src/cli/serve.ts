@@ -9,6 +9,7 @@ import { resolveWorkers } from '../cluster/count.js';
 import { workerLink, type WorkerLink } from '../cluster/worker.js';
 import { ConfigError, loadConfig, type GyreConfig } from '../config/index.js';
 import { createLogger } from '../logging.js';
+import { rateFromWarmup } from '../transports/handshake-rate.js';
 import { warmUp } from '../warmup.js';
 import { configErrorLine } from './load-config.js';
 import { ConfigReloader, reloadOnSighup } from './reload.js';
@@ -27,7 +28,7 @@ export interface RunningServer {
 
 export type StartServer = (
   config: Readonly<GyreConfig>,
-  opts: { logger: Logger; worker?: WorkerLink | undefined },
+  opts: { logger: Logger; worker?: WorkerLink | undefined; handshakeRate?: number | undefined },
 ) => Promise<RunningServer>;
 
 export interface ServeOptions {
@@ -132,11 +133,13 @@ export async function serve(opts: ServeOptions, deps: ServeDeps = defaultServeDe
   };
 
   // Before the real port opens: optimise the handshake and fan-out code on a private loopback copy.
-  await (deps.warmUp ?? warmUp)(config, { logger, start: startServer });
+  const warm = await (deps.warmUp ?? warmUp)(config, { logger, start: startServer });
+  // What the warm-up's handshakes cost here is the admission guard's first estimate of this node's rate.
+  const handshakeRate = warm === null ? undefined : rateFromWarmup(warm.subscribed, warm.connectActiveMs);
 
   let server: RunningServer;
   try {
-    server = await startServer(config, { logger, worker });
+    server = await startServer(config, { logger, worker, handshakeRate });
   } catch (e) {
     // A config the engine cannot serve (e.g. history on a broker without history) fails here, not in loadConfig.
     if (e instanceof ConfigError) deps.stderr(configErrorLine(e));

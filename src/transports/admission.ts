@@ -2,13 +2,14 @@
 // synchronous; a refused client gets 503 with a jittered Retry-After at once, before any 101 is written, so
 // under a storm a client learns within one round trip that it must come back later instead of waiting for its
 // own 5 s timeout. Checks, in order: shutdown, file descriptors, connection_limit, per-IP limit, handshakes in
-// flight, the adaptive wait guard (event-loop lag, handshakes in flight and the kernel's accept queue), then the
-// connection rate.
-import { monitorEventLoopDelay, type IntervalHistogram } from 'node:perf_hooks';
+// flight, the adaptive wait guard (event-loop lag, handshakes in flight and the kernel's accept queue, at the rate
+// transports/handshake-rate.ts measures), then the connection rate.
+import { monitorEventLoopDelay, performance, type EventLoopUtilization, type IntervalHistogram } from 'node:perf_hooks';
 import type { Duplex } from 'node:stream';
 import { Counter } from 'prom-client';
 import { parity, registry } from '../metrics/registry.js';
 import type { FdWatch } from '../metrics/fds.js';
+import { estimatedWaitMs, HandshakeRate } from './handshake-rate.js';
 
 export type RefusalReason =
   | 'shutdown'
@@ -61,19 +62,12 @@ export interface AdmissionSource {
   inFlight(): number;
   /** Connections waiting in the kernel's accept queue of the listening port (0 when unknown). */
   acceptQueue?(): number;
+  /** Processes accepting from that queue: the workers under `node.workers_scheduling: none`; 1 when absent. */
+  acceptors?(): number;
   shuttingDown(): boolean;
 }
 
-/** Below this many handshakes in flight the queue part of the guard never refuses (too few to estimate). */
-const MIN_QUEUE_FOR_GUARD = 32;
 const SAMPLE_MS = 250;
-/**
- * Handshakes completed per second assumed until one busy window was measured: ~1 ms of CPU per connect, what
- * one core does for token-authenticated connects (BENCHMARKS.md).
- */
-const PRIOR_CAPACITY = 1000;
-/** The measured capacity never goes below this, so that a few slow windows cannot shut the guard for good. */
-const MIN_CAPACITY = 100;
 /**
  * The accept queue is read from /proc at most this often, and only when an upgrade is checked: one read costs
  * ~1.5 ms of CPU on a host with 20,000 sockets (the kernel walks its listening hash), ~1.5 % of a core in a burst.
@@ -89,22 +83,28 @@ export class Admission {
   private readonly sampler: NodeJS.Timeout;
   /** Max event-loop delay seen in the last sample window (ms). */
   private lagMs = 0;
-  /**
-   * Smoothed handshakes completed per second while the queue stayed busy (so it measures what the node can do,
-   * not how fast clients happened to arrive).
-   */
-  private capacity = PRIOR_CAPACITY;
+  /** Handshakes completed per second of busy time (what the node can do, not how fast clients arrived). */
+  private readonly rate: HandshakeRate;
+  private elu: EventLoopUtilization;
   private admittedInWindow = 0;
+  private refusedInWindow = 0;
   private prevInFlight = 0;
   private acceptQueued = 0;
   private acceptQueuedAt = -Infinity;
 
+  /**
+   * `priorRate`: handshakes per second assumed until a window is measured, e.g. from the start-up warm-up
+   * (handshake-rate.ts rateFromWarmup); DEFAULT_PRIOR_RATE when absent.
+   */
   constructor(
     limits: AdmissionLimits,
     private readonly src: AdmissionSource,
     private readonly fds?: FdWatch,
+    priorRate?: number,
   ) {
     this.limits = limits;
+    this.rate = new HandshakeRate(priorRate);
+    this.elu = performance.eventLoopUtilization();
     this.tokens = limits.rateLimit;
     this.lag = monitorEventLoopDelay({ resolution: 10 });
     this.lag.enable();
@@ -121,16 +121,25 @@ export class Admission {
     this.lagMs = Number.isFinite(this.lag.max) ? this.lag.max / 1e6 : 0;
     this.lag.reset();
     const inFlight = this.src.inFlight();
-    const completed = Math.max(0, this.admittedInWindow - (inFlight - this.prevInFlight));
-    const rate = (completed * 1000) / SAMPLE_MS;
-    // Busy: handshakes in flight all through the window. (Not the accept queue: while the guard refuses,
-    // admissions are throttled, and a capacity measured then would keep the guard shut; a run of 2,000 clients
-    // behind nginx stayed refused for 90 s that way.)
-    const busy = this.prevInFlight >= MIN_QUEUE_FOR_GUARD && inFlight >= MIN_QUEUE_FOR_GUARD;
-    if (busy && rate > 0) this.capacity = Math.max(MIN_CAPACITY, 0.7 * this.capacity + 0.3 * rate);
+    const elu = performance.eventLoopUtilization();
+    const busy = performance.eventLoopUtilization(elu, this.elu);
+    this.elu = elu;
+    // Not windows where the guard refused much: a rate measured while refusing is low, and a low rate keeps
+    // refusing (a first version, measured from the accept queue, kept 2,000 clients behind nginx refused for 90 s).
+    this.rate.observe({
+      completed: Math.max(0, this.admittedInWindow - (inFlight - this.prevInFlight)),
+      activeMs: busy.active,
+      refused: this.refusedInWindow,
+    });
     this.prevInFlight = inFlight;
     this.admittedInWindow = 0;
+    this.refusedInWindow = 0;
   };
+
+  /** Handshakes per second the guard currently assumes this process completes. */
+  get handshakeRate(): number {
+    return this.rate.perSecond;
+  }
 
   private readAcceptQueue(): number {
     if (this.src.acceptQueue === undefined) return 0;
@@ -144,22 +153,30 @@ export class Admission {
 
   /**
    * Estimated wait (ms) of a client admitted now: the current event-loop lag plus the queue of handshakes ahead
-   * of it (upgraded and not yet connected, and still in the kernel's accept queue) divided by the rate at which
-   * handshakes complete.
+   * of it (upgraded and not yet connected, and this process's share of the kernel's accept queue) divided by the
+   * rate at which this process completes handshakes.
    */
   estimatedWaitMs(): number {
-    const q = this.src.inFlight() + this.readAcceptQueue();
-    let queueMs = 0;
-    if (q >= MIN_QUEUE_FOR_GUARD) queueMs = (q / this.capacity) * 1000;
-    return this.lagMs + queueMs;
+    return estimatedWaitMs({
+      lagMs: this.lagMs,
+      inFlight: this.src.inFlight(),
+      acceptQueue: this.readAcceptQueue(),
+      acceptors: this.src.acceptors?.() ?? 1,
+      rate: this.rate.perSecond,
+    });
   }
 
   /** null: admit (the caller then calls `admitted`). Otherwise the reason to refuse. */
   check(remote: string | undefined): RefusalReason | null {
     const shut = this.nodeWide(remote);
-    if (shut !== null) return shut;
-    if (this.limits.rateLimit > 0 && !this.takeToken()) return 'rate';
+    if (shut !== null) return this.refusing(shut);
+    if (this.limits.rateLimit > 0 && !this.takeToken()) return this.refusing('rate');
     return null;
+  }
+
+  private refusing(reason: RefusalReason): RefusalReason {
+    this.refusedInWindow++;
+    return reason;
   }
 
   /**
@@ -169,8 +186,8 @@ export class Admission {
    */
   shut(): RefusalReason | null {
     const shut = this.nodeWide(undefined);
-    if (shut !== null) return shut;
-    if (this.limits.rateLimit > 0 && this.refill() < 1) return 'rate';
+    if (shut !== null) return this.refusing(shut);
+    if (this.limits.rateLimit > 0 && this.refill() < 1) return this.refusing('rate');
     return null;
   }
 

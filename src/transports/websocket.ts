@@ -332,6 +332,8 @@ export interface WebSocketHandlerOptions {
   fds?: FdWatch | undefined;
   /** Connections of the other transports (HTTP streams), counted in client.connection_limit too. */
   otherOpen?: () => number;
+  /** Handshakes per second the admission guard assumes until it measured some (the warm-up's; admission.ts). */
+  handshakeRate?: number | undefined;
 }
 
 /**
@@ -353,6 +355,7 @@ export class WebSocketHandler implements UpgradeTarget {
   private closed = false;
   private listenPort = 0;
   private listenFamily: 'IPv4' | 'IPv6' | 'any' = 'any';
+  private acceptors = 1;
 
   constructor(private readonly opts: WebSocketHandlerOptions) {
     const ws = opts.websocket;
@@ -371,8 +374,10 @@ export class WebSocketHandler implements UpgradeTarget {
         inFlight: () => Math.max(0, open() - (acceptor.connectedClients ?? open())),
         shuttingDown: () => acceptor.shuttingDown,
         acceptQueue: () => (this.listenPort === 0 ? 0 : (readAcceptQueue(this.listenPort, this.listenFamily) ?? 0)),
+        acceptors: () => this.acceptors,
       },
       opts.fds,
+      opts.handshakeRate,
     );
     this.compress = ws.compression;
     this.wss = new WebSocketServer({
@@ -385,10 +390,14 @@ export class WebSocketHandler implements UpgradeTarget {
     });
   }
 
-  /** The main port once bound: the admission guard watches its accept queue. */
-  setListenPort(port: number, family?: string): void {
+  /**
+   * The main port once bound: the admission guard watches its accept queue. `acceptors`: the processes that
+   * accept from that queue (the workers under `node.workers_scheduling: none`), each of which drains its part.
+   */
+  setListenPort(port: number, family?: string, acceptors = 1): void {
     this.listenPort = port;
     this.listenFamily = family === 'IPv4' || family === 'IPv6' ? family : 'any';
+    this.acceptors = Math.max(1, acceptors);
   }
 
   /** Config reload: the Origin check and the client admission limits apply to the next handshake. */

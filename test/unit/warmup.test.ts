@@ -7,6 +7,7 @@ import { defaultConfig } from '../../src/config/index.js';
 import type { GyreConfig } from '../../src/config/types.js';
 import { metrics, registry } from '../../src/metrics/registry.js';
 import { Redis } from 'ioredis';
+import { rateFromWarmup } from '../../src/transports/handshake-rate.js';
 import { warmUp, warmupConfig, warmupPayload } from '../../src/warmup.js';
 import { redisAvailable, redisCli, startRedis } from '../harness/redis.js';
 
@@ -95,6 +96,8 @@ describe('start-up warm-up', () => {
     assert.equal(res.subscribed, 150);
     assert.equal(res.published, 1500, '10 API publishes per warm-up connection');
     assert.equal(res.timedOut, false);
+    assert.ok(res.connectActiveMs > 0, 'the connect phase took some busy time');
+    assert.ok(rateFromWarmup(res.subscribed, res.connectActiveMs) !== undefined, 'enough handshakes for a prior rate');
     assert.ok(port > 0);
     assert.equal(await refused(port), true, 'the warm-up server must be closed');
     const accepted = await metrics.connectionsAccepted.get();

@@ -1,0 +1,120 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { Admission, type AdmissionLimits, type AdmissionSource } from '../../../src/transports/admission.js';
+import {
+  DEFAULT_PRIOR_RATE,
+  estimatedWaitMs,
+  HandshakeRate,
+  MAX_RATE,
+  MIN_QUEUE_FOR_GUARD,
+  MIN_RATE,
+  rateFromWarmup,
+} from '../../../src/transports/handshake-rate.js';
+
+describe('handshake rate estimate', () => {
+  it('starts at the prior, clamped to its bounds', () => {
+    assert.equal(new HandshakeRate().perSecond, DEFAULT_PRIOR_RATE);
+    assert.equal(new HandshakeRate(7000).perSecond, 7000);
+    assert.equal(new HandshakeRate(1).perSecond, MIN_RATE);
+    assert.equal(new HandshakeRate(1e9).perSecond, MAX_RATE);
+    assert.equal(new HandshakeRate(Number.NaN).perSecond, MIN_RATE);
+  });
+
+  it('measures per second of busy time, not of wall time: a half-idle window is not a slow one', () => {
+    const r = new HandshakeRate(1000);
+    // 1,000 handshakes in 125 ms of work: 8,000 a second, whatever the window length.
+    for (let i = 0; i < 30; i++) assert.equal(r.observe({ completed: 1000, activeMs: 125, refused: 0 }), true);
+    assert.ok(Math.abs(r.perSecond - 8000) < 10, `converges to the measured rate, got ${r.perSecond}`);
+  });
+
+  it('follows a node that became slower (a loaded machine stretches the busy time)', () => {
+    const r = new HandshakeRate(8000);
+    for (let i = 0; i < 30; i++) r.observe({ completed: 400, activeMs: 250, refused: 0 });
+    assert.ok(Math.abs(r.perSecond - 1600) < 10, `got ${r.perSecond}`);
+  });
+
+  it('ignores windows with too few handshakes, and those where the guard refused much', () => {
+    const r = new HandshakeRate(3000);
+    assert.equal(r.observe({ completed: 5, activeMs: 200, refused: 0 }), false);
+    assert.equal(r.observe({ completed: 100, activeMs: 250, refused: 300 }), false, 'refusals took that busy time');
+    assert.equal(r.perSecond, 3000);
+    assert.equal(r.observe({ completed: 100, activeMs: 250, refused: 10 }), true, 'a few refusals do not spoil a window');
+    assert.ok(r.perSecond < 3000);
+  });
+
+  it('a small window moves the estimate less than a large one', () => {
+    const small = new HandshakeRate(3000);
+    const large = new HandshakeRate(3000);
+    small.observe({ completed: 20, activeMs: 1, refused: 0 });
+    large.observe({ completed: 2000, activeMs: 100, refused: 0 });
+    assert.ok(small.perSecond - 3000 < large.perSecond - 3000);
+    assert.ok(small.perSecond > 3000);
+  });
+
+  it('never falls below the floor nor divides by a zero busy time', () => {
+    const r = new HandshakeRate(200);
+    for (let i = 0; i < 500; i++) r.observe({ completed: 16, activeMs: 1e6, refused: 0 });
+    assert.ok(r.perSecond >= MIN_RATE && r.perSecond < MIN_RATE + 1, `got ${r.perSecond}`);
+    r.observe({ completed: 1000, activeMs: 0, refused: 0 });
+    assert.ok(Number.isFinite(r.perSecond) && r.perSecond <= MAX_RATE);
+  });
+
+  it('a prior from the warm-up only when it did enough handshakes', () => {
+    assert.equal(rateFromWarmup(500, 250), 2000);
+    assert.equal(rateFromWarmup(50, 10), undefined);
+    assert.equal(rateFromWarmup(500, 0), undefined);
+  });
+});
+
+describe('estimated wait', () => {
+  const base = { lagMs: 0, inFlight: 0, acceptQueue: 0, acceptors: 1, rate: 4000 };
+
+  it('is the lag plus the queue ahead at the rate; a short queue counts as none', () => {
+    assert.equal(estimatedWaitMs({ ...base, lagMs: 30, inFlight: MIN_QUEUE_FOR_GUARD - 1 }), 30);
+    assert.equal(estimatedWaitMs({ ...base, lagMs: 30, inFlight: 400, acceptQueue: 3600 }), 1030);
+  });
+
+  it('a shared accept queue counts for its part: each of N workers drains 1/N of it', () => {
+    assert.equal(estimatedWaitMs({ ...base, acceptQueue: 8000, acceptors: 1 }), 2000);
+    assert.equal(estimatedWaitMs({ ...base, acceptQueue: 8000, acceptors: 2 }), 1000);
+    assert.equal(estimatedWaitMs({ ...base, inFlight: 100, acceptQueue: 8000, acceptors: 4 }), 525);
+    assert.equal(estimatedWaitMs({ ...base, acceptQueue: 8000, acceptors: 0 }), 2000, 'never fewer than 1');
+  });
+});
+
+describe('the adaptive guard of the admission', () => {
+  const limits: AdmissionLimits = { connectionLimit: 0, rateLimit: 0, ipLimit: 0, maxInFlight: 0, waitBudgetMs: 2000 };
+  function source(acceptQueue: number, acceptors: number): AdmissionSource {
+    return { open: () => 0, inFlight: () => 0, acceptQueue: () => acceptQueue, acceptors: () => acceptors, shuttingDown: () => false };
+  }
+  function decide(acceptQueue: number, acceptors: number, prior?: number): ReturnType<Admission['check']> {
+    const a = new Admission(limits, source(acceptQueue, acceptors), undefined, prior);
+    try {
+      return a.check('127.0.0.1');
+    } finally {
+      a.close();
+    }
+  }
+
+  it('refuses only past the budget at the prior rate (the warm-up measure, else the default)', () => {
+    assert.equal(decide(4000, 1), null, `4,000 queued at ${DEFAULT_PRIOR_RATE}/s is ~1.3 s`);
+    assert.equal(decide(8000, 1), 'overload');
+    assert.equal(decide(8000, 1, 6000), null, 'a faster measured node admits the same queue');
+    assert.equal(decide(4000, 1, 1000), 'overload');
+  });
+
+  it('with workers sharing the queue, each refuses only for its own part of it', () => {
+    assert.equal(decide(8000, 2), null);
+    assert.equal(decide(16_000, 2), 'overload');
+  });
+
+  it('the guard off never refuses for the queue', () => {
+    const a = new Admission({ ...limits, waitBudgetMs: 0 }, source(1e6, 1), undefined, MIN_RATE);
+    try {
+      assert.equal(a.check(undefined), null);
+      assert.equal(a.shut(), null);
+    } finally {
+      a.close();
+    }
+  });
+});
