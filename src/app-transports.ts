@@ -28,7 +28,7 @@ export interface HttpTransports {
 export function mountHttpTransports(
   router: Router,
   config: Readonly<GyreConfig>,
-  deps: { acceptor: SessionAcceptor; logger: Logger; fds: FdWatch; wsConnections: () => number },
+  deps: { acceptor: SessionAcceptor; logger: Logger; fds: FdWatch; wsConnections: () => number; processes?: number },
 ): HttpTransports {
   let originOk: OriginCheck = createOriginCheck(config.client.allowed_origins);
   const gate = new HttpGate({
@@ -38,6 +38,7 @@ export function mountHttpTransports(
     logger: deps.logger,
     fds: deps.fds,
     otherOpen: deps.wsConnections,
+    processes: deps.processes ?? 1,
   });
   const ctx: HttpEndpointContext = { acceptor: deps.acceptor, gate, originOk: () => originOk, logger: deps.logger };
   if (config.http_stream.enabled) router.add(config.http_stream.handler_prefix, new HttpStreamHandler(ctx, config.http_stream).handle);

@@ -122,11 +122,14 @@ export async function startServer(config: Readonly<GyreConfig>, opts: StartOptio
   installFdWatch(fds);
   let ws: WebSocketHandler | undefined;
   let api: ApiHandler | undefined;
+  // Worker processes split client.connection_rate_limit, so the node keeps to N per second (docs/storm.md §1).
+  const processes = worker === undefined ? 1 : resolveWorkers(config.node.workers);
   const httpTransports: HttpTransports = mountHttpTransports(mainRouter, config, {
     acceptor: node,
     logger,
     fds,
     wsConnections: () => ws?.connections ?? 0,
+    processes,
   });
   if (!config.websocket.disabled) {
     ws = new WebSocketHandler({
@@ -138,6 +141,7 @@ export async function startServer(config: Readonly<GyreConfig>, opts: StartOptio
       fds,
       otherOpen: () => httpTransports.open,
       handshakeRate: opts.handshakeRate,
+      processes,
     });
     mainRouter.add(config.websocket.handler_prefix, (req, res) => {
       req.resume();

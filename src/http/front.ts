@@ -12,6 +12,7 @@ import type { TlsOptions } from 'node:tls';
 import { findHeadEnd, headText, MAX_HEAD_BYTES, parseRequestHead } from '../transports/handshake.js';
 import type { HeaderMap, RequestHead } from '../transports/handshake.js';
 import { performance } from 'node:perf_hooks';
+import { BatchedGauge } from '../metrics/batched.js';
 import { metrics, parity } from '../metrics/registry.js';
 import type { RejectionLog } from '../util/rejection-log.js';
 import { directBodyLength, serializeReply } from './direct.js';
@@ -71,6 +72,10 @@ type FrontSocket = Socket & { [kPending]?: Pending | undefined };
 
 function ignore(): void {}
 
+/** gyre_handshakes_inflight, batched: its +1 at accept and −1 when the head is taken net out within a turn. */
+const inflight = new BatchedGauge(parity.handshakesInflight);
+const NO_LABELS = {};
+
 export class HttpFront {
   readonly server: NetServer;
   private readonly http: HttpServer;
@@ -81,6 +86,7 @@ export class HttpFront {
   /** Sockets still reading their head; one sweep timer for all of them instead of a timer per connection. */
   private readonly pending = new Set<FrontSocket>();
   private sweepTimer: NodeJS.Timeout | undefined = undefined;
+  private readonly sockOptsLater: boolean;
 
   constructor(opts: FrontOptions) {
     this.http = opts.http;
@@ -88,11 +94,13 @@ export class HttpFront {
     this.direct = opts.direct;
     this.timeoutMs = opts.headersTimeoutMs ?? (opts.http.headersTimeout > 0 ? opts.http.headersTimeout : 60_000);
     this.maxHead = opts.maxHeadBytes ?? MAX_HEAD_BYTES;
-    const netOpts = { noDelay: true, keepAlive: true };
+    // Plain TCP: no-delay and keep-alive are set on a connection once it is kept (its first chunk was not an
+    // early refusal), so a refused one costs two setsockopt calls less (BENCHMARKS.md §11.3).
+    this.sockOptsLater = opts.tls === undefined;
     this.server =
       opts.tls === undefined
-        ? createServer(netOpts, this.onConnection)
-        : createTlsServer({ ...netOpts, ...opts.tls }, this.onConnection);
+        ? createServer(this.onConnection)
+        : createTlsServer({ noDelay: true, keepAlive: true, ...opts.tls }, this.onConnection);
     const rejections = opts.rejections;
     if (opts.tls !== undefined) {
       this.server.on('tlsClientError', (err: Error, socket: Socket) => {
@@ -118,7 +126,7 @@ export class HttpFront {
       closeAfter: false,
       headEnd: -1,
     };
-    parity.handshakesInflight.inc();
+    inflight.inc('', NO_LABELS);
     this.pending.add(socket);
     this.sweepTimer ??= setInterval(this.sweep, Math.min(1000, Math.max(10, this.timeoutMs / 4))).unref();
     socket.on('data', onData);
@@ -136,6 +144,10 @@ export class HttpFront {
         this.release(socket);
         refuse(socket);
         return;
+      }
+      if (this.sockOptsLater) {
+        socket.setNoDelay(true);
+        socket.setKeepAlive(true);
       }
     }
     const prevLen = p.buf === null ? 0 : p.buf.length;
@@ -214,7 +226,7 @@ export class HttpFront {
   ): void {
     if (p.counted) {
       p.counted = false;
-      parity.handshakesInflight.dec();
+      inflight.dec('', NO_LABELS);
     }
     p.busy = true;
     p.headEnd = -1;
@@ -242,7 +254,7 @@ export class HttpFront {
   }
 
   private release(socket: FrontSocket): void {
-    if (socket[kPending]?.counted === true) parity.handshakesInflight.dec();
+    if (socket[kPending]?.counted === true) inflight.dec('', NO_LABELS);
     socket.removeListener('data', onData);
     socket.removeListener('error', ignore);
     socket[kPending] = undefined;

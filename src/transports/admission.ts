@@ -7,18 +7,13 @@
 import { monitorEventLoopDelay, performance, type EventLoopUtilization, type IntervalHistogram } from 'node:perf_hooks';
 import type { Duplex } from 'node:stream';
 import { Counter } from 'prom-client';
+import { BatchedCounter } from '../metrics/batched.js';
 import { parity, registry } from '../metrics/registry.js';
 import type { FdWatch } from '../metrics/fds.js';
 import { estimatedWaitMs, HandshakeRate } from './handshake-rate.js';
 
-export type RefusalReason =
-  | 'shutdown'
-  | 'fds'
-  | 'connection_limit'
-  | 'ip_limit'
-  | 'handshakes'
-  | 'overload'
-  | 'rate';
+export const REFUSAL_REASONS = ['shutdown', 'fds', 'connection_limit', 'ip_limit', 'handshakes', 'overload', 'rate'] as const;
+export type RefusalReason = (typeof REFUSAL_REASONS)[number];
 
 export const admissionRefused = new Counter({
   name: 'gyre_admission_refused_total',
@@ -30,7 +25,10 @@ export const admissionRefused = new Counter({
 export interface AdmissionLimits {
   /** client.connection_limit: open connections on this node; 0 = off. */
   connectionLimit: number;
-  /** client.connection_rate_limit: new connections per second; 0 = off. */
+  /**
+   * client.connection_rate_limit: new connections per second; 0 = off. With worker processes, this process's
+   * share of it (the limit divided by the processes accepting on the port), so the node as a whole keeps to N.
+   */
   rateLimit: number;
   /** client.ip_connection_limit: open connections per remote address; 0 = off. */
   ipLimit: number;
@@ -40,14 +38,18 @@ export interface AdmissionLimits {
   waitBudgetMs: number;
 }
 
-/** The limits from their config keys (client.* and the Gyre http_server.* extensions; absent server ⇒ off). */
+/**
+ * The limits from their config keys (client.* and the Gyre http_server.* extensions; absent server ⇒ off).
+ * `processes`: the worker processes sharing the port (node.workers), which split the connection rate.
+ */
 export function admissionLimits(
   client: { connection_limit: number; connection_rate_limit: number; ip_connection_limit: number },
   server: { max_handshakes_in_flight: number; handshake_wait_budget: number } | undefined,
+  processes = 1,
 ): AdmissionLimits {
   return {
     connectionLimit: client.connection_limit,
-    rateLimit: client.connection_rate_limit,
+    rateLimit: client.connection_rate_limit / Math.max(1, processes),
     ipLimit: client.ip_connection_limit,
     maxInFlight: server?.max_handshakes_in_flight ?? 0,
     waitBudgetMs: server?.handshake_wait_budget ?? 0,
@@ -105,7 +107,7 @@ export class Admission {
     this.limits = limits;
     this.rate = new HandshakeRate(priorRate);
     this.elu = performance.eventLoopUtilization();
-    this.tokens = limits.rateLimit;
+    this.tokens = limits.rateLimit > 0 ? Math.max(1, limits.rateLimit) : 0;
     this.lag = monitorEventLoopDelay({ resolution: 10 });
     this.lag.enable();
     this.sampler = setInterval(this.sample, SAMPLE_MS);
@@ -113,7 +115,7 @@ export class Admission {
   }
 
   reconfigure(limits: AdmissionLimits): void {
-    if (limits.rateLimit !== this.limits.rateLimit) this.tokens = Math.min(this.tokens, limits.rateLimit);
+    if (limits.rateLimit !== this.limits.rateLimit) this.tokens = Math.min(this.tokens, Math.max(1, limits.rateLimit));
     this.limits = limits;
   }
 
@@ -213,7 +215,8 @@ export class Admission {
   private refill(): number {
     const now = performance.now();
     const n = this.limits.rateLimit;
-    this.tokens = Math.min(n, this.tokens + ((now - this.lastRefill) * n) / 1000);
+    // A worker's share can be under 1 per second: the bucket still holds one whole token.
+    this.tokens = Math.min(Math.max(1, n), this.tokens + ((now - this.lastRefill) * n) / 1000);
     this.lastRefill = now;
     return this.tokens;
   }
@@ -244,8 +247,9 @@ export function jitteredRetryAfter(rand: () => number = Math.random): number {
   return 1 + Math.floor(rand() * 5);
 }
 
-/** The refusal counter's child per reason (prom-client hashes the labels on every `labels()` call). */
-const refusedByReason = new Map<RefusalReason, { inc(): void }>();
+/** Refusals batched per reason (prom-client hashes the labels on every inc, also through a child). */
+const refusedBatched = new BatchedCounter(admissionRefused);
+const refusalLabels = Object.fromEntries(REFUSAL_REASONS.map((r) => [r, { reason: r }])) as Record<RefusalReason, { reason: RefusalReason }>;
 /** Whole 503 answers by reason and Retry-After, built once: a storm of refusals only copies bytes. */
 const answers = new Map<string, Buffer>();
 
@@ -266,12 +270,7 @@ function answer(reason: RefusalReason, retryAfterS: number): Buffer {
 
 /** Counts one refusal in gyre_admission_refused_total (and Centrifugo's connection-limit counter). */
 export function countRefusal(reason: RefusalReason): void {
-  let c = refusedByReason.get(reason);
-  if (c === undefined) {
-    c = admissionRefused.labels(reason);
-    refusedByReason.set(reason, c);
-  }
-  c.inc();
+  refusedBatched.inc(reason, refusalLabels[reason]);
   if (reason === 'connection_limit') parity.clientConnectionLimit.inc();
 }
 

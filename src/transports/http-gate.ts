@@ -24,6 +24,8 @@ export interface HttpGateOptions {
   fds?: FdWatch | undefined;
   /** Connections of the other transports (WebSocket) for the node-wide limit. */
   otherOpen?: () => number;
+  /** Worker processes accepting on the port (node.workers; default 1): they split client.connection_rate_limit. */
+  processes?: number;
 }
 
 export class HttpGate {
@@ -36,7 +38,7 @@ export class HttpGate {
     const acceptor = opts.acceptor;
     const total = (): number => this.openStreams + (opts.otherOpen?.() ?? 0);
     this.admission = new Admission(
-      admissionLimits(opts.client, opts.server),
+      admissionLimits(opts.client, opts.server, opts.processes),
       {
         open: total,
         inFlight: () => Math.max(0, total() - (acceptor.connectedClients ?? total())),
@@ -52,7 +54,7 @@ export class HttpGate {
   }
 
   reconfigure(client: Pick<ClientConfig, ClientKeys>): void {
-    this.admission.reconfigure(admissionLimits(client, this.opts.server));
+    this.admission.reconfigure(admissionLimits(client, this.opts.server, this.opts.processes));
   }
 
   /**

@@ -11,6 +11,7 @@ import * as wsLib from 'ws';
 import { WebSocket, WebSocketServer } from 'ws';
 import type { RawData } from 'ws';
 import type { ClientConfig, GyreConfig } from '../config/types.js';
+import { BatchedCounter } from '../metrics/batched.js';
 import { metrics, parity } from '../metrics/registry.js';
 import { countOutgoingClose } from '../metrics/observe.js';
 import { Disconnects } from '../protocol/errors.js';
@@ -34,7 +35,7 @@ import type { HandshakeError, HeaderMap, RequestHead } from './handshake.js';
 import type { SessionAcceptor, SessionPort, Transport, TransportInfo } from './types.js';
 import { splitUrl } from '../http/url.js';
 import { abortHandshake, chooseSubprotocol, formatOf, rejectUpgrade } from './upgrade.js';
-import { Admission, admissionLimits, refuseBusy, type RefusalReason } from './admission.js';
+import { Admission, admissionLimits, REFUSAL_REASONS, refuseBusy, type RefusalReason } from './admission.js';
 import { readAcceptQueue } from '../metrics/accept-queue.js';
 import type { FdWatch } from '../metrics/fds.js';
 import { closeGraceMs } from './close-grace.js';
@@ -334,6 +335,8 @@ export interface WebSocketHandlerOptions {
   otherOpen?: () => number;
   /** Handshakes per second the admission guard assumes until it measured some (the warm-up's; admission.ts). */
   handshakeRate?: number | undefined;
+  /** Worker processes accepting on the port (node.workers; default 1): they split client.connection_rate_limit. */
+  processes?: number;
 }
 
 /**
@@ -356,6 +359,10 @@ export class WebSocketHandler implements UpgradeTarget {
   private listenPort = 0;
   private listenFamily: 'IPv4' | 'IPv6' | 'any' = 'any';
   private acceptors = 1;
+  /** The early refusal's answer per reason, built once (no closure per refused connection). */
+  private readonly earlyRefusers = Object.fromEntries(
+    REFUSAL_REASONS.map((r) => [r, (socket: Socket) => this.refuseEarly(socket, r)]),
+  ) as Record<RefusalReason, (socket: Socket) => void>;
 
   constructor(private readonly opts: WebSocketHandlerOptions) {
     const ws = opts.websocket;
@@ -368,7 +375,7 @@ export class WebSocketHandler implements UpgradeTarget {
     const acceptor = opts.acceptor;
     const open = (): number => this.transports.size + (opts.otherOpen?.() ?? 0);
     this.admission = new Admission(
-      admissionLimits(opts.client, opts.server),
+      admissionLimits(opts.client, opts.server, opts.processes),
       {
         open,
         inFlight: () => Math.max(0, open() - (acceptor.connectedClients ?? open())),
@@ -404,7 +411,7 @@ export class WebSocketHandler implements UpgradeTarget {
   reconfigure(client: Pick<ClientConfig, AdmissionClientKeys>): void {
     this.originOk = createOriginCheck(client.allowed_origins);
     this.allowedOrigins = client.allowed_origins;
-    this.admission.reconfigure(admissionLimits(client, this.server));
+    this.admission.reconfigure(admissionLimits(client, this.server, this.opts.processes));
   }
 
   /** Open WebSocket connections. */
@@ -471,12 +478,18 @@ export class WebSocketHandler implements UpgradeTarget {
   }
 
   private refuseBusy(socket: Duplex, reason: RefusalReason, remote: string | undefined): void {
-    handshakeRejectedBy(reason).inc();
-    this.rejections.note('handshake', reason === 'connection_limit' ? 'connection limit reached' : `busy: ${reason}`, {
-      status: 503,
-      reason,
-      remote,
-    });
+    countRejected(reason);
+    this.rejections.note('handshake', busyMessage(reason), { status: 503, reason, remote });
+    refuseBusy(socket, reason);
+  }
+
+  /**
+   * The early refusal: the client's address (a getpeername call) is looked up only when the refusal is logged
+   * at once, not for the ones the rejection log just counts.
+   */
+  private refuseEarly(socket: Socket, reason: RefusalReason): void {
+    countRejected(reason);
+    this.rejections.note('handshake', busyMessage(reason), () => ({ status: 503, reason, remote: socket.remoteAddress }));
     refuseBusy(socket, reason);
   }
 
@@ -489,7 +502,7 @@ export class WebSocketHandler implements UpgradeTarget {
     if (this.closed) return null;
     const reason = this.admission.shut();
     if (reason === null || !isWholeGetOf(first, this.getPrefix)) return null;
-    return (socket) => this.refuseBusy(socket, reason, socket.remoteAddress);
+    return this.earlyRefusers[reason];
   }
 
   private refuseInvalid(socket: Duplex, e: HandshakeError, remote: string | undefined): void {
@@ -617,14 +630,27 @@ export class WebSocketHandler implements UpgradeTarget {
   }
 }
 
-/** handshakeRejected's child per reason, looked up once. */
-const rejectedBy = new Map<string, { inc(): void }>();
-function handshakeRejectedBy(reason: string): { inc(): void } {
-  let c = rejectedBy.get(reason);
-  if (c === undefined) {
-    c = metrics.handshakeRejected.labels(reason);
-    rejectedBy.set(reason, c);
+/** handshakeRejected batched per reason (a storm of refusals does not hash prom-client labels per client). */
+const rejectedBatched = new BatchedCounter(metrics.handshakeRejected);
+const rejectedLabels = new Map<string, { reason: string }>();
+const busyMessages = new Map<RefusalReason, string>();
+
+/** The rejection log's reason for a 503 (one string per reason, not one per refusal). */
+function busyMessage(reason: RefusalReason): string {
+  let m = busyMessages.get(reason);
+  if (m === undefined) {
+    m = reason === 'connection_limit' ? 'connection limit reached' : `busy: ${reason}`;
+    busyMessages.set(reason, m);
   }
-  return c;
+  return m;
+}
+
+function countRejected(reason: string): void {
+  let labels = rejectedLabels.get(reason);
+  if (labels === undefined) {
+    labels = { reason };
+    rejectedLabels.set(reason, labels);
+  }
+  rejectedBatched.inc(reason, labels);
 }
 

@@ -33,18 +33,23 @@ export class RejectionLog {
     private readonly autoFlush = true,
   ) {}
 
-  /** One refusal. Logs it now if its reason was quiet, else counts it for the window's summary. */
-  note(kind: RejectionKind, reason: string, fields: Record<string, unknown>): void {
+  /**
+   * One refusal. Logs it now if its reason was quiet, else counts it for the window's summary. `fields` may be
+   * a function: it is then called only when the line is written now, and a counted refusal keeps the last
+   * details that were built (a storm of refusals then builds them once per window, not once per client).
+   */
+  note(kind: RejectionKind, reason: string, fields: Record<string, unknown> | (() => Record<string, unknown>)): void {
     const key = `${kind}\u0000${reason}`;
     const b = this.buckets.get(key);
     if (b !== undefined) {
       b.suppressed++;
-      b.last = fields;
+      if (typeof fields !== 'function') b.last = fields;
       return;
     }
     if (this.buckets.size >= MAX_REASONS) return;
-    this.buckets.set(key, { kind, reason, suppressed: 0, last: fields });
-    this.sink.info({ ...fields, kind, reason }, `${kind} rejected: ${reason}`);
+    const built = typeof fields === 'function' ? fields() : fields;
+    this.buckets.set(key, { kind, reason, suppressed: 0, last: built });
+    this.sink.info({ ...built, kind, reason }, `${kind} rejected: ${reason}`);
     if (this.autoFlush && this.timer === undefined) {
       this.timer = setInterval(() => this.flush(), this.windowMs);
       this.timer.unref();

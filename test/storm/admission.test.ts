@@ -110,3 +110,27 @@ describe('storm: per-IP limit', () => {
     for (const w of opened) w.terminate();
   });
 });
+
+describe('storm: connection_rate_limit with 2 worker processes', () => {
+  const rate = 10;
+  let gyre: GyreProcess;
+  before(async () => {
+    gyre = await startGyre(storm({ client: { connection_rate_limit: rate } }), { bin: true, args: ['--workers', '2'] });
+  });
+  after(async () => {
+    await gyre?.stop('SIGKILL');
+  });
+
+  it(`the workers split the limit: a burst lets in about ${rate} (one bucket of ${rate / 2} per worker), not ${2 * rate}`, async () => {
+    const t0 = performance.now();
+    const results = await Promise.all(Array.from({ length: 100 }, () => probeUpgrade(gyre.port)));
+    const elapsedS = (performance.now() - t0) / 1000;
+    const ok = results.filter((r) => r.outcome === 101).length;
+    const refused = results.filter((r) => r.outcome === 503);
+    assert.equal(ok + refused.length, results.length);
+    for (const r of refused) assert.equal(r.body, 'Service Unavailable: rate');
+    // Each worker's bucket holds rate/2 and refills at rate/2 per second, so the node lets in at most
+    // rate × (1 + the burst's duration); unsplit buckets would let in twice that.
+    assert.ok(ok >= 1 && ok <= Math.ceil(rate * (1 + elapsedS)) + 1, `admitted ${ok} in ${elapsedS.toFixed(2)} s`);
+  });
+});

@@ -16,11 +16,22 @@ export interface ProbeResult {
 
 const KEY = 'dGhlIHNhbXBsZSBub25jZQ==';
 
+export interface ProbeOptions {
+  /** Source address (127.0.0.x) of the connection. */
+  localAddress?: string;
+  /**
+   * Sent once a 101 came (a masked frame with a connect command): the probe then ends at the first byte the
+   * server sends back, so an admitted client costs the server a whole connect, as a real one does.
+   */
+  afterUpgrade?: Buffer;
+}
+
 /** Sends one WebSocket upgrade to `port` and resolves with the answer's head (the socket is then destroyed). */
-export function probeUpgrade(port: number, path = '/connection/websocket', limitMs = 5000): Promise<ProbeResult> {
+export function probeUpgrade(port: number, path = '/connection/websocket', limitMs = 5000, opts: ProbeOptions = {}): Promise<ProbeResult> {
   return new Promise((resolve) => {
     const t0 = performance.now();
-    const s = connect({ host: '127.0.0.1', port });
+    const s = connect({ host: '127.0.0.1', port, ...(opts.localAddress === undefined ? {} : { localAddress: opts.localAddress }) });
+    let upgradedAt = -1;
     let buf = Buffer.alloc(0);
     let done = false;
     let connectedMs = NaN;
@@ -43,10 +54,20 @@ export function probeUpgrade(port: number, path = '/connection/websocket', limit
     });
     s.on('data', (c: Buffer) => {
       buf = Buffer.concat([buf, c]);
+      if (upgradedAt >= 0) {
+        if (buf.length > upgradedAt) finish(101, buf.toString('latin1', 0, upgradedAt));
+        return;
+      }
       const text = buf.toString('latin1');
       const end = text.indexOf('\r\n\r\n');
       if (end === -1) return;
       const status = Number(/^HTTP\/1\.1 (\d{3})/.exec(text)?.[1] ?? 0);
+      if (status === 101 && opts.afterUpgrade !== undefined) {
+        upgradedAt = end + 4;
+        s.write(opts.afterUpgrade);
+        if (buf.length > upgradedAt) finish(101, text.slice(0, upgradedAt));
+        return;
+      }
       if (status === 101) return finish(101, text);
       const len = Number(/\r\ncontent-length:\s*(\d+)/i.exec(text)?.[1] ?? 0);
       if (buf.length >= end + 4 + len) finish(status, text);

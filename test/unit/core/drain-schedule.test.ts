@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { PassThrough } from 'node:stream';
 import { describe, it } from 'node:test';
 import { drainSchedule, effectiveDrainWindow } from '../../../src/core/shutdown.js';
-import { Admission, jitteredRetryAfter } from '../../../src/transports/admission.js';
+import { Admission, admissionLimits, jitteredRetryAfter } from '../../../src/transports/admission.js';
 import { FdWatch, parseSockstatTcp, readFdLimits } from '../../../src/metrics/fds.js';
 
 describe('drain schedule', () => {
@@ -48,6 +48,25 @@ describe('admission', () => {
       assert.equal(got[7], 'rate');
     } finally {
       a.close();
+    }
+  });
+
+  it('rate with worker processes: each takes its share of N, and a share under 1/s still holds one token', () => {
+    const client = { connection_limit: 0, connection_rate_limit: 200, ip_connection_limit: 0 };
+    assert.equal(admissionLimits(client, undefined).rateLimit, 200);
+    assert.equal(admissionLimits(client, undefined, 2).rateLimit, 100);
+    const share = admissionLimits({ ...client, connection_rate_limit: 1 }, undefined, 2);
+    const a = new Admission(share, src());
+    const b = new Admission(admissionLimits(client, undefined, 2), src());
+    try {
+      assert.deepEqual([a.check(undefined), a.check(undefined)], [null, 'rate']);
+      const got = Array.from({ length: 150 }, () => b.check(undefined));
+      // 100 from the full bucket, plus what it refilled at 100/s meanwhile (nothing unless the loop took > 10 ms).
+      const ok = got.filter((r) => r === null).length;
+      assert.ok(ok >= 100 && ok < 150, `admitted ${ok}`);
+    } finally {
+      a.close();
+      b.close();
     }
   });
 

@@ -13,6 +13,20 @@ function sink(): { lines: Line[]; info(obj: Record<string, unknown>, msg: string
 }
 
 describe('RejectionLog', () => {
+  it('builds lazy details only for a line written at once; counted refusals keep the last built ones', () => {
+    const s = sink();
+    const log = new RejectionLog(s, 10_000, false);
+    let built = 0;
+    const details = (): Record<string, unknown> => ({ remote: `10.0.0.${++built}` });
+    for (let i = 0; i < 100; i++) log.note('handshake', 'busy: rate', details);
+    assert.equal(built, 1);
+    assert.equal(s.lines[0]?.obj['remote'], '10.0.0.1');
+    log.note('handshake', 'busy: rate', { remote: '10.0.0.200' });
+    log.flush();
+    assert.equal(s.lines[1]?.obj['count'], 100);
+    assert.deepEqual(s.lines[1]?.obj['last'], { remote: '10.0.0.200' });
+  });
+
   it('logs the first refusal of a reason at once, then one summary per window with the count', () => {
     const s = sink();
     const log = new RejectionLog(s, 10_000, false);
