@@ -4,16 +4,18 @@
 //     come back after a blip. Each gets a 101 or a 503; per refused client, the time from its connect() to the
 //     503 and from the TCP handshake's completion to the 503 (goal: < 100 ms). An admitted client sends a connect
 //     command with a token and waits for the reply, so the server does the admitted clients' real work meanwhile;
-// (b) the extreme: a burst of --burst raw upgrades opened at once from one generator process;
+// (b) the extreme: a burst of --burst raw upgrades opened at once, from one generator process (as the first
+//     version of this bench did), then from --processes processes;
 // (c) --clients official centrifuge clients started at once (default backoff: full jitter 0.5–20 s, 5 s timeout):
 //     do all end up connected, how long it takes, how many attempts were refused on the way (Gyre, 1 process).
 // Sides, one after the other in each run: Gyre (1 process); Gyre with `--workers 2` and `none` scheduling (both
-// workers accept and refuse; the limit is split between them); a floor, a bare Node process that writes a fixed
+// workers accept and refuse; the limit is split between them) and with the default `rr` (the primary accepts
+// and passes each connection to a worker); a floor, a bare Node process that writes a fixed
 // 503 on each connection's first bytes and nothing else (the least one Node thread can do); Centrifugo 6.9.1 with
 // the same limit (its bucket refills at 1/s after the first burst, so it refuses nearly everything). Server CPU
 // is summed over the server's process tree. Medians over runs, each run in brackets.
 // Usage: node --import tsx bench/admission-rate.bench.ts [--rate 200] [--arrivals 1000,2000,4000] [--seconds 3]
-//          [--processes 4] [--burst 2000] [--clients 1000] [--runs 3] [--sides gyre,gyre-w2,floor,centrifugo]
+//          [--processes 4] [--burst 2000] [--clients 1000] [--runs 3] [--sides gyre,gyre-w2,gyre-w2rr,floor,centrifugo]
 import { spawn } from 'node:child_process';
 import { Centrifuge } from 'centrifuge';
 import WebSocket from 'ws';
@@ -38,7 +40,7 @@ const PROCESSES = Math.max(1, Math.min(8, Number(arg('processes', '4'))));
 const BURST = Number(arg('burst', '2000'));
 const CLIENTS = Number(arg('clients', '1000'));
 const RUNS = Math.max(1, Math.min(5, Number(arg('runs', '3'))));
-const SIDE_NAMES = ['gyre', 'gyre-w2', 'floor', 'centrifugo'] as const;
+const SIDE_NAMES = ['gyre', 'gyre-w2', 'gyre-w2rr', 'floor', 'centrifugo'] as const;
 type SideName = (typeof SIDE_NAMES)[number];
 const SIDES = arg('sides', SIDE_NAMES.join(',')).split(',').filter((s): s is SideName => (SIDE_NAMES as readonly string[]).includes(s));
 const ADDRESSES = Array.from({ length: 16 }, (_, i) => `127.0.0.${i + 1}`);
@@ -127,27 +129,29 @@ async function phase(port: number, pid: number, total: number, rate: number, pro
 
 interface SideRun {
   burst: Phase;
+  burstSpread: Phase;
   arrivals: Phase[];
   clients?: { connected: number; allConnectedMs: number; refusedAttempts: number };
 }
 
 async function phases(port: number, pid: number, token: string): Promise<SideRun> {
   const burst = await phase(port, pid, BURST, 0, 1, token);
+  await sleep(1500);
+  const burstSpread = await phase(port, pid, BURST, 0, PROCESSES, token);
   const arrivals: Phase[] = [];
   for (const r of ARRIVALS) {
     await sleep(1500); // the bucket is full again, the sockets are gone
     arrivals.push(await phase(port, pid, Math.round(r * SECONDS), r, PROCESSES, token));
   }
-  return { burst, arrivals };
+  return { burst, burstSpread, arrivals };
 }
 
-function gyreConfig(): Record<string, unknown> {
+function gyreConfig(scheduling: 'rr' | 'none'): Record<string, unknown> {
   return mergeConfig(baseConfig(), {
     log: { level: 'error' },
     prometheus: { enabled: true },
-    http_server: { warmup_connections: 0 },
     client: { connection_rate_limit: RATE },
-    node: { workers_scheduling: 'none' },
+    node: { workers_scheduling: scheduling },
   });
 }
 
@@ -176,8 +180,13 @@ async function officialClients(url: string, baseUrl: string, token: string): Pro
   }
 }
 
-async function gyreSide(workers: number, token: string): Promise<SideRun> {
-  const gyre = await startGyre(gyreConfig(), { bin: true, args: workers > 1 ? ['--workers', String(workers)] : [] });
+async function gyreSide(workers: number, token: string, scheduling: 'rr' | 'none' = 'none'): Promise<SideRun> {
+  // As deployed: the start-up warm-up at its default (the harness turns it off unless told).
+  const gyre = await startGyre(gyreConfig(scheduling), {
+    bin: true,
+    args: workers > 1 ? ['--workers', String(workers)] : [],
+    env: { GYRE_HTTP_SERVER_WARMUP_CONNECTIONS: '500' },
+  });
   try {
     const figs = await phases(gyre.port, gyre.pid, token);
     if (workers === 1 && CLIENTS > 0) figs.clients = await officialClients(gyre.url, gyre.baseUrl, token);
@@ -225,6 +234,7 @@ for (let i = 0; i < RUNS; i++) {
     const r =
       side === 'gyre' ? await gyreSide(1, token)
       : side === 'gyre-w2' ? await gyreSide(2, token)
+      : side === 'gyre-w2rr' ? await gyreSide(2, token, 'rr')
       : side === 'floor' ? await floorSide(token)
       : await centrifugoSide(token);
     if (r !== undefined) results.set(side, [...(results.get(side) ?? []), r]);
@@ -236,6 +246,7 @@ for (let i = 0; i < RUNS; i++) {
 const TITLES: Record<SideName, string> = {
   gyre: 'Gyre',
   'gyre-w2': 'Gyre --workers 2 (none)',
+  'gyre-w2rr': 'Gyre --workers 2 (rr)',
   floor: 'floor: bare Node 503',
   centrifugo: 'Centrifugo 6.9.1',
 };
@@ -274,6 +285,7 @@ ARRIVALS.forEach((r, i) => {
   table(`Arrivals at ${r}/s for ${SECONDS} s from ${PROCESSES} processes over 127.0.0.1–16`, (x) => x.arrivals[i], true);
 });
 table(`Burst of ${BURST} opened at once from one process`, (x) => x.burst, false);
+table(`Burst of ${BURST} opened at once from ${PROCESSES} processes over 127.0.0.1–16`, (x) => x.burstSpread, false);
 const gy = (results.get('gyre') ?? []).map((r) => r.clients).filter((x) => x !== undefined);
 if (gy.length > 0) {
   console.log(`\n| ${CLIENTS} official clients started at once (Gyre) | measured |`);
