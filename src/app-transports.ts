@@ -7,6 +7,7 @@ import type { FdWatch } from './metrics/fds.js';
 import type { Router } from './http/router.js';
 import { EmulationHandler } from './transports/emulation.js';
 import { HttpGate } from './transports/http-gate.js';
+import type { RateBucket } from './transports/rate-bucket.js';
 import type { HttpEndpointContext } from './transports/http-endpoint.js';
 import { HttpStreamHandler } from './transports/http-stream.js';
 import { createOriginCheck, type OriginCheck } from './transports/origin.js';
@@ -28,7 +29,14 @@ export interface HttpTransports {
 export function mountHttpTransports(
   router: Router,
   config: Readonly<GyreConfig>,
-  deps: { acceptor: SessionAcceptor; logger: Logger; fds: FdWatch; wsConnections: () => number; processes?: number },
+  deps: {
+    acceptor: SessionAcceptor;
+    logger: Logger;
+    fds: FdWatch;
+    wsConnections: () => number;
+    processes?: number;
+    rateBucket?: RateBucket;
+  },
 ): HttpTransports {
   let originOk: OriginCheck = createOriginCheck(config.client.allowed_origins);
   const gate = new HttpGate({
@@ -39,6 +47,7 @@ export function mountHttpTransports(
     fds: deps.fds,
     otherOpen: deps.wsConnections,
     processes: deps.processes ?? 1,
+    rateBucket: deps.rateBucket,
   });
   const ctx: HttpEndpointContext = { acceptor: deps.acceptor, gate, originOk: () => originOk, logger: deps.logger };
   if (config.http_stream.enabled) router.add(config.http_stream.handler_prefix, new HttpStreamHandler(ctx, config.http_stream).handle);

@@ -35,6 +35,8 @@ import { enableRecoveredPublications } from './metrics/observe.js';
 import { HttpFront } from './http/front.js';
 import { rejectUpgrade } from './transports/upgrade.js';
 import { WebSocketHandler } from './transports/websocket.js';
+import { admissionLimits } from './transports/admission.js';
+import { RateBucket } from './transports/rate-bucket.js';
 import { mountHttpTransports, type HttpTransports } from './app-transports.js';
 import { UpgradeRouter } from './transports/upgrade-router.js';
 import { FdWatch, installFdWatch, readFdLimits } from './metrics/fds.js';
@@ -124,12 +126,15 @@ export async function startServer(config: Readonly<GyreConfig>, opts: StartOptio
   let api: ApiHandler | undefined;
   // Worker processes split client.connection_rate_limit, so the node keeps to N per second (docs/storm.md §1).
   const processes = worker === undefined ? 1 : resolveWorkers(config.node.workers);
+  // One connection-rate bucket for WebSocket upgrades and the HTTP-based endpoints: N per second for the node.
+  const rateBucket = new RateBucket(admissionLimits(config.client, config.http_server, processes).rateLimit);
   const httpTransports: HttpTransports = mountHttpTransports(mainRouter, config, {
     acceptor: node,
     logger,
     fds,
     wsConnections: () => ws?.connections ?? 0,
     processes,
+    rateBucket,
   });
   if (!config.websocket.disabled) {
     ws = new WebSocketHandler({
@@ -142,6 +147,7 @@ export async function startServer(config: Readonly<GyreConfig>, opts: StartOptio
       otherOpen: () => httpTransports.open,
       handshakeRate: opts.handshakeRate,
       processes,
+      rateBucket,
     });
     mainRouter.add(config.websocket.handler_prefix, (req, res) => {
       req.resume();

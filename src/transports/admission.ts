@@ -10,6 +10,7 @@ import { Counter } from 'prom-client';
 import { BatchedCounter } from '../metrics/batched.js';
 import { parity, registry } from '../metrics/registry.js';
 import type { FdWatch } from '../metrics/fds.js';
+import { RateBucket } from './rate-bucket.js';
 import { estimatedWaitMs, HandshakeRate } from './handshake-rate.js';
 
 export const REFUSAL_REASONS = ['shutdown', 'fds', 'connection_limit', 'ip_limit', 'handshakes', 'overload', 'rate'] as const;
@@ -78,8 +79,7 @@ const ACCEPT_QUEUE_MAX_AGE_MS = 100;
 
 export class Admission {
   private limits: AdmissionLimits;
-  private tokens: number;
-  private lastRefill = performance.now();
+  private readonly bucket: RateBucket;
   private readonly perIp = new Map<string, number>();
   private readonly lag: IntervalHistogram;
   private readonly sampler: NodeJS.Timeout;
@@ -96,18 +96,21 @@ export class Admission {
 
   /**
    * `priorRate`: handshakes per second assumed until a window is measured, e.g. from the start-up warm-up
-   * (handshake-rate.ts rateFromWarmup); DEFAULT_PRIOR_RATE when absent.
+   * (handshake-rate.ts rateFromWarmup); DEFAULT_PRIOR_RATE when absent. `bucket`: the connection-rate bucket
+   * shared with the process's other admissions (./rate-bucket.ts); an own one when absent.
    */
   constructor(
     limits: AdmissionLimits,
     private readonly src: AdmissionSource,
     private readonly fds?: FdWatch,
     priorRate?: number,
+    bucket?: RateBucket,
   ) {
     this.limits = limits;
     this.rate = new HandshakeRate(priorRate);
     this.elu = performance.eventLoopUtilization();
-    this.tokens = limits.rateLimit > 0 ? Math.max(1, limits.rateLimit) : 0;
+    this.bucket = bucket ?? new RateBucket(limits.rateLimit);
+    this.bucket.setRate(limits.rateLimit);
     this.lag = monitorEventLoopDelay({ resolution: 10 });
     this.lag.enable();
     this.sampler = setInterval(this.sample, SAMPLE_MS);
@@ -115,7 +118,7 @@ export class Admission {
   }
 
   reconfigure(limits: AdmissionLimits): void {
-    if (limits.rateLimit !== this.limits.rateLimit) this.tokens = Math.min(this.tokens, Math.max(1, limits.rateLimit));
+    this.bucket.setRate(limits.rateLimit);
     this.limits = limits;
   }
 
@@ -172,7 +175,7 @@ export class Admission {
   check(remote: string | undefined): RefusalReason | null {
     const shut = this.nodeWide(remote);
     if (shut !== null) return this.refusing(shut);
-    if (this.limits.rateLimit > 0 && !this.takeToken()) return this.refusing('rate');
+    if (!this.bucket.take()) return this.refusing('rate');
     return null;
   }
 
@@ -189,7 +192,7 @@ export class Admission {
   shut(): RefusalReason | null {
     const shut = this.nodeWide(undefined);
     if (shut !== null) return this.refusing(shut);
-    if (this.limits.rateLimit > 0 && this.refill() < 1) return this.refusing('rate');
+    if (this.bucket.empty()) return this.refusing('rate');
     return null;
   }
 
@@ -203,22 +206,6 @@ export class Admission {
     if (l.maxInFlight > 0 && this.src.inFlight() >= l.maxInFlight) return 'handshakes';
     if (l.waitBudgetMs > 0 && this.estimatedWaitMs() > l.waitBudgetMs) return 'overload';
     return null;
-  }
-
-  /** Token bucket of capacity N refilled continuously at N per second: N per second, sustained. */
-  private takeToken(): boolean {
-    if (this.refill() < 1) return false;
-    this.tokens -= 1;
-    return true;
-  }
-
-  private refill(): number {
-    const now = performance.now();
-    const n = this.limits.rateLimit;
-    // A worker's share can be under 1 per second: the bucket still holds one whole token.
-    this.tokens = Math.min(Math.max(1, n), this.tokens + ((now - this.lastRefill) * n) / 1000);
-    this.lastRefill = now;
-    return this.tokens;
   }
 
   /**

@@ -11,6 +11,7 @@ import type { FdWatch } from '../metrics/fds.js';
 import { rejectionLogFor } from '../util/rejection-log.js';
 import type { RejectionLog } from '../util/rejection-log.js';
 import { Admission, admissionLimits, countRefusal, jitteredRetryAfter, refuseBusy, type RefusalReason } from './admission.js';
+import type { RateBucket } from './rate-bucket.js';
 import type { SessionAcceptor } from './types.js';
 
 type ClientKeys = 'connection_limit' | 'connection_rate_limit' | 'ip_connection_limit';
@@ -26,6 +27,8 @@ export interface HttpGateOptions {
   otherOpen?: () => number;
   /** Worker processes accepting on the port (node.workers; default 1): they split client.connection_rate_limit. */
   processes?: number;
+  /** client.connection_rate_limit's bucket, shared with WebSocket upgrades (an own one when absent). */
+  rateBucket?: RateBucket | undefined;
 }
 
 export class HttpGate {
@@ -45,6 +48,8 @@ export class HttpGate {
         shuttingDown: () => acceptor.shuttingDown,
       },
       opts.fds,
+      undefined,
+      opts.rateBucket,
     );
   }
 

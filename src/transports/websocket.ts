@@ -36,6 +36,7 @@ import type { SessionAcceptor, SessionPort, Transport, TransportInfo } from './t
 import { splitUrl } from '../http/url.js';
 import { abortHandshake, chooseSubprotocol, formatOf, rejectUpgrade } from './upgrade.js';
 import { Admission, admissionLimits, REFUSAL_REASONS, refuseBusy, type RefusalReason } from './admission.js';
+import type { RateBucket } from './rate-bucket.js';
 import { readAcceptQueue } from '../metrics/accept-queue.js';
 import type { FdWatch } from '../metrics/fds.js';
 import { closeGraceMs } from './close-grace.js';
@@ -337,6 +338,8 @@ export interface WebSocketHandlerOptions {
   handshakeRate?: number | undefined;
   /** Worker processes accepting on the port (node.workers; default 1): they split client.connection_rate_limit. */
   processes?: number;
+  /** client.connection_rate_limit's bucket, shared with the HTTP-based endpoints (an own one when absent). */
+  rateBucket?: RateBucket | undefined;
 }
 
 /**
@@ -385,6 +388,7 @@ export class WebSocketHandler implements UpgradeTarget {
       },
       opts.fds,
       opts.handshakeRate,
+      opts.rateBucket,
     );
     this.compress = ws.compression;
     this.wss = new WebSocketServer({

@@ -6,6 +6,7 @@ import { describe, it } from 'node:test';
 import { drainSchedule, effectiveDrainWindow } from '../../../src/core/shutdown.js';
 import { Admission, admissionLimits, jitteredRetryAfter } from '../../../src/transports/admission.js';
 import { FdWatch, parseSockstatTcp, readFdLimits } from '../../../src/metrics/fds.js';
+import { RateBucket } from '../../../src/transports/rate-bucket.js';
 
 describe('drain schedule', () => {
   it('one close moment per equal slot of the window, jittered inside it', () => {
@@ -67,6 +68,22 @@ describe('admission', () => {
     } finally {
       a.close();
       b.close();
+    }
+  });
+
+  it('rate: admissions that share one bucket (WebSocket and the HTTP endpoints) let in N together', () => {
+    const bucket = new RateBucket(5);
+    const ws = new Admission({ ...limits, rateLimit: 5 }, src(), undefined, undefined, bucket);
+    const http = new Admission({ ...limits, rateLimit: 5 }, src(), undefined, undefined, bucket);
+    try {
+      const got = Array.from({ length: 10 }, (_, i) => (i % 2 === 0 ? ws : http).check(undefined));
+      // 5 from the shared bucket (plus what it refilled meanwhile: nothing unless the loop took > 200 ms);
+      // a bucket each would have let in all 10.
+      const ok = got.filter((r) => r === null).length;
+      assert.ok(ok >= 5 && ok < 10, `admitted ${ok}`);
+    } finally {
+      ws.close();
+      http.close();
     }
   });
 
