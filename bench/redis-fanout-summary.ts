@@ -1,7 +1,8 @@
 // Summary table of bench/redis-fanout.sh: per peer and publish stage, deliveries/s and publish→deliver latency
 // (gyre-bench JSON report), plus server CPU per delivery over the whole run (both nodes) and Redis CPU.
+// With PROBE=1, the latency split at Redis (probe.json of bench/profile/redis-pubsub-probe.ts) as well.
 //   usage: node --import tsx bench/redis-fanout-summary.ts OUT_DIR peer...
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 
 interface Stage {
@@ -46,4 +47,20 @@ for (const peer of peers) {
     `| ${peer} | ${total} | ${nodeCpu.toFixed(2)} (${cpu.cpu_s_node1.toFixed(2)} + ${cpu.cpu_s_node2.toFixed(2)}) | ${total > 0 ? ((nodeCpu * 1e6) / total).toFixed(2) : '-'} | ${cpu.cpu_s_redis.toFixed(2)} |`,
   );
 }
-console.log([...lines, '', ...cpuLines].join('\n'));
+const probeFile = join(dir, 'probe.json');
+const probeLines: string[] = [];
+if (existsSync(probeFile)) {
+  type ProbeStage = { count: number; p50: number; p90: number; p99: number };
+  const probe = JSON.parse(readFileSync(probeFile, 'utf8')) as Record<string, ProbeStage[]>;
+  probeLines.push(
+    '',
+    '| peer | stage | send → Redis PUB/SUB p50 / p90 / p99 ms (publishing side) | messages |',
+    '|---|---|---|---|',
+  );
+  for (const peer of peers) {
+    (probe[`bench-${peer}`] ?? []).forEach((s, i) => {
+      probeLines.push(`| ${peer} | ${i + 1} | ${s.p50.toFixed(2)} / ${s.p90.toFixed(2)} / ${s.p99.toFixed(2)} | ${s.count} |`);
+    });
+  }
+}
+console.log([...lines, '', ...cpuLines, ...probeLines].join('\n'));

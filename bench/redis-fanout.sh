@@ -6,7 +6,12 @@
 #   usage: bench/redis-fanout.sh [OUT_DIR]   env: N (subscribers, default 2000), CHANNELS (default 20),
 #          RATES (publications/s stages, default "100,400"), DURATION (per stage, default 10s),
 #          PEERS ("gyre centrifugo"), CENTRIFUGO_BIN (default ~/go/bin/centrifugo),
-#          GYRE_NODE_ARGS (extra node flags for the Gyre nodes, e.g. "--cpu-prof --cpu-prof-dir=DIR")
+#          GYRE_NODE_ARGS (extra node flags for the Gyre nodes, e.g. "--cpu-prof --cpu-prof-dir=DIR"),
+#          PROBE=1 (a passive Redis subscriber, bench/profile/redis-pubsub-probe.ts, splits the latency into the
+#          publishing side, send → Redis PUB/SUB, and the fan-out side, the rest)
+#   A/B in one run: the peer `before` is a second Gyre, run from BEFORE_DIST (a build inside this checkout, e.g.
+#   .before/dist of another commit, so that node_modules resolve; default dist) with BEFORE_NODE_ARGS (default
+#   GYRE_NODE_ARGS; set it empty for none): PEERS="before gyre centrifugo". Each node's log (e.g. --trace-gc output) is kept in OUT_DIR.
 set -u
 cd "$(dirname "$0")/.."
 out=${1:-bench/results/redis-fanout-$(date -u +%Y%m%dT%H%M%SZ)}
@@ -20,13 +25,21 @@ mkdir -p "$out"
 node scripts/ensure-build.mjs >/dev/null
 tck=$(getconf CLK_TCK)
 cpu() { awk '{print $14 + $15}' "/proc/$1/stat" 2>/dev/null || echo 0; }
+# Per thread of a process: tid, user and system ticks, name (main thread, V8 compiler/GC workers, libuv pool).
+threads() { for t in /proc/"$1"/task/*; do echo "$(basename "$t") $(sed 's/.*) //' "$t/stat" | awk '{print $12, $13}') $(cat "$t/comm")"; done 2>/dev/null; }
 
 work=$(mktemp -d /tmp/gyre-rfan-XXXX)
 rport=$(( 20000 + RANDOM % 10000 ))
 redis-server --port "$rport" --bind 127.0.0.1 --save '' --appendonly no --dir "$work" >"$work/redis.log" 2>&1 &
 rpid=$!
-trap 'kill $rpid 2>/dev/null; rm -rf "$work"' EXIT
+probe=''
+trap 'kill $rpid $probe 2>/dev/null; rm -rf "$work"' EXIT
 sleep 0.5
+if [ "${PROBE:-0}" = 1 ]; then
+  node --import tsx bench/profile/redis-pubsub-probe.ts "$rport" "$out/probe.json" >"$work/probe.log" 2>&1 &
+  probe=$!
+  for t in $(seq 1 100); do grep -q ready "$work/probe.log" 2>/dev/null && break; sleep 0.1; done
+fi
 
 port=19040
 for kind in $peers; do
@@ -37,7 +50,7 @@ for kind in $peers; do
     # Gyre's adaptive admission guard (503 when the estimated handshake wait passes 2 s) is off: on a loaded
     # machine it refuses part of the 2,000 subscribers, and this bench is about fan-out, not admission.
     guard=''
-    [ "$kind" = gyre ] && guard=',"handshake_wait_budget":"0"'
+    [ "$kind" != centrifugo ] && guard=',"handshake_wait_budget":"0"'
     cat >"$work/$kind-$i.json" <<JSON
 {"http_server":{"address":"127.0.0.1","port":$port$guard},"log":{"level":"error"},
  "engine":{"type":"redis","redis":{"address":["127.0.0.1:$rport"],"prefix":"bench-$kind"}},
@@ -47,6 +60,8 @@ for kind in $peers; do
 JSON
     if [ "$kind" = gyre ]; then
       setsid node ${GYRE_NODE_ARGS:-} dist/src/main.js -c "$work/$kind-$i.json" >"$work/$kind-$i.log" 2>&1 </dev/null &
+    elif [ "$kind" = before ]; then
+      setsid node ${BEFORE_NODE_ARGS-${GYRE_NODE_ARGS:-}} "${BEFORE_DIST:-dist}/src/main.js" -c "$work/$kind-$i.json" >"$work/$kind-$i.log" 2>&1 </dev/null &
     else
       setsid "$centrifugo" -c "$work/$kind-$i.json" >"$work/$kind-$i.log" 2>&1 </dev/null &
     fi
@@ -57,17 +72,23 @@ JSON
     for t in $(seq 1 100); do curl -s "http://127.0.0.1:$p/api/info" -H 'X-API-Key: bench-key' -d '{}' >/dev/null && break; sleep 0.1; done
   done
   c1=$(cpu "${pids[0]}"); c2=$(cpu "${pids[1]}"); cr=$(cpu $rpid); t0=$(date +%s.%N)
+  threads "${pids[0]}" >"$out/$kind-1.threads-start"; threads "${pids[1]}" >"$out/$kind-2.threads-start"
   node bin/gyre-bench.js fanout -q --url "ws://127.0.0.1:${ports[0]}/connection/websocket" \
     --api "http://127.0.0.1:${ports[1]}/api" --api-key bench-key --hmac-secret bench-secret \
     -c "$n" --channels "$channels" --publish-rate "$rates" -d "$duration" --timeout 300s \
     --server-pid "${pids[0]}" --json "$out/$kind.json" >"$out/$kind.txt" 2>&1
   t1=$(date +%s.%N)
+  threads "${pids[0]}" >"$out/$kind-1.threads-end"; threads "${pids[1]}" >"$out/$kind-2.threads-end"
   d1=$(( $(cpu "${pids[0]}") - c1 )); d2=$(( $(cpu "${pids[1]}") - c2 )); dr=$(( $(cpu $rpid) - cr ))
   awk -v p="$kind" -v t0="$t0" -v t1="$t1" -v a="$d1" -v b="$d2" -v r="$dr" -v hz="$tck" 'BEGIN {
     printf "{\"peer\":\"%s\",\"wall_s\":%.3f,\"cpu_s_node1\":%.3f,\"cpu_s_node2\":%.3f,\"cpu_s_redis\":%.3f}\n", p, t1 - t0, a / hz, b / hz, r / hz
   }' >"$out/$kind-cpu.json"
   for p in "${pids[@]}"; do kill -TERM "$p" 2>/dev/null; done
   for p in "${pids[@]}"; do for t in $(seq 1 100); do kill -0 "$p" 2>/dev/null || break; sleep 0.05; done; kill -KILL "$p" 2>/dev/null; done
+  cp "$work/$kind-1.log" "$work/$kind-2.log" "$out/" 2>/dev/null
   cat "$out/$kind-cpu.json"
 done
+if [ -n "$probe" ]; then
+  kill -TERM "$probe"; wait "$probe" 2>/dev/null
+fi
 node --import tsx bench/redis-fanout-summary.ts "$out" $peers | tee "$out/summary.md"
