@@ -2,11 +2,12 @@
 // otherwise), kept in a short ring so a page that opens sees the last two minutes at once. Each sample is what
 // this node knows: its own counters as per-second deltas, process state (event-loop lag, fds), host accept-queue
 // overflows, engine health, and every node's counts from node.info() (all nodes of a cluster).
-import { readdirSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { monitorEventLoopDelay, type IntervalHistogram } from 'node:perf_hooks';
 import type { Counter, Histogram } from 'prom-client';
 import type { NodeInfo } from '../core/types.js';
 import type { EngineHealth } from '../engines/types.js';
+import { countOpenFds } from '../metrics/fds.js';
 import { readListenCounters } from '../metrics/host-tcp.js';
 import { metrics, parity, redisMetrics } from '../metrics/registry.js';
 import type { LiveSample } from './ui/live-sample.js';
@@ -72,13 +73,6 @@ function readFdLimit(): number | null {
   }
 }
 
-function countFds(): number | null {
-  try {
-    return readdirSync('/proc/self/fd').length;
-  } catch {
-    return null;
-  }
-}
 
 interface Totals {
   at: number;
@@ -193,7 +187,7 @@ export class LiveSampler {
         publishLagMs: lagCount > 0 ? (lagSum / lagCount) * 1000 : null,
         loopLagP99Ms: loop === undefined ? 0 : loop.percentile(99) / 1e6,
         loopLagMaxMs: loop === undefined ? 0 : loop.max / 1e6,
-        fds: countFds(),
+        fds: countOpenFds(),
         fdLimit: this.fdLimit,
         acceptOverflows: now.overflows === null || before?.overflows == null ? null : now.overflows - before.overflows,
         engine: this.src.engineHealth(),
