@@ -48,6 +48,8 @@ const GET = Buffer.from('GET ', 'latin1');
 const POST = Buffer.from('POST ', 'latin1');
 const TOO_LARGE = 'HTTP/1.1 431 Request Header Fields Too Large\r\nConnection: close\r\n\r\n';
 const TIMEOUT = 'HTTP/1.1 408 Request Timeout\r\nConnection: close\r\n\r\n';
+/** Bytes read and kept (the request being answered and what is pipelined behind it) before reading pauses. */
+const PIPELINED_BYTES = 64 * 1024;
 
 /** Per-connection read state while the head is incomplete, kept on the socket by a symbol. */
 interface Pending {
@@ -58,8 +60,10 @@ interface Pending {
   started: number;
   /** Still counted in handshakesInflight (only until its first request is taken). */
   counted: boolean;
-  /** A direct request is being answered: reading is paused, bytes already read wait in `buf`. */
+  /** A direct request is being answered: bytes read meanwhile (a pipelined request) wait in `buf`. */
   busy: boolean;
+  /** Reading was paused while busy because `buf` passed the pipelining bound. */
+  paused: boolean;
   /** Between keep-alive requests with nothing read yet: at `deadline` the connection closes without a reply. */
   idle: boolean;
   /** Close once the request being answered is answered (the front stops accepting). */
@@ -122,6 +126,7 @@ export class HttpFront {
       started: performance.now(),
       counted: true,
       busy: false,
+      paused: false,
       idle: false,
       closeAfter: false,
       headEnd: -1,
@@ -157,7 +162,13 @@ export class HttpFront {
       p.deadline = Date.now() + this.timeoutMs;
       p.started = performance.now();
     }
-    if (!p.busy) this.advance(socket, p, prevLen);
+    if (!p.busy) {
+      this.advance(socket, p, prevLen);
+    } else if (!p.paused && p.buf.length > PIPELINED_BYTES) {
+      // A client pipelining ahead of the replies: stop reading until this request is answered.
+      p.paused = true;
+      socket.pause();
+    }
   }
 
   /** Acts on the bytes read so far: waits for more, refuses, upgrades, answers directly or hands over. */
@@ -230,7 +241,8 @@ export class HttpFront {
     }
     p.busy = true;
     p.headEnd = -1;
-    socket.pause();
+    // Reading goes on (read() keeps what comes in `buf` and pauses only past a bound): a pause and resume per
+    // request cost a Readable state change and a deferred flow restart each time.
     const body = buf.subarray(end, end + len);
     void target.serve({ path: splitPath(url), url, headers, body }).then((reply) => {
       p.busy = false;
@@ -241,14 +253,17 @@ export class HttpFront {
         socket.end();
         return;
       }
-      // Bytes read before reading paused (a pipelined request) follow this request's body.
+      // Bytes read meanwhile (a pipelined request) follow this request's body.
       const all = p.buf ?? buf;
       const rest = all.length > end + len ? all.subarray(end + len) : null;
       p.buf = rest;
       p.idle = rest === null;
       p.deadline = Date.now() + (rest === null ? this.http.keepAliveTimeout : this.timeoutMs);
       p.started = performance.now();
-      socket.resume();
+      if (p.paused) {
+        p.paused = false;
+        socket.resume();
+      }
       if (rest !== null) this.advance(socket, p, 0);
     });
   }

@@ -133,6 +133,28 @@ describe('front: direct answers', () => {
     d.sock.destroy();
   });
 
+  it('keeps what a client pipelines while a request is answered, past the bound where reading pauses', async () => {
+    const c = new Conn(s.port);
+    let release: (() => void) | undefined;
+    s.hold.next = (r) => (release = r);
+    c.send(post('/api/held', 'first'));
+    await waitFor(() => release !== undefined, { timeoutMs: 5000, what: 'request held' });
+    // ~180 KB behind the held request: more than the 64 KB the front reads ahead before it pauses reading.
+    const n = 200;
+    const pad = 'p'.repeat(880);
+    let burst = '';
+    for (let i = 0; i < n; i++) burst += post(`/api/n${i}`, `${i}${pad}`);
+    c.send(burst);
+    await new Promise((r) => setTimeout(r, 50));
+    assert.equal(bodies(c.got).length, 0);
+    release?.();
+    const all = await c.responses(n + 1);
+    assert.equal(all.length, n + 1);
+    assert.equal(bodyOf(all[0]), 'direct /api/held k [first]');
+    for (let i = 0; i < n; i++) assert.equal(bodyOf(all[i + 1]), `direct /api/n${i} k [${i}${pad}]`);
+    c.sock.destroy();
+  });
+
   it('leaves every other framing to the http.Server', async () => {
     const cases: [string, string][] = [
       ['Connection: close', post('/api/p', 'x', 'Connection: close\r\n')],
