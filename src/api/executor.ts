@@ -4,6 +4,7 @@
 import type { Logger } from 'pino';
 import type { ApiPublishOptions, ApiSubscribeOptions, NodeApi, NodeInfo } from '../core/types.js';
 import { UnrecoverablePositionError } from '../engines/types.js';
+import { observeApiCommand } from '../metrics/observe.js';
 import { metrics } from '../metrics/registry.js';
 import { ApiError, ProtocolError } from '../protocol/errors.js';
 import type { ClientInfo, Publication } from '../protocol/types.js';
@@ -87,7 +88,7 @@ export class ApiExecutor {
       throw apiErr;
     } finally {
       const seconds = Number(process.hrtime.bigint() - started) / 1e9;
-      metrics.apiCommandDuration.labels(this.protocol, cmd.method).observe(seconds);
+      observeApiCommand(this.protocol, cmd.method, seconds);
     }
   }
 

@@ -19,6 +19,13 @@ export function observeCommand(method: string, seconds: number): void {
   c.s.observe(seconds);
 }
 
+const apiCommandChildren = new Map<string, HistogramChild>();
+
+/** A server API command (`protocol` http or grpc) took `seconds`. */
+export function observeApiCommand(protocol: string, method: string, seconds: number): void {
+  childOf(apiCommandChildren, `${protocol}\u0000${method}`, () => metrics.apiCommandDuration.labels(protocol, method)).observe(seconds);
+}
+
 const pingPongChildren = new Map<string, HistogramChild>();
 
 export function observePingPong(transport: string, seconds: number): void {

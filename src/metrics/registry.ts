@@ -221,6 +221,12 @@ export const hostTcp = {
 };
 
 /** Redis engine (src/engines/redis). */
+/**
+ * Redis commands in flight, counted by the engine as a plain number and read at scrape time (a gauge inc and
+ * dec per command hashed its empty label set twice on every publish).
+ */
+export const redisPending = { commands: 0 };
+
 export const redisMetrics = {
   commandErrors: new Counter({
     name: 'gyre_redis_command_errors_total',
@@ -250,6 +256,9 @@ export const redisMetrics = {
     name: 'gyre_redis_pending_commands',
     help: 'Redis commands sent and not yet answered (buffered in the client pipeline)',
     registers: [registry],
+    collect() {
+      this.set(redisPending.commands);
+    },
   }),
 } as const;
 
