@@ -37,3 +37,38 @@ describe('redis: command connection', () => {
     await waitFor(() => engine.health().ok, { what: 'healthy again' });
   });
 });
+
+describe('redis: io_timeout on the command connection', () => {
+  let redis: RedisServer;
+  let engine: RedisEngine;
+  before(async () => {
+    redis = await startRedis();
+    const cfg = configSchema.parse({ engine: { type: 'redis', redis: { address: [redis.address], prefix: 'ct', io_timeout: '300ms' } } });
+    engine = createRedisEngine(cfg.engine.redis);
+    await engine.broker.start(new RecordingHandler());
+  });
+  after(async () => {
+    process.kill(redis.pid(), 'SIGCONT');
+    await engine?.close();
+    await redis?.stop();
+  });
+
+  it('a Redis that stops answering fails the pending publishes, and publishes work once it answers again', async () => {
+    const ch = uniqueChannel();
+    const opts = { historySize: 10, historyTtlMs: 60_000, historyMetaTtlMs: 0 };
+    assert.equal((await engine.broker.publish(ch, text('a'), opts)).position?.offset, 1);
+    process.kill(redis.pid(), 'SIGSTOP');
+    let outcome: 'pending' | 'resolved' | 'rejected' = 'pending';
+    engine.broker.publish(ch, text('b'), opts).then(
+      () => (outcome = 'resolved'),
+      () => (outcome = 'rejected'),
+    );
+    // Never acknowledged while Redis is frozen: it fails once io_timeout passes without a reply.
+    await waitFor(() => outcome !== 'pending', { what: 'the stuck publish settled', timeoutMs: 10_000 });
+    assert.equal(outcome, 'rejected');
+    process.kill(redis.pid(), 'SIGCONT');
+    await waitFor(() => engine.shards.list[0]!.commandsUp, { what: 'command connection back', timeoutMs: 10_000 });
+    const r = await engine.broker.publish(ch, text('c'), opts);
+    assert.ok((r.position?.offset ?? 0) >= 2);
+  });
+});

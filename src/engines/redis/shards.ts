@@ -3,7 +3,7 @@
 // consistent index (./shard-index.ts); control messages go to the first shard. Commands never wait in an offline
 // queue: while a shard is down they fail at once, so a publish is refused (100) rather than delayed and lost.
 import { Cluster, Redis } from 'ioredis';
-import { redisMetrics } from '../../metrics/registry.js';
+import { redisMetrics, redisPending } from '../../metrics/registry.js';
 import { nodeOptions, targetOptions, type HostPort, type RedisOptions, type ShardSpec } from './connection.js';
 import { keyNames, type KeyNames } from './keys.js';
 import { PubSubConnection } from './pubsub.js';
@@ -37,6 +37,10 @@ export class RedisShard {
   private revivals = 0;
   /** The command connection's socket is corked until the end of this turn. */
   private corked = false;
+  /** Commands sent and not yet settled, and when one last settled (or the first was sent); see watchCommands. */
+  private inFlight = 0;
+  private progressAt = 0;
+  private watchdog: NodeJS.Timeout | undefined = undefined;
 
   constructor(
     readonly index: number,
@@ -60,7 +64,10 @@ export class RedisShard {
     if (tuning.backoffMaxMs !== undefined) pubsubOpts.backoffMaxMs = tuning.backoffMaxMs;
     this.pubsub = new PubSubConnection(pubsubOpts);
     this.client.on('error', (err: unknown) => events.error(this, err, 'command connection'));
-    if (this.client instanceof Redis) this.keepReconnecting(this.client);
+    if (this.client instanceof Redis) {
+      this.keepReconnecting(this.client);
+      this.watchCommands(this.client);
+    }
   }
 
   get label(): string {
@@ -77,14 +84,17 @@ export class RedisShard {
   /** Runs one command or script, counting it while pending and counting its failure. */
   async run<T>(op: string, fn: (c: CommandClient) => Promise<T>): Promise<T> {
     this.corkTurn();
-    redisMetrics.pendingCommands.inc();
+    redisPending.commands++;
+    if (this.inFlight++ === 0) this.progressAt = Date.now();
     try {
       return await fn(this.client);
     } catch (err) {
       redisMetrics.commandErrors.inc({ op });
       throw err;
     } finally {
-      redisMetrics.pendingCommands.dec();
+      redisPending.commands--;
+      this.inFlight--;
+      this.progressAt = Date.now();
     }
   }
 
@@ -118,6 +128,26 @@ export class RedisShard {
     });
   }
 
+  /**
+   * io_timeout on a standalone or Sentinel command connection: one check every quarter of it, instead of
+   * ioredis' commandTimeout, which armed and cleared a timer per command and deleted a property of every
+   * Command (turning each into a slow dictionary object). When commands are pending and none has settled for
+   * io_timeout, the connection is stuck (replies come in order on it): it is dropped, which fails every
+   * pending command at once (maxRetriesPerRequest 0, nothing resent) and reconnects with the usual backoff,
+   * as Centrifugo closes a connection whose read or write passes io_timeout.
+   */
+  private watchCommands(client: Redis): void {
+    const timeoutMs = this.spec.ioTimeoutMs;
+    if (!(timeoutMs > 0)) return;
+    this.watchdog = setInterval(() => {
+      if (this.inFlight === 0 || Date.now() - this.progressAt < timeoutMs || client.status !== 'ready') return;
+      redisMetrics.commandErrors.inc({ op: 'io_timeout' });
+      this.progressAt = Date.now();
+      client.disconnect(true);
+    }, Math.max(25, Math.floor(timeoutMs / 4)));
+    this.watchdog.unref();
+  }
+
   get commandsUp(): boolean {
     return this.client.status === 'ready';
   }
@@ -125,6 +155,7 @@ export class RedisShard {
   async close(): Promise<void> {
     this.closing = true;
     if (this.revive !== undefined) clearTimeout(this.revive);
+    if (this.watchdog !== undefined) clearInterval(this.watchdog);
     this.pubsub.close();
     try {
       await this.client.quit();
@@ -160,7 +191,7 @@ export class RedisShard {
     if (commands) {
       o.enableAutoPipelining = false; // corked per turn instead (corkTurn)
       o.enableOfflineQueue = false;
-      o.commandTimeout = this.spec.ioTimeoutMs;
+      // io_timeout is watched per connection (watchCommands), not with a timer per command.
       o.retryStrategy = backoff;
       o.maxRetriesPerRequest = 0;
     } else {
