@@ -4,9 +4,14 @@
 // already optimised: `--bursts 2` separates the first-burst cost from the steady cost per connect.
 //   node --import tsx bench/profile/burst-split.ts [--reps 1] [--bursts 1] [--workers 2] [--sched rr|none]
 //        [--no-guard] [--clients 10000] [--first-clients N] [--node-flags "..."] [--gyre-args "..."]
+//        [--server-log FILE] [--gyre-dist DIR]
 // Each line of output is one burst. `window` is the burst in CLOCK_MONOTONIC seconds, to cut a
 // `perf record -k CLOCK_MONOTONIC -a -g` (with --node-flags --perf-basic-prof) to it: `perf script --time A,B`.
-import { readFileSync } from 'node:fs';
+// `--server-log FILE` appends the server's output (all workers) to FILE, and `log` is the burst's byte range in it,
+// e.g. to count the --trace-opt / --trace-deopt lines of one burst: `tail -c +A FILE | head -c $((B-A))`.
+// `listenDrops` is the kernel's count of SYNs dropped over the burst because the listen queue was full (machine-wide;
+// each costs that client a SYN retransmit, 1 s later).
+import { readFileSync, statSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { API_KEY, HMAC, HOST, processTree, runBench, sleep, socketsByPid, startServer } from './procs.js';
@@ -34,6 +39,22 @@ function stat(pid: number): ProcStat | null {
   }
 }
 
+/** The kernel's count of connections dropped because a listen queue was full (machine-wide: TcpExt ListenDrops). */
+function listenDrops(): number {
+  try {
+    const lines = readFileSync('/proc/net/netstat', 'utf8').split('\n');
+    for (let i = 0; i + 1 < lines.length; i += 2) {
+      const names = lines[i]!.split(' ');
+      if (names[0] !== 'TcpExt:') continue;
+      const values = lines[i + 1]!.split(' ');
+      return Number(values[names.indexOf('ListenDrops')] ?? 0);
+    }
+  } catch {
+    /* not Linux */
+  }
+  return 0;
+}
+
 function snapshot(pid: number): Map<number, ProcStat> {
   const out = new Map<number, ProcStat>();
   for (const p of processTree(pid)) {
@@ -56,9 +77,21 @@ const sched = get('--sched') as 'rr' | 'none' | undefined;
 const clients = get('--clients') ?? '10000';
 const firstClients = get('--first-clients') ?? clients;
 const mono = (): number => Number(process.hrtime.bigint()) / 1e9;
+const serverLog = get('--server-log');
+const logSize = (): number => {
+  try {
+    return serverLog === undefined ? 0 : statSync(serverLog).size;
+  } catch {
+    return 0;
+  }
+};
 
 async function burst(serverPid: number, port: number, n: string): Promise<Record<string, unknown>> {
   const before = snapshot(serverPid);
+  const log0 = logSize();
+  const drops0 = listenDrops();
+  let drops = 0;
+  let logDone = 0;
   const t0 = mono();
   let tDone = 0;
   let atDone = new Map<number, ProcStat>();
@@ -76,6 +109,8 @@ async function burst(serverPid: number, port: number, n: string): Promise<Record
     () => {
       atDone = snapshot(serverPid);
       tDone = mono();
+      logDone = logSize();
+      drops = listenDrops() - drops0;
       spread = socketsByPid(port);
     },
   );
@@ -98,7 +133,9 @@ async function burst(serverPid: number, port: number, n: string): Promise<Record
     p99: rep?.timeToSubscribed.p99,
     failed: rep?.clients.failed,
     totalCpu: +total.toFixed(2),
+    listenDrops: drops,
     window: `${t0.toFixed(3)},${tDone.toFixed(3)}`,
+    ...(serverLog !== undefined ? { log: `${log0},${logDone}` } : {}),
     rows,
   };
 }
@@ -107,13 +144,14 @@ async function main(): Promise<void> {
   for (let r = 0; r < reps; r++) {
     const port = 18_600 + r;
     const srv = await startServer('gyre', port, {
-      gyreDist: join(REPO, 'dist'),
+      gyreDist: resolve(get('--gyre-dist') ?? join(REPO, 'dist')),
       centrifugoBin: '',
       nodeFlags: words(get('--node-flags')),
       workers,
       gyreArgs: words(get('--gyre-args')),
       ...(sched !== undefined ? { sched } : {}),
       ...(argv.includes('--no-guard') ? { noGuard: true } : {}),
+      ...(serverLog !== undefined ? { serverLog } : {}),
     });
     try {
       for (let b = 0; b < bursts; b++) {

@@ -2,7 +2,7 @@
 // a loopback port, sample its /proc CPU and RSS, run gyre-bench as a child and watch its log lines.
 import { spawn, spawnSync } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { appendFileSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -32,6 +32,8 @@ export interface ServerOpts {
   sched?: 'rr' | 'none';
   /** Extra Gyre command-line flags (e.g. `--http_server.warmup_connections 2000`). */
   gyreArgs?: string[];
+  /** Appends the server's stdout and stderr to this file too (e.g. --trace-opt output of every worker). */
+  serverLog?: string;
 }
 
 export interface Running {
@@ -112,8 +114,10 @@ export async function startServer(kind: ServerKind, port: number, o: ServerOpts)
   if (kind === 'gyre' && o.gyreArgs !== undefined) args.push(...o.gyreArgs);
   const child = spawn(cmd, args, { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
+  const logFile = o.serverLog;
   const keep = (b: Buffer): void => {
     out = (out + b.toString()).slice(-8000);
+    if (logFile !== undefined) appendFileSync(logFile, b);
   };
   child.stdout?.on('data', keep);
   child.stderr?.on('data', keep);

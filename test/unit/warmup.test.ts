@@ -95,6 +95,7 @@ describe('start-up warm-up', () => {
     assert.equal(res.connections, 150);
     assert.equal(res.subscribed, 150);
     assert.equal(res.published, 1500, '10 API publishes per warm-up connection');
+    assert.deepEqual(res.primed, { subscribed: 100, published: 200 }, 'the priming pass ran first');
     assert.equal(res.timedOut, false);
     assert.ok(res.connectActiveMs > 0, 'the connect phase took some busy time');
     assert.ok(rateFromWarmup(res.subscribed, res.connectActiveMs) !== undefined, 'enough handshakes for a prior rate');
@@ -105,6 +106,46 @@ describe('start-up warm-up', () => {
     const inflight = (await metrics.connectionsInflight.get()).values.reduce((a, v) => a + v.value, 0);
     assert.equal(inflight, 0);
     assert.doesNotMatch(await registry.metrics(), /centrifugo_node_messages_received_count\{/);
+  });
+
+  it('primes on a first private server, closed before the main pass; the tier-up budget is lowered for the main pass only', async () => {
+    const events: string[] = [];
+    const ports: number[] = [];
+    const res = await warmUp(userConfig(30), {
+      logger: pino({ level: 'silent' }),
+      timeoutMs: 60_000,
+      setV8Flags: (flags) => events.push(flags),
+      start: async (cfg, opts) => {
+        const s = await startServer(cfg, opts);
+        ports.push(s.port);
+        events.push(`start ${ports.length}`);
+        return {
+          port: s.port,
+          close: async () => {
+            await s.close();
+            events.push(`close ${ports.length}`);
+          },
+        };
+      },
+    });
+    assert.ok(res !== null);
+    assert.deepEqual(res.primed, { subscribed: 30, published: 60 }, 'a priming pass of min(n, 100) connections');
+    assert.equal(res.subscribed, 30);
+    assert.deepEqual(events, ['start 1', 'close 1', '--interrupt-budget=4096', 'start 2', 'close 2', '--interrupt-budget=67584']);
+    for (const p of ports) assert.equal(await refused(p), true, 'every warm-up server is closed');
+  });
+
+  it('restores the tier-up budget when the main pass fails', async () => {
+    const flags: string[] = [];
+    let starts = 0;
+    const res = await warmUp(userConfig(10), {
+      logger: pino({ level: 'silent' }),
+      setV8Flags: (f) => flags.push(f),
+      start: () => Promise.reject(new Error(`boom ${++starts}`)),
+    });
+    assert.ok(res !== null);
+    assert.equal(starts, 2);
+    assert.deepEqual(flags, ['--interrupt-budget=4096', '--interrupt-budget=67584']);
   });
 
   it('does nothing when warmup_connections is 0 or websocket is disabled', async () => {
@@ -142,7 +183,9 @@ describe('start-up warm-up', () => {
       await new Promise((r) => setTimeout(r, 100));
       const channels = [...seen.keys()];
       const publications = channels.filter((ch) => /^app\.warmup-[0-9a-f]+\.client\.warmup-(idle-)?\d+$/.test(ch));
-      assert.equal(publications.reduce((n, ch) => n + (seen.get(ch) ?? 0), 0), 1000, 'every publication went through Redis');
+      assert.equal(res.primed.published, 200);
+      const expected = res.published + res.primed.published;
+      assert.equal(publications.reduce((n, ch) => n + (seen.get(ch) ?? 0), 0), expected, 'every publication went through Redis');
       for (const ch of channels) assert.match(ch, /^app\.warmup-[0-9a-f]+\./, `${ch} is not under the private prefix`);
       assert.equal((await redisCli(redis.port, 'DBSIZE')).trim(), '0');
     } finally {
