@@ -33,13 +33,17 @@ describe('handshake rate estimate', () => {
     assert.ok(Math.abs(r.perSecond - 1600) < 10, `got ${r.perSecond}`);
   });
 
-  it('ignores windows with too few handshakes, and those where the guard refused much', () => {
+  it('ignores windows with too few handshakes; those where the guard refused much can only raise it', () => {
     const r = new HandshakeRate(3000);
     assert.equal(r.observe({ completed: 5, activeMs: 200, refused: 0 }), false);
     assert.equal(r.observe({ completed: 100, activeMs: 250, refused: 300 }), false, 'refusals took that busy time');
     assert.equal(r.perSecond, 3000);
     assert.equal(r.observe({ completed: 100, activeMs: 250, refused: 10 }), true, 'a few refusals do not spoil a window');
     assert.ok(r.perSecond < 3000);
+    const low = new HandshakeRate(900);
+    // 700 completed in 250 ms while refusing 1,000: at least 2,800 a second, whatever the refusals cost.
+    assert.equal(low.observe({ completed: 700, activeMs: 250, refused: 1000 }), true);
+    assert.ok(low.perSecond > 900, `a floor above the estimate raises it, got ${low.perSecond}`);
   });
 
   it('a small window moves the estimate less than a large one', () => {
