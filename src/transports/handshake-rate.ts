@@ -21,8 +21,10 @@ export const MIN_SAMPLE = 16;
 /** A window with this many handshakes moves the estimate by WEIGHT; smaller ones proportionally less. */
 const FULL_WEIGHT_AT = 200;
 const WEIGHT = 0.3;
-/** A window whose refusals exceed this share of its completed handshakes can only raise the estimate. */
+/** A window whose refusals exceed this share of its completed handshakes can only raise the estimate… */
 const MAX_REFUSED_SHARE = 0.25;
+/** …and only with at least this many handshakes. */
+const FLOOR_SAMPLE = 64;
 /** Busy time below this (ms) is taken as this, so that one sample cannot divide by ~0. */
 const MIN_ACTIVE_MS = 1;
 
@@ -59,7 +61,12 @@ export class HandshakeRate {
   observe(w: RateWindow): boolean {
     if (w.completed < MIN_SAMPLE) return false;
     const sample = clampRate((w.completed * 1000) / Math.max(MIN_ACTIVE_MS, w.activeMs));
-    if (w.refused > MAX_REFUSED_SHARE * w.completed && sample <= this.rate) return false;
+    if (w.refused > MAX_REFUSED_SHARE * w.completed) {
+      // A floor of the true rate: taken at once when above the estimate, with enough handshakes to trust it.
+      if (sample <= this.rate || w.completed < FLOOR_SAMPLE) return false;
+      this.rate = sample;
+      return true;
+    }
     const weight = WEIGHT * Math.min(1, w.completed / FULL_WEIGHT_AT);
     this.rate = clampRate(this.rate + weight * (sample - this.rate));
     return true;
