@@ -8,7 +8,7 @@
 //        [--gyre-args "--http_server.warmup_connections 2000"]
 //
 // --workers: Gyre runs with `--workers N` (server CPU and RSS are summed over the primary and its workers);
-// --sched: how connections reach them (node.workers_scheduling; Gyre's default rr). The connect goal then
+// --sched: how connections reach them (node.workers_scheduling; Gyre's default none). The connect goal then
 // also reports how the connections spread over the processes (`ss -tnp` when the burst is done).
 //
 // --engine redis: one redis-server (no persistence) is started for the whole run and every server uses it with

@@ -28,7 +28,7 @@ export interface ServerOpts {
   noGuard?: boolean;
   /** Gyre worker processes (`--workers N`); absent or 1 = one process. */
   workers?: number;
-  /** node.workers_scheduling: 'rr' (Gyre's default, the primary accepts) or 'none' (workers accept). */
+  /** node.workers_scheduling: 'none' (Gyre's default, workers accept) or 'rr' (the primary accepts). */
   sched?: 'rr' | 'none';
   /** Extra Gyre command-line flags (e.g. `--http_server.warmup_connections 2000`). */
   gyreArgs?: string[];

@@ -61,7 +61,7 @@ const EXTENSION_HELP: Readonly<Record<string, string>> = {
   'health.ready_handler_prefix': 'readiness endpoint, 503 from the start of a shutdown, "" = off (Gyre extension, default /ready)',
   'shutdown.drain_duration': 'window over which clients are closed with 3001 on shutdown, 0 = all at once (Gyre extension, default 10s)',
   'node.workers': 'worker processes serving the port, each a full node; auto = one per CPU (Gyre extension, default 1)',
-  'node.workers_scheduling': 'rr = the primary accepts and hands connections round-robin, none = workers accept on the shared socket (Gyre extension, default rr)',
+  'node.workers_scheduling': 'rr = the primary accepts and hands connections round-robin, none = workers accept on the shared socket (Gyre extension, default none)',
   'shutdown.pre_drain_delay': 'not-ready time before the drain starts (Gyre extension, default 0s)',
 };
 

@@ -511,7 +511,7 @@ export const configSchema = z.object({
           z.union([z.literal('auto'), z.number().int().min(1).max(1024)]),
         )
         .default(1),
-      workers_scheduling: z.enum(['rr', 'none']).default('rr'),
+      workers_scheduling: z.enum(['rr', 'none']).default('none'),
     })
     .prefault({}),
   pid_file: str(),
