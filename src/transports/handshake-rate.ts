@@ -23,7 +23,7 @@ const FULL_WEIGHT_AT = 200;
 const WEIGHT = 0.3;
 /** A window whose refusals exceed this share of its completed handshakes can only raise the estimate… */
 const MAX_REFUSED_SHARE = 0.25;
-/** …and only with at least this many handshakes. */
+/** …and only with at least this many handshakes (also what the first window needs to replace the prior). */
 const FLOOR_SAMPLE = 64;
 /** Busy time below this (ms) is taken as this, so that one sample cannot divide by ~0. */
 const MIN_ACTIVE_MS = 1;
@@ -42,9 +42,13 @@ function clampRate(r: number): number {
   return Number.isFinite(r) ? Math.min(MAX_RATE, Math.max(MIN_RATE, r)) : MIN_RATE;
 }
 
-/** Handshakes per second of busy time, smoothed over the windows that had enough of them. */
+/**
+ * Handshakes per second of busy time, smoothed over the windows that had enough of them. The prior is only a
+ * guess: the first window with FLOOR_SAMPLE handshakes or more replaces it, higher or lower.
+ */
 export class HandshakeRate {
   private rate: number;
+  private measured = false;
 
   constructor(prior: number = DEFAULT_PRIOR_RATE) {
     this.rate = clampRate(prior);
@@ -65,6 +69,12 @@ export class HandshakeRate {
       // A floor of the true rate: taken at once when above the estimate, with enough handshakes to trust it.
       if (sample <= this.rate || w.completed < FLOOR_SAMPLE) return false;
       this.rate = sample;
+      this.measured = true;
+      return true;
+    }
+    if (!this.measured && w.completed >= FLOOR_SAMPLE) {
+      this.rate = sample;
+      this.measured = true;
       return true;
     }
     const weight = WEIGHT * Math.min(1, w.completed / FULL_WEIGHT_AT);

@@ -20,6 +20,20 @@ describe('handshake rate estimate', () => {
     assert.equal(new HandshakeRate(Number.NaN).perSecond, MIN_RATE);
   });
 
+  it('the first window with enough handshakes replaces the prior, higher or lower; later ones are smoothed', () => {
+    const up = new HandshakeRate(1600);
+    up.observe({ completed: 20, activeMs: 2, refused: 0 });
+    assert.ok(up.perSecond > 1600 && up.perSecond < 10_000, 'a small window does not replace it');
+    const r = new HandshakeRate(1600);
+    r.observe({ completed: 500, activeMs: 175, refused: 0 });
+    assert.ok(Math.abs(r.perSecond - 2857) < 1, `got ${r.perSecond}`);
+    r.observe({ completed: 500, activeMs: 100, refused: 0 });
+    assert.ok(r.perSecond > 2857 && r.perSecond < 5000, `smoothed, got ${r.perSecond}`);
+    const down = new HandshakeRate(3000);
+    down.observe({ completed: 207, activeMs: 266, refused: 0 });
+    assert.ok(Math.abs(down.perSecond - 778) < 1, `a slow first window brings it down at once, got ${down.perSecond}`);
+  });
+
   it('measures per second of busy time, not of wall time: a half-idle window is not a slow one', () => {
     const r = new HandshakeRate(1000);
     // 1,000 handshakes in 125 ms of work: 8,000 a second, whatever the window length.
