@@ -71,6 +71,8 @@ export interface AdmissionSource {
 }
 
 const SAMPLE_MS = 250;
+/** Admissions after which a window is measured early while the rate is still the prior. */
+const EARLY_SAMPLE = 128;
 /**
  * The accept queue is read from /proc at most this often, and only when an upgrade is checked: one read costs
  * ~1.5 ms of CPU on a host with 20,000 sockets (the kernel walks its listening hash), ~1.5 % of a core in a burst.
@@ -214,6 +216,9 @@ export class Admission {
    */
   admitted(socket: { once(event: 'close', listener: () => void): unknown }, remote: string | undefined): void {
     this.admittedInWindow++;
+    // Until a window replaced the prior, measure as soon as there are enough admissions: a burst of 2,000 is
+    // over within one 250 ms window, and the prior alone would decide it.
+    if (this.admittedInWindow >= EARLY_SAMPLE && !this.rate.measured) this.sample();
     if (this.limits.ipLimit === 0 || remote === undefined) return;
     this.perIp.set(remote, (this.perIp.get(remote) ?? 0) + 1);
     socket.once('close', () => {

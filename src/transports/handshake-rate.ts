@@ -48,7 +48,7 @@ function clampRate(r: number): number {
  */
 export class HandshakeRate {
   private rate: number;
-  private measured = false;
+  private hasMeasured = false;
 
   constructor(prior: number = DEFAULT_PRIOR_RATE) {
     this.rate = clampRate(prior);
@@ -56,6 +56,11 @@ export class HandshakeRate {
 
   get perSecond(): number {
     return this.rate;
+  }
+
+  /** True once a window replaced the prior. */
+  get measured(): boolean {
+    return this.hasMeasured;
   }
 
   /**
@@ -69,12 +74,12 @@ export class HandshakeRate {
       // A floor of the true rate: taken at once when above the estimate, with enough handshakes to trust it.
       if (sample <= this.rate || w.completed < FLOOR_SAMPLE) return false;
       this.rate = sample;
-      this.measured = true;
+      this.hasMeasured = true;
       return true;
     }
-    if (!this.measured && w.completed >= FLOOR_SAMPLE) {
+    if (!this.hasMeasured && w.completed >= FLOOR_SAMPLE) {
       this.rate = sample;
-      this.measured = true;
+      this.hasMeasured = true;
       return true;
     }
     const weight = WEIGHT * Math.min(1, w.completed / FULL_WEIGHT_AT);
@@ -84,16 +89,17 @@ export class HandshakeRate {
 }
 
 /**
- * A prior from the start-up warm-up (src/warmup.ts): `subscribed` real connect + subscribe handshakes took
+ * The prior from the start-up warm-up (src/warmup.ts): `subscribed` real connect + subscribe handshakes took
  * `activeMs` of main-thread busy time in this process. The warm-up's clients run in the same process and its code
- * is still cold, so this is a floor of what the node can do (measured: 360-1,640/s where the node then did
- * 2,000-6,300/s in the burst). It is used as it is: a higher prior (the default) let a burst on a loaded machine
- * in at a rate the node did not have, and 4,036 of 20,000 clients hit their 5 s timeout. Undefined when the
- * warm-up did too little to say.
+ * is still cold, so that rate is a floor of what the node can do (measured: 360-1,640/s where the node then did
+ * 2,000-6,300/s in the burst): the prior is the default unless the floor is above it. A burst smaller than one
+ * window was decided by the prior alone, and the floor refused half of a 2,000 burst that the node served in
+ * 0.4 s with the guard off; the first measured window now replaces the prior within 128 admissions
+ * (admission.ts), so a prior too high costs only those. Undefined when the warm-up did too little to say.
  */
 export function rateFromWarmup(subscribed: number, activeMs: number): number | undefined {
   if (subscribed < 100 || !(activeMs > 0)) return undefined;
-  return clampRate((subscribed * 1000) / activeMs);
+  return clampRate(Math.max(DEFAULT_PRIOR_RATE, (subscribed * 1000) / activeMs));
 }
 
 /** Below this many handshakes queued the queue part of the estimate is 0 (too few to matter). */

@@ -78,8 +78,9 @@ describe('handshake rate estimate', () => {
     assert.ok(Number.isFinite(r.perSecond) && r.perSecond <= MAX_RATE);
   });
 
-  it('a prior from the warm-up only when it did enough handshakes', () => {
-    assert.equal(rateFromWarmup(500, 250), 2000);
+  it('a prior from the warm-up: a floor, so the default unless above it; only when it did enough handshakes', () => {
+    assert.equal(rateFromWarmup(500, 250), DEFAULT_PRIOR_RATE);
+    assert.equal(rateFromWarmup(2000, 250), 8000);
     assert.equal(rateFromWarmup(50, 10), undefined);
     assert.equal(rateFromWarmup(500, 0), undefined);
   });
