@@ -125,15 +125,19 @@ describe('admission', () => {
     }
   });
 
-  it('the guard refuses a long handshake queue at the assumed capacity (1,000/s)', () => {
-    const a = new Admission({ ...limits, waitBudgetMs: 2000 }, src(0, 2500));
-    const b = new Admission({ ...limits, waitBudgetMs: 2000 }, src(0, 1500));
+  it('the guard refuses a long handshake queue at the assumed rate (a prior of 1,000/s, and the default)', () => {
+    const a = new Admission({ ...limits, waitBudgetMs: 2000 }, src(0, 2500), undefined, 1000);
+    const b = new Admission({ ...limits, waitBudgetMs: 2000 }, src(0, 1500), undefined, 1000);
+    // The default prior (3,000/s): 2,500 in flight is under the 2 s budget, 7,000 over it.
+    const c = new Admission({ ...limits, waitBudgetMs: 2000 }, src(0, 2500));
+    const d = new Admission({ ...limits, waitBudgetMs: 2000 }, src(0, 7000));
     try {
       assert.equal(a.check('x'), 'overload');
       assert.equal(b.check('x'), null);
+      assert.equal(c.check('x'), null);
+      assert.equal(d.check('x'), 'overload');
     } finally {
-      a.close();
-      b.close();
+      for (const x of [a, b, c, d]) x.close();
     }
   });
 
