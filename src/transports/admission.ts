@@ -241,7 +241,11 @@ export function jitteredRetryAfter(rand: () => number = Math.random): number {
 
 /** Refusals batched per reason (prom-client hashes the labels on every inc, also through a child). */
 const refusedBatched = new BatchedCounter(admissionRefused);
-const refusalLabels = Object.fromEntries(REFUSAL_REASONS.map((r) => [r, { reason: r }])) as Record<RefusalReason, { reason: RefusalReason }>;
+/** The `{ reason }` label set of each refusal reason, built once (gyre_admission_refused_total, gyre_handshake_rejected_total). */
+export const refusalLabels = Object.fromEntries(REFUSAL_REASONS.map((r) => [r, { reason: r }])) as Record<
+  RefusalReason,
+  { reason: RefusalReason }
+>;
 /** Whole 503 answers by reason and Retry-After, built once: a storm of refusals only copies bytes. */
 const answers = new Map<string, Buffer>();
 

@@ -35,7 +35,7 @@ import type { HandshakeError, HeaderMap, RequestHead } from './handshake.js';
 import type { SessionAcceptor, SessionPort, Transport, TransportInfo } from './types.js';
 import { splitUrl } from '../http/url.js';
 import { abortHandshake, chooseSubprotocol, formatOf, rejectUpgrade } from './upgrade.js';
-import { Admission, admissionLimits, REFUSAL_REASONS, refuseBusy, type RefusalReason } from './admission.js';
+import { Admission, admissionLimits, REFUSAL_REASONS, refusalLabels, refuseBusy, type RefusalReason } from './admission.js';
 import type { RateBucket } from './rate-bucket.js';
 import { readAcceptQueue } from '../metrics/accept-queue.js';
 import type { FdWatch } from '../metrics/fds.js';
@@ -482,9 +482,7 @@ export class WebSocketHandler implements UpgradeTarget {
   }
 
   private refuseBusy(socket: Duplex, reason: RefusalReason, remote: string | undefined): void {
-    countRejected(reason);
-    this.rejections.note('handshake', busyMessage(reason), { status: 503, reason, remote });
-    refuseBusy(socket, reason);
+    this.refuse(socket, reason, { status: 503, reason, remote });
   }
 
   /**
@@ -492,8 +490,12 @@ export class WebSocketHandler implements UpgradeTarget {
    * at once, not for the ones the rejection log just counts.
    */
   private refuseEarly(socket: Socket, reason: RefusalReason): void {
-    countRejected(reason);
-    this.rejections.note('handshake', busyMessage(reason), () => ({ status: 503, reason, remote: socket.remoteAddress }));
+    this.refuse(socket, reason, () => ({ status: 503, reason, remote: socket.remoteAddress }));
+  }
+
+  private refuse(socket: Duplex, reason: RefusalReason, fields: Parameters<RejectionLog['note']>[2]): void {
+    rejectedBatched.inc(reason, refusalLabels[reason]);
+    this.rejections.note('handshake', busyMessages[reason], fields);
     refuseBusy(socket, reason);
   }
 
@@ -636,25 +638,8 @@ export class WebSocketHandler implements UpgradeTarget {
 
 /** handshakeRejected batched per reason (a storm of refusals does not hash prom-client labels per client). */
 const rejectedBatched = new BatchedCounter(metrics.handshakeRejected);
-const rejectedLabels = new Map<string, { reason: string }>();
-const busyMessages = new Map<RefusalReason, string>();
-
-/** The rejection log's reason for a 503 (one string per reason, not one per refusal). */
-function busyMessage(reason: RefusalReason): string {
-  let m = busyMessages.get(reason);
-  if (m === undefined) {
-    m = reason === 'connection_limit' ? 'connection limit reached' : `busy: ${reason}`;
-    busyMessages.set(reason, m);
-  }
-  return m;
-}
-
-function countRejected(reason: string): void {
-  let labels = rejectedLabels.get(reason);
-  if (labels === undefined) {
-    labels = { reason };
-    rejectedLabels.set(reason, labels);
-  }
-  rejectedBatched.inc(reason, labels);
-}
+/** The rejection log's reason for a 503, one string per refusal reason. */
+const busyMessages = Object.fromEntries(
+  REFUSAL_REASONS.map((r) => [r, r === 'connection_limit' ? 'connection limit reached' : `busy: ${r}`]),
+) as Record<RefusalReason, string>;
 
