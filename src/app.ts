@@ -289,8 +289,7 @@ export async function startServer(config: Readonly<GyreConfig>, opts: StartOptio
     // never accepts: the primary drains that queue at once and passes each connection on, so the queue says
     // nothing about this worker's wait and the read is skipped (docs/workers.md). Under `none` every worker reads
     // the same shared queue and drains its part of it.
-    if (worker === undefined) ws?.setListenPort(port, listenFamily(front.server));
-    else if (config.node.workers_scheduling !== 'rr') ws?.setListenPort(port, listenFamily(front.server), resolveWorkers(config.node.workers));
+    if (worker === undefined || config.node.workers_scheduling !== 'rr') ws?.setListenPort(port, listenFamily(front.server), processes);
     // `none` scheduling: a worker well over its share of the connections stops accepting (docs/workers.md).
     if (worker !== undefined && config.node.workers_scheduling === 'none' && hs.port !== 0) {
       shareCap = installShareCap(front.server, worker, config, softLimit - hs.fd_reserve, () => listen(front.server, hs.address, hs.port, hs.backlog), logger);
