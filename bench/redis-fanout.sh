@@ -8,7 +8,13 @@
 #          PEERS ("gyre centrifugo"), CENTRIFUGO_BIN (default ~/go/bin/centrifugo),
 #          GYRE_NODE_ARGS (extra node flags for the Gyre nodes, e.g. "--cpu-prof --cpu-prof-dir=DIR"),
 #          PROBE=1 (a passive Redis subscriber, bench/profile/redis-pubsub-probe.ts, splits the latency into the
-#          publishing side, send → Redis PUB/SUB, and the fan-out side, the rest)
+#          publishing side, send → Redis PUB/SUB, and the fan-out side, the rest),
+#          GYRE_ARGS (extra gyre flags for the gyre and before peers, after the config),
+#          IDLE=S (before the fan-out: each node's CPU for S seconds with no client, then for S seconds holding the
+#          N subscribers' connections idle, gyre-bench idle; written to OUT_DIR/<peer>-idle.json)
+#   The peer `gyre2w` is the gyre build with `--workers 2` on each node (GYRE2W_ARGS, default "--workers 2"):
+#   every worker is a full node on the Redis engine. CPU is summed over each node's process tree (primary and
+#   workers) in every case.
 #   A/B in one run: the peer `before` is a second Gyre, run from BEFORE_DIST (a build inside this checkout, e.g.
 #   .before/dist of another commit, so that node_modules resolve; default dist) with BEFORE_NODE_ARGS (default
 #   GYRE_NODE_ARGS; set it empty for none): PEERS="before gyre centrifugo". Each node's log (e.g. --trace-gc output) is kept in OUT_DIR.
@@ -24,7 +30,13 @@ centrifugo=${CENTRIFUGO_BIN:-$HOME/go/bin/centrifugo}
 mkdir -p "$out"
 node scripts/ensure-build.mjs >/dev/null
 tck=$(getconf CLK_TCK)
-cpu() { awk '{print $14 + $15}' "/proc/$1/stat" 2>/dev/null || echo 0; }
+# CPU ticks of a process and its live descendants (a --workers primary and its workers).
+cpu() {
+  local t=0 c
+  t=$(awk '{print $14 + $15}' "/proc/$1/stat" 2>/dev/null || echo 0)
+  for c in $(cat /proc/"$1"/task/*/children 2>/dev/null); do t=$(( t + $(cpu "$c") )); done
+  echo "$t"
+}
 # Per thread of a process: tid, user and system ticks, name (main thread, V8 compiler/GC workers, libuv pool).
 threads() { for t in /proc/"$1"/task/*; do echo "$(basename "$t") $(sed 's/.*) //' "$t/stat" | awk '{print $12, $13}') $(cat "$t/comm")"; done 2>/dev/null; }
 
@@ -59,18 +71,36 @@ for kind in $peers; do
  "channel":{"without_namespace":{"allow_subscribe_for_client":true}}}
 JSON
     if [ "$kind" = gyre ]; then
-      setsid node ${GYRE_NODE_ARGS:-} dist/src/main.js -c "$work/$kind-$i.json" >"$work/$kind-$i.log" 2>&1 </dev/null &
+      setsid node ${GYRE_NODE_ARGS:-} dist/src/main.js -c "$work/$kind-$i.json" ${GYRE_ARGS:-} >"$work/$kind-$i.log" 2>&1 </dev/null &
+    elif [ "$kind" = gyre2w ]; then
+      setsid node ${GYRE_NODE_ARGS:-} dist/src/main.js -c "$work/$kind-$i.json" ${GYRE2W_ARGS:---workers 2} ${GYRE_ARGS:-} >"$work/$kind-$i.log" 2>&1 </dev/null &
     elif [ "$kind" = before ]; then
-      setsid node ${BEFORE_NODE_ARGS-${GYRE_NODE_ARGS:-}} "${BEFORE_DIST:-dist}/src/main.js" -c "$work/$kind-$i.json" >"$work/$kind-$i.log" 2>&1 </dev/null &
+      setsid node ${BEFORE_NODE_ARGS-${GYRE_NODE_ARGS:-}} "${BEFORE_DIST:-dist}/src/main.js" -c "$work/$kind-$i.json" ${GYRE_ARGS:-} >"$work/$kind-$i.log" 2>&1 </dev/null &
     else
       setsid "$centrifugo" -c "$work/$kind-$i.json" >"$work/$kind-$i.log" 2>&1 </dev/null &
     fi
     pids+=($!)
     ports+=($port)
   done
+  [ "$kind" = gyre2w ] && sleep 3 # the port answers once the first worker listens
   for p in "${ports[@]}"; do
     for t in $(seq 1 100); do curl -s "http://127.0.0.1:$p/api/info" -H 'X-API-Key: bench-key' -d '{}' >/dev/null && break; sleep 0.1; done
   done
+  if [ "${IDLE:-0}" != 0 ]; then
+    sleep 2
+    i1=$(cpu "${pids[0]}"); i2=$(cpu "${pids[1]}"); sleep "$IDLE"; e1=$(( $(cpu "${pids[0]}") - i1 )); e2=$(( $(cpu "${pids[1]}") - i2 ))
+    node bin/gyre-bench.js idle -q --url "ws://127.0.0.1:${ports[0]}/connection/websocket" --hmac-secret bench-secret \
+      -c "$n" -d 3s --timeout 60s >/dev/null 2>&1 # connect, warm, disconnect once (as the fan-out's connects do)
+    node bin/gyre-bench.js idle -q --url "ws://127.0.0.1:${ports[0]}/connection/websocket" --hmac-secret bench-secret \
+      -c "$n" -d "$((IDLE + 4))s" --timeout 120s --json "$out/$kind-idle-hold.json" >"$out/$kind-idle-hold.txt" 2>&1 &
+    hold=$!
+    sleep 4 # connected (2,000 take well under a second here)
+    h1=$(cpu "${pids[0]}"); h2=$(cpu "${pids[1]}"); sleep "$IDLE"; f1=$(( $(cpu "${pids[0]}") - h1 )); f2=$(( $(cpu "${pids[1]}") - h2 ))
+    wait "$hold"
+    awk -v p="$kind" -v s="$IDLE" -v a="$e1" -v b="$e2" -v c="$f1" -v d="$f2" -v hz="$tck" 'BEGIN {
+      printf "{\"peer\":\"%s\",\"seconds\":%s,\"no_clients_ms_node1\":%.0f,\"no_clients_ms_node2\":%.0f,\"holding_ms_node1\":%.0f,\"holding_ms_node2\":%.0f}\n", p, s, a * 1000 / hz, b * 1000 / hz, c * 1000 / hz, d * 1000 / hz
+    }' | tee "$out/$kind-idle.json"
+  fi
   c1=$(cpu "${pids[0]}"); c2=$(cpu "${pids[1]}"); cr=$(cpu $rpid); t0=$(date +%s.%N)
   threads "${pids[0]}" >"$out/$kind-1.threads-start"; threads "${pids[1]}" >"$out/$kind-2.threads-start"
   node bin/gyre-bench.js fanout -q --url "ws://127.0.0.1:${ports[0]}/connection/websocket" \
