@@ -16,6 +16,8 @@ import { UniGrpcServer } from './grpc/uni-stream.js';
 import { createEngine, engineFactories, workerEngineFactories } from './app-engines.js';
 import { resolveWorkers } from './cluster/count.js';
 import { installShareCap, type ShareCap } from './cluster/share-cap.js';
+import { ListenCopies } from './cluster/listen-copies.js';
+import { primaryOwnsMainSocket } from './cluster/main-socket.js';
 import type { WorkerLink } from './cluster/worker.js';
 import { createTokenVerifier } from './auth/jwt.js';
 import { closeConsumers, createConsumers, startConsumers } from './consumers/index.js';
@@ -242,6 +244,7 @@ export async function startServer(config: Readonly<GyreConfig>, opts: StartOptio
   };
 
   let shareCap: ShareCap | undefined;
+  let mainCopies: ListenCopies | undefined;
   let closing: Promise<void> | undefined;
   const close = (): Promise<void> => {
     closing ??= (async () => {
@@ -259,7 +262,7 @@ export async function startServer(config: Readonly<GyreConfig>, opts: StartOptio
       shareCap?.stop();
       const grpcStopped = Promise.all([grpcApi?.close(), uniGrpc?.close()]);
       httpTransports.close();
-      const stopped = [closeFront(front), ...servers.filter((s) => s !== main).map((s) => closeServer(s))];
+      const stopped = [closeFront(front), mainCopies?.closeAll() ?? Promise.resolve(), ...servers.filter((s) => s !== main).map((s) => closeServer(s))];
       await ws?.close();
       proxies.close();
       try {
@@ -283,7 +286,10 @@ export async function startServer(config: Readonly<GyreConfig>, opts: StartOptio
       const uniPort = await uniGrpc.listen();
       logger.info({ port: uniPort, tls: config.uni_grpc.tls.enabled }, 'serving unidirectional GRPC');
     }
-    const port = await listen(front.server, hs.address, hs.port, hs.backlog);
+    // `none` on a fixed port: listen on node.listen_copies copies of the primary's socket (docs/workers.md).
+    const copies = worker !== undefined && hs.port !== 0 && primaryOwnsMainSocket(config) ? new ListenCopies(front.server, hs.backlog, () => worker.mainSocketCopies()) : undefined;
+    mainCopies = copies;
+    const port = copies !== undefined ? await copies.open() : await listen(front.server, hs.address, hs.port, hs.backlog);
     // The admission guard reads the port's kernel accept queue from /proc/net/tcp{,6} (5-20 ms of system CPU a
     // read on a host with 10,000-50,000 TCP sockets, up to 10 reads a second in a burst). A round-robin worker
     // never accepts: the primary drains that queue at once and passes each connection on, so the queue says
@@ -292,7 +298,8 @@ export async function startServer(config: Readonly<GyreConfig>, opts: StartOptio
     if (worker === undefined || config.node.workers_scheduling !== 'rr') ws?.setListenPort(port, listenFamily(front.server), processes);
     // `none` scheduling: a worker well over its share of the connections stops accepting (docs/workers.md).
     if (worker !== undefined && config.node.workers_scheduling === 'none' && hs.port !== 0) {
-      shareCap = installShareCap(front.server, worker, config, softLimit - hs.fd_reserve, () => listen(front.server, hs.address, hs.port, hs.backlog), logger);
+      const relisten = copies !== undefined ? () => copies.open() : () => listen(front.server, hs.address, hs.port, hs.backlog);
+      shareCap = installShareCap(front.server, worker, config, softLimit - hs.fd_reserve, relisten, logger, copies && (() => copies.close()));
     }
     const internalPort = internal !== undefined ? await listen(internal, internalAddress, internalPortCfg, hs.backlog) : port;
     logger.info({ port, internalPort, version, tls: tls.main !== undefined, internalTls: tls.internal !== undefined }, 'gyre listening');

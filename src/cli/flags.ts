@@ -62,6 +62,7 @@ const EXTENSION_HELP: Readonly<Record<string, string>> = {
   'shutdown.drain_duration': 'window over which clients are closed with 3001 on shutdown, 0 = all at once (Gyre extension, default 10s)',
   'node.workers': 'worker processes serving the port, each a full node; auto = one per CPU (Gyre extension, default 1)',
   'node.workers_scheduling': 'rr = the primary accepts and hands connections round-robin, none = workers accept on the shared socket (Gyre extension, default none)',
+  'node.listen_copies': 'under none, descriptors of the listening socket per worker: up to this many accepts per event-loop turn (Gyre extension, default 8)',
   'shutdown.pre_drain_delay': 'not-ready time before the drain starts (Gyre extension, default 0s)',
 };
 

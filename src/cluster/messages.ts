@@ -1,6 +1,6 @@
 // Cluster messages between the primary and its workers that are not engine traffic (that is
 // src/engines/primary/protocol.ts): a worker is up, the /metrics aggregation round trip, and the
-// open-connection counts of the share cap.
+// open-connection counts of the share cap, and the copies of the main port's listening socket.
 import type { MetricObjectWithValues, MetricValue } from 'prom-client';
 
 export const CLUSTER_TAG = 'cluster';
@@ -13,7 +13,8 @@ export type WorkerMessage =
   | { k: 2; id: number } // asks for the aggregated /metrics text
   | { k: 3; id: number; metrics: WorkerMetricsJson } // this worker's metrics, answering a collect
   | { k: 4; open: number } // this worker's open connections on the shared port (share cap, ./share-cap.ts)
-  | { k: 5; listening: boolean }; // false: may I stop accepting? true: I listen again (share cap)
+  | { k: 5; listening: boolean } // false: may I stop accepting? true: I listen again (share cap)
+  | { k: 6; id: number }; // send me the main port's listening socket, node.listen_copies times (./main-socket.ts)
 
 /** Primary → worker. */
 export type PrimaryMessage =
@@ -21,4 +22,7 @@ export type PrimaryMessage =
   | { k: 11; id: number } // collect this worker's metrics
   | { k: 12; others: number } // the other workers' open connections together (share cap)
   | { k: 13; granted: boolean } // answers k 5 false: another worker accepts, this one may stop (share cap)
-  | { k: 14 }; // listen again now: no other worker accepts any more (one exited; share cap)
+  | { k: 14 } // listen again now: no other worker accepts any more (one exited; share cap)
+  // One copy of the main port's socket (the handle rides with the message), answering k 6 `id`; `copies` of them
+  // come. errno ≠ 0: the primary could not bind the port, and no handle comes.
+  | { k: 15; id: number; copies: number; errno: number };

@@ -9,6 +9,7 @@ import { encodeControl } from '../core/control/codec.js';
 import { PrimaryEngineHost, type IpcPort } from '../engines/primary/index.js';
 import { workerMetrics } from '../metrics/registry.js';
 import { opsOf } from '../util/ipc-batch.js';
+import { MainSocket, primaryOwnsMainSocket, type ServerHandle } from './main-socket.js';
 import { CLUSTER_TAG, type PrimaryMessage, type WorkerMessage } from './messages.js';
 import { MetricsAggregator } from './metrics.js';
 import { RestartPolicy } from './restart.js';
@@ -57,6 +58,14 @@ function sendTo(w: Worker, m: PrimaryMessage): void {
   if (w.isConnected()) w.send({ gyre: CLUSTER_TAG, ops: [m] });
 }
 
+/** Answers a worker's k 6: `copies` messages, each carrying the main socket (a new descriptor in the worker). */
+function sendCopies(w: Worker, id: number, copies: number, handle: ServerHandle | number): void {
+  if (typeof handle === 'number') return sendTo(w, { k: 15, id, copies, errno: handle });
+  for (let i = 0; i < copies && w.isConnected(); i++) {
+    w.send({ gyre: CLUSTER_TAG, ops: [{ k: 15, id, copies, errno: 0 } satisfies PrimaryMessage] }, handle as never);
+  }
+}
+
 /** Runs the primary until every worker has exited after a signal (or start-up failed); then calls opts.exit. */
 export function runPrimary(opts: PrimaryOptions): Promise<void> {
   const { config, logger, workers: count } = opts;
@@ -66,6 +75,8 @@ export function runPrimary(opts: PrimaryOptions): Promise<void> {
   cluster.schedulingPolicy = config.node.workers_scheduling === 'rr' ? cluster.SCHED_RR : cluster.SCHED_NONE;
   cluster.setupPrimary({ serialization: 'advanced' });
   const host = new PrimaryEngineHost();
+  // `none` on a fixed port: the main socket is the primary's, and each worker gets node.listen_copies copies.
+  const mainSocket = primaryOwnsMainSocket(config) ? new MainSocket(config.http_server.address, config.http_server.port) : undefined;
   const aggregator = new MetricsAggregator();
   const policy = new RestartPolicy();
   const slots: Slot[] = [];
@@ -85,6 +96,7 @@ export function runPrimary(opts: PrimaryOptions): Promise<void> {
       opts.signals.removeListener('SIGTERM', onStop);
       opts.signals.removeListener('SIGINT', onStop);
       opts.signals.removeListener('SIGHUP', onHup);
+      mainSocket?.close();
       void host.close().finally(() => {
         opts.exit(code);
         resolveDone();
@@ -138,6 +150,19 @@ export function runPrimary(opts: PrimaryOptions): Promise<void> {
               sendTo(w, { k: 13, granted });
             }
             break;
+          case 6:
+            if (mainSocket === undefined) sendTo(w, { k: 15, id: op.id, copies: 0, errno: -22 });
+            else {
+              const copies = config.node.listen_copies;
+              mainSocket.get().then(
+                (h) => sendCopies(w, op.id, copies, h),
+                (err: unknown) => {
+                  logger.error({ err }, 'cannot bind the main port for the workers');
+                  sendTo(w, { k: 15, id: op.id, copies, errno: -22 });
+                },
+              );
+            }
+            break;
         }
       }
     };
@@ -172,7 +197,9 @@ export function runPrimary(opts: PrimaryOptions): Promise<void> {
       s.paused = false;
       updateGauge();
       shareOthers();
-      // Share cap: with no worker accepting, the paused ones must listen again (Node's primary closed the socket).
+      // Share cap: with no worker accepting, the paused ones must listen again. When the main socket is the
+      // primary's, the port stays open meanwhile and connections wait in its queue; otherwise Node's primary
+      // closed the socket with the last worker's copy, and the port refuses connections until that listen.
       if (!slots.some((x) => x.worker !== undefined && x.ready && !x.paused)) {
         for (const x of slots) if (x.worker !== undefined && x.paused) sendTo(x.worker, { k: 14 });
       }

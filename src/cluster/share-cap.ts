@@ -1,8 +1,7 @@
 // The share cap of `node.workers_scheduling: none` (docs/workers.md): every worker accepts on the shared listen
 // socket itself, so a burst can go mostly to one worker. A worker well over its share of the open connections
-// stops accepting (net.Server.close() in a cluster worker drops only this worker's copy of the shared handle;
-// the primary and the other workers keep the socket and its queue) and listens again once it is back near its
-// share. The open counts of the other workers come from the primary (messages k 4 / 12), and the primary lets
+// stops accepting (it closes only its own copies of the listening socket; the primary and the other workers
+// keep the socket and its queue) and listens again once it is back near its share. The open counts of the other workers come from the primary (messages k 4 / 12), and the primary lets
 // a worker pause only while another one accepts (k 5 / 13).
 import type { Server as NetServer } from 'node:net';
 import type { Logger } from 'pino';
@@ -52,6 +51,8 @@ export interface ShareCapOptions {
   limit: number;
   /** Listens again on the shared port (resolves when listening). */
   relisten: () => Promise<void>;
+  /** Stops accepting on the shared port (server.close() unless told: every copy of the socket this worker holds). */
+  stopAccepting?: () => void;
   report: (open: number) => void;
   /**
    * Asks the primary whether this worker may stop accepting; the answer comes to answerPause(). The primary
@@ -113,7 +114,8 @@ export class ShareCap {
       return;
     }
     this.paused = true;
-    this.o.server.close();
+    if (this.o.stopAccepting !== undefined) this.o.stopAccepting();
+    else this.o.server.close();
     this.o.onPause?.(true, this.own, this.others);
   }
 
@@ -187,6 +189,7 @@ export function installShareCap(
   fdRoom: number,
   relisten: () => Promise<unknown>,
   logger: Logger,
+  stopAccepting?: () => void,
 ): ShareCap {
   const cl = config.client.connection_limit;
   const cap = new ShareCap({
@@ -196,6 +199,7 @@ export function installShareCap(
     relisten: async () => {
       await relisten();
     },
+    ...(stopAccepting !== undefined ? { stopAccepting } : {}),
     report: (open) => link.reportOpen(open),
     askPause: () => link.setListening(false),
     resumed: () => link.setListening(true),

@@ -1,7 +1,8 @@
 // A worker process's end of the cluster channel (non-engine part): says when it serves, asks the primary for the
-// aggregated /metrics, answers the primary's collect requests with its own metrics, and carries the share
-// cap's counts.
+// aggregated /metrics, answers the primary's collect requests with its own metrics, carries the share cap's
+// counts, and receives the copies of the main port's listening socket.
 import cluster from 'node:cluster';
+import { getSystemErrorName } from 'node:util';
 import { flushMetrics, registry } from '../metrics/registry.js';
 import { opsOf } from '../util/ipc-batch.js';
 import { CLUSTER_TAG, type PrimaryMessage, type WorkerMessage } from './messages.js';
@@ -25,6 +26,28 @@ export interface WorkerLink {
   onPauseAnswer(fn: (granted: boolean) => void): void;
   /** Share cap: the primary says no other worker accepts any more (one exited): listen again now. */
   onMustListen(fn: () => void): void;
+  /**
+   * The main port's listening socket, node.listen_copies descriptors of it (./main-socket.ts), each an opaque
+   * handle for net.Server.listen(). Rejects with the bind error (code EADDRINUSE…) when the primary cannot bind.
+   */
+  mainSocketCopies(): Promise<object[]>;
+}
+
+interface CopiesWanted {
+  handles: object[];
+  resolve: (handles: object[]) => void;
+  reject: (err: Error) => void;
+}
+
+/** The error a listen in this process would have given (net's message form, `code` set). */
+function bindError(errno: number): Error {
+  let code = 'EINVAL';
+  try {
+    code = getSystemErrorName(errno);
+  } catch {
+    /* not a system errno */
+  }
+  return Object.assign(new Error(`listen ${code}: the primary cannot bind the main port`), { code, errno });
 }
 
 function send(m: WorkerMessage): void {
@@ -41,7 +64,8 @@ export function workerLink(): WorkerLink | undefined {
   let mustListen: () => void = () => undefined;
   let nextId = 1;
   const waiting = new Map<number, (v: { text: string; contentType: string }) => void>();
-  process.on('message', (message: unknown) => {
+  const copies = new Map<number, CopiesWanted>();
+  process.on('message', (message: unknown, handle: unknown) => {
     const ops = opsOf<PrimaryMessage>(message, CLUSTER_TAG);
     if (ops === undefined) return;
     for (const op of ops) {
@@ -54,6 +78,21 @@ export function workerLink(): WorkerLink | undefined {
         pauseAnswer(op.granted);
       } else if (op.k === 14) {
         mustListen();
+      } else if (op.k === 15) {
+        const c = copies.get(op.id);
+        if (c === undefined) {
+          if (typeof handle === 'object' && handle !== null) (handle as { close(): void }).close();
+        } else if (op.errno !== 0 || typeof handle !== 'object' || handle === null) {
+          copies.delete(op.id);
+          for (const h of c.handles) (h as { close(): void }).close();
+          c.reject(bindError(op.errno !== 0 ? op.errno : -22));
+        } else {
+          c.handles.push(handle);
+          if (c.handles.length >= op.copies) {
+            copies.delete(op.id);
+            c.resolve(c.handles);
+          }
+        }
       } else {
         try {
           flushMetrics();
@@ -87,6 +126,12 @@ export function workerLink(): WorkerLink | undefined {
     onMustListen: (fn) => {
       mustListen = fn;
     },
+    mainSocketCopies: () =>
+      new Promise((resolve, reject) => {
+        const id = nextId++;
+        copies.set(id, { handles: [], resolve, reject });
+        send({ k: 6, id });
+      }),
     clusterMetrics: () =>
       new Promise((resolve, reject) => {
         const id = nextId++;

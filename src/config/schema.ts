@@ -512,6 +512,8 @@ export const configSchema = z.object({
         )
         .default(1),
       workers_scheduling: z.enum(['rr', 'none']).default('none'),
+      // Descriptors of the main socket per worker under `none` (src/cluster/main-socket.ts, docs/workers.md).
+      listen_copies: z.number().int().min(1).max(64).default(8),
     })
     .prefault({}),
   pid_file: str(),

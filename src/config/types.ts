@@ -541,6 +541,12 @@ export interface GyreConfig {
      * (src/cluster/share-cap.ts).
      */
     workers_scheduling: 'rr' | 'none';
+    /**
+     * Gyre extension: under 'none', how many descriptors of the main port's listening socket each worker listens
+     * on (sent by the primary, which owns the socket). Node 20 accepts one connection per ready descriptor and
+     * event-loop turn, so more copies drain the kernel's accept queue faster in a connect burst (docs/workers.md).
+     */
+    listen_copies: number;
   };
   pid_file: string;
   /** Centrifugo's anonymous usage statistics; Gyre never sends any, whatever `disabled` says. */

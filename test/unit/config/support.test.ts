@@ -172,6 +172,7 @@ describe('the key tables', () => {
       'http_server.handshake_wait_budget',
       'http_server.max_handshakes_in_flight',
       'http_server.warmup_connections',
+      'node.listen_copies',
       'node.workers',
       'node.workers_scheduling',
       'shutdown.drain_duration',

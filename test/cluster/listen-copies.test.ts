@@ -1,0 +1,115 @@
+// The main port's socket under `none` scheduling is the primary's (src/cluster/main-socket.ts, docs/workers.md):
+// each worker listens on node.listen_copies descriptors of it, the primary holds one it never polls, and the
+// port keeps its queue while no worker accepts. Scenario: worker B is stopped (SIGSTOP), worker A takes every
+// connection until the share cap pauses it (its copies closed), requests then wait in the kernel's queue, and
+// B is killed while A is paused. With Node's cluster owning the socket, B's death closed it (the last copy) and
+// the waiting requests were reset; now A listens again and answers every one of them.
+import assert from 'node:assert/strict';
+import { readdirSync, readFileSync, readlinkSync } from 'node:fs';
+import { connect, type Socket } from 'node:net';
+import { after, before, describe, it } from 'node:test';
+import { baseConfig } from '../compat/base-config.js';
+import { mergeConfig, startGyre, type GyreProcess } from '../harness/gyre.js';
+import { waitFor } from '../harness/wait.js';
+
+const COPIES = 3;
+
+/** The inode of the socket listening on 127.0.0.1:port (/proc/net/tcp). */
+function listenInode(port: number): string | undefined {
+  const hex = `:${port.toString(16).toUpperCase().padStart(4, '0')}`;
+  for (const line of readFileSync('/proc/net/tcp', 'utf8').split('\n').slice(1)) {
+    const f = line.trim().split(/\s+/);
+    if (f[1]?.endsWith(hex) === true && f[3] === '0A') return f[9];
+  }
+  return undefined;
+}
+
+/** How many descriptors of socket `inode` process `pid` holds. */
+function descriptors(pid: number, inode: string): number {
+  let n = 0;
+  for (const fd of readdirSync(`/proc/${pid}/fd`)) {
+    try {
+      if (readlinkSync(`/proc/${pid}/fd/${fd}`) === `socket:[${inode}]`) n++;
+    } catch {
+      /* closed meanwhile */
+    }
+  }
+  return n;
+}
+
+/** Worker pids from the primary's "worker serving" lines, in slot order. */
+function workerPids(g: GyreProcess): number[] {
+  const bySlot = new Map<number, number>();
+  for (const line of g.stdout().split('\n')) {
+    if (!line.includes('"worker serving"')) continue;
+    const o = JSON.parse(line) as { worker: number; workerPid: number };
+    bySlot.set(o.worker, o.workerPid);
+  }
+  return [...bySlot.entries()].sort((a, b) => a[0] - b[0]).map(([, pid]) => pid);
+}
+
+interface Probe {
+  socket: Socket;
+  reply: string;
+  error: string | undefined;
+}
+
+/** A GET /health sent as soon as the kernel completes the TCP handshake (the request waits in the queue). */
+function probe(port: number): Probe {
+  const p: Probe = { socket: connect(port, '127.0.0.1'), reply: '', error: undefined };
+  p.socket.on('connect', () => p.socket.write('GET /health HTTP/1.1\r\nHost: gyre\r\nConnection: close\r\n\r\n'));
+  p.socket.setEncoding('utf8').on('data', (s: string) => (p.reply += s));
+  p.socket.on('error', (e: NodeJS.ErrnoException) => (p.error = e.code ?? e.message));
+  return p;
+}
+
+describe('the main socket is the primary\'s, with several copies per worker', { timeout: 120_000 }, () => {
+  let g: GyreProcess;
+  const held: Socket[] = [];
+  const stopped: number[] = [];
+
+  before(async () => {
+    g = await startGyre(mergeConfig(baseConfig(), { log: { level: 'info' }, node: { listen_copies: COPIES } }), { args: ['--workers', '2'] });
+    await waitFor(() => g.stdout().includes('2 workers serving'), { what: 'both workers serving', timeoutMs: 60_000 });
+  });
+
+  after(async () => {
+    for (const s of held) s.destroy();
+    for (const pid of stopped) {
+      try {
+        process.kill(pid, 'SIGKILL');
+      } catch {
+        /* gone */
+      }
+    }
+    await g.stop('SIGKILL');
+  });
+
+  it('each worker listens on node.listen_copies descriptors; the primary holds one', () => {
+    const inode = listenInode(g.port);
+    assert.ok(inode !== undefined, 'a socket listens on the port');
+    const [a, b] = workerPids(g);
+    assert.ok(a !== undefined && b !== undefined);
+    assert.equal(descriptors(g.pid, inode), 1);
+    assert.equal(descriptors(a, inode), COPIES);
+    assert.equal(descriptors(b, inode), COPIES);
+  });
+
+  it('keeps the queue while the only accepting worker dies and the other is paused', async () => {
+    const inode = listenInode(g.port);
+    const [a, b] = workerPids(g);
+    assert.ok(inode !== undefined && a !== undefined && b !== undefined);
+    process.kill(b, 'SIGSTOP');
+    stopped.push(b);
+    // A takes every connection; past the share cap's floor (256) and its share it closes its copies.
+    for (let i = 0; i < 320; i++) held.push(connect(g.port, '127.0.0.1').on('error', () => undefined));
+    await waitFor(() => descriptors(a, inode) === 0, { what: 'worker A paused (its copies closed)', timeoutMs: 20_000 });
+    const probes = Array.from({ length: 10 }, () => probe(g.port));
+    await waitFor(() => probes.every((p) => p.socket.readyState === 'open' || p.error !== undefined), { what: 'probes connected' });
+    assert.deepEqual(probes.map((p) => p.error ?? p.reply), probes.map(() => ''), 'the probes wait in the queue');
+    process.kill(b, 'SIGKILL');
+    await waitFor(() => probes.every((p) => p.error !== undefined || p.reply.includes('\r\n\r\n')), { what: 'every probe answered or failed', timeoutMs: 20_000 });
+    assert.deepEqual(probes.map((p) => p.error ?? p.reply.slice(0, 15)), probes.map(() => 'HTTP/1.1 200 OK'));
+    for (const p of probes) p.socket.destroy();
+  });
+});
