@@ -7,7 +7,12 @@ import { readListenCounters, type ListenCounters } from './host-tcp.js';
 export { flushMetrics } from './batched.js';
 
 export const registry = new Registry();
-collectDefaultMetrics({ register: registry });
+/**
+ * Node's process metrics. The `nodejs_eventloop_lag_*` histogram samples the loop every 50 ms instead of
+ * prom-client's 10 ms: each sample is a timer wake-up, and at 10 ms it and the admission guard's were ~1 ms of
+ * CPU per second on an idle node (BENCHMARKS.md §10.5); the lag percentiles stay per-wake-up lateness.
+ */
+collectDefaultMetrics({ register: registry, eventLoopMonitoringPrecision: 50 });
 
 const ns = 'centrifugo';
 

@@ -71,6 +71,11 @@ export interface AdmissionSource {
 }
 
 const SAMPLE_MS = 250;
+/**
+ * Resolution of the event-loop lag histogram: a stall is seen to within this much, far below the guard's
+ * budget (seconds); each sample is a timer wake-up, so 10 ms cost an idle node ~100 wake-ups a second.
+ */
+const LAG_RESOLUTION_MS = 50;
 /** Admissions after which a window is measured early while the rate is still the prior. */
 const EARLY_SAMPLE = 128;
 /**
@@ -113,7 +118,7 @@ export class Admission {
     this.elu = performance.eventLoopUtilization();
     this.bucket = bucket ?? new RateBucket(limits.rateLimit);
     this.bucket.setRate(limits.rateLimit);
-    this.lag = monitorEventLoopDelay({ resolution: 10 });
+    this.lag = monitorEventLoopDelay({ resolution: LAG_RESOLUTION_MS });
     this.lag.enable();
     this.sampler = setInterval(this.sample, SAMPLE_MS);
     this.sampler.unref();
