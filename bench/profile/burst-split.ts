@@ -9,9 +9,11 @@
 // `perf record -k CLOCK_MONOTONIC -a -g` (with --node-flags --perf-basic-prof) to it: `perf script --time A,B`.
 // `--server-log FILE` appends the server's output (all workers) to FILE, and `log` is the burst's byte range in it,
 // e.g. to count the --trace-opt / --trace-deopt lines of one burst: `tail -c +A FILE | head -c $((B-A))`.
+// `--threads` adds each process's CPU per thread name (`threads`: the main thread, V8's background compilers
+// and GC helpers "V8 DefaultWorke", libuv's pool "libuv-worker"…), to tell compiling from running.
 // `listenDrops` is the kernel's count of SYNs dropped over the burst because the listen queue was full (machine-wide;
 // each costs that client a SYN retransmit, 1 s later).
-import { readFileSync, statSync } from 'node:fs';
+import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { API_KEY, HMAC, HOST, processTree, runBench, sleep, socketsByPid, startServer } from './procs.js';
@@ -55,6 +57,44 @@ function listenDrops(): number {
   return 0;
 }
 
+/** User + system CPU seconds per thread name of process `pid` (threads of one name summed). */
+function threadCpu(pid: number): Map<string, number> {
+  const out = new Map<string, number>();
+  let tids: string[] = [];
+  try {
+    tids = readdirSync(`/proc/${pid}/task`);
+  } catch {
+    return out;
+  }
+  for (const tid of tids) {
+    try {
+      const st = readFileSync(`/proc/${pid}/task/${tid}/stat`, 'utf8');
+      const name = tid === String(pid) ? 'main' : st.slice(st.indexOf('(') + 1, st.lastIndexOf(')'));
+      const f = st.slice(st.lastIndexOf(')') + 2).split(' ');
+      out.set(name, (out.get(name) ?? 0) + (Number(f[11]) + Number(f[12])) / 100);
+    } catch {
+      /* gone */
+    }
+  }
+  return out;
+}
+
+function threadDelta(a: Map<string, number> | undefined, b: Map<string, number> | undefined): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const [name, v] of b ?? []) {
+    const d = +(v - (a?.get(name) ?? 0)).toFixed(2);
+    if (d > 0) out[name] = d;
+  }
+  return out;
+}
+
+const threadsWanted = process.argv.includes('--threads');
+function threadSnapshot(pid: number): Map<number, Map<string, number>> {
+  const out = new Map<number, Map<string, number>>();
+  if (threadsWanted) for (const p of processTree(pid)) out.set(p, threadCpu(p));
+  return out;
+}
+
 function snapshot(pid: number): Map<number, ProcStat> {
   const out = new Map<number, ProcStat>();
   for (const p of processTree(pid)) {
@@ -88,6 +128,8 @@ const logSize = (): number => {
 
 async function burst(serverPid: number, port: number, n: string): Promise<Record<string, unknown>> {
   const before = snapshot(serverPid);
+  const threads0 = threadSnapshot(serverPid);
+  let threads1 = new Map<number, Map<string, number>>();
   const log0 = logSize();
   const drops0 = listenDrops();
   let drops = 0;
@@ -108,6 +150,7 @@ async function burst(serverPid: number, port: number, n: string): Promise<Record
     180_000,
     () => {
       atDone = snapshot(serverPid);
+      threads1 = threadSnapshot(serverPid);
       tDone = mono();
       logDone = logSize();
       drops = listenDrops() - drops0;
@@ -125,6 +168,7 @@ async function burst(serverPid: number, port: number, n: string): Promise<Record
       sys: +(s.sys - b.sys).toFixed(2),
       vcs: s.vcs - b.vcs,
       ivcs: s.ivcs - b.ivcs,
+      ...(threadsWanted ? { threads: threadDelta(threads0.get(pid), threads1.get(pid)) } : {}),
     };
   });
   const total = rows.reduce((a, x) => a + x.user + x.sys, 0);
