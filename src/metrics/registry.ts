@@ -1,10 +1,10 @@
 // Every Prometheus metric Gyre exports is defined here (namespace `centrifugo`, Centrifugo's names, so
 // existing dashboards keep working), plus `gyre_*` extras for storm anomalies.
 import { Counter, Gauge, Histogram, Registry, Summary, collectDefaultMetrics } from 'prom-client';
-import { BatchedCounter, BatchedGauge } from './batched.js';
+import { BatchedCounter, BatchedGauge, flushMetrics } from './batched.js';
 import { readListenCounters, type ListenCounters } from './host-tcp.js';
 
-export { flushMetrics } from './batched.js';
+export { flushMetrics };
 
 export const registry = new Registry();
 /**
@@ -393,4 +393,18 @@ export function childOf<C>(cache: Map<string, C>, key: string, make: () => C): C
 // ---- end of Centrifugo parity block
 
 // Centrifugo exposes these series at 0 from the start; dashboards may rely on their presence.
-for (const channelType of ['client', 'control']) parity.redisPubSubDropped.labels('', channelType).inc(0);
+function seedZeroSeries(): void {
+  for (const channelType of ['client', 'control']) parity.redisPubSubDropped.labels('', channelType).inc(0);
+}
+seedZeroSeries();
+
+/**
+ * Back to a fresh node's values: the node and Centrifugo-parity metrics at zero, the series Centrifugo shows from
+ * the start re-created. The start-up warm-up's private node counts into this registry (src/warmup.ts).
+ */
+export function resetNodeMetrics(): void {
+  flushMetrics();
+  for (const m of Object.values(metrics)) m.reset();
+  for (const m of Object.values(parity)) m.reset();
+  seedZeroSeries();
+}

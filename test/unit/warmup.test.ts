@@ -8,7 +8,7 @@ import type { GyreConfig } from '../../src/config/types.js';
 import { metrics, registry } from '../../src/metrics/registry.js';
 import { Redis } from 'ioredis';
 import { rateFromWarmup } from '../../src/transports/handshake-rate.js';
-import { warmUp, warmupConfig, warmupPayload } from '../../src/warmup.js';
+import { warmUp, warmupClaims, warmupConfig, warmupPayload } from '../../src/warmup.js';
 import { redisAvailable, redisCli, startRedis } from '../harness/redis.js';
 
 function userConfig(n: number): GyreConfig {
@@ -105,7 +105,23 @@ describe('start-up warm-up', () => {
     assert.equal(accepted.values.length, 0, 'warm-up connections must not show in the node metrics');
     const inflight = (await metrics.connectionsInflight.get()).values.reduce((a, v) => a + v.value, 0);
     assert.equal(inflight, 0);
-    assert.doesNotMatch(await registry.metrics(), /centrifugo_node_messages_received_count\{/);
+    const text = await registry.metrics();
+    assert.doesNotMatch(text, /centrifugo_node_messages_received_count\{/);
+    // The Centrifugo-parity metrics too: the warm-up's commands, actions and its summary observations.
+    assert.doesNotMatch(text, /centrifugo_client_command_duration_seconds_count\{[^}]*\} [1-9]/);
+    assert.doesNotMatch(text, /centrifugo_node_action_count\{/);
+    assert.match(text, /centrifugo_broker_redis_pub_sub_dropped_messages\{[^}]*channel_type="client"[^}]*\} 0\n/, 'the series shown at 0 from the start stay');
+  });
+
+  it('signs its tokens with the claims in several orders (a V8 object shape each), all valid connect claims', () => {
+    const now = 1_700_000_000;
+    const orders = new Set([0, 1, 2, 3, 4, 5, 6, 7].map((i) => Object.keys(warmupClaims(i, now)).join(',')));
+    assert.deepEqual([...orders].sort(), ['exp,iat,sub', 'sub,exp', 'sub,exp,iat', 'sub,iat,exp']);
+    for (let i = 0; i < 4; i++) {
+      const c = warmupClaims(i, now);
+      assert.equal(c['sub'], `warmup-${i}`);
+      assert.equal(c['exp'], now + 600);
+    }
   });
 
   it('primes on a first private server, closed before the main pass; the tier-up budget is lowered for the main pass only', async () => {

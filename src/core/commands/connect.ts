@@ -26,9 +26,18 @@ export function connExpireAt(claims: { exp?: number; expire_at?: number }): numb
 }
 
 /** Token server-side channels: `subs` keys when non-empty, else `channels`. */
-export function tokenSubList(claims: ConnectTokenClaims): Array<[string, TokenSubOptions]> {
+/**
+ * One shared empty list for the common token without server-side channels. A fresh `[].map(...)` result here made
+ * V8 throw away the optimised handleConnect once per process: the empty array that optimised code builds for
+ * `map` has another map than the one the interpreter built, and the `for…of` over it checked that map.
+ */
+const NO_TOKEN_SUBS: ReadonlyArray<readonly [string, TokenSubOptions]> = Object.freeze([]);
+
+export function tokenSubList(claims: ConnectTokenClaims): ReadonlyArray<readonly [string, TokenSubOptions]> {
   if (claims.subs !== undefined && Object.keys(claims.subs).length > 0) return Object.entries(claims.subs);
-  return (claims.channels ?? []).map((ch): [string, TokenSubOptions] => [ch, {}]);
+  const channels = claims.channels;
+  if (channels === undefined || channels.length === 0) return NO_TOKEN_SUBS;
+  return channels.map((ch): [string, TokenSubOptions] => [ch, {}]);
 }
 
 export async function verifyConnectToken(s: Session, token: string): Promise<ConnectTokenClaims> {
