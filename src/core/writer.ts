@@ -15,10 +15,24 @@ export interface WriterOptions {
   maxMessagesPerFrame?: number;
 }
 
+/** Pending messages up to which a writer's arrays keep their backing store after a flush. */
+const KEEP_PENDING_CAPACITY = 64;
+
 /** Writers with something pending, in the order they first enqueued; flushed by one shared setImmediate. */
 let dirty: Writer[] = [];
 let spareDirty: Writer[] = [];
 let dirtyScheduled = false;
+
+/**
+ * Empties `list`, keeping its backing store when it held at most `keepUpTo` items: V8 frees the elements of an
+ * array whose length is set to 0, so the next push allocates them again (~150 bytes for the first element). On
+ * the fan-out path that was one allocation per delivery, about a third of a subscriber node's young-generation
+ * garbage (BENCHMARKS.md §10.5). Larger lists (a backlog) give their memory back.
+ */
+function clearKeepingCapacity<T>(list: T[], keepUpTo = Infinity): void {
+  if (list.length > keepUpTo) list.length = 0;
+  else while (list.length > 0) list.pop();
+}
 
 function flushDirty(): void {
   dirtyScheduled = false;
@@ -30,7 +44,7 @@ function flushDirty(): void {
     list[i] = undefined as unknown as Writer;
     w.runScheduled();
   }
-  list.length = 0;
+  clearKeepingCapacity(list);
 }
 
 export class Writer {
@@ -136,7 +150,7 @@ export class Writer {
     } finally {
       if (corked) t.uncork?.();
       this.flushing = false;
-      batch.length = 0;
+      clearKeepingCapacity(batch, KEEP_PENDING_CAPACITY);
     }
   }
 
