@@ -25,7 +25,6 @@ export function connExpireAt(claims: { exp?: number; expire_at?: number }): numb
   return claims.exp ?? 0;
 }
 
-/** Token server-side channels: `subs` keys when non-empty, else `channels`. */
 /**
  * One shared empty list for the common token without server-side channels. A fresh `[].map(...)` result here made
  * V8 throw away the optimised handleConnect once per process: the empty array that optimised code builds for
@@ -33,6 +32,7 @@ export function connExpireAt(claims: { exp?: number; expire_at?: number }): numb
  */
 const NO_TOKEN_SUBS: ReadonlyArray<readonly [string, TokenSubOptions]> = Object.freeze([]);
 
+/** Token server-side channels: `subs` keys when non-empty, else `channels`. */
 export function tokenSubList(claims: ConnectTokenClaims): ReadonlyArray<readonly [string, TokenSubOptions]> {
   if (claims.subs !== undefined && Object.keys(claims.subs).length > 0) return Object.entries(claims.subs);
   const channels = claims.channels;
