@@ -295,7 +295,7 @@ export async function startServer(config: Readonly<GyreConfig>, opts: StartOptio
     // never accepts: the primary drains that queue at once and passes each connection on, so the queue says
     // nothing about this worker's wait and the read is skipped (docs/workers.md). Under `none` every worker reads
     // the same shared queue and drains its part of it.
-    if (worker === undefined || config.node.workers_scheduling !== 'rr') ws?.setListenPort(port, listenFamily(front.server), processes);
+    if (worker === undefined || config.node.workers_scheduling !== 'rr') ws?.setListenPort(port, listenFamily(front.server), processes, copies);
     // `none` scheduling: a worker well over its share of the connections stops accepting (docs/workers.md).
     if (worker !== undefined && config.node.workers_scheduling === 'none' && hs.port !== 0) {
       const relisten = copies !== undefined ? () => copies.open() : () => listen(front.server, hs.address, hs.port, hs.backlog);

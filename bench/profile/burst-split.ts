@@ -157,7 +157,7 @@ async function burst(serverPid: number, port: number, n: string): Promise<Record
       spread = socketsByPid(port);
     },
   );
-  const rep = res.report as { clients: { failed: number }; timeToSubscribed: { p50: number; p99: number } } | null;
+  const rep = res.report as { clients: { failed: number; failures: Record<string, number> }; timeToSubscribed: { p50: number; p99: number } } | null;
   const rows = [...atDone].map(([pid, s]) => {
     const b = before.get(pid) ?? { user: 0, sys: 0, vcs: 0, ivcs: 0 };
     return {
@@ -176,6 +176,7 @@ async function burst(serverPid: number, port: number, n: string): Promise<Record
     p50: rep?.timeToSubscribed.p50,
     p99: rep?.timeToSubscribed.p99,
     failed: rep?.clients.failed,
+    failures: rep?.clients.failures,
     totalCpu: +total.toFixed(2),
     listenDrops: drops,
     window: `${t0.toFixed(3)},${tDone.toFixed(3)}`,

@@ -37,6 +37,7 @@ export class ListenCopies {
   private parked: Socket[] = [];
   private parkedHead = 0;
   private acceptedThisTurn = 0;
+  private acceptedTotal = 0;
   private drainScheduled = false;
   /** Helpers closed (a pause, a shutdown) whose connections are not all gone yet. */
   private readonly closing = new Set<Promise<void>>();
@@ -57,6 +58,7 @@ export class ListenCopies {
   private park(socket: Socket): void {
     this.parked.push(socket);
     this.acceptedThisTurn++;
+    this.acceptedTotal++;
     if (!this.drainScheduled) {
       this.drainScheduled = true;
       setImmediate(this.drain);
@@ -87,6 +89,19 @@ export class ListenCopies {
       setImmediate(this.drain);
     }
   };
+
+  /**
+   * Connections parked now, not reading yet (the admission guard counts them: they left the kernel's queue).
+   * A parked socket reads nothing, so a client that gave up is only seen once it is resumed: it counts till then.
+   */
+  get parkedCount(): number {
+    return this.parked.length - this.parkedHead;
+  }
+
+  /** Connections accepted on the copies so far (parked or not), monotonic. */
+  get accepted(): number {
+    return this.acceptedTotal;
+  }
 
   /** Listening descriptors held now (the target's and the helpers'). */
   get count(): number {

@@ -306,6 +306,10 @@ export class HttpFront {
         this.release(s);
       } else if (p.busy || p.deadline > now) {
         continue;
+      } else if (p.buf === null && !p.idle && s.readableFlowing === false) {
+        // Parked (accepted while the queue had a backlog, not reading yet: cluster/listen-copies.ts): its wait is
+        // the node's, not a slow client's. The head's time runs from when it starts reading (give or take a sweep).
+        p.deadline = now + this.timeoutMs;
       } else if (p.idle) {
         // An idle keep-alive connection past its timeout: closed without a reply, as the http.Server does.
         this.release(s);

@@ -67,6 +67,10 @@ export interface AdmissionSource {
   acceptQueue?(): number;
   /** Processes accepting from that queue: the workers under `node.workers_scheduling: none`; 1 when absent. */
   acceptors?(): number;
+  /** Connections this process accepted on the port so far (monotonic): what left the queue since it was read. */
+  accepted?(): number;
+  /** Connections this process accepted and parked, not reading yet (src/cluster/listen-copies.ts). */
+  parked?(): number;
   shuttingDown(): boolean;
 }
 
@@ -100,6 +104,8 @@ export class Admission {
   private prevInFlight = 0;
   private acceptQueued = 0;
   private acceptQueuedAt = -Infinity;
+  /** `src.accepted()` when the accept queue was read. */
+  private acceptedAtRead = 0;
 
   /**
    * `priorRate`: handshakes per second assumed until a window is measured, e.g. from the start-up warm-up
@@ -159,20 +165,25 @@ export class Admission {
     if (now - this.acceptQueuedAt >= ACCEPT_QUEUE_MAX_AGE_MS) {
       this.acceptQueued = this.src.acceptQueue();
       this.acceptQueuedAt = now;
+      this.acceptedAtRead = this.src.accepted?.() ?? 0;
     }
     return this.acceptQueued;
   }
 
   /**
    * Estimated wait (ms) of a client admitted now: the current event-loop lag plus the queue of handshakes ahead
-   * of it (upgraded and not yet connected, and this process's share of the kernel's accept queue) divided by the
-   * rate at which this process completes handshakes.
+   * of it (upgraded and not yet connected, accepted and parked, and this process's share of the kernel's accept
+   * queue less what it accepted since the queue was read) divided by the rate at which this process completes
+   * handshakes.
    */
   estimatedWaitMs(): number {
+    const acceptQueue = this.readAcceptQueue();
     return estimatedWaitMs({
       lagMs: this.lagMs,
       inFlight: this.src.inFlight(),
-      acceptQueue: this.readAcceptQueue(),
+      acceptQueue,
+      acceptedSinceRead: (this.src.accepted?.() ?? 0) - this.acceptedAtRead,
+      parked: this.src.parked?.() ?? 0,
       acceptors: this.src.acceptors?.() ?? 1,
       rate: this.rate.perSecond,
     });

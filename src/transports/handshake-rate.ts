@@ -110,8 +110,18 @@ export interface WaitInput {
   lagMs: number;
   /** Upgraded connections of this process whose connect is not answered yet. */
   inFlight: number;
-  /** Connections waiting in the kernel's accept queue of the listening port. */
+  /** Connections waiting in the kernel's accept queue of the listening port (when it was last read). */
   acceptQueue: number;
+  /**
+   * Connections this process accepted since `acceptQueue` was read: they left the kernel's queue and are counted
+   * where they are now (parked, or in flight), so they come off this process's share of it. 0 when absent.
+   */
+  acceptedSinceRead?: number;
+  /**
+   * Connections this process accepted and parked (not reading yet, src/cluster/listen-copies.ts): its own, not
+   * shared with the other workers. 0 when absent.
+   */
+  parked?: number;
   /**
    * Processes accepting from that queue (`node.workers_scheduling: none`: every worker reads the same shared
    * queue, and each drains only its part of it); 1 for a single process.
@@ -123,10 +133,12 @@ export interface WaitInput {
 
 /**
  * Estimated wait (ms) of a client admitted now: the event-loop lag plus the handshakes ahead of it in this
- * process (in flight, and its share of the accept queue) at the measured rate.
+ * process (in flight, parked, and its share of the accept queue less what it accepted since that was read: each
+ * connection counted once) at the measured rate.
  */
 export function estimatedWaitMs(i: WaitInput): number {
-  const q = i.inFlight + i.acceptQueue / Math.max(1, i.acceptors);
+  const share = Math.max(0, i.acceptQueue / Math.max(1, i.acceptors) - (i.acceptedSinceRead ?? 0));
+  const q = i.inFlight + (i.parked ?? 0) + share;
   const queueMs = q >= MIN_QUEUE_FOR_GUARD ? (q / clampRate(i.rate)) * 1000 : 0;
   return i.lagMs + queueMs;
 }

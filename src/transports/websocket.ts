@@ -342,6 +342,12 @@ export interface WebSocketHandlerOptions {
   rateBucket?: RateBucket | undefined;
 }
 
+/** What the admission guard reads of the connections a worker accepted and parked (cluster/listen-copies.ts). */
+export interface ParkedCounts {
+  readonly parkedCount: number;
+  readonly accepted: number;
+}
+
 /**
  * Owns the `ws` server and every WebSocket connection of one node. Give it to the front as its
  * UpgradeTarget, and attach `onUpgrade` to the http.Server's 'upgrade' for what the front hands over.
@@ -362,6 +368,8 @@ export class WebSocketHandler implements UpgradeTarget {
   private listenPort = 0;
   private listenFamily: 'IPv4' | 'IPv6' | 'any' = 'any';
   private acceptors = 1;
+  /** The worker's parked connections (src/cluster/listen-copies.ts), counted by the admission guard. */
+  private parking: ParkedCounts | undefined;
   /** The early refusal's answer per reason, built once (no closure per refused connection). */
   private readonly earlyRefusers = Object.fromEntries(
     REFUSAL_REASONS.map((r) => [r, (socket: Socket) => this.refuseEarly(socket, r)]),
@@ -385,6 +393,8 @@ export class WebSocketHandler implements UpgradeTarget {
         shuttingDown: () => acceptor.shuttingDown,
         acceptQueue: () => (this.listenPort === 0 ? 0 : (readAcceptQueue(this.listenPort, this.listenFamily) ?? 0)),
         acceptors: () => this.acceptors,
+        accepted: () => this.parking?.accepted ?? 0,
+        parked: () => this.parking?.parkedCount ?? 0,
       },
       opts.fds,
       opts.handshakeRate,
@@ -404,8 +414,10 @@ export class WebSocketHandler implements UpgradeTarget {
   /**
    * The main port once bound: the admission guard watches its accept queue. `acceptors`: the processes that
    * accept from that queue (the workers under `node.workers_scheduling: none`), each of which drains its part.
+   * `parking`: the worker's copies of the port, which park what they accept (counted once: parked, not queued).
    */
-  setListenPort(port: number, family?: string, acceptors = 1): void {
+  setListenPort(port: number, family?: string, acceptors = 1, parking?: ParkedCounts): void {
+    this.parking = parking;
     this.listenPort = port;
     this.listenFamily = family === 'IPv4' || family === 'IPv6' ? family : 'any';
     this.acceptors = Math.max(1, acceptors);

@@ -2,9 +2,12 @@
 // without reading and start a few per event-loop turn. None may be lost or kept waiting for good: 300 clients
 // queued at once, each sends a request line as soon as it connects, and each must get its answer.
 import assert from 'node:assert/strict';
-import net, { connect, createServer, type Socket } from 'node:net';
+import net, { connect, createServer, type AddressInfo, type Server as NetServer, type Socket } from 'node:net';
 import { describe, it } from 'node:test';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { ListenCopies } from '../../src/cluster/listen-copies.js';
+import { HttpFront } from '../../src/http/front.js';
+import { createHttpServer } from '../../src/http/server.js';
 import { waitFor } from '../harness/wait.js';
 
 type CreateHandle = (address: string, port: number, addressType: number) => object | number;
@@ -40,6 +43,40 @@ describe('ListenCopies accepting first', () => {
       for (const c of clients) c.destroy();
       copies.close();
       await copies.closeAll();
+    }
+  });
+});
+
+describe('a parked connection and the head timeout', () => {
+  it('is still served once it starts reading, however long it was parked', async () => {
+    // The front's head timer runs from the accept; a parked socket must not get 408 (or be closed) for the
+    // node's wait. Parked as ListenCopies parks: pauseOnConnect, resumed later.
+    const http = createHttpServer((_req, res) => res.end('served'));
+    const front = new HttpFront({ http, headersTimeoutMs: 50 });
+    (front.server as NetServer & { pauseOnConnect: boolean }).pauseOnConnect = true;
+    const parked: Socket[] = [];
+    front.server.on('connection', (s: Socket) => parked.push(s));
+    const port = await new Promise<number>((r) => front.server.listen(0, '127.0.0.1', () => r((front.server.address() as AddressInfo).port)));
+    http.emit('listening');
+    const c = connect(port, '127.0.0.1');
+    let got = '';
+    let failure = '';
+    c.setEncoding('latin1').on('data', (d: string) => (got += d));
+    c.on('error', (err) => (failure = err.message));
+    c.on('connect', () => c.write('GET /x HTTP/1.1\r\nHost: a\r\n\r\n'));
+    try {
+      await waitFor(() => parked.length === 1, { what: 'the connection accepted', timeoutMs: 5000 });
+      // Several of the front's sweeps (every 25 ms here) run past the 50 ms deadline while it is parked.
+      await sleep(400);
+      assert.equal(got, '', 'nothing answered while parked');
+      (parked[0] as Socket).resume();
+      await waitFor(() => got.includes('served') || failure !== '' || c.destroyed, { what: 'an answer', timeoutMs: 5000 });
+      assert.equal(failure, '');
+      assert.match(got, /^HTTP\/1\.1 200 /);
+    } finally {
+      c.destroy();
+      front.server.close();
+      http.closeAllConnections();
     }
   });
 });

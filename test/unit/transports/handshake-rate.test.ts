@@ -100,6 +100,14 @@ describe('estimated wait', () => {
     assert.equal(estimatedWaitMs({ ...base, inFlight: 100, acceptQueue: 8000, acceptors: 4 }), 525);
     assert.equal(estimatedWaitMs({ ...base, acceptQueue: 8000, acceptors: 0 }), 2000, 'never fewer than 1');
   });
+
+  it('parked connections are this process\'s own: counted whole, and what was accepted since the read leaves the share', () => {
+    assert.equal(estimatedWaitMs({ ...base, parked: 4000, acceptors: 2 }), 1000);
+    assert.equal(estimatedWaitMs({ ...base, parked: 2000, acceptQueue: 8000, acceptors: 2 }), 1500);
+    // 2,000 of this worker's 4,000 were accepted (and parked) since the queue was read: counted once.
+    assert.equal(estimatedWaitMs({ ...base, parked: 2000, acceptQueue: 8000, acceptors: 2, acceptedSinceRead: 2000 }), 1000);
+    assert.equal(estimatedWaitMs({ ...base, parked: 6000, acceptQueue: 8000, acceptors: 2, acceptedSinceRead: 6000 }), 1500, 'the share never below 0');
+  });
 });
 
 describe('the adaptive guard of the admission', () => {
@@ -126,6 +134,41 @@ describe('the adaptive guard of the admission', () => {
   it('with workers sharing the queue, each refuses only for its own part of it', () => {
     assert.equal(decide(8000, 2), null);
     assert.equal(decide(16_000, 2), 'overload');
+  });
+
+  it('counts a worker\'s parked connections, whole, as handshakes ahead', () => {
+    const decideParked = (parked: number, acceptors: number): ReturnType<Admission['check']> => {
+      const a = new Admission(limits, { ...source(0, acceptors), parked: () => parked }, undefined, DEFAULT_PRIOR_RATE);
+      try {
+        return a.check('127.0.0.1');
+      } finally {
+        a.close();
+      }
+    };
+    assert.equal(decideParked(4000, 2), null, `4,000 parked at ${DEFAULT_PRIOR_RATE}/s is ~1.3 s`);
+    assert.equal(decideParked(7000, 2), 'overload', 'not divided among the workers: ~2.3 s');
+    assert.equal(decideParked(7000, 1), 'overload');
+  });
+
+  it('a connection that moved from the accept queue to the parked ones since the read counts once', () => {
+    let queued = 5000;
+    let parked = 0;
+    let accepted = 0;
+    const src: AdmissionSource = { ...source(0, 1), acceptQueue: () => queued, parked: () => parked, accepted: () => accepted };
+    const a = new Admission(limits, src, undefined, DEFAULT_PRIOR_RATE);
+    try {
+      assert.equal(a.check('127.0.0.1'), null, '5,000 queued: ~1.7 s');
+      // The process accepted (and parked) all 5,000; the queue's last reading may still say 5,000.
+      queued = 0;
+      parked = 5000;
+      accepted = 5000;
+      assert.equal(a.check('127.0.0.1'), null, 'still ~1.7 s, not 3.3 s');
+      parked = 7000;
+      accepted = 7000;
+      assert.equal(a.check('127.0.0.1'), 'overload');
+    } finally {
+      a.close();
+    }
   });
 
   it('the guard off never refuses for the queue', () => {
