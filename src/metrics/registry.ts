@@ -392,9 +392,22 @@ export function childOf<C>(cache: Map<string, C>, key: string, make: () => C): C
 }
 // ---- end of Centrifugo parity block
 
-// Centrifugo exposes these series at 0 from the start; dashboards may rely on their presence.
+/** The client command methods whose duration summary a fresh Centrifugo 6.9.1 already lists, at 0. */
+const SEEDED_METHODS = ['connect', 'history', 'presence', 'presence_stats', 'publish', 'refresh', 'rpc', 'send', 'sub_refresh', 'subscribe', 'unknown', 'unsubscribe'];
+/** The node message types a fresh Centrifugo 6.9.1 lists as sent and received, at 0. */
+const SEEDED_MESSAGE_TYPES = ['control', 'join', 'leave', 'publication'];
+
+// Centrifugo exposes these series at 0 from the start (checked against a fresh 6.9.1's /metrics); dashboards may
+// rely on their presence.
 function seedZeroSeries(): void {
   for (const channelType of ['client', 'control']) parity.redisPubSubDropped.labels('', channelType).inc(0);
+  for (const type of SEEDED_MESSAGE_TYPES) {
+    metrics.messagesSent.labels(type, '').inc(0);
+    metrics.messagesReceived.labels(type, '').inc(0);
+  }
+  // A summary's series exists once observed; prom-client's Summary.reset() zeroes every series in place.
+  for (const method of SEEDED_METHODS) parity.commandDurationSummary.labels(method, '').observe(0);
+  parity.commandDurationSummary.reset();
 }
 seedZeroSeries();
 

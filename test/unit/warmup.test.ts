@@ -106,7 +106,13 @@ describe('start-up warm-up', () => {
     const inflight = (await metrics.connectionsInflight.get()).values.reduce((a, v) => a + v.value, 0);
     assert.equal(inflight, 0);
     const text = await registry.metrics();
-    assert.doesNotMatch(text, /centrifugo_node_messages_received_count\{/);
+    assert.doesNotMatch(text, /centrifugo_node_messages_received_count\{[^}]*\} [1-9]/);
+    for (const type of ['control', 'join', 'leave', 'publication']) {
+      assert.match(text, new RegExp(`centrifugo_node_messages_sent_count\\{type="${type}",channel_namespace=""\\} 0\n`), `${type} sent shown at 0`);
+    }
+    for (const method of ['connect', 'subscribe', 'rpc', 'sub_refresh', 'unknown']) {
+      assert.match(text, new RegExp(`centrifugo_client_command_duration_seconds_count\\{method="${method}",channel_namespace=""\\} 0\n`), `${method} summary shown at 0`);
+    }
     // The Centrifugo-parity metrics too: the warm-up's commands, actions and its summary observations.
     assert.doesNotMatch(text, /centrifugo_client_command_duration_seconds_count\{[^}]*\} [1-9]/);
     assert.doesNotMatch(text, /centrifugo_node_action_count\{/);
