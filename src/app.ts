@@ -286,8 +286,9 @@ export async function startServer(config: Readonly<GyreConfig>, opts: StartOptio
       const uniPort = await uniGrpc.listen();
       logger.info({ port: uniPort, tls: config.uni_grpc.tls.enabled }, 'serving unidirectional GRPC');
     }
-    // `none` on a fixed port: listen on node.listen_copies copies of the primary's socket (docs/workers.md).
-    const copies = worker !== undefined && hs.port !== 0 && primaryOwnsMainSocket(config) ? new ListenCopies(front.server, hs.backlog, () => worker.mainSocketCopies()) : undefined;
+    // `none` on a fixed port (primaryOwnsMainSocket): listen on node.listen_copies copies of the primary's socket
+    // (docs/workers.md).
+    const copies = worker !== undefined && primaryOwnsMainSocket(config) ? new ListenCopies(front.server, hs.backlog, () => worker.mainSocketCopies()) : undefined;
     mainCopies = copies;
     const port = copies !== undefined ? await copies.open() : await listen(front.server, hs.address, hs.port, hs.backlog);
     // The admission guard reads the port's kernel accept queue from /proc/net/tcp{,6} (5-20 ms of system CPU a

@@ -26,3 +26,6 @@ export type PrimaryMessage =
   // One copy of the main port's socket (the handle rides with the message), answering k 6 `id`; `copies` of them
   // come. errno ≠ 0: the primary could not bind the port, and no handle comes.
   | { k: 15; id: number; copies: number; errno: number };
+
+/** The errno (negative, libuv's form) a k 15 carries when no socket comes with it for another reason than a bind error. */
+export const NO_SOCKET_ERRNO = -22; // EINVAL

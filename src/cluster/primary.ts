@@ -10,7 +10,7 @@ import { PrimaryEngineHost, type IpcPort } from '../engines/primary/index.js';
 import { workerMetrics } from '../metrics/registry.js';
 import { opsOf } from '../util/ipc-batch.js';
 import { MainSocket, primaryOwnsMainSocket, type ServerHandle } from './main-socket.js';
-import { CLUSTER_TAG, type PrimaryMessage, type WorkerMessage } from './messages.js';
+import { CLUSTER_TAG, NO_SOCKET_ERRNO, type PrimaryMessage, type WorkerMessage } from './messages.js';
 import { MetricsAggregator } from './metrics.js';
 import { RestartPolicy } from './restart.js';
 
@@ -151,14 +151,14 @@ export function runPrimary(opts: PrimaryOptions): Promise<void> {
             }
             break;
           case 6:
-            if (mainSocket === undefined) sendTo(w, { k: 15, id: op.id, copies: 0, errno: -22 });
+            if (mainSocket === undefined) sendTo(w, { k: 15, id: op.id, copies: 0, errno: NO_SOCKET_ERRNO });
             else {
               const copies = config.node.listen_copies;
               mainSocket.get().then(
                 (h) => sendCopies(w, op.id, copies, h),
                 (err: unknown) => {
                   logger.error({ err }, 'cannot bind the main port for the workers');
-                  sendTo(w, { k: 15, id: op.id, copies, errno: -22 });
+                  sendTo(w, { k: 15, id: op.id, copies, errno: NO_SOCKET_ERRNO });
                 },
               );
             }

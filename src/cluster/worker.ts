@@ -5,7 +5,7 @@ import cluster from 'node:cluster';
 import { getSystemErrorName } from 'node:util';
 import { flushMetrics, registry } from '../metrics/registry.js';
 import { opsOf } from '../util/ipc-batch.js';
-import { CLUSTER_TAG, type PrimaryMessage, type WorkerMessage } from './messages.js';
+import { CLUSTER_TAG, NO_SOCKET_ERRNO, type PrimaryMessage, type WorkerMessage } from './messages.js';
 
 export interface WorkerLink {
   /** Worker number (1…, as the primary counts forks). */
@@ -85,7 +85,7 @@ export function workerLink(): WorkerLink | undefined {
         } else if (op.errno !== 0 || typeof handle !== 'object' || handle === null) {
           copies.delete(op.id);
           for (const h of c.handles) (h as { close(): void }).close();
-          c.reject(bindError(op.errno !== 0 ? op.errno : -22));
+          c.reject(bindError(op.errno !== 0 ? op.errno : NO_SOCKET_ERRNO));
         } else {
           c.handles.push(handle);
           if (c.handles.length >= op.copies) {
