@@ -7,7 +7,7 @@ import { Disconnects } from '../protocol/errors.js';
 import type { ClientInfo, Publication, StreamPosition } from '../protocol/types.js';
 import { performance } from 'node:perf_hooks';
 import { metrics } from '../metrics/registry.js';
-import { observeBroadcast, observePubSubLag } from '../metrics/observe.js';
+import { countTagsFilterDropped, observeBroadcast, observePubSubLag } from '../metrics/observe.js';
 import { DeltaFrames } from './delta.js';
 import type { Hub } from './hub.js';
 import { checkPosition, withEpoch } from './recovery.js';
@@ -48,6 +48,7 @@ export class Fanout implements BrokerEventHandler {
     let jsonOk = -1; // -1 unknown, 0 no, 1 yes
     let deltaBegun = false;
     let delivered = 0;
+    let tagsDropped = 0;
     this.hub.beginIteration();
     try {
       for (let i = 0; i < subs.length; i++) {
@@ -67,7 +68,10 @@ export class Fanout implements BrokerEventHandler {
           if (epoch !== undefined && sub.epoch === '') sub.epoch = epoch;
           sub.positionCheckedAt = Date.now();
         }
-        if (sub.tagsFilter !== undefined && !matchTags(sub.tagsFilter, pub.tags)) continue;
+        if (sub.tagsFilter !== undefined && !matchTags(sub.tagsFilter, pub.tags)) {
+          tagsDropped++;
+          continue;
+        }
         const session = sub.session;
         if (session.json) {
           if (jsonOk === -1) jsonOk = this.json.canCarry(pub.data) ? 1 : 0;
@@ -104,6 +108,7 @@ export class Fanout implements BrokerEventHandler {
       this.hub.endIteration();
     }
     if (delivered > 0) metrics.messagesSent.inc({ type: 'publication', channel_namespace: entry.namespace }, delivered);
+    if (tagsDropped > 0) countTagsFilterDropped(entry.namespace, tagsDropped);
     observeBroadcast('publication', entry.namespace, (performance.now() - started) / 1000);
     this.runDeferred();
   }

@@ -24,11 +24,21 @@ export function buildLiveParts(
   tokenVerifier: TokenVerifier,
   proxies: ProxyRegistry,
 ): LiveParts {
+  const resolver = new ChannelResolver(config.channel);
   return Object.freeze({
     config,
-    resolver: new ChannelResolver(config.channel),
-    publisher: new Publisher(broker, config.channel.history_meta_ttl),
+    resolver,
+    publisher: new Publisher(broker, config.channel.history_meta_ttl, (channel) => namespaceLabel(resolver, channel)),
     tokenVerifier,
     proxies,
   });
+}
+
+/** The namespace label of `channel` for metrics: '' when it has none or does not resolve. */
+export function namespaceLabel(resolver: ChannelResolver, channel: string): string {
+  try {
+    return resolver.resolve(channel).namespace;
+  } catch {
+    return '';
+  }
 }

@@ -5,7 +5,6 @@ import { hostname } from 'node:os';
 import type { Logger } from 'pino';
 import type { TokenVerifier } from '../auth/types.js';
 import type { GyreConfig } from '../config/types.js';
-import type { ChannelResolver } from './channels.js';
 import { withActionCounts } from './engine-actions.js';
 import { clusterUserConnections, type UserConnections } from './user-connections.js';
 import type { Engine } from '../engines/types.js';
@@ -29,7 +28,7 @@ import { MapApi } from './map/api.js';
 import { mapDelivery } from './map/delivery.js';
 import { withMapMetrics } from './map/metered.js';
 import { Hub } from './hub.js';
-import { buildLiveParts, type LiveParts } from './live.js';
+import { buildLiveParts, namespaceLabel, type LiveParts } from './live.js';
 import { Session } from './session.js';
 import { SharedPollManager } from './shared-poll/manager.js';
 import { DEFAULT_CONCURRENCY_LIMIT } from './shared-poll/options.js';
@@ -290,11 +289,3 @@ export class Node implements NodeApi, SessionAcceptor {
   }
 }
 
-/** The namespace label of a channel: its namespace name, '' when it has none or is not configured. */
-function namespaceLabel(resolver: ChannelResolver, channel: string): string {
-  try {
-    return resolver.resolve(channel).namespace;
-  } catch {
-    return '';
-  }
-}

@@ -3,6 +3,7 @@
 import type { ChannelOptions } from '../config/types.js';
 import type { Broker, PublishResult } from '../engines/types.js';
 import type { ClientInfo } from '../protocol/types.js';
+import { countPublishSuppressed } from '../metrics/observe.js';
 
 export interface PublishInput {
   options: ChannelOptions;
@@ -18,12 +19,14 @@ export class Publisher {
   constructor(
     private readonly broker: Broker,
     private readonly defaultMetaTtlMs: number,
+    /** The channel's namespace label ('' when none), read only for the rare suppressed publish. */
+    private readonly namespaceOf: (channel: string) => string,
   ) {}
 
-  publish(channel: string, data: Uint8Array, input: PublishInput): Promise<PublishResult> {
+  async publish(channel: string, data: Uint8Array, input: PublishInput): Promise<PublishResult> {
     const o = input.options;
     const hasHistory = o.history_size > 0 && o.history_ttl > 0 && input.skipHistory !== true;
-    return this.broker.publish(channel, data, {
+    const r = await this.broker.publish(channel, data, {
       historySize: hasHistory ? o.history_size : 0,
       historyTtlMs: hasHistory ? o.history_ttl : 0,
       historyMetaTtlMs: this.metaTtl(o),
@@ -33,6 +36,8 @@ export class Publisher {
       ...(input.skipHistory === true ? { skipHistory: true } : {}),
       ...(input.delta === true || o.delta_publish ? { useDelta: true } : {}),
     });
+    if (r.suppressed) countPublishSuppressed(this.namespaceOf(channel));
+    return r;
   }
 
   metaTtl(o: ChannelOptions): number {

@@ -252,7 +252,7 @@ export class Session implements SessionPort {
   }
 
   private async dispatch(cmd: Command): Promise<void> {
-    hot.messagesReceived.inc(cmd.kind, { type: cmd.kind });
+    hot.messagesReceived.inc(cmd.kind, { type: cmd.kind, channel_namespace: '' });
     // Protocol rules of docs/protocol.md §1.1 and §1.10, checked before any handler runs.
     if (cmd.kind === 'pong') {
       if (!this.timers.onPong()) this.close(Disconnects.badRequest());
@@ -349,7 +349,7 @@ export class Session implements SessionPort {
   sendPush(push: Push, type: string): void {
     if (this.state === SessionState.Closed) return;
     this.deliver(this.codec.encodePush(push));
-    hot.messagesSent.inc(type, { type });
+    hot.messagesSent.inc(type, { type, channel_namespace: '' });
   }
 
   sendPing(): void {

@@ -19,11 +19,43 @@ export function observeCommand(method: string, seconds: number): void {
   c.s.observe(seconds);
 }
 
-const apiCommandChildren = new Map<string, HistogramChild>();
+const apiCommandChildren = new Map<string, { h: HistogramChild; s: SummaryChild }>();
 
-/** A server API command (`protocol` http or grpc) took `seconds`. */
+/** A server API command (`protocol` http or grpc) took `seconds` (histogram and summary, like Centrifugo). */
 export function observeApiCommand(protocol: string, method: string, seconds: number): void {
-  childOf(apiCommandChildren, `${protocol}\u0000${method}`, () => metrics.apiCommandDuration.labels(protocol, method)).observe(seconds);
+  const c = childOf(apiCommandChildren, `${protocol}\u0000${method}`, () => ({
+    h: metrics.apiCommandDuration.labels(protocol, method),
+    s: parity.apiCommandDurationSummary.labels(protocol, method),
+  }));
+  c.h.observe(seconds);
+  c.s.observe(seconds);
+}
+
+const tagsFilterChildren = new Map<string, ReturnType<typeof parity.tagsFilterDropped.labels>>();
+
+/** One fan-out in `namespace` skipped `n` subscribers whose tags filter did not match the publication. */
+export function countTagsFilterDropped(namespace: string, n: number): void {
+  childOf(tagsFilterChildren, namespace, () => parity.tagsFilterDropped.labels(namespace)).inc(n);
+}
+
+/**
+ * A publish in `namespace` was suppressed by the broker: its idempotency key matched an earlier publication
+ * (Centrifugo's reason `idempotency`; its other reason, `version`, needs publish versions, which Gyre lacks).
+ */
+export function countPublishSuppressed(namespace: string): void {
+  parity.publishSuppressed.labels('idempotency', namespace).inc();
+}
+
+/**
+ * Centrifugo's Redis PUB/SUB error kinds (centrifugo_broker_redis_pub_sub_errors{error}) that Gyre's single
+ * PUB/SUB connection per shard can hit: connection lost or not made, a channel (or the control channels) not
+ * subscribed, a message that does not decode, a liveness probe unanswered.
+ */
+export type RedisPubSubError = 'connection' | 'subscribe_channel' | 'subscribe_control_channel' | 'handle_client_message' | 'probe_timeout';
+
+/** One Redis PUB/SUB error (broker_name "" as Centrifugo labels its default broker). */
+export function countRedisPubSubError(error: RedisPubSubError): void {
+  parity.redisPubSubErrors.labels('', error).inc();
 }
 
 const pingPongChildren = new Map<string, HistogramChild>();

@@ -348,6 +348,34 @@ export const parity = {
     labelNames: ['broker_name', 'channel_type'],
     registers: [registry],
   }),
+  redisPubSubErrors: new Counter({
+    name: `${ns}_broker_redis_pub_sub_errors`,
+    help: 'Number of times there was an error in Redis PUB/SUB connection',
+    labelNames: ['broker_name', 'error'],
+    registers: [registry],
+  }),
+  publishSuppressed: new Counter({
+    name: `${ns}_broker_publish_suppressed_count`,
+    help: 'Number of suppressed publish operations',
+    labelNames: ['reason', 'channel_namespace'],
+    registers: [registry],
+  }),
+  tagsFilterDropped: new Counter({
+    name: `${ns}_node_tags_filter_dropped_publications`,
+    help: 'Number of publications dropped due to tags filtering',
+    labelNames: ['channel_namespace'],
+    registers: [registry],
+  }),
+  apiCommandDurationSummary: new Summary({
+    name: `${ns}_api_command_duration_seconds`,
+    help: 'Server API command duration (deprecated in Centrifugo in favour of the histogram; both are exposed)',
+    labelNames: ['protocol', 'method'],
+    percentiles: [0.5, 0.99, 0.999],
+    // Centrifugo's (Go client defaults): quantiles over the last 10 minutes in 5 age buckets.
+    maxAgeSeconds: 600,
+    ageBuckets: 5,
+    registers: [registry],
+  }),
   actionCount: new Counter({
     name: `${ns}_node_action_count`,
     help: 'Node actions: add_client, remove_client, add_subscription, remove_subscription, broker_subscribe',
@@ -392,7 +420,7 @@ export function childOf<C>(cache: Map<string, C>, key: string, make: () => C): C
 }
 // ---- end of Centrifugo parity block
 
-/** The client command methods whose duration summary a fresh Centrifugo 6.9.1 already lists, at 0. */
+/** The client command methods whose duration summary and histogram a fresh Centrifugo 6.9.1 already lists, at 0. */
 const SEEDED_METHODS = ['connect', 'history', 'presence', 'presence_stats', 'publish', 'refresh', 'rpc', 'send', 'sub_refresh', 'subscribe', 'unknown', 'unsubscribe'];
 /** The node message types a fresh Centrifugo 6.9.1 lists as sent and received, at 0. */
 const SEEDED_MESSAGE_TYPES = ['control', 'join', 'leave', 'publication'];
@@ -408,6 +436,8 @@ function seedZeroSeries(): void {
   // A summary's series exists once observed; prom-client's Summary.reset() zeroes every series in place.
   for (const method of SEEDED_METHODS) parity.commandDurationSummary.labels(method, '').observe(0);
   parity.commandDurationSummary.reset();
+  // Centrifugo pre-creates the histogram child of each of those methods too (every bucket at 0).
+  for (const method of SEEDED_METHODS) metrics.commandDuration.zero({ method, channel_namespace: '' });
 }
 seedZeroSeries();
 

@@ -1,11 +1,12 @@
 // The Redis engine's PUB/SUB connection on a real redis-server: a killed connection and a wedged one (no PING
 // reply: CLIENT PAUSE) are both rebuilt, every channel is subscribed again, the broker reports the channels that
-// may have missed publications, and health() says so meanwhile.
+// may have missed publications, and health() says so meanwhile. Each fault is counted as Centrifugo counts it
+// (centrifugo_broker_redis_pub_sub_errors{error}: connection, probe_timeout, handle_client_message).
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { configSchema } from '../../src/config/schema.js';
 import { createRedisEngine, type RedisEngine } from '../../src/engines/redis/index.js';
-import { redisMetrics } from '../../src/metrics/registry.js';
+import { parity, redisMetrics } from '../../src/metrics/registry.js';
 import { RecordingHandler, text, uniqueChannel } from '../contract/contract-util.js';
 import { redisCli, startRedis, type RedisServer } from '../harness/redis.js';
 import { sleep, waitFor } from '../harness/wait.js';
@@ -22,6 +23,11 @@ const NO_HISTORY = { historySize: 0, historyTtlMs: 0, historyMetaTtlMs: 0 };
 async function reconnects(): Promise<number> {
   const m = await redisMetrics.pubsubReconnects.get();
   return m.values.reduce((a, v) => a + v.value, 0);
+}
+
+async function pubSubErrors(error: string): Promise<number> {
+  const m = await parity.redisPubSubErrors.get();
+  return m.values.filter((v) => v.labels['error'] === error && v.labels['broker_name'] === '').reduce((a, v) => a + v.value, 0);
 }
 
 describe('redis: PUB/SUB connection resilience', () => {
@@ -43,11 +49,13 @@ describe('redis: PUB/SUB connection resilience', () => {
     const ch = uniqueChannel();
     await engine.broker.subscribe([ch]);
     const before = await reconnects();
+    const errorsBefore = await pubSubErrors('connection');
     const lostBefore = h.lost.length;
     await redisCli(redis.port, 'client', 'kill', 'type', 'pubsub');
     await waitFor(() => h.lost.length > lostBefore, { what: 'subscription lost report', timeoutMs: 5000 });
     assert.ok(h.lost.slice(lostBefore).some((l) => l.includes(ch)));
     assert.equal(await reconnects(), before + 1);
+    assert.equal(await pubSubErrors('connection'), errorsBefore + 1);
     await engine.broker.publish(ch, text('after'), NO_HISTORY);
     await waitFor(() => h.pubs(ch).length === 1, { what: 'delivery after the rebuild' });
   });
@@ -57,14 +65,28 @@ describe('redis: PUB/SUB connection resilience', () => {
     await engine.broker.subscribe([ch]);
     assert.equal(engine.health().ok, true);
     const lostBefore = h.lost.length;
+    const probesBefore = await pubSubErrors('probe_timeout');
     await redisCli(redis.port, 'client', 'pause', '1500', 'all');
     await waitFor(() => !engine.health().ok, { what: 'health to report the wedged PUB/SUB', timeoutMs: 1500, intervalMs: 20 });
     await waitFor(() => h.lost.length > lostBefore, { what: 'rebuilt after the pause', timeoutMs: 6000 });
     assert.ok(h.lost.slice(lostBefore).some((l) => l.includes(ch)));
+    assert.ok((await pubSubErrors('probe_timeout')) > probesBefore, 'the unanswered probe is counted');
     await waitFor(() => engine.health().ok, { what: 'healthy again', timeoutMs: 3000 });
     await sleep(50);
     await engine.broker.publish(ch, text('x'), NO_HISTORY);
     await waitFor(() => h.pubs(ch).length === 1, { what: 'delivery after the rebuild' });
+  });
+
+  it('a PUB/SUB message that does not decode is counted and skipped; the next one is delivered', async () => {
+    const ch = uniqueChannel();
+    await engine.broker.subscribe([ch]);
+    const before = await pubSubErrors('handle_client_message');
+    await redisCli(redis.port, 'publish', `rs.client.${ch}`, '__p1:x:y__');
+    await waitFor(async () => (await pubSubErrors('handle_client_message')) === before + 1, { what: 'the undecodable message counted' });
+    await engine.broker.publish(ch, text('fine'), NO_HISTORY);
+    await waitFor(() => h.pubs(ch).length === 1, { what: 'the next publication delivered' });
+    const dropped = await parity.redisPubSubDropped.get();
+    assert.equal(dropped.values.reduce((a, v) => a + v.value, 0), 0, 'Gyre drops nothing for a full buffer: it has none');
   });
 
   it('subscribe while PUB/SUB is down is refused; publish while Redis is down rejects', async () => {

@@ -16,7 +16,8 @@ import type {
 } from '../types.js';
 import { PartialSubscribeError } from '../types.js';
 import type { ClientInfo, Publication, StreamPosition } from '../../protocol/types.js';
-import { parity, redisMetrics } from '../../metrics/registry.js';
+import { redisMetrics } from '../../metrics/registry.js';
+import { countRedisPubSubError } from '../../metrics/observe.js';
 import { IDEMPOTENT_RESULT_TTL_S, RedisHistory } from './history.js';
 import { toNumber } from './reply.js';
 import { publishIdempotent, runScript } from './scripts.js';
@@ -145,7 +146,8 @@ export class RedisBroker implements Broker, HistoryStore {
     } catch (err) {
       if (!(err instanceof WireError) && !(err instanceof RangeError)) throw err;
       redisMetrics.droppedMessages.inc({ reason: 'malformed' });
-      parity.redisPubSubDropped.labels('', 'client').inc();
+      // Centrifugo counts a client message it cannot handle as an error; its `dropped` counts buffer overflows.
+      countRedisPubSubError('handle_client_message');
       return true;
     }
     if (msg.kind === 'publication') {

@@ -5,6 +5,7 @@
 // is the liveness probe: a reply that does not come within the timeout means the subscription is wedged
 // (e.g. left on a demoted master after a failover), and the connection is dropped and rebuilt.
 import type { Redis } from 'ioredis';
+import { countRedisPubSubError } from '../../metrics/observe.js';
 import { redisMetrics } from '../../metrics/registry.js';
 
 export const SUBSCRIBE_BATCH = 512;
@@ -99,6 +100,7 @@ export class PubSubConnection {
     } catch (err) {
       for (const c of channels) this.wanted.delete(c);
       redisMetrics.commandErrors.inc({ op: 'subscribe' });
+      countRedisPubSubError('subscribe_channel');
       throw err;
     }
   }
@@ -150,12 +152,12 @@ export class PubSubConnection {
       if (this.conn === conn) this.opts.onMessage(channel, payload);
     });
     conn.on('error', (err: unknown) => this.opts.onError?.(err, 'connection'));
-    conn.on('close', () => this.drop(conn));
+    conn.on('close', () => this.lost(conn));
     conn.connect().then(
       () => this.resubscribe(conn),
       (err: unknown) => {
         this.opts.onError?.(err, 'connect');
-        this.drop(conn);
+        this.lost(conn);
       },
     );
   }
@@ -165,13 +167,17 @@ export class PubSubConnection {
     this.state = State.Resubscribing;
     const started = process.hrtime.bigint();
     const channels = [...this.wanted];
+    let fixedDone = this.fixed.size === 0;
     try {
-      if (this.fixed.size > 0) await conn.subscribe(...this.fixed);
+      if (!fixedDone) await conn.subscribe(...this.fixed);
+      fixedDone = true;
       for (let i = 0; i < channels.length; i += SUBSCRIBE_BATCH) {
         await conn.subscribe(...channels.slice(i, i + SUBSCRIBE_BATCH));
       }
     } catch (err) {
       redisMetrics.commandErrors.inc({ op: 'resubscribe' });
+      // A connection closed under the subscribe is counted once, as lost, by its close handler.
+      if (this.conn === conn) countRedisPubSubError(fixedDone ? 'subscribe_channel' : 'subscribe_control_channel');
       this.opts.onError?.(err, 'resubscribe');
       this.drop(conn);
       return;
@@ -190,6 +196,12 @@ export class PubSubConnection {
       // Channels subscribed while we were resubscribing are in `wanted` too; report the ones that were down.
       this.opts.onRestored(channels);
     }
+  }
+
+  /** The connection closed or could not be made (Centrifugo's `connection` PUB/SUB error), unless we closed it. */
+  private lost(conn: Redis): void {
+    if (this.conn === conn && this.state !== State.Closed) countRedisPubSubError('connection');
+    this.drop(conn);
   }
 
   private drop(conn: Redis): void {
@@ -224,6 +236,7 @@ export class PubSubConnection {
     if (this.pingSentAt !== 0) {
       if (Date.now() - this.pingSentAt >= this.pingTimeoutMs) {
         redisMetrics.commandErrors.inc({ op: 'pubsub_ping' });
+        countRedisPubSubError('probe_timeout');
         this.opts.onError?.(new Error('PUB/SUB liveness probe timed out'), 'ping');
         this.drop(conn);
       }
