@@ -337,7 +337,7 @@ export class HttpFront {
   /** Stops accepting and drops connections still in their head; the http.Server's idle ones are closed. */
   stopAccepting(onClosed?: () => void): void {
     if (this.server.listening) this.server.close(() => onClosed?.());
-    else onClosed?.();
+    else if (onClosed !== undefined) whenDrained(this.server, onClosed);
     for (const s of this.pending) {
       const p = s[kPending];
       if (p?.busy === true) {
@@ -352,6 +352,17 @@ export class HttpFront {
     // Clears the http.Server's connection-check timer and closes its idle keep-alive connections.
     this.http.close();
   }
+}
+
+/**
+ * `done` once a server that no longer listens (the share cap paused it, docs/workers.md) has no connection
+ * left, as close()'s callback is for a listening one: net.Server emits 'close' when its last connection ends.
+ */
+function whenDrained(server: NetServer, done: () => void): void {
+  server.getConnections((err, n) => {
+    if (err !== null || n === 0) done();
+    else server.once('close', () => done());
+  });
 }
 
 function splitPath(url: string): string {
