@@ -3,6 +3,7 @@
 // batched per macrotask by broker-subs.ts.
 import type { Broker } from '../engines/types.js';
 import { countAction } from '../metrics/observe.js';
+import { hot } from '../metrics/registry.js';
 import { BrokerSubscriptions, type BrokerSubscriptionsOptions } from './broker-subs.js';
 import type { Session } from './session.js';
 import { SubState, type Subscription } from './subscription.js';
@@ -39,6 +40,11 @@ export class Hub {
 
   addSession(s: Session): void {
     countAction('add_client', '');
+    // In flight from here to removeSession, as Centrifugo counts them (a connection that never connected is not).
+    if (!this.sessions.has(s.id)) {
+      const l = s.connectionLabels();
+      hot.connectionsInflight.inc(l.key, l.labels);
+    }
     this.sessions.set(s.id, s);
     if (s.sessionId !== '') this.bySessionId.set(s.sessionId, s);
     let set = this.users.get(s.user);
@@ -52,6 +58,8 @@ export class Hub {
   removeSession(s: Session): void {
     if (this.sessions.get(s.id) !== s) return;
     countAction('remove_client', '');
+    const l = s.connectionLabels();
+    hot.connectionsInflight.dec(l.key, l.labels);
     this.sessions.delete(s.id);
     if (s.sessionId !== '') this.bySessionId.delete(s.sessionId);
     const set = this.users.get(s.user);

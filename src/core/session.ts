@@ -21,7 +21,11 @@ import { uniConnectDisconnect } from './uni-connect.js';
 
 /** Label objects shared by every session with the same transport and format (they never change). */
 const recvLabelCache = new Map<string, { transport: string; frame_type: string; channel_namespace: string }>();
-const inflightLabelCache = new Map<string, { transport: string; accept_protocol: string }>();
+
+export interface ConnectionLabels {
+  key: string;
+  labels: { transport: string; accept_protocol: string; client_name: string; client_version: string };
+}
 
 function labelsFor<L>(cache: Map<string, L>, key: string, make: () => L): L {
   let l = cache.get(key);
@@ -105,7 +109,7 @@ export class Session implements SessionPort {
   /** Label key and labels of this connection's received-frame counters (metrics are batched by key). */
   private readonly recvKey: string;
   private readonly recvLabels: { transport: string; frame_type: string; channel_namespace: string };
-  private readonly inflightLabels: { transport: string; accept_protocol: string };
+  private clientLabels: ConnectionLabels | undefined = undefined;
 
   constructor(
     readonly ctx: CoreContext,
@@ -129,8 +133,6 @@ export class Session implements SessionPort {
     const frameType = this.json ? 'text' : 'binary';
     this.recvKey = info.name + frameType;
     this.recvLabels = labelsFor(recvLabelCache, this.recvKey, () => ({ transport: info.name, frame_type: frameType, channel_namespace: '' }));
-    this.inflightLabels = labelsFor(inflightLabelCache, info.name + info.protocol, () => ({ transport: info.name, accept_protocol: info.protocol }));
-    hot.connectionsInflight.inc(this.recvKey, this.inflightLabels);
     this.timers = new SessionTimers(this);
     this.timers.startStale();
   }
@@ -341,6 +343,23 @@ export class Session implements SessionPort {
     this.writer.enqueue(bytes);
   }
 
+  /**
+   * The labels of this connection's centrifugo_client_connections_* series, as Centrifugo sets them once the
+   * connect command named the client (name cut to 16 characters, version to 64), with their batching key.
+   */
+  connectionLabels(): ConnectionLabels {
+    if (this.clientLabels === undefined) {
+      const name = this.clientName.slice(0, 16);
+      const version = this.clientVersion.slice(0, 64);
+      const protocol = this.transport.info.protocol;
+      this.clientLabels = {
+        key: `${this.transportName}\u0000${protocol}\u0000${name}\u0000${version}`,
+        labels: { transport: this.transportName, accept_protocol: protocol, client_name: name, client_version: version },
+      };
+    }
+    return this.clientLabels;
+  }
+
   sendReply(reply: Reply): void {
     if (this.state === SessionState.Closed) return;
     this.deliver(this.codec.encodeReply(reply));
@@ -445,7 +464,6 @@ export class Session implements SessionPort {
       this.internalError('transport close', err);
     }
     this.writer.close();
-    hot.connectionsInflight.dec(this.recvKey, this.inflightLabels);
     for (const sub of [...this.subs.values()]) this.removeSubscription(sub);
     this.ctx.hub.removeSession(this);
   }

@@ -56,8 +56,8 @@ export const metrics = {
   }),
   connectionsInflight: new Gauge({
     name: `${ns}_client_connections_inflight`,
-    help: 'Open connections',
-    labelNames: ['transport', 'accept_protocol'],
+    help: 'Connected clients (from the connect command to the disconnect), as Centrifugo counts them',
+    labelNames: ['transport', 'accept_protocol', 'client_name', 'client_version'],
     registers: [registry],
   }),
   subscriptionsAccepted: new Counter({

@@ -28,12 +28,6 @@ const ABSENT_IN_GYRE: Record<string, string> = {
 /** centrifugo_* families only Gyre has (centrifuge defines it; Centrifugo 6.9.1 does not register it). */
 const ONLY_IN_GYRE = new Set(['centrifugo_client_subscriptions_accepted']);
 
-/** Label names Gyre lacks on a family, with the reason (docs/metrics.md, "Known differences"). */
-const KNOWN_LABEL_GAPS: Record<string, string[]> = {
-  // Gyre counts a connection in flight from the transport's open, before connect names the client.
-  centrifugo_client_connections_inflight: ['client_name', 'client_version'],
-};
-
 const CONFIG = mergeConfig(baseConfig(), { prometheus: { enabled: true } });
 {
   const channel = CONFIG['channel'] as { namespaces: unknown[] };
@@ -103,8 +97,7 @@ function shapes(s: Scrape): Map<string, Set<string>> {
     const family = familyOf(s, x.name);
     if (!family.startsWith('centrifugo_')) continue;
     const labels = Object.keys(x.labels).filter((k) => k !== 'le' && k !== 'quantile').sort();
-    const gaps = KNOWN_LABEL_GAPS[family] ?? [];
-    const key = `${s.types.get(family) ?? 'untyped'}{${labels.filter((l) => !gaps.includes(l)).join(',')}}`;
+    const key = `${s.types.get(family) ?? 'untyped'}{${labels.join(',')}}`;
     const set = out.get(family) ?? new Set<string>();
     set.add(key);
     out.set(family, set);
@@ -118,9 +111,7 @@ function series(s: Scrape): Set<string> {
   for (const x of s.samples) {
     const family = familyOf(s, x.name);
     if (!family.startsWith('centrifugo_') || family === 'centrifugo_node_build') continue;
-    const gaps = KNOWN_LABEL_GAPS[family] ?? [];
     const labels = Object.entries(x.labels)
-      .filter(([k]) => !gaps.includes(k))
       .map(([k, v]) => `${k}=${k === 'le' && v !== '+Inf' ? Number(v) : v}`)
       .sort();
     out.add(`${x.name}{${labels.join(',')}}`);

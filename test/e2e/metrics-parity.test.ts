@@ -56,14 +56,6 @@ const COMPATIBLE: Record<string, string> = {
   centrifugo_node_survey_duration_seconds_histogram: 'histogram',
 };
 
-/**
- * Label differences we know of, so the comparison still fails on any new one: Gyre counts a connection as in
- * flight from the transport's open, before the connect command names the client.
- */
-const KNOWN_LABEL_GAPS: Record<string, string[]> = {
-  centrifugo_client_connections_inflight: ['client_name', 'client_version'],
-};
-
 const CONFIG = mergeConfig(baseConfig(), {
   prometheus: { enabled: true, recovered_publications_histogram: true },
   client: { ping_interval: '1s', pong_timeout: '500ms' },
@@ -252,7 +244,7 @@ describe('metrics: Centrifugo parity', () => {
     const problems: string[] = [];
     for (const [name, type] of Object.entries(COMPATIBLE)) {
       if (cfScrape.types.get(name) !== type) problems.push(`Centrifugo: ${name} is ${cfScrape.types.get(name) ?? 'absent'}, not ${type}`);
-      const cfLabels = labelNames(cfScrape, name).filter((l) => !(KNOWN_LABEL_GAPS[name] ?? []).includes(l));
+      const cfLabels = labelNames(cfScrape, name);
       const gyreLabels = labelNames(gyreScrape, name);
       if (cfLabels.length > 0 && gyreLabels.length > 0 && cfLabels.join() !== gyreLabels.join()) {
         problems.push(`labels of ${name}: Gyre ${gyreLabels.join()} vs Centrifugo ${cfLabels.join()}`);

@@ -203,13 +203,6 @@ export async function handleConnect(s: Session, id: number, req: ConnectRequest)
   else s.sendReply({ id, connect: result });
   for (let i = 0; i < established.length; i++) established[i]!.complete();
   s.timers.onConnected();
-  const name = s.clientName.slice(0, 16);
-  const version = s.clientVersion.slice(0, 64);
-  const protocol = s.transport.info.protocol;
-  hot.connectionsAccepted.inc(`${s.transportName}\u0000${protocol}\u0000${name}\u0000${version}`, {
-    transport: s.transportName,
-    accept_protocol: protocol,
-    client_name: name,
-    client_version: version,
-  });
+  const l = s.connectionLabels();
+  hot.connectionsAccepted.inc(l.key, l.labels);
 }
