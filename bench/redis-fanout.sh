@@ -10,6 +10,10 @@
 #          PROBE=1 (a passive Redis subscriber, bench/profile/redis-pubsub-probe.ts, splits the latency into the
 #          publishing side, send → Redis PUB/SUB, and the fan-out side, the rest),
 #          GYRE_ARGS (extra gyre flags for the gyre and before peers, after the config),
+#          LATENCY_DUMP=1 (gyre-bench writes every delivery to OUT_DIR/<peer>.lat.w<pool>, read by
+#          bench/profile/latency-dump.ts),
+#          GEN_NICE=N (run gyre-bench, the generator, at nice N for every peer: a diagnostic of how much its
+#          threads on the same cores take from the servers, BENCHMARKS.md §10.7; default 0),
 #          IDLE=S (before the fan-out: each node's CPU for S seconds with no client, then for S seconds holding the
 #          N subscribers' connections idle, gyre-bench idle; written to OUT_DIR/<peer>-idle.json)
 #   The peer `gyre2w` is the gyre build with `--workers 2` on each node (GYRE2W_ARGS, default "--workers 2"):
@@ -30,6 +34,8 @@ centrifugo=${CENTRIFUGO_BIN:-$HOME/go/bin/centrifugo}
 mkdir -p "$out"
 node scripts/ensure-build.mjs >/dev/null
 tck=$(getconf CLK_TCK)
+dump=''
+[ "${LATENCY_DUMP:-0}" = 1 ] && dump=1
 # CPU ticks of a process and its live descendants (a --workers primary and its workers).
 cpu() {
   local t=0 c
@@ -103,10 +109,10 @@ JSON
   fi
   c1=$(cpu "${pids[0]}"); c2=$(cpu "${pids[1]}"); cr=$(cpu $rpid); t0=$(date +%s.%N)
   threads "${pids[0]}" >"$out/$kind-1.threads-start"; threads "${pids[1]}" >"$out/$kind-2.threads-start"
-  node bin/gyre-bench.js fanout -q --url "ws://127.0.0.1:${ports[0]}/connection/websocket" \
+  nice -n "${GEN_NICE:-0}" node bin/gyre-bench.js fanout -q --url "ws://127.0.0.1:${ports[0]}/connection/websocket" \
     --api "http://127.0.0.1:${ports[1]}/api" --api-key bench-key --hmac-secret bench-secret \
     -c "$n" --channels "$channels" --publish-rate "$rates" -d "$duration" --timeout 300s \
-    --server-pid "${pids[0]}" --json "$out/$kind.json" >"$out/$kind.txt" 2>&1
+    --server-pid "${pids[0]}" --json "$out/$kind.json" ${dump:+--latency-dump "$out/$kind.lat"} >"$out/$kind.txt" 2>&1
   t1=$(date +%s.%N)
   threads "${pids[0]}" >"$out/$kind-1.threads-end"; threads "${pids[1]}" >"$out/$kind-2.threads-end"
   d1=$(( $(cpu "${pids[0]}") - c1 )); d2=$(( $(cpu "${pids[1]}") - c2 )); dr=$(( $(cpu $rpid) - cr ))

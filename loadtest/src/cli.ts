@@ -150,6 +150,7 @@ export function buildProgram(onRun: (a: ParsedArgs) => Promise<void> | void): Co
     .option('--publish-rate <list>', 'publications per second; comma list = stages run one after another', wrap(parseRates), '100')
     .addOption(new Option('--publish-via <how>', 'publish through the HTTP API or a client connection').choices(['api', 'client']).default('api'))
     .option('--size <bytes>', 'publication payload size', wrap(parseSize), '128')
+    .option('--latency-dump <file>', 'write every delivery (client index, seq, send and receive ms) to <file>.w<pool>, Float64 rows of 4')
     .action(async (o: Record<string, unknown>) => {
       const channels = typeof o['channels'] === 'number' ? o['channels'] : 10;
       if (channels < 1) throw new InvalidArgumentError('--channels must be at least 1');
@@ -161,6 +162,7 @@ export function buildProgram(onRun: (a: ParsedArgs) => Promise<void> | void): Co
           publishRates: typeof o['publishRate'] === 'string' ? parseRates(o['publishRate']) : Array.isArray(o['publishRate']) ? o['publishRate'].filter((x): x is number => typeof x === 'number') : [100],
           publishVia: o['publishVia'] === 'client' ? 'client' : 'api',
           size: typeof o['size'] === 'number' ? o['size'] : typeof o['size'] === 'string' ? parseSize(o['size']) : 128,
+          latencyDump: typeof o['latencyDump'] === 'string' ? o['latencyDump'] : null,
         },
       });
     });

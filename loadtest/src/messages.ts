@@ -29,6 +29,8 @@ export interface PoolConfig {
   /** Subscribe with `recoverable:true` and resubscribe with `recover:true, offset, epoch` (history channels). */
   recover?: boolean;
   tickMs: number;
+  /** Write every delivery to `<latencyDump>.w<workerId>` when the pool stops (see LatencyDump). */
+  latencyDump?: string;
 }
 
 /** Outcome of resubscribes that asked for recovery (counted by the pool, summed by the runner). */

@@ -49,6 +49,8 @@ export interface FanoutOptions extends CommonOptions {
   publishRates: number[];
   publishVia: 'api' | 'client';
   size: number;
+  /** Every delivery's client index, seq, send and receive time, written per pool to `<file>.w<pool>` (null: off). */
+  latencyDump: string | null;
 }
 
 export interface StormOptions extends CommonOptions, HoldPublishOptions {

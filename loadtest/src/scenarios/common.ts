@@ -30,6 +30,8 @@ export interface PoolShape {
   recover?: boolean;
   /** How often pools report (default 1000 ms; storm uses less so its waits react quickly). */
   tickMs?: number;
+  /** Per-delivery dump file prefix (fanout --latency-dump). */
+  latencyDump?: string | null;
 }
 
 /** Explicit source ports for runs that bind to source addresses (see PoolConfig.bindPorts). */
@@ -73,6 +75,7 @@ export async function runWithPool(
       recover: shape.recover === true,
       ...(bindPorts(o) ?? {}),
       tickMs: shape.tickMs ?? 1000,
+      ...(shape.latencyDump !== undefined && shape.latencyDump !== null ? { latencyDump: shape.latencyDump } : {}),
     },
   });
   let extras: ScenarioExtras = {};

@@ -24,7 +24,7 @@ async function makePublisher(o: FanoutOptions): Promise<Publisher> {
 }
 
 export function runFanout(o: FanoutOptions, ctx: RunContext): Promise<ScenarioRun> {
-  return runWithPool(o, ctx, { channels: o.channels, reconnect: false, reconnectMaxDelayMs: 0 }, async (g) => {
+  return runWithPool(o, ctx, { channels: o.channels, reconnect: false, reconnectMaxDelayMs: 0, latencyDump: o.latencyDump }, async (g) => {
     const pub = await makePublisher(o);
     const seqs = new Array<number>(o.channels).fill(0);
     const stages: StageReport[] = [];

@@ -6,6 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { execute, parseArgs } from '../../../loadtest/src/cli.js';
+import { DUMP_COLUMNS, readLatencyDump } from '../../../loadtest/src/latency-dump.js';
 import { FakeServer } from './fake-server.js';
 
 const SECRET = 'test-secret';
@@ -64,4 +65,28 @@ test('fanout via a client connection', async () => {
   assert.ok(st !== undefined && st.publish.sent > 0);
   assert.equal(st.publish.ok, st.publish.sent);
   assert.equal(st.deliveries, st.publish.sent * 10);
+});
+
+test('fanout --latency-dump: one row per delivery, each client once per publication of its channel', async () => {
+  const prefix = join(dir, 'lat');
+  const a = await parseArgs(['fanout', '--url', url, '--api', api, '--api-key', KEY, '--hmac-secret', SECRET, '-c', '12', '--channels', '3', '--publish-rate', '40', '-d', '400ms', '-w', '0', '--timeout', '30s', '-q', '--latency-dump', prefix]);
+  const { report } = await execute(a, quiet);
+  assert.ok(report !== null);
+  const st = report.stages[0];
+  assert.ok(st !== undefined && st.publish.sent > 0);
+  const rows = readLatencyDump(readFileSync(`${prefix}.w0`));
+  assert.equal(rows.length, st.deliveries * DUMP_COLUMNS);
+  const seen = new Set<string>();
+  for (let i = 0; i < rows.length; i += DUMP_COLUMNS) {
+    const [client, seq, sent, received] = [rows[i]!, rows[i + 1]!, rows[i + 2]!, rows[i + 3]!];
+    assert.ok(Number.isInteger(client) && client >= 0 && client < 12, `client index ${client}`);
+    assert.ok(seq >= 1, `seq ${seq}`);
+    assert.ok(received >= sent && received - sent < 30_000, `sent ${sent} received ${received}`);
+    const key = `${client}/${seq}`;
+    assert.ok(!seen.has(key), `delivery ${key} dumped twice`);
+    seen.add(key);
+  }
+  // Client c subscribes channel c % 3: every client got every publication of its channel.
+  const perChannel = [0, 1, 2].map((ch) => new Set([...seen].filter((k) => Number(k.split('/')[0]) % 3 === ch).map((k) => k.split('/')[1])).size);
+  assert.equal(perChannel.reduce((x, y) => x + y, 0), st.publish.sent);
 });
