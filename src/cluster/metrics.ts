@@ -2,9 +2,13 @@
 // gauges summed unless their `aggregator` says otherwise). The worker that got the scrape asks the primary; the
 // primary collects every live worker's metrics as JSON, adds its own (its process metrics and the worker
 // restarts), and answers with the merged text. A worker that does not answer in time is left out of that scrape.
+// Summaries are merged here first (prom-client would add up their quantiles too): see withMergedSummaries.
 import { AggregatorRegistry } from 'prom-client';
 import { primaryRegistry, registry } from '../metrics/registry.js';
 import type { WorkerMetricsJson } from './messages.js';
+
+type MetricJson = WorkerMetricsJson[number];
+type ValueJson = MetricJson['values'][number] & { metricName?: string };
 
 const COLLECT_TIMEOUT_MS = 3000;
 
@@ -43,7 +47,7 @@ export class MetricsAggregator {
       for (const w of workers) w.collect(id);
     });
     parts.push(await registry.getMetricsAsJSON(), await primaryRegistry.getMetricsAsJSON());
-    const merged = AggregatorRegistry.aggregate(parts);
+    const merged = AggregatorRegistry.aggregate(withMergedSummaries(parts));
     return { text: await merged.metrics(), contentType: merged.contentType };
   }
 
@@ -59,4 +63,33 @@ export class MetricsAggregator {
   forget(workerId: number): void {
     for (const c of this.collections.values()) if (c.waiting.delete(workerId) && c.waiting.size === 0) c.done();
   }
+}
+
+/**
+ * The parts with every summary replaced by one merged summary per name: `_sum` and `_count` added up, each
+ * quantile the largest of the workers' (an upper bound: the quantile of all observations together cannot be
+ * computed from the workers' quantiles; a worker without observations reports 0, which the max leaves out).
+ */
+export function withMergedSummaries(parts: readonly WorkerMetricsJson[]): WorkerMetricsJson[] {
+  const summaries = new Map<string, { metric: MetricJson; values: Map<string, ValueJson> }>();
+  const rest = parts.map((part) =>
+    part.filter((m) => {
+      if (String(m.type) !== 'summary') return true;
+      let s = summaries.get(m.name);
+      if (s === undefined) {
+        s = { metric: { ...m, values: [] }, values: new Map() };
+        summaries.set(m.name, s);
+      }
+      for (const v of m.values as ValueJson[]) {
+        const key = `${v.metricName ?? ''}\u0000${JSON.stringify(Object.entries(v.labels).sort(([a], [b]) => (a < b ? -1 : 1)))}`;
+        const prev = s.values.get(key);
+        if (prev === undefined) s.values.set(key, { ...v, labels: { ...v.labels } });
+        else if (v.labels['quantile'] === undefined) prev.value += v.value;
+        else if (v.value > prev.value) prev.value = v.value;
+      }
+      return false;
+    }),
+  );
+  const merged: WorkerMetricsJson = [...summaries.values()].map((s) => ({ ...s.metric, values: [...s.values.values()] }));
+  return merged.length > 0 ? [...rest, merged] : rest;
 }
