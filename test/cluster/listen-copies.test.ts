@@ -5,48 +5,14 @@
 // B is killed while A is paused. With Node's cluster owning the socket, B's death closed it (the last copy) and
 // the waiting requests were reset; now A listens again and answers every one of them.
 import assert from 'node:assert/strict';
-import { readdirSync, readFileSync, readlinkSync } from 'node:fs';
 import { connect, type Socket } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import { baseConfig } from '../compat/base-config.js';
 import { mergeConfig, startGyre, type GyreProcess } from '../harness/gyre.js';
+import { descriptors, listenInode, workerPids } from '../harness/listen-sockets.js';
 import { waitFor } from '../harness/wait.js';
 
 const COPIES = 3;
-
-/** The inode of the socket listening on 127.0.0.1:port (/proc/net/tcp). */
-function listenInode(port: number): string | undefined {
-  const hex = `:${port.toString(16).toUpperCase().padStart(4, '0')}`;
-  for (const line of readFileSync('/proc/net/tcp', 'utf8').split('\n').slice(1)) {
-    const f = line.trim().split(/\s+/);
-    if (f[1]?.endsWith(hex) === true && f[3] === '0A') return f[9];
-  }
-  return undefined;
-}
-
-/** How many descriptors of socket `inode` process `pid` holds. */
-function descriptors(pid: number, inode: string): number {
-  let n = 0;
-  for (const fd of readdirSync(`/proc/${pid}/fd`)) {
-    try {
-      if (readlinkSync(`/proc/${pid}/fd/${fd}`) === `socket:[${inode}]`) n++;
-    } catch {
-      /* closed meanwhile */
-    }
-  }
-  return n;
-}
-
-/** Worker pids from the primary's "worker serving" lines, in slot order. */
-function workerPids(g: GyreProcess): number[] {
-  const bySlot = new Map<number, number>();
-  for (const line of g.stdout().split('\n')) {
-    if (!line.includes('"worker serving"')) continue;
-    const o = JSON.parse(line) as { worker: number; workerPid: number };
-    bySlot.set(o.worker, o.workerPid);
-  }
-  return [...bySlot.entries()].sort((a, b) => a[0] - b[0]).map(([, pid]) => pid);
-}
 
 interface Probe {
   socket: Socket;

@@ -5,48 +5,14 @@
 // reconnect), the primary must exit 0 only after both workers said "shutdown complete", and no worker may be left.
 // Second scenario: a worker that dies during the drain is not restarted; the other one still drains its clients.
 import assert from 'node:assert/strict';
-import { readdirSync, readFileSync, readlinkSync } from 'node:fs';
 import { afterEach, describe, it } from 'node:test';
 import type { Centrifuge } from 'centrifuge';
 import { baseConfig } from '../compat/base-config.js';
 import { ClientPool } from '../harness/clients.js';
 import { mergeConfig, startGyre, type GyreProcess } from '../harness/gyre.js';
 import { connToken } from '../harness/tokens.js';
+import { descriptors, listenInode, workerPids } from '../harness/listen-sockets.js';
 import { waitFor } from '../harness/wait.js';
-
-/** The inode of the socket listening on 127.0.0.1:port (/proc/net/tcp). */
-function listenInode(port: number): string | undefined {
-  const hex = `:${port.toString(16).toUpperCase().padStart(4, '0')}`;
-  for (const line of readFileSync('/proc/net/tcp', 'utf8').split('\n').slice(1)) {
-    const f = line.trim().split(/\s+/);
-    if (f[1]?.endsWith(hex) === true && f[3] === '0A') return f[9];
-  }
-  return undefined;
-}
-
-/** How many descriptors of socket `inode` process `pid` holds (0 once a worker paused: its copies closed). */
-function descriptors(pid: number, inode: string): number {
-  let n = 0;
-  for (const fd of readdirSync(`/proc/${pid}/fd`)) {
-    try {
-      if (readlinkSync(`/proc/${pid}/fd/${fd}`) === `socket:[${inode}]`) n++;
-    } catch {
-      /* closed meanwhile */
-    }
-  }
-  return n;
-}
-
-/** Worker pids from the primary's "worker serving" lines, in slot order. */
-function workerPids(g: GyreProcess): number[] {
-  const bySlot = new Map<number, number>();
-  for (const line of g.stdout().split('\n')) {
-    if (!line.includes('"worker serving"')) continue;
-    const o = JSON.parse(line) as { worker: number; workerPid: number };
-    bySlot.set(o.worker, o.workerPid);
-  }
-  return [...bySlot.entries()].sort((a, b) => a[0] - b[0]).map(([, pid]) => pid);
-}
 
 function alive(pid: number): boolean {
   try {
