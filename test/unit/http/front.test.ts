@@ -183,4 +183,28 @@ describe('HttpFront head timeout', () => {
     await withTimeout(closeFront(s.front), 5000, 'front close with an idle keep-alive connection');
     await withTimeout(closed, 5000, 'client socket closed');
   });
+
+  it('a front that stopped listening before (the share cap\'s pause) still waits for its connections', async () => {
+    const s = await setup();
+    try {
+      const ws = new WebSocket(`ws://127.0.0.1:${s.port}/connection/websocket`, ['centrifuge-json']);
+      await withTimeout(new Promise((r, j) => ws.once('open', r).once('error', j)), 5000, 'open');
+      // Paused: the listening socket is closed, the WebSocket connection stays.
+      await new Promise<void>((r) => {
+        s.front.server.close();
+        setImmediate(r);
+      });
+      let closedFront = false;
+      s.front.stopAccepting(() => (closedFront = true));
+      // An echo round trip: the connection works and the front has not called back.
+      const echoed = withTimeout(new Promise<Buffer>((r) => ws.once('message', (d: Buffer) => r(d))), 5000, 'echo');
+      ws.send('still here');
+      assert.equal((await echoed).toString(), 'still here');
+      assert.equal(closedFront, false, 'the front waits while a connection is open');
+      ws.close();
+      await waitFor(() => closedFront, { what: 'the front done once the connection closed', timeoutMs: 5000 });
+    } finally {
+      await teardown(s);
+    }
+  });
 });
