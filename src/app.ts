@@ -34,6 +34,7 @@ import { rejectionLogFor } from './util/rejection-log.js';
 import { readSomaxconn } from './metrics/host-tcp.js';
 import { metrics, registry } from './metrics/registry.js';
 import { enableRecoveredPublications } from './metrics/observe.js';
+import { setMetricsLogger } from './metrics/update-errors.js';
 import { HttpFront } from './http/front.js';
 import { rejectUpgrade } from './transports/upgrade.js';
 import { WebSocketHandler } from './transports/websocket.js';
@@ -75,6 +76,7 @@ export async function startServer(config: Readonly<GyreConfig>, opts: StartOptio
   const { logger, worker } = opts;
   const version = VERSION;
   metrics.build.labels(`${version} Gyre`).set(1);
+  setMetricsLogger(logger);
   // Certificates are read (and a bad one refused) before anything starts.
   const tls = serverTls(config.http_server);
   const grpcApiCreds = config.grpc_api.enabled ? grpcCredentials(config.grpc_api.tls, 'grpc_api.tls') : undefined;

@@ -3,6 +3,7 @@
 import { Counter, Gauge, Histogram, Registry, Summary, collectDefaultMetrics } from 'prom-client';
 import { BatchedCounter, BatchedGauge, flushMetrics } from './batched.js';
 import { readListenCounters, type ListenCounters } from './host-tcp.js';
+import { metricUpdateErrors } from './update-errors.js';
 
 export { flushMetrics };
 
@@ -13,6 +14,7 @@ export const registry = new Registry();
  * CPU per second on an idle node (BENCHMARKS.md §10.5); the lag percentiles stay per-wake-up lateness.
  */
 collectDefaultMetrics({ register: registry, eventLoopMonitoringPrecision: 50 });
+registry.registerMetric(metricUpdateErrors);
 
 const ns = 'centrifugo';
 

@@ -1,7 +1,9 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import { pino } from 'pino';
 import { Counter, Gauge, Registry } from 'prom-client';
 import { BatchedCounter, BatchedGauge, flushMetrics } from '../../../src/metrics/batched.js';
+import { metricUpdateErrors, setMetricsLogger } from '../../../src/metrics/update-errors.js';
 
 async function valueOf(m: Counter<string> | Gauge<string>, label: string, want: string): Promise<number | undefined> {
   return (await m.get()).values.find((v) => v.labels[label] === want)?.value;
@@ -36,5 +38,32 @@ describe('batched metrics', () => {
     b.dec('json', { p: 'json' }, 2);
     flushMetrics();
     assert.equal(await valueOf(g, 'p', 'json'), 0);
+  });
+
+  it('an update with an undeclared label is dropped, counted and logged once per metric; the flush goes on', async () => {
+    const lines: string[] = [];
+    setMetricsLogger(pino({ level: 'info' }, { write: (line: string) => void lines.push(line) }));
+    const reg = new Registry();
+    // <string>: the typings would refuse the undeclared label that a coding mistake elsewhere slips through.
+    const c = new Counter<string>({ name: 't_batched_bad_label', help: 'h', labelNames: ['type'], registers: [reg] });
+    const other = new Counter({ name: 't_batched_after_bad', help: 'h', labelNames: ['type'], registers: [reg] });
+    const b = new BatchedCounter(c);
+    const after = new BatchedCounter(other);
+    const errors = async (): Promise<number> => (await valueOf(metricUpdateErrors, 'metric', 't_batched_bad_label')) ?? 0;
+    b.inc('bad', { type: 'x', channel: 'oops' });
+    b.inc('good', { type: 'y' });
+    after.inc('z', { type: 'z' });
+    flushMetrics(); // threw out of here (and out of the setImmediate flush: a crash) before
+    assert.equal(await valueOf(c, 'type', 'y'), 1, 'the good update of the same metric still applied');
+    assert.equal(await valueOf(other, 'type', 'z'), 1, 'the metrics after it still flushed');
+    assert.equal(await errors(), 1);
+    b.inc('bad', { type: 'x', channel: 'oops' });
+    await new Promise((r) => setImmediate(r)); // the macrotask flush
+    assert.equal(await errors(), 2, 'counted every time');
+    const logged = lines.map((l) => JSON.parse(l) as { metric?: string; level: number }).filter((l) => l.metric === 't_batched_bad_label');
+    assert.equal(logged.length, 1, 'logged once per metric name');
+    assert.equal(logged[0]!.level, 50);
+    flushMetrics();
+    assert.equal(await errors(), 2, 'a dropped update is not retried');
   });
 });
