@@ -88,10 +88,20 @@ JSON
     pids+=($!)
     ports+=($port)
   done
-  [ "$kind" = gyre2w ] && sleep 3 # the port answers once the first worker listens
   for p in "${ports[@]}"; do
     for t in $(seq 1 100); do curl -s "http://127.0.0.1:$p/api/info" -H 'X-API-Key: bench-key' -d '{}' >/dev/null && break; sleep 0.1; done
   done
+  # With workers the port answers once the first worker listens, while the others may still run their start-up
+  # warm-up (about a second of CPU each), which would then be counted in the fan-out: wait until `info` lists
+  # every worker of both nodes (each is a node of the cluster; one process per node otherwise).
+  want=0
+  for p in "${pids[@]}"; do w=$(cat /proc/"$p"/task/*/children 2>/dev/null | wc -w); want=$(( want + (w > 0 ? w : 1) )); done
+  for t in $(seq 1 300); do
+    have=$(curl -s "http://127.0.0.1:${ports[0]}/api/info" -H 'X-API-Key: bench-key' -d '{}' | grep -o '"uid"' | wc -l)
+    [ "$have" -ge "$want" ] && break
+    sleep 0.1
+  done
+  [ "$have" -ge "$want" ] || echo "$kind: info lists $have of $want nodes after 30 s" >&2
   if [ "${IDLE:-0}" != 0 ]; then
     sleep 2
     i1=$(cpu "${pids[0]}"); i2=$(cpu "${pids[1]}"); sleep "$IDLE"; e1=$(( $(cpu "${pids[0]}") - i1 )); e2=$(( $(cpu "${pids[1]}") - i2 ))
