@@ -145,7 +145,7 @@ export class LiveSampler {
       sumBy(metrics.handshakeRejected, 'reason'),
       sumBy(metrics.replyErrors, 'code', (l) => l['method'] === 'connect'),
       sumBy(metrics.serverDisconnects, 'code'),
-      sumBy(metrics.messagesSent, '', (l) => l['type'] === 'publication'),
+      sumBy(metrics.deliveries, '', (l) => l['type'] === 'publication'),
       sumBy(redisMetrics.pubsubReconnects, ''),
     ]);
     const refusals = new Map(handshake);

@@ -6,7 +6,7 @@ import type { Codec } from '../protocol/codec.js';
 import { Disconnects } from '../protocol/errors.js';
 import type { ClientInfo, Publication, StreamPosition } from '../protocol/types.js';
 import { performance } from 'node:perf_hooks';
-import { metrics } from '../metrics/registry.js';
+import { countDeliveries } from '../metrics/messages.js';
 import { countTagsFilterDropped, observeBroadcast, observePubSubLag } from '../metrics/observe.js';
 import { DeltaFrames } from './delta.js';
 import type { Hub } from './hub.js';
@@ -107,7 +107,7 @@ export class Fanout implements BrokerEventHandler {
       if (deltaBegun) this.deltaFrames.end();
       this.hub.endIteration();
     }
-    if (delivered > 0) metrics.messagesSent.inc({ type: 'publication', channel_namespace: entry.namespace }, delivered);
+    if (delivered > 0) countDeliveries('publication', entry.namespace, delivered);
     if (tagsDropped > 0) countTagsFilterDropped(entry.namespace, tagsDropped);
     observeBroadcast('publication', entry.namespace, (performance.now() - started) / 1000);
     this.runDeferred();
@@ -164,9 +164,7 @@ export class Fanout implements BrokerEventHandler {
     } finally {
       this.hub.endIteration();
     }
-    if (delivered > 0) {
-      metrics.messagesSent.inc({ type: join ? 'join' : 'leave', channel_namespace: entry.namespace }, delivered);
-    }
+    if (delivered > 0) countDeliveries(join ? 'join' : 'leave', entry.namespace, delivered);
     this.runDeferred();
   }
 

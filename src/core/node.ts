@@ -6,6 +6,7 @@ import type { Logger } from 'pino';
 import type { TokenVerifier } from '../auth/types.js';
 import type { GyreConfig } from '../config/types.js';
 import { withActionCounts } from './engine-actions.js';
+import { withMessageCounts } from './broker-messages.js';
 import { clusterUserConnections, type UserConnections } from './user-connections.js';
 import type { Engine } from '../engines/types.js';
 import { NO_PROXIES } from '../proxy/none.js';
@@ -85,16 +86,18 @@ export class Node implements NodeApi, SessionAcceptor {
 
   constructor(opts: NodeOptions) {
     this.config = opts.config;
-    this.engine = opts.engine;
+    const namespaceOf = (channel: string): string => namespaceLabel(this.live.resolver, channel);
+    // Every use of the broker goes through this one (node message counts, ./broker-messages.ts).
+    this.engine = withMessageCounts(opts.engine, namespaceOf);
     this.logger = opts.logger;
     this.name = opts.config.node.name !== '' ? opts.config.node.name : `${hostname()}_${opts.config.http_server.port}`;
-    this.hub = new Hub(opts.engine.broker, (err, channel) => {
+    this.hub = new Hub(this.engine.broker, (err, channel) => {
       metrics.internalErrors.inc({ entry: 'engine' });
       this.logger.error({ err, channel }, 'broker subscription change failed');
     });
     const codecs = { json: codecFor('json'), protobuf: codecFor('protobuf') };
     const isShuttingDown = (): boolean => this.shuttingDownFlag;
-    this.live = buildLiveParts(opts.config, opts.engine.broker, opts.tokenVerifier, opts.proxies ?? NO_PROXIES);
+    this.live = buildLiveParts(opts.config, this.engine.broker, opts.tokenVerifier, opts.proxies ?? NO_PROXIES);
     const live = (): LiveParts => this.live;
     const limit = opts.config.shared_poll?.concurrency_limit ?? 0;
     this.sharedPoll = new SharedPollManager({
@@ -109,8 +112,8 @@ export class Node implements NodeApi, SessionAcceptor {
       get config(): GyreConfig {
         return live().config;
       },
-      engine: withActionCounts(opts.engine, (channel) => namespaceLabel(live().resolver, channel)),
-      mapBroker: opts.mapBroker !== undefined ? withMapMetrics(opts.mapBroker, (channel) => namespaceLabel(live().resolver, channel)) : undefined,
+      engine: withActionCounts(this.engine, namespaceOf),
+      mapBroker: opts.mapBroker !== undefined ? withMapMetrics(opts.mapBroker, namespaceOf) : undefined,
       hub: this.hub,
       get resolver() {
         return live().resolver;

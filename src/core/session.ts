@@ -12,6 +12,7 @@ import type { ClientInfo, Command, Push, Reply } from '../protocol/types.js';
 import type { SessionPort, Transport } from '../transports/types.js';
 import { hot, metrics } from '../metrics/registry.js';
 import { observeCommand, subscriptionsInflight } from '../metrics/observe.js';
+import { countDeliveries } from '../metrics/messages.js';
 import type { CoreContext } from './context.js';
 import { SessionState } from './session-state.js';
 import { SessionTimers } from './session-timers.js';
@@ -254,7 +255,6 @@ export class Session implements SessionPort {
   }
 
   private async dispatch(cmd: Command): Promise<void> {
-    hot.messagesReceived.inc(cmd.kind, { type: cmd.kind, channel_namespace: '' });
     // Protocol rules of docs/protocol.md §1.1 and §1.10, checked before any handler runs.
     if (cmd.kind === 'pong') {
       if (!this.timers.onPong()) this.close(Disconnects.badRequest());
@@ -368,7 +368,7 @@ export class Session implements SessionPort {
   sendPush(push: Push, type: string): void {
     if (this.state === SessionState.Closed) return;
     this.deliver(this.codec.encodePush(push));
-    hot.messagesSent.inc(type, { type, channel_namespace: '' });
+    countDeliveries(type, '');
   }
 
   sendPing(): void {

@@ -23,6 +23,12 @@ export interface BrokerEventHandler {
    * publications sent meanwhile may be missing, so subscribers that track a stream position must recover.
    */
   onSubscriptionLost?(channels: readonly string[]): void;
+  /**
+   * An in-process broker (memory) got a publication, join or leave for a channel this node has not subscribed to:
+   * nothing to deliver, but the node received it (Centrifugo counts it in node_messages_received_count).
+   * Brokers that only receive what the node subscribed to (Redis, NATS) never call it.
+   */
+  onUnsubscribed?(type: 'publication' | 'join' | 'leave', channel: string): void;
 }
 
 export interface PublishOptions {

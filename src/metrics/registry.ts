@@ -38,15 +38,16 @@ export const metrics = {
   numSubscriptions: new Gauge({ name: `${ns}_node_num_subscriptions`, help: 'Client subscriptions', registers: [registry] }),
   numChannels: new Gauge({ name: `${ns}_node_num_channels`, help: 'Channels with local subscribers', registers: [registry] }),
   numNodes: new Gauge({ name: `${ns}_node_num_nodes`, help: 'Nodes in the cluster', registers: [registry], aggregator: 'max' }),
+  // Counted as Centrifugo counts them (./messages.ts): messages handed to and received from the broker.
   messagesSent: new Counter({
     name: `${ns}_node_messages_sent_count`,
-    help: 'Messages sent to clients by type',
+    help: 'Messages the node handed to the broker (publication, join, leave, control, map types), by type',
     labelNames: ['type', 'channel_namespace'],
     registers: [registry],
   }),
   messagesReceived: new Counter({
     name: `${ns}_node_messages_received_count`,
-    help: 'Messages received by the node by type',
+    help: 'Messages the broker handed to the node (publication, join, leave, control), by type',
     labelNames: ['type', 'channel_namespace'],
     registers: [registry],
   }),
@@ -168,6 +169,12 @@ export const metrics = {
     help: '1 while the node shuts down and drains its connections (paced disconnects), else 0',
     registers: [registry],
   }),
+  deliveries: new Counter({
+    name: 'gyre_node_deliveries_total',
+    help: 'Messages written to local clients: publications, joins and leaves per subscriber reached, and the connect, refresh and unsubscribe pushes, by type',
+    labelNames: ['type', 'channel_namespace'],
+    registers: [registry],
+  }),
   configReloads: new Counter({
     name: 'gyre_config_reloads_total',
     help: 'Configuration reloads (SIGHUP) by result: ok, invalid (file or values rejected, old config kept), error',
@@ -186,8 +193,6 @@ export const hot = {
   connectionsInflight: new BatchedGauge(metrics.connectionsInflight),
   connectionsAccepted: new BatchedCounter(metrics.connectionsAccepted),
   subscriptionsAccepted: new BatchedCounter(metrics.subscriptionsAccepted),
-  messagesReceived: new BatchedCounter(metrics.messagesReceived),
-  messagesSent: new BatchedCounter(metrics.messagesSent),
   transportMessagesReceived: new BatchedCounter(metrics.transportMessagesReceived),
   transportMessagesReceivedSize: new BatchedCounter(metrics.transportMessagesReceivedSize),
 };

@@ -88,9 +88,10 @@ export class MemoryBroker implements Broker, HistoryStore {
     }
     if (key !== undefined && key !== '') this.idempotency.set(channel, key, position, now);
     try {
-      if (this.handler !== undefined && this.subscribed.has(channel)) {
-        this.handler.onPublication(channel, pub, position === undefined ? undefined : { ...position }, Date.now(), prev);
-      }
+      const h = this.handler;
+      if (h !== undefined && this.subscribed.has(channel)) {
+        h.onPublication(channel, pub, position === undefined ? undefined : { ...position }, Date.now(), prev);
+      } else h?.onUnsubscribed?.('publication', channel);
     } catch (err) {
       return Promise.reject(err instanceof Error ? err : new Error(String(err)));
     }
@@ -98,12 +99,16 @@ export class MemoryBroker implements Broker, HistoryStore {
   }
 
   publishJoin(channel: string, info: ClientInfo): Promise<void> {
-    if (this.handler !== undefined && this.subscribed.has(channel)) this.handler.onJoin(channel, info);
+    const h = this.handler;
+    if (h !== undefined && this.subscribed.has(channel)) h.onJoin(channel, info);
+    else h?.onUnsubscribed?.('join', channel);
     return Promise.resolve();
   }
 
   publishLeave(channel: string, info: ClientInfo): Promise<void> {
-    if (this.handler !== undefined && this.subscribed.has(channel)) this.handler.onLeave(channel, info);
+    const h = this.handler;
+    if (h !== undefined && this.subscribed.has(channel)) h.onLeave(channel, info);
+    else h?.onUnsubscribed?.('leave', channel);
     return Promise.resolve();
   }
 

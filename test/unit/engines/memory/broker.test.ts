@@ -22,6 +22,7 @@ class Rec implements BrokerEventHandler {
   onLeave(channel: string, info: ClientInfo): void {
     this.leaves.push(`${channel}/${info.client}`);
   }
+  onUnsubscribed?: (type: string, channel: string) => void;
 }
 
 async function started(now?: () => number): Promise<{ b: MemoryBroker; rec: Rec }> {
@@ -43,6 +44,23 @@ describe('MemoryBroker', () => {
     void b.publishLeave('ch', { user: 'u', client: 'c1' });
     assert.deepEqual(rec.joins, ['ch/c1']);
     assert.deepEqual(rec.leaves, ['ch/c1']);
+    await b.close();
+  });
+
+  it('an event for a channel this node did not subscribe to is not delivered but reported (a received message)', async () => {
+    const { b, rec } = await started();
+    const unsubscribed: string[] = [];
+    rec.onUnsubscribed = (type: string, channel: string): void => void unsubscribed.push(`${type} ${channel}`);
+    await b.publish('other', data, H);
+    await b.publishJoin('other', { user: 'u', client: 'c1' });
+    await b.publishLeave('other', { user: 'u', client: 'c1' });
+    await b.publish('ch', data, H);
+    assert.deepEqual(rec.pubs.map((p) => p.channel), ['ch']);
+    assert.deepEqual(unsubscribed, ['publication other', 'join other', 'leave other']);
+    // A publish suppressed by its idempotency key is neither.
+    await b.publish('other', data, { ...H, idempotencyKey: 'k' });
+    await b.publish('other', data, { ...H, idempotencyKey: 'k' });
+    assert.equal(unsubscribed.length, 4);
     await b.close();
   });
 
