@@ -41,7 +41,8 @@ export function scenarioNamespaces(): Record<string, unknown>[] {
 
 const cent = (n: ServerNode): CentClient => new CentClient({ url: n.apiUrl, apiKey: API_KEY });
 
-async function subscribedClient(pool: ClientPool, node: ServerNode, user: string, channel: string) {
+/** A centrifuge-js client of `user` on `node`, subscribed to `channel`, recording what the subscription gets. */
+export async function subscribedClient(pool: ClientPool, node: ServerNode, user: string, channel: string) {
   const { client, rec } = pool.json(node.url, { token: await connToken({ sub: user, expIn: 3600 }) });
   const sub = client.newSubscription(channel);
   const pubs = collect<PublicationContext>(sub, 'publication');
