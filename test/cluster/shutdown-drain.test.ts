@@ -130,13 +130,20 @@ describe('SIGTERM with worker processes', { timeout: 120_000 }, () => {
     await waitFor(() => gyre.stdout().includes('2 workers serving'), { what: 'both workers serving', timeoutMs: 60_000 });
     const [a, b] = workerPids(gyre);
     assert.ok(a !== undefined && b !== undefined);
+    // B stopped while the clients connect: all of them land on A, so A is still draining (6 clients paced over
+    // 4 s) when it is killed. Unsteered, A could hold none and be gone before the kill.
+    process.kill(b, 'SIGSTOP');
+    stopped.push(b);
     const clients: Watched[] = [];
     for (let i = 0; i < 6; i++) clients.push(await connectOne(pool, gyre, `drain-${i}`));
+    process.kill(b, 'SIGCONT');
+    stopped.length = 0;
     const exited = gyre.exited;
     process.kill(gyre.pid, 'SIGTERM');
     await waitFor(() => lines(gyre, 'shutting down: draining every worker') === 1, { what: 'the drain started' });
     // Mid-drain (the window is 4 s): worker A dies.
     await waitFor(() => clients.some((c) => c.codes.length > 0), { what: 'a first client drained', timeoutMs: 5000 });
+    assert.ok(clients.some((c) => c.codes.length === 0), 'A still holds clients when it is killed');
     process.kill(a, 'SIGKILL');
     const exit = await exited;
     assert.deepEqual(exit, { code: 1, signal: null }, 'a worker that did not exit cleanly makes the exit code 1');

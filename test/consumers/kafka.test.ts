@@ -88,7 +88,7 @@ describe('consumers: Kafka', { skip }, () => {
     await firstSeen;
     assert.ok(sent < N, 'the restart happens while records are still being produced');
     const exit = await gyre!.stop();
-    assert.equal(exit.code, 0, 'graceful stop');
+    assert.equal(exit.code, 0, `graceful stop: ${JSON.stringify(exit)}\n${gyre!.stderr().slice(-3000)}`);
     gyre = await start();
     await writer;
     await expectPublishedOnceInOrder(gyre.apiUrl, N, 'rec:k');
