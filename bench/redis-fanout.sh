@@ -13,7 +13,9 @@
 #          LATENCY_DUMP=1 (gyre-bench writes every delivery to OUT_DIR/<peer>.lat.w<pool>, read by
 #          bench/profile/latency-dump.ts),
 #          GEN_NICE=N (run gyre-bench, the generator, at nice N for every peer: a diagnostic of how much its
-#          threads on the same cores take from the servers, BENCHMARKS.md §10.7; default 0),
+#          threads on the same cores take from the servers, BENCHMARKS.md §10.7; default 0), GEN_NODE_ARGS
+#          (node flags for gyre-bench, e.g. "--single-threaded-gc"), GEN_ARGS (extra gyre-bench fanout flags,
+#          e.g. "-w 1": one receiving thread instead of one per core),
 #          IDLE=S (before the fan-out: each node's CPU for S seconds with no client, then for S seconds holding the
 #          N subscribers' connections idle, gyre-bench idle; written to OUT_DIR/<peer>-idle.json)
 #   The peer `gyre2w` is the gyre build with `--workers 2` on each node (GYRE2W_ARGS, default "--workers 2"):
@@ -119,10 +121,10 @@ JSON
   fi
   c1=$(cpu "${pids[0]}"); c2=$(cpu "${pids[1]}"); cr=$(cpu $rpid); t0=$(date +%s.%N)
   threads "${pids[0]}" >"$out/$kind-1.threads-start"; threads "${pids[1]}" >"$out/$kind-2.threads-start"
-  nice -n "${GEN_NICE:-0}" node bin/gyre-bench.js fanout -q --url "ws://127.0.0.1:${ports[0]}/connection/websocket" \
+  nice -n "${GEN_NICE:-0}" node ${GEN_NODE_ARGS:-} bin/gyre-bench.js fanout -q --url "ws://127.0.0.1:${ports[0]}/connection/websocket" \
     --api "http://127.0.0.1:${ports[1]}/api" --api-key bench-key --hmac-secret bench-secret \
     -c "$n" --channels "$channels" --publish-rate "$rates" -d "$duration" --timeout 300s \
-    --server-pid "${pids[0]}" --json "$out/$kind.json" ${dump:+--latency-dump "$out/$kind.lat"} >"$out/$kind.txt" 2>&1
+    --server-pid "${pids[0]}" --json "$out/$kind.json" ${dump:+--latency-dump "$out/$kind.lat"} ${GEN_ARGS:-} >"$out/$kind.txt" 2>&1
   t1=$(date +%s.%N)
   threads "${pids[0]}" >"$out/$kind-1.threads-end"; threads "${pids[1]}" >"$out/$kind-2.threads-end"
   d1=$(( $(cpu "${pids[0]}") - c1 )); d2=$(( $(cpu "${pids[1]}") - c2 )); dr=$(( $(cpu $rpid) - cr ))
