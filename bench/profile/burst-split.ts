@@ -4,13 +4,16 @@
 // already optimised: `--bursts 2` separates the first-burst cost from the steady cost per connect.
 //   node --import tsx bench/profile/burst-split.ts [--reps 1] [--bursts 1] [--workers 2] [--sched rr|none]
 //        [--no-guard] [--clients 10000] [--first-clients N] [--node-flags "..."] [--gyre-args "..."]
-//        [--server-log FILE] [--gyre-dist DIR]
+//        [--server-log FILE] [--gyre-dist DIR] [--worker-args "..."]
 // Each line of output is one burst. `window` is the burst in CLOCK_MONOTONIC seconds, to cut a
 // `perf record -k CLOCK_MONOTONIC -a -g` (with --node-flags --perf-basic-prof) to it: `perf script --time A,B`.
 // `--server-log FILE` appends the server's output (all workers) to FILE, and `log` is the burst's byte range in it,
 // e.g. to count the --trace-opt / --trace-deopt lines of one burst: `tail -c +A FILE | head -c $((B-A))`.
 // `--threads` adds each process's CPU per thread name (`threads`: the main thread, V8's background compilers
 // and GC helpers "V8 DefaultWorke", libuv's pool "libuv-worker"…), to tell compiling from running.
+// `--node-flags` go on the primary's command line, and the workers inherit them; `--worker-args` sets
+// `node.worker_node_args` in the config (flags for the workers only; `--worker-args ""` = none, absent = the
+// build's default).
 // `listenDrops` is the kernel's count of SYNs dropped over the burst because the listen queue was full (machine-wide;
 // each costs that client a SYN retransmit, 1 s later).
 import { readdirSync, readFileSync, statSync } from 'node:fs';
@@ -194,6 +197,7 @@ async function main(): Promise<void> {
       nodeFlags: words(get('--node-flags')),
       workers,
       gyreArgs: words(get('--gyre-args')),
+      ...(argv.includes('--worker-args') ? { workerArgs: words(get('--worker-args')) } : {}),
       ...(sched !== undefined ? { sched } : {}),
       ...(argv.includes('--no-guard') ? { noGuard: true } : {}),
       ...(serverLog !== undefined ? { serverLog } : {}),

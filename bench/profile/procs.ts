@@ -32,6 +32,8 @@ export interface ServerOpts {
   sched?: 'rr' | 'none';
   /** Extra Gyre command-line flags (e.g. `--http_server.warmup_connections 2000`). */
   gyreArgs?: string[];
+  /** `node.worker_node_args` in the config (node/V8 flags for the workers only); absent = the build's default. */
+  workerArgs?: string[];
   /** Appends the server's stdout and stderr to this file too (e.g. --trace-opt output of every worker). */
   serverLog?: string;
 }
@@ -105,6 +107,7 @@ export async function startServer(kind: ServerKind, port: number, o: ServerOpts)
   const cfg = join(dir, 'config.json');
   const c = config(port, o.engine);
   if (kind === 'gyre' && o.noGuard === true) (c['http_server'] as Record<string, unknown>)['handshake_wait_budget'] = '0';
+  if (kind === 'gyre' && o.workerArgs !== undefined) c['node'] = { worker_node_args: o.workerArgs };
   writeFileSync(cfg, JSON.stringify(c));
   const cmd = kind === 'gyre' ? process.execPath : o.centrifugoBin;
   const workers = kind === 'gyre' ? (o.workers ?? 1) : 1;

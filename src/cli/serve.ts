@@ -217,6 +217,13 @@ async function servePrimary(config: Readonly<GyreConfig>, workers: number, logge
     deps.exit(1);
     return;
   }
+  const { checkWorkerArgs } = await import('../cluster/worker-args.js');
+  const refused = checkWorkerArgs(config.node.worker_node_args);
+  if (refused !== undefined) {
+    deps.stderr(refused);
+    deps.exit(1);
+    return;
+  }
   if (config.pid_file !== '') writeFileSync(config.pid_file, `${process.pid}\n`);
   const { runPrimary } = await import('../cluster/primary.js');
   await runPrimary({

@@ -13,6 +13,7 @@ import { MainSocket, primaryOwnsMainSocket, type ServerHandle } from './main-soc
 import { CLUSTER_TAG, NO_SOCKET_ERRNO, type PrimaryMessage, type WorkerMessage } from './messages.js';
 import { MetricsAggregator } from './metrics.js';
 import { RestartPolicy } from './restart.js';
+import { workerExecArgv } from './worker-args.js';
 
 export interface PrimaryOptions {
   config: Readonly<GyreConfig>;
@@ -73,7 +74,9 @@ export function runPrimary(opts: PrimaryOptions): Promise<void> {
   // Frozen by setupPrimary or the first fork, whichever comes first: set it before both (docs/workers.md: both
   // were measured on a connect burst).
   cluster.schedulingPolicy = config.node.workers_scheduling === 'rr' ? cluster.SCHED_RR : cluster.SCHED_NONE;
-  cluster.setupPrimary({ serialization: 'advanced' });
+  // The workers' node/V8 flags: the primary's own, then node.worker_node_args (./worker-args.ts).
+  const execArgv = workerExecArgv(config.node.worker_node_args, process.execArgv, process.env['NODE_OPTIONS']);
+  cluster.setupPrimary({ serialization: 'advanced', execArgv });
   const host = new PrimaryEngineHost();
   // `none` on a fixed port: the main socket is the primary's, and each worker gets node.listen_copies copies.
   const mainSocket = primaryOwnsMainSocket(config) ? new MainSocket(config.http_server.address, config.http_server.port) : undefined;
@@ -262,7 +265,7 @@ export function runPrimary(opts: PrimaryOptions): Promise<void> {
     opts.signals.on('SIGINT', onStop);
     opts.signals.on('SIGHUP', onHup);
 
-    logger.info({ workers: count, scheduling: cluster.schedulingPolicy === cluster.SCHED_RR ? 'rr' : 'none' }, 'starting worker processes');
+    logger.info({ workers: count, scheduling: cluster.schedulingPolicy === cluster.SCHED_RR ? 'rr' : 'none', execArgv }, 'starting worker processes');
     for (let i = 0; i < count; i++) {
       const s: Slot = { slot: i + 1, worker: undefined, startedAt: 0, ready: false, open: 0, paused: false, restartTimer: undefined };
       slots.push(s);

@@ -282,6 +282,9 @@ const channel = z.object({
   user_separator: str(','),
 });
 
+/** `node.worker_node_args` by default (docs/workers.md, "Flags of the worker processes"). */
+export const WORKER_NODE_ARGS: readonly string[] = [];
+
 /** A list of strings; a single string (env vars, flags) becomes a one-element list. */
 const stringList = (d: string[]) =>
   z.preprocess((v) => (typeof v === 'string' ? (v === '' ? [] : [v]) : v), z.array(z.string())).default(() => d);
@@ -514,6 +517,11 @@ export const configSchema = z.object({
       workers_scheduling: z.enum(['rr', 'none']).default('none'),
       // Descriptors of the main socket per worker under `none` (src/cluster/main-socket.ts, docs/workers.md).
       listen_copies: z.number().int().min(1).max(64).default(8),
+      // Node/V8 flags the primary adds to each worker's command line (src/cluster/worker-args.ts); the default
+      // is what measured cheaper on a fresh worker's first connect burst (docs/workers.md).
+      worker_node_args: z
+        .array(z.string().regex(/^--?[A-Za-z0-9][\w-]*(=\S*)?$/, 'expected a node or V8 flag: --name or --name=value'))
+        .default(() => [...WORKER_NODE_ARGS]),
     })
     .prefault({}),
   pid_file: str(),

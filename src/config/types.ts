@@ -547,6 +547,12 @@ export interface GyreConfig {
      * event-loop turn, so more copies drain the kernel's accept queue faster in a connect burst (docs/workers.md).
      */
     listen_copies: number;
+    /**
+     * Gyre extension: node/V8 flags the primary adds to every worker's command line, after its own node flags
+     * (process.execArgv). A flag the operator set on the primary's command line or in NODE_OPTIONS is not added:
+     * the operator's value wins. Checked once with `node <flags> -e ''` before the first fork (docs/workers.md).
+     */
+    worker_node_args: string[];
   };
   pid_file: string;
   /** Centrifugo's anonymous usage statistics; Gyre never sends any, whatever `disabled` says. */

@@ -173,6 +173,7 @@ describe('the key tables', () => {
       'http_server.max_handshakes_in_flight',
       'http_server.warmup_connections',
       'node.listen_copies',
+      'node.worker_node_args',
       'node.workers',
       'node.workers_scheduling',
       'shutdown.drain_duration',

@@ -261,7 +261,7 @@ export function makeConfig(o: ConfigOverrides = {}): GyreConfig {
     prometheus: { enabled: false, handler_prefix: '/metrics', recovered_publications_histogram: false },
     admin: { enabled: false, handler_prefix: '', password: '', secret: '', insecure: false, external: false, token_ttl: 86_400_000 },
     shutdown: { timeout: 30_000, drain_duration: 0, pre_drain_delay: 0 },
-    node: { name: 'test-node', info_metrics_aggregate_interval: 60_000, workers: 1, workers_scheduling: 'rr', listen_copies: 8 },
+    node: { name: 'test-node', info_metrics_aggregate_interval: 60_000, workers: 1, workers_scheduling: 'rr', listen_copies: 8, worker_node_args: [] },
     pid_file: '',
     usage_stats: { disabled: false },
   };
