@@ -189,6 +189,14 @@ export class Admission {
     });
   }
 
+  /**
+   * True when the checks need the client's address (client.ip_connection_limit is on). Reading a socket's
+   * `remoteAddress` is a getpeername system call, so callers only pass one to `check` and `admitted` then.
+   */
+  get perAddress(): boolean {
+    return this.limits.ipLimit > 0;
+  }
+
   /** null: admit (the caller then calls `admitted`). Otherwise the reason to refuse. */
   check(remote: string | undefined): RefusalReason | null {
     const shut = this.nodeWide(remote);

@@ -162,6 +162,11 @@ function onSocketClose(this: WebSocket): void {
   ws.gyrePort?.handleTransportClose();
 }
 
+/** Where a connection's peer address comes from: a socket, whose `remoteAddress` getter calls getpeername. */
+interface Peer {
+  readonly remoteAddress?: string | undefined;
+}
+
 /**
  * TransportInfo of a WebSocket connection. The peer address (a getpeername call) and the full header map are
  * computed on first read: most connections never need either.
@@ -173,7 +178,7 @@ class WebSocketInfo implements TransportInfo {
 
   constructor(
     readonly protocol: ProtocolFormat,
-    private readonly socket: { readonly remoteAddress?: string | undefined },
+    private readonly socket: Peer,
     private readonly source: { readonly headers: HeaderMap },
   ) {}
 
@@ -442,7 +447,7 @@ export class WebSocketHandler implements UpgradeTarget {
 
   readonly onUpgrade = (req: IncomingMessage, socket: Duplex, head: Buffer): void => {
     const { path, query } = splitUrl(req.url);
-    if (!this.admit(path, req.headers.origin, socket, req.socket.remoteAddress)) return;
+    if (!this.admit(path, req.headers.origin, socket, req.socket)) return;
     // The same checks as the fast path, then ws gets the request as Centrifugo reads it: a subprotocol list
     // ws would refuse (empty, repeated, malformed) becomes the one we chose, and an extension offer ws would
     // refuse (malformed or unacceptable parameters) is dropped, so that the answer is 101 without compression.
@@ -466,35 +471,33 @@ export class WebSocketHandler implements UpgradeTarget {
 
   /**
    * Path, Origin and connection limit, shared by both ways in. False: refused (answered, counted, and logged
-   * through the rate-limited rejection log).
+   * through the rate-limited rejection log). The client's address (`peer.remoteAddress`, a getpeername system
+   * call) is read only when the per-address limit is on or a refusal is logged at once, not for every upgrade.
    */
-  private admit(path: string, origin: string | undefined, socket: Duplex, remote: string | undefined): boolean {
+  private admit(path: string, origin: string | undefined, socket: Duplex, peer: Peer): boolean {
     if (path !== this.prefix || this.closed) {
       rejectUpgrade(socket, 404);
       return false;
     }
     if (!this.originOk(origin)) {
       metrics.handshakeRejected.labels('origin').inc();
-      this.rejections.note('handshake', 'origin not allowed', {
+      this.rejections.note('handshake', 'origin not allowed', () => ({
         status: 403,
         origin,
         allowed_origins: this.allowedOrigins,
-        remote,
-      });
+        remote: peer.remoteAddress,
+      }));
       rejectUpgrade(socket, 403);
       return false;
     }
+    const remote = this.admission.perAddress ? peer.remoteAddress : undefined;
     const refused = this.admission.check(remote);
     if (refused !== null) {
-      this.refuseBusy(socket, refused, remote);
+      this.refuse(socket, refused, () => ({ status: 503, reason: refused, remote: peer.remoteAddress }));
       return false;
     }
     this.admission.admitted(socket, remote);
     return true;
-  }
-
-  private refuseBusy(socket: Duplex, reason: RefusalReason, remote: string | undefined): void {
-    this.refuse(socket, reason, { status: 503, reason, remote });
   }
 
   /**
@@ -552,7 +555,7 @@ export class WebSocketHandler implements UpgradeTarget {
    */
   tryUpgrade(head: RequestHead, socket: Socket, rest: Buffer, startedAt: number): boolean {
     const { path, query } = splitTarget(head.url);
-    if (!this.admit(path, head.origin, socket, socket.remoteAddress)) return true;
+    if (!this.admit(path, head.origin, socket, socket)) return true;
     if (this.compress && offersDeflate(head.extensions)) return false;
     const checked = validateUpgrade(head);
     if (isHandshakeError(checked)) {
