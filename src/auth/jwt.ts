@@ -105,6 +105,14 @@ function verifyHmac(token: string, hash: string, key: Buffer): Uint8Array | unde
 }
 
 /**
+ * Protected headers already read, by their base64url text: a node's tokens nearly all share one or two headers
+ * (`{"alg":"HS256","typ":"JWT"}`), so a connect storm decodes and parses each once, not once per connection. Only
+ * headers that passed every check are kept; bounded, since the text comes from clients.
+ */
+const knownHeaders = new Map<string, string>();
+const KNOWN_HEADERS_MAX = 64;
+
+/**
  * The JWS protected header's `alg`, read without jose: a connect storm verifies one header per connection, and
  * jose's generic decoder validates far more than the three fields that matter here. Throws InvalidTokenError.
  */
@@ -112,6 +120,15 @@ export function headerAlg(token: string): string {
   const dot = token.indexOf('.');
   if (dot <= 0) invalid('malformed token: no protected header');
   const text = token.slice(0, dot);
+  const known = knownHeaders.get(text);
+  if (known !== undefined) return known;
+  const alg = parseHeaderAlg(text);
+  if (knownHeaders.size >= KNOWN_HEADERS_MAX) knownHeaders.clear();
+  knownHeaders.set(text, alg);
+  return alg;
+}
+
+function parseHeaderAlg(text: string): string {
   if (!B64URL.test(text)) invalid('malformed token: protected header is not base64url');
   let header: unknown;
   try {

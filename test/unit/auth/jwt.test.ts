@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { createPrivateKey, generateKeyPairSync } from 'node:crypto';
+import { createHmac, createPrivateKey, generateKeyPairSync } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -120,6 +120,30 @@ describe('JwtVerifier: connection tokens (HMAC)', () => {
     // A header with extra members (typ, kid) is fine.
     const typed = await new SignJWT({ sub: 'u2' }).setProtectedHeader({ alg: 'HS256', typ: 'JWT', kid: 'k1' }).sign(new TextEncoder().encode(SECRET));
     assert.equal((await v.verifyConnectToken(typed)).sub, 'u2');
+  });
+
+  it('a protected header already read is not trusted beyond its alg: signature, claims and refusals are checked every time', async () => {
+    const b64 = (s: string): string => Buffer.from(s).toString('base64url');
+    const good = await hs({ sub: 'first' });
+    const parts = good.split('.');
+    const header = parts[0] ?? '';
+    const sig = parts[2] ?? '';
+    assert.equal((await v.verifyConnectToken(good)).sub, 'first');
+    // Same header text: another payload under the old signature, a wrong key, an expired token.
+    await rejects(v.verifyConnectToken(`${header}.${b64('{"sub":"second"}')}.${sig}`), InvalidTokenError);
+    await rejects(v.verifyConnectToken(await hs({ sub: 'second' }, 'other-secret')), InvalidTokenError);
+    await rejects(v.verifyConnectToken(await hs({ sub: 'second', exp: NOW - 1 })), TokenExpiredError);
+    assert.equal((await v.verifyConnectToken(await hs({ sub: 'second' }))).sub, 'second');
+    // A refused header stays refused (it is not remembered as read).
+    const signed = `${b64('{"alg":"HS256","crit":["exp"]}')}.${b64('{"sub":"u"}')}`;
+    const crit = `${signed}.${createHmac('sha256', SECRET).update(signed).digest('base64url')}`;
+    await rejects(v.verifyConnectToken(crit), InvalidTokenError);
+    await rejects(v.verifyConnectToken(crit), InvalidTokenError);
+    // More distinct headers than are remembered: each still gives its own alg.
+    for (let i = 0; i < 80; i++) {
+      const t = await new SignJWT({ sub: `k${i}` }).setProtectedHeader({ alg: i % 2 === 0 ? 'HS256' : 'HS384', kid: `k${i}` }).sign(new TextEncoder().encode(SECRET));
+      assert.equal((await v.verifyConnectToken(t)).sub, `k${i}`);
+    }
   });
 
   it('wrong claim types and a channel claim ⇒ InvalidTokenError', async () => {
