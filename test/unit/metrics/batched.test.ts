@@ -5,27 +5,34 @@ import { Counter, Gauge, Registry } from 'prom-client';
 import { BatchedCounter, BatchedGauge, flushMetrics } from '../../../src/metrics/batched.js';
 import { metricUpdateErrors, setMetricsLogger } from '../../../src/metrics/update-errors.js';
 
+/** What prom-client holds for one label set, read without `get()` (which would apply the pending deltas). */
+function held(m: Counter<string> | Gauge<string>, name: string, value: string): number | undefined {
+  return (m as unknown as { hashMap: Record<string, { value: number } | undefined> }).hashMap[`${name}:${value},`]?.value;
+}
+
 async function valueOf(m: Counter<string> | Gauge<string>, label: string, want: string): Promise<number | undefined> {
   return (await m.get()).values.find((v) => v.labels[label] === want)?.value;
 }
 
 describe('batched metrics', () => {
-  it('counter deltas are added per key and reach prom-client on flush, not before', async () => {
+  it('counter deltas are added per key and reach prom-client when the metric is read, once', async () => {
     const reg = new Registry();
     const c = new Counter({ name: 't_batched_counter', help: 'h', labelNames: ['type'], registers: [reg] });
     const b = new BatchedCounter(c);
     b.inc('a', { type: 'a' });
     b.inc('a', { type: 'a' }, 4);
     b.inc('b', { type: 'b' }, 2);
-    assert.equal(await valueOf(c, 'type', 'a'), undefined);
-    flushMetrics();
+    assert.equal(held(c, 'type', 'a'), undefined, 'not applied before a read');
     assert.equal(await valueOf(c, 'type', 'a'), 5);
     assert.equal(await valueOf(c, 'type', 'b'), 2);
     flushMetrics(); // nothing pending: no double counting
     assert.equal(await valueOf(c, 'type', 'a'), 5);
+    b.inc('a', { type: 'a' });
+    assert.equal(held(c, 'type', 'a'), 5);
+    assert.match(await reg.metrics(), /t_batched_counter\{type="a"\} 6/, 'a scrape of the registry applies them too');
   });
 
-  it('gauge increments and decrements net out; a macrotask flushes by itself', async () => {
+  it('gauge increments and decrements net out; flushMetrics applies every batch', async () => {
     const reg = new Registry();
     const g = new Gauge({ name: 't_batched_gauge', help: 'h', labelNames: ['p'], registers: [reg] });
     const b = new BatchedGauge(g);
@@ -33,10 +40,10 @@ describe('batched metrics', () => {
     b.dec('json', { p: 'json' });
     b.inc('pb', { p: 'pb' });
     b.dec('pb', { p: 'pb' });
-    await new Promise((r) => setImmediate(r));
-    assert.equal(await valueOf(g, 'p', 'json'), 2);
-    b.dec('json', { p: 'json' }, 2);
     flushMetrics();
+    assert.equal(held(g, 'p', 'json'), 2);
+    assert.equal(held(g, 'p', 'pb'), undefined, 'a delta that netted out to 0 is not applied');
+    b.dec('json', { p: 'json' }, 2);
     assert.equal(await valueOf(g, 'p', 'json'), 0);
   });
 
@@ -53,17 +60,27 @@ describe('batched metrics', () => {
     b.inc('bad', { type: 'x', channel: 'oops' });
     b.inc('good', { type: 'y' });
     after.inc('z', { type: 'z' });
-    flushMetrics(); // threw out of here (and out of the setImmediate flush: a crash) before
+    flushMetrics(); // threw out of here (and out of the flush that ran in a setImmediate: a crash) before
     assert.equal(await valueOf(c, 'type', 'y'), 1, 'the good update of the same metric still applied');
     assert.equal(await valueOf(other, 'type', 'z'), 1, 'the metrics after it still flushed');
     assert.equal(await errors(), 1);
     b.inc('bad', { type: 'x', channel: 'oops' });
-    await new Promise((r) => setImmediate(r)); // the macrotask flush
+    assert.equal(await valueOf(c, 'type', 'y'), 1, 'a read of the metric applies its batch and does not throw');
     assert.equal(await errors(), 2, 'counted every time');
     const logged = lines.map((l) => JSON.parse(l) as { metric?: string; level: number }).filter((l) => l.metric === 't_batched_bad_label');
     assert.equal(logged.length, 1, 'logged once per metric name');
     assert.equal(logged[0]!.level, 50);
     flushMetrics();
     assert.equal(await errors(), 2, 'a dropped update is not retried');
+  });
+
+  it("keeps a metric's own collect", async () => {
+    const reg = new Registry();
+    let collected = 0;
+    const g = new Gauge({ name: 't_batched_collect', help: 'h', labelNames: ['p'], registers: [reg], collect() { collected++; } });
+    const b = new BatchedGauge(g);
+    b.inc('x', { p: 'x' }, 7);
+    assert.equal(await valueOf(g, 'p', 'x'), 7);
+    assert.equal(collected, 1);
   });
 });
