@@ -4,7 +4,7 @@
 // already optimised: `--bursts 2` separates the first-burst cost from the steady cost per connect.
 //   node --import tsx bench/profile/burst-split.ts [--reps 1] [--bursts 1] [--workers 2] [--sched rr|none]
 //        [--no-guard] [--clients 10000] [--first-clients N] [--node-flags "..."] [--gyre-args "..."]
-//        [--server-log FILE] [--gyre-dist DIR] [--worker-args "..."]
+//        [--server-log FILE] [--gyre-dist DIR] [--worker-args "..."] [--centrifugo]
 // Each line of output is one burst. `window` is the burst in CLOCK_MONOTONIC seconds, to cut a
 // `perf record -k CLOCK_MONOTONIC -a -g` (with --node-flags --perf-basic-prof) to it: `perf script --time A,B`.
 // `--server-log FILE` appends the server's output (all workers) to FILE, and `log` is the burst's byte range in it,
@@ -17,6 +17,7 @@
 // `listenDrops` is the kernel's count of SYNs dropped over the burst because the listen queue was full (machine-wide;
 // each costs that client a SYN retransmit, 1 s later).
 import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { homedir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { API_KEY, HMAC, HOST, processTree, runBench, sleep, socketsByPid, startServer } from './procs.js';
@@ -119,6 +120,8 @@ const workers = Number(get('--workers') ?? 2);
 const sched = get('--sched') as 'rr' | 'none' | undefined;
 const clients = get('--clients') ?? '10000';
 const firstClients = get('--first-clients') ?? clients;
+/** `--centrifugo`: the same bursts against Centrifugo (one process; --workers and the Gyre options do not apply). */
+const centrifugo = argv.includes('--centrifugo');
 const mono = (): number => Number(process.hrtime.bigint()) / 1e9;
 const serverLog = get('--server-log');
 const logSize = (): number => {
@@ -191,9 +194,9 @@ async function burst(serverPid: number, port: number, n: string): Promise<Record
 async function main(): Promise<void> {
   for (let r = 0; r < reps; r++) {
     const port = 18_600 + r;
-    const srv = await startServer('gyre', port, {
+    const srv = await startServer(centrifugo ? 'centrifugo' : 'gyre', port, {
       gyreDist: resolve(get('--gyre-dist') ?? join(REPO, 'dist')),
-      centrifugoBin: '',
+      centrifugoBin: process.env['CENTRIFUGO_BIN'] ?? join(homedir(), 'go', 'bin', 'centrifugo'),
       nodeFlags: words(get('--node-flags')),
       workers,
       gyreArgs: words(get('--gyre-args')),
