@@ -23,7 +23,8 @@
 #   workers) in every case.
 #   A/B in one run: the peer `before` is a second Gyre, run from BEFORE_DIST (a build inside this checkout, e.g.
 #   .before/dist of another commit, so that node_modules resolve; default dist) with BEFORE_NODE_ARGS (default
-#   GYRE_NODE_ARGS; set it empty for none): PEERS="before gyre centrifugo". Each node's log (e.g. --trace-gc output) is kept in OUT_DIR.
+#   GYRE_NODE_ARGS; set it empty for none): PEERS="before gyre centrifugo"; `before2w` is that build with
+#   GYRE2W_ARGS, as gyre2w is this one: PEERS="before2w gyre2w centrifugo". Each node's log (e.g. --trace-gc output) is kept in OUT_DIR.
 set -u
 cd "$(dirname "$0")/.."
 out=${1:-bench/results/redis-fanout-$(date -u +%Y%m%dT%H%M%SZ)}
@@ -84,6 +85,8 @@ JSON
       setsid node ${GYRE_NODE_ARGS:-} dist/src/main.js -c "$work/$kind-$i.json" ${GYRE2W_ARGS:---workers 2} ${GYRE_ARGS:-} >"$work/$kind-$i.log" 2>&1 </dev/null &
     elif [ "$kind" = before ]; then
       setsid node ${BEFORE_NODE_ARGS-${GYRE_NODE_ARGS:-}} "${BEFORE_DIST:-dist}/src/main.js" -c "$work/$kind-$i.json" ${GYRE_ARGS:-} >"$work/$kind-$i.log" 2>&1 </dev/null &
+    elif [ "$kind" = before2w ]; then
+      setsid node ${BEFORE_NODE_ARGS-${GYRE_NODE_ARGS:-}} "${BEFORE_DIST:-dist}/src/main.js" -c "$work/$kind-$i.json" ${GYRE2W_ARGS:---workers 2} ${GYRE_ARGS:-} >"$work/$kind-$i.log" 2>&1 </dev/null &
     else
       setsid "$centrifugo" -c "$work/$kind-$i.json" >"$work/$kind-$i.log" 2>&1 </dev/null &
     fi
