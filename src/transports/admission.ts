@@ -4,12 +4,13 @@
 // own 5 s timeout. Checks, in order: shutdown, file descriptors, connection_limit, per-IP limit, handshakes in
 // flight, the adaptive wait guard (event-loop lag, handshakes in flight and the kernel's accept queue, at the rate
 // transports/handshake-rate.ts measures), then the connection rate.
-import { monitorEventLoopDelay, performance, type EventLoopUtilization, type IntervalHistogram } from 'node:perf_hooks';
+import { performance, type EventLoopUtilization } from 'node:perf_hooks';
 import type { Duplex } from 'node:stream';
 import { Counter } from 'prom-client';
 import { BatchedCounter } from '../metrics/batched.js';
 import { parity, registry } from '../metrics/registry.js';
 import type { FdWatch } from '../metrics/fds.js';
+import { loopLag } from './loop-lag.js';
 import { RateBucket } from './rate-bucket.js';
 import { estimatedWaitMs, HandshakeRate } from './handshake-rate.js';
 
@@ -74,12 +75,6 @@ export interface AdmissionSource {
   shuttingDown(): boolean;
 }
 
-const SAMPLE_MS = 250;
-/**
- * Resolution of the event-loop lag histogram: a stall is seen to within this much, far below the guard's
- * budget (seconds); each sample is a timer wake-up, so 10 ms cost an idle node ~100 wake-ups a second.
- */
-const LAG_RESOLUTION_MS = 50;
 /** Admissions after which a window is measured early while the rate is still the prior. */
 const EARLY_SAMPLE = 128;
 /**
@@ -92,8 +87,8 @@ export class Admission {
   private limits: AdmissionLimits;
   private readonly bucket: RateBucket;
   private readonly perIp = new Map<string, number>();
-  private readonly lag: IntervalHistogram;
-  private readonly sampler: NodeJS.Timeout;
+  /** Stops this admission's share of the process's lag windows (./loop-lag.ts, one every 250 ms). */
+  private readonly unwatch: () => void;
   /** Max event-loop delay seen in the last sample window (ms). */
   private lagMs = 0;
   /** Handshakes completed per second of busy time (what the node can do, not how fast clients arrived). */
@@ -124,10 +119,7 @@ export class Admission {
     this.elu = performance.eventLoopUtilization();
     this.bucket = bucket ?? new RateBucket(limits.rateLimit);
     this.bucket.setRate(limits.rateLimit);
-    this.lag = monitorEventLoopDelay({ resolution: LAG_RESOLUTION_MS });
-    this.lag.enable();
-    this.sampler = setInterval(this.sample, SAMPLE_MS);
-    this.sampler.unref();
+    this.unwatch = loopLag.watch(this.sample);
   }
 
   reconfigure(limits: AdmissionLimits): void {
@@ -135,9 +127,9 @@ export class Admission {
     this.limits = limits;
   }
 
-  private readonly sample = (): void => {
-    this.lagMs = Number.isFinite(this.lag.max) ? this.lag.max / 1e6 : 0;
-    this.lag.reset();
+  /** A window ended with `lagMs` (or, measured early, the window so far). */
+  private readonly sample = (lagMs: number = loopLag.currentMs()): void => {
+    this.lagMs = lagMs;
     const inFlight = this.src.inFlight();
     const elu = performance.eventLoopUtilization();
     const busy = performance.eventLoopUtilization(elu, this.elu);
@@ -253,8 +245,7 @@ export class Admission {
   }
 
   close(): void {
-    clearInterval(this.sampler);
-    this.lag.disable();
+    this.unwatch();
   }
 }
 
