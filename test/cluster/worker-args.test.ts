@@ -52,10 +52,16 @@ describe('node.worker_node_args', { timeout: 120_000 }, () => {
   it('reaches V8 in the workers: their young generation starts at the asked size', async () => {
     // The heap statistics /metrics reports, summed over the primary and the workers: each worker's new space is at
     // least its 64 MB minimum. Without the flag V8 reports at most 32 MB per process here (3 stay under 128 MB).
-    const text = await (await fetch(`${g.baseUrl}/metrics`)).text();
-    const m = /^nodejs_heap_space_size_total_bytes\{space="new"\} (\d+)/m.exec(text);
-    assert.ok(m !== null, 'new-space gauge present');
-    assert.ok(Number(m[1]) >= 2 * 64 * 1024 * 1024, `new space ${String(m[1])} bytes in all`);
+    // A worker that does not answer the primary's collect within 3 s is left out of that scrape: ask again then.
+    let last = 0;
+    const newSpace = async (): Promise<number | false> => {
+      const text = await (await fetch(`${g.baseUrl}/metrics`)).text();
+      const m = /^nodejs_heap_space_size_total_bytes\{space="new"\} (\d+)/m.exec(text);
+      last = m === null ? -1 : Number(m[1]);
+      return last >= 2 * 64 * 1024 * 1024 && last;
+    };
+    await waitFor(newSpace, { what: 'new space of both workers at their 64 MB minimum', timeoutMs: 15_000, intervalMs: 500 }).catch(() => undefined);
+    assert.ok(last >= 2 * 64 * 1024 * 1024, `new space ${last} bytes in all (-1: no gauge)`);
   });
 });
 
