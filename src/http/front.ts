@@ -29,6 +29,13 @@ export interface UpgradeTarget {
   earlyRefusal?(first: Buffer): ((socket: Socket) => void) | null;
 }
 
+/**
+ * TCP keep-alive idle time of accepted connections: Go's listener default (15 s), which Centrifugo serves with.
+ * Node's `setKeepAlive(true)` without a delay asks the kernel for an idle time of 0, which Linux refuses (EINVAL),
+ * leaving the kernel's 2 h default.
+ */
+export const TCP_KEEPALIVE_IDLE_MS = 15_000;
+
 export interface FrontOptions {
   /** Receives every connection that is not taken by `upgrade`. */
   http: HttpServer;
@@ -104,7 +111,7 @@ export class HttpFront {
     this.server =
       opts.tls === undefined
         ? createServer(this.onConnection)
-        : createTlsServer({ noDelay: true, keepAlive: true, ...opts.tls }, this.onConnection);
+        : createTlsServer({ noDelay: true, keepAlive: true, keepAliveInitialDelay: TCP_KEEPALIVE_IDLE_MS, ...opts.tls }, this.onConnection);
     const rejections = opts.rejections;
     if (opts.tls !== undefined) {
       this.server.on('tlsClientError', (err: Error, socket: Socket) => {
@@ -152,7 +159,7 @@ export class HttpFront {
       }
       if (this.sockOptsLater) {
         socket.setNoDelay(true);
-        socket.setKeepAlive(true);
+        socket.setKeepAlive(true, TCP_KEEPALIVE_IDLE_MS);
       }
     }
     const prevLen = p.buf === null ? 0 : p.buf.length;

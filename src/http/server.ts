@@ -6,6 +6,7 @@ import type { Server, ServerOptions } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
 import type { TlsOptions } from 'node:tls';
 import type { AddressInfo, Server as NetServer } from 'node:net';
+import { TCP_KEEPALIVE_IDLE_MS } from './front.js';
 import type { HttpFront } from './front.js';
 import { MAX_HEAD_BYTES } from '../transports/handshake.js';
 import type { HttpHandler } from './router.js';
@@ -22,6 +23,7 @@ export function createHttpServer(handler: HttpHandler, tls?: TlsOptions): Server
   const opts: ServerOptions = {
     noDelay: true,
     keepAlive: true,
+    keepAliveInitialDelay: TCP_KEEPALIVE_IDLE_MS,
     maxHeaderSize: MAX_HEAD_BYTES,
     headersTimeout: HEADERS_TIMEOUT_MS,
     requestTimeout: REQUEST_TIMEOUT_MS,
