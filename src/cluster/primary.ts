@@ -13,7 +13,11 @@ import { MainSocket, primaryOwnsMainSocket, type ServerHandle } from './main-soc
 import { CLUSTER_TAG, NO_SOCKET_ERRNO, type PrimaryMessage, type WorkerMessage } from './messages.js';
 import { MetricsAggregator } from './metrics.js';
 import { RestartPolicy } from './restart.js';
+import { StartGate } from './start-gate.js';
 import { workerExecArgv } from './worker-args.js';
+
+/** How long the first worker ready to listen waits for the others at start-up (./start-gate.ts). */
+const START_GATE_MAX_WAIT_MS = 15_000;
 
 export interface PrimaryOptions {
   config: Readonly<GyreConfig>;
@@ -80,6 +84,8 @@ export function runPrimary(opts: PrimaryOptions): Promise<void> {
   const host = new PrimaryEngineHost();
   // `none` on a fixed port: the main socket is the primary's, and each worker gets node.listen_copies copies.
   const mainSocket = primaryOwnsMainSocket(config) ? new MainSocket(config.http_server.address, config.http_server.port) : undefined;
+  // The workers open the main port together at start-up (./start-gate.ts).
+  const startGate = new StartGate(count, START_GATE_MAX_WAIT_MS);
   const aggregator = new MetricsAggregator();
   const policy = new RestartPolicy();
   const slots: Slot[] = [];
@@ -157,13 +163,17 @@ export function runPrimary(opts: PrimaryOptions): Promise<void> {
             if (mainSocket === undefined) sendTo(w, { k: 15, id: op.id, copies: 0, errno: NO_SOCKET_ERRNO });
             else {
               const copies = config.node.listen_copies;
-              mainSocket.get().then(
-                (h) => sendCopies(w, op.id, copies, h),
-                (err: unknown) => {
-                  logger.error({ err }, 'cannot bind the main port for the workers');
-                  sendTo(w, { k: 15, id: op.id, copies, errno: NO_SOCKET_ERRNO });
-                },
-              );
+              const socket = mainSocket;
+              if (!startGate.isOpen) logger.info({ worker: s.slot }, 'worker ready to listen; its copies wait until every worker is');
+              startGate.request(s.slot, () => {
+                socket.get().then(
+                  (h) => sendCopies(w, op.id, copies, h),
+                  (err: unknown) => {
+                    logger.error({ err }, 'cannot bind the main port for the workers');
+                    sendTo(w, { k: 15, id: op.id, copies, errno: NO_SOCKET_ERRNO });
+                  },
+                );
+              });
             }
             break;
         }
@@ -194,6 +204,8 @@ export function runPrimary(opts: PrimaryOptions): Promise<void> {
       if (nodeId !== '') host.broadcastControl(encodeControl({ uid: nodeId, body: { kind: 'shutdown' } }));
       if (s === undefined) return;
       const wasReady = s.ready;
+      // A worker gone during start-up will not ask for its copies: the others must not wait for it.
+      startGate.release();
       s.worker = undefined;
       s.ready = false;
       s.open = 0;
@@ -226,6 +238,7 @@ export function runPrimary(opts: PrimaryOptions): Promise<void> {
     const stopAll = (code: number): void => {
       if (stopping) return;
       stopping = true;
+      startGate.release();
       failedCode = code;
       for (const s of slots) {
         clearTimeout(s.restartTimer);

@@ -51,6 +51,15 @@ describe('the main socket is the primary\'s, with several copies per worker', { 
     await g.stop('SIGKILL');
   });
 
+  it('opens the port to both workers together at start-up: neither serves before both are ready to listen', () => {
+    const lines = g.stdout().split('\n');
+    const ready = lines.flatMap((l, i) => (l.includes('"msg":"worker ready to listen; its copies wait until every worker is"') ? [i] : []));
+    const serving = lines.flatMap((l, i) => (l.includes('"msg":"worker serving"') ? [i] : []));
+    assert.equal(ready.length, 2, 'both workers asked while the gate was shut');
+    assert.equal(serving.length, 2);
+    assert.ok(Math.max(...ready) < Math.min(...serving), 'the first worker served only after the second was ready');
+  });
+
   it('each worker listens on node.listen_copies descriptors; the primary holds one', () => {
     const inode = listenInode(g.port);
     assert.ok(inode !== undefined, 'a socket listens on the port');
