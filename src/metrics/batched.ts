@@ -44,6 +44,8 @@ function flushOnRead(metric: Collectable, batch: Flushable): void {
 /** Pending deltas per label key, handed to prom-client by `apply` on flush. */
 abstract class Batched<T extends string> implements Flushable {
   private readonly pending = new Map<string, Pending<T>>();
+  /** Keys already handed to prom-client: a label set that netted to 0 before its first read still gets its series. */
+  private readonly applied = new Set<string>();
 
   protected constructor(
     metric: Collectable,
@@ -64,8 +66,9 @@ abstract class Batched<T extends string> implements Flushable {
 
   flush(): void {
     if (this.pending.size === 0) return;
-    for (const p of this.pending.values()) {
-      if (p.delta === 0) continue;
+    for (const [key, p] of this.pending) {
+      if (p.delta === 0 && this.applied.has(key)) continue;
+      this.applied.add(key);
       try {
         this.apply(p.labels, p.delta);
       } catch (err) {
