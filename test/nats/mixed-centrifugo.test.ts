@@ -74,16 +74,25 @@ describe('nats: a Gyre node and a Centrifugo node on one nats-server, presence_m
     const nc = await connect({ servers: nats!.url });
     try {
       const seen: NatsPush[] = [];
+      const others: string[] = [];
+      const ch = uniq('srv:wire');
       nc.subscribe('mixednats.client.>', {
         callback: (err, msg) => {
-          if (err === null) seen.push(parseNatsPush(msg.data));
+          if (err !== null) return;
+          // Only this test's channel: a late push of another test's channel must not hide or fake this one.
+          const push = parseNatsPush(msg.data);
+          if (push.channel === ch) seen.push(push);
+          else others.push(`${push.kind} ${push.channel}`);
         },
       });
       await nc.flush();
-      const ch = uniq('srv:wire');
       const r = await callApi(cfNode.apiUrl, 'publish', { channel: ch, data: { w: 1 }, tags: { t: 'v' } });
       assert.equal(r.status, 200, r.text);
-      await waitFor(() => seen.length === 1, { what: 'Push on NATS' });
+      await waitFor(() => seen.length >= 1, { what: `Push on NATS for ${ch}` }).catch((e: unknown) => {
+        throw new Error(`${String(e)}; pushes of other channels seen: [${others.join(', ')}]`);
+      });
+      await nc.flush();
+      assert.equal(seen.length, 1, 'one Push per publication');
       const p = seen[0]!;
       assert.equal(p.kind, 'publication');
       if (p.kind !== 'publication') return;
