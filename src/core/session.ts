@@ -13,6 +13,7 @@ import type { SessionPort, Transport } from '../transports/types.js';
 import { hot, metrics } from '../metrics/registry.js';
 import { observeCommand, subscriptionsInflight } from '../metrics/observe.js';
 import { countDeliveries } from '../metrics/messages.js';
+import { METRIC_ACCEPT_PROTOCOL, metricClientName, metricClientVersion } from '../metrics/client-labels.js';
 import type { CoreContext } from './context.js';
 import { SessionState } from './session-state.js';
 import { SessionTimers } from './session-timers.js';
@@ -349,15 +350,19 @@ export class Session implements SessionPort {
    */
   connectionLabels(): ConnectionLabels {
     if (this.clientLabels === undefined) {
-      const name = this.clientName.slice(0, 16);
-      const version = this.clientVersion.slice(0, 64);
-      const protocol = this.transport.info.protocol;
+      const name = metricClientName(this.clientName);
+      const version = metricClientVersion(this.clientVersion);
       this.clientLabels = {
-        key: `${this.transportName}\u0000${protocol}\u0000${name}\u0000${version}`,
-        labels: { transport: this.transportName, accept_protocol: protocol, client_name: name, client_version: version },
+        key: `${this.transportName}\u0000${name}\u0000${version}`,
+        labels: { transport: this.transportName, accept_protocol: METRIC_ACCEPT_PROTOCOL, client_name: name, client_version: version },
       };
     }
     return this.clientLabels;
+  }
+
+  /** This client's client_name label value (src/metrics/client-labels.ts). */
+  get metricName(): string {
+    return metricClientName(this.clientName);
   }
 
   sendReply(reply: Reply): void {
@@ -402,7 +407,7 @@ export class Session implements SessionPort {
   /** Removes a subscription: hub, presence, leave. Synchronous bookkeeping; engine calls run in background. */
   removeSubscription(sub: Subscription): void {
     const wasSubscribed = sub.state === SubState.Subscribed;
-    if (wasSubscribed) subscriptionsInflight(this.clientName, sub.namespace, -1);
+    if (wasSubscribed) subscriptionsInflight(this.metricName, sub.namespace, -1);
     if (this.subs.get(sub.channel) === sub) this.subs.delete(sub.channel);
     this.ctx.hub.removeSub(sub);
     sub.buffer = null;

@@ -237,8 +237,8 @@ export function complete(s: Session, sub: Subscription): void {
   sub.state = SubState.Subscribed;
   const buf = sub.buffer;
   sub.buffer = null;
-  hot.subscriptionsAccepted.inc(`${s.clientName}\u0000${sub.namespace}`, { client_name: s.clientName, channel_namespace: sub.namespace });
-  subscriptionsInflight(s.clientName, sub.namespace, 1);
+  hot.subscriptionsAccepted.inc(`${s.metricName}\u0000${sub.namespace}`, { client_name: s.metricName, channel_namespace: sub.namespace });
+  subscriptionsInflight(s.metricName, sub.namespace, 1);
   if (buf !== null) {
     for (let i = 0; i < buf.length; i++) {
       const { pub, position } = buf[i]!;

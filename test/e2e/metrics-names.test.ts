@@ -81,6 +81,16 @@ async function traffic(t: Target, user: string): Promise<void> {
   }
 }
 
+/** The distinct client_name / client_version / accept_protocol values of a family's samples. */
+function clientLabelValues(s: Scrape, family: string): string[] {
+  const seen = new Set<string>();
+  for (const x of s.samples) {
+    if (x.name !== family) continue;
+    seen.add(['client_name', 'client_version', 'accept_protocol'].map((k) => `${k}=${x.labels[k] ?? '(none)'}`).join(' '));
+  }
+  return [...seen].sort();
+}
+
 /** Family of a sample name: the name itself, or the histogram/summary it is a `_bucket`/`_sum`/`_count` of. */
 function familyOf(s: Scrape, name: string): string {
   if (s.types.has(name)) return name;
@@ -219,6 +229,10 @@ describe('metrics: every centrifugo_* series', () => {
         ...compare(`${engine} after traffic`, gyreRun.after, cfRun.after, false),
       ];
       assert.deepEqual(problems, []);
+      // The client labels' values too: a client's own name and version never become label values.
+      for (const family of ['centrifugo_client_connections_accepted', 'centrifugo_client_connections_inflight']) {
+        assert.deepEqual(clientLabelValues(gyreRun.after, family), clientLabelValues(cfRun.after, family), family);
+      }
     });
   }
 });

@@ -69,8 +69,8 @@ export async function handleSharedPollSubscribe(s: Session, id: number, channel:
   sub.onRemoved = () => manager.detach(sp);
   s.subs.set(channel, sub);
   manager.attach(sp);
-  hot.subscriptionsAccepted.inc(`${s.clientName}\u0000${sub.namespace}`, { client_name: s.clientName, channel_namespace: sub.namespace });
-  subscriptionsInflight(s.clientName, sub.namespace, 1);
+  hot.subscriptionsAccepted.inc(`${s.metricName}\u0000${sub.namespace}`, { client_name: s.metricName, channel_namespace: sub.namespace });
+  subscriptionsInflight(s.metricName, sub.namespace, 1);
 
   const result: SubscribeResult = { type: SHARED_POLL_TYPE };
   if (expireAt > 0) {
