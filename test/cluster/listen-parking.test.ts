@@ -52,7 +52,8 @@ describe('a parked connection and the head timeout', () => {
     // The front's head timer runs from the accept; a parked socket must not get 408 (or be closed) for the
     // node's wait. Parked as ListenCopies parks: pauseOnConnect, resumed later.
     const http = createHttpServer((_req, res) => res.end('served'));
-    const front = new HttpFront({ http, headersTimeoutMs: 50 });
+    // 500 ms: the window from resume() to the head being read must hold on a loaded machine (50 ms did not).
+    const front = new HttpFront({ http, headersTimeoutMs: 500 });
     (front.server as NetServer & { pauseOnConnect: boolean }).pauseOnConnect = true;
     const parked: Socket[] = [];
     front.server.on('connection', (s: Socket) => parked.push(s));
@@ -66,8 +67,8 @@ describe('a parked connection and the head timeout', () => {
     c.on('connect', () => c.write('GET /x HTTP/1.1\r\nHost: a\r\n\r\n'));
     try {
       await waitFor(() => parked.length === 1, { what: 'the connection accepted', timeoutMs: 5000 });
-      // Several of the front's sweeps (every 25 ms here) run past the 50 ms deadline while it is parked.
-      await sleep(400);
+      // Several of the front's sweeps run past the 500 ms deadline while it is parked.
+      await sleep(2000);
       assert.equal(got, '', 'nothing answered while parked');
       (parked[0] as Socket).resume();
       await waitFor(() => got.includes('served') || failure !== '' || c.destroyed, { what: 'an answer', timeoutMs: 5000 });
