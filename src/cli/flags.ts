@@ -64,7 +64,7 @@ const EXTENSION_HELP: Readonly<Record<string, string>> = {
   'node.workers_scheduling': 'rr = the primary accepts and hands connections round-robin, none = workers accept on the shared socket (Gyre extension, default none)',
   'node.listen_copies': 'under none, descriptors of the listening socket per worker: up to this many accepts per event-loop turn (Gyre extension, default 8)',
   'node.worker_node_args':
-    'node/V8 flags added to each worker process, space-separated; your own node flags win (Gyre extension, default measured, see docs/workers.md)',
+    'node/V8 flags added to each worker process, space-separated; your own node flags win (Gyre extension, default none: see docs/workers.md)',
   'shutdown.pre_drain_delay': 'not-ready time before the drain starts (Gyre extension, default 0s)',
 };
 

@@ -517,8 +517,8 @@ export const configSchema = z.object({
       workers_scheduling: z.enum(['rr', 'none']).default('none'),
       // Descriptors of the main socket per worker under `none` (src/cluster/main-socket.ts, docs/workers.md).
       listen_copies: z.number().int().min(1).max(64).default(8),
-      // Node/V8 flags the primary adds to each worker's command line (src/cluster/worker-args.ts); the default
-      // is what measured cheaper on a fresh worker's first connect burst (docs/workers.md).
+      // Node/V8 flags the primary adds to each worker's command line (src/cluster/worker-args.ts); empty by
+      // default: no flag measured cheaper on a fresh worker's first connect burst (docs/workers.md).
       worker_node_args: z
         .array(z.string().regex(/^--?[A-Za-z0-9][\w-]*(=\S*)?$/, 'expected a node or V8 flag: --name or --name=value'))
         .default(() => [...WORKER_NODE_ARGS]),

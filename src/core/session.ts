@@ -23,6 +23,8 @@ import { uniConnectDisconnect } from './uni-connect.js';
 
 /** Label objects shared by every session with the same transport and format (they never change). */
 const recvLabelCache = new Map<string, { transport: string; frame_type: string; channel_namespace: string }>();
+/** The client-label sets, shared by every session with the same ones (a few: the values are bounded). */
+const connectionLabelCache = new Map<string, ConnectionLabels>();
 
 export interface ConnectionLabels {
   key: string;
@@ -346,16 +348,17 @@ export class Session implements SessionPort {
 
   /**
    * The labels of this connection's centrifugo_client_connections_* series, as Centrifugo sets them once the
-   * connect command named the client (name cut to 16 characters, version to 64), with their batching key.
+   * connect command named the client (bounded values, src/metrics/client-labels.ts), with their batching key.
    */
   connectionLabels(): ConnectionLabels {
     if (this.clientLabels === undefined) {
       const name = metricClientName(this.clientName);
       const version = metricClientVersion(this.clientVersion);
-      this.clientLabels = {
-        key: `${this.transportName}\u0000${name}\u0000${version}`,
+      const key = `${this.transportName}\u0000${name}\u0000${version}`;
+      this.clientLabels = labelsFor(connectionLabelCache, key, () => ({
+        key,
         labels: { transport: this.transportName, accept_protocol: METRIC_ACCEPT_PROTOCOL, client_name: name, client_version: version },
-      };
+      }));
     }
     return this.clientLabels;
   }

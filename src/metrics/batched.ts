@@ -44,8 +44,6 @@ function flushOnRead(metric: Collectable, batch: Flushable): void {
 /** Pending deltas per label key, handed to prom-client by `apply` on flush. */
 abstract class Batched<T extends string> implements Flushable {
   private readonly pending = new Map<string, Pending<T>>();
-  /** Keys already handed to prom-client: a label set that netted to 0 before its first read still gets its series. */
-  private readonly applied = new Set<string>();
 
   protected constructor(
     metric: Collectable,
@@ -66,9 +64,9 @@ abstract class Batched<T extends string> implements Flushable {
 
   flush(): void {
     if (this.pending.size === 0) return;
-    for (const [key, p] of this.pending) {
-      if (p.delta === 0 && this.applied.has(key)) continue;
-      this.applied.add(key);
+    // A delta that netted to 0 is applied too: a label set first seen that way (a client connected and left
+    // between two reads) still gets its series, at 0. A flush runs per read, so the extra hash is cheap.
+    for (const p of this.pending.values()) {
       try {
         this.apply(p.labels, p.delta);
       } catch (err) {
