@@ -3,64 +3,61 @@
 // publish (client, server API, broadcast) and every join and leave is counted as it is handed to the broker, and
 // every event the broker hands back as it arrives, before the fan-out looks for subscribers. A channel nobody
 // here is subscribed to still counts as received when the broker is in-process (the memory engine hands it
-// over: `onUnsubscribed`), as on Centrifugo's memory engine.
+// over: `onUnsubscribed`), as on Centrifugo's memory engine. No namespace label (../metrics/messages.ts).
 import type { Broker, BrokerEventHandler, Engine } from '../engines/types.js';
 import { countReceived, countSent } from '../metrics/messages.js';
 
-function countingHandler(h: BrokerEventHandler, namespaceOf: (channel: string) => string): BrokerEventHandler {
+function countingHandler(h: BrokerEventHandler): BrokerEventHandler {
   return {
     onPublication(channel, pub, position, publishedAtMs, prev) {
-      countReceived('publication', namespaceOf(channel));
+      countReceived('publication');
       h.onPublication(channel, pub, position, publishedAtMs, prev);
     },
     onJoin(channel, info) {
-      countReceived('join', namespaceOf(channel));
+      countReceived('join');
       h.onJoin(channel, info);
     },
     onLeave(channel, info) {
-      countReceived('leave', namespaceOf(channel));
+      countReceived('leave');
       h.onLeave(channel, info);
     },
     onSubscriptionLost(channels) {
       h.onSubscriptionLost?.(channels);
     },
     onUnsubscribed(type, channel) {
-      countReceived(type, namespaceOf(channel));
+      countReceived(type);
       h.onUnsubscribed?.(type, channel);
     },
   };
 }
 
-function countingBroker(broker: Broker, namespaceOf: (channel: string) => string): Broker {
+function countingBroker(broker: Broker): Broker {
   return {
     capabilities: broker.capabilities,
-    start: (handler) => broker.start(countingHandler(handler, namespaceOf)),
+    start: (handler) => broker.start(countingHandler(handler)),
     subscribe: (channels) => broker.subscribe(channels),
     unsubscribe: (channels) => broker.unsubscribe(channels),
     publish: (channel, data, opts) => {
-      countSent('publication', namespaceOf(channel));
+      countSent('publication');
       return broker.publish(channel, data, opts);
     },
     publishJoin: (channel, info) => {
-      countSent('join', namespaceOf(channel));
+      countSent('join');
       return broker.publishJoin(channel, info);
     },
     publishLeave: (channel, info) => {
-      countSent('leave', namespaceOf(channel));
+      countSent('leave');
       return broker.publishLeave(channel, info);
     },
     close: () => broker.close(),
   };
 }
 
-/**
- * The engine with its broker's messages counted. `namespaceOf` maps a channel to its namespace label ('' when
- * none or unknown), bounded by the configuration.
- */
-export function withMessageCounts(engine: Engine, namespaceOf: (channel: string) => string): Engine {
+/** The engine with its broker's messages counted. */
+export function withMessageCounts(engine: Engine): Engine {
   const counted: Engine = {
     name: engine.name,
-    broker: countingBroker(engine.broker, namespaceOf),
+    broker: countingBroker(engine.broker),
     presence: engine.presence,
     controller: engine.controller,
     close: () => engine.close(),

@@ -88,7 +88,7 @@ export class Node implements NodeApi, SessionAcceptor {
     this.config = opts.config;
     const namespaceOf = (channel: string): string => namespaceLabel(this.live.resolver, channel);
     // Every use of the broker goes through this one (node message counts, ./broker-messages.ts).
-    this.engine = withMessageCounts(opts.engine, namespaceOf);
+    this.engine = withMessageCounts(opts.engine);
     this.logger = opts.logger;
     this.name = opts.config.node.name !== '' ? opts.config.node.name : `${hostname()}_${opts.config.http_server.port}`;
     this.hub = new Hub(this.engine.broker, (err, channel) => {

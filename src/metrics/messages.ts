@@ -4,6 +4,8 @@
 // many subscribers it reaches (src/core/broker-messages.ts counts both at the broker seam). What reaches the
 // clients is gyre_node_deliveries_total: one per message written to a local subscriber (fan-out) or pushed to a
 // client (connect, refresh, unsubscribe). All batched (./batched.ts): these run once or more per publication.
+// The two node message counts carry channel_namespace="" like Centrifugo 6.9.1's (it sets no namespace resolver,
+// so every one of its series has the empty label); the per-namespace view is gyre_node_deliveries_total.
 import { BatchedCounter } from './batched.js';
 import { metrics } from './registry.js';
 
@@ -14,14 +16,21 @@ const sent = new BatchedCounter(metrics.messagesSent);
 const received = new BatchedCounter(metrics.messagesReceived);
 const deliveries = new BatchedCounter(metrics.deliveries);
 
-/** The node handed a `type` message of a channel in `namespace` to the broker. */
-export function countSent(type: BrokerMessageType, namespace: string): void {
-  sent.inc(`${type}\u0000${namespace}`, { type, channel_namespace: namespace });
+/** The label set of each type, made once: the counts run per publication. */
+const LABELS: Record<BrokerMessageType, { type: BrokerMessageType; channel_namespace: '' }> = {
+  publication: { type: 'publication', channel_namespace: '' },
+  join: { type: 'join', channel_namespace: '' },
+  leave: { type: 'leave', channel_namespace: '' },
+};
+
+/** The node handed a `type` message to the broker. */
+export function countSent(type: BrokerMessageType): void {
+  sent.inc(type, LABELS[type]);
 }
 
-/** The broker handed the node a `type` message of a channel in `namespace`. */
-export function countReceived(type: BrokerMessageType, namespace: string): void {
-  received.inc(`${type}\u0000${namespace}`, { type, channel_namespace: namespace });
+/** The broker handed the node a `type` message. */
+export function countReceived(type: BrokerMessageType): void {
+  received.inc(type, LABELS[type]);
 }
 
 /** `n` messages of `type` written to local clients (`namespace` '' for the client-level pushes). */

@@ -1,10 +1,14 @@
 // Counts around the map broker, as Centrifugo's node does for every map publish and remove (client, API and
 // presence ones alike): node_action_count{action=map_publish|map_remove}, node_messages_sent_count{type=
-// map_publication|map_removal}, and the suppressed ones by reason (centrifugo_map_broker_*_suppressed_count).
+// map_publication|map_removal} (channel_namespace "", as every node message count: src/metrics/messages.ts), and
+// the suppressed ones by reason (centrifugo_map_broker_*_suppressed_count).
 import type { MapBroker, MapUpdateResult } from '../../engines/map-types.js';
 import { mapBrokerMetrics } from '../../metrics/map-broker.js';
 import { metrics } from '../../metrics/registry.js';
 import { countAction } from '../../metrics/observe.js';
+
+const MAP_PUBLICATION = { type: 'map_publication', channel_namespace: '' } as const;
+const MAP_REMOVAL = { type: 'map_removal', channel_namespace: '' } as const;
 
 export function withMapMetrics(broker: MapBroker, namespaceOf: (channel: string) => string): MapBroker {
   const counted = async (
@@ -14,7 +18,7 @@ export function withMapMetrics(broker: MapBroker, namespaceOf: (channel: string)
   ): Promise<MapUpdateResult> => {
     const ns = namespaceOf(channel);
     countAction(op === 'publish' ? 'map_publish' : 'map_remove', ns);
-    metrics.messagesSent.inc({ type: op === 'publish' ? 'map_publication' : 'map_removal', channel_namespace: ns });
+    metrics.messagesSent.inc(op === 'publish' ? MAP_PUBLICATION : MAP_REMOVAL);
     const r = await run();
     if (r.suppressed) {
       const counter = op === 'publish' ? mapBrokerMetrics.publishSuppressed : mapBrokerMetrics.removeSuppressed;
