@@ -1,20 +1,23 @@
 // centrifugo_node_messages_sent_count / _received_count mean what they mean in Centrifugo (docs/metrics.md): one
 // `sent` per publication, join or leave the node hands to the broker, one `received` per one the broker hands to
 // the node, whatever the number of subscribers. The same traffic runs on a single memory node and on two nodes
-// sharing a real redis-server: 10 subscribers of one channel (6 on node A, 4 on node B), 5 API publishes, one
-// publish repeated with its idempotency key, one publish to a channel nobody is subscribed to, and a client that
-// subscribes and unsubscribes (a join and a leave). Gyre's counts are checked against exact numbers, and, when the
-// Centrifugo 6.9.1 binary is installed, against Centrifugo's counts for the same traffic. Fan-out to the
-// subscribers is gyre_node_deliveries_total.
+// sharing a real redis-server, and on two nodes sharing a real nats-server (PUB/SUB over NATS, presence in
+// Redis): 10 subscribers of one channel (6 on node A, 4 on node B), 5 API publishes, one publish repeated with its
+// idempotency key (NATS has no idempotency: both are delivered), one publish to a channel nobody is subscribed to,
+// and a client that subscribes and unsubscribes (a join and a leave). Gyre's counts (labels included) are checked
+// against exact numbers, and, when the Centrifugo 6.9.1 binary is installed, against Centrifugo's counts for the
+// same traffic. Fan-out to the subscribers is gyre_node_deliveries_total.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { callApi, ClientPool } from '../harness/clients.js';
 import { findCentrifugo, startCentrifugo } from '../harness/centrifugo.js';
 import { mergeConfig, startGyre } from '../harness/gyre.js';
 import { scrape, type Scrape } from '../harness/prom-text.js';
+import { natsAvailable, startNats, type NatsServer } from '../harness/nats.js';
 import { redisAvailable, startRedis, type RedisServer } from '../harness/redis.js';
 import { waitFor } from '../harness/wait.js';
 import { baseConfig } from '../compat/base-config.js';
+import { natsNodeConfig } from '../nats/nodes.js';
 import { scenarioNamespaces, subscribedClient, type ServerNode } from '../redis/scenarios.js';
 
 // `xx`: presence, join_leave pushed to every subscriber, history.
@@ -69,10 +72,11 @@ function foreignTypes(s: Scrape): string[] {
 
 /**
  * The traffic. `nodes` is [A] or [A, B]; A gets 6 subscribers and B 4 (all 10 on A when alone), one after the
- * other so that every join reached the nodes subscribed at that time before the next node subscribes. Returns each
- * node's scrapes from before and after.
+ * other so that every join reached the nodes subscribed at that time before the next node subscribes.
+ * `idempotent`: the broker suppresses a repeated idempotency key (not NATS). Returns each node's scrapes from
+ * before and after.
  */
-async function traffic(nodes: readonly Server[], tag: string): Promise<{ before: Scrape; after: Scrape }[]> {
+async function traffic(nodes: readonly Server[], tag: string, idempotent: boolean): Promise<{ before: Scrape; after: Scrape }[]> {
   const a = nodes[0]!;
   const b = nodes[1] ?? a;
   const channel = `xx:${tag}`;
@@ -96,7 +100,8 @@ async function traffic(nodes: readonly Server[], tag: string): Promise<{ before:
     }
     const r = await callApi(a.apiUrl, 'publish', { channel: `xx:${tag}-nobody`, data: { n: 6 } });
     assert.equal(r.status, 200, r.text);
-    await waitFor(() => subs.every((s) => s.pubs.length === 6), { what: 'every publication at every subscriber' });
+    const delivered = idempotent ? 6 : 7;
+    await waitFor(() => subs.every((s) => s.pubs.length === delivered), { what: 'every publication at every subscriber' });
     const visitor = await subscribedClient(pool, b, 'visitor', channel);
     visitor.sub.unsubscribe();
     await waitFor(() => subs.every((s) => s.joins.length === 10 - subs.indexOf(s) + 1 && s.leaves.length === 1), {
@@ -110,9 +115,12 @@ async function traffic(nodes: readonly Server[], tag: string): Promise<{ before:
 }
 
 const redisUp = await redisAvailable();
+const natsUp = redisUp && (await natsAvailable());
+const ENGINES = ['memory', 'redis', 'nats'] as const;
+type EngineName = (typeof ENGINES)[number];
 
-/** Gyre's counts for the traffic: memory (one node), redis (node A, node B). */
-const EXPECTED = {
+/** Gyre's counts for the traffic: memory (one node), redis and nats (node A, node B). */
+const EXPECTED: Record<EngineName, Record<string, number>[]> = {
   memory: [
     {
       // 5 publishes + 2 with one idempotency key + 1 to a channel without subscribers handed to the broker; the
@@ -153,22 +161,52 @@ const EXPECTED = {
       'delivered leave ns=xx': 4,
     },
   ],
+  // As on Redis, but both publishes with the repeated key are delivered (NATS has no idempotency), and only
+  // subscribed nodes receive: the publish to the channel nobody is subscribed to is sent, never received.
+  nats: [
+    {
+      'sent publication ns=': 8,
+      'received publication ns=': 7,
+      'sent join ns=': 6,
+      'received join ns=': 11,
+      'received leave ns=': 1,
+      'delivered publication ns=xx': 42,
+      'delivered join ns=xx': 51,
+      'delivered leave ns=xx': 6,
+    },
+    {
+      'received publication ns=': 7,
+      'sent join ns=': 5,
+      'received join ns=': 5,
+      'sent leave ns=': 1,
+      'received leave ns=': 1,
+      'delivered publication ns=xx': 28,
+      'delivered join ns=xx': 15,
+      'delivered leave ns=xx': 4,
+    },
+  ],
 };
 
 describe('node messages sent/received count what Centrifugo counts', () => {
   let redis: RedisServer | undefined;
+  let nats: NatsServer | undefined;
   const gyre = new Map<string, { before: Scrape; after: Scrape }[]>();
 
-  function config(engine: string, prefix: string, name: string): Record<string, unknown> {
+  function config(engine: EngineName, prefix: string, name: string): Record<string, unknown> {
     if (engine === 'memory') return CONFIG;
+    // NATS: the shared NATS config (namespaces without history: a NATS broker has none), presence in Redis.
+    if (engine === 'nats') return mergeConfig(natsNodeConfig(nats!.url, redis!.address, prefix, name), { prometheus: { enabled: true } });
     return mergeConfig(CONFIG, { node: { name }, engine: { type: 'redis', redis: { address: [redis!.address], prefix } } });
   }
 
-  async function run(engine: string, start: (config: Record<string, unknown>) => Promise<Started>, tag: string) {
+  const skipReason = (engine: EngineName): string | undefined =>
+    engine === 'redis' && !redisUp ? 'redis-server not installed' : engine === 'nats' && !natsUp ? 'nats-server or redis-server not installed' : undefined;
+
+  async function run(engine: EngineName, start: (config: Record<string, unknown>) => Promise<Started>, tag: string) {
     const names = engine === 'memory' ? ['a'] : ['a', 'b'];
     const nodes: Server[] = await Promise.all(names.map(async (name) => ({ ...(await start(config(engine, tag, name))), name })));
     try {
-      return await traffic(nodes, tag);
+      return await traffic(nodes, tag, engine !== 'nats');
     } finally {
       await Promise.all(nodes.map((n) => n.stop()));
     }
@@ -176,14 +214,16 @@ describe('node messages sent/received count what Centrifugo counts', () => {
 
   before(async () => {
     if (redisUp) redis = await startRedis();
+    if (natsUp) nats = await startNats();
   });
   after(async () => {
-    await redis?.stop();
+    await Promise.all([redis?.stop(), nats?.stop()]);
   });
 
-  for (const engine of ['memory', 'redis'] as const) {
+  for (const engine of ENGINES) {
     it(`Gyre on the ${engine} engine: one per message handed to or received from the broker`, async (t) => {
-      if (engine === 'redis' && !redisUp) return t.skip('redis-server not installed');
+      const skip = skipReason(engine);
+      if (skip !== undefined) return t.skip(skip);
       const runs = await run(engine, (c) => startGyre(c), `g${engine[0]!}`);
       gyre.set(engine, runs);
       assert.deepEqual(
@@ -194,11 +234,12 @@ describe('node messages sent/received count what Centrifugo counts', () => {
     });
   }
 
-  for (const engine of ['memory', 'redis'] as const) {
+  for (const engine of ENGINES) {
     it(`real Centrifugo 6.9.1 on the ${engine} engine counts the same`, async (t) => {
       const binary = findCentrifugo();
       if (binary === undefined) return t.skip('centrifugo binary not installed (scripts/install-centrifugo.sh)');
-      if (engine === 'redis' && !redisUp) return t.skip('redis-server not installed');
+      const skip = skipReason(engine);
+      if (skip !== undefined) return t.skip(skip);
       const ours = gyre.get(engine);
       if (ours === undefined) return t.skip(`the Gyre ${engine} run did not complete`);
       const theirs = await run(engine, (c) => startCentrifugo(c, { binary }), `c${engine[0]!}`);
