@@ -137,19 +137,79 @@ export async function serve(opts: ServeOptions, deps: ServeDeps = defaultServeDe
   // What the warm-up's handshakes cost here is the admission guard's first estimate of this node's rate.
   const handshakeRate = warm === null ? undefined : rateFromWarmup(warm.subscribed, warm.connectActiveMs);
 
-  let server: RunningServer;
-  try {
-    server = await startServer(config, { logger, worker, handshakeRate });
-  } catch (e) {
+  // SIGTERM/SIGINT are handled from before the start: the server's ports answer (GET /health is 200) before the
+  // start has finished (the async consumers start after the ports open), and a signal in that window used to meet
+  // Node's default action and kill the process. A signal now waits for the start, then shuts down as usual; the
+  // watchdog runs from the signal, so a start that hangs still ends within shutdown.timeout.
+  let server: RunningServer | undefined = undefined;
+  let stopping = false;
+  let finished = false;
+  let watchdog: NodeJS.Timeout | undefined;
+  let resolveDone: () => void = () => undefined;
+  const done = new Promise<void>((resolve) => (resolveDone = resolve));
+  const finish = (code: number) => {
+    if (finished) return;
+    finished = true;
+    clearTimeout(watchdog);
+    deps.signals.removeListener('SIGTERM', onSignal);
+    deps.signals.removeListener('SIGINT', worker === undefined ? onSignal : ignoreSignal);
+    stopReloading();
+    removePid();
+    deps.exit(code);
+    resolveDone();
+  };
+  const shutdown = (running: RunningServer) => {
+    running.close().then(
+      () => {
+        logger.info('shutdown complete');
+        finish(0);
+      },
+      (e: unknown) => {
+        logger.error({ err: e }, 'shutdown failed');
+        finish(1);
+      },
+    );
+  };
+  function onSignal(signal: string): void {
+    if (stopping) {
+      logger.warn({ signal }, 'second signal during shutdown, exiting now');
+      finish(1);
+      return;
+    }
+    stopping = true;
+    reloader.close();
+    logger.info({ signal, timeoutMs: config.shutdown.timeout, starting: server === undefined }, 'shutting down');
+    watchdog = setTimeout(() => {
+      logger.error({ timeoutMs: config.shutdown.timeout }, 'shutdown timeout exceeded');
+      finish(1);
+    }, config.shutdown.timeout);
+    // Still starting: the start's continuation below shuts the server down once it is up.
+    if (server !== undefined) shutdown(server);
+  }
+  deps.signals.on('SIGTERM', onSignal);
+  // A worker stops when the primary says so (SIGTERM); Ctrl-C reaches the whole process group, the primary
+  // included, which then sends that SIGTERM: a SIGINT of its own would count as a second signal.
+  deps.signals.on('SIGINT', worker === undefined ? onSignal : ignoreSignal);
+
+  // The start, unless the watchdog ends the process first (a signal came and the start outlived shutdown.timeout).
+  const outcome = await Promise.race([
+    startServer(config, { logger, worker, handshakeRate }).then(
+      (s) => ({ ok: true as const, server: s }),
+      (e: unknown) => ({ ok: false as const, err: e }),
+    ),
+    done.then(() => undefined),
+  ]);
+  if (outcome === undefined) return;
+  if (!outcome.ok) {
+    const e = outcome.err;
     // A config the engine cannot serve (e.g. history on a broker without history) fails here, not in loadConfig.
     if (e instanceof ConfigError) deps.stderr(configErrorLine(e));
     else if ((e as NodeJS.ErrnoException).code === 'EADDRINUSE') deps.stderr(`error: ${(e as Error).message}`);
     logger.error({ err: e }, 'server failed to start');
-    stopReloading();
-    removePid();
-    deps.exit(1);
+    finish(1);
     return;
   }
+  server = outcome.server;
   const ports = { port: server.port, internalPort: server.internalPort ?? server.port };
   if (worker !== undefined) worker.announceReady(server.port, server.nodeId ?? '');
   else logger.info(ports, startedLine(config, ports));
@@ -158,51 +218,9 @@ export async function serve(opts: ServeOptions, deps: ServeDeps = defaultServeDe
     if (running.reconfigure === undefined) throw new Error('this server cannot apply a reloaded configuration');
     running.reconfigure(c);
   });
-
-  await new Promise<void>((resolveDone) => {
-    let stopping = false;
-    let finished = false;
-    let watchdog: NodeJS.Timeout | undefined;
-    const finish = (code: number) => {
-      if (finished) return;
-      finished = true;
-      clearTimeout(watchdog);
-      deps.signals.removeListener('SIGTERM', onSignal);
-      deps.signals.removeListener('SIGINT', worker === undefined ? onSignal : ignoreSignal);
-      stopReloading();
-      removePid();
-      deps.exit(code);
-      resolveDone();
-    };
-    const onSignal = (signal: string) => {
-      if (stopping) {
-        logger.warn({ signal }, 'second signal during shutdown, exiting now');
-        finish(1);
-        return;
-      }
-      stopping = true;
-      reloader.close();
-      logger.info({ signal, timeoutMs: config.shutdown.timeout }, 'shutting down');
-      watchdog = setTimeout(() => {
-        logger.error({ timeoutMs: config.shutdown.timeout }, 'shutdown timeout exceeded');
-        finish(1);
-      }, config.shutdown.timeout);
-      server.close().then(
-        () => {
-          logger.info('shutdown complete');
-          finish(0);
-        },
-        (e: unknown) => {
-          logger.error({ err: e }, 'shutdown failed');
-          finish(1);
-        },
-      );
-    };
-    deps.signals.on('SIGTERM', onSignal);
-    // A worker stops when the primary says so (SIGTERM); Ctrl-C reaches the whole process group, the primary
-    // included, which then sends that SIGTERM: a SIGINT of its own would count as a second signal.
-    deps.signals.on('SIGINT', worker === undefined ? onSignal : ignoreSignal);
-  });
+  // A signal came while starting.
+  if (stopping) shutdown(running);
+  await done;
 }
 
 function ignoreSignal(): void {

@@ -28,22 +28,23 @@ describe('consumers: Kafka', { skip }, () => {
   let port = 0;
   const pool = new ClientPool();
 
-  const start = async (): Promise<GyreProcess> => {
+  const start = async (extra: Record<string, unknown> = {}, groupSuffix = ''): Promise<GyreProcess> => {
     const kafkaBase = { brokers: [kafka!.address], fetch_max_wait: '100ms' };
     const config = mergeConfig(baseConfig(), {
+      ...extra,
       engine: { type: 'redis', redis: { address: [redis!.address], prefix: `gyrekafka${port}` } },
       shutdown: { timeout: '8s', drain_duration: '0s' },
       consumers: [
-        { name: 'commands', enabled: true, type: 'kafka', kafka: { ...kafkaBase, topics: ['commands'], consumer_group: 'gyre_commands', instance_id: 'gyre-test-1' } },
+        { name: 'commands', enabled: true, type: 'kafka', kafka: { ...kafkaBase, topics: ['commands'], consumer_group: `gyre_commands${groupSuffix}`, instance_id: `gyre-test-1${groupSuffix}` } },
         {
           name: 'pubdata',
           enabled: true,
           type: 'kafka',
-          kafka: { ...kafkaBase, topics: ['pubdata'], consumer_group: 'gyre_pubdata', publication_data_mode: { enabled: true } },
+          kafka: { ...kafkaBase, topics: ['pubdata'], consumer_group: `gyre_pubdata${groupSuffix}`, publication_data_mode: { enabled: true } },
         },
       ],
     });
-    return await startGyreOnPort(port, config);
+    return await startGyreOnPort(groupSuffix === '' ? port : await freePort(), config);
   };
 
 
@@ -148,5 +149,28 @@ describe('consumers: Kafka', { skip }, () => {
     await waitFor(async () => (await history()).length > 0, { what: 'the retried publication in history', timeoutMs: 20_000 });
     await sleep(500);
     assert.deepEqual(await history(), [{ r: 1 }]);
+  });
+
+  // The ports (and GET /health) answer before the consumers have started. A SIGTERM then used to meet Node's
+  // default action: the process died of the signal (exit code null), as the restart test above saw under load.
+  // Here the broker is paused (SIGSTOP) so the consumers' start waits for it while /health is already 200.
+  it('a SIGTERM while the consumers are still starting is a graceful stop, once they are up', async () => {
+    const brokerPid = kafka!.pid();
+    process.kill(brokerPid, 'SIGSTOP');
+    let g: GyreProcess | undefined;
+    try {
+      g = await start({ log: { level: 'info' } }, '_early');
+      assert.doesNotMatch(g.stdout(), /running consumer/, 'the consumers are still starting');
+      process.kill(g.pid, 'SIGTERM');
+      // Before the fix the process was gone by now, killed by the signal.
+      await Promise.race([waitFor(() => g!.stdout().includes('shutting down'), { what: 'the signal handled' }), g.exited]);
+    } finally {
+      process.kill(brokerPid, 'SIGCONT');
+    }
+    // Gyre's own watchdog (shutdown.timeout 8 s, from the signal) bounds this wait.
+    const exit = await g.exited;
+    assert.deepEqual(exit, { code: 0, signal: null }, `${JSON.stringify(exit)}\n${g.stdout().slice(-3000)}\n${g.stderr().slice(-2000)}`);
+    assert.match(g.stdout(), /"starting":true[^\n]*"shutting down"|"shutting down"[^\n]*"starting":true/, 'the signal came while starting');
+    assert.match(g.stdout(), /shutdown complete/);
   });
 });

@@ -141,6 +141,50 @@ describe('serve', () => {
     assert.deepEqual(h.exits, [1]);
   });
 
+  // The ports answer before the start has finished (consumers start after them): a SIGTERM then must not meet
+  // Node's default action (the process killed by the signal) but shut the server down once it is up.
+  it('a SIGTERM while the server is still starting shuts it down once started and exits 0', async () => {
+    const h = harness({});
+    const app = fakeApp(h);
+    let release: () => void = () => undefined;
+    const gate = new Promise<void>((r) => (release = r));
+    h.deps.importApp = () =>
+      Promise.resolve({
+        startServer: async (c: Readonly<GyreConfig>) => {
+          const s = await app.startServer(c);
+          await gate;
+          return s;
+        },
+      });
+    const done = serve({ file: fixture, flags: {} }, h.deps);
+    await until(() => h.started.length === 1);
+    assert.equal(h.signals.listenerCount('SIGTERM'), 1, 'handled while starting');
+    h.signals.emit('SIGTERM', 'SIGTERM');
+    await new Promise((r) => setTimeout(r, 20));
+    assert.deepEqual([h.closes, h.exits], [0, []], 'nothing to close before the start is done');
+    release();
+    await done;
+    assert.equal(h.closes, 1);
+    assert.deepEqual(h.exits, [0]);
+    assert.equal(h.signals.listenerCount('SIGTERM') + h.signals.listenerCount('SIGINT'), 0);
+  });
+
+  it('a start that outlives shutdown.timeout after a SIGTERM ends with exit 1 (the watchdog runs from the signal)', async () => {
+    const h = harness({});
+    h.deps.importApp = () =>
+      Promise.resolve({
+        startServer: (c: Readonly<GyreConfig>) => {
+          h.started.push(c);
+          return new Promise<never>(() => {});
+        },
+      });
+    const done = serve({ file: fixture, flags: { 'shutdown.timeout': '20ms' } }, h.deps);
+    await until(() => h.started.length === 1);
+    h.signals.emit('SIGTERM', 'SIGTERM');
+    await done;
+    assert.deepEqual(h.exits, [1]);
+  });
+
   it('a second signal during shutdown forces exit 1', async () => {
     const h = harness((x: Harness) => fakeApp(x, () => new Promise<void>(() => {})));
     const done = serve({ file: fixture, flags: {} }, h.deps);
