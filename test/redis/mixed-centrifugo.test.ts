@@ -109,6 +109,14 @@ describe('redis: a Gyre node and a Centrifugo node on 2 shards pick the same sha
     await presenceAggregates(pool, [cfNode, gyre[0]!]);
     await historyAndRecovery(pool, cfNode, gyre[0]!);
   });
+
+  // Gyre publishes control messages on the first shard, Centrifugo round-robin over the shards (docs/redis.md):
+  // both listen on every shard, so commands and node info cross either way.
+  it('API commands and info cross on 2 shards in both directions', async () => {
+    await apiReachesOtherNode(pool, cfNode, gyre[0]!);
+    await apiReachesOtherNode(pool, gyre[0]!, cfNode);
+    await infoLists([gyre[0]!, cfNode], ['gyre-s', 'centrifugo-s']);
+  });
 });
 
 describe('redis: a Gyre node and a Centrifugo node on a Redis Cluster', { skip }, () => {

@@ -1,6 +1,6 @@
 // The 3-node suite through Redis Sentinel (master + replica + Sentinel), then across a failover: the master is
 // killed, Sentinel promotes the replica, every node follows it, and publications, presence and a subscriber
-// that was live before the failover carry on.
+// that was live before the failover carry on; then history and recovery, the API across nodes and info.
 import assert from 'node:assert/strict';
 import { it } from 'node:test';
 import type { PublicationContext } from 'centrifuge';
@@ -10,7 +10,7 @@ import { startSentinelSet } from '../harness/redis.js';
 import { connToken } from '../harness/tokens.js';
 import { waitFor } from '../harness/wait.js';
 import { runMultiNodeSuite } from './multi-node-suite.js';
-import { crossNodePublications, presenceAggregates, uniq } from './scenarios.js';
+import { apiReachesOtherNode, crossNodePublications, historyAndRecovery, infoLists, presenceAggregates, uniq } from './scenarios.js';
 
 async function healthy(baseUrl: string): Promise<boolean> {
   try {
@@ -72,6 +72,10 @@ runMultiNodeSuite(
         client.disconnect();
         await crossNodePublications(pool, nodes());
         await presenceAggregates(pool, nodes());
+        // The rest of the suite on the new master too: history and recovery, the API across nodes, info.
+        await historyAndRecovery(pool, nodes()[1]!, nodes()[2]!);
+        await apiReachesOtherNode(pool, nodes()[2]!, nodes()[0]!);
+        await infoLists(nodes(), ['gyre-a', 'gyre-b', 'gyre-c']);
       });
     },
   },
