@@ -97,10 +97,15 @@ for (const t of topologies) {
       3,
     );
 
-    runPresenceContract(t.name, async ({ presenceTtlMs }) => {
-      const e = createRedisEngine(engineConfig({ ...t.config(), prefix: 'gyretest', presence_ttl: `${presenceTtlMs}ms` }));
-      await e.shards.start();
-      return { presence: e.presence, close: () => e.close() };
-    });
+    for (const userMapping of [false, true]) {
+      // presence_user_mapping: a per-user zset and hash beside the client ones, stats computed from them in Redis.
+      runPresenceContract(`${t.name}${userMapping ? ' with presence_user_mapping' : ''}`, async ({ presenceTtlMs }) => {
+        const e = createRedisEngine(
+          engineConfig({ ...t.config(), prefix: 'gyretest', presence_ttl: `${presenceTtlMs}ms`, presence_user_mapping: userMapping }),
+        );
+        await e.shards.start();
+        return { presence: e.presence, close: () => e.close() };
+      });
+    }
   });
 }

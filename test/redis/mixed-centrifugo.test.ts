@@ -15,8 +15,11 @@ import {
   historyAndRecovery,
   infoLists,
   presenceAggregates,
+  subscribedClient,
+  uniq,
   type ServerNode,
 } from './scenarios.js';
+import { waitFor } from '../harness/wait.js';
 
 const binary = findCentrifugo();
 const skip = binary === undefined ? 'centrifugo binary not installed (scripts/install-centrifugo.sh)' : false;
@@ -63,6 +66,53 @@ describe('redis: a Gyre node and a Centrifugo node in one cluster', { skip }, ()
   });
   it("delta: publications with delta through either API reach fossil subscribers on both as deltas (each reads the other's __d1 frames)", async () => {
     await deltaAcrossNodes(pool, { subscribers: [gyre[0]!, cfNode], publishers: [gyre[0]!, cfNode], ascii: true, deltas: true });
+  });
+});
+
+// presence_user_mapping: both servers keep the per-user zset and hash beside the client ones and answer
+// presence_stats from them; each must read what the other wrote, joins and leaves included.
+describe('redis: a Gyre node and a Centrifugo node with presence_user_mapping', { skip }, () => {
+  let redis: RedisServer;
+  let gyre: GyreNode[] = [];
+  let cf: CentrifugoProcess | undefined;
+  let cfNode: ServerNode;
+  const pool = new ClientPool();
+  before(async () => {
+    redis = await startRedis();
+    const engine = { address: [redis.address], prefix: 'mixum', presence_user_mapping: true };
+    [gyre, cf] = await Promise.all([
+      startGyreNodes(engine, ['gyre-um']),
+      startCentrifugo(redisClusterConfig(engine, 'centrifugo-um'), binary === undefined ? {} : { binary }),
+    ]);
+    cfNode = { name: 'centrifugo-um', url: cf.url, apiUrl: cf.apiUrl };
+  });
+  after(async () => {
+    pool.closeAll();
+    await Promise.all([...gyre.map((n) => n.proc.stop()), cf?.stop()]);
+    await redis?.stop();
+  });
+
+  it('presence and presence_stats (from the user keys) agree on both; a leave lowers both', async () => {
+    await presenceAggregates(pool, [gyre[0]!, cfNode]);
+    await presenceAggregates(pool, [cfNode, gyre[0]!]);
+  });
+
+  it('one user connected to both servers is one user with two clients, through either API', async () => {
+    const ch = uniq('xx:um');
+    const stats = async (n: ServerNode): Promise<unknown> => (await callApi(n.apiUrl, 'presence_stats', { channel: ch })).body;
+    const onGyre = await subscribedClient(pool, gyre[0]!, 'um-user', ch);
+    const onCf = await subscribedClient(pool, cfNode, 'um-user', ch);
+    for (const n of [gyre[0]!, cfNode]) assert.deepEqual(await stats(n), { result: { num_clients: 2, num_users: 1 } }, `via ${n.name}`);
+    onCf.sub.unsubscribe();
+    await waitFor(async () => JSON.stringify(await stats(gyre[0]!)) === JSON.stringify({ result: { num_clients: 1, num_users: 1 } }), {
+      what: "Centrifugo's removal seen by Gyre",
+    });
+    onGyre.sub.unsubscribe();
+    await waitFor(async () => JSON.stringify(await stats(cfNode)) === JSON.stringify({ result: { num_clients: 0, num_users: 0 } }), {
+      what: "Gyre's removal seen by Centrifugo",
+    });
+    onGyre.client.disconnect();
+    onCf.client.disconnect();
   });
 });
 
