@@ -7,7 +7,7 @@ import type { DisconnectedContext, PublicationContext, SubscribedContext } from 
 import { CentClient } from 'cent.js';
 import { API_KEY, callApi, collect, isRecord, type ClientPool } from '../harness/clients.js';
 import { connToken } from '../harness/tokens.js';
-import { waitFor } from '../harness/wait.js';
+import { sleep, waitFor } from '../harness/wait.js';
 import { DELTA_NAMESPACE } from './delta-scenario.js';
 
 export interface ServerNode {
@@ -189,4 +189,49 @@ export async function infoLists(nodes: readonly ServerNode[], names: readonly st
       { what: `info via ${n.name} to list ${names.join(', ')}`, timeoutMs, intervalMs: 200 },
     );
   }
+}
+
+/**
+ * `channels` through any node merges every node's channels (a survey), with each channel's client count; `info`
+ * through any node shows each node's client count (from its heartbeats): one client more on node i reads as one
+ * more for node i everywhere.
+ */
+export async function channelsAndCounts(pool: ClientPool, nodes: readonly ServerNode[]): Promise<void> {
+  const base = uniq('xx:chan');
+  const counts = async (via: ServerNode): Promise<Map<string, number>> => {
+    const r = await callApi(via.apiUrl, 'info', {});
+    const list = (r.body as { result: { nodes: { name: string; num_clients: number }[] } }).result.nodes;
+    return new Map(list.map((n) => [n.name, n.num_clients]));
+  };
+  const views = async (): Promise<string[]> => Promise.all(nodes.map(async (v) => JSON.stringify([...(await counts(v))].sort())));
+  // Clients of earlier scenarios may still be leaving: wait until every node shows the same counts, unchanged
+  // over a heartbeat interval (3 s).
+  let settled = await views();
+  for (let k = 0; k < 10; k++) {
+    await sleep(3200);
+    const now = await views();
+    const same = now.every((v) => v === now[0]) && JSON.stringify(now) === JSON.stringify(settled);
+    settled = now;
+    if (same) break;
+  }
+  const expected = await counts(nodes[0]!);
+  const clients = [];
+  for (const [i, n] of nodes.entries()) {
+    clients.push(await subscribedClient(pool, n, `chan-u${i}`, `${base}-${i}`));
+    expected.set(n.name, (expected.get(n.name) ?? 0) + 1);
+    const want = JSON.stringify([...expected].sort());
+    for (const via of nodes) {
+      await waitFor(async () => JSON.stringify([...(await counts(via))].sort()) === want, {
+        what: `info via ${via.name} to show ${want}`,
+        timeoutMs: 10_000,
+        intervalMs: 200,
+      });
+    }
+  }
+  const want = Object.fromEntries(nodes.map((_, i) => [`${base}-${i}`, { num_clients: 1 }]));
+  for (const via of nodes) {
+    const r = await callApi(via.apiUrl, 'channels', { pattern: `${base}-*` });
+    assert.deepEqual((r.body as { result: { channels: unknown } }).result.channels, want, `channels via ${via.name}`);
+  }
+  for (const c of clients) c.client.disconnect();
 }
