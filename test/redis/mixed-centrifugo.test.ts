@@ -64,6 +64,27 @@ describe('redis: a Gyre node and a Centrifugo node in one cluster', { skip }, ()
   it('info on both lists both nodes', async () => {
     await infoLists([gyre[0]!, cfNode], ['gyre-1', 'centrifugo-1']);
   });
+  it('an idempotency key used on one server suppresses the same publish on the other (same result key and fields)', async () => {
+    for (const [first, second] of [
+      [gyre[0]!, cfNode],
+      [cfNode, gyre[0]!],
+    ] as const) {
+      const ch = uniq('xx:idem');
+      const s = await subscribedClient(pool, gyre[0]!, 'idem-u', ch);
+      const publish = async (via: ServerNode, n: number) => {
+        const r = await callApi(via.apiUrl, 'publish', { channel: ch, data: { n }, idempotency_key: 'k1' });
+        assert.equal(r.status, 200, r.text);
+        return (r.body as { result: { offset: number; epoch: string } }).result;
+      };
+      const a = await publish(first, 1);
+      const b = await publish(second, 2);
+      assert.deepEqual(b, a, `${second.name} answers the result ${first.name} stored`);
+      await callApi(second.apiUrl, 'publish', { channel: ch, data: { n: 3 } });
+      await waitFor(() => s.pubs.length === 2, { what: 'the first and the third publication' });
+      assert.deepEqual(s.pubs.map((p) => (p.data as { n: number }).n), [1, 3], `the repeated key published nothing (${first.name} first)`);
+      s.client.disconnect();
+    }
+  });
   it("delta: publications with delta through either API reach fossil subscribers on both as deltas (each reads the other's __d1 frames)", async () => {
     await deltaAcrossNodes(pool, { subscribers: [gyre[0]!, cfNode], publishers: [gyre[0]!, cfNode], ascii: true, deltas: true });
   });
