@@ -15,7 +15,7 @@ import { after, before, describe, it } from 'node:test';
 import { callApi, ClientPool } from '../harness/clients.js';
 import { findCentrifugo, startCentrifugo } from '../harness/centrifugo.js';
 import { mergeConfig, startGyre } from '../harness/gyre.js';
-import { scrape, type Scrape } from '../harness/prom-text.js';
+import { scrape, total, type Scrape } from '../harness/prom-text.js';
 import { natsAvailable, startNats, type NatsServer } from '../harness/nats.js';
 import { redisAvailable, startRedis, type RedisServer } from '../harness/redis.js';
 import { waitFor } from '../harness/wait.js';
@@ -264,6 +264,13 @@ export function nodeMessagesSuite(engines: readonly EngineName[], workers: boole
         const messages = (r: { before: Scrape; after: Scrape }): Record<string, number> =>
           Object.fromEntries(Object.entries(delta(r.before, r.after, true)).filter(([k]) => !k.startsWith('delivered')));
         assert.deepEqual(ours.map(messages), theirs.map(messages));
+        // centrifugo_node_pub_sub_lag_seconds: one observation per publication fanned out here (Gyre labels it
+        // with the namespace, Centrifugo with ""; the count over the label).
+        const lags = (r: { before: Scrape; after: Scrape }): number =>
+          total(r.after, 'centrifugo_node_pub_sub_lag_seconds_count') - total(r.before, 'centrifugo_node_pub_sub_lag_seconds_count');
+        t.diagnostic(`lag observations per node: Gyre ${ours.map(lags).join(', ')}, Centrifugo ${theirs.map(lags).join(', ')}`);
+        assert.ok(ours.every((r) => lags(r) > 0), 'every node fanned publications out');
+        assert.deepEqual(ours.map(lags), theirs.map(lags), 'publish-to-fan-out lag observations per node');
       });
     }
 
