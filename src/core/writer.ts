@@ -53,7 +53,13 @@ export class Writer {
   private readonly maxQueueBytes: number;
   private readonly onOverflow: (queuedBytes: number) => void;
   private readonly maxPerFrame: number;
-  /** Pending messages; swapped with `spare` on flush so neither is reallocated. */
+  /**
+   * Messages pending: `count` of them. A lone one is held in `single`, outside the arrays (a fan-out queues one
+   * publication per connection and turn: no array to touch or empty per delivery); from the second on all
+   * are in `pending`, which is swapped with `spare` on flush so neither is reallocated.
+   */
+  private count = 0;
+  private single: Uint8Array | null = null;
   private pending: Uint8Array[] = [];
   private spare: Uint8Array[] = [];
   private pendingBytes = 0;
@@ -97,7 +103,15 @@ export class Writer {
       this.onOverflow(queued);
       return;
     }
-    this.pending.push(msg);
+    if (this.count++ === 0) {
+      this.single = msg;
+    } else {
+      if (this.count === 2) {
+        this.pending.push(this.single!);
+        this.single = null;
+      }
+      this.pending.push(msg);
+    }
     this.pendingBytes += msg.byteLength;
     if (!this.scheduled) {
       this.scheduled = true;
@@ -130,15 +144,27 @@ export class Writer {
     if (this.flushing) return;
     // Still listed in the shared queue: that entry becomes a no-op.
     this.scheduled = false;
-    const batch = this.pending;
-    const n = batch.length;
+    const n = this.count;
     if (n === 0 || this.closed) return;
-    // Swap before writing: the transport may enqueue re-entrantly into the other array.
+    // Reset before writing: the transport may enqueue re-entrantly.
+    this.count = 0;
+    this.pendingBytes = 0;
+    const t = this.transport;
+    if (n === 1) {
+      const one = this.single!;
+      this.single = null;
+      this.flushing = true;
+      try {
+        t.write(this.codec.frameOne(one));
+      } finally {
+        this.flushing = false;
+      }
+      return;
+    }
+    const batch = this.pending;
     this.pending = this.spare;
     this.spare = batch;
-    this.pendingBytes = 0;
     this.flushing = true;
-    const t = this.transport;
     const corked = n > max && t.cork !== undefined;
     if (corked) t.cork?.();
     try {
@@ -162,6 +188,8 @@ export class Writer {
 
   private drop(): void {
     this.scheduled = false;
+    this.count = 0;
+    this.single = null;
     this.pending.length = 0;
     this.pendingBytes = 0;
   }

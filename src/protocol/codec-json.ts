@@ -81,6 +81,10 @@ export class JsonCodec implements Codec {
     return joinNewline(messages);
   }
 
+  frameOne(message: Uint8Array): Uint8Array {
+    return message;
+  }
+
   /**
    * Valid JSON text (strict UTF-8, no BOM). Empty data is carried by omitting the field. Decided once per
    * payload (json-scan.ts isJsonPayload): payloads cut from JSON input are known at ingress.

@@ -1,7 +1,7 @@
 // The Protobuf codec (docs/protocol.md §1.2): varint-length-delimited Commands in, bare Reply messages out
 // (joinFrames adds the length prefixes). Uses the static code generated from client.proto (gen/).
 import type { Codec, DecodeResult, FrameCursor } from './codec.js';
-import { joinDelimited, readVarint, type VarintCursor } from './framing.js';
+import { delimitedOne, joinDelimited, readVarint, type VarintCursor } from './framing.js';
 import { centrifugal as generated } from './gen/client.js';
 import type { centrifugal } from './gen/client-types.js';
 import type {
@@ -261,6 +261,18 @@ export class ProtobufCodec implements Codec {
 
   joinFrames(messages: readonly Uint8Array[]): Uint8Array {
     return joinDelimited(messages);
+  }
+
+  /** The last message framed and its frame: a publication delivered to N subscribers is prefixed once. */
+  private lastOne: Uint8Array | null = null;
+  private lastOneFrame: Uint8Array = new Uint8Array(0);
+
+  frameOne(message: Uint8Array): Uint8Array {
+    if (message === this.lastOne) return this.lastOneFrame;
+    const frame = delimitedOne(message);
+    this.lastOne = message;
+    this.lastOneFrame = frame;
+    return frame;
   }
 
   canCarry(_data: Uint8Array): boolean {

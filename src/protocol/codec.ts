@@ -43,6 +43,11 @@ export interface Codec {
   readonly pingMessage: Uint8Array;
   /** Join several encoded messages into one transport frame (JSON: '\n'-joined; protobuf: varint prefixes). */
   joinFrames(messages: readonly Uint8Array[]): Uint8Array;
+  /**
+   * `joinFrames([message])` without the array: the frame of a lone message (JSON: the message itself). The
+   * same message framed again returns the same frame, so a fan-out frames a publication once.
+   */
+  frameOne(message: Uint8Array): Uint8Array;
   /** Whether `data` can be carried by this format (JSON needs valid JSON text). */
   canCarry(data: Uint8Array): boolean;
 }

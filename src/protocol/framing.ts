@@ -114,6 +114,14 @@ export function joinDelimited(messages: readonly Uint8Array[]): Uint8Array {
   return out;
 }
 
+/** Protobuf framing of one message: its varint length, then the message (joinDelimited of one, no array). */
+export function delimitedOne(message: Uint8Array): Uint8Array {
+  const len = message.length;
+  const out = new Uint8Array(varintSize(len) + len);
+  out.set(message, writeVarint(out, 0, len));
+  return out;
+}
+
 /**
  * Split a protobuf frame into its varint-delimited messages (views into `frame`, no copies). Stops at the
  * first truncated prefix or body; `error` is set then.

@@ -261,8 +261,12 @@ export class WebSocketTransport implements Transport {
     this.socket?.uncork();
   }
 
+  /**
+   * Uncompressed, the socket's own buffer is all there is (ws's sender queues only while compressing), read
+   * without going through ws: the Writer reads this on every message it queues.
+   */
   get bufferedBytes(): number {
-    return this.ws.bufferedAmount;
+    return this.raw !== null ? this.raw.writableLength : this.ws.bufferedAmount;
   }
 
   onceDrained(cb: () => void): void {

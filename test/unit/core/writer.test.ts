@@ -23,6 +23,7 @@ const codec: Codec = {
   joinFrames(messages: readonly Uint8Array[]): Uint8Array {
     return msg(messages.map((m) => dec.decode(m)).join('\n'));
   },
+  frameOne: (m) => m,
   canCarry: () => true,
 };
 
@@ -211,6 +212,52 @@ describe('Writer', () => {
     assert.deepEqual(t.frames, ['a']);
     await tick();
     assert.deepEqual(t.frames, ['a', 'late']);
+  });
+
+  it('a lone message is framed by frameOne, several by joinFrames, turn after turn', async () => {
+    const marked: Codec = { ...codec, frameOne: (m) => msg(`<${dec.decode(m)}>`) };
+    const { w, t } = track(make({ codec: marked }));
+    w.enqueue(msg('a'));
+    await tick();
+    w.enqueue(msg('b'));
+    w.enqueue(msg('c'));
+    await tick();
+    w.enqueue(msg('d'));
+    await tick();
+    w.enqueue(msg('e'));
+    w.enqueue(msg('f'));
+    w.enqueue(msg('g'));
+    await tick();
+    assert.deepEqual(t.frames, ['<a>', 'b\nc', '<d>', 'e\nf\ng']);
+  });
+
+  it('a lone message enqueued from inside the write of a batch goes to the next frame, and back', async () => {
+    const { w, t } = track(make());
+    let n = 0;
+    t.onWrite = () => {
+      n++;
+      if (n === 1) w.enqueue(msg('x'));
+      if (n === 2) {
+        w.enqueue(msg('y'));
+        w.enqueue(msg('z'));
+      }
+    };
+    w.enqueue(msg('a'));
+    w.enqueue(msg('b'));
+    await tick();
+    assert.deepEqual(t.frames, ['a\nb']);
+    await tick();
+    await tick();
+    assert.deepEqual(t.frames, ['a\nb', 'x', 'y\nz']);
+  });
+
+  it('close() drops a lone pending message too', async () => {
+    const { w, t } = track(make());
+    w.enqueue(msg('a'));
+    w.close();
+    await tick();
+    assert.deepEqual(t.frames, []);
+    assert.equal(w.queuedBytes, 0);
   });
 
   it('a single oversized message overflows', () => {

@@ -100,6 +100,19 @@ describe('protobuf encode', () => {
     assert.equal(hex(pb.joinFrames([msg])), `24${hex(msg)}`);
   });
 
+  it('frameOne frames a lone message as joinFrames does, once per message', () => {
+    const a = pb.encodePublicationPush('chat:index', { data: enc('{"text":"hello"}'), offset: 8 });
+    const b = pb.encodePublicationPush('chat:index', { data: enc('x'.repeat(200)), offset: 9 });
+    const fa = pb.frameOne(a);
+    assert.equal(hex(fa), hex(pb.joinFrames([a])));
+    assert.equal(pb.frameOne(a), fa, 'the same message again: the same frame');
+    const fb = pb.frameOne(b);
+    assert.equal(hex(fb), hex(pb.joinFrames([b])), 'a two-byte length prefix');
+    assert.notEqual(fb, fa);
+    assert.equal(hex(pb.frameOne(pb.pingMessage)), '00');
+    assert.equal(json.frameOne(a), a, 'JSON: the message itself');
+  });
+
   it('produces frames the official client decodes', () => {
     const replies: Reply[] = [
       { id: 1, connect: { client: 'c1', version: '6.9.1 OSS', expires: true, ttl: 3540, ping: 25, pong: true, subs: { s: { recoverable: true, offset: 3 } } } },
