@@ -65,7 +65,7 @@ describe('worker processes: targeted API calls reach the client on either worker
         log: { level: 'info' },
         channel: { namespaces: [{ name: 'srv' }, { name: 'own', allow_subscribe_for_client: true }] },
       }),
-      { args: ['--workers', '2'], env: { GYRE_HTTP_SERVER_WARMUP_CONNECTIONS: '20' } },
+      { args: ['--workers', '2'], env: { GYRE_HTTP_SERVER_WARMUP_CONNECTIONS: '20' }, startTimeoutMs: 90_000 },
     );
     await waitFor(() => g.stdout().includes('2 workers serving'), { what: 'both workers serving', timeoutMs: 90_000 });
   });

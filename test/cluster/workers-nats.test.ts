@@ -41,6 +41,8 @@ describe('worker processes with the NATS broker', { timeout: 180_000, skip: ok ?
       startGyre(mergeConfig(natsNodeConfig(nats.url, redis.address, 'wn', 'gyre-w'), { log: { level: 'info' } }), {
         args: ['--workers', '2'],
         env: { GYRE_HTTP_SERVER_WARMUP_CONNECTIONS: '20' },
+        // Two workers compiling and warming up beside other suites' processes: more than the default 30 s.
+        startTimeoutMs: 90_000,
       }),
       startGyreNatsNodes(nats.url, redis.address, 'wn', ['gyre-b']),
     ]);

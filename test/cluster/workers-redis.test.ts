@@ -37,6 +37,8 @@ describe('worker processes on the Redis engine', { timeout: 180_000 }, () => {
       startGyre(mergeConfig(redisClusterConfig(engine, 'gyre-w'), { log: { level: 'info' } }), {
         args: ['--workers', '2'],
         env: { GYRE_HTTP_SERVER_WARMUP_CONNECTIONS: '20' },
+        // Two workers compiling and warming up beside other suites' processes: more than the default 30 s.
+        startTimeoutMs: 90_000,
       }),
       startGyreNodes(engine, ['gyre-b']),
     ]);

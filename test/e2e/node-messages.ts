@@ -279,7 +279,7 @@ export function nodeMessagesSuite(engines: readonly EngineName[], workers: boole
     // Centrifugo nodes on Redis get the same placement: their summed counts must be Gyre's.
     if (workers) it('Gyre with 2 worker processes (memory engine) counts what 2 nodes count for the same placement, summed', async (t) => {
       const workerConfig = mergeConfig(CONFIG, { log: { level: 'info' } });
-      const g = await startGyre(workerConfig, { args: ['--workers', '2'], env: { GYRE_HTTP_SERVER_WARMUP_CONNECTIONS: '20' } });
+      const g = await startGyre(workerConfig, { args: ['--workers', '2'], env: { GYRE_HTTP_SERVER_WARMUP_CONNECTIONS: '20' }, startTimeoutMs: 90_000 });
       const workerOf = new Map<string, string>();
       let runs: { before: Scrape; after: Scrape }[];
       try {
