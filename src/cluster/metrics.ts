@@ -68,7 +68,8 @@ export class MetricsAggregator {
 /**
  * The parts with every summary replaced by one merged summary per name: `_sum` and `_count` added up, each
  * quantile the largest of the workers' (an upper bound: the quantile of all observations together cannot be
- * computed from the workers' quantiles; a worker without observations reports 0, which the max leaves out).
+ * computed from the workers' quantiles; a worker without observations in the window reports NaN, which the max
+ * leaves out, and the merged quantile is NaN only when every worker's is).
  */
 export function withMergedSummaries(parts: readonly WorkerMetricsJson[]): WorkerMetricsJson[] {
   const summaries = new Map<string, { metric: MetricJson; values: Map<string, ValueJson> }>();
@@ -85,7 +86,7 @@ export function withMergedSummaries(parts: readonly WorkerMetricsJson[]): Worker
         const prev = s.values.get(key);
         if (prev === undefined) s.values.set(key, { ...v, labels: { ...v.labels } });
         else if (v.labels['quantile'] === undefined) prev.value += v.value;
-        else if (v.value > prev.value) prev.value = v.value;
+        else if (Number.isNaN(prev.value) || v.value > prev.value) prev.value = v.value;
       }
       return false;
     }),

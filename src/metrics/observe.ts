@@ -1,13 +1,13 @@
 // Hot-path observers for the Centrifugo-parity metrics (registry.ts, "Centrifugo parity" block). Each keeps the
 // prom-client children of its label sets in a Map, so one observation costs a Map lookup, not a label hash.
-import type { Histogram, LabelValues, Summary } from 'prom-client';
+import type { Histogram, LabelValues } from 'prom-client';
 import { BatchedCounter } from './batched.js';
 import { childOf, metrics, parity, registry } from './registry.js';
+import type { SummarySeries } from './summary.js';
 
 type HistogramChild = ReturnType<Histogram['labels']>;
-type SummaryChild = ReturnType<Summary['labels']>;
 
-const commandChildren = new Map<string, { h: HistogramChild; s: SummaryChild }>();
+const commandChildren = new Map<string, { h: HistogramChild; s: SummarySeries }>();
 
 /** A client command took `seconds` (histogram and summary, like Centrifugo). */
 export function observeCommand(method: string, seconds: number): void {
@@ -19,7 +19,7 @@ export function observeCommand(method: string, seconds: number): void {
   c.s.observe(seconds);
 }
 
-const apiCommandChildren = new Map<string, { h: HistogramChild; s: SummaryChild }>();
+const apiCommandChildren = new Map<string, { h: HistogramChild; s: SummarySeries }>();
 
 /** A server API command (`protocol` http or grpc) took `seconds` (histogram and summary, like Centrifugo). */
 export function observeApiCommand(protocol: string, method: string, seconds: number): void {

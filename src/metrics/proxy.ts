@@ -1,13 +1,14 @@
 // Centrifugo's proxy metrics (docs/metrics.md): one series per protocol (http, grpc), proxy type and proxy name
 // ("default" for connect and refresh, as Centrifugo labels them). Observed around every call (src/proxy/metered.ts).
-import { Counter, Gauge, Histogram, Summary } from 'prom-client';
+import { Counter, Gauge, Histogram } from 'prom-client';
 import { registry } from './registry.js';
+import { WindowSummary } from './summary.js';
 
 const labelNames = ['protocol', 'type', 'name'] as const;
 
 export const proxyMetrics = {
   /** Kept because Centrifugo 6 still exports it (deprecated there); Go's default 10-minute window. */
-  durationSummary: new Summary({
+  durationSummary: new WindowSummary({
     name: 'centrifugo_proxy_duration_seconds',
     help: 'Duration of proxy call (deprecated in Centrifugo: use centrifugo_proxy_duration_seconds_histogram)',
     labelNames,

@@ -1,8 +1,9 @@
 // Every Prometheus metric Gyre exports is defined here (namespace `centrifugo`, Centrifugo's names, so
 // existing dashboards keep working), plus `gyre_*` extras for storm anomalies.
-import { Counter, Gauge, Histogram, Registry, Summary, collectDefaultMetrics } from 'prom-client';
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import { BatchedCounter, BatchedGauge, flushMetrics } from './batched.js';
 import { readListenCounters, type ListenCounters } from './host-tcp.js';
+import { WindowSummary } from './summary.js';
 import { metricUpdateErrors } from './update-errors.js';
 
 export { flushMetrics };
@@ -281,12 +282,13 @@ export const redisMetrics = {
 const CF_DURATION_BUCKETS = [0.0001, 0.00025, 0.0005, 0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
 
 export const parity = {
-  commandDurationSummary: new Summary({
+  // Summaries are ./summary.ts's (a count per log-linear bucket, O(1) per observation), not prom-client's.
+  commandDurationSummary: new WindowSummary({
     name: `${ns}_client_command_duration_seconds`,
     help: 'Client command duration (quantiles over the last 30-60 s)',
     labelNames: ['method', 'channel_namespace'],
     percentiles: [0.5, 0.99, 0.999],
-    // Each observation goes into every age bucket's t-digest: 2 buckets cost ~0.7 µs per command, 5 cost ~1.4 µs.
+    // Gyre's window since it has this summary (Centrifugo's is 10 min in 5 age buckets): quantiles over 30-60 s.
     maxAgeSeconds: 60,
     ageBuckets: 2,
     registers: [registry],
@@ -327,7 +329,7 @@ export const parity = {
     buckets: [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.2, 0.5, 1, 2, 5, 10],
     registers: [registry],
   }),
-  surveyDurationSummary: new Summary({
+  surveyDurationSummary: new WindowSummary({
     name: `${ns}_node_survey_duration_seconds`,
     help: 'Survey duration summary (Centrifugo marks it deprecated in favour of the histogram; both are exposed)',
     labelNames: ['op'],
@@ -373,7 +375,7 @@ export const parity = {
     labelNames: ['channel_namespace'],
     registers: [registry],
   }),
-  apiCommandDurationSummary: new Summary({
+  apiCommandDurationSummary: new WindowSummary({
     name: `${ns}_api_command_duration_seconds`,
     help: 'Server API command duration (deprecated in Centrifugo in favour of the histogram; both are exposed)',
     labelNames: ['protocol', 'method'],
@@ -440,9 +442,8 @@ function seedZeroSeries(): void {
     metrics.messagesSent.labels(type, '').inc(0);
     metrics.messagesReceived.labels(type, '').inc(0);
   }
-  // A summary's series exists once observed; prom-client's Summary.reset() zeroes every series in place.
-  for (const method of SEEDED_METHODS) parity.commandDurationSummary.labels(method, '').observe(0);
-  parity.commandDurationSummary.reset();
+  // A summary's series exists once asked for; reset() zeroes every series in place and keeps it.
+  for (const method of SEEDED_METHODS) parity.commandDurationSummary.labels(method, '');
   // Centrifugo pre-creates the histogram child of each of those methods too (every bucket at 0).
   for (const method of SEEDED_METHODS) metrics.commandDuration.zero({ method, channel_namespace: '' });
 }
