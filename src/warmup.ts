@@ -19,7 +19,7 @@
 // budget lowered over both passes, so the once-per-connection functions (handshake, connect, subscribe) get
 // optimised within hundreds of connections rather than thousands. The budget is restored afterwards. And what a
 // real burst meets that 500 uniform handshakes do not: tokens with their claims in several orders (each order is
-// another object shape for V8), and the command-duration summary at the size a burst gives it.
+// another object shape for V8).
 import { randomBytes } from 'node:crypto';
 import { request, Agent } from 'node:http';
 import { performance } from 'node:perf_hooks';
@@ -29,7 +29,6 @@ import WebSocket from 'ws';
 import { signHs256 } from './auth/sign.js';
 import { deepFreeze, defaultConfig } from './config/index.js';
 import type { GyreConfig, RedisEngineConfig } from './config/types.js';
-import { observeCommand } from './metrics/observe.js';
 import { resetNodeMetrics } from './metrics/registry.js';
 
 export interface WarmupServer {
@@ -80,13 +79,6 @@ const PRIME_CONNECTIONS = 100;
  */
 const WARMUP_TIER_UP_BUDGET = 4096;
 const V8_DEFAULT_TIER_UP_BUDGET = 67584;
-/**
- * Observations per method (connect, subscribe) put into the client command summary after the main pass.
- * prom-client's summary is a t-digest that compresses every 1,000 observations and grows its tree with them: 500
- * warm-up connections never reached that code, and V8 compiled it during the first real burst (about 0.15 s of
- * TurboFan time per process, as --trace-opt reports it).
- */
-const SUMMARY_OBSERVATIONS = 3000;
 
 /** An operator's own --interrupt-budget (node flag or NODE_OPTIONS) is left alone. */
 function budgetSetByOperator(): boolean {
@@ -179,18 +171,6 @@ export function warmupClaims(i: number, nowSec: number): Record<string, string |
   }
 }
 
-/**
- * Command durations of the kind a burst records (10 µs to 10 ms, spread over the log scale), deterministic so
- * that every start does the same work.
- */
-function warmSummaries(n: number): void {
-  for (let i = 0; i < n; i++) {
-    const seconds = 1e-5 * 10 ** (((i * 0.618034) % 1) * 3);
-    observeCommand('connect', seconds);
-    observeCommand('subscribe', seconds * 0.5);
-  }
-}
-
 /** One client: connect + subscribe in the first frame; resolves true once the subscribe reply arrived. */
 function connectOne(url: string, frame: string, sockets: WebSocket[], deadline: number): Promise<boolean> {
   return new Promise((resolve) => {
@@ -280,7 +260,6 @@ async function pass(
   publishes: number,
   opts: { logger: Logger; start: WarmupStart },
   deadline: number,
-  summaryObservations = 0,
 ): Promise<PassResult> {
   const secret = randomBytes(24).toString('hex');
   const apiKey = randomBytes(24).toString('hex');
@@ -305,7 +284,6 @@ async function pass(
     const port = server.port;
     const prefix = config.http_api.handler_prefix;
     result.published = await publishAll(publishes, (ch, i) => publish(port, prefix, apiKey, agent, ch, i), deadline);
-    warmSummaries(summaryObservations);
   } catch (err) {
     opts.logger.warn({ err }, 'warm-up failed; starting without it');
   } finally {
@@ -355,7 +333,7 @@ export async function warmUp(
   try {
     const p = await pass(config, prime, 2 * prime, opts, deadline);
     primed = { subscribed: p.subscribed, published: p.published };
-    main = await pass(config, n, Math.min(MAX_PUBLISHES, n * PUBLISHES_PER_CONNECTION), opts, deadline, SUMMARY_OBSERVATIONS);
+    main = await pass(config, n, Math.min(MAX_PUBLISHES, n * PUBLISHES_PER_CONNECTION), opts, deadline);
   } finally {
     setFlags?.(`--interrupt-budget=${V8_DEFAULT_TIER_UP_BUDGET}`);
   }

@@ -113,7 +113,7 @@ describe('start-up warm-up', () => {
     for (const method of ['connect', 'subscribe', 'rpc', 'sub_refresh', 'unknown']) {
       assert.match(text, new RegExp(`centrifugo_client_command_duration_seconds_count\\{method="${method}",channel_namespace=""\\} 0\n`), `${method} summary shown at 0`);
     }
-    // The Centrifugo-parity metrics too: the warm-up's commands, actions and its summary observations.
+    // The Centrifugo-parity metrics too: the warm-up's commands and actions.
     assert.doesNotMatch(text, /centrifugo_client_command_duration_seconds_count\{[^}]*\} [1-9]/);
     assert.doesNotMatch(text, /centrifugo_node_action_count\{/);
     assert.match(text, /centrifugo_broker_redis_pub_sub_dropped_messages\{[^}]*channel_type="client"[^}]*\} 0\n/, 'the series shown at 0 from the start stay');
