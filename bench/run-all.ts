@@ -19,6 +19,7 @@ const BENCHES: readonly Bench[] = [
   { name: 'codec', file: 'bench/codec.bench.ts', args: [], quickArgs: [], timeoutSec: 180 },
   { name: 'writer', file: 'bench/writer.bench.ts', args: [], quickArgs: [], timeoutSec: 180 },
   { name: 'json-decode', file: 'bench/json-decode.bench.ts', args: [], quickArgs: [], timeoutSec: 180 },
+  { name: 'summary', file: 'bench/summary.bench.ts', args: [], quickArgs: [], timeoutSec: 120 },
   { name: 'fanout', file: 'bench/fanout.bench.ts', args: [], quickArgs: ['1000'], timeoutSec: 300 },
   // 3 runs × 2 sides, each run bounded at 60 s inside the bench.
   { name: 'handshake-burst', file: 'bench/handshake-burst.bench.ts', args: [], quickArgs: ['500'], timeoutSec: 420 },
