@@ -192,6 +192,11 @@ export function runPrimary(opts: PrimaryOptions): Promise<void> {
       bySlotWorker.set(w.id, s);
       host.attach(w.id, portOf(w));
       w.on('message', (m: unknown) => onWorkerMessage(s, w, m));
+      // A send to a worker that has just died (its exit not yet seen) fails asynchronously with EPIPE or
+      // ERR_IPC_CHANNEL_CLOSED and is emitted here; without a listener it would crash the primary, e.g. at
+      // shutdown, when one worker's exit makes the primary tell the others their share (k 12). The worker's
+      // exit is handled by the 'exit' event, so the failed message is only logged.
+      w.on('error', (err: unknown) => logger.debug({ worker: s.slot, err }, 'message to a worker not sent'));
       updateGauge();
     };
 
