@@ -4,7 +4,7 @@
 // already optimised: `--bursts 2` separates the first-burst cost from the steady cost per connect.
 //   node --import tsx bench/profile/burst-split.ts [--reps 1] [--bursts 1] [--workers 2] [--sched rr|none]
 //        [--no-guard] [--clients 10000] [--first-clients N] [--node-flags "..."] [--gyre-args "..."]
-//        [--server-log FILE] [--gyre-dist DIR] [--worker-args "..."] [--centrifugo]
+//        [--server-log FILE] [--gyre-dist DIR] [--worker-args "..."] [--centrifugo] [--gc] [--heap-sample N]
 // Each line of output is one burst. `window` is the burst in CLOCK_MONOTONIC seconds, to cut a
 // `perf record -k CLOCK_MONOTONIC -a -g` (with --node-flags --perf-basic-prof) to it: `perf script --time A,B`.
 // `--server-log FILE` appends the server's output (all workers) to FILE, and `log` is the burst's byte range in it,
@@ -14,10 +14,15 @@
 // `--node-flags` go on the primary's command line, and the workers inherit them; `--worker-args` sets
 // `node.worker_node_args` in the config (flags for the workers only; `--worker-args ""` = none, absent = the
 // build's default).
+// `--gc` runs Gyre with --trace-gc-nvp and adds `gc` per burst: scavenges, other (mark-compact) GCs, their pauses,
+// and the bytes V8 allocated (the sum of each GC's `allocated`, what was allocated since the GC before it; the
+// allocation after a burst's last GC counts in the next one), in total and per connect.
+// `--heap-sample N` runs Gyre with bench/profile/heap-sample-preload.mjs and signals every server process before
+// and after burst N (at the end of its connect phase, the `window`'s end): each writes heap-<pid>.heapprofile to $HEAP_OUT (default /tmp), for heapprofile-top.ts.
 // `listenDrops` is the kernel's count of SYNs dropped over the burst because the listen queue was full (machine-wide;
 // each costs that client a SYN retransmit, 1 s later).
-import { readdirSync, readFileSync, statSync } from 'node:fs';
-import { homedir } from 'node:os';
+import { mkdtempSync, openSync, readdirSync, readFileSync, readSync, closeSync, statSync } from 'node:fs';
+import { homedir, tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { API_KEY, HMAC, HOST, processTree, runBench, sleep, socketsByPid, startServer } from './procs.js';
@@ -123,7 +128,9 @@ const firstClients = get('--first-clients') ?? clients;
 /** `--centrifugo`: the same bursts against Centrifugo (one process; --workers and the Gyre options do not apply). */
 const centrifugo = argv.includes('--centrifugo');
 const mono = (): number => Number(process.hrtime.bigint()) / 1e9;
-const serverLog = get('--server-log');
+const gcWanted = argv.includes('--gc');
+const heapBurst = Number(get('--heap-sample') ?? 0);
+const serverLog = get('--server-log') ?? (gcWanted ? join(mkdtempSync(join(tmpdir(), 'burst-gc-')), 'server.log') : undefined);
 const logSize = (): number => {
   try {
     return serverLog === undefined ? 0 : statSync(serverLog).size;
@@ -132,7 +139,58 @@ const logSize = (): number => {
   }
 };
 
-async function burst(serverPid: number, port: number, n: string): Promise<Record<string, unknown>> {
+/** Bytes `from`..`to` of the server log. */
+function logRange(from: number, to: number): string {
+  if (serverLog === undefined || to <= from) return '';
+  const fd = openSync(serverLog, 'r');
+  try {
+    const buf = Buffer.alloc(to - from);
+    readSync(fd, buf, 0, buf.length, from);
+    return buf.toString('latin1');
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/** The --trace-gc-nvp lines of one burst, added up over every process. */
+function gcOf(text: string, connects: number): Record<string, number> {
+  let scavenges = 0;
+  let marks = 0;
+  let scavengeMs = 0;
+  let markMs = 0;
+  let allocated = 0;
+  for (const m of text.matchAll(/ pause=([\d.]+) .*? gc=(\S+) .* allocated=(\d+) /g)) {
+    if (m[2] === 's') {
+      scavenges++;
+      scavengeMs += Number(m[1]);
+    } else {
+      marks++;
+      markMs += Number(m[1]);
+    }
+    allocated += Number(m[3]);
+  }
+  return {
+    scavenges,
+    marks,
+    scavengeMs: +scavengeMs.toFixed(1),
+    markMs: +markMs.toFixed(1),
+    allocatedMB: +(allocated / 1e6).toFixed(1),
+    bytesPerConnect: Math.round(allocated / connects),
+  };
+}
+
+function signalAll(serverPid: number): void {
+  for (const p of processTree(serverPid)) {
+    try {
+      process.kill(p, 'SIGUSR2');
+    } catch {
+      /* gone */
+    }
+  }
+}
+
+async function burst(serverPid: number, port: number, n: string, sample: boolean): Promise<Record<string, unknown>> {
+  if (sample) signalAll(serverPid);
   const before = snapshot(serverPid);
   const threads0 = threadSnapshot(serverPid);
   let threads1 = new Map<number, Map<string, number>>();
@@ -157,6 +215,7 @@ async function burst(serverPid: number, port: number, n: string): Promise<Record
     () => {
       atDone = snapshot(serverPid);
       threads1 = threadSnapshot(serverPid);
+      if (sample) signalAll(serverPid);
       tDone = mono();
       logDone = logSize();
       drops = listenDrops() - drops0;
@@ -187,6 +246,7 @@ async function burst(serverPid: number, port: number, n: string): Promise<Record
     listenDrops: drops,
     window: `${t0.toFixed(3)},${tDone.toFixed(3)}`,
     ...(serverLog !== undefined ? { log: `${log0},${logDone}` } : {}),
+    ...(gcWanted ? { gc: gcOf(logRange(log0, logDone), Number(n)) } : {}),
     rows,
   };
 }
@@ -197,7 +257,11 @@ async function main(): Promise<void> {
     const srv = await startServer(centrifugo ? 'centrifugo' : 'gyre', port, {
       gyreDist: resolve(get('--gyre-dist') ?? join(REPO, 'dist')),
       centrifugoBin: process.env['CENTRIFUGO_BIN'] ?? join(homedir(), 'go', 'bin', 'centrifugo'),
-      nodeFlags: words(get('--node-flags')),
+      nodeFlags: [
+        ...words(get('--node-flags')),
+        ...(gcWanted && !centrifugo ? ['--trace-gc-nvp'] : []),
+        ...(heapBurst > 0 ? ['--import', join(REPO, 'bench', 'profile', 'heap-sample-preload.mjs')] : []),
+      ],
       workers,
       gyreArgs: words(get('--gyre-args')),
       ...(argv.includes('--worker-args') ? { workerArgs: words(get('--worker-args')) } : {}),
@@ -208,7 +272,7 @@ async function main(): Promise<void> {
     try {
       for (let b = 0; b < bursts; b++) {
         await sleep(b === 0 ? 1500 : 4000);
-        const out = await burst(srv.pid, port, b === 0 ? firstClients : clients);
+        const out = await burst(srv.pid, port, b === 0 ? firstClients : clients, b + 1 === heapBurst);
         process.stdout.write(`${JSON.stringify({ rep: r + 1, burst: b + 1, ...out })}\n`);
       }
     } finally {
