@@ -5,7 +5,7 @@
 // and for non-GET upgrades, which Node's parser still sees).
 import type { IncomingMessage } from 'node:http';
 import type { Socket } from 'node:net';
-import type { Duplex } from 'node:stream';
+import type { Duplex, Writable } from 'node:stream';
 import type { Logger } from 'pino';
 import * as wsLib from 'ws';
 import { WebSocket, WebSocketServer } from 'ws';
@@ -160,6 +160,24 @@ function onSocketClose(this: WebSocket): void {
   if (transport !== undefined) ws.gyreHandler?.forget(transport);
   transport?.dispose();
   ws.gyrePort?.handleTransportClose();
+}
+
+/**
+ * `end()` that skips a repeated call with nothing to do. `ws` ends a connection's receiver (a Writable) when the close
+ * frame arrives and again in the socket's 'end' and 'close' listeners, and ends the socket after its close frame
+ * and again on 'end'. Node's `end()` on a stream that has already finished builds an ERR_STREAM_ALREADY_FINISHED
+ * error (a captured stack and a formatted message) that goes nowhere when there is no callback: three per closed
+ * connection. Installed on the receiver and the socket of each connection; anything else goes to the prototype's.
+ */
+function endOnce(this: Writable, ...args: unknown[]): Writable {
+  if (args.length === 0 && this.writableEnded && this.writableCorked === 0) return this;
+  const proto = Object.getPrototypeOf(this) as { readonly end: (this: Writable, ...a: unknown[]) => Writable };
+  return proto.end.apply(this, args);
+}
+
+/** The receiver `ws` parses a connection's frames with (not in its typings). */
+interface WithReceiver {
+  _receiver?: Writable;
 }
 
 /** Where a connection's peer address comes from: a socket, whose `remoteAddress` getter calls getpeername. */
@@ -612,6 +630,9 @@ export class WebSocketHandler implements UpgradeTarget {
     ws.gyreTransport = transport;
     ws.on('error', onSocketError);
     ws.once('close', onSocketClose);
+    const receiver = (ws as unknown as WithReceiver)._receiver;
+    if (receiver !== undefined) receiver.end = endOnce as Writable['end'];
+    (sock as Writable).end = endOnce as Writable['end'];
     if (this.opts.acceptor.shuttingDown) {
       transport.close(Disconnects.shutdown());
       return;
