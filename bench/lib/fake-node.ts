@@ -27,6 +27,7 @@ export class CountingTransport implements Transport {
 
 const noTokens: TokenVerifier = {
   verifyConnectToken: (): Promise<ConnectTokenClaims> => Promise.reject(new Error('unused')),
+  checkConnectToken: (): Promise<ConnectTokenClaims> => Promise.reject(new Error('unused')),
   verifySubscribeToken: (): Promise<SubscribeTokenClaims> => Promise.reject(new Error('unused')),
 };
 

@@ -155,6 +155,15 @@ function mapError(e: unknown): never {
   throw e;
 }
 
+/** The verified payload bytes as claims. Parsed from the bytes so that `info`/`data` claims keep their exact bytes (claims.ts bytesClaim). */
+function payloadOf(bytes: Uint8Array): JsonObject {
+  const result = parseJson(bytes, 0, bytes.length, { opaqueKeys: TOKEN_RAW_KEYS, rawDepth: 3 });
+  if (!result.ok) return invalid('token payload is not JSON');
+  const parsed = result.value;
+  if (!isObject(parsed)) return invalid('token payload is not a JSON object');
+  return parsed;
+}
+
 export class JwtVerifier implements TokenVerifier {
   private readonly connectKeys: KeySet;
   private readonly subscribeKeys: KeySet;
@@ -173,8 +182,13 @@ export class JwtVerifier implements TokenVerifier {
   }
 
   async verifyConnectToken(token: string): Promise<ConnectTokenClaims> {
-    const payload = await this.verify(token, this.connectKeys);
-    return connectClaims(payload, this.connectKeys.userIdClaim);
+    return this.checkConnectToken(token);
+  }
+
+  checkConnectToken(token: string): ConnectTokenClaims | Promise<ConnectTokenClaims> {
+    const payload = this.verify(token, this.connectKeys);
+    const claim = this.connectKeys.userIdClaim;
+    return payload instanceof Promise ? payload.then((p) => connectClaims(p, claim)) : connectClaims(payload, claim);
   }
 
   async verifySubscribeToken(token: string): Promise<SubscribeTokenClaims> {
@@ -182,7 +196,8 @@ export class JwtVerifier implements TokenVerifier {
     return subscribeClaims(payload, this.subscribeKeys.userIdClaim);
   }
 
-  private async verify(token: string, keys: KeySet): Promise<JsonObject> {
+  /** The checked payload: at once for HMAC keys and without a signature check, a Promise for jose's algorithms. */
+  private verify(token: string, keys: KeySet): JsonObject | Promise<JsonObject> {
     let payload: JsonObject;
     if (this.client.insecure_skip_token_signature_verify) {
       try {
@@ -191,15 +206,34 @@ export class JwtVerifier implements TokenVerifier {
         invalid(`malformed token: ${(e as Error).message}`);
       }
     } else {
-      payload = await this.verifySignature(token, keys);
+      const signed = this.verifySignature(token, keys);
+      if (signed instanceof Promise) return signed.then((p) => this.checkClaims(p, keys));
+      payload = signed;
     }
+    return this.checkClaims(payload, keys);
+  }
+
+  private checkClaims(payload: JsonObject, keys: KeySet): JsonObject {
     this.checkTime(payload);
     this.checkAudienceIssuer(payload, keys);
     return payload;
   }
 
-  private async verifySignature(token: string, keys: KeySet): Promise<JsonObject> {
+  private verifySignature(token: string, keys: KeySet): JsonObject | Promise<JsonObject> {
     const alg = headerAlg(token);
+    // HMAC with a static key: node:crypto, synchronously (a connect storm's common case).
+    const hash = keys.jwks === undefined && STATIC_ALGS.has(alg) ? HMAC_HASH[alg] : undefined;
+    if (hash === undefined) return this.verifyWithJose(token, alg, keys);
+    let bytes: Uint8Array;
+    try {
+      bytes = this.verifyHs(token, hash, keys);
+    } catch (e) {
+      return mapError(e);
+    }
+    return payloadOf(bytes);
+  }
+
+  private async verifyWithJose(token: string, alg: string, keys: KeySet): Promise<JsonObject> {
     let bytes: Uint8Array;
     try {
       if (keys.jwks !== undefined) {
@@ -210,12 +244,7 @@ export class JwtVerifier implements TokenVerifier {
     } catch (e) {
       return mapError(e);
     }
-    // Parsed from the bytes so that `info`/`data` claims keep their exact bytes (claims.ts bytesClaim).
-    const result = parseJson(bytes, 0, bytes.length, { opaqueKeys: TOKEN_RAW_KEYS, rawDepth: 3 });
-    if (!result.ok) return invalid('token payload is not JSON');
-    const parsed = result.value;
-    if (!isObject(parsed)) return invalid('token payload is not a JSON object');
-    return parsed;
+    return payloadOf(bytes);
   }
 
   private async verifyStatic(token: string, alg: string, keys: KeySet): Promise<Uint8Array> {

@@ -50,6 +50,11 @@ export class InvalidTokenError extends Error {
 export interface TokenVerifier {
   /** Throws TokenExpiredError or InvalidTokenError. With client.insecure, expiration is ignored. */
   verifyConnectToken(token: string): Promise<ConnectTokenClaims>;
+  /**
+   * The same check, done at once when it needs no I/O and no WebCrypto (an HMAC key, or no signature check): the
+   * claims, or a Promise of them otherwise (RSA/ECDSA through jose, JWKS). Throws (or rejects) the same errors.
+   */
+  checkConnectToken(token: string): ConnectTokenClaims | Promise<ConnectTokenClaims>;
   /** Uses client.subscription_token.* when enabled, else client.token.*. Same errors. */
   verifySubscribeToken(token: string): Promise<SubscribeTokenClaims>;
 }

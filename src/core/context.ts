@@ -13,8 +13,11 @@ import type { Publisher } from './publisher.js';
 import type { Session } from './session.js';
 import type { SharedPollManager } from './shared-poll/manager.js';
 
-/** Runs one client command for a session (commands/index.ts; injected so session.ts does not import the handlers). */
-export type CommandDispatcher = (s: Session, cmd: Command) => Promise<void>;
+/**
+ * Runs one client command for a session (commands/index.ts; injected so session.ts does not import the handlers):
+ * undefined when it completed at once, else a Promise of its end. Errors are thrown or rejected.
+ */
+export type CommandDispatcher = (s: Session, cmd: Command) => Promise<void> | undefined;
 
 export interface CoreContext {
   readonly config: GyreConfig;

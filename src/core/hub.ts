@@ -97,6 +97,11 @@ export class Hub {
    * subscribed to the channel. Rejects when the broker subscribe fails (the caller removes the sub).
    */
   addSub(sub: Subscription, namespace: string): Promise<void> {
+    return this.register(sub, namespace) ?? Promise.resolve();
+  }
+
+  /** addSub without a Promise when the broker already holds the channel (undefined then: nothing to wait for). */
+  register(sub: Subscription, namespace: string): Promise<void> | undefined {
     let entry = this.channels.get(sub.channel);
     if (entry === undefined) {
       entry = new ChannelEntry(sub.channel, namespace);
@@ -107,7 +112,7 @@ export class Hub {
     sub.hubIndex = entry.subs.length;
     entry.subs.push(sub);
     this.numSubsValue++;
-    if (this.brokerSubs.settled(sub.channel)) return Promise.resolve();
+    if (this.brokerSubs.settled(sub.channel)) return undefined;
     return this.brokerSubs.ensure(sub.channel);
   }
 

@@ -116,19 +116,18 @@ export interface SubscribeOptions {
 export function resolveSubscribeOptions(input: SubscribeOptionsInput): SubscribeOptions {
   const { r, req, override } = input;
   const o = r.options;
-  const pick = (key: keyof SubscribeOverride, ns: boolean): boolean => override?.[key] ?? ns;
-  let positioned = pick('force_positioning', o.force_positioning);
-  let recoverable = pick('force_recovery', o.force_recovery);
-  let pushJoinLeave = pick('force_push_join_leave', o.force_push_join_leave);
-  if (req !== undefined) {
+  let positioned = override?.force_positioning ?? o.force_positioning;
+  let recoverable = override?.force_recovery ?? o.force_recovery;
+  let pushJoinLeave = override?.force_push_join_leave ?? o.force_push_join_leave;
+  if (req !== undefined && (req.positioned === true || req.recoverable === true || req.join_leave === true)) {
     const asSubscriber = { ...input, subscribed: true };
     if (req.positioned === true && !positioned && (o.allow_positioning || canHistory(asSubscriber))) positioned = true;
     if (req.recoverable === true && !recoverable && (o.allow_recovery || canHistory(asSubscriber))) recoverable = true;
     if (req.join_leave === true && !pushJoinLeave && o.join_leave && canPresence(asSubscriber)) pushJoinLeave = true;
   }
   return {
-    presence: pick('presence', o.presence),
-    joinLeave: pick('join_leave', o.join_leave),
+    presence: override?.presence ?? o.presence,
+    joinLeave: override?.join_leave ?? o.join_leave,
     pushJoinLeave,
     positioned: positioned || recoverable,
     recoverable,

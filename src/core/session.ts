@@ -42,6 +42,11 @@ function labelsFor<L>(cache: Map<string, L>, key: string, make: () => L): L {
 
 export { SessionState } from './session-state.js';
 
+/** The token channels of a connection that has none (shared; never changed). */
+const NO_TOKEN_CHANNELS: readonly string[] = Object.freeze([]);
+/** The commands of a frame before its first batch is decoded. */
+const NO_COMMANDS: readonly Command[] = Object.freeze([]);
+
 /**
  * Fair work (one connection must not stall the others): a connection's commands are run in slices of at most
  * SLICE_COMMANDS commands or SLICE_MS of loop time, or until its replies of the slice reach a quarter of
@@ -65,6 +70,9 @@ interface PendingFrame {
   /** At least one command was decoded (a frame with none is a bad request). */
   decoded: boolean;
   error: string | undefined;
+  /** The batch of commands being run, and the index of the next one to run. */
+  cmds: readonly Command[];
+  next: number;
 }
 
 function nextTurn(): Promise<void> {
@@ -92,7 +100,7 @@ export class Session implements SessionPort {
   clientName = '';
   clientVersion = '';
   /** Channels of token-based server-side subscriptions (compared on refresh). */
-  tokenChannels: string[] = [];
+  tokenChannels: readonly string[] = NO_TOKEN_CHANNELS;
   readonly json: boolean;
   readonly codec: Codec;
   readonly writer: Writer;
@@ -157,13 +165,13 @@ export class Session implements SessionPort {
         return;
       }
       // Decoded lazily, a batch at a time, by the pump.
-      this.pending.push({ bytes: frame, cursor: { pos: 0 }, decoded: false, error: undefined });
+      this.pending.push({ bytes: frame, cursor: { pos: 0 }, decoded: false, error: undefined, cmds: NO_COMMANDS, next: 0 });
       this.pendingBytes += frame.byteLength;
       if (!this.readingPaused && (this.pending.length >= PAUSE_FRAMES || this.pendingBytes >= PAUSE_BYTES)) {
         this.readingPaused = true;
         this.transport.pauseReading();
       }
-      if (!this.processing) void this.pump();
+      if (!this.processing) this.pump();
     } catch (err) {
       this.internalError('frame', err);
       this.close(Disconnects.internal());
@@ -174,52 +182,124 @@ export class Session implements SessionPort {
     this.close(undefined);
   }
 
-  private async pump(): Promise<void> {
+  /**
+   * Runs the waiting frames in order. Commands that complete at once (a connect with an HMAC token, a subscribe to
+   * a channel the broker already holds) run synchronously, without a Promise per command; the pump goes on from a
+   * Promise only when a command (or the slice's yield) has to wait.
+   */
+  private pump(): void {
     this.processing = true;
     this.sliceCount = 0;
     this.sliceStart = performance.now();
+    this.runPending();
+  }
+
+  private runPending(): void {
     try {
       while (this.pending.length > 0 && !this.closed) {
         const frame = this.pending[0]!;
-        await this.processFrame(frame);
-        this.pending.shift();
-        this.pendingBytes -= frame.bytes.byteLength;
-        if (this.readingPaused && this.pending.length < PAUSE_FRAMES / 2 && this.pendingBytes < PAUSE_BYTES / 2) {
-          this.readingPaused = false;
-          if (!this.closed) this.transport.resumeReading();
+        const wait = this.processFrame(frame);
+        if (wait !== undefined) {
+          wait.then(
+            () => this.frameDone(frame, true),
+            (err: unknown) => this.pumpFailed(err),
+          );
+          return;
         }
+        this.frameDone(frame, false);
       }
     } catch (err) {
-      this.internalError('pump', err);
-      this.close(Disconnects.internal());
-    } finally {
-      this.processing = false;
+      this.pumpFailed(err);
+      return;
     }
+    this.processing = false;
   }
 
-  private async processFrame(frame: PendingFrame): Promise<void> {
-    const bytes = frame.bytes;
+  /** The first waiting frame was run: drop it, resume reading if it paused, and (after a wait) go on. */
+  private frameDone(frame: PendingFrame, resume: boolean): void {
+    try {
+      this.pending.shift();
+      this.pendingBytes -= frame.bytes.byteLength;
+      if (this.readingPaused && this.pending.length < PAUSE_FRAMES / 2 && this.pendingBytes < PAUSE_BYTES / 2) {
+        this.readingPaused = false;
+        if (!this.closed) this.transport.resumeReading();
+      }
+    } catch (err) {
+      this.pumpFailed(err);
+      return;
+    }
+    if (resume) this.runPending();
+  }
+
+  private pumpFailed(err: unknown): void {
+    this.processing = false;
+    this.internalError('pump', err);
+    this.close(Disconnects.internal());
+  }
+
+  /** Runs one frame's commands; undefined when it is done, else a Promise of its end. */
+  private processFrame(frame: PendingFrame): Promise<void> | undefined {
     this.held = [];
     this.heldBytes = 0;
+    let wait: Promise<void> | undefined;
     try {
-      while (frame.cursor.pos < bytes.byteLength && !this.closed) {
+      wait = this.step(frame);
+    } catch (err) {
+      this.releaseHeld();
+      throw err;
+    }
+    if (wait !== undefined) return this.finishFrame(frame, wait);
+    this.releaseHeld();
+    this.endFrame(frame);
+    return undefined;
+  }
+
+  private async finishFrame(frame: PendingFrame, first: Promise<void>): Promise<void> {
+    try {
+      let wait: Promise<void> | undefined = first;
+      while (wait !== undefined) {
+        await wait;
+        wait = this.step(frame);
+      }
+    } finally {
+      this.releaseHeld();
+    }
+    this.endFrame(frame);
+  }
+
+  private endFrame(frame: PendingFrame): void {
+    if (!this.closed && (frame.error !== undefined || !frame.decoded)) this.close(Disconnects.badRequest());
+  }
+
+  /**
+   * Runs the frame's next commands, decoding a batch at a time, until the frame ends (undefined) or a command or
+   * the slice's yield has to wait (returned: call again once it settled).
+   */
+  private step(frame: PendingFrame): Promise<void> | undefined {
+    const bytes = frame.bytes;
+    while (!this.closed) {
+      if (frame.next >= frame.cmds.length) {
+        if (frame.cursor.pos >= bytes.byteLength) return undefined;
         const res = this.codec.decodeSome(bytes, frame.cursor, DECODE_BATCH);
         if (res.error !== undefined) {
           metrics.malformedFrames.inc({ transport: this.transportName });
           frame.error = res.error;
         }
-        const cmds = res.commands;
-        if (cmds.length > 0) frame.decoded = true;
-        for (let i = 0; i < cmds.length; i++) {
-          if (this.closed) break;
-          await this.dispatch(cmds[i]!);
-          if (this.sliceSpent()) await this.yieldTurn();
-        }
+        frame.cmds = res.commands;
+        frame.next = 0;
+        if (res.commands.length > 0) frame.decoded = true;
+        continue;
       }
-    } finally {
-      this.releaseHeld();
+      const wait = this.dispatch(frame.cmds[frame.next++]!);
+      if (wait !== undefined) return this.afterCommand(wait);
+      if (this.sliceSpent()) return this.yieldTurn();
     }
-    if (!this.closed && (frame.error !== undefined || !frame.decoded)) this.close(Disconnects.badRequest());
+    return undefined;
+  }
+
+  private async afterCommand(wait: Promise<void>): Promise<void> {
+    await wait;
+    if (this.sliceSpent()) await this.yieldTurn();
   }
 
   /** True when the current slice has used its share of the loop. */
@@ -257,27 +337,40 @@ export class Session implements SessionPort {
     this.writer.flushEach();
   }
 
-  private async dispatch(cmd: Command): Promise<void> {
+  /** Runs one command: undefined when it completed at once, else a Promise of its end (errors handled either way). */
+  private dispatch(cmd: Command): Promise<void> | undefined {
     // Protocol rules of docs/protocol.md §1.1 and §1.10, checked before any handler runs.
     if (cmd.kind === 'pong') {
       if (!this.timers.onPong()) this.close(Disconnects.badRequest());
-      return;
+      return undefined;
     }
     if (this.unusable || cmd.kind === 'unknown') {
       this.close(Disconnects.badRequest());
-      return;
+      return undefined;
     }
     if (cmd.id === 0 && cmd.kind !== 'send') {
       this.close(Disconnects.badRequest());
-      return;
+      return undefined;
     }
     if (this.state === SessionState.Connecting ? cmd.kind !== 'connect' : cmd.kind === 'connect') {
       this.close(Disconnects.badRequest());
-      return;
+      return undefined;
     }
     const started = performance.now();
+    let wait: Promise<void> | undefined;
     try {
-      await this.ctx.dispatch(this, cmd);
+      wait = this.ctx.dispatch(this, cmd);
+    } catch (err) {
+      this.handleCommandError(cmd, err);
+    }
+    if (wait !== undefined) return this.settle(cmd, started, wait);
+    observeCommand(cmd.kind, (performance.now() - started) / 1000);
+    return undefined;
+  }
+
+  private async settle(cmd: Command, started: number, wait: Promise<void>): Promise<void> {
+    try {
+      await wait;
     } catch (err) {
       this.handleCommandError(cmd, err);
     }

@@ -55,7 +55,11 @@ export interface Established {
   complete(): void;
 }
 
-export async function establish(s: Session, input: EstablishInput): Promise<Established> {
+/**
+ * Registers the subscription and reads its position. Synchronous (the Established itself) when nothing has to be
+ * waited for: the broker already holds the channel, no presence, no history to read; otherwise a Promise of it.
+ */
+export function establish(s: Session, input: EstablishInput): Established | Promise<Established> {
   const ctx = s.ctx;
   const { r, flags } = input;
   const channel = r.channel;
@@ -69,14 +73,38 @@ export async function establish(s: Session, input: EstablishInput): Promise<Esta
     positioned: flags.positioned || flags.recoverable,
     recoverable: flags.recoverable,
     delta: input.delta === true,
-    ...(input.tagsFilter !== undefined ? { tagsFilter: input.tagsFilter } : {}),
+    tagsFilter: input.tagsFilter,
   });
   sub.expireAt = input.expireAt;
   sub.chanInfo = input.chanInfo;
   s.subs.set(channel, sub);
+  let registered: Promise<void> | undefined;
+  try {
+    registered = ctx.hub.register(sub, r.namespace);
+    if (registered === undefined && !flags.presence && !(sub.positioned && ctx.engine.history !== undefined)) {
+      abortIfGone(sub);
+      sub.positioned = false;
+      sub.recoverable = false;
+      return establishedOf(s, input, sub, {}, []);
+    }
+  } catch (err) {
+    throw undo(s, sub, false, err);
+  }
+  return establishWaiting(s, input, sub, registered);
+}
+
+async function establishWaiting(
+  s: Session,
+  input: EstablishInput,
+  sub: Subscription,
+  registered: Promise<void> | undefined,
+): Promise<Established> {
+  const ctx = s.ctx;
+  const { r, flags } = input;
+  const channel = r.channel;
   let presenceAdded = false;
   try {
-    await ctx.hub.addSub(sub, r.namespace);
+    if (registered !== undefined) await registered;
     abortIfGone(sub);
     if (flags.presence) {
       await ctx.engine.presence.add(channel, s.id, s.clientInfo(input.chanInfo));
@@ -181,30 +209,55 @@ export async function establish(s: Session, input: EstablishInput): Promise<Esta
       sub.positioned = false;
       sub.recoverable = false;
     }
-    // Centrifugo reports a recovery attempt whenever the client asked for one, even on a channel without history.
-    if (input.recover) result.was_recovering = true;
-    if (input.expireAt > 0 && input.clientExpires) {
-      result.expires = true;
-      result.ttl = ttlSeconds(input.expireAt);
-    }
-    if (input.data !== undefined && input.data.byteLength > 0) result.data = input.data;
-    if (sub.delta) result.delta = true;
-    const finalRecovered = recovered;
-    return {
-      sub,
-      result,
-      recovered: finalRecovered,
-      complete: () => complete(s, sub),
-    };
+    return establishedOf(s, input, sub, result, recovered);
   } catch (err) {
-    if (s.subs.get(channel) === sub) s.subs.delete(channel);
-    ctx.hub.removeSub(sub);
-    sub.buffer = null;
-    if (presenceAdded) {
-      ctx.engine.presence.remove(channel, s.id, s.user).catch((e: unknown) => s.engineError('presence remove', e));
-    }
-    if (err instanceof UnrecoverablePositionError) throw Errors.unrecoverablePosition();
-    throw err;
+    throw undo(s, sub, presenceAdded, err);
+  }
+}
+
+/** Undoes a subscription that failed to establish; returns the error to throw. */
+function undo(s: Session, sub: Subscription, presenceAdded: boolean, err: unknown): unknown {
+  const ctx = s.ctx;
+  const channel = sub.channel;
+  if (s.subs.get(channel) === sub) s.subs.delete(channel);
+  ctx.hub.removeSub(sub);
+  sub.buffer = null;
+  if (presenceAdded) {
+    ctx.engine.presence.remove(channel, s.id, s.user).catch((e: unknown) => s.engineError('presence remove', e));
+  }
+  if (err instanceof UnrecoverablePositionError) return Errors.unrecoverablePosition();
+  return err;
+}
+
+/** The result's last fields, and the Established. */
+function establishedOf(
+  s: Session,
+  input: EstablishInput,
+  sub: Subscription,
+  result: SubscribeResult,
+  recovered: Publication[],
+): Established {
+  // Centrifugo reports a recovery attempt whenever the client asked for one, even on a channel without history.
+  if (input.recover) result.was_recovering = true;
+  if (input.expireAt > 0 && input.clientExpires) {
+    result.expires = true;
+    result.ttl = ttlSeconds(input.expireAt);
+  }
+  if (input.data !== undefined && input.data.byteLength > 0) result.data = input.data;
+  if (sub.delta) result.delta = true;
+  return new EstablishedSubscription(s, sub, result, recovered);
+}
+
+class EstablishedSubscription implements Established {
+  constructor(
+    private readonly session: Session,
+    readonly sub: Subscription,
+    readonly result: SubscribeResult,
+    readonly recovered: Publication[],
+  ) {}
+
+  complete(): void {
+    complete(this.session, this.sub);
   }
 }
 
@@ -231,14 +284,38 @@ export function takeBuffered(sub: Subscription): Publication[] {
   return out;
 }
 
+interface AcceptedLabels {
+  readonly key: string;
+  readonly labels: { readonly client_name: string; readonly channel_namespace: string };
+}
+
+/** subscriptions_accepted's batching key and labels by client name, then namespace (both bounded sets). */
+const acceptedLabelSets = new Map<string, Map<string, AcceptedLabels>>();
+
+function acceptedLabels(name: string, namespace: string): AcceptedLabels {
+  let byNamespace = acceptedLabelSets.get(name);
+  if (byNamespace === undefined) {
+    byNamespace = new Map();
+    acceptedLabelSets.set(name, byNamespace);
+  }
+  let l = byNamespace.get(namespace);
+  if (l === undefined) {
+    l = { key: `${name}\u0000${namespace}`, labels: { client_name: name, channel_namespace: namespace } };
+    byNamespace.set(namespace, l);
+  }
+  return l;
+}
+
 /** Switches a subscription to live delivery after its reply: buffered publications first, then the join. */
 export function complete(s: Session, sub: Subscription): void {
   if (sub.state !== SubState.Subscribing || s.closed) return;
   sub.state = SubState.Subscribed;
   const buf = sub.buffer;
   sub.buffer = null;
-  hot.subscriptionsAccepted.inc(`${s.metricName}\u0000${sub.namespace}`, { client_name: s.metricName, channel_namespace: sub.namespace });
-  subscriptionsInflight(s.metricName, sub.namespace, 1);
+  const name = s.metricName;
+  const l = acceptedLabels(name, sub.namespace);
+  hot.subscriptionsAccepted.inc(l.key, l.labels);
+  subscriptionsInflight(name, sub.namespace, 1);
   if (buf !== null) {
     for (let i = 0; i < buf.length; i++) {
       const { pub, position } = buf[i]!;

@@ -28,7 +28,7 @@ export interface SubscriptionFlags {
   /** Delta compression negotiated (`delta: "fossil"` allowed by the namespace). */
   delta?: boolean;
   /** Publication tags filter requested by the client (`tf`). */
-  tagsFilter?: TagsFilter;
+  tagsFilter?: TagsFilter | undefined;
 }
 
 export class Subscription {

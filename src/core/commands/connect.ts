@@ -11,7 +11,8 @@ import type { Session } from '../session.js';
 import { SessionState } from '../session-state.js';
 import { establish, isSubscriptionGone, type Established } from '../subscribe-flow.js';
 import { nowSeconds, ttlSeconds } from './common.js';
-import { proxyConnect, type ProxyCredentials } from './connect-proxy.js';
+import { proxyConnect } from './connect-proxy.js';
+import type { ProxyClient } from '../../proxy/types.js';
 import { setConnectionMeta } from './proxied.js';
 
 interface ServerSub {
@@ -40,14 +41,25 @@ export function tokenSubList(claims: ConnectTokenClaims): ReadonlyArray<readonly
   return channels.map((ch): [string, TokenSubOptions] => [ch, {}]);
 }
 
-export async function verifyConnectToken(s: Session, token: string): Promise<ConnectTokenClaims> {
+/** Token errors as protocol errors: expired ⇒ 109, invalid ⇒ 3500. */
+function connectTokenError(err: unknown): unknown {
+  if (err instanceof TokenExpiredError) return Errors.tokenExpired();
+  if (err instanceof InvalidTokenError) return Disconnects.invalidToken();
+  return err;
+}
+
+/** The token's claims, at once when the verifier can check it without waiting (HMAC keys), else a Promise. */
+export function connectTokenClaims(s: Session, token: string): ConnectTokenClaims | Promise<ConnectTokenClaims> {
+  let claims: ConnectTokenClaims | Promise<ConnectTokenClaims>;
   try {
-    return await s.ctx.tokenVerifier.verifyConnectToken(token);
+    claims = s.ctx.tokenVerifier.checkConnectToken(token);
   } catch (err) {
-    if (err instanceof TokenExpiredError) throw Errors.tokenExpired();
-    if (err instanceof InvalidTokenError) throw Disconnects.invalidToken();
-    throw err;
+    throw connectTokenError(err);
   }
+  if (!(claims instanceof Promise)) return claims;
+  return claims.catch((err: unknown) => {
+    throw connectTokenError(err);
+  });
 }
 
 export function personalChannel(s: Session, user: string): string | undefined {
@@ -58,41 +70,97 @@ export function personalChannel(s: Session, user: string): string | undefined {
   return prefix + ch.user_boundary + user;
 }
 
-export async function handleConnect(s: Session, id: number, req: ConnectRequest): Promise<void> {
+/** What the credentials gave: the user, their info and expiry, ConnectResult.data, and server-side channels. */
+interface Credentials {
+  user: string;
+  info: Uint8Array | undefined;
+  /** Unix seconds; 0 = never. */
+  expireAt: number;
+  data: Uint8Array | undefined;
+  /** Server-side subscriptions by channel; undefined while there are none. */
+  serverSubs: Map<string, ServerSub> | undefined;
+  /** Channels of the token's server-side subscriptions (compared on refresh). */
+  tokenChannels: string[];
+}
+
+/** The channels of a connection without token server-side subscriptions (shared, never changed). */
+const NO_CHANNELS: readonly string[] = Object.freeze([]);
+const NO_ESTABLISHED: readonly Established[] = Object.freeze([]);
+
+function addServerSub(cr: Credentials, channel: string, sub: ServerSub): void {
+  (cr.serverSubs ??= new Map()).set(channel, sub);
+}
+
+function hasServerSub(cr: Credentials, channel: string): boolean {
+  return cr.serverSubs?.has(channel) === true;
+}
+
+/**
+ * Runs a connect command. Without a connect proxy, with a token the verifier checks at once and without server-side
+ * subscriptions to establish (a connect storm's common case), it completes synchronously and returns undefined;
+ * otherwise it returns what it waits for. Errors (ProtocolError/Disconnect/other) are thrown or rejected.
+ */
+export function handleConnect(s: Session, id: number, req: ConnectRequest): Promise<void> | undefined {
+  const ctx = s.ctx;
+  if (ctx.shuttingDown) throw Disconnects.shutdown();
+  const token = req.token;
+  if ((token === undefined || token === '') && ctx.proxies.connect !== undefined) {
+    return connectThroughProxy(s, id, req, ctx.proxies.connect);
+  }
+  if (token !== undefined && token !== '') {
+    const claims = connectTokenClaims(s, token);
+    if (claims instanceof Promise) return claims.then((cl) => connectWith(s, id, req, fromClaims(s, cl)));
+    return connectWith(s, id, req, fromClaims(s, claims));
+  }
+  return connectWith(s, id, req, withoutToken(s));
+}
+
+async function connectThroughProxy(s: Session, id: number, req: ConnectRequest, proxy: ProxyClient): Promise<void> {
+  const credentials = await proxyConnect(s, proxy, req);
+  if (s.closed) return;
+  if (credentials === undefined) {
+    await connectWith(s, id, req, withoutToken(s));
+    return;
+  }
+  const cr: Credentials = {
+    user: credentials.user,
+    info: credentials.info,
+    expireAt: credentials.expireAt,
+    data: credentials.data,
+    serverSubs: undefined,
+    tokenChannels: [],
+  };
+  for (const [channel, sub] of credentials.subs) addServerSub(cr, channel, sub);
+  await connectWith(s, id, req, cr);
+}
+
+function fromClaims(s: Session, claims: ConnectTokenClaims): Credentials {
   const ctx = s.ctx;
   const c = ctx.config.client;
-  if (ctx.shuttingDown) throw Disconnects.shutdown();
-
-  let user: string;
-  let info: Uint8Array | undefined;
-  let expireAt = 0;
-  let connectData: Uint8Array | undefined;
-  const serverSubs = new Map<string, ServerSub>();
-  const tokenChannels: string[] = [];
-  let credentials: ProxyCredentials | undefined;
-  if ((req.token === undefined || req.token === '') && ctx.proxies.connect !== undefined) {
-    credentials = await proxyConnect(s, ctx.proxies.connect, req);
-    if (s.closed) return;
+  if (claims.sub === '' && c.disallow_anonymous_connection_tokens) throw Disconnects.permissionDenied();
+  if (claims.meta !== undefined) setConnectionMeta(s, new TextEncoder().encode(JSON.stringify(claims.meta)));
+  const cr: Credentials = {
+    user: claims.sub,
+    info: claims.info,
+    expireAt: c.insecure ? 0 : connExpireAt(claims),
+    data: undefined,
+    serverSubs: undefined,
+    tokenChannels: [],
+  };
+  for (const [channel, opts] of tokenSubList(claims)) {
+    const r = ctx.resolver.resolve(channel); // unknown namespace ⇒ 102
+    addServerSub(cr, channel, { r, opts });
+    cr.tokenChannels.push(channel);
   }
-  if (credentials !== undefined) {
-    user = credentials.user;
-    info = credentials.info;
-    expireAt = credentials.expireAt;
-    connectData = credentials.data;
-    for (const [channel, sub] of credentials.subs) serverSubs.set(channel, sub);
-  } else if (req.token !== undefined && req.token !== '') {
-    const claims = await verifyConnectToken(s, req.token);
-    if (claims.sub === '' && c.disallow_anonymous_connection_tokens) throw Disconnects.permissionDenied();
-    user = claims.sub;
-    info = claims.info;
-    if (claims.meta !== undefined) setConnectionMeta(s, new TextEncoder().encode(JSON.stringify(claims.meta)));
-    expireAt = c.insecure ? 0 : connExpireAt(claims);
-    for (const [channel, opts] of tokenSubList(claims)) {
-      const r = ctx.resolver.resolve(channel); // unknown namespace ⇒ 102
-      serverSubs.set(channel, { r, opts });
-      tokenChannels.push(channel);
-    }
-  } else if (c.allow_anonymous_connect_without_token || c.insecure) {
+  return cr;
+}
+
+/** No token and no connect proxy answer: anonymous access, or the user from `client.user_id_http_header`. */
+function withoutToken(s: Session): Credentials {
+  const ctx = s.ctx;
+  const c = ctx.config.client;
+  let user: string;
+  if (c.allow_anonymous_connect_without_token || c.insecure) {
     user = '';
   } else if (ctx.proxies.connect !== undefined) {
     throw Disconnects.badRequest(); // the backend gave no credentials (Centrifugo: 3501)
@@ -102,6 +170,14 @@ export async function handleConnect(s: Session, id: number, req: ConnectRequest)
     if (value === undefined || value === '') throw Disconnects.badRequest();
     user = value;
   }
+  return { user, info: undefined, expireAt: 0, data: undefined, serverSubs: undefined, tokenChannels: [] };
+}
+
+/** Limits, the personal channel and recovery hints, then the server-side subscriptions and the result. */
+function connectWith(s: Session, id: number, req: ConnectRequest, cr: Credentials): Promise<void> | undefined {
+  const ctx = s.ctx;
+  const c = ctx.config.client;
+  const user = cr.user;
   s.clientName = req.name ?? '';
   s.clientVersion = req.version ?? '';
 
@@ -109,16 +185,16 @@ export async function handleConnect(s: Session, id: number, req: ConnectRequest)
     const n = ctx.hub.userSessions(user)?.size ?? 0;
     if (n >= c.user_connection_limit) throw Disconnects.connectionLimit();
   }
-  if (expireAt > 0 && expireAt <= nowSeconds()) throw Errors.expired();
+  if (cr.expireAt > 0 && cr.expireAt <= nowSeconds()) throw Errors.expired();
 
   const personal = personalChannel(s, user);
-  if (personal !== undefined && !serverSubs.has(personal)) {
-    serverSubs.set(personal, { r: ctx.resolver.resolve(personal), opts: {} });
+  if (personal !== undefined && !hasServerSub(cr, personal)) {
+    addServerSub(cr, personal, { r: ctx.resolver.resolve(personal), opts: {} });
   }
   // Recovery hints for server-side subscriptions the client had (§4.7).
   if (req.subs !== undefined) {
     for (const channel of Object.keys(req.subs)) {
-      if (serverSubs.has(channel) || channel === '') continue;
+      if (hasServerSub(cr, channel) || channel === '') continue;
       let r: ResolvedChannel;
       try {
         r = ctx.resolver.resolve(channel);
@@ -126,16 +202,34 @@ export async function handleConnect(s: Session, id: number, req: ConnectRequest)
         throw Disconnects.badRequest();
       }
       if (r.isPrivate || !canSubscribe({ r, user, insecure: c.insecure })) continue;
-      serverSubs.set(channel, { r, opts: {} });
+      addServerSub(cr, channel, { r, opts: {} });
     }
   }
-  if (c.channel_limit > 0 && serverSubs.size > c.channel_limit) throw Disconnects.channelLimit();
+  const serverSubs = cr.serverSubs;
+  if (c.channel_limit > 0 && serverSubs !== undefined && serverSubs.size > c.channel_limit) throw Disconnects.channelLimit();
 
   s.user = user;
-  s.connInfo = info;
-  s.expireAt = expireAt;
-  s.tokenChannels = tokenChannels.sort();
+  s.connInfo = cr.info;
+  s.expireAt = cr.expireAt;
+  s.tokenChannels = cr.tokenChannels.length === 0 ? NO_CHANNELS : cr.tokenChannels.sort();
 
+  if (serverSubs === undefined) {
+    finishConnect(s, id, cr, personal, NO_ESTABLISHED, undefined);
+    return undefined;
+  }
+  return establishServerSubs(s, id, req, cr, personal, serverSubs);
+}
+
+async function establishServerSubs(
+  s: Session,
+  id: number,
+  req: ConnectRequest,
+  cr: Credentials,
+  personal: string | undefined,
+  serverSubs: Map<string, ServerSub>,
+): Promise<void> {
+  const c = s.ctx.config.client;
+  const user = cr.user;
   const established: Established[] = [];
   const subsResult: Record<string, SubscribeResult> = {};
   try {
@@ -171,7 +265,23 @@ export async function handleConnect(s: Session, id: number, req: ConnectRequest)
     s.internalError('connect server-side subscribe', err);
     throw Disconnect.of(DisconnectCode.InternalServerError);
   }
+  finishConnect(s, id, cr, personal, established, subsResult);
+}
+
+/** The session is connected: registered, the result written, the server-side subscriptions live, timers on. */
+function finishConnect(
+  s: Session,
+  id: number,
+  cr: Credentials,
+  personal: string | undefined,
+  established: readonly Established[],
+  subsResult: Record<string, SubscribeResult> | undefined,
+): void {
   if (s.closed) return;
+  const ctx = s.ctx;
+  const c = ctx.config.client;
+  const user = cr.user;
+  const expireAt = cr.expireAt;
 
   s.state = SessionState.Connected;
   ctx.hub.addSession(s);
@@ -182,7 +292,7 @@ export async function handleConnect(s: Session, id: number, req: ConnectRequest)
   }
 
   const result: ConnectResult = { client: s.id, version: ctx.version };
-  if (connectData !== undefined) result.data = connectData;
+  if (cr.data !== undefined) result.data = cr.data;
   // With a refresh proxy the server refreshes the connection itself: the client is not told it expires.
   if (expireAt > 0 && ctx.proxies.refresh === undefined) {
     result.expires = true;
@@ -194,7 +304,7 @@ export async function handleConnect(s: Session, id: number, req: ConnectRequest)
     result.ping = Math.ceil(pingMs / 1000);
     if (s.timers.pongExpected) result.pong = true;
   }
-  if (established.length > 0) result.subs = subsResult;
+  if (established.length > 0 && subsResult !== undefined) result.subs = subsResult;
   if (s.sessionId !== '') result.session = s.sessionId;
   if (s.transport.info.emulation === true) result.node = ctx.nodeId;
   if (c.connect_include_server_time) result.time = Date.now();

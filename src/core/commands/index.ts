@@ -20,8 +20,11 @@ function assertNever(x: never): never {
   throw new Error(`unexpected command ${String(x)}`);
 }
 
-/** Runs one command. Replies are written by the handler; errors (ProtocolError/Disconnect/other) are thrown. */
-export function dispatchCommand(s: Session, cmd: Command): Promise<void> {
+/**
+ * Runs one command. Replies are written by the handler; errors (ProtocolError/Disconnect/other) are thrown or
+ * rejected. Undefined: the command completed at once (connect and subscribe can; core/session.ts).
+ */
+export function dispatchCommand(s: Session, cmd: Command): Promise<void> | undefined {
   switch (cmd.kind) {
     case 'connect':
       return handleConnect(s, cmd.id, cmd.connect);
@@ -52,7 +55,7 @@ export function dispatchCommand(s: Session, cmd: Command): Promise<void> {
     case 'pong':
     case 'unknown':
       // Handled by the session before dispatch.
-      return Promise.resolve();
+      return undefined;
     default:
       return assertNever(cmd);
   }

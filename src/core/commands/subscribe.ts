@@ -6,7 +6,9 @@ import type { SubscribeRequest } from '../../protocol/types.js';
 import { isMapNamespace } from '../map/options.js';
 import { canSubscribe, resolveSubscribeOptions } from '../permissions.js';
 import type { Session } from '../session.js';
-import { establish, isSubscriptionGone } from '../subscribe-flow.js';
+import { establish, isSubscriptionGone, type EstablishInput, type Established } from '../subscribe-flow.js';
+import type { ResolvedChannel } from '../channels.js';
+import type { ProxyClient } from '../../proxy/types.js';
 import { parseTagsFilter, type TagsFilter } from '../tags-filter.js';
 import { nowSeconds, requireChannel, resolveForClient } from './common.js';
 import { proxySubscribe } from './subscribe-proxy.js';
@@ -37,7 +39,28 @@ export function subExpireAt(claims: { exp?: number; expire_at?: number }): numbe
   return claims.exp ?? 0;
 }
 
-export async function handleSubscribe(s: Session, id: number, req: SubscribeRequest): Promise<void> {
+/** What allowed a subscription beyond the namespace: a token's or the subscribe proxy's grant. */
+interface Grant {
+  readonly override: BoolOverride | undefined;
+  readonly chanInfo: Uint8Array | undefined;
+  readonly data: Uint8Array | undefined;
+  /** Unix seconds; 0 = none. */
+  readonly expireAt: number;
+  /** Granted by the subscribe proxy: the namespace options and the backend's override apply, not the client's flags. */
+  readonly proxied: boolean;
+}
+
+/** A subscription the namespace alone allows. */
+const NO_GRANT: Grant = Object.freeze({ override: undefined, chanInfo: undefined, data: undefined, expireAt: 0, proxied: false });
+/** The client's flags of a proxied subscription: none count. */
+const NO_FLAGS = Object.freeze({});
+
+/**
+ * Runs a subscribe command. Without a token, a proxy or a wait for the engine (a channel the broker already
+ * holds, no presence, no history), it completes synchronously and returns undefined; otherwise it returns what it
+ * waits for. Errors (ProtocolError/Disconnect/other) are thrown or rejected.
+ */
+export function handleSubscribe(s: Session, id: number, req: SubscribeRequest): Promise<void> | undefined {
   const ctx = s.ctx;
   const cfg = ctx.config;
   const channel = requireChannel(req.channel);
@@ -63,75 +86,107 @@ export async function handleSubscribe(s: Session, id: number, req: SubscribeRequ
     if (tagsFilter === undefined) throw Errors.badRequest();
   }
 
-  const insecure = cfg.client.insecure;
-  let override: BoolOverride | undefined;
-  let chanInfo: Uint8Array | undefined;
-  let data: Uint8Array | undefined;
-  let expireAt = 0;
-  let proxied = false;
   if (req.token !== undefined && req.token !== '') {
-    const claims = await verifySubscribeToken(s, req.token, channel);
-    override = claims.override;
-    chanInfo = claims.info;
-    data = claims.data;
-    expireAt = subExpireAt(claims);
-  } else {
-    if (r.isPrivate) throw Errors.permissionDenied();
-    // User-limited channels keep their own rule (Centrifugo asks the proxies only about the others).
-    if (r.options.subscribe_stream_proxy_enabled && r.allowedUsers === undefined) return subscribeStream(s, id, req, r);
-    if (r.options.subscribe_proxy_enabled && r.allowedUsers === undefined) {
-      const proxy = ctx.proxies.subscribe(r.options.subscribe_proxy_name);
-      if (proxy === undefined) throw Errors.notAvailable();
-      const granted = await proxySubscribe(s, proxy, channel, req.data);
-      if (s.closed) return;
-      override = granted.override;
-      chanInfo = granted.info;
-      data = granted.data;
-      expireAt = granted.expireAt;
-      proxied = true;
-    } else if (!canSubscribe({ r, user: s.user, insecure })) throw Errors.permissionDenied();
+    return verifySubscribeToken(s, req.token, channel).then((claims) =>
+      subscribeWith(s, id, req, r, tagsFilter, {
+        override: claims.override,
+        chanInfo: claims.info,
+        data: claims.data,
+        expireAt: subExpireAt(claims),
+        proxied: false,
+      }),
+    );
   }
-  if (expireAt > 0 && expireAt <= nowSeconds()) throw Errors.expired();
-  if (s.subs.has(channel)) throw Errors.alreadySubscribed(); // subscribed again while the proxy answered
+  if (r.isPrivate) throw Errors.permissionDenied();
+  // User-limited channels keep their own rule (Centrifugo asks the proxies only about the others).
+  if (r.options.subscribe_stream_proxy_enabled && r.allowedUsers === undefined) return subscribeStream(s, id, req, r);
+  if (r.options.subscribe_proxy_enabled && r.allowedUsers === undefined) {
+    const proxy = ctx.proxies.subscribe(r.options.subscribe_proxy_name);
+    if (proxy === undefined) throw Errors.notAvailable();
+    return subscribeThroughProxy(s, id, req, r, tagsFilter, proxy);
+  }
+  if (!canSubscribe({ r, user: s.user, insecure: cfg.client.insecure })) throw Errors.permissionDenied();
+  return subscribeWith(s, id, req, r, tagsFilter, NO_GRANT);
+}
+
+async function subscribeThroughProxy(
+  s: Session,
+  id: number,
+  req: SubscribeRequest,
+  r: ResolvedChannel,
+  tagsFilter: TagsFilter | undefined,
+  proxy: ProxyClient,
+): Promise<void> {
+  const granted = await proxySubscribe(s, proxy, r.channel, req.data);
+  if (s.closed) return;
+  await subscribeWith(s, id, req, r, tagsFilter, {
+    override: granted.override,
+    chanInfo: granted.info,
+    data: granted.data,
+    expireAt: granted.expireAt,
+    proxied: true,
+  });
+}
+
+/** The allowed subscription: options, then establish, the reply and live delivery. */
+function subscribeWith(
+  s: Session,
+  id: number,
+  req: SubscribeRequest,
+  r: ResolvedChannel,
+  tagsFilter: TagsFilter | undefined,
+  g: Grant,
+): Promise<void> | undefined {
+  const channel = r.channel;
+  if (g.expireAt > 0 && g.expireAt <= nowSeconds()) throw Errors.expired();
+  if (s.subs.has(channel)) throw Errors.alreadySubscribed(); // subscribed again while the token or proxy answered
 
   const opts = resolveSubscribeOptions({
     r,
-    // A proxied subscription takes the namespace options and the backend's override, not the client's flags.
-    req: proxied
-      ? {}
-      : {
-          ...(req.positioned !== undefined ? { positioned: req.positioned } : {}),
-          ...(req.recoverable !== undefined ? { recoverable: req.recoverable } : {}),
-          ...(req.join_leave !== undefined ? { join_leave: req.join_leave } : {}),
-        },
+    // The request's positioned / recoverable / join_leave flags.
+    req: g.proxied ? NO_FLAGS : req,
     user: s.user,
-    insecure,
-    ...(override !== undefined ? { override } : {}),
+    insecure: s.ctx.config.client.insecure,
+    override: g.override,
   });
+  const input: EstablishInput = {
+    r,
+    serverSide: false,
+    flags: opts,
+    recover: req.recover === true,
+    offset: req.offset ?? 0,
+    epoch: req.epoch ?? '',
+    rejectUnrecovered: ((req.flag ?? 0) & REJECT_UNRECOVERED) !== 0,
+    expireAt: g.expireAt,
+    // With a sub_refresh proxy the server refreshes the subscription: the client is not told it expires.
+    clientExpires: !r.options.sub_refresh_proxy_enabled,
+  };
+  if (g.chanInfo !== undefined) input.chanInfo = g.chanInfo;
+  if (g.data !== undefined) input.data = g.data;
   // Delta compression: granted when the namespace allows the requested type (otherwise full payloads, as Centrifugo).
-  const delta = req.delta === 'fossil' && r.options.allowed_delta_types.includes('fossil');
-  let est;
+  if (req.delta === 'fossil' && r.options.allowed_delta_types.includes('fossil')) input.delta = true;
+  if (tagsFilter !== undefined) input.tagsFilter = tagsFilter;
+  let est: Established | Promise<Established>;
   try {
-    est = await establish(s, {
-      r,
-      serverSide: false,
-      flags: opts,
-      recover: req.recover === true,
-      offset: req.offset ?? 0,
-      epoch: req.epoch ?? '',
-      rejectUnrecovered: ((req.flag ?? 0) & REJECT_UNRECOVERED) !== 0,
-      expireAt,
-      // With a sub_refresh proxy the server refreshes the subscription: the client is not told it expires.
-      clientExpires: !r.options.sub_refresh_proxy_enabled,
-      ...(chanInfo !== undefined ? { chanInfo } : {}),
-      ...(data !== undefined ? { data } : {}),
-      ...(delta ? { delta: true } : {}),
-      ...(tagsFilter !== undefined ? { tagsFilter } : {}),
-    });
+    est = establish(s, input);
   } catch (err) {
-    if (isSubscriptionGone(err) && s.closed) return;
+    if (isSubscriptionGone(err) && s.closed) return undefined;
     throw err;
   }
+  if (!(est instanceof Promise)) {
+    subscribed(s, id, est);
+    return undefined;
+  }
+  return est.then(
+    (e) => subscribed(s, id, e),
+    (err: unknown) => {
+      if (isSubscriptionGone(err) && s.closed) return;
+      throw err;
+    },
+  );
+}
+
+function subscribed(s: Session, id: number, est: Established): void {
   s.sendReply({ id, subscribe: est.result });
   est.complete();
 }

@@ -91,26 +91,30 @@ export class FakeVerifier implements TokenVerifier {
   }
   verifyConnectToken(token: string): Promise<ConnectTokenClaims> {
     try {
-      const c = this.parse(token);
-      if (typeof c['exp'] === 'number' && c['exp'] < Date.now() / 1000) throw new TokenExpiredError('exp');
-      const claims: ConnectTokenClaims = { sub: claimString(c['sub']) };
-      if (typeof c['exp'] === 'number') claims.exp = c['exp'];
-      if (typeof c['expire_at'] === 'number') claims.expire_at = c['expire_at'];
-      const info = bytes(c['info']);
-      if (info !== undefined) claims.info = info;
-      if (Array.isArray(c['channels'])) claims.channels = c['channels'] as string[];
-      if (c['subs'] !== undefined) {
-        const subs: NonNullable<ConnectTokenClaims['subs']> = {};
-        for (const [ch, v] of Object.entries(c['subs'] as Record<string, Json>)) {
-          const d = bytes(v['data']);
-          subs[ch] = d !== undefined ? { data: d } : {};
-        }
-        claims.subs = subs;
-      }
-      return Promise.resolve(claims);
+      return Promise.resolve(this.checkConnectToken(token));
     } catch (err) {
       return Promise.reject(err instanceof Error ? err : new Error(String(err)));
     }
+  }
+  /** Synchronous, as JwtVerifier's for HMAC tokens: the session's connect then completes without waiting. */
+  checkConnectToken(token: string): ConnectTokenClaims {
+    const c = this.parse(token);
+    if (typeof c['exp'] === 'number' && c['exp'] < Date.now() / 1000) throw new TokenExpiredError('exp');
+    const claims: ConnectTokenClaims = { sub: claimString(c['sub']) };
+    if (typeof c['exp'] === 'number') claims.exp = c['exp'];
+    if (typeof c['expire_at'] === 'number') claims.expire_at = c['expire_at'];
+    const info = bytes(c['info']);
+    if (info !== undefined) claims.info = info;
+    if (Array.isArray(c['channels'])) claims.channels = c['channels'] as string[];
+    if (c['subs'] !== undefined) {
+      const subs: NonNullable<ConnectTokenClaims['subs']> = {};
+      for (const [ch, v] of Object.entries(c['subs'] as Record<string, Json>)) {
+        const d = bytes(v['data']);
+        subs[ch] = d !== undefined ? { data: d } : {};
+      }
+      claims.subs = subs;
+    }
+    return claims;
   }
   verifySubscribeToken(token: string): Promise<SubscribeTokenClaims> {
     try {
