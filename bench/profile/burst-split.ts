@@ -5,6 +5,7 @@
 //   node --import tsx bench/profile/burst-split.ts [--reps 1] [--bursts 1] [--workers 2] [--sched rr|none]
 //        [--no-guard] [--clients 10000] [--first-clients N] [--node-flags "..."] [--gyre-args "..."]
 //        [--server-log FILE] [--gyre-dist DIR] [--worker-args "..."] [--centrifugo] [--gc] [--heap-sample N]
+//        [--port P] (the server's port, default 18600; rep r uses P + r - 1)
 // Each line of output is one burst. `window` is the burst in CLOCK_MONOTONIC seconds, to cut a
 // `perf record -k CLOCK_MONOTONIC -a -g` (with --node-flags --perf-basic-prof) to it: `perf script --time A,B`.
 // `--server-log FILE` appends the server's output (all workers) to FILE, and `log` is the burst's byte range in it,
@@ -253,7 +254,7 @@ async function burst(serverPid: number, port: number, n: string, sample: boolean
 
 async function main(): Promise<void> {
   for (let r = 0; r < reps; r++) {
-    const port = 18_600 + r;
+    const port = Number(get('--port') ?? 18_600) + r;
     const srv = await startServer(centrifugo ? 'centrifugo' : 'gyre', port, {
       gyreDist: resolve(get('--gyre-dist') ?? join(REPO, 'dist')),
       centrifugoBin: process.env['CENTRIFUGO_BIN'] ?? join(homedir(), 'go', 'bin', 'centrifugo'),
