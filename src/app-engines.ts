@@ -10,6 +10,7 @@ import { createMemoryEngine } from './engines/memory/index.js';
 import { connectPrimary, createPrimaryEngine, processPort, type PrimaryLink } from './engines/primary/index.js';
 import { createNatsEngine } from './engines/nats/index.js';
 import { createRedisEngine } from './engines/redis/index.js';
+import { createRedisNatsEngine } from './engines/redisnats/index.js';
 import type { Engine } from './engines/types.js';
 
 /** The config section an engine is created for: its slice is `config[section][type]`. */
@@ -44,6 +45,21 @@ export const engineFactories: Readonly<Record<string, EngineFactory>> = {
         await e.close();
         throw err;
       },
+    );
+  },
+  redisnats: ({ config, section, logger }) => {
+    if (section !== 'broker' || config.broker === undefined) {
+      return Promise.reject(new ConfigError('unsupported', `${section}.type`, 'redisnats is available as broker.type only'));
+    }
+    // validateConfig already refused it without enable_unreleased_features (Centrifugo refuses it the same way).
+    logger.warn('the redisnats broker is not released in Centrifugo, it may be changed or removed at any point');
+    const { slice, at } = redisSlice(config, section);
+    return Promise.resolve(
+      createRedisNatsEngine(slice, config.broker.nats, {
+        redisConfigPath: at,
+        onRedisError: (err, ctx) => logger.warn({ err, ...ctx }, 'redis connection problem'),
+        onNatsError: (err, ctx) => logger.warn({ err, ...ctx }, 'nats connection problem'),
+      }),
     );
   },
   nats: ({ config, section, logger }) => {

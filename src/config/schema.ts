@@ -397,7 +397,7 @@ export const configSchema = z.object({
   broker: z
     .object({
       enabled: bool(false),
-      type: z.enum(['memory', 'redis', 'nats']).default('memory'),
+      type: z.enum(['memory', 'redis', 'nats', 'redisnats']).default('memory'),
       redis: redisEngine.omit({ presence_ttl: true, presence_hash_field_ttl: true, presence_user_mapping: true }).prefault({}),
       nats: natsBroker.prefault({}),
     })
@@ -525,6 +525,8 @@ export const configSchema = z.object({
     })
     .prefault({}),
   pid_file: str(),
+  // Centrifugo's gate for unreleased features; Gyre's only one is `broker.type: redisnats` (validate.ts).
+  enable_unreleased_features: bool(false),
   // Gyre sends no usage statistics: `disabled: true` is what it does anyway, `false` (the default) changes nothing.
   usage_stats: z.object({ disabled: bool(false) }).prefault({}),
   // The store of map subscriptions; only the in-memory one is built (validate-map.ts refuses the others).

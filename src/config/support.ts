@@ -115,11 +115,17 @@ function defaultOf(obj: KeyNode | undefined, key: string): unknown {
   return child === undefined ? undefined : leafInfo.get(child)?.defaultValue;
 }
 
+/** The sub-sections a section's `type` uses: its own name, and both parts of the Redis + NATS broker. */
+function typeSections(type: unknown): readonly unknown[] {
+  return type === 'redisnats' ? ['redis', 'nats'] : [type];
+}
+
 /**
  * Whether key `k` of a section is switched off by the section itself, so that no value of it changes behaviour:
  * - the section has `enabled` and it is false (sse.handler_prefix while sse.enabled is false);
  * - the section has `disabled` and it is true;
- * - the section has `type` and k is the sub-section of another type (engine.redis.* while engine.type is memory);
+ * - the section has `type` and k is the sub-section of another type (engine.redis.* while engine.type is memory;
+ *   broker.redis.* and broker.nats.* are both in use under broker.type redisnats);
  * - a sibling `<p>_enabled` is false and k starts with `<p>_` (publish_proxy_name while publish_proxy_enabled is
  *   false).
  * The switches take their value from the input, or Centrifugo's default when absent.
@@ -129,7 +135,7 @@ function inert(k: string, section: Raw, cf: KeyNode): boolean {
   const value = (key: string): unknown => (key in section ? section[key] : defaultOf(cf, key));
   if (k !== 'enabled' && cf.fields.has('enabled') && asBool(value('enabled')) === false) return true;
   if (k !== 'disabled' && cf.fields.has('disabled') && asBool(value('disabled')) === true) return true;
-  if (cf.fields.has('type') && cf.fields.get(k)?.kind === 'object' && value('type') !== k) return true;
+  if (cf.fields.has('type') && cf.fields.get(k)?.kind === 'object' && !typeSections(value('type')).includes(k)) return true;
   for (const sibling of cf.fields.keys()) {
     if (!sibling.endsWith('_enabled') || sibling === k) continue;
     const prefix = sibling.slice(0, -'enabled'.length);

@@ -282,7 +282,8 @@ export interface ChannelConfig {
 }
 
 export type EngineType = 'memory' | 'redis';
-export type BrokerType = 'memory' | 'redis' | 'nats';
+/** `redisnats`: history in Redis (`broker.redis`), PUB/SUB and control in NATS (`broker.nats`); unreleased. */
+export type BrokerType = 'memory' | 'redis' | 'nats' | 'redisnats';
 
 /** Centrifugo's TLS block. Each *_pem holds raw PEM, base64-encoded PEM or a path to a PEM file. */
 export interface TlsConfig {
@@ -555,6 +556,11 @@ export interface GyreConfig {
     worker_node_args: string[];
   };
   pid_file: string;
+  /**
+   * Centrifugo's switch for unreleased features: `broker.type: redisnats` is refused without it. Optional so
+   * hand-built configs may omit it; loadConfig always fills it.
+   */
+  enable_unreleased_features?: boolean;
   /** Centrifugo's anonymous usage statistics; Gyre never sends any, whatever `disabled` says. */
   usage_stats: { disabled: boolean };
   /** Shared poll subscriptions (docs/shared-poll.md); optional so hand-built configs may omit it. */

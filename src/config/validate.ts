@@ -94,7 +94,16 @@ export function validateConfig(c: GyreConfig): void {
   validateProxies(c);
   validateSharedPoll(c);
   if (c.presence_manager?.enabled === true && c.presence_manager.type === 'redis') checkRedis(c.presence_manager.redis, 'presence_manager.redis');
-  if (c.broker?.enabled === true && c.broker.type === 'redis') checkRedis(c.broker.redis, 'broker.redis');
+  if (c.broker?.enabled === true && (c.broker.type === 'redis' || c.broker.type === 'redisnats')) {
+    checkRedis(c.broker.redis, 'broker.redis');
+  }
+  if (c.broker?.enabled === true && c.broker.type === 'redisnats' && c.enable_unreleased_features !== true) {
+    throw new ConfigError(
+      'cross_field',
+      'broker.type',
+      'the redisnats broker is unreleased in Centrifugo and requires enable_unreleased_features: true',
+    );
+  }
   for (const section of ['token', 'subscription_token'] as const) {
     const t = c.client[section];
     checkRegex(`client.${section}.audience_regex`, t.audience_regex);

@@ -79,8 +79,8 @@ export function encodeClientInfo(info: ClientInfo): Uint8Array {
 }
 
 /**
- * Publication protobuf: data (4), info (5), tags (7), delta (8), time (9). Offsets travel in the stream id /
- * prefix. `delta` marks a publication made with delta on a channel without history: the flag rides in the
+ * Publication protobuf: data (4), info (5), offset (6), tags (7), delta (8), time (9). On Redis offsets travel in
+ * the stream id / prefix (`offset` stays 0); on NATS a position another store assigned travels in `offset`. `delta` marks a publication made with delta on a channel without history: the flag rides in the
  * Publication there, as centrifuge's brokers carry it, and the receiving node clears it before delivery.
  */
 export function encodePublication(
@@ -89,10 +89,12 @@ export function encodePublication(
   tags: Readonly<Record<string, string>> | undefined,
   timeMs: number,
   delta = false,
+  offset = 0,
 ): Uint8Array {
   let size = data.length > 0 ? fieldSize(data.length) : 0;
   const ei = info !== undefined ? prepareInfo(info) : undefined;
   if (ei !== undefined) size += fieldSize(ei.size);
+  if (offset > 0) size += 1 + varintSize(offset);
   const tagPairs: Uint8Array[] = [];
   if (tags !== undefined) {
     for (const k of Object.keys(tags)) {
@@ -113,6 +115,10 @@ export function encodePublication(
     w.buf[w.pos++] = 0x2a;
     w.varint(ei.size);
     writeInfo(w, ei);
+  }
+  if (offset > 0) {
+    w.buf[w.pos++] = 0x30;
+    w.varint(offset);
   }
   for (let i = 0; i < tagPairs.length; i += 2) {
     const kb = tagPairs[i]!;

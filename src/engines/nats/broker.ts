@@ -6,11 +6,11 @@
 // the client has resubscribed, and the core is told that every subscribed channel may have missed publications.
 import type { Subscription } from '@nats-io/transport-node';
 import { Errors } from '../../protocol/errors.js';
-import type { ClientInfo } from '../../protocol/types.js';
+import type { ClientInfo, StreamPosition } from '../../protocol/types.js';
 import type { Broker, BrokerEventHandler, EngineCapabilities, PublishOptions, PublishResult } from '../types.js';
 import type { NatsLink } from './connection.js';
 import { NatsConnectionError } from './connection.js';
-import { encodePresencePush, encodePublicationPush, parseNatsPush, WireError } from './wire.js';
+import { encodePositionedPublicationPush, encodePresencePush, encodePublicationPush, parseNatsPush, WireError } from './wire.js';
 
 export interface NatsBrokerOptions {
   /** Subject prefix (`broker.nats.prefix`, default "centrifugo"). */
@@ -107,6 +107,29 @@ export class NatsBroker implements Broker {
     if (!validSubjectToken(channel)) return Promise.reject(Errors.badRequest());
     const payload = encodePublicationPush(channel, data, opts.clientInfo, opts.tags, Date.now(), opts.useDelta === true);
     return this.send(channel, payload).then(() => ({ suppressed: false }));
+  }
+
+  /**
+   * A publication whose stream position another store assigned (the redisnats broker: Redis appended it to the
+   * channel's history). Subscribers on every node receive it with that offset and epoch.
+   */
+  publishWithPosition(channel: string, data: Uint8Array, opts: PublishOptions, position: StreamPosition): Promise<void> {
+    if (!validSubjectToken(channel)) return Promise.reject(Errors.badRequest());
+    const payload = encodePositionedPublicationPush(
+      channel,
+      data,
+      opts.clientInfo,
+      opts.tags,
+      Date.now(),
+      position,
+      opts.useDelta === true,
+    );
+    return this.send(channel, payload);
+  }
+
+  /** Whether `channel` can be a NATS subject token (no wildcards, no whitespace); others get 107. */
+  static supportsChannel(channel: string): boolean {
+    return validSubjectToken(channel);
   }
 
   publishJoin(channel: string, info: ClientInfo): Promise<void> {

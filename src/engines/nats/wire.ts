@@ -48,6 +48,24 @@ export function encodePublicationPush(
   return framePush(channel, 4, encodePublication(data, info, tags, timeMs, delta));
 }
 
+/**
+ * Push carrying a publication whose stream position another store (Redis, in the redisnats broker) assigned:
+ * `offset` in Publication.offset and the epoch in the `__centrifugo_epoch` tag, as Centrifugo's
+ * NatsBroker.PublishWithStreamPosition sends them. parseNatsPush reads them back and strips the tag.
+ */
+export function encodePositionedPublicationPush(
+  channel: string,
+  data: Uint8Array,
+  info: ClientInfo | undefined,
+  tags: Readonly<Record<string, string>> | undefined,
+  timeMs: number,
+  position: StreamPosition,
+  delta = false,
+): Uint8Array {
+  const withEpoch = { ...tags, [EPOCH_TAG]: position.epoch };
+  return framePush(channel, 4, encodePublication(data, info, withEpoch, timeMs, delta, position.offset));
+}
+
 /** Push carrying a join (5) or leave (6): Join/Leave{info (1)}. */
 export function encodePresencePush(channel: string, kind: 'join' | 'leave', info: ClientInfo): Uint8Array {
   const ci = encodeClientInfo(info);

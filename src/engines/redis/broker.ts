@@ -76,7 +76,8 @@ export class RedisBroker implements Broker, HistoryStore {
     const useDelta = opts.useDelta === true;
     // Without history the delta flag rides in the Publication (there is no previous one to send along).
     const payload = encodePublication(data, opts.clientInfo, opts.tags, Date.now(), useDelta && !withHistory);
-    const pubsubChannel = shard.keys.pubsub(channel);
+    // A commands-only shard (the redisnats broker) stores history and idempotency results but publishes nothing.
+    const pubsubChannel = shard.commandsOnly ? '' : shard.keys.pubsub(channel);
     const key = opts.idempotencyKey !== undefined && opts.idempotencyKey !== '' ? opts.idempotencyKey : undefined;
     if (withHistory) {
       const r = await this.history.appendRaw(shard, channel, {
@@ -96,7 +97,7 @@ export class RedisBroker implements Broker, HistoryStore {
       );
       return { suppressed: toNumber(reply) === 1 };
     }
-    await shard.publish('publish', pubsubChannel, payload, shard.keys.stream(channel));
+    if (!shard.commandsOnly) await shard.publish('publish', pubsubChannel, payload, shard.keys.stream(channel));
     return { suppressed: false };
   }
 
@@ -110,6 +111,7 @@ export class RedisBroker implements Broker, HistoryStore {
 
   private async publishPresence(channel: string, kind: 'join' | 'leave', info: ClientInfo): Promise<void> {
     const shard = this.shards.of(channel);
+    if (shard.commandsOnly) return;
     const frame = framePresenceEvent(kind, info);
     await shard.publish(kind, shard.keys.pubsub(channel), frame, shard.keys.stream(channel));
   }

@@ -88,7 +88,7 @@ export function createRedisEngine(cfg: RedisEngineConfig, opts: RedisEngineOptio
       const problems: string[] = [];
       for (const s of shards.list) {
         if (!s.commandsUp) problems.push(`redis ${s.label}: not connected`);
-        else if (!s.pubsub.up) problems.push(`redis ${s.label}: PUB/SUB not live`);
+        else if (!s.commandsOnly && !s.pubsub.up) problems.push(`redis ${s.label}: PUB/SUB not live`);
       }
       return { ok: problems.length === 0, problems };
     },

@@ -18,6 +18,11 @@ export interface ShardEvents {
 }
 
 export interface ShardTuning {
+  /**
+   * Command connections only, no PUB/SUB connection (the `redisnats` broker: Redis keeps history and idempotency
+   * results, NATS carries publications and control).
+   */
+  commandsOnly?: boolean;
   pingIntervalMs?: number;
   backoffBaseMs?: number;
   backoffMaxMs?: number;
@@ -31,6 +36,8 @@ export class RedisShard {
   readonly keys: KeyNames;
   readonly client: CommandClient;
   readonly pubsub: PubSubConnection;
+  /** No PUB/SUB connection is opened (ShardTuning.commandsOnly). */
+  readonly commandsOnly: boolean;
   private clusterCursor = 0;
   private closing = false;
   private revive: NodeJS.Timeout | undefined = undefined;
@@ -49,6 +56,7 @@ export class RedisShard {
     events: ShardEvents,
     tuning: ShardTuning = {},
   ) {
+    this.commandsOnly = tuning.commandsOnly === true;
     this.keys = keyNames(prefix, spec.mode === 'cluster');
     this.client = spec.mode === 'cluster' ? this.newCluster() : this.newNode(true);
     const pubsubOpts: ConstructorParameters<typeof PubSubConnection>[0] = {
@@ -74,9 +82,10 @@ export class RedisShard {
     return this.spec.label;
   }
 
-  /** Connects the command client, then the PUB/SUB connection (subscribed to the shard channel). */
+  /** Connects the command client, then (unless commands only) the PUB/SUB connection, on the shard channel. */
   async start(): Promise<void> {
     await this.client.connect();
+    if (this.commandsOnly) return;
     await this.pubsub.subscribeFixed([this.keys.shardChannel]);
     await this.pubsub.start();
   }
