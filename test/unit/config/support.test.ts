@@ -51,6 +51,8 @@ const REFUSED: ReadonlyArray<readonly [string, Record<string, unknown>]> = [
   ['consumers[0].kafka.assume_role_arn', { consumers: [{ name: 'kk', enabled: true, type: 'kafka', kafka: { assume_role_arn: 'arn:aws:iam::1:role/x' } }] }],
   ['admin.web_path', { admin: { enabled: true, web_path: '/srv/admin' } }],
   ['broker.nats.raw_mode.enabled', { broker: { enabled: true, type: 'nats', nats: { raw_mode: { enabled: true } } } }],
+  // Both parts of the Redis + NATS broker are in use: a NATS key Gyre lacks is refused there too.
+  ['broker.nats.raw_mode.enabled', { enable_unreleased_features: true, broker: { enabled: true, type: 'redisnats', nats: { raw_mode: { enabled: true } } } }],
   
   ['websocket.use_write_buffer_pool', { websocket: { use_write_buffer_pool: true } }],
   ['webtransport', { webtransport: true }],

@@ -126,6 +126,23 @@ describe('validateConsumers', () => {
     }
   });
 
+  it('broker.type redisnats needs enable_unreleased_features, as in Centrifugo; its Redis keys are checked', () => {
+    const redisnats = { GYRE_BROKER_ENABLED: 'true', GYRE_BROKER_TYPE: 'redisnats' };
+    const e = errorFor(redisnats);
+    assert.equal(e.code, 'cross_field');
+    assert.equal(e.path, 'broker.type');
+    assert.match(e.reason, /redisnats broker is unreleased.*enable_unreleased_features: true/);
+    const on = { ...redisnats, GYRE_ENABLE_UNRELEASED_FEATURES: 'true' };
+    const r = loadConfig({ file: EMPTY, env: { ...on, GYRE_BROKER_REDIS_ADDRESS: 'redis://10.0.0.1:6379', GYRE_BROKER_NATS_PREFIX: 'p' } });
+    assert.equal(r.config.broker?.type, 'redisnats');
+    assert.equal(r.config.enable_unreleased_features, true);
+    assert.deepEqual(r.config.broker?.redis.address, ['redis://10.0.0.1:6379']);
+    assert.equal(r.config.broker?.nats.prefix, 'p');
+    assert.equal(errorFor({ ...on, GYRE_BROKER_REDIS_HISTORY_USE_LISTS: 'true' }).path, 'broker.redis.history_use_lists');
+    // Not enabled: the section is unused, so the type alone is no error.
+    assert.equal(loadConfig({ file: EMPTY, env: { GYRE_BROKER_TYPE: 'redisnats' } }).config.broker?.type, 'redisnats');
+  });
+
   it('an enabled kafka consumer needs brokers, topics and a consumer group', () => {
     const base = { name: 'ab', type: 'kafka', enabled: true };
     const k = { brokers: ['127.0.0.1:9092'], topics: ['t'], consumer_group: 'g' };

@@ -1,7 +1,13 @@
 // The Push bytes on NATS client subjects, against hand-assembled protobuf (centrifugal/protocol client.proto).
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { encodePresencePush, encodePublicationPush, parseNatsPush, WireError } from '../../../../src/engines/nats/wire.js';
+import {
+  encodePositionedPublicationPush,
+  encodePresencePush,
+  encodePublicationPush,
+  parseNatsPush,
+  WireError,
+} from '../../../../src/engines/nats/wire.js';
 
 const t = (s: string): number[] => [...new TextEncoder().encode(s)];
 const field = (tag: number, body: number[]): number[] => [tag, body.length, ...body];
@@ -39,6 +45,18 @@ describe('nats wire', () => {
     assert.deepEqual(back.position, { offset: 7, epoch: 'ep' });
     assert.equal(back.pub.offset, 7);
     assert.equal(back.pub.tags, undefined);
+  });
+
+  it('Gyre sends a position as the same bytes (redisnats): offset(6), the user tags, then the epoch tag', () => {
+    const bytes = encodePositionedPublicationPush('ch', new Uint8Array(t('x')), undefined, { k: 'v' }, 0, { offset: 300, epoch: 'ep' });
+    const tags = [...field(0x3a, [...field(0x0a, t('k')), ...field(0x12, t('v'))]), ...field(0x3a, [...field(0x0a, t('__centrifugo_epoch')), ...field(0x12, t('ep'))])];
+    const pub = [...field(0x22, t('x')), 0x30, 0xac, 0x02, ...tags];
+    assert.deepEqual([...bytes], [...field(0x12, t('ch')), ...field(0x22, pub)]);
+    const back = parseNatsPush(bytes);
+    assert.equal(back.kind, 'publication');
+    if (back.kind !== 'publication') return;
+    assert.deepEqual(back.position, { offset: 300, epoch: 'ep' });
+    assert.deepEqual(back.pub.tags, { k: 'v' });
   });
 
   it('malformed input is a WireError, never something else', () => {
