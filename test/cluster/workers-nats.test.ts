@@ -13,17 +13,7 @@ import { redisAvailable, startRedis, type RedisServer } from '../harness/redis.j
 import { waitFor } from '../harness/wait.js';
 import { natsNodeConfig, startGyreNatsNodes, type GyreNatsNode } from '../nats/nodes.js';
 import { infoLists, subscribedClient, uniq, type ServerNode } from '../redis/scenarios.js';
-
-interface NodeInfo {
-  uid: string;
-  name: string;
-  num_clients: number;
-}
-
-async function info(n: ServerNode): Promise<NodeInfo[]> {
-  const r = await callApi(n.apiUrl, 'info', {});
-  return (r.body as { result: { nodes: NodeInfo[] } }).result.nodes;
-}
+import { clientsOnBothWorkers } from './worker-spread.js';
 
 const ok = (await natsAvailable()) && (await redisAvailable());
 
@@ -62,22 +52,7 @@ describe('worker processes with the NATS broker', { timeout: 180_000, skip: ok ?
   it('publications cross between both workers and the other node, each once; presence counts every client', async () => {
     const b = other[0]!;
     const ch = uniq('xx:wn');
-    const onWorkers: Awaited<ReturnType<typeof subscribedClient>>[] = [];
-    // Connect until each worker holds a client (the kernel picks the worker; info counts arrive with the 3 s
-    // heartbeats: once they add up to the clients connected, the view is current).
-    for (let i = 0; i < 16; i++) {
-      onWorkers.push(await subscribedClient(pool, w, `wn-u${i}`, ch));
-      const nodes = await waitFor(
-        async () => {
-          const seen = (await info(b)).filter((n) => n.name === 'gyre-w');
-          return seen.length === 2 && seen.reduce((a, n) => a + n.num_clients, 0) === onWorkers.length ? seen : false;
-        },
-        { what: 'worker counts caught up', timeoutMs: 10_000, intervalMs: 250 },
-      );
-      if (nodes.every((n) => n.num_clients >= 1)) break;
-    }
-    const spread = (await info(b)).filter((n) => n.name === 'gyre-w');
-    assert.ok(spread.every((n) => n.num_clients >= 1), `a client on each worker: ${JSON.stringify(spread)}`);
+    const onWorkers = await clientsOnBothWorkers(pool, w, b, 'gyre-w', 'wn-u', ch);
     const onOther = await subscribedClient(pool, b, 'wn-other', ch);
     const everyone = [...onWorkers, onOther];
 

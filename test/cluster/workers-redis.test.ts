@@ -11,17 +11,7 @@ import { startRedis, type RedisServer } from '../harness/redis.js';
 import { waitFor } from '../harness/wait.js';
 import { redisClusterConfig, startGyreNodes, type GyreNode } from '../redis/nodes.js';
 import { infoLists, subscribedClient, uniq, type ServerNode } from '../redis/scenarios.js';
-
-interface NodeInfo {
-  uid: string;
-  name: string;
-  num_clients: number;
-}
-
-async function info(n: ServerNode): Promise<NodeInfo[]> {
-  const r = await callApi(n.apiUrl, 'info', {});
-  return (r.body as { result: { nodes: NodeInfo[] } }).result.nodes;
-}
+import { clientsOnBothWorkers } from './worker-spread.js';
 
 describe('worker processes on the Redis engine', { timeout: 180_000 }, () => {
   let redis: RedisServer;
@@ -58,22 +48,7 @@ describe('worker processes on the Redis engine', { timeout: 180_000 }, () => {
   it('publications cross between both workers and the other node in one offset order; presence counts every client', async () => {
     const b = other[0]!;
     const ch = uniq('xx:wr');
-    const onWorkers: Awaited<ReturnType<typeof subscribedClient>>[] = [];
-    // Connect until each worker holds a client (the kernel picks the worker; info counts arrive with the 3 s
-    // heartbeats: once they add up to the clients connected, the view is current).
-    for (let i = 0; i < 16; i++) {
-      onWorkers.push(await subscribedClient(pool, w, `wr-u${i}`, ch));
-      const nodes = await waitFor(
-        async () => {
-          const seen = (await info(b)).filter((n) => n.name === 'gyre-w');
-          return seen.length === 2 && seen.reduce((a, n) => a + n.num_clients, 0) === onWorkers.length ? seen : false;
-        },
-        { what: 'worker counts caught up', timeoutMs: 10_000, intervalMs: 250 },
-      );
-      if (nodes.every((n) => n.num_clients >= 1)) break;
-    }
-    const spread = (await info(b)).filter((n) => n.name === 'gyre-w');
-    assert.ok(spread.every((n) => n.num_clients >= 1), `a client on each worker: ${JSON.stringify(spread)}`);
+    const onWorkers = await clientsOnBothWorkers(pool, w, b, 'gyre-w', 'wr-u', ch);
     const onOther = await subscribedClient(pool, b, 'wr-other', ch);
     const everyone = [...onWorkers, onOther];
 
