@@ -10,7 +10,7 @@ import type { ClientInfo, StreamPosition } from '../../protocol/types.js';
 import type { Broker, BrokerEventHandler, EngineCapabilities, PublishOptions, PublishResult } from '../types.js';
 import type { NatsLink } from './connection.js';
 import { NatsConnectionError } from './connection.js';
-import { encodePositionedPublicationPush, encodePresencePush, encodePublicationPush, parseNatsPush, WireError } from './wire.js';
+import { encodePresencePush, encodePublicationPush, parseNatsPush, WireError } from './wire.js';
 
 export interface NatsBrokerOptions {
   /** Subject prefix (`broker.nats.prefix`, default "centrifugo"). */
@@ -104,9 +104,7 @@ export class NatsBroker implements Broker {
   }
 
   publish(channel: string, data: Uint8Array, opts: PublishOptions): Promise<PublishResult> {
-    if (!validSubjectToken(channel)) return Promise.reject(Errors.badRequest());
-    const payload = encodePublicationPush(channel, data, opts.clientInfo, opts.tags, Date.now(), opts.useDelta === true);
-    return this.send(channel, payload).then(() => ({ suppressed: false }));
+    return this.sendPublication(channel, data, opts, undefined).then(() => ({ suppressed: false }));
   }
 
   /**
@@ -114,17 +112,18 @@ export class NatsBroker implements Broker {
    * channel's history). Subscribers on every node receive it with that offset and epoch.
    */
   publishWithPosition(channel: string, data: Uint8Array, opts: PublishOptions, position: StreamPosition): Promise<void> {
+    return this.sendPublication(channel, data, opts, position);
+  }
+
+  private sendPublication(
+    channel: string,
+    data: Uint8Array,
+    opts: PublishOptions,
+    position: StreamPosition | undefined,
+  ): Promise<void> {
     if (!validSubjectToken(channel)) return Promise.reject(Errors.badRequest());
-    const payload = encodePositionedPublicationPush(
-      channel,
-      data,
-      opts.clientInfo,
-      opts.tags,
-      Date.now(),
-      position,
-      opts.useDelta === true,
-    );
-    return this.send(channel, payload);
+    const useDelta = opts.useDelta === true;
+    return this.send(channel, encodePublicationPush(channel, data, opts.clientInfo, opts.tags, Date.now(), useDelta, position));
   }
 
   /** Whether `channel` can be a NATS subject token (no wildcards, no whitespace); others get 107. */

@@ -35,7 +35,10 @@ function framePush(channel: string, field: number, body: Uint8Array): Uint8Array
 
 /**
  * Push carrying a publication, as Centrifugo's NatsBroker.Publish builds it; `delta` sets Publication.delta for
- * a publication made with delta (the receiving node clears it: NATS carries no previous publication).
+ * a publication made with delta (the receiving node clears it: NATS carries no previous publication). With a
+ * `position` another store assigned (Redis, in the redisnats broker), the offset goes in Publication.offset and
+ * the epoch in the `__centrifugo_epoch` tag, as Centrifugo's NatsBroker.PublishWithStreamPosition sends them;
+ * parseNatsPush reads them back and strips the tag.
  */
 export function encodePublicationPush(
   channel: string,
@@ -44,24 +47,9 @@ export function encodePublicationPush(
   tags: Readonly<Record<string, string>> | undefined,
   timeMs: number,
   delta = false,
+  position?: StreamPosition,
 ): Uint8Array {
-  return framePush(channel, 4, encodePublication(data, info, tags, timeMs, delta));
-}
-
-/**
- * Push carrying a publication whose stream position another store (Redis, in the redisnats broker) assigned:
- * `offset` in Publication.offset and the epoch in the `__centrifugo_epoch` tag, as Centrifugo's
- * NatsBroker.PublishWithStreamPosition sends them. parseNatsPush reads them back and strips the tag.
- */
-export function encodePositionedPublicationPush(
-  channel: string,
-  data: Uint8Array,
-  info: ClientInfo | undefined,
-  tags: Readonly<Record<string, string>> | undefined,
-  timeMs: number,
-  position: StreamPosition,
-  delta = false,
-): Uint8Array {
+  if (position === undefined) return framePush(channel, 4, encodePublication(data, info, tags, timeMs, delta));
   const withEpoch = { ...tags, [EPOCH_TAG]: position.epoch };
   return framePush(channel, 4, encodePublication(data, info, withEpoch, timeMs, delta, position.offset));
 }

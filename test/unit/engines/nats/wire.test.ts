@@ -2,7 +2,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import {
-  encodePositionedPublicationPush,
   encodePresencePush,
   encodePublicationPush,
   parseNatsPush,
@@ -48,7 +47,7 @@ describe('nats wire', () => {
   });
 
   it('Gyre sends a position as the same bytes (redisnats): offset(6), the user tags, then the epoch tag', () => {
-    const bytes = encodePositionedPublicationPush('ch', new Uint8Array(t('x')), undefined, { k: 'v' }, 0, { offset: 300, epoch: 'ep' });
+    const bytes = encodePublicationPush('ch', new Uint8Array(t('x')), undefined, { k: 'v' }, 0, false, { offset: 300, epoch: 'ep' });
     const tags = [...field(0x3a, [...field(0x0a, t('k')), ...field(0x12, t('v'))]), ...field(0x3a, [...field(0x0a, t('__centrifugo_epoch')), ...field(0x12, t('ep'))])];
     const pub = [...field(0x22, t('x')), 0x30, 0xac, 0x02, ...tags];
     assert.deepEqual([...bytes], [...field(0x12, t('ch')), ...field(0x22, pub)]);
