@@ -4,7 +4,8 @@
 // Order: type-check (tsc: server, client page, client worker), build client/dist, lint (eslint, type-aware), tests;
 // each flag skips only its own step.
 import { spawnSync } from 'node:child_process';
-import { readdirSync, statSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 
 const root = new URL('..', import.meta.url).pathname;
@@ -70,9 +71,29 @@ if (!skipLint) {
 }
 
 console.log(`> node --test (${files.length} files)`);
+// TAP (or spec on a terminal) to stdout as before, and the failures alone to a file that is printed at the end.
+const failuresDir = mkdtempSync(join(tmpdir(), 'gyre-test-failures-'));
+const failuresFile = join(failuresDir, 'failures.txt');
+const mainReporter = process.stdout.isTTY ? 'spec' : 'tap';
 const r = spawnSync(
   process.execPath,
-  ['--import', 'tsx', '--test', '--test-concurrency=2', '--test-timeout=120000', ...files.map((f) => relative(root, f))],
+  [
+    '--import',
+    'tsx',
+    '--test',
+    '--test-concurrency=2',
+    '--test-timeout=120000',
+    `--test-reporter=${mainReporter}`,
+    '--test-reporter-destination=stdout',
+    `--test-reporter=${join(root, 'scripts/failures-reporter.mjs')}`,
+    `--test-reporter-destination=${failuresFile}`,
+    ...files.map((f) => relative(root, f)),
+  ],
   { cwd: root, stdio: 'inherit', env: { ...process.env, GYRE_TEST: '1' } },
 );
+if (existsSync(failuresFile)) {
+  console.log('> failures');
+  console.log(readFileSync(failuresFile, 'utf8').trimEnd());
+}
+rmSync(failuresDir, { recursive: true, force: true });
 process.exit(r.status ?? 1);
