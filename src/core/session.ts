@@ -14,6 +14,7 @@ import { hot, metrics } from '../metrics/registry.js';
 import { observeCommand, subscriptionsInflight } from '../metrics/observe.js';
 import { countDeliveries } from '../metrics/messages.js';
 import { METRIC_ACCEPT_PROTOCOL, metricClientName, metricClientVersion } from '../metrics/client-labels.js';
+import { Children2, Children3 } from '../metrics/children.js';
 import type { CoreContext } from './context.js';
 import { SessionState } from './session-state.js';
 import { SessionTimers } from './session-timers.js';
@@ -21,24 +22,21 @@ import { SubState, type Subscription } from './subscription.js';
 import { Writer } from './writer.js';
 import { uniConnectDisconnect } from './uni-connect.js';
 
-/** Label objects shared by every session with the same transport and format (they never change). */
-const recvLabelCache = new Map<string, { transport: string; frame_type: string; channel_namespace: string }>();
-/** The client-label sets, shared by every session with the same ones (a few: the values are bounded). */
-const connectionLabelCache = new Map<string, ConnectionLabels>();
-
 export interface ConnectionLabels {
   key: string;
   labels: { transport: string; accept_protocol: string; client_name: string; client_version: string };
 }
 
-function labelsFor<L>(cache: Map<string, L>, key: string, make: () => L): L {
-  let l = cache.get(key);
-  if (l === undefined) {
-    l = make();
-    cache.set(key, l);
-  }
-  return l;
-}
+/** Label objects shared by every session with the same transport and format (they never change). */
+const recvLabelCache = new Children2((transport, frameType) => ({
+  key: transport + frameType,
+  labels: { transport, frame_type: frameType, channel_namespace: '' },
+}));
+/** The client-label sets, shared by every session with the same ones (a few: the values are bounded). */
+const connectionLabelCache = new Children3<ConnectionLabels>((transport, name, version) => ({
+  key: `${transport}\u0000${name}\u0000${version}`,
+  labels: { transport, accept_protocol: METRIC_ACCEPT_PROTOCOL, client_name: name, client_version: version },
+}));
 
 export { SessionState } from './session-state.js';
 
@@ -143,8 +141,9 @@ export class Session implements SessionPort {
     });
     this.lowWater = Math.max(1, Math.floor(ctx.config.client.queue_max_size / 4));
     const frameType = this.json ? 'text' : 'binary';
-    this.recvKey = info.name + frameType;
-    this.recvLabels = labelsFor(recvLabelCache, this.recvKey, () => ({ transport: info.name, frame_type: frameType, channel_namespace: '' }));
+    const recv = recvLabelCache.get(info.name, frameType);
+    this.recvKey = recv.key;
+    this.recvLabels = recv.labels;
     this.timers = new SessionTimers(this);
     this.timers.startStale();
   }
@@ -445,13 +444,7 @@ export class Session implements SessionPort {
    */
   connectionLabels(): ConnectionLabels {
     if (this.clientLabels === undefined) {
-      const name = metricClientName(this.clientName);
-      const version = metricClientVersion(this.clientVersion);
-      const key = `${this.transportName}\u0000${name}\u0000${version}`;
-      this.clientLabels = labelsFor(connectionLabelCache, key, () => ({
-        key,
-        labels: { transport: this.transportName, accept_protocol: METRIC_ACCEPT_PROTOCOL, client_name: name, client_version: version },
-      }));
+      this.clientLabels = connectionLabelCache.get(this.transportName, metricClientName(this.clientName), metricClientVersion(this.clientVersion));
     }
     return this.clientLabels;
   }

@@ -6,8 +6,8 @@ import { ErrorCode } from '../protocol/codes.js';
 import type { Publication, StreamPosition, SubscribeResult } from '../protocol/types.js';
 import { UnrecoverablePositionError, type HistoryReadResult } from '../engines/types.js';
 import { performance } from 'node:perf_hooks';
-import { hot, metrics } from '../metrics/registry.js';
-import { observeRecovery, subscriptionsInflight } from '../metrics/observe.js';
+import { metrics } from '../metrics/registry.js';
+import { countSubscriptionAccepted, observeRecovery, subscriptionsInflight } from '../metrics/observe.js';
 import type { ResolvedChannel } from './channels.js';
 import { fullForDelta, recoveredForDelta } from './delta.js';
 import { cacheRecovery, checkPosition, mergeRecovered, streamRecovery, withEpoch } from './recovery.js';
@@ -284,28 +284,6 @@ export function takeBuffered(sub: Subscription): Publication[] {
   return out;
 }
 
-interface AcceptedLabels {
-  readonly key: string;
-  readonly labels: { readonly client_name: string; readonly channel_namespace: string };
-}
-
-/** subscriptions_accepted's batching key and labels by client name, then namespace (both bounded sets). */
-const acceptedLabelSets = new Map<string, Map<string, AcceptedLabels>>();
-
-function acceptedLabels(name: string, namespace: string): AcceptedLabels {
-  let byNamespace = acceptedLabelSets.get(name);
-  if (byNamespace === undefined) {
-    byNamespace = new Map();
-    acceptedLabelSets.set(name, byNamespace);
-  }
-  let l = byNamespace.get(namespace);
-  if (l === undefined) {
-    l = { key: `${name}\u0000${namespace}`, labels: { client_name: name, channel_namespace: namespace } };
-    byNamespace.set(namespace, l);
-  }
-  return l;
-}
-
 /** Switches a subscription to live delivery after its reply: buffered publications first, then the join. */
 export function complete(s: Session, sub: Subscription): void {
   if (sub.state !== SubState.Subscribing || s.closed) return;
@@ -313,8 +291,7 @@ export function complete(s: Session, sub: Subscription): void {
   const buf = sub.buffer;
   sub.buffer = null;
   const name = s.metricName;
-  const l = acceptedLabels(name, sub.namespace);
-  hot.subscriptionsAccepted.inc(l.key, l.labels);
+  countSubscriptionAccepted(name, sub.namespace);
   subscriptionsInflight(name, sub.namespace, 1);
   if (buf !== null) {
     for (let i = 0; i < buf.length; i++) {

@@ -6,7 +6,9 @@
 // client (connect, refresh, unsubscribe). All batched (./batched.ts): these run once or more per publication.
 // The two node message counts carry channel_namespace="" like Centrifugo 6.9.1's (it sets no namespace resolver,
 // so every one of its series has the empty label); the per-namespace view is gyre_node_deliveries_total.
+import type { LabelValues } from 'prom-client';
 import { BatchedCounter } from './batched.js';
+import { Children2, type BatchedLabels } from './children.js';
 import { metrics } from './registry.js';
 
 /** The broker messages Centrifugo counts per type (its `control` and map types are counted where they are sent). */
@@ -33,7 +35,13 @@ export function countReceived(type: BrokerMessageType): void {
   received.inc(type, LABELS[type]);
 }
 
+const deliveryLabels = new Children2<BatchedLabels<LabelValues<'type' | 'channel_namespace'>>>((type, namespace) => ({
+  key: `${type}\u0000${namespace}`,
+  labels: { type, channel_namespace: namespace },
+}));
+
 /** `n` messages of `type` written to local clients (`namespace` '' for the client-level pushes). */
 export function countDeliveries(type: string, namespace: string, n = 1): void {
-  deliveries.inc(`${type}\u0000${namespace}`, { type, channel_namespace: namespace }, n);
+  const l = deliveryLabels.get(type, namespace);
+  deliveries.inc(l.key, l.labels, n);
 }

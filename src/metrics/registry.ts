@@ -276,7 +276,7 @@ export const redisMetrics = {
 } as const;
 
 // ---- Centrifugo parity (issue 12): more of Centrifugo's names, types, labels and buckets for dashboard 13039,
-// plus Gyre's handshake and recovery timings. Hot-path users keep label children cached (see `childOf`).
+// plus Gyre's handshake and recovery timings. Hot-path users keep label children cached (./children.ts).
 
 /** Centrifugo's millisecond-to-second buckets (client command and ping/pong histograms). */
 const CF_DURATION_BUCKETS = [0.0001, 0.00025, 0.0005, 0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
@@ -418,15 +418,6 @@ export const parity = {
   }),
 } as const;
 
-/** A per-key cache of label children, so hot paths hash labels once per distinct key. */
-export function childOf<C>(cache: Map<string, C>, key: string, make: () => C): C {
-  let c = cache.get(key);
-  if (c === undefined) {
-    c = make();
-    cache.set(key, c);
-  }
-  return c;
-}
 // ---- end of Centrifugo parity block
 
 /** The client command methods whose duration summary and histogram a fresh Centrifugo 6.9.1 already lists, at 0. */

@@ -3,8 +3,7 @@
 // echoes type 4 and carries the channel's epoch, against which the client keeps its key versions.
 import { Errors } from '../../protocol/errors.js';
 import type { SubscribeRequest, SubscribeResult } from '../../protocol/types.js';
-import { subscriptionsInflight } from '../../metrics/observe.js';
-import { hot } from '../../metrics/registry.js';
+import { countSubscriptionAccepted, subscriptionsInflight } from '../../metrics/observe.js';
 import type { ResolvedChannel } from '../channels.js';
 import { nowSeconds, resolveForClient, ttlSeconds } from '../commands/common.js';
 import { proxySubscribe } from '../commands/subscribe-proxy.js';
@@ -69,7 +68,7 @@ export async function handleSharedPollSubscribe(s: Session, id: number, channel:
   sub.onRemoved = () => manager.detach(sp);
   s.subs.set(channel, sub);
   manager.attach(sp);
-  hot.subscriptionsAccepted.inc(`${s.metricName}\u0000${sub.namespace}`, { client_name: s.metricName, channel_namespace: sub.namespace });
+  countSubscriptionAccepted(s.metricName, sub.namespace);
   subscriptionsInflight(s.metricName, sub.namespace, 1);
 
   const result: SubscribeResult = { type: SHARED_POLL_TYPE };
