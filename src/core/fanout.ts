@@ -38,7 +38,7 @@ export class Fanout implements BrokerEventHandler {
   ): void {
     const entry = this.hub.channels.get(channel);
     if (entry === undefined) return;
-    if (publishedAtMs !== undefined) observePubSubLag(entry.namespace, publishedAtMs);
+    if (publishedAtMs !== undefined) observePubSubLag(publishedAtMs);
     const started = performance.now();
     const subs = entry.subs;
     const offset = position !== undefined ? position.offset : (pub.offset ?? 0);
@@ -108,8 +108,8 @@ export class Fanout implements BrokerEventHandler {
       this.hub.endIteration();
     }
     if (delivered > 0) countDeliveries('publication', entry.namespace, delivered);
-    if (tagsDropped > 0) countTagsFilterDropped(entry.namespace, tagsDropped);
-    observeBroadcast('publication', entry.namespace, (performance.now() - started) / 1000);
+    if (tagsDropped > 0) countTagsFilterDropped(tagsDropped);
+    observeBroadcast('publication', (performance.now() - started) / 1000);
     this.runDeferred();
   }
 

@@ -39,7 +39,7 @@ export class Hub {
   }
 
   addSession(s: Session): void {
-    countAction('add_client', '');
+    countAction('add_client');
     // In flight from here to removeSession, as Centrifugo counts them (a connection that never connected is not).
     if (!this.sessions.has(s.id)) {
       const l = s.connectionLabels();
@@ -57,7 +57,7 @@ export class Hub {
 
   removeSession(s: Session): void {
     if (this.sessions.get(s.id) !== s) return;
-    countAction('remove_client', '');
+    countAction('remove_client');
     const l = s.connectionLabels();
     hot.connectionsInflight.dec(l.key, l.labels);
     this.sessions.delete(s.id);
@@ -106,9 +106,9 @@ export class Hub {
     if (entry === undefined) {
       entry = new ChannelEntry(sub.channel, namespace);
       this.channels.set(sub.channel, entry);
-      countAction('broker_subscribe', namespace);
+      countAction('broker_subscribe');
     }
-    countAction('add_subscription', namespace);
+    countAction('add_subscription');
     sub.hubIndex = entry.subs.length;
     entry.subs.push(sub);
     this.numSubsValue++;
@@ -123,7 +123,7 @@ export class Hub {
       return;
     }
     sub.state = SubState.Removed;
-    countAction('remove_subscription', sub.namespace);
+    countAction('remove_subscription');
     if (this.iterating > 0) {
       this.deferred.push(sub);
       return;
@@ -158,7 +158,7 @@ export class Hub {
     }
     if (arr.length === 0) {
       this.channels.delete(sub.channel);
-      countAction('broker_unsubscribe', entry.namespace);
+      countAction('broker_unsubscribe');
       this.brokerSubs.changed(sub.channel);
     }
   }

@@ -28,17 +28,8 @@ export function buildLiveParts(
   return Object.freeze({
     config,
     resolver,
-    publisher: new Publisher(broker, config.channel.history_meta_ttl, (channel) => namespaceLabel(resolver, channel)),
+    publisher: new Publisher(broker, config.channel.history_meta_ttl),
     tokenVerifier,
     proxies,
   });
-}
-
-/** The namespace label of `channel` for metrics: '' when it has none or does not resolve. */
-export function namespaceLabel(resolver: ChannelResolver, channel: string): string {
-  try {
-    return resolver.resolve(channel).namespace;
-  } catch {
-    return '';
-  }
 }

@@ -29,7 +29,7 @@ import { MapApi } from './map/api.js';
 import { mapDelivery } from './map/delivery.js';
 import { withMapMetrics } from './map/metered.js';
 import { Hub } from './hub.js';
-import { buildLiveParts, namespaceLabel, type LiveParts } from './live.js';
+import { buildLiveParts, type LiveParts } from './live.js';
 import { Session } from './session.js';
 import { SharedPollManager } from './shared-poll/manager.js';
 import { DEFAULT_CONCURRENCY_LIMIT } from './shared-poll/options.js';
@@ -86,7 +86,6 @@ export class Node implements NodeApi, SessionAcceptor {
 
   constructor(opts: NodeOptions) {
     this.config = opts.config;
-    const namespaceOf = (channel: string): string => namespaceLabel(this.live.resolver, channel);
     // Every use of the broker goes through this one (node message counts, ./broker-messages.ts).
     this.engine = withMessageCounts(opts.engine);
     this.logger = opts.logger;
@@ -112,8 +111,8 @@ export class Node implements NodeApi, SessionAcceptor {
       get config(): GyreConfig {
         return live().config;
       },
-      engine: withActionCounts(this.engine, namespaceOf),
-      mapBroker: opts.mapBroker !== undefined ? withMapMetrics(opts.mapBroker, namespaceOf) : undefined,
+      engine: withActionCounts(this.engine),
+      mapBroker: opts.mapBroker !== undefined ? withMapMetrics(opts.mapBroker) : undefined,
       hub: this.hub,
       get resolver() {
         return live().resolver;

@@ -19,8 +19,6 @@ export class Publisher {
   constructor(
     private readonly broker: Broker,
     private readonly defaultMetaTtlMs: number,
-    /** The channel's namespace label ('' when none), read only for the rare suppressed publish. */
-    private readonly namespaceOf: (channel: string) => string,
   ) {}
 
   async publish(channel: string, data: Uint8Array, input: PublishInput): Promise<PublishResult> {
@@ -36,7 +34,7 @@ export class Publisher {
       ...(input.skipHistory === true ? { skipHistory: true } : {}),
       ...(input.delta === true || o.delta_publish ? { useDelta: true } : {}),
     });
-    if (r.suppressed) countPublishSuppressed(this.namespaceOf(channel));
+    if (r.suppressed) countPublishSuppressed();
     return r;
   }
 

@@ -3,7 +3,7 @@
 // and the session sits in the shared TimerWheel under the earliest one; all disarmed on close.
 import { mapTick } from './map/presence.js';
 import { performance } from 'node:perf_hooks';
-import { observePingPong } from '../metrics/observe.js';
+import { countAction, observePingPong } from '../metrics/observe.js';
 import type { ProxyClient } from '../proxy/types.js';
 import { Disconnects, Unsubscribe } from '../protocol/errors.js';
 import { UnsubscribeCode } from '../protocol/codes.js';
@@ -239,6 +239,7 @@ export class SessionTimers implements WheelEntry {
             } catch {
               return; // its namespace was removed by a config reload: nothing to check against
             }
+            countAction('history_stream_top');
             const read = await history.read(sub.channel, { limit: 0, metaTtlMs: ctx.publisher.metaTtl(r.options) });
             if (sub.state !== SubState.Subscribed) return;
             sub.positionCheckedAt = Date.now();

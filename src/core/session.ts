@@ -489,7 +489,7 @@ export class Session implements SessionPort {
   unsubscribeWith(sub: Subscription, u: Unsubscribe): void {
     if (sub.state === SubState.Removed) return;
     this.removeSubscription(sub);
-    metrics.serverUnsubscribes.inc({ code: String(u.code), channel_namespace: sub.namespace });
+    metrics.serverUnsubscribes.inc({ code: String(u.code), channel_namespace: '' });
     this.sendPush({ channel: sub.channel, unsubscribe: { code: u.code, reason: u.reason } }, 'unsubscribe');
   }
 

@@ -7,7 +7,7 @@ import type { Publication, StreamPosition, SubscribeResult } from '../protocol/t
 import { UnrecoverablePositionError, type HistoryReadResult } from '../engines/types.js';
 import { performance } from 'node:perf_hooks';
 import { metrics } from '../metrics/registry.js';
-import { countSubscriptionAccepted, observeRecovery, subscriptionsInflight } from '../metrics/observe.js';
+import { countAction, countSubscriptionAccepted, observeRecovery, subscriptionsInflight } from '../metrics/observe.js';
 import type { ResolvedChannel } from './channels.js';
 import { fullForDelta, recoveredForDelta } from './delta.js';
 import { cacheRecovery, checkPosition, mergeRecovered, streamRecovery, withEpoch } from './recovery.js';
@@ -121,7 +121,9 @@ async function establishWaiting(
       let read: HistoryReadResult;
       let ok = false;
       const recoverStarted = wantRecover ? performance.now() : 0;
+      // The read's own action, besides the `history` every read counts (src/core/engine-actions.ts), as Centrifugo.
       if (wantRecover && flags.recoveryMode === 'cache') {
+        countAction('history_recover_cache');
         const tf = sub.tagsFilter;
         if (tf === undefined) {
           read = await history.read(channel, { limit: 1, reverse: true, metaTtlMs });
@@ -139,6 +141,7 @@ async function establishWaiting(
           recovered = match === undefined ? [] : [match];
         }
       } else if (wantRecover) {
+        countAction('history_recover');
         const max = ctx.config.client.recovery_max_publication_limit;
         try {
           read = await history.read(channel, {
@@ -154,6 +157,7 @@ async function establishWaiting(
           read = { publications: [], position: err.position };
         }
       } else {
+        countAction('history_stream_top');
         read = await history.read(channel, { limit: 0, metaTtlMs });
       }
       abortIfGone(sub);
@@ -162,7 +166,7 @@ async function establishWaiting(
         // Centrifugo's label values: yes/no.
         metrics.recover.inc({
           recovered: ok ? 'yes' : 'no',
-          channel_namespace: r.namespace,
+          channel_namespace: '',
           has_recovered_publications: recovered.length > 0 ? 'yes' : 'no',
         });
         observeRecovery(r.namespace, ok ? recovered.length : undefined, (performance.now() - recoverStarted) / 1000);
@@ -291,7 +295,7 @@ export function complete(s: Session, sub: Subscription): void {
   const buf = sub.buffer;
   sub.buffer = null;
   const name = s.metricName;
-  countSubscriptionAccepted(name, sub.namespace);
+  countSubscriptionAccepted(name);
   subscriptionsInflight(name, sub.namespace, 1);
   if (buf !== null) {
     for (let i = 0; i < buf.length; i++) {

@@ -1,6 +1,10 @@
 // Hot-path observers for the Centrifugo-parity metrics (registry.ts, "Centrifugo parity" block). Each keeps the
 // children of its label sets in ./children.ts's caches (one Map level per label value), so one observation costs
 // a Map lookup or two, not a label hash.
+// channel_namespace is "" on every centrifugo_* series, as in Centrifugo 6.9.1: centrifuge fills it only when the
+// embedding server sets a namespace resolver, and Centrifugo sets none (docs/metrics.md). So these observers take
+// no namespace; the per-namespace views are Gyre's own (gyre_client_recovery_duration_seconds here,
+// gyre_node_deliveries_total in ./messages.ts).
 import type { Histogram, LabelValues } from 'prom-client';
 import { BatchedCounter } from './batched.js';
 import { Children1, Children2, type BatchedLabels } from './children.js';
@@ -33,21 +37,21 @@ export function observeApiCommand(protocol: string, method: string, seconds: num
   c.s.observe(seconds);
 }
 
-const tagsFilterChildren = new Children1((namespace) => parity.tagsFilterDropped.labels(namespace));
+const tagsFilterDropped = parity.tagsFilterDropped.labels('');
 
-/** One fan-out in `namespace` skipped `n` subscribers whose tags filter did not match the publication. */
-export function countTagsFilterDropped(namespace: string, n: number): void {
-  tagsFilterChildren.get(namespace).inc(n);
+/** One fan-out skipped `n` subscribers whose tags filter did not match the publication. */
+export function countTagsFilterDropped(n: number): void {
+  tagsFilterDropped.inc(n);
 }
 
-const suppressedChildren = new Children1((namespace) => parity.publishSuppressed.labels('idempotency', namespace));
+const suppressedByIdempotency = parity.publishSuppressed.labels('idempotency', '');
 
 /**
- * A publish in `namespace` was suppressed by the broker: its idempotency key matched an earlier publication
- * (Centrifugo's reason `idempotency`; its other reason, `version`, needs publish versions, which Gyre lacks).
+ * A publish was suppressed by the broker: its idempotency key matched an earlier publication (Centrifugo's
+ * reason `idempotency`; its other reason, `version`, needs publish versions, which Gyre lacks).
  */
-export function countPublishSuppressed(namespace: string): void {
-  suppressedChildren.get(namespace).inc();
+export function countPublishSuppressed(): void {
+  suppressedByIdempotency.inc();
 }
 
 /**
@@ -70,22 +74,22 @@ export function observePingPong(transport: string, seconds: number): void {
   pingPongChildren.get(transport).observe(seconds);
 }
 
-const broadcastChildren = new Children2((type, namespace) => parity.broadcastDuration.labels(type, namespace));
+const broadcastChildren = new Children1((type) => parity.broadcastDuration.labels(type, ''));
 
-/** One fan-out of a `type` message (publication, join, leave) in `namespace` took `seconds`. */
-export function observeBroadcast(type: string, namespace: string, seconds: number): void {
-  broadcastChildren.get(type, namespace).observe(seconds);
+/** One fan-out of a `type` message (publication, join, leave) took `seconds`. */
+export function observeBroadcast(type: string, seconds: number): void {
+  broadcastChildren.get(type).observe(seconds);
 }
 
-const pubSubLagChildren = new Children1((namespace) => parity.pubSubLag.labels(namespace));
+const pubSubLag = parity.pubSubLag.labels('');
 
 /**
  * A publication published at `publishedAtMs` (unix ms, set by the publishing node) reached this node's fan-out
  * now. As in Centrifugo, a negative lag (clock skew between nodes) counts by its size.
  */
-export function observePubSubLag(namespace: string, publishedAtMs: number): void {
+export function observePubSubLag(publishedAtMs: number): void {
   const lagMs = Math.abs(Date.now() - publishedAtMs);
-  pubSubLagChildren.get(namespace).observe(lagMs / 1000);
+  pubSubLag.observe(lagMs / 1000);
 }
 
 const closeChildren = new Children2((transport: string, code: number) => parity.outgoingClose.labels(transport, String(code)));
@@ -101,37 +105,40 @@ export function countOutgoingClose(transport: string, code: number): void {
  * in a profile of a 10,000 connect burst these increments were the largest metrics cost).
  */
 const actions = new BatchedCounter(parity.actionCount);
-const actionLabels = new Children2<BatchedLabels<LabelValues<'action' | 'channel_namespace'>>>((action, namespace) => ({
-  key: `${action}\u0000${namespace}`,
-  labels: { action, channel_namespace: namespace },
+const actionLabels = new Children1<BatchedLabels<LabelValues<'action' | 'channel_namespace'>>>((action) => ({
+  key: action,
+  labels: { action, channel_namespace: '' },
 }));
 
-/** One node action (Centrifugo's action names) in `namespace` ('' for client-level actions). */
-export function countAction(action: string, namespace: string): void {
-  const l = actionLabels.get(action, namespace);
+/** One node action (Centrifugo's action names). */
+export function countAction(action: string): void {
+  const l = actionLabels.get(action);
   actions.inc(l.key, l.labels);
 }
 
-const acceptedLabels = new Children2<BatchedLabels<LabelValues<'client_name' | 'channel_namespace'>>>((clientName, namespace) => ({
-  key: `${clientName}\u0000${namespace}`,
-  labels: { client_name: clientName, channel_namespace: namespace },
+const acceptedLabels = new Children1<BatchedLabels<LabelValues<'client_name' | 'channel_namespace'>>>((clientName) => ({
+  key: clientName,
+  labels: { client_name: clientName, channel_namespace: '' },
 }));
 
-/** A subscription of a client called `clientName` (its label value) in `namespace` was accepted. */
-export function countSubscriptionAccepted(clientName: string, namespace: string): void {
-  const l = acceptedLabels.get(clientName, namespace);
+/** A subscription of a client called `clientName` (its label value) was accepted. */
+export function countSubscriptionAccepted(clientName: string): void {
+  const l = acceptedLabels.get(clientName);
   hot.subscriptionsAccepted.inc(l.key, l.labels);
 }
 
-const subsInflightChildren = new Children2((clientName, namespace) => parity.subscriptionsInflight.labels(clientName, namespace));
+const subsInflightChildren = new Children1((clientName) => parity.subscriptionsInflight.labels(clientName, ''));
 
-/** A subscription became active (+1) or ended (-1). */
-export function subscriptionsInflight(clientName: string, namespace: string, delta: 1 | -1): void {
-  subsInflightChildren.get(clientName, namespace).inc(delta);
+/**
+ * A subscription became active (+1) or ended (-1). The namespace is not a label value (channel_namespace is "",
+ * above); the parameter stays for the callers in the connect and subscribe paths.
+ */
+export function subscriptionsInflight(clientName: string, _namespace: string, delta: 1 | -1): void {
+  subsInflightChildren.get(clientName).inc(delta);
 }
 
 let recoveredHistogram = false;
-const recoveredChildren = new Children1((namespace) => parity.recoveredPublications.labels(namespace));
+const recoveredPublications = parity.recoveredPublications.labels('');
 const recoveryDurationChildren = new Children1((namespace) => parity.recoveryDuration.labels(namespace));
 
 /** prometheus.recovered_publications_histogram: expose centrifugo_client_recovered_publications (idempotent). */
@@ -141,8 +148,11 @@ export function enableRecoveredPublications(): void {
   registry.registerMetric(parity.recoveredPublications);
 }
 
-/** A recovery finished: publications returned when it succeeded (undefined if not), and how long it took. */
+/**
+ * A recovery in `namespace` finished: publications returned when it succeeded (undefined if not), and how long it
+ * took (the duration is Gyre's own histogram, by namespace).
+ */
 export function observeRecovery(namespace: string, publications: number | undefined, seconds: number): void {
-  if (recoveredHistogram && publications !== undefined) recoveredChildren.get(namespace).observe(publications);
+  if (recoveredHistogram && publications !== undefined) recoveredPublications.observe(publications);
   recoveryDurationChildren.get(namespace).observe(seconds);
 }

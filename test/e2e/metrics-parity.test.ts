@@ -158,7 +158,7 @@ describe('metrics: Centrifugo parity', () => {
         });
         const s = await scrape(`${gyre.baseUrl}/metrics`);
         handshakesMid = total(s, 'gyre_handshakes_inflight');
-        subsInflightMid = total(s, 'centrifugo_client_subscriptions_inflight', { channel_namespace: 'rec' });
+        subsInflightMid = total(s, 'centrifugo_client_subscriptions_inflight', { channel_namespace: '' });
       } finally {
         half.destroy();
       }
@@ -183,16 +183,16 @@ describe('metrics: Centrifugo parity', () => {
     const moved: Array<[string, number]> = [
       ['centrifugo_client_command_duration_seconds_count{method=connect}', total(s, 'centrifugo_client_command_duration_seconds_count', { method: 'connect' })],
       ['centrifugo_client_command_duration_seconds_count{method=subscribe}', total(s, 'centrifugo_client_command_duration_seconds_count', { method: 'subscribe' })],
-      ['centrifugo_client_recovered_publications_sum', total(s, 'centrifugo_client_recovered_publications_sum', { channel_namespace: 'rec' })],
+      ['centrifugo_client_recovered_publications_sum', total(s, 'centrifugo_client_recovered_publications_sum', { channel_namespace: '' })],
       ['centrifugo_client_recover{recovered=yes}', total(s, 'centrifugo_client_recover', { recovered: 'yes', has_recovered_publications: 'yes' })],
       ['centrifugo_client_ping_pong_duration_seconds_count', total(s, 'centrifugo_client_ping_pong_duration_seconds_count', { transport: 'websocket' })],
-      ['centrifugo_node_broadcast_duration_seconds_count', total(s, 'centrifugo_node_broadcast_duration_seconds_count', { type: 'publication', channel_namespace: 'rec' })],
+      ['centrifugo_node_broadcast_duration_seconds_count', total(s, 'centrifugo_node_broadcast_duration_seconds_count', { type: 'publication', channel_namespace: '' })],
       ['centrifugo_transport_outgoing_close_count', total(s, 'centrifugo_transport_outgoing_close_count', { transport: 'websocket' })],
       ['centrifugo_node_action_count{action=add_client}', total(s, 'centrifugo_node_action_count', { action: 'add_client' })],
-      ['centrifugo_node_action_count{action=remove_subscription}', total(s, 'centrifugo_node_action_count', { action: 'remove_subscription', channel_namespace: 'rec' })],
-      ['centrifugo_node_pub_sub_lag_seconds_count', total(s, 'centrifugo_node_pub_sub_lag_seconds_count', { channel_namespace: 'rec' })],
-      ['centrifugo_node_action_count{action=history_recover}', total(s, 'centrifugo_node_action_count', { action: 'history_recover', channel_namespace: 'rec' })],
-      ['centrifugo_node_action_count{action=broker_unsubscribe}', total(s, 'centrifugo_node_action_count', { action: 'broker_unsubscribe', channel_namespace: 'rec' })],
+      ['centrifugo_node_action_count{action=remove_subscription}', total(s, 'centrifugo_node_action_count', { action: 'remove_subscription', channel_namespace: '' })],
+      ['centrifugo_node_pub_sub_lag_seconds_count', total(s, 'centrifugo_node_pub_sub_lag_seconds_count', { channel_namespace: '' })],
+      ['centrifugo_node_action_count{action=history_recover}', total(s, 'centrifugo_node_action_count', { action: 'history_recover', channel_namespace: '' })],
+      ['centrifugo_node_action_count{action=broker_unsubscribe}', total(s, 'centrifugo_node_action_count', { action: 'broker_unsubscribe', channel_namespace: '' })],
       ['gyre_handshake_duration_seconds_count', total(s, 'gyre_handshake_duration_seconds_count')],
       ['centrifugo_node_survey_duration_seconds_histogram_count{op=channels}', total(s, 'centrifugo_node_survey_duration_seconds_histogram_count', { op: 'channels' })],
       ['centrifugo_node_survey_duration_seconds_count{op=channels}', total(s, 'centrifugo_node_survey_duration_seconds_count', { op: 'channels' })],

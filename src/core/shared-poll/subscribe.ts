@@ -68,7 +68,7 @@ export async function handleSharedPollSubscribe(s: Session, id: number, channel:
   sub.onRemoved = () => manager.detach(sp);
   s.subs.set(channel, sub);
   manager.attach(sp);
-  countSubscriptionAccepted(s.metricName, sub.namespace);
+  countSubscriptionAccepted(s.metricName);
   subscriptionsInflight(s.metricName, sub.namespace, 1);
 
   const result: SubscribeResult = { type: SHARED_POLL_TYPE };

@@ -12,14 +12,16 @@ async function actionCount(action: string, namespace: string): Promise<number> {
 }
 
 describe('withActionCounts', () => {
-  it('counts each history and presence call under its action and the channel namespace', async () => {
+  it('counts each history and presence call under its action, channel_namespace "" whatever the channel', async () => {
     const raw = createMemoryEngine();
-    const engine = withActionCounts(raw, (ch) => (ch.startsWith('ns:') ? 'ns' : ''));
+    const engine = withActionCounts(raw);
     const history = engine.history!;
     const before = new Map<string, number>();
-    const actions = ['add_presence', 'remove_presence', 'presence', 'presence_stats', 'history', 'history_recover',
-      'history_recover_cache', 'history_stream_top', 'history_remove'];
-    for (const a of actions) before.set(a, await actionCount(a, 'ns'));
+    const actions = ['add_presence', 'remove_presence', 'presence', 'presence_stats', 'history', 'history_remove'];
+    // Counted by the recovery and stream-top code, not by the wrapper (which cannot tell them from a history call).
+    const notHere = ['history_recover', 'history_recover_cache', 'history_stream_top'];
+    for (const a of notHere) before.set(a, await actionCount(a, ''));
+    for (const a of actions) before.set(a, await actionCount(a, ''));
     const info = { client: 'c1', user: 'u1' };
     await engine.presence.add('ns:a', 'c1', info);
     await engine.presence.get('ns:a');
@@ -30,8 +32,11 @@ describe('withActionCounts', () => {
     await history.read('ns:a', { limit: -1, since: top.position, metaTtlMs: 60_000 });
     await history.read('ns:a', { limit: 1, reverse: true, metaTtlMs: 60_000 });
     await history.remove('ns:a');
-    for (const a of actions) assert.equal((await actionCount(a, 'ns')) - before.get(a)!, 1, a);
-    // Other channels count under their own namespace label.
+    // Four reads (stream top, all, since a position, the newest one): four `history`, as Centrifugo counts them.
+    for (const a of actions) assert.equal((await actionCount(a, '')) - before.get(a)!, a === 'history' ? 4 : 1, a);
+    for (const a of notHere) assert.equal((await actionCount(a, '')) - before.get(a)!, 0, a);
+    // As in Centrifugo 6.9.1 the namespace is not a label value: no series carries 'ns'.
+    for (const a of actions) assert.equal(await actionCount(a, 'ns'), 0, a);
     const plain = await actionCount('presence', '');
     await engine.presence.get('plain');
     assert.equal(await actionCount('presence', ''), plain + 1);
