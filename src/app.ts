@@ -92,7 +92,7 @@ export async function startServer(config: Readonly<GyreConfig>, opts: StartOptio
     throw err;
   }
   const mapBroker = new MemoryMapBroker(); // map subscriptions (validate-map.ts refuses the other map brokers)
-  const node = new Node({ config, engine, tokenVerifier, proxies, logger, version: `${version} Gyre`, mapBroker });
+  const node = new Node({ config, engine, tokenVerifier, proxies, logger, version: `${version} Gyre`, mapBroker, workerSlot: worker?.slot });
   try {
     await node.start();
   } catch (err) {

@@ -4,6 +4,8 @@
 import type { MetricObjectWithValues, MetricValue } from 'prom-client';
 
 export const CLUSTER_TAG = 'cluster';
+/** The environment variable the primary sets in each worker it forks: the worker's slot, 1..node.workers. */
+export const WORKER_SLOT_ENV = 'GYRE_WORKER_SLOT';
 
 export type WorkerMetricsJson = Array<MetricObjectWithValues<MetricValue<string>>>;
 

@@ -10,7 +10,7 @@ import { PrimaryEngineHost, type IpcPort } from '../engines/primary/index.js';
 import { workerMetrics } from '../metrics/registry.js';
 import { opsOf } from '../util/ipc-batch.js';
 import { MainSocket, primaryOwnsMainSocket, type ServerHandle } from './main-socket.js';
-import { CLUSTER_TAG, NO_SOCKET_ERRNO, type PrimaryMessage, type WorkerMessage } from './messages.js';
+import { CLUSTER_TAG, NO_SOCKET_ERRNO, WORKER_SLOT_ENV, type PrimaryMessage, type WorkerMessage } from './messages.js';
 import { MetricsAggregator } from './metrics.js';
 import { RestartPolicy } from './restart.js';
 import { StartGate } from './start-gate.js';
@@ -183,7 +183,7 @@ export function runPrimary(opts: PrimaryOptions): Promise<void> {
     const fork = (s: Slot): void => {
       s.restartTimer = undefined;
       if (stopping) return;
-      const w = cluster.fork();
+      const w = cluster.fork({ [WORKER_SLOT_ENV]: String(s.slot) });
       s.worker = w;
       s.ready = false;
       s.open = 0;

@@ -5,11 +5,13 @@ import cluster from 'node:cluster';
 import { getSystemErrorName } from 'node:util';
 import { flushMetrics, registry } from '../metrics/registry.js';
 import { opsOf } from '../util/ipc-batch.js';
-import { CLUSTER_TAG, NO_SOCKET_ERRNO, type PrimaryMessage, type WorkerMessage } from './messages.js';
+import { CLUSTER_TAG, NO_SOCKET_ERRNO, WORKER_SLOT_ENV, type PrimaryMessage, type WorkerMessage } from './messages.js';
 
 export interface WorkerLink {
   /** Worker number (1…, as the primary counts forks). */
   readonly id: number;
+  /** The worker's slot (1..node.workers), the same for the worker a restart puts in its place. */
+  readonly slot: number;
   /** The server listens: the primary counts this worker as up. */
   announceReady(port: number, nodeId: string): void;
   /** Runs before this worker's metrics are collected (gauges that are sampled, not pushed). */
@@ -52,6 +54,12 @@ function bindError(errno: number): Error {
 
 function send(m: WorkerMessage): void {
   if (process.connected) process.send?.({ gyre: CLUSTER_TAG, ops: [m] });
+}
+
+/** The slot the primary gave this worker in its environment; the fork number if it gave none. */
+export function slotOf(value: string | undefined, fallback: number): number {
+  const n = Number(value);
+  return Number.isInteger(n) && n >= 1 ? n : fallback;
 }
 
 /** The link of this process when it is a cluster worker, else undefined. */
@@ -111,6 +119,7 @@ export function workerLink(): WorkerLink | undefined {
   process.on('disconnect', () => process.exit(1));
   return {
     id: worker.id,
+    slot: slotOf(process.env[WORKER_SLOT_ENV], worker.id),
     announceReady: (port, nodeId) => send({ k: 1, port, nodeId }),
     setBeforeCollect: (fn) => {
       beforeCollect = fn;

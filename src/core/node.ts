@@ -1,7 +1,7 @@
 // The node: composition of hub, fan-out, publisher and sessions; the NodeApi facade used by the HTTP API and
 // the SessionAcceptor used by transports.
 import { randomUUID } from 'node:crypto';
-import { hostname } from 'node:os';
+import { nodeName } from './node-name.js';
 import type { Logger } from 'pino';
 import type { TokenVerifier } from '../auth/types.js';
 import type { GyreConfig } from '../config/types.js';
@@ -89,7 +89,7 @@ export class Node implements NodeApi, SessionAcceptor {
     // Every use of the broker goes through this one (node message counts, ./broker-messages.ts).
     this.engine = withMessageCounts(opts.engine);
     this.logger = opts.logger;
-    this.name = opts.config.node.name !== '' ? opts.config.node.name : `${hostname()}_${opts.config.http_server.port}`;
+    this.name = nodeName(opts.config.node.name, opts.config.http_server.port, opts.workerSlot);
     this.hub = new Hub(this.engine.broker, (err, channel) => {
       metrics.internalErrors.inc({ entry: 'engine' });
       this.logger.error({ err, channel }, 'broker subscription change failed');

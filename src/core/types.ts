@@ -89,6 +89,8 @@ export interface NodeOptions {
   control?: ControlTimings;
   /** Store of map subscriptions (docs/map-subscriptions.md); map commands answer 108 without one. */
   mapBroker?: MapBroker;
+  /** In a worker process, its slot (1..node.workers): the node is named "<name>-w<slot>" (./node-name.ts). */
+  workerSlot?: number | undefined;
 }
 
 export interface ControlTimings {

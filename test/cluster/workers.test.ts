@@ -3,6 +3,7 @@
 // publications, joins, leaves and presence; history is one stream; a killed worker is replaced and its clients
 // recover on the other worker; info lists 2 nodes; /metrics merges the workers; SIGTERM drains every worker.
 import assert from 'node:assert/strict';
+import { hostname } from 'node:os';
 import { after, before, describe, it } from 'node:test';
 import { State, type Centrifuge, type PublicationContext, type Subscription, type SubscribedContext } from 'centrifuge';
 import { baseConfig } from '../compat/base-config.js';
@@ -16,6 +17,7 @@ const CHANNEL = 'room:one';
 
 interface NodeInfo {
   uid: string;
+  name: string;
   num_clients: number;
 }
 
@@ -131,6 +133,12 @@ describe('worker processes with the memory engine', { timeout: 300_000 }, () => 
     }
     assert.equal(nodes.length, 2);
     assert.ok(nodes.every((n) => n.num_clients >= 2), `clients on both workers: ${JSON.stringify(nodes)}`);
+    // Each worker is a node with a name of its own: Centrifugo's default (hostname_port) and its slot.
+    const base = `${hostname()}_${g.port}`;
+    assert.deepEqual(nodes.map((n) => n.name).sort(), [`${base}-w1`, `${base}-w2`]);
+    // The primary's "worker serving" line gives each slot's node id: slot 1 is the node named -w1.
+    const w1 = servingWorkers(g).get(1)!;
+    assert.equal(nodes.find((n) => n.uid === w1.nodeId)?.name, `${base}-w1`);
   });
 
   it('delivers every publication to every client, in one offset order, whichever worker published', async () => {
@@ -222,6 +230,12 @@ describe('worker processes with the memory engine', { timeout: 300_000 }, () => 
       { what: 'info: 2 nodes, the dead one gone', timeoutMs: 15_000, intervalMs: 200 },
     );
     assert.equal(nodes.length, 2);
+    // The new worker took slot 1 and its name: a new node id, the same two names.
+    const base = `${hostname()}_${g.port}`;
+    assert.deepEqual(nodes.map((n) => n.name).sort(), [`${base}-w1`, `${base}-w2`]);
+    const replacement = servingWorkers(g).get(1)!;
+    assert.notEqual(replacement.nodeId, victim.nodeId);
+    assert.equal(nodes.find((n) => n.uid === replacement.nodeId)?.name, `${base}-w1`);
     // No presence left behind by the dead worker's clients.
     const st = await callApi(g.apiUrl, 'presence_stats', { channel: CHANNEL });
     assert.deepEqual((st.body as { result: unknown }).result, { num_clients: members.length, num_users: members.length });
