@@ -23,6 +23,7 @@ import { existsSync, writeFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { freePort } from '../../test/harness/ports.js';
 import { API_KEY, HMAC, HOST, cpuByProcess, runBench, sample, socketsByPid, sleep, startServer } from './procs.js';
 import type { BenchRun, Running, Sample, ServerKind, ServerOpts } from './procs.js';
 
@@ -111,7 +112,7 @@ interface Goal {
 interface Report {
   clients: { failed: number; subscribed: number };
   timeToSubscribed: { p50: number; p99: number; max: number };
-  stages: Array<{ deliveries: number; expectedDeliveries: number; latency: { p50: number; p99: number; max: number }; publish: { ok: number; sent: number } }>;
+  stages: Array<{ deliveries: number; deliveriesPerSec: number; expectedDeliveries: number; latency: { p50: number; p99: number; max: number }; publish: { ok: number; sent: number } }>;
   server: { rssPerConnectionKb: number | null; rssAfterKb: number; rssBeforeKb: number; cpuPercent: number } | null;
 }
 
@@ -146,6 +147,7 @@ function fanoutGoal(clients: number, channels: number, rates: number[], durSec: 
         const cpu = cpuBetween(r.marks[`s${i + 1}`], r.marks[`s${i + 2}`]);
         const deliveries = st?.deliveries ?? 0;
         out[`deliveries@${rate}`] = deliveries;
+        out[`deliveriesPerSec@${rate}`] = st?.deliveriesPerSec ?? null;
         out[`expected@${rate}`] = st?.expectedDeliveries ?? null;
         out[`publishedOk@${rate}`] = st?.publish.ok ?? null;
         out[`serverCpuSec@${rate}`] = cpu;
@@ -289,12 +291,12 @@ async function main(): Promise<void> {
   if (a.gyreDist === join(REPO, 'dist')) spawnSync(process.execPath, ['scripts/ensure-build.mjs'], { cwd: REPO, stdio: 'inherit' });
   if (!existsSync(join(a.gyreDist, 'src', 'main.js'))) throw new Error(`no compiled Gyre in ${a.gyreDist}`);
   const results: Record<string, Record<string, Metrics[]>> = {};
-  let port = 18_100;
   for (let r = 0; r < a.reps; r++) {
     for (const g of a.goals) {
       const order = r % 2 === 0 ? a.servers : [...a.servers].reverse();
       for (const kind of order) {
-        port++;
+        // A port reserved like the tests' (the suite may run beside the bench and uses the same range).
+        const port = await freePort(HOST);
         const t0 = Date.now();
         let m: Metrics;
         try {

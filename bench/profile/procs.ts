@@ -152,7 +152,8 @@ export interface Sample {
   rssKb: number;
 }
 
-function sampleOne(pid: number): Sample | null {
+/** CPU and RSS of `pid` alone (without its descendants). */
+export function sampleOne(pid: number): Sample | null {
   try {
     const st = readFileSync(`/proc/${pid}/stat`, 'utf8');
     const f = st.slice(st.lastIndexOf(')') + 2).split(' ');
