@@ -28,14 +28,32 @@ export function readFdLimits(text?: string): { soft: number; hard: number } | nu
  * and then the directory is listed (its own fd, open while it is read, is not counted).
  */
 export function countOpenFds(): number | null {
+  const n = countOpenFdsCheaply();
+  if (n !== null) return n;
   try {
-    const size = statSync('/proc/self/fd').size;
-    if (size > 0) return size;
     return readdirSync('/proc/self/fd').length - 1;
   } catch {
     return null;
   }
 }
+
+/** Open fds from the size of /proc/self/fd (one stat, Linux 6.2+), or null where only a listing would tell. */
+export function countOpenFdsCheaply(): number | null {
+  try {
+    const size = statSync('/proc/self/fd').size;
+    return size > 0 ? size : null;
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * From this many fds under the refusal threshold on, every check counts again instead of trusting the sample of
+ * up to a second ago. Connections can arrive faster than that: a worker under `rr` took 1,000 a second and went
+ * from under the threshold to its limit between two samples, and a worker at its limit loses the connections the
+ * primary passes it (BENCHMARKS.md §14.18). Far from the limit a check stays free.
+ */
+export const RECOUNT_MARGIN = 2048;
 
 /** `TCP: inuse 5 orphan 0 tw 2 alloc 9 mem 1` ⇒ { inuse: 5, orphan: 0, tw: 2, alloc: 9, mem: 1 }. */
 export function parseSockstatTcp(text: string): Record<string, number> {
@@ -57,6 +75,8 @@ export class FdWatch {
     sampleMs = 1000,
     private readonly count: () => number | null = countOpenFds,
     private readonly limits: () => { soft: number; hard: number } | null = readFdLimits,
+    /** The count near the threshold, per check: only where it is cheap (else the sample is used). */
+    private readonly recount: () => number | null = count === countOpenFds ? countOpenFdsCheaply : count,
   ) {
     this.sample();
     if (sampleMs > 0) {
@@ -78,7 +98,13 @@ export class FdWatch {
 
   /** True when open fds are within `reserve` of the soft limit (new connections would fail to get one). */
   nearLimit(): boolean {
-    return Number.isFinite(this.limit) && this.open >= this.limit - this.reserve;
+    if (!Number.isFinite(this.limit)) return false;
+    const threshold = this.limit - this.reserve;
+    if (this.open >= threshold - RECOUNT_MARGIN) {
+      const n = this.recount();
+      if (n !== null) this.open = n;
+    }
+    return this.open >= threshold;
   }
 
   close(): void {
@@ -94,7 +120,7 @@ export function installFdWatch(w: FdWatch | undefined): void {
 
 new Gauge({
   name: 'gyre_fds_open',
-  help: 'Open file descriptors of this process (sampled once a second; admission refuses with reason "fds" within http_server.fd_reserve of gyre_fds_limit)',
+  help: 'Open file descriptors of this process (counted at scrape time; admission refuses with reason "fds" within http_server.fd_reserve of gyre_fds_limit)',
   registers: [registry],
   collect() {
     const n = countOpenFds();

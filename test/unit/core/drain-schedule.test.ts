@@ -154,6 +154,22 @@ describe('admission', () => {
     }
   });
 
+  it('the fd watch counts again near the threshold instead of trusting the last sample', () => {
+    let open = 50;
+    const w = new FdWatch(10, 0, () => open, () => ({ soft: 100, hard: 200 }));
+    const a = new Admission(limits, src(), w);
+    try {
+      assert.equal(a.check('x'), null);
+      open = 95; // connections arrived since the sample (sampleMs 0: no other sample is taken)
+      assert.equal(a.check('x'), 'fds');
+      open = 60;
+      assert.equal(a.check('x'), null);
+    } finally {
+      a.close();
+      w.close();
+    }
+  });
+
   it('Retry-After is a whole number of seconds in [1, 5]', () => {
     assert.equal(jitteredRetryAfter(() => 0), 1);
     assert.equal(jitteredRetryAfter(() => 0.9999), 5);
