@@ -6,7 +6,7 @@
 // no namespace; the per-namespace views are Gyre's own (gyre_client_recovery_duration_seconds here,
 // gyre_node_deliveries_total in ./messages.ts).
 import type { Histogram, LabelValues } from 'prom-client';
-import { BatchedCounter } from './batched.js';
+import { BatchedCounter, BatchedGauge } from './batched.js';
 import { Children1, Children2, type BatchedLabels } from './children.js';
 import { hot, metrics, parity, registry } from './registry.js';
 import type { SummarySeries } from './summary.js';
@@ -127,14 +127,20 @@ export function countSubscriptionAccepted(clientName: string): void {
   hot.subscriptionsAccepted.inc(l.key, l.labels);
 }
 
-const subsInflightChildren = new Children1((clientName) => parity.subscriptionsInflight.labels(clientName, ''));
+/** Batched too: +1 per subscribe and -1 per unsubscribe, which prom-client's child would hash each time. */
+const subsInflight = new BatchedGauge(parity.subscriptionsInflight);
+const subsInflightLabels = new Children1<BatchedLabels<LabelValues<'client_name' | 'channel_namespace'>>>((clientName) => ({
+  key: clientName,
+  labels: { client_name: clientName, channel_namespace: '' },
+}));
 
 /**
  * A subscription became active (+1) or ended (-1). The namespace is not a label value (channel_namespace is "",
  * above); the parameter stays for the callers in the connect and subscribe paths.
  */
 export function subscriptionsInflight(clientName: string, _namespace: string, delta: 1 | -1): void {
-  subsInflightChildren.get(clientName).inc(delta);
+  const l = subsInflightLabels.get(clientName);
+  subsInflight.inc(l.key, l.labels, delta);
 }
 
 let recoveredHistogram = false;
