@@ -56,8 +56,8 @@ export class SessionTimers implements WheelEntry {
   private tickRunning = false;
   /** A refresh proxy call for the connection is in flight. */
   private refreshing = false;
-  /** Subscriptions whose sub_refresh proxy call is in flight. */
-  private readonly subRefreshing = new Set<string>();
+  /** Subscriptions whose sub_refresh proxy call is in flight (made at the first such call: most sessions have none). */
+  private subRefreshing: Set<string> | null = null;
   private cleared = false;
   private readonly wheel: TimerWheel;
 
@@ -207,11 +207,12 @@ export class SessionTimers implements WheelEntry {
       if (sub.state !== SubState.Subscribed || s.closed) continue;
       const subProxy = sub.expireAt > 0 ? this.subRefreshProxy(sub.channel) : undefined;
       if (subProxy !== undefined) {
-        if (now >= sub.expireAt * 1000 && !this.subRefreshing.has(sub.channel)) {
-          this.subRefreshing.add(sub.channel);
+        if (now >= sub.expireAt * 1000 && this.subRefreshing?.has(sub.channel) !== true) {
+          const refreshing = (this.subRefreshing ??= new Set());
+          refreshing.add(sub.channel);
           tasks.push(
             refreshSubscription(s, sub, subProxy).finally(() => {
-              this.subRefreshing.delete(sub.channel);
+              refreshing.delete(sub.channel);
             }),
           );
         }

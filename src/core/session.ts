@@ -2,7 +2,6 @@
 // processed strictly sequentially in arrival order, in bounded slices per event-loop turn; the replies (and
 // pushes) produced while one inbound frame (or one slice of a large frame) is processed leave together.
 import { removeMapPresence } from './map/presence.js';
-import { randomUUID } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
 import type { Codec, FrameCursor } from '../protocol/codec.js';
 import { Disconnect, Disconnects, ProtocolError, Unsubscribe } from '../protocol/errors.js';
@@ -21,6 +20,7 @@ import { SessionTimers } from './session-timers.js';
 import { SubState, type Subscription } from './subscription.js';
 import { Writer } from './writer.js';
 import { uniConnectDisconnect } from './uni-connect.js';
+import { randomUuid } from '../util/uuid.js';
 
 export interface ConnectionLabels {
   key: string;
@@ -78,7 +78,7 @@ function nextTurn(): Promise<void> {
 }
 
 export class Session implements SessionPort {
-  readonly id: string = randomUUID();
+  readonly id: string = randomUuid();
   /**
    * The session id of emulation and unidirectional transports (Centrifugo's: a second UUID, sent in the connect
    * result; `/emulation` requests and API `session` targets name it). '' on WebSocket.
@@ -129,7 +129,7 @@ export class Session implements SessionPort {
     this.transportName = info.name;
     this.uni = info.unidirectional;
     const emulation = info.emulation === true;
-    this.sessionId = this.uni || emulation ? randomUUID() : '';
+    this.sessionId = this.uni || emulation ? randomUuid() : '';
     this.disconnectPush = info.disconnectPush ?? (this.uni || emulation);
     this.json = info.protocol === 'json';
     this.codec = this.json ? ctx.codecs.json : ctx.codecs.protobuf;
