@@ -39,13 +39,14 @@ export class RequestHead {
     readonly method: string,
     /** Request target as sent (`/path?query`). */
     readonly url: string,
-    /** The header lines (without the request line), latin1-decoded like Node does. */
-    private readonly lines: string,
+    /** The head, latin1-decoded like Node does, and where its header lines start (after the request line). */
+    private readonly text: string,
+    private readonly linesFrom: number,
   ) {}
 
   /** Every header, lower-cased names, duplicates merged like `http.IncomingMessage#headers`. */
   get headers(): HeaderMap {
-    this.all ??= parseHeaderMap(this.lines);
+    this.all ??= parseHeaderMap(this.text, this.linesFrom);
     return this.all;
   }
 
@@ -97,9 +98,53 @@ export function headText(buf: Buffer, end: number): { text: string; rewritten: b
   return { text: lines.slice(0, -2).join('\r\n'), rewritten: true };
 }
 
+/** True for the characters String.prototype.trim removes that a latin1-decoded head can hold. */
+function isTrimmed(c: number): boolean {
+  return c === 0x20 || (c >= 0x09 && c <= 0x0d) || c === 0xa0;
+}
+
+/** The header value between `from` and `to`, trimmed as String.prototype.trim would: one slice, no other string. */
+function valueAt(text: string, from: number, to: number): string {
+  while (from < to && isTrimmed(text.charCodeAt(from))) from++;
+  while (to > from && isTrimmed(text.charCodeAt(to - 1))) to--;
+  return text.slice(from, to);
+}
+
+/** True when text[pos, pos + lower.length) is `lower` (lower-case ASCII) with its letters in any case. */
+function nameIs(text: string, pos: number, lower: string): boolean {
+  for (let i = 0; i < lower.length; i++) {
+    const want = lower.charCodeAt(i);
+    const c = text.charCodeAt(pos + i);
+    if (c !== want && (want < 0x61 || want > 0x7a || c !== want - 0x20)) return false;
+  }
+  return true;
+}
+
+/** The request headers the handshake reads (lower-case); each has a length no other of them has. */
+type HandshakeHeader =
+  | 'origin' | 'upgrade' | 'connection' | 'sec-websocket-key' | 'sec-websocket-version' | 'sec-websocket-protocol'
+  | 'sec-websocket-extensions';
+
+/** The handshake header named by the `n` characters at `pos` (in any letter case), or undefined. */
+function handshakeHeader(text: string, pos: number, n: number): HandshakeHeader | undefined {
+  let name: HandshakeHeader;
+  switch (n) {
+    case 6: name = 'origin'; break;
+    case 7: name = 'upgrade'; break;
+    case 10: name = 'connection'; break;
+    case 17: name = 'sec-websocket-key'; break;
+    case 21: name = 'sec-websocket-version'; break;
+    case 22: name = 'sec-websocket-protocol'; break;
+    case 24: name = 'sec-websocket-extensions'; break;
+    default: return undefined;
+  }
+  return nameIs(text, pos, name) ? name : undefined;
+}
+
 /**
  * Parses `text` (the head up to, not including, the blank line). Returns null for a malformed request line or
  * header line (those go to Node's parser, which answers 400). Obsolete line folding is refused the same way.
+ * Only the handshake headers' values become strings here; the rest wait for the lazy full map.
  */
 export function parseRequestHead(text: string): RequestHead | null {
   let eol = text.indexOf('\r\n');
@@ -108,39 +153,36 @@ export function parseRequestHead(text: string): RequestHead | null {
   if (sp1 <= 0 || sp1 > eol) return null;
   const sp2 = text.indexOf(' ', sp1 + 1);
   if (sp2 === -1 || sp2 > eol || sp2 === sp1 + 1) return null;
-  const httpVersion = text.slice(sp2 + 1, eol);
-  if (httpVersion !== 'HTTP/1.1' && httpVersion !== 'HTTP/1.0') return null;
-  const head = new RequestHead(text.slice(0, sp1), text.slice(sp1 + 1, sp2), eol < text.length ? text.slice(eol + 2) : '');
+  // "HTTP/1.1" or "HTTP/1.0", and nothing else up to the line's end.
+  if (eol - sp2 - 1 !== 8 || !text.startsWith('HTTP/1.', sp2 + 1)) return null;
+  const minor = text.charCodeAt(eol - 1);
+  if (minor !== 0x31 && minor !== 0x30) return null;
+  const head = new RequestHead(text.slice(0, sp1), text.slice(sp1 + 1, sp2), text, Math.min(eol + 2, text.length));
   let pos = eol + 2;
   while (pos < text.length) {
     let end = text.indexOf('\r\n', pos);
     if (end === -1) end = text.length;
     const colon = text.indexOf(':', pos);
     if (colon <= pos || colon > end || isBlank(text.charCodeAt(pos)) || isBlank(text.charCodeAt(colon - 1))) return null;
-    // Only names of the lengths we care about are lower-cased; the rest wait for the lazy full map.
-    const n = colon - pos;
-    if (n === 6 || n === 7 || n === 10 || n === 17 || n === 21 || n === 22 || n === 24) {
-      const value = text.slice(colon + 1, end).trim();
-      switch (text.slice(pos, colon).toLowerCase()) {
-        case 'origin': head.origin = appendValue(head.origin, value); break;
-        case 'upgrade': head.upgrade = appendValue(head.upgrade, value); break;
-        case 'connection': head.connection = appendValue(head.connection, value); break;
-        // Like Go's Header.Get in Centrifugo's upgrader: only the first key and subprotocol line count.
-        case 'sec-websocket-key': head.key ??= value; break;
-        case 'sec-websocket-version': head.version = appendValue(head.version, value); break;
-        case 'sec-websocket-protocol': head.protocol ??= value; break;
-        case 'sec-websocket-extensions': head.extensions = appendValue(head.extensions, value); break;
-        default: break;
-      }
+    switch (handshakeHeader(text, pos, colon - pos)) {
+      case 'origin': head.origin = appendValue(head.origin, valueAt(text, colon + 1, end)); break;
+      case 'upgrade': head.upgrade = appendValue(head.upgrade, valueAt(text, colon + 1, end)); break;
+      case 'connection': head.connection = appendValue(head.connection, valueAt(text, colon + 1, end)); break;
+      // Like Go's Header.Get in Centrifugo's upgrader: only the first key and subprotocol line count.
+      case 'sec-websocket-key': head.key ??= valueAt(text, colon + 1, end); break;
+      case 'sec-websocket-version': head.version = appendValue(head.version, valueAt(text, colon + 1, end)); break;
+      case 'sec-websocket-protocol': head.protocol ??= valueAt(text, colon + 1, end); break;
+      case 'sec-websocket-extensions': head.extensions = appendValue(head.extensions, valueAt(text, colon + 1, end)); break;
+      case undefined: break;
     }
     pos = end + 2;
   }
   return head;
 }
 
-function parseHeaderMap(lines: string): HeaderMap {
+function parseHeaderMap(lines: string, from: number): HeaderMap {
   const out: HeaderMap = {};
-  let pos = 0;
+  let pos = from;
   while (pos < lines.length) {
     let end = lines.indexOf('\r\n', pos);
     if (end === -1) end = lines.length;
@@ -190,11 +232,23 @@ export interface UpgradeFields {
   readonly protocol: string | undefined;
 }
 
-/** True when the comma-separated `list` holds `token` (case-insensitive), as Centrifugo's upgrader reads it. */
+/**
+ * True when the comma-separated `list` holds `token` (case-insensitive), as Centrifugo's upgrader reads it.
+ * `token` is lower-case ASCII. Each part is compared where it lies, trimmed as String.prototype.trim would,
+ * without splitting the list into strings (every handshake asks this three times).
+ */
 export function hasToken(list: string | undefined, token: string): boolean {
   if (list === undefined) return false;
-  for (const part of list.split(',')) {
-    if (part.trim().toLowerCase() === token) return true;
+  let from = 0;
+  while (from <= list.length) {
+    let to = list.indexOf(',', from);
+    if (to === -1) to = list.length;
+    let a = from;
+    let b = to;
+    while (a < b && isTrimmed(list.charCodeAt(a))) a++;
+    while (b > a && isTrimmed(list.charCodeAt(b - 1))) b--;
+    if (b - a === token.length && nameIs(list, a, token)) return true;
+    from = to + 1;
   }
   return false;
 }

@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { describe, it } from 'node:test';
 import {
+  hasToken,
   isWholeGetOf,
   acceptKey,
   findHeadEnd,
@@ -101,6 +102,68 @@ describe('request head parsing', () => {
     assert.equal(parseRequestHead('GET /'), null);
     assert.equal(parseRequestHead('GET  / HTTP/1.1'), null);
     assert.equal(parseRequestHead('GET / HTTP/2.0'), null);
+  });
+
+  it('reads handshake header names in any letter case and trims values as String.prototype.trim does', () => {
+    const h = head([
+      'UPGRADE: \t websocket \u00a0',
+      'cOnNeCtIoN:Upgrade',
+      `sec-websocket-KEY:\u000b${KEY}\u000c`,
+      'Sec-WebSocket-Version: 13',
+      'Sec-Websocket-Protocol: centrifuge-json ',
+      'Sec-WebSocket-Extensions: a',
+      'sec-websocket-extensions: b',
+      'Origin: https://a.example',
+    ]);
+    assert.equal(h.upgrade, 'websocket');
+    assert.equal(h.connection, 'Upgrade');
+    assert.equal(h.key, KEY);
+    assert.equal(h.version, '13');
+    assert.equal(h.protocol, 'centrifuge-json');
+    assert.equal(h.extensions, 'a, b');
+    assert.equal(h.origin, 'https://a.example');
+    assert.equal(h.isUpgrade, true);
+  });
+
+  it('leaves other headers of a handshake name length alone, and still lists every header in the full map', () => {
+    // Cookie and Accept (6, like Origin), Referer (7, like Upgrade), User-Agent (10, like Connection), and names
+    // that differ from a handshake name in one character or in a non-letter.
+    const h = head(['Cookie: a=1', 'Accept: */*', 'Referer: r', 'User-Agent: u', 'Connectiom: upgrade', 'Sec\tWebSocket-Key: k', 'Upgrade: websocket']);
+    assert.equal(h.origin, undefined);
+    assert.equal(h.connection, undefined);
+    assert.equal(h.key, undefined);
+    assert.equal(h.upgrade, 'websocket');
+    assert.deepEqual(h.headers, {
+      cookie: 'a=1',
+      accept: '*/*',
+      referer: 'r',
+      'user-agent': 'u',
+      connectiom: 'upgrade',
+      'sec\twebsocket-key': 'k',
+      upgrade: 'websocket',
+    });
+    assert.deepEqual(head([]).headers, {});
+    assert.deepEqual(parseRequestHead('GET / HTTP/1.0')?.headers, {});
+  });
+
+  it('finds a token in a comma-separated list, trimmed and in any letter case', () => {
+    const yes: [string, string][] = [
+      ['Upgrade', 'upgrade'], ['keep-alive, Upgrade', 'upgrade'], [' UPGRADE ,x', 'upgrade'], ['a,,\tupgrade\u00a0', 'upgrade'],
+      ['8, 13', '13'], ['13', '13'], ['x,websocket,', 'websocket'],
+    ];
+    const no: [string | undefined, string][] = [
+      [undefined, 'upgrade'], ['', 'upgrade'], [',', 'upgrade'], ['upgrades', 'upgrade'], ['up grade', 'upgrade'],
+      ['upgrade-x, keep-alive', 'upgrade'], ['\u00c0pgrade', 'upgrade'], ['113, 1', '13'], ['websocket;q=1', 'websocket'],
+    ];
+    for (const [list, token] of yes) assert.equal(hasToken(list, token), true, JSON.stringify([list, token]));
+    for (const [list, token] of no) assert.equal(hasToken(list, token), false, JSON.stringify([list, token]));
+  });
+
+  it('takes HTTP/1.1 and HTTP/1.0 only', () => {
+    for (const v of ['HTTP/1.1', 'HTTP/1.0']) assert.ok(parseRequestHead(`GET / ${v}\r\nHost: x`) !== null, v);
+    for (const v of ['HTTP/1.2', 'HTTP/1.10', 'HTTP/1.', 'http/1.1', 'HTTP/1.1 ', 'XTTP/1.1']) {
+      assert.equal(parseRequestHead(`GET / ${v}\r\nHost: x`), null, v);
+    }
   });
 
   it('is not an upgrade without both Upgrade and a Connection: upgrade token', () => {
