@@ -80,13 +80,16 @@ export class ShareCap {
   private reported = -1;
   private reportTimer: NodeJS.Timeout | undefined;
 
+  /** One listener for every connection's 'close' (a socket closes once), not a closure and a once-wrapper each. */
+  private readonly onClose = (): void => {
+    this.own--;
+    this.changed();
+  };
+
   constructor(private readonly o: ShareCapOptions) {
     o.server.on('connection', (s) => {
       this.own++;
-      s.once('close', () => {
-        this.own--;
-        this.changed();
-      });
+      s.on('close', this.onClose);
       this.changed();
     });
   }
