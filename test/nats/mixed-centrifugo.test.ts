@@ -2,18 +2,19 @@
 // Redis (presence): publications, join/leave, presence, API commands and info cross in both directions, which
 // proves the subjects and the Push encoding match. Skipped (with the reason) when the Centrifugo binary is absent.
 import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import { connect } from '@nats-io/transport-node';
 import { parseNatsPush, type NatsPush } from '../../src/engines/nats/wire.js';
 import { Reader } from '../../src/engines/protobuf-wire.js';
-import { findCentrifugo, startCentrifugo, type CentrifugoProcess } from '../harness/centrifugo.js';
-import { callApi, ClientPool } from '../harness/clients.js';
+import { findCentrifugo } from '../harness/centrifugo.js';
+import { callApi } from '../harness/clients.js';
+import { mixedPair } from '../harness/mixed-pair.js';
 import { waitFor } from '../harness/wait.js';
-import { natsAvailable, startNats, type NatsServer } from '../harness/nats.js';
-import { redisAvailable, startRedis, type RedisServer } from '../harness/redis.js';
+import { natsAvailable, startNats } from '../harness/nats.js';
+import { redisAvailable, startRedis } from '../harness/redis.js';
 import { deltaAcrossNodes } from '../redis/delta-scenario.js';
-import { apiReachesOtherNode, infoLists, presenceAggregates, uniq, type ServerNode } from '../redis/scenarios.js';
-import { natsNodeConfig, startGyreNatsNodes, type GyreNatsNode } from './nodes.js';
+import { apiReachesOtherNode, infoLists, presenceAggregates, uniq } from '../redis/scenarios.js';
+import { natsNodeConfig } from './nodes.js';
 import { natsCrossNodePublications } from './scenarios.js';
 
 /** Publication.delta (8) of the Push{pub (4)} on a client subject. */
@@ -46,32 +47,22 @@ const skip =
       : 'nats-server or redis-server is not installed';
 
 describe('nats: a Gyre node and a Centrifugo node on one nats-server, presence_manager redis', { skip }, () => {
-  let nats: NatsServer | undefined;
-  let redis: RedisServer | undefined;
-  let gyre: GyreNatsNode[] = [];
-  let cf: CentrifugoProcess | undefined;
-  let cfNode: ServerNode;
-  const pool = new ClientPool();
-  before(async () => {
-    [nats, redis] = await Promise.all([startNats(), startRedis()]);
-    [gyre, cf] = await Promise.all([
-      startGyreNatsNodes(nats.url, redis.address, 'mixednats', ['gyre-1'], 'presence_manager'),
-      startCentrifugo(natsNodeConfig(nats.url, redis.address, 'mixednats', 'centrifugo-1', 'presence_manager'), binary === undefined ? {} : { binary }),
-    ]);
-    cfNode = { name: 'centrifugo-1', url: cf.url, apiUrl: cf.apiUrl };
+  const pair = mixedPair({
+    start: async () => {
+      const [nats, redis] = await Promise.all([startNats(), startRedis()]);
+      return { nats, redis, stop: () => Promise.all([nats.stop(), redis.stop()]) };
+    },
+    config: (b, name) => natsNodeConfig(b.nats.url, b.redis.address, 'mixednats', name, 'presence_manager'),
+    names: ['gyre-1', 'centrifugo-1'],
   });
-  after(async () => {
-    pool.closeAll();
-    await Promise.all([...gyre.map((n) => n.proc.stop()), cf?.stop()]);
-    await Promise.all([nats?.stop(), redis?.stop()]);
-  });
+  const pool = pair.pool;
 
   it('publications through either API reach subscribers on both', async () => {
-    await natsCrossNodePublications(pool, [gyre[0]!, cfNode]);
-    await natsCrossNodePublications(pool, [cfNode, gyre[0]!]);
+    await natsCrossNodePublications(pool, [pair.gyre, pair.cf]);
+    await natsCrossNodePublications(pool, [pair.cf, pair.gyre]);
   });
   it("a publication through Centrifugo's API is on NATS as the Push Gyre's parser reads", async () => {
-    const nc = await connect({ servers: nats!.url });
+    const nc = await connect({ servers: pair.backends.nats.url });
     try {
       const seen: NatsPush[] = [];
       const others: string[] = [];
@@ -86,7 +77,7 @@ describe('nats: a Gyre node and a Centrifugo node on one nats-server, presence_m
         },
       });
       await nc.flush();
-      const r = await callApi(cfNode.apiUrl, 'publish', { channel: ch, data: { w: 1 }, tags: { t: 'v' } });
+      const r = await callApi(pair.cf.apiUrl, 'publish', { channel: ch, data: { w: 1 }, tags: { t: 'v' } });
       assert.equal(r.status, 200, r.text);
       await waitFor(() => seen.length >= 1, { what: `Push on NATS for ${ch}` }).catch((e: unknown) => {
         throw new Error(`${String(e)}; pushes of other channels seen: [${others.join(', ')}]`);
@@ -105,21 +96,21 @@ describe('nats: a Gyre node and a Centrifugo node on one nats-server, presence_m
     }
   });
   it('join/leave cross; presence and presence_stats agree on both', async () => {
-    await presenceAggregates(pool, [gyre[0]!, cfNode]);
-    await presenceAggregates(pool, [cfNode, gyre[0]!]);
+    await presenceAggregates(pool, [pair.gyre, pair.cf]);
+    await presenceAggregates(pool, [pair.cf, pair.gyre]);
   });
   it('API commands through either node reach a user on the other', async () => {
-    await apiReachesOtherNode(pool, gyre[0]!, cfNode);
-    await apiReachesOtherNode(pool, cfNode, gyre[0]!);
+    await apiReachesOtherNode(pool, pair.gyre, pair.cf);
+    await apiReachesOtherNode(pool, pair.cf, pair.gyre);
   });
   it('info lists both nodes through either API', async () => {
-    await infoLists([gyre[0]!, cfNode], ['gyre-1', 'centrifugo-1']);
+    await infoLists([pair.gyre, pair.cf], ['gyre-1', 'centrifugo-1']);
   });
   it('delta: publications with delta through either API reach fossil subscribers on both, in full', async () => {
-    await deltaAcrossNodes(pool, { subscribers: [gyre[0]!, cfNode], publishers: [gyre[0]!, cfNode], ascii: true, deltas: false });
+    await deltaAcrossNodes(pool, { subscribers: [pair.gyre, pair.cf], publishers: [pair.gyre, pair.cf], ascii: true, deltas: false });
   });
   it('a publication with delta is on NATS with Publication.delta set, from Gyre as from Centrifugo', async () => {
-    const nc = await connect({ servers: nats!.url });
+    const nc = await connect({ servers: pair.backends.nats.url });
     try {
       const seen: boolean[] = [];
       nc.subscribe('mixednats.client.>', {
@@ -129,7 +120,7 @@ describe('nats: a Gyre node and a Centrifugo node on one nats-server, presence_m
       });
       await nc.flush();
       const ch = uniq('dl:wire');
-      for (const [i, node] of [cfNode, gyre[0]!, cfNode, gyre[0]!].entries()) {
+      for (const [i, node] of [pair.cf, pair.gyre, pair.cf, pair.gyre].entries()) {
         const r = await callApi(node.apiUrl, 'publish', { channel: ch, data: { i }, delta: i < 2 });
         assert.equal(r.status, 200, r.text);
         await waitFor(() => seen.length === i + 1, { what: `Push ${i + 1} on NATS` });

@@ -5,7 +5,8 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type { PublicationContext } from 'centrifuge';
-import { findCentrifugo, startCentrifugo, type CentrifugoProcess } from '../harness/centrifugo.js';
+import { findCentrifugo } from '../harness/centrifugo.js';
+import { mixedPair } from '../harness/mixed-pair.js';
 import { callApi, ClientPool } from '../harness/clients.js';
 import { mergeConfig, startGyre, type GyreProcess } from '../harness/gyre.js';
 import { natsAvailable, startNats, type NatsServer } from '../harness/nats.js';
@@ -192,46 +193,36 @@ describe('redisnats: start-up refusals', { skip }, () => {
 });
 
 describe('redisnats: a Gyre node and a Centrifugo 6.9.1 node on one Redis and one NATS', { skip: mixedSkip }, () => {
-  let nats: NatsServer | undefined;
-  let redis: RedisServer | undefined;
-  let gyre: GyreNode | undefined;
-  let cf: CentrifugoProcess | undefined;
-  let cfNode: ServerNode;
-  const pool = new ClientPool();
-  before(async () => {
-    [nats, redis] = await Promise.all([startNats(), startRedis()]);
-    [gyre, cf] = await Promise.all([
-      startNode(nats, redis, 'rnmix', 'gyre-1'),
-      startCentrifugo(redisNatsConfig(nats, redis, 'rnmix', 'centrifugo-1'), binary === undefined ? {} : { binary }),
-    ]);
-    cfNode = { name: 'centrifugo-1', url: cf.url, apiUrl: cf.apiUrl };
+  const pair = mixedPair({
+    start: async () => {
+      const [nats, redis] = await Promise.all([startNats(), startRedis()]);
+      return { nats, redis, stop: () => Promise.all([nats.stop(), redis.stop()]) };
+    },
+    config: (b, name) => redisNatsConfig(b.nats, b.redis, 'rnmix', name),
+    names: ['gyre-1', 'centrifugo-1'],
   });
-  after(async () => {
-    pool.closeAll();
-    await Promise.all([gyre?.proc.stop(), cf?.stop()]);
-    await Promise.all([nats?.stop(), redis?.stop()]);
-  });
+  const pool = pair.pool;
 
   it('publications with offsets cross in both directions', async () => {
-    await crossNodePublications(pool, [gyre!, cfNode]);
-    await crossNodePublications(pool, [cfNode, gyre!]);
+    await crossNodePublications(pool, [pair.gyre, pair.cf]);
+    await crossNodePublications(pool, [pair.cf, pair.gyre]);
   });
   it('history is shared and a client recovers on the other server', async () => {
-    await historyAndRecovery(pool, gyre!, cfNode);
-    await historyAndRecovery(pool, cfNode, gyre!);
+    await historyAndRecovery(pool, pair.gyre, pair.cf);
+    await historyAndRecovery(pool, pair.cf, pair.gyre);
   });
   it('an idempotency key set through one server suppresses the publish through the other', async () => {
-    await idempotencySuppresses(pool, gyre!, cfNode, ['xx']);
-    await idempotencySuppresses(pool, cfNode, gyre!, ['xx']);
+    await idempotencySuppresses(pool, pair.gyre, pair.cf, ['xx']);
+    await idempotencySuppresses(pool, pair.cf, pair.gyre, ['xx']);
   });
   it('without history, Centrifugo 6.9.1 differs (docs/nats.md): a new key fails with 100, a repeated one is sent again', async () => {
     const ch = uniq('plain:idemcf');
-    const s = await subscribedClient(pool, gyre!, 'idemcf-u', ch);
-    const fresh = await callApi(cfNode.apiUrl, 'publish', { channel: ch, data: { n: 0 }, idempotency_key: uniq('k') });
+    const s = await subscribedClient(pool, pair.gyre, 'idemcf-u', ch);
+    const fresh = await callApi(pair.cf.apiUrl, 'publish', { channel: ch, data: { n: 0 }, idempotency_key: uniq('k') });
     assert.deepEqual((fresh.body as { error?: unknown }).error, { code: 100, message: 'internal server error' });
     const key = uniq('k');
-    await publish(gyre!, { channel: ch, data: { n: 1 }, idempotency_key: key });
-    await publish(cfNode, { channel: ch, data: { n: 2 }, idempotency_key: key });
+    await publish(pair.gyre, { channel: ch, data: { n: 1 }, idempotency_key: key });
+    await publish(pair.cf, { channel: ch, data: { n: 2 }, idempotency_key: key });
     await waitFor(() => s.pubs.length === 2, { what: "Centrifugo's repeated publish delivered" });
     assert.deepEqual(s.pubs.map((p) => (p.data as { n: number }).n), [1, 2]);
     s.client.disconnect();

@@ -4,9 +4,10 @@
 // only the keys of its part. A real Centrifugo v6 node with the same split config joins the same cluster.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { findCentrifugo, startCentrifugo, type CentrifugoProcess } from '../harness/centrifugo.js';
+import { findCentrifugo } from '../harness/centrifugo.js';
 import { ClientPool } from '../harness/clients.js';
 import { mergeConfig, startGyre } from '../harness/gyre.js';
+import { mixedPair } from '../harness/mixed-pair.js';
 import { redisAvailable, redisCli, startRedis, type RedisServer } from '../harness/redis.js';
 import { baseConfig } from '../compat/base-config.js';
 import type { GyreNode } from './nodes.js';
@@ -16,7 +17,6 @@ import {
   infoLists,
   presenceAggregates,
   scenarioNamespaces,
-  type ServerNode,
 } from './scenarios.js';
 
 const ok = await redisAvailable();
@@ -110,33 +110,23 @@ const binary = findCentrifugo();
 const mixedSkip = !ok ? 'redis-server is not installed' : binary === undefined ? 'centrifugo binary not installed (scripts/install-centrifugo.sh)' : false;
 
 describe('redis: a Gyre node and a Centrifugo node, both with broker.type redis and presence_manager.type redis', { skip: mixedSkip }, () => {
-  let brokerRedis: RedisServer | undefined;
-  let presenceRedis: RedisServer | undefined;
-  let gyre: GyreNode | undefined;
-  let cf: CentrifugoProcess | undefined;
-  const pool = new ClientPool();
-  before(async () => {
-    [brokerRedis, presenceRedis] = await Promise.all([startRedis(), startRedis()]);
-    const [proc, c] = await Promise.all([
-      startGyre(splitConfig(brokerRedis, presenceRedis, 'gyre-1')),
-      startCentrifugo(splitConfig(brokerRedis, presenceRedis, 'centrifugo-1'), binary === undefined ? {} : { binary }),
-    ]);
-    gyre = { name: 'gyre-1', url: proc.url, apiUrl: proc.apiUrl, proc };
-    cf = c;
+  const pair = mixedPair({
+    start: async () => {
+      const [broker, presence] = await Promise.all([startRedis(), startRedis()]);
+      return { broker, presence, stop: () => Promise.all([broker.stop(), presence.stop()]) };
+    },
+    config: (b, name) => splitConfig(b.broker, b.presence, name),
+    names: ['gyre-1', 'centrifugo-1'],
   });
-  after(async () => {
-    pool.closeAll();
-    await Promise.all([gyre?.proc.stop(), cf?.stop()]);
-    await Promise.all([brokerRedis?.stop(), presenceRedis?.stop()]);
-  });
+  const pool = pair.pool;
 
   it('publications, history, recovery and presence cross in both directions; info lists both nodes', async () => {
-    const c: ServerNode = { name: 'centrifugo-1', url: cf!.url, apiUrl: cf!.apiUrl };
-    await crossNodePublications(pool, [gyre!, c]);
-    await crossNodePublications(pool, [c, gyre!]);
-    await historyAndRecovery(pool, gyre!, c);
-    await historyAndRecovery(pool, c, gyre!);
-    await presenceAggregates(pool, [c, gyre!]);
-    await infoLists([gyre!, c], ['gyre-1', 'centrifugo-1']);
+    const c = pair.cf;
+    await crossNodePublications(pool, [pair.gyre, c]);
+    await crossNodePublications(pool, [c, pair.gyre]);
+    await historyAndRecovery(pool, pair.gyre, c);
+    await historyAndRecovery(pool, c, pair.gyre);
+    await presenceAggregates(pool, [c, pair.gyre]);
+    await infoLists([pair.gyre, c], ['gyre-1', 'centrifugo-1']);
   });
 });
