@@ -1,8 +1,8 @@
 #!/usr/bin/env node
 // Runs the whole suite: type-check, then every **/*.test.ts under test/ (or the given suites) with node:test
 // through tsx. Usage: node scripts/run-tests.mjs [unit|contract|compat|e2e ...] [--no-typecheck] [--no-lint]
-// Order: type-check (tsc: server, client page, client worker), build client/dist, lint (eslint, type-aware), tests;
-// each flag skips only its own step.
+// Order: type-check (tsc: server, client page, client worker), build client/dist, lint (eslint, type-aware), the
+// official clients (when compat runs), tests; each flag skips only its own step.
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -68,6 +68,14 @@ if (!skipLint) {
   });
   console.log(`> eslint finished in ${((Date.now() - started) / 1000).toFixed(1)}s`);
   if (lint.status !== 0) process.exit(lint.status ?? 1);
+}
+
+// The official clients of the compat tests, installed and built before the tests: a first build (downloads and
+// compiles) takes over a minute on a cold machine, and node:test's --test-timeout bounds each test file's whole
+// run as well as each test, so inside the tests it pushed test/compat/official-clients.test.ts past 120 s.
+if (files.some((f) => relative(root, f).startsWith(join('test', 'compat')))) {
+  const pc = spawnSync(process.execPath, ['--import', 'tsx', join(root, 'test/harness/prepare-official-clients.ts')], { cwd: root, stdio: 'inherit' });
+  if (pc.status !== 0) process.exit(pc.status ?? 1);
 }
 
 console.log(`> node --test (${files.length} files)`);

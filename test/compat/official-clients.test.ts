@@ -9,18 +9,16 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { callApi } from '../harness/clients.js';
 import { mergeConfig, startGyre, type GyreProcess } from '../harness/gyre.js';
-import { prepareGo, prepareJava, preparePython, startClient } from '../harness/official-clients.js';
+import { prepareGo, prepareJava, preparePython, PYTHON_VERSIONS, startClient } from '../harness/official-clients.js';
 import type { Prepared } from '../harness/official-clients.js';
 import { connToken } from '../harness/tokens.js';
 import { withTimeout } from '../harness/wait.js';
 import { baseConfig } from './base-config.js';
 
-const PYTHON_VERSIONS = ['0.6.0', '0.7.0'] as const;
-
 interface Target {
   name: string;
   kind: 'python' | 'go' | 'java';
-  prepare: () => Prepared;
+  prepare: () => Promise<Prepared>;
   formats: readonly boolean[];
 }
 
@@ -43,12 +41,12 @@ describe('compat: official Python, Go and Java clients', () => {
 
   for (const target of TARGETS) {
     // Prepared lazily once per target, inside the first test (so an install failure is a test failure).
-    let prepared: Prepared | undefined;
-    const prep = (): Prepared => (prepared ??= target.prepare());
+    let prepared: Promise<Prepared> | undefined;
+    const prep = (): Promise<Prepared> => (prepared ??= target.prepare());
     for (const protobuf of target.formats) {
       const format = protobuf ? 'protobuf' : 'json';
       it(`${target.name}, ${format}: connects, subscribes, receives a publication`, async (t) => {
-        const p = prep();
+        const p = await prep();
         if (!p.ok) {
           t.skip(p.reason);
           return;

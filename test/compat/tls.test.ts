@@ -139,7 +139,7 @@ describe('compat: TLS (http_server.tls)', { skip }, () => {
     for (const kind of ['go', 'python'] as const) {
       for (const protobuf of [false, true]) {
         it(`the official ${kind} client over wss:// (${protobuf ? 'protobuf' : 'json'}) connects, subscribes, receives`, async (t) => {
-          const p = kind === 'go' ? prepareGo() : preparePython('0.7.0');
+          const p = await (kind === 'go' ? prepareGo() : preparePython('0.7.0'));
           if (!p.ok) {
             t.skip(p.reason);
             return;

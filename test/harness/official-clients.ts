@@ -2,7 +2,10 @@
 // installed from PyPI into a virtualenv, the Go one built with `go build` from test/fixtures/clients/go (modules
 // from the Go module proxy), the Java one compiled against centrifuge-java from Maven Central; all land in
 // node_modules/.cache/gyre-official-clients, keyed by version (Python) or by a hash of the fixture's files
-// (Go, Java), and are reused when present. Each `run…` starts the fixture program
+// (Go, Java), and are reused when present. A first preparation downloads and compiles (a cold `go build` alone
+// took 68 s on a 2-core machine at load 10), more than a test file's 120 s allow with the tests' own time, so
+// scripts/run-tests.mjs prepares every client before the tests start (prepare-official-clients.ts); the tests
+// prepare again, which is then only a look at the cache. Each `run…` starts the fixture program
 // (test/fixtures/clients/*): it connects, subscribes, prints SUBSCRIBED, then `PUB <data>` for the first
 // publication and exits.
 import { spawn, spawnSync } from 'node:child_process';
@@ -14,7 +17,10 @@ import { REPO_ROOT } from './gyre.js';
 
 const CACHE = join(REPO_ROOT, 'node_modules', '.cache', 'gyre-official-clients');
 const FIXTURES = join(REPO_ROOT, 'test', 'fixtures', 'clients');
-const INSTALL_TIMEOUT_MS = 300_000;
+/** The centrifuge-python releases the tests run (0.6.0 for its empty Sec-WebSocket-Protocol line). */
+export const PYTHON_VERSIONS = ['0.6.0', '0.7.0'] as const;
+/** The most one preparation (every install or build command of one client, downloads included) may take. */
+const PREPARE_TIMEOUT_MS = 600_000;
 
 /** A client program ready to run, or the reason it cannot run on this machine. */
 export type Prepared = { ok: true; command: string; args: readonly string[] } | { ok: false; reason: string };
@@ -24,11 +30,27 @@ function toolMissing(cmd: string, args: string[]): boolean {
   return r.error !== undefined && (r.error as NodeJS.ErrnoException).code === 'ENOENT';
 }
 
-function run(cmd: string, args: readonly string[], opts: { cwd?: string; env?: NodeJS.ProcessEnv } = {}): void {
-  const r = spawnSync(cmd, args, { ...opts, encoding: 'utf8', timeout: INSTALL_TIMEOUT_MS });
-  if (r.status !== 0) {
-    throw new Error(`${cmd} ${args.join(' ')} failed (${String(r.status ?? r.signal ?? r.error?.message)}):\n${r.stdout}\n${r.stderr}`);
-  }
+/** Runs an install or build command to completion (exit 0), killed at `deadline`; rejects with its output otherwise. */
+function run(cmd: string, args: readonly string[], deadline: number, opts: { cwd?: string; env?: NodeJS.ProcessEnv } = {}): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const left = deadline - Date.now();
+    if (left <= 0) {
+      reject(new Error(`${cmd} ${args.join(' ')}: no time left of the ${PREPARE_TIMEOUT_MS} ms preparation`));
+      return;
+    }
+    const child = spawn(cmd, args, { ...opts, stdio: ['ignore', 'pipe', 'pipe'], timeout: left, killSignal: 'SIGKILL' });
+    let output = '';
+    const keep = (d: string): void => {
+      if (output.length < 65_536) output += d;
+    };
+    child.stdout.setEncoding('utf8').on('data', keep);
+    child.stderr.setEncoding('utf8').on('data', keep);
+    child.once('error', reject);
+    child.once('close', (code, signal) => {
+      if (code === 0) resolve();
+      else reject(new Error(`${cmd} ${args.join(' ')} failed (${String(code ?? signal)}${signal === 'SIGKILL' ? ', killed at the preparation deadline' : ''}):\n${output}`));
+    });
+  });
 }
 
 /**
@@ -36,14 +58,14 @@ function run(cmd: string, args: readonly string[], opts: { cwd?: string; env?: N
  * preparing the same client at the same time never see (or delete) each other's half-built folder. The
  * loser of a race drops its copy and uses the winner's.
  */
-function buildOnce(dir: string, marker: string, build: (tmp: string) => void): void {
+async function buildOnce(dir: string, marker: string, build: (tmp: string) => Promise<void>): Promise<void> {
   if (existsSync(join(dir, marker))) return;
   mkdirSync(CACHE, { recursive: true });
   const tmp = `${dir}.tmp-${process.pid}`;
   rmSync(tmp, { recursive: true, force: true });
   mkdirSync(tmp, { recursive: true });
   try {
-    build(tmp);
+    await build(tmp);
     if (existsSync(dir) && !existsSync(join(dir, marker))) rmSync(dir, { recursive: true, force: true }); // stale, pre-rename layout
     try {
       renameSync(tmp, dir);
@@ -56,23 +78,25 @@ function buildOnce(dir: string, marker: string, build: (tmp: string) => void): v
 }
 
 /** A virtualenv with centrifuge-python==`version` (installed once). */
-export function preparePython(version: string): Prepared {
+export async function preparePython(version: string): Promise<Prepared> {
   if (toolMissing('python3', ['--version'])) return { ok: false, reason: 'python3 is not installed' };
+  const deadline = Date.now() + PREPARE_TIMEOUT_MS;
   const dir = join(CACHE, `python-centrifuge-${version}`);
   const script = join(FIXTURES, 'python', 'client.py');
   // Only bin/python (a link to the base interpreter, found through pyvenv.cfg) is used, never the venv's
   // scripts with absolute shebangs, so the venv can be built elsewhere and moved.
-  buildOnce(dir, '.installed', (tmp) => {
-    run('python3', ['-m', 'venv', tmp]);
-    run(join(tmp, 'bin', 'python'), ['-m', 'pip', 'install', '--quiet', '--disable-pip-version-check', `centrifuge-python==${version}`]);
+  await buildOnce(dir, '.installed', async (tmp) => {
+    await run('python3', ['-m', 'venv', tmp], deadline);
+    await run(join(tmp, 'bin', 'python'), ['-m', 'pip', 'install', '--quiet', '--disable-pip-version-check', `centrifuge-python==${version}`], deadline);
     writeFileSync(join(tmp, '.installed'), `centrifuge-python==${version}\n`);
   });
   return { ok: true, command: join(dir, 'bin', 'python'), args: [script] };
 }
 
 /** The Go fixture built against the centrifuge-go version its go.mod pins (built once per fixture content). */
-export function prepareGo(): Prepared {
+export async function prepareGo(): Promise<Prepared> {
   if (toolMissing('go', ['version'])) return { ok: false, reason: 'go is not installed' };
+  const deadline = Date.now() + PREPARE_TIMEOUT_MS;
   const src = join(FIXTURES, 'go');
   const hash = createHash('sha256');
   for (const f of ['go.mod', 'go.sum', 'main.go']) hash.update(readFileSync(join(src, f)));
@@ -80,7 +104,7 @@ export function prepareGo(): Prepared {
   if (!existsSync(bin)) {
     mkdirSync(CACHE, { recursive: true });
     const tmp = `${bin}.tmp-${process.pid}`;
-    run('go', ['build', '-o', tmp, '.'], { cwd: src, env: { ...process.env, GOFLAGS: '-mod=readonly' } });
+    await run('go', ['build', '-o', tmp, '.'], deadline, { cwd: src, env: { ...process.env, GOFLAGS: '-mod=readonly' } });
     renameSync(tmp, bin);
   }
   return { ok: true, command: bin, args: [] };
@@ -90,21 +114,22 @@ export function prepareGo(): Prepared {
  * The Java fixture compiled against centrifuge-java from Maven Central (the version its pom.xml pins): Maven
  * resolves the classpath, javac compiles Client.java; both cached per fixture content.
  */
-export function prepareJava(): Prepared {
+export async function prepareJava(): Promise<Prepared> {
   for (const [cmd, args] of [['java', ['-version']], ['javac', ['-version']], ['mvn', ['-v']]] as const) {
     if (toolMissing(cmd, [...args])) return { ok: false, reason: `${cmd} is not installed` };
   }
+  const deadline = Date.now() + PREPARE_TIMEOUT_MS;
   const src = join(FIXTURES, 'java');
   const hash = createHash('sha256');
   for (const f of ['pom.xml', 'Client.java']) hash.update(readFileSync(join(src, f)));
   const dir = join(CACHE, `centrifuge-java-${hash.digest('hex').slice(0, 16)}`);
   const classes = join(dir, 'classes');
   const cpFile = join(dir, 'classpath.txt');
-  buildOnce(dir, '.built', (tmp) => {
+  await buildOnce(dir, '.built', async (tmp) => {
     const tmpCp = join(tmp, 'classpath.txt');
     mkdirSync(join(tmp, 'classes'), { recursive: true });
-    run('mvn', ['-q', '-B', '-f', join(src, 'pom.xml'), 'dependency:build-classpath', `-Dmdep.outputFile=${tmpCp}`]);
-    run('javac', ['-cp', readFileSync(tmpCp, 'utf8').trim(), '-d', join(tmp, 'classes'), join(src, 'Client.java')]);
+    await run('mvn', ['-q', '-B', '-f', join(src, 'pom.xml'), 'dependency:build-classpath', `-Dmdep.outputFile=${tmpCp}`], deadline);
+    await run('javac', ['-cp', readFileSync(tmpCp, 'utf8').trim(), '-d', join(tmp, 'classes'), join(src, 'Client.java')], deadline);
     writeFileSync(join(tmp, '.built'), 'ok\n');
   });
   return { ok: true, command: 'java', args: ['-cp', `${classes}:${readFileSync(cpFile, 'utf8').trim()}`, 'Client'] };
