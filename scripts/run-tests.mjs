@@ -2,7 +2,8 @@
 // Runs the whole suite: type-check, then every **/*.test.ts under test/ (or the given suites) with node:test
 // through tsx. Usage: node scripts/run-tests.mjs [unit|contract|compat|e2e ...] [--no-typecheck] [--no-lint]
 // Order: type-check (tsc: server, client page, client worker), build client/dist, lint (eslint, type-aware), the
-// official clients (when compat runs), tests; each flag skips only its own step.
+// official clients (when compat runs), tests; at the end the slowest files and the failed tests;
+// each flag skips only its own step.
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -82,6 +83,9 @@ console.log(`> node --test (${files.length} files)`);
 // TAP (or spec on a terminal) to stdout as before, and the failures alone to a file that is printed at the end.
 const failuresDir = mkdtempSync(join(tmpdir(), 'gyre-test-failures-'));
 const failuresFile = join(failuresDir, 'failures.txt');
+const slowFile = join(failuresDir, 'slow-files.txt');
+// node:test applies it to each test and to each file's whole run.
+const TEST_TIMEOUT_MS = 120_000;
 const mainReporter = process.stdout.isTTY ? 'spec' : 'tap';
 const r = spawnSync(
   process.execPath,
@@ -90,15 +94,21 @@ const r = spawnSync(
     'tsx',
     '--test',
     '--test-concurrency=2',
-    '--test-timeout=120000',
+    `--test-timeout=${TEST_TIMEOUT_MS}`,
     `--test-reporter=${mainReporter}`,
     '--test-reporter-destination=stdout',
     `--test-reporter=${join(root, 'scripts/failures-reporter.mjs')}`,
     `--test-reporter-destination=${failuresFile}`,
+    `--test-reporter=${join(root, 'scripts/slow-files-reporter.mjs')}`,
+    `--test-reporter-destination=${slowFile}`,
     ...files.map((f) => relative(root, f)),
   ],
-  { cwd: root, stdio: 'inherit', env: { ...process.env, GYRE_TEST: '1' } },
+  { cwd: root, stdio: 'inherit', env: { ...process.env, GYRE_TEST: '1', NODE_TEST_FILE_TIMEOUT_MS: String(TEST_TIMEOUT_MS) } },
 );
+if (existsSync(slowFile)) {
+  console.log('> slowest files');
+  console.log(readFileSync(slowFile, 'utf8').trimEnd());
+}
 if (existsSync(failuresFile)) {
   console.log('> failures');
   console.log(readFileSync(failuresFile, 'utf8').trimEnd());
