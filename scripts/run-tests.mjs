@@ -4,7 +4,7 @@
 // Order: type-check (tsc: server, client page, client worker), build client/dist, lint (eslint, type-aware), the
 // official clients (when compat runs), tests; at the end the slowest files and the failed tests;
 // each flag skips only its own step.
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
@@ -31,6 +31,21 @@ if (files.length === 0) {
   console.error('no test files found');
   process.exit(1);
 }
+
+// Started now, it runs beside the type-check, builds and lint; its output is printed once it is done.
+const clientsPrepared = files.some((f) => relative(root, f).startsWith(join('test', 'compat')))
+  ? new Promise((resolve) => {
+      const child = spawn(process.execPath, ['--import', 'tsx', join(root, 'test/harness/prepare-official-clients.ts')], {
+        cwd: root,
+        stdio: ['ignore', 'pipe', 'pipe'],
+      });
+      let output = '';
+      child.stdout.setEncoding('utf8').on('data', (d) => (output += d));
+      child.stderr.setEncoding('utf8').on('data', (d) => (output += d));
+      child.once('error', (err) => resolve({ status: 1, output: `${output}${err.message}\n` }));
+      child.once('close', (status) => resolve({ status, output }));
+    })
+  : undefined;
 
 if (!skipTypecheck) {
   // The browser add-on (client/) has its own programs: DOM libs for the page code, WebWorker libs for the worker.
@@ -71,11 +86,12 @@ if (!skipLint) {
   if (lint.status !== 0) process.exit(lint.status ?? 1);
 }
 
-// The official clients of the compat tests, installed and built before the tests: a first build (downloads and
-// compiles) takes over a minute on a cold machine, and node:test's --test-timeout bounds each test file's whole
-// run as well as each test, so inside the tests it pushed test/compat/official-clients.test.ts past 120 s.
-if (files.some((f) => relative(root, f).startsWith(join('test', 'compat')))) {
-  const pc = spawnSync(process.execPath, ['--import', 'tsx', join(root, 'test/harness/prepare-official-clients.ts')], { cwd: root, stdio: 'inherit' });
+// The official clients of the compat tests are installed and built before the tests: a first build (downloads
+// and compiles) takes over a minute on a cold machine, and node:test's --test-timeout bounds each test file's
+// whole run as well as each test, so inside the tests it pushed test/compat/official-clients.test.ts past 120 s.
+if (clientsPrepared !== undefined) {
+  const pc = await clientsPrepared;
+  process.stdout.write(pc.output);
   if (pc.status !== 0) process.exit(pc.status ?? 1);
 }
 
