@@ -200,6 +200,7 @@ export class MemoryMapBroker implements MapBroker {
     this.results.sweep(now);
     let oldest = 0;
     let removed = 0;
+    let due = false;
     for (const [name, ch] of this.channels) {
       const unused = ch.state.size === 0 && ch.stream.top === 0 && now - ch.touchedAt > EMPTY_CHANNEL_TTL_MS;
       if (unused || (ch.metaExpireAt > 0 && ch.metaExpireAt <= now)) {
@@ -211,11 +212,14 @@ export class MemoryMapBroker implements MapBroker {
         ch.streamExpireAt = 0;
       }
       if (ch.nextKeyExpiry > 0 && ch.nextKeyExpiry <= now) {
+        due = true;
         if (oldest === 0 || ch.nextKeyExpiry < oldest) oldest = ch.nextKeyExpiry;
         removed += this.expireKeys(name, ch, now);
       }
     }
-    mapBrokerMetrics.cleanupLag.set({ broker_name: '' }, oldest > 0 ? (now - oldest) / 1000 : 0);
+    // Set by a sweep that had a key expiry due only, as Centrifugo does: a node whose map keys never expired does
+    // not export the series, and the value stays until the next such sweep.
+    if (due) mapBrokerMetrics.cleanupLag.set({ broker_name: '' }, (now - oldest) / 1000);
     if (removed > 0) mapBrokerMetrics.cleanupRemoved.inc({ broker_name: '' }, removed);
   }
 

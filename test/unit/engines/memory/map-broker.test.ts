@@ -5,6 +5,7 @@ import { describe, it } from 'node:test';
 import type { MapChannelSettings } from '../../../../src/engines/map-types.js';
 import { MemoryMapBroker } from '../../../../src/engines/memory/map-broker.js';
 import { UnrecoverablePositionError } from '../../../../src/engines/types.js';
+import { mapBrokerMetrics } from '../../../../src/metrics/map-broker.js';
 import type { Publication, StreamPosition } from '../../../../src/protocol/types.js';
 
 const enc = (s: string): Uint8Array => new TextEncoder().encode(s);
@@ -68,6 +69,23 @@ describe('MemoryMapBroker', () => {
     clock.t += 1000;
     b.sweep();
     assert.deepEqual(await b.stats('e'), { numKeys: 0 });
+  });
+
+  it('the cleanup lag gauge is set by a sweep with a key expiry due only, as in Centrifugo: none before, then it stays', async () => {
+    mapBrokerMetrics.cleanupLag.reset();
+    const lag = async (): Promise<number[]> => (await mapBrokerMetrics.cleanupLag.get()).values.map((v) => v.value);
+    const { b, clock } = setup();
+    await b.publish('p', 'k', PERSISTENT, { data: enc('1') });
+    clock.t += 5000;
+    b.sweep();
+    assert.deepEqual(await lag(), [], 'no key expiry due: no series');
+    await b.publish('e', 'k', EPHEMERAL, { data: enc('1') });
+    clock.t += 1500;
+    b.sweep();
+    assert.deepEqual(await lag(), [0.5], 'the expiry was due 500 ms before the sweep');
+    clock.t += 1000;
+    b.sweep();
+    assert.deepEqual(await lag(), [0.5], 'nothing due: the last value stays');
   });
 
   it('if_exists, remove of a missing key, idempotency keys and versions are suppressed with their reason', async () => {
