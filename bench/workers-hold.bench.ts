@@ -10,7 +10,10 @@
 //
 //   node --import tsx bench/workers-hold.bench.ts [--server gyre|centrifugo] [--clients 38000] [--workers 2]
 //        [--sched rr|none (default: Gyre's)] [--rate 2000] [--hold 20s] [--processes 3] [--cycles 1] [--settle 15]
-//        [--out FILE.json]
+//        [--gyre-dist DIR] [--no-guard] [--out FILE.json]
+//
+// --gyre-dist: the compiled Gyre to run (default dist/ after scripts/ensure-build.mjs), for A/B runs of two builds.
+// --no-guard: http_server.handshake_wait_budget 0 (the adaptive admission guard off; the fds check stays).
 import { spawnSync } from 'node:child_process';
 import { readdirSync, writeFileSync } from 'node:fs';
 import { homedir } from 'node:os';
@@ -109,10 +112,13 @@ async function main(): Promise<void> {
   const cycles = Number(arg('--cycles', '1'));
   const settleSec = Number(arg('--settle', '15'));
   const out = arg('--out', '');
-  spawnSync(process.execPath, ['scripts/ensure-build.mjs'], { cwd: REPO, stdio: 'inherit' });
+  const gyreDist = resolve(arg('--gyre-dist', join(REPO, 'dist')));
+  const noGuard = process.argv.includes('--no-guard');
+  if (gyreDist === join(REPO, 'dist')) spawnSync(process.execPath, ['scripts/ensure-build.mjs'], { cwd: REPO, stdio: 'inherit' });
   const port = await freePort(HOST);
   const srv = await startServer(kind, port, {
-    gyreDist: join(REPO, 'dist'),
+    gyreDist,
+    noGuard,
     centrifugoBin: process.env['CENTRIFUGO_BIN'] ?? join(homedir(), 'go', 'bin', 'centrifugo'),
     nodeFlags: [],
     workers,
@@ -199,6 +205,8 @@ async function main(): Promise<void> {
       workers,
       sched: kind === 'gyre' && workers > 1 ? (sched ?? 'default') : null,
       settleSec,
+      gyreDist: kind === 'gyre' ? gyreDist : null,
+      guard: kind === 'gyre' ? !noGuard : null,
       before,
       rssBeforeKb: beforeTotal?.rssKb ?? null,
       cycles: runs,
