@@ -19,9 +19,14 @@ export async function info(n: ServerNode): Promise<NodeInfo[]> {
 
 export type Subscribed = Awaited<ReturnType<typeof subscribedClient>>;
 
+/** The names `info` shows for the 2 workers of a node configured as `name` (docs/workers.md, "Node names"). */
+export function workerNames(name: string): string[] {
+  return [`${name}-w1`, `${name}-w2`];
+}
+
 /**
- * Subscribes users `${prefix}${i}` to `ch` through `workers` (the node named `workerName`) until both workers hold
- * one, at most 16; `other` is the node whose `info` is read.
+ * Subscribes users `${prefix}${i}` to `ch` through `workers` (the node configured as `workerName`, whose workers
+ * are named after it) until both workers hold one, at most 16; `other` is the node whose `info` is read.
  */
 export async function clientsOnBothWorkers(
   pool: ClientPool,
@@ -31,20 +36,21 @@ export async function clientsOnBothWorkers(
   prefix: string,
   ch: string,
 ): Promise<Subscribed[]> {
+  const names = new Set(workerNames(workerName));
   const onWorkers: Subscribed[] = [];
   // Info counts arrive with the 3 s heartbeats: once they add up to the clients connected, the view is current.
   for (let i = 0; i < 16; i++) {
     onWorkers.push(await subscribedClient(pool, workers, `${prefix}${i}`, ch));
     const nodes = await waitFor(
       async () => {
-        const seen = (await info(other)).filter((n) => n.name === workerName);
+        const seen = (await info(other)).filter((n) => names.has(n.name));
         return seen.length === 2 && seen.reduce((a, n) => a + n.num_clients, 0) === onWorkers.length ? seen : false;
       },
       { what: 'worker counts caught up', timeoutMs: 10_000, intervalMs: 250 },
     );
     if (nodes.every((n) => n.num_clients >= 1)) break;
   }
-  const spread = (await info(other)).filter((n) => n.name === workerName);
+  const spread = (await info(other)).filter((n) => names.has(n.name));
   assert.ok(spread.every((n) => n.num_clients >= 1), `a client on each worker: ${JSON.stringify(spread)}`);
   return onWorkers;
 }

@@ -13,7 +13,7 @@ import { redisAvailable, startRedis, type RedisServer } from '../harness/redis.j
 import { waitFor } from '../harness/wait.js';
 import { natsNodeConfig, startGyreNatsNodes, type GyreNatsNode } from '../nats/nodes.js';
 import { infoLists, subscribedClient, uniq, type ServerNode } from '../redis/scenarios.js';
-import { clientsOnBothWorkers } from './worker-spread.js';
+import { clientsOnBothWorkers, workerNames } from './worker-spread.js';
 
 const ok = (await natsAvailable()) && (await redisAvailable());
 
@@ -46,7 +46,7 @@ describe('worker processes with the NATS broker', { timeout: 180_000, skip: ok ?
   });
 
   it('each worker is a node of the NATS cluster: info through the other node lists both workers', async () => {
-    await infoLists([other[0]!, w], ['gyre-w', 'gyre-w', 'gyre-b'], 15_000);
+    await infoLists([other[0]!, w], [...workerNames('gyre-w'), 'gyre-b'], 15_000);
   });
 
   it('publications cross between both workers and the other node, each once; presence counts every client', async () => {

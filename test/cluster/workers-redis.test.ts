@@ -11,7 +11,7 @@ import { startRedis, type RedisServer } from '../harness/redis.js';
 import { waitFor } from '../harness/wait.js';
 import { redisClusterConfig, startGyreNodes, type GyreNode } from '../redis/nodes.js';
 import { infoLists, subscribedClient, uniq, type ServerNode } from '../redis/scenarios.js';
-import { clientsOnBothWorkers } from './worker-spread.js';
+import { clientsOnBothWorkers, workerNames } from './worker-spread.js';
 
 describe('worker processes on the Redis engine', { timeout: 180_000 }, () => {
   let redis: RedisServer;
@@ -42,7 +42,7 @@ describe('worker processes on the Redis engine', { timeout: 180_000 }, () => {
   });
 
   it('each worker is a node of the Redis cluster: info through the other node lists both workers', async () => {
-    await infoLists([other[0]!, w], ['gyre-w', 'gyre-w', 'gyre-b'], 15_000);
+    await infoLists([other[0]!, w], [...workerNames('gyre-w'), 'gyre-b'], 15_000);
   });
 
   it('publications cross between both workers and the other node in one offset order; presence counts every client', async () => {
