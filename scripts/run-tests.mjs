@@ -44,6 +44,10 @@ const clientsPrepared = files.some((f) => relative(root, f).startsWith(join('tes
       child.stderr.setEncoding('utf8').on('data', (d) => (output += d));
       child.once('error', (err) => resolve({ status: 1, output: `${output}${err.message}\n` }));
       child.once('close', (status) => resolve({ status, output }));
+      // An earlier step that fails exits the run: the preparation goes with it.
+      process.once('exit', () => {
+        if (child.exitCode === null) child.kill();
+      });
     })
   : undefined;
 
