@@ -22,11 +22,11 @@
 // and after burst N (at the end of its connect phase, the `window`'s end): each writes heap-<pid>.heapprofile to $HEAP_OUT (default /tmp), for heapprofile-top.ts.
 // `listenDrops` is the kernel's count of SYNs dropped over the burst because the listen queue was full (machine-wide;
 // each costs that client a SYN retransmit, 1 s later).
-import { mkdtempSync, openSync, readdirSync, readFileSync, readSync, closeSync, statSync } from 'node:fs';
+import { mkdtempSync, openSync, readFileSync, readSync, closeSync, statSync } from 'node:fs';
 import { homedir, tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { API_KEY, HMAC, HOST, processTree, runBench, sleep, socketsByPid, startServer } from './procs.js';
+import { API_KEY, HMAC, HOST, processTree, runBench, sleep, socketsByPid, startServer, threadCpu } from './procs.js';
 
 const REPO = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
 
@@ -67,27 +67,6 @@ function listenDrops(): number {
   return 0;
 }
 
-/** User + system CPU seconds per thread name of process `pid` (threads of one name summed). */
-function threadCpu(pid: number): Map<string, number> {
-  const out = new Map<string, number>();
-  let tids: string[] = [];
-  try {
-    tids = readdirSync(`/proc/${pid}/task`);
-  } catch {
-    return out;
-  }
-  for (const tid of tids) {
-    try {
-      const st = readFileSync(`/proc/${pid}/task/${tid}/stat`, 'utf8');
-      const name = tid === String(pid) ? 'main' : st.slice(st.indexOf('(') + 1, st.lastIndexOf(')'));
-      const f = st.slice(st.lastIndexOf(')') + 2).split(' ');
-      out.set(name, (out.get(name) ?? 0) + (Number(f[11]) + Number(f[12])) / 100);
-    } catch {
-      /* gone */
-    }
-  }
-  return out;
-}
 
 function threadDelta(a: Map<string, number> | undefined, b: Map<string, number> | undefined): Record<string, number> {
   const out: Record<string, number> = {};

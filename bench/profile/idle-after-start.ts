@@ -3,11 +3,10 @@
 // (the start-up warm-up's aftermath: garbage collection, pending compiles, timers). Per process, Gyre and
 // Centrifugo alternating.
 //   node --import tsx bench/profile/idle-after-start.ts [--reps 3] [--workers 2] [--gyre-dist DIR] [--for-ms 6000]
-import { readdirSync, readFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { cpuByProcess, sleep, startServer } from './procs.js';
+import { cpuByProcess, sleep, startServer, threadCpu } from './procs.js';
 import type { ServerKind } from './procs.js';
 
 const REPO = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
@@ -22,27 +21,6 @@ const gyreDist = resolve(opt('--gyre-dist', join(REPO, 'dist')));
 const forMs = Number(opt('--for-ms', '6000'));
 const steps = [0, 1000, 2000, 3000, 4000, forMs].filter((t, i, a) => t <= forMs && a.indexOf(t) === i);
 
-/** CPU seconds per thread name of process `pid` (the main thread is "main"). */
-function threads(pid: number): Map<string, number> {
-  const out = new Map<string, number>();
-  let tids: string[] = [];
-  try {
-    tids = readdirSync(`/proc/${pid}/task`);
-  } catch {
-    return out;
-  }
-  for (const tid of tids) {
-    try {
-      const st = readFileSync(`/proc/${pid}/task/${tid}/stat`, 'utf8');
-      const name = tid === String(pid) ? 'main' : st.slice(st.indexOf('(') + 1, st.lastIndexOf(')'));
-      const f = st.slice(st.lastIndexOf(')') + 2).split(' ');
-      out.set(name, (out.get(name) ?? 0) + (Number(f[11]) + Number(f[12])) / 100);
-    } catch {
-      /* the thread ended */
-    }
-  }
-  return out;
-}
 
 /** Per process (in tree order: the primary first) and thread name: the CPU seconds between two readings. */
 function split(pids: number[], a: Map<number, Map<string, number>>, b: Map<number, Map<string, number>>): Record<string, Record<string, number>> {
@@ -72,7 +50,7 @@ for (let r = 0; r < reps; r++) {
       const t0 = Date.now();
       const base = cpuByProcess(srv.pid);
       const pids = [...base.keys()];
-      const baseThreads = new Map(pids.map((p) => [p, threads(p)]));
+      const baseThreads = new Map(pids.map((p) => [p, threadCpu(p)]));
       const at: Record<string, number> = {};
       for (const t of steps.slice(1)) {
         await sleep(Math.max(0, t0 + t - Date.now()));
@@ -81,7 +59,7 @@ for (let r = 0; r < reps; r++) {
         for (const [pid, cpu] of now) sum += cpu - (base.get(pid) ?? 0);
         at[`${t}ms`] = Math.round(sum * 1000) / 1000;
       }
-      const endThreads = new Map(pids.map((p) => [p, threads(p)]));
+      const endThreads = new Map(pids.map((p) => [p, threadCpu(p)]));
       console.log(JSON.stringify({ rep: r + 1, kind, cpuSecSinceMeasureStart: at, byThread: split(pids, baseThreads, endThreads) }));
     } finally {
       await srv.stop();
