@@ -7,40 +7,16 @@ import { parseApiJson } from '../src/api/decode.js';
 import { decodeJsonCommands } from '../src/protocol/json-decode.js';
 import { signHs256 } from '../src/auth/sign.js';
 import { decodeJsonCommands as decodeBefore } from './lib/json-decode-before.js';
+import { compareCpu, lastKept } from './lib/cpu-ab.js';
 
 const RUNS = 7;
 const RUN_MS = 200;
 const MAX_ITERATIONS_PER_RUN = 5_000_000;
 
 const encoder = new TextEncoder();
-let sink = 0;
-
-/** CPU nanoseconds per call of one timed run (CPU time, not wall time: the machine is shared). */
-function runOnce(fn: () => number): number {
-  let n = 0;
-  const start = process.cpuUsage();
-  let elapsedUs = 0;
-  while (elapsedUs < RUN_MS * 1000 && n < MAX_ITERATIONS_PER_RUN) {
-    for (let i = 0; i < 100; i++) sink += fn();
-    n += 100;
-    const d = process.cpuUsage(start);
-    elapsedUs = d.user + d.system;
-  }
-  return (elapsedUs * 1000) / n;
-}
-
-const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] ?? 0;
-
 /** Runs `a` and `b` alternately RUNS times each (so both see the same noise); medians in ns/op. */
-function compare(a: () => number, b: () => number): [number, number] {
-  const ra: number[] = [];
-  const rb: number[] = [];
-  for (let r = 0; r < RUNS; r++) {
-    ra.push(runOnce(a));
-    rb.push(runOnce(b));
-  }
-  return [median(ra), median(rb)];
-}
+const compare = (a: () => number, b: () => number): [number, number] =>
+  compareCpu(a, b, { runs: RUNS, runMs: RUN_MS, maxCallsPerRun: MAX_ITERATIONS_PER_RUN, batch: 100 });
 
 const token = signHs256({ sub: '42', exp: 2_000_000_000, info: { name: 'Alice' } }, 'secret-key-for-the-bench');
 const item = (i: number): string => `{"id":${i},"name":"item ${i} — ünïcode","tags":["a","b"],"score":${i}.5}`;
@@ -103,4 +79,4 @@ for (const [name, text] of apiCases) {
     `${name.padEnd(24)}${String(body.length).padStart(7)}${before.toFixed(0).padStart(12)}${now.toFixed(0).padStart(10)}${(now / before).toFixed(2).padStart(12)}`,
   );
 }
-if (sink === -1) console.log(sink);
+if (lastKept() === -1) console.log('unreachable');

@@ -8,34 +8,13 @@
 // Run: /work/wt/notes/bench-lock node --import tsx bench/label-cache.bench.ts
 import { Histogram } from 'prom-client';
 import { Children1, Children2 } from '../src/metrics/children.js';
+import { compareCpu } from './lib/cpu-ab.js';
 
 const RUNS = 9;
 const RUN_MS = 200;
 
-function runOnce(fn: () => void): number {
-  let n = 0;
-  const start = process.cpuUsage();
-  let elapsedUs = 0;
-  while (elapsedUs < RUN_MS * 1000) {
-    for (let i = 0; i < 1000; i++) fn();
-    n += 1000;
-    const d = process.cpuUsage(start);
-    elapsedUs = d.user + d.system;
-  }
-  return (elapsedUs * 1000) / n;
-}
-
-const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] ?? 0;
-
-function compare(a: () => void, b: () => void): [number, number] {
-  const ra: number[] = [];
-  const rb: number[] = [];
-  for (let r = 0; r < RUNS; r++) {
-    ra.push(runOnce(a));
-    rb.push(runOnce(b));
-  }
-  return [median(ra), median(rb)];
-}
+const AB = { runs: RUNS, runMs: RUN_MS };
+const compare = (a: () => unknown, b: () => unknown): [number, number] => compareCpu(a, b, AB);
 
 function childOf<C>(cache: Map<string, C>, key: string, make: () => C): C {
   let c = cache.get(key);

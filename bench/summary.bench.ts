@@ -7,37 +7,15 @@
 // Run: node --import tsx bench/summary.bench.ts
 import { Registry, Summary } from 'prom-client';
 import { WindowSummary } from '../src/metrics/summary.js';
+import { compareCpu, median } from './lib/cpu-ab.js';
 
 const RUNS = 7;
 const RUN_MS = 200;
 const MAX_ITERATIONS_PER_RUN = 20_000_000;
 
-/** CPU nanoseconds per call of one timed run (CPU time, not wall time: the machine is shared). */
-function runOnce(fn: () => void): number {
-  let n = 0;
-  const start = process.cpuUsage();
-  let elapsedUs = 0;
-  while (elapsedUs < RUN_MS * 1000 && n < MAX_ITERATIONS_PER_RUN) {
-    for (let i = 0; i < 1000; i++) fn();
-    n += 1000;
-    const d = process.cpuUsage(start);
-    elapsedUs = d.user + d.system;
-  }
-  return (elapsedUs * 1000) / n;
-}
-
-const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] ?? 0;
-
 /** Runs `a` and `b` alternately RUNS times each (so both see the same noise); medians in ns/op. */
-function compare(a: () => void, b: () => void): [number, number] {
-  const ra: number[] = [];
-  const rb: number[] = [];
-  for (let r = 0; r < RUNS; r++) {
-    ra.push(runOnce(a));
-    rb.push(runOnce(b));
-  }
-  return [median(ra), median(rb)];
-}
+const compare = (a: () => unknown, b: () => unknown): [number, number] =>
+  compareCpu(a, b, { runs: RUNS, runMs: RUN_MS, maxCallsPerRun: MAX_ITERATIONS_PER_RUN });
 
 // Lognormal durations (seconds) around 200 µs, deterministic.
 const values = new Float64Array(4096);
