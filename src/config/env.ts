@@ -9,9 +9,18 @@ import { CENTRIFUGO_TREE } from './support.js';
 
 export const ENV_PREFIXES = ['CENTRIFUGO_', 'GYRE_'] as const;
 
-/** Variables under our prefixes that are not config (Kubernetes service links, our own test switch). */
+/**
+ * Variables under our prefixes that are not config: Kubernetes service links, our own test switch, and the
+ * GYRE_WORKER_SLOT that the --workers primary sets in each fork (src/cluster/messages.ts).
+ */
 function ignoredUnknown(rest: string): boolean {
-  return /(^|_)PORT(_|$)/.test(rest) || /(^|_)SERVICE(_|$)/.test(rest) || rest.startsWith('VAR_') || rest === 'TEST';
+  return (
+    /(^|_)PORT(_|$)/.test(rest) ||
+    /(^|_)SERVICE(_|$)/.test(rest) ||
+    rest.startsWith('VAR_') ||
+    rest === 'TEST' ||
+    rest === 'WORKER_SLOT'
+  );
 }
 
 /** Resolves a lower-cased env suffix to a key path (array of segments) and its node, or undefined. */

@@ -112,6 +112,12 @@ describe('loadConfig: files', () => {
     ]);
   });
 
+  it('does not warn about GYRE_WORKER_SLOT, which the primary sets in every worker it forks', () => {
+    const file = write('slot.json', JSON.stringify({}));
+    const r = loadConfig({ file, env: { GYRE_WORKER_SLOT: '2' } });
+    assert.deepEqual(r.warnings, []);
+  });
+
   it('returns a deep-frozen config', () => {
     const { config } = loadConfig({ file: join(fixtures, 'config.json'), env: {} });
     assert.ok(Object.isFrozen(config));
