@@ -1,6 +1,7 @@
 // deploy/helm/gyre: the config in values.yaml loads in Gyre without warnings, the pod's grace period covers the
 // drain, and — when helm is installed (go install helm.sh/helm/v3/cmd/helm@v3.22.0) — `helm lint` passes and
-// `helm template` renders probes on /ready and /health and terminationGracePeriodSeconds from the values.
+// `helm template` renders probes on /ready and /health, terminationGracePeriodSeconds from the values, and the
+// rollout strategy and HPA scale-down of deploy/k8s.
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -56,6 +57,8 @@ describe('Helm chart', () => {
     assert.deepEqual(kinds, ['ConfigMap', 'Deployment', 'HorizontalPodAutoscaler', 'Service', 'ServiceMonitor']);
     const dep = docs.find((d) => d.kind === 'Deployment') as unknown as {
       spec: {
+        strategy: { type: string; rollingUpdate: { maxUnavailable: number; maxSurge: number } };
+        minReadySeconds: number;
         template: {
           spec: {
             terminationGracePeriodSeconds: number;
@@ -68,5 +71,12 @@ describe('Helm chart', () => {
     assert.equal(pod.terminationGracePeriodSeconds, values.preStopSleep + values.shutdownTimeoutSeconds + 5);
     assert.equal(pod.containers[0]?.readinessProbe.httpGet.path, '/ready');
     assert.equal(pod.containers[0]?.livenessProbe.httpGet.path, '/health');
+    // The same rollout and scale-down as deploy/k8s (docs/deploy.md §3): one pod drains at a time.
+    assert.deepEqual(dep.spec.strategy, { type: 'RollingUpdate', rollingUpdate: { maxUnavailable: 0, maxSurge: 1 } });
+    assert.equal(dep.spec.minReadySeconds, 5);
+    const hpa = docs.find((d) => d.kind === 'HorizontalPodAutoscaler') as unknown as {
+      spec: { behavior?: { scaleDown?: { policies: { type: string; value: number; periodSeconds: number }[] } } };
+    };
+    assert.deepEqual(hpa.spec.behavior?.scaleDown?.policies, [{ type: 'Pods', value: 1, periodSeconds: 60 }]);
   });
 });
