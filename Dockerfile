@@ -15,7 +15,9 @@ RUN npm ci --no-audit --no-fund
 COPY tsconfig.base.json tsconfig.build.json ./
 COPY src ./src
 COPY loadtest/src ./loadtest/src
-RUN npx tsc -p tsconfig.build.json && npm prune --omit=dev --no-audit --no-fund
+COPY scripts/build-admin-ui.mjs ./scripts/
+# The admin web UI (dist/admin-ui) is bundled with esbuild, a dev dependency, so before the prune.
+RUN npx tsc -p tsconfig.build.json && node scripts/build-admin-ui.mjs && npm prune --omit=dev --no-audit --no-fund
 
 FROM node:20-bookworm-slim
 ENV NODE_ENV=production \
