@@ -14,11 +14,14 @@ import { runHistoryContract } from './history.contract.js';
 import { runPresenceContract } from './presence.contract.js';
 import { waitFor } from './contract-util.js';
 
+/** An end that can also play its channel closing (a worker process gone). */
+type TestPort = IpcPort & { emitDisconnect(): void };
+
 /** Two connected ends; a message sent on one arrives, copied, on the other on a later turn. */
-function portPair(): [IpcPort, IpcPort] {
+function portPair(): [TestPort, TestPort] {
   const a = new EventEmitter();
   const b = new EventEmitter();
-  const end = (self: EventEmitter, peer: EventEmitter): IpcPort => ({
+  const end = (self: EventEmitter, peer: EventEmitter): TestPort => ({
     send: (m) => {
       const bytes = serialize(m);
       setImmediate(() => {
@@ -34,6 +37,7 @@ function portPair(): [IpcPort, IpcPort] {
       return () => self.off('disconnect', fn);
     },
     connected: true,
+    emitDisconnect: () => self.emit('disconnect'),
   });
   return [end(a, b), end(b, a)];
 }
@@ -106,6 +110,21 @@ describe('primary engine host across workers', () => {
     assert.deepEqual(got[1], want);
     assert.deepEqual(got[2], [], 'a worker that did not subscribe gets nothing');
     await c.close();
+  });
+
+  it('detach after the IPC channel closed still returns the node id, once (the primary announces a crash)', async () => {
+    const host = new PrimaryEngineHost();
+    const [w1, p1] = portPair();
+    host.attach(1, p1);
+    const a = createPrimaryEngine(connectPrimary(w1));
+    await a.controller.start('node-a', () => undefined);
+    await a.presence.add('room', 'c1', { user: 'u1', client: 'c1' });
+    // A crashed worker: its channel closes first ('disconnect'), the primary's 'exit' handler detaches it later.
+    p1.emitDisconnect();
+    assert.equal(host.detach(1), 'node-a');
+    assert.equal(host.detach(1), '');
+    await a.close();
+    await host.close();
   });
 
   it('forgets a detached worker: its subscriptions stop and its presence entries go', async () => {

@@ -26,6 +26,11 @@ export class PrimaryEngineHost {
   private readonly workers = new Map<number, WorkerState>();
   /** channel → workers subscribed to it. */
   private readonly subs = new Map<string, Set<WorkerState>>();
+  /**
+   * Node ids of workers whose IPC channel closed, kept until detach(id) asks for them: a crashed worker's
+   * 'disconnect' comes before its 'exit', and the primary announces the node gone on 'exit'.
+   */
+  private readonly disconnected = new Map<number, string>();
 
   constructor(opts: MemoryEngineOptions = {}) {
     this.engine = createMemoryEngine(opts);
@@ -54,7 +59,10 @@ export class PrimaryEngineHost {
       if (ops === undefined) return;
       for (let i = 0; i < ops.length; i++) this.handle(w, ops[i] as EngineRequest);
     });
-    const offDisconnect = port.onDisconnect(() => this.detach(id));
+    const offDisconnect = port.onDisconnect(() => {
+      const nodeId = this.detach(id);
+      if (nodeId !== '') this.disconnected.set(id, nodeId);
+    });
     w.stop = () => {
       offMessage();
       offDisconnect();
@@ -62,10 +70,17 @@ export class PrimaryEngineHost {
     this.workers.set(id, w);
   }
 
-  /** Forgets a worker: its subscriptions end and its presence entries are removed. Returns its node id. */
+  /**
+   * Forgets a worker: its subscriptions end and its presence entries are removed. Returns its node id, also when
+   * its IPC channel had already closed (once; '' before its controller started).
+   */
   detach(id: number): string {
     const w = this.workers.get(id);
-    if (w === undefined) return '';
+    if (w === undefined) {
+      const nodeId = this.disconnected.get(id) ?? '';
+      this.disconnected.delete(id);
+      return nodeId;
+    }
     this.workers.delete(id);
     w.stop();
     w.sender.close();
