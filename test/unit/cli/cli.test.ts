@@ -1,6 +1,6 @@
 // The CLI subcommands run as child processes: `node --import tsx src/main.ts <cmd>`.
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -72,5 +72,26 @@ describe('cli (child processes)', () => {
     assert.match(check.stdout, /valid token for user "alice"/);
     assert.equal(wrong.code, 1);
     assert.match(wrong.stderr, /token error: invalid/);
+  });
+
+  it('a reader that closes stdout early (`gyre gentoken | head -1`) ends the command without an EPIPE trace', async () => {
+    const cfg = join(root, 'test/fixtures/config.json');
+    const run = (args: string[]): Promise<{ code: number | null; stderr: string }> =>
+      new Promise((resolve) => {
+        const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts', ...args], {
+          cwd: root,
+          env: { PATH: process.env['PATH'] ?? '' },
+          stdio: ['ignore', 'pipe', 'pipe'],
+        });
+        child.stdout.destroy(); // the read end closes before the command writes anything
+        let stderr = '';
+        child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+        child.on('close', (code) => resolve({ code, stderr }));
+      });
+    const [token, help] = await Promise.all([run(['gentoken', '-c', cfg, '-u', '42']), run(['--help'])]);
+    for (const r of [token, help]) {
+      assert.doesNotMatch(r.stderr, /EPIPE|Unhandled/, r.stderr);
+      assert.equal(r.code, 0, r.stderr);
+    }
   });
 });
