@@ -83,6 +83,11 @@ export function endpointUrls(
   }
   if (config.prometheus.enabled) out.push({ name: 'metrics', url: `${internalBase}${config.prometheus.handler_prefix}` });
   if (config.health.enabled) out.push({ name: 'health', url: `${internalBase}${config.health.handler_prefix}` });
+  if (config.admin.enabled) {
+    // As src/admin/http.ts: the UI is at <prefix>/admin/, on the main port only with admin.external.
+    const prefix = config.admin.handler_prefix.replace(/\/+$/, '');
+    out.push({ name: 'admin', url: `${config.admin.external ? base : internalBase}${prefix}/admin/` });
+  }
   return out;
 }
 

@@ -60,6 +60,18 @@ describe('start-up line', () => {
       endpointUrls(tls, { port: 9000, internalPort: 9001 }).map((e) => e.url),
       ['wss://localhost:9000/connection/websocket', 'http://localhost:9001/api', 'http://localhost:9001/health'],
     );
+    // The admin UI is an endpoint a user needs to find: on the internal port unless admin.external.
+    const admin = config((c) => {
+      c.http_server.internal_port = 9001;
+      c.admin.enabled = true;
+      c.admin.handler_prefix = '/ops/';
+    });
+    assert.deepEqual(endpointUrls(admin, { port: 9000, internalPort: 9001 }).at(-1), {
+      name: 'admin',
+      url: 'http://localhost:9001/ops/admin/',
+    });
+    admin.admin.external = true;
+    assert.equal(endpointUrls(admin, { port: 9000, internalPort: 9001 }).at(-1)?.url, 'http://localhost:9000/ops/admin/');
   });
 });
 
