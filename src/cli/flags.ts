@@ -60,7 +60,7 @@ const EXTENSION_HELP: Readonly<Record<string, string>> = {
   'http_server.fd_reserve': 'refuse new connections with 503 when fewer fds than this are left (Gyre extension, default 64)',
   'health.ready_handler_prefix': 'readiness endpoint, 503 from the start of a shutdown, "" = off (Gyre extension, default /ready)',
   'shutdown.drain_duration': 'window over which clients are closed with 3001 on shutdown, 0 = all at once (Gyre extension, default 10s)',
-  'node.workers': 'worker processes serving the port, each a full node; auto = one per CPU (Gyre extension, default 1)',
+  'node.workers': 'worker processes serving the port, each a full node; auto = one per CPU; short form --workers N (Gyre extension, default 1)',
   'node.workers_scheduling': 'rr = the primary accepts and hands connections round-robin, none = workers accept on the shared socket (Gyre extension, default none)',
   'node.listen_copies': 'under none, descriptors of the listening socket per worker: up to this many accepts per event-loop turn (Gyre extension, default 8)',
   'node.worker_node_args':
