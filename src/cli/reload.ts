@@ -17,6 +17,11 @@ export interface ReloaderOptions {
   /** Loads and validates the config like start-up did; throws ConfigError. */
   load: () => LoadedConfig;
   logger: Logger;
+  /**
+   * Log the loaded config's warnings (unknown keys, …); default true. Under --workers every worker reloads the
+   * same files, so only the first worker logs them, once per reload as one process does.
+   */
+  logWarnings?: boolean;
 }
 
 /** Applies a config to the running server; throws (changing nothing) when it cannot. */
@@ -70,7 +75,7 @@ export class ConfigReloader {
     } catch (e) {
       return e instanceof ConfigError ? this.rejected(e) : this.failed(e);
     }
-    for (const w of loaded.warnings) log.warn(w);
+    if (this.opts.logWarnings !== false) for (const w of loaded.warnings) log.warn(w);
     const plan = planReload(this.running, loaded.config);
     try {
       if (plan.live.length > 0) this.apply(plan.config);

@@ -92,7 +92,7 @@ export async function serve(opts: ServeOptions, deps: ServeDeps = defaultServeDe
   }
   if (worker === undefined) logger.info({ file: file ?? null, engine: config.engine.type }, 'configuration loaded');
   // From here on SIGHUP reloads (a SIGHUP during start-up waits for the server) instead of killing the process.
-  const reloader = new ConfigReloader({ initial: config, load, logger });
+  const reloader = new ConfigReloader({ initial: config, load, logger, logWarnings: worker === undefined || worker.slot === 1 });
   const stopReloading = reloadOnSighup(deps.signals, reloader);
   const t = config.client.token;
   const hasConnectAuth =

@@ -23,7 +23,7 @@ interface Line {
   reason?: string;
 }
 
-function setup(initial: Record<string, unknown>) {
+function setup(initial: Record<string, unknown>, logWarnings?: boolean) {
   writeFileSync(file, JSON.stringify(initial));
   const lines: Line[] = [];
   const sink = new Writable({
@@ -35,7 +35,7 @@ function setup(initial: Record<string, unknown>) {
   const logger = pino({ level: 'info' }, sink);
   const load = () => loadConfig({ file, env: {}, flags: { 'http_server.port': '8123' } });
   const applied: Array<Readonly<GyreConfig>> = [];
-  const reloader = new ConfigReloader({ initial: load().config, load, logger });
+  const reloader = new ConfigReloader({ initial: load().config, load, logger, ...(logWarnings === undefined ? {} : { logWarnings }) });
   return { reloader, lines, applied, logger, write: (c: Record<string, unknown> | string) => writeFileSync(file, typeof c === 'string' ? c : JSON.stringify(c)) };
 }
 
@@ -46,6 +46,18 @@ async function count(result: string): Promise<number> {
 
 describe('ConfigReloader', () => {
   beforeEach(() => metrics.configReloads.reset());
+
+  it("logs the reloaded file's warnings, unless told not to (the workers after the first)", () => {
+    for (const logWarnings of [undefined, true, false]) {
+      const t = setup({ client: { token: { hmac_secret_key: 'a' } } }, logWarnings);
+      t.reloader.attach((c) => t.applied.push(c));
+      t.write({ client: { token: { hmac_secret_key: 'a' } }, no_such_key_here: 1 });
+      assert.equal(t.reloader.reload(), 'ok');
+      const warned = t.lines.filter((l) => l.level === 40 && l.msg.includes('no_such_key_here'));
+      assert.equal(warned.length, logWarnings === false ? 0 : 1, `logWarnings ${String(logWarnings)}: ${JSON.stringify(t.lines)}`);
+      assert.ok(t.lines.some((l) => l.msg === 'configuration reloaded'));
+    }
+  });
 
   it('applies live keys, keeps restart-only ones and logs each of them', async () => {
     const t = setup({ client: { token: { hmac_secret_key: 'a' } } });
