@@ -7,7 +7,7 @@ import { parseApiJson } from '../src/api/decode.js';
 import { decodeJsonCommands } from '../src/protocol/json-decode.js';
 import { signHs256 } from '../src/auth/sign.js';
 import { decodeJsonCommands as decodeBefore } from './lib/json-decode-before.js';
-import { compareCpu, lastKept } from './lib/cpu-ab.js';
+import { compareCpu } from './lib/cpu-ab.js';
 
 const RUNS = 7;
 const RUN_MS = 200;
@@ -79,4 +79,3 @@ for (const [name, text] of apiCases) {
     `${name.padEnd(24)}${String(body.length).padStart(7)}${before.toFixed(0).padStart(12)}${now.toFixed(0).padStart(10)}${(now / before).toFixed(2).padStart(12)}`,
   );
 }
-if (lastKept() === -1) console.log('unreachable');

@@ -16,6 +16,7 @@ import type { UserConnections } from '../core/user-connections.js';
 import { BodyTooLargeError, readBody } from '../http/body.js';
 import { sendEmpty, sendJson, sendText, type Router } from '../http/router.js';
 import type { LiveSampler } from './live.js';
+import { adminPrefix } from './paths.js';
 import { LoginThrottle } from './throttle.js';
 import { checkAdminToken, issueAdminToken, safeEqualString } from './token.js';
 import type { UiAssets } from './ui-assets.js';
@@ -79,7 +80,7 @@ export class AdminHandler {
   }
 
   register(router: Router): void {
-    const p = this.opts.config.handler_prefix.replace(/\/+$/, '');
+    const p = adminPrefix(this.opts.config.handler_prefix);
     router.add(`${p}/admin/init`, (req, res) => this.init(req, res));
     router.add(`${p}/admin/auth`, (req, res) => this.post(req, res, () => this.auth(req, res)));
     router.add(`${p}/admin/api`, (req, res) => this.post(req, res, () => this.secured(req, res, () => this.api(req, res))));

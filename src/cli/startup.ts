@@ -3,6 +3,7 @@
 // terminal sees where to connect (Centrifugo logs "serving websocket, api, ... endpoints on :8000").
 
 import { createServer } from 'node:net';
+import { adminPrefix } from '../admin/paths.js';
 import type { GyreConfig } from '../config/types.js';
 
 interface Listener {
@@ -84,8 +85,8 @@ export function endpointUrls(
   if (config.prometheus.enabled) out.push({ name: 'metrics', url: `${internalBase}${config.prometheus.handler_prefix}` });
   if (config.health.enabled) out.push({ name: 'health', url: `${internalBase}${config.health.handler_prefix}` });
   if (config.admin.enabled) {
-    // As src/admin/http.ts: the UI is at <prefix>/admin/, on the main port only with admin.external.
-    const prefix = config.admin.handler_prefix.replace(/\/+$/, '');
+    // On the main port only with admin.external, as the routes are registered.
+    const prefix = adminPrefix(config.admin.handler_prefix);
     out.push({ name: 'admin', url: `${config.admin.external ? base : internalBase}${prefix}/admin/` });
   }
   return out;
